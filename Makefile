@@ -1,0 +1,36 @@
+# Two commands: `make run` and `make test`. Everything they need is installed here.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+CONFIG ?= config.example.yaml
+
+.PHONY: run test check-config status clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# The stamp files re-install only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+run: $(VENV)/.installed
+	mkdir -p var
+	$(BIN)/upstatd run -c $(CONFIG)
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -q
+
+check-config: $(VENV)/.installed
+	$(BIN)/upstatd check-config -c $(CONFIG)
+
+status: $(VENV)/.installed
+	$(BIN)/upstatd status -c $(CONFIG)
+
+clean:
+	rm -rf $(VENV) var .pytest_cache build *.egg-info

@@ -1,0 +1,3 @@
+from upstatd.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,185 @@
+"""The daemon: builds the components and owns their lifecycle.
+
+Start order: lock and open the database (migrations), reconcile the YAML
+monitors into it, start the writer, the HTTP listener, then the scheduler;
+READY=1 goes to systemd last. Stop runs the other way: no new probes,
+in-flight probes finish (or time out), listener closed, writer flushed.
+Signals are owned here and nowhere else: SIGTERM/SIGINT stop, SIGHUP reloads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import gc
+import os
+import signal
+
+import msgspec
+import structlog
+
+import upstatd
+from upstatd.api.server import HttpListener, build_app
+from upstatd.clock import Clock
+from upstatd.config.load import ConfigError, load_config
+from upstatd.config.schema import Config
+from upstatd.monitors.service import MonitorService
+from upstatd.scheduler.runner import Runner
+from upstatd.store import db
+from upstatd.store.monitors import reconcile
+from upstatd.store.writer import Writer
+from upstatd.systemd import Notifier, run_watchdog, watchdog_interval
+
+log = structlog.get_logger("upstatd")
+
+SHUTDOWN_TIMEOUT = 30.0  # in-flight probes end by their own deadline well before this
+
+
+class AlreadyRunning(Exception):
+    pass
+
+
+class Daemon:
+    def __init__(self, config: Config, clock: Clock | None = None, notifier: Notifier | None = None) -> None:
+        self.config = config
+        self.clock = clock or Clock()
+        self.notifier = notifier or Notifier.from_env()
+        self._tasks: list[asyncio.Task] = []
+        self._stop = asyncio.Event()
+        self._reload_lock = asyncio.Lock()
+        self._lock_file: int | None = None
+
+    # -- lifecycle ---------------------------------------------------------
+
+    async def start(self) -> None:
+        config = self.config
+        self._lock(config.storage_path)
+        db.prepare_file(config.storage_path)
+        self.write_conn = await db.connect(config.storage_path)
+        await db.migrate(self.write_conn)
+        self.read_conn = await db.connect(config.storage_path, readonly=True)
+
+        await self.write_conn.execute("BEGIN")
+        stored = await reconcile(self.write_conn, config.monitors, self.clock.time())
+        await self.write_conn.commit()
+
+        self.writer = Writer(self.write_conn)
+        await self.writer.start()
+
+        self.listener = HttpListener(build_app(self.health), config.server.host, config.server.port)
+        await self.listener.start()
+
+        self.runner = Runner(self.clock, self._on_due, config.scheduler.max_in_flight)
+        self.monitors = MonitorService(self.clock, self.runner, self.writer)
+        self.monitors.apply(config.monitors, stored)
+        self._tasks.append(asyncio.create_task(self.runner.run(), name="scheduler"))
+
+        interval = watchdog_interval()
+        if interval:
+            healthy = lambda: self.clock.monotonic() - self.runner.last_tick_at < interval  # noqa: E731
+            self._tasks.append(asyncio.create_task(run_watchdog(self.notifier, interval, healthy),
+                                                   name="watchdog"))
+        # Everything built so far lives until exit: keep it out of GC passes.
+        gc.collect()
+        gc.freeze()
+        log.info("daemon.started", version=upstatd.__version__, monitors=len(config.monitors),
+                 listen=f"{config.server.host}:{config.server.port}", database=config.storage_path)
+        self.notifier.ready(self._status_line())
+
+    async def stop(self) -> None:
+        self.notifier.stopping()
+        log.info("daemon.stopping")
+        self.runner.stop_launching()
+        cancelled = await self.runner.drain(SHUTDOWN_TIMEOUT)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.listener.stop()
+        await self.writer.stop()
+        await self.read_conn.close()
+        await self.write_conn.close()
+        self.notifier.close()
+        if self._lock_file is not None:
+            os.close(self._lock_file)
+        log.info("daemon.stopped", probes_cancelled=cancelled)
+
+    async def serve(self) -> None:
+        """Start, run until SIGTERM or SIGINT, stop. SIGHUP reloads the config."""
+        loop = asyncio.get_running_loop()
+        await self.start()
+        loop.add_signal_handler(signal.SIGTERM, self._stop.set)
+        loop.add_signal_handler(signal.SIGINT, self._stop.set)
+        loop.add_signal_handler(signal.SIGHUP, lambda: self._tasks.append(
+            asyncio.create_task(self.reload(), name="reload")))
+        try:
+            await self._stop.wait()
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+                loop.remove_signal_handler(sig)
+            await self.stop()
+
+    async def reload(self) -> bool:
+        """Re-read the config file; an invalid one leaves everything as it was."""
+        async with self._reload_lock:
+            self.notifier.reloading()
+            try:
+                config = await asyncio.to_thread(load_config, self.config.file)
+            except ConfigError as exc:
+                log.error("config.reload_failed", file=self.config.file, errors=exc.messages)
+                self.notifier.ready(self._status_line("reload failed, running config kept"))
+                return False
+            for section in ("server", "storage_path"):
+                if getattr(config, section) != getattr(self.config, section):
+                    log.warning("config.restart_needed", section=section.split("_")[0],
+                                detail="takes effect at the next restart")
+            # Stop removed monitors first, so no result of theirs lands after their rows are deleted.
+            removed = self.monitors.retain({spec.key for spec in config.monitors})
+            stored = await self.writer.run(lambda conn: reconcile(conn, config.monitors, self.clock.time()))
+            counts = self.monitors.apply(config.monitors, stored) | {"removed": removed}
+            self.runner.max_in_flight = config.scheduler.max_in_flight
+            # The listener and the database stay as started until a restart.
+            self.config = msgspec.structs.replace(config, server=self.config.server,
+                                                  storage_path=self.config.storage_path)
+            log.info("config.reloaded", file=config.file, **counts)
+            self.notifier.ready(self._status_line())
+            return True
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    # -- helpers -------------------------------------------------------------
+
+    def _on_due(self, key: str, when: float, now: float) -> None:
+        self.monitors.on_due(key, when, now)
+
+    def _lock(self, storage_path: str) -> None:
+        """One daemon per database: a second one would probe and write everything twice."""
+        os.makedirs(os.path.dirname(storage_path), exist_ok=True, mode=0o750)
+        fd = os.open(storage_path + ".lock", os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise AlreadyRunning(f"another upstatd is already running on {storage_path}") from None
+        self._lock_file = fd
+
+    def _status_line(self, note: str = "") -> str:
+        states: dict[str, int] = {}
+        for running in self.monitors.monitors.values():
+            states[running.state.state] = states.get(running.state.state, 0) + 1
+        text = f"{len(self.monitors.monitors)} monitors: " + ", ".join(
+            f"{count} {state}" for state, count in sorted(states.items()))
+        return f"{text}; {note}" if note else text
+
+    def health(self) -> dict:
+        failing = self.writer.failing
+        return {
+            "status": "failing" if failing else "ok",
+            "version": upstatd.__version__,
+            "monitors": len(self.monitors.monitors),
+            "in_flight": self.runner.in_flight,
+            "scheduler": self.runner.stats.snapshot(),
+            "store": {"pending": self.writer.pending, "rows_written": self.writer.rows_written,
+                      "commits": self.writer.commits, "dropped": self.writer.dropped,
+                      "failing": failing},
+        }

@@ -1,0 +1,216 @@
+"""Validation primitives: a straight chain of small parsers with precise errors.
+
+A parser takes a raw YAML value and returns the parsed value or raises
+Invalid with a message; `take` runs one on a key of a mapping and files the
+message under that key's path. Problems knows the line of every path, so an
+error reads `config.yaml:14: monitors[2].interval: must be >= 1s`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+Path = tuple[str | int, ...]
+
+
+class Invalid(Exception):
+    pass
+
+
+class Problems:
+    """Every error found in one file, with its line."""
+
+    def __init__(self, file: str, lines: dict[Path, int] | None = None) -> None:
+        self.file = file
+        self.lines = lines or {}
+        self.items: list[tuple[int, str, str]] = []
+
+    def add(self, path: Path, message: str) -> None:
+        self.items.append((self.line(path), dotted(path), message))
+
+    def add_file_error(self, line: int, message: str) -> None:
+        self.items.append((line, "", message))
+
+    def line(self, path: Path) -> int:
+        for end in range(len(path), -1, -1):
+            line = self.lines.get(path[:end])
+            if line is not None:
+                return line
+        return 1
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def messages(self) -> list[str]:
+        out = []
+        for line, where, message in sorted(self.items, key=lambda item: item[0]):
+            out.append(f"{self.file}:{line}: {where}: {message}" if where else f"{self.file}:{line}: {message}")
+        return out
+
+
+def dotted(path: Path) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {bool: "a boolean", int: "a number", float: "a number", str: "a string",
+            list: "a list", dict: "a mapping"}.get(type(value), type(value).__name__)
+
+
+# -- mappings ---------------------------------------------------------------
+
+def block(value: Any, path: Path, problems: Problems, known: Iterable[str],
+          required: Iterable[str] = ()) -> dict | None:
+    """Check that value is a mapping with only known keys; None means empty."""
+    if value is None:
+        value = {}
+    if not isinstance(value, dict):
+        problems.add(path, f"must be a mapping, got {type_name(value)}")
+        return None
+    known = tuple(known)
+    for key in value:
+        if key not in known:
+            problems.add(path + (key,), f"unknown key (expected one of: {', '.join(sorted(known))})")
+    for key in required:
+        if value.get(key) is None:
+            problems.add(path, f"missing required key '{key}'")
+    return value
+
+
+def take(mapping: dict, key: str, parser: Callable[[Any], Any], path: Path,
+         problems: Problems, default: Any = None) -> Any:
+    """Parse mapping[key]; an absent or null key gives the default."""
+    value = mapping.get(key)
+    if value is None:
+        return default
+    try:
+        return parser(value)
+    except Invalid as exc:
+        problems.add(path + (key,), str(exc))
+        return default
+
+
+# -- scalars ----------------------------------------------------------------
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def parse_duration(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise Invalid(f"must be a duration like 30s or 5m, got {type_name(value)}")
+    if isinstance(value, (int, float)):
+        return float(value)
+    text = value.strip()
+    if not text:
+        raise Invalid("must be a duration like 30s or 5m, got an empty string")
+    pos, total = 0, 0.0
+    for match in _DURATION.finditer(text):
+        if match.start() != pos:
+            break
+        total += float(match.group(1)) * _UNITS[match.group(2)]
+        pos = match.end()
+    if pos != len(text):
+        try:
+            return float(text)
+        except ValueError:
+            raise Invalid(f"must be a duration like 30s, 5m or 1h30m, got '{value}'") from None
+    return total
+
+
+def format_duration(seconds: float) -> str:
+    if seconds < 1 and seconds != 0:
+        return f"{seconds * 1000:g}ms"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
+
+
+def duration(min: float | None = None, max: float | None = None) -> Callable[[Any], float]:
+    def parse(value: Any) -> float:
+        seconds = parse_duration(value)
+        if min is not None and seconds < min:
+            raise Invalid(f"must be >= {format_duration(min)}")
+        if max is not None and seconds > max:
+            raise Invalid(f"must be <= {format_duration(max)}")
+        return seconds
+    return parse
+
+
+def integer(min: int | None = None, max: int | None = None) -> Callable[[Any], int]:
+    def parse(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise Invalid(f"must be a whole number, got {type_name(value)}")
+        if min is not None and value < min:
+            raise Invalid(f"must be >= {min}")
+        if max is not None and value > max:
+            raise Invalid(f"must be <= {max}")
+        return value
+    return parse
+
+
+def boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise Invalid(f"must be true or false, got {type_name(value)}")
+    return value
+
+
+def text(pattern: str | None = None, max_len: int = 1000, hint: str = "") -> Callable[[Any], str]:
+    compiled = re.compile(pattern) if pattern else None
+
+    def parse(value: Any) -> str:
+        if not isinstance(value, str):
+            raise Invalid(f"must be a string, got {type_name(value)}")
+        if not value:
+            raise Invalid("must not be empty")
+        if len(value) > max_len:
+            raise Invalid(f"must be at most {max_len} characters")
+        if compiled and not compiled.fullmatch(value):
+            raise Invalid(f"'{value}' is not valid{': ' + hint if hint else ''}")
+        return value
+    return parse
+
+
+def choice(*options: str) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        if value not in options:
+            raise Invalid(f"must be one of {', '.join(options)}, got {value!r}")
+        return value
+    return parse
+
+
+def scalar_text(value: Any) -> str:
+    """A string, or a number/boolean written without quotes (header values)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    raise Invalid(f"must be a string, got {type_name(value)}")
+
+
+def text_list(value: Any) -> list[str]:
+    if not isinstance(value, list):
+        raise Invalid(f"must be a list of strings, got {type_name(value)}")
+    for item in value:
+        if not isinstance(item, str) or not item:
+            raise Invalid(f"must be a list of non-empty strings, found {type_name(item)}")
+    return list(value)
+
+
+def text_map(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise Invalid(f"must be a mapping of names to strings, got {type_name(value)}")
+    out = {}
+    for key, item in value.items():
+        if not isinstance(key, str) or not key:
+            raise Invalid(f"keys must be non-empty strings, found {type_name(key)}")
+        out[key] = scalar_text(item)
+    return out

@@ -1,0 +1,35 @@
+"""Loading the YAML configuration: `load_config(path)` gives a Config or
+raises ConfigError carrying every problem as `file:line: key.path: message`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from upstatd.config.check import Problems
+from upstatd.config.schema import Config, parse_config
+from upstatd.config.source import read_yaml
+
+
+class ConfigError(Exception):
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__("\n".join(messages))
+        self.messages = messages
+
+
+def load_config(path: str, environ: Mapping[str, str] = os.environ) -> Config:
+    problems = Problems(path)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}"]) from None
+    data = read_yaml(text, problems, environ)
+    if problems:
+        raise ConfigError(problems.messages())
+    if data is None:
+        raise ConfigError([f"{path}:1: the file is empty; it needs at least a 'monitors' list"])
+    config = parse_config(data, path, problems, environ)
+    if problems or config is None:
+        raise ConfigError(problems.messages())
+    return config

@@ -1,0 +1,222 @@
+"""The validated configuration, and the chain of functions that builds it.
+
+Each section has one function; each reports every problem it finds under the
+exact key path, and the chain carries on so that all errors come out at once.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from pathlib import Path as FilePath
+from typing import Any
+
+import msgspec
+
+from upstatd.config.check import (
+    Invalid, Path, Problems, block, choice, duration, format_duration, integer, take, text,
+    text_list, type_name,
+)
+from upstatd.probes import PROBES
+
+SEVERITIES = ("critical", "major", "minor", "warning")
+KEY_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}"
+
+
+class Confirmation(msgspec.Struct, frozen=True):
+    failures: int = 2      # consecutive failures before down
+    successes: int = 1     # consecutive successes before up
+    recheck: float = 5.0   # seconds to the next probe while a change is unconfirmed
+
+
+class Defaults(msgspec.Struct, frozen=True):
+    interval: float = 60.0
+    timeout: float = 10.0
+    confirmation: Confirmation = Confirmation()
+
+
+class MonitorSpec(msgspec.Struct, frozen=True):
+    key: str
+    name: str
+    type: str
+    url: str
+    interval: float
+    timeout: float
+    confirmation: Confirmation
+    severity: str
+    tags: tuple[str, ...]
+    metadata: dict[str, str]
+    options: dict[str, Any]  # the type block as written (`http:`), for the store
+    target: Any              # prepared by the probe module: what a probe needs
+
+
+class Server(msgspec.Struct, frozen=True):
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_url: str | None = None
+
+
+class Scheduler(msgspec.Struct, frozen=True):
+    max_in_flight: int = 1000
+
+
+class Config(msgspec.Struct, frozen=True):
+    file: str
+    server: Server
+    storage_path: str
+    scheduler: Scheduler
+    defaults: Defaults
+    monitors: tuple[MonitorSpec, ...]
+
+
+def parse_config(data: Any, file: str, problems: Problems,
+                 environ: Mapping[str, str] = os.environ) -> Config | None:
+    top = block(data, (), problems, ("server", "storage", "scheduler", "defaults", "monitors"))
+    if top is None:
+        return None
+    server = parse_server(top.get("server"), ("server",), problems)
+    storage_path = parse_storage(top.get("storage"), ("storage",), problems, file, environ)
+    scheduler = parse_scheduler(top.get("scheduler"), ("scheduler",), problems)
+    defaults = parse_defaults(top.get("defaults"), ("defaults",), problems)
+    monitors = parse_monitors(top.get("monitors"), ("monitors",), problems, defaults)
+    if problems:
+        return None
+    return Config(file, server, storage_path, scheduler, defaults, monitors)
+
+
+def parse_server(value: Any, path: Path, problems: Problems) -> Server:
+    section = block(value, path, problems, ("listen", "public_url"))
+    if section is None:
+        return Server()
+    host, port = take(section, "listen", parse_listen, path, problems, ("127.0.0.1", 8080))
+    public_url = take(section, "public_url", text(r"https?://\S+", hint="must start with http:// or https://"),
+                      path, problems)
+    return Server(host, port, public_url)
+
+
+def parse_listen(value: Any) -> tuple[str, int]:
+    if not isinstance(value, str):
+        raise Invalid(f"must be \"host:port\" like \"127.0.0.1:8080\", got {type_name(value)}")
+    host, sep, port_text = value.rpartition(":")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not sep or not host or not port_text.isdigit():
+        raise Invalid(f"must be \"host:port\" like \"127.0.0.1:8080\" or \"[::1]:8080\", got '{value}'")
+    port = int(port_text)
+    if not 1 <= port <= 65535:
+        raise Invalid(f"port must be 1-65535, got {port}")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if host != "localhost":
+            raise Invalid(f"host must be an IP address or localhost, got '{host}'") from None
+    return host, port
+
+
+def parse_storage(value: Any, path: Path, problems: Problems, file: str,
+                  environ: Mapping[str, str]) -> str:
+    section = block(value, path, problems, ("path",))
+    # Under systemd, StateDirectory= sets STATE_DIRECTORY; otherwise ./var beside the file.
+    state_dir = environ.get("STATE_DIRECTORY")
+    default = os.path.join(state_dir, "upstatd.db") if state_dir else "var/upstatd.db"
+    raw = take(section or {}, "path", text(), path, problems, default)
+    return str(FilePath(file).resolve().parent / raw)  # an absolute path is kept as is
+
+
+def parse_scheduler(value: Any, path: Path, problems: Problems) -> Scheduler:
+    section = block(value, path, problems, ("max_in_flight",))
+    if section is None:
+        return Scheduler()
+    return Scheduler(take(section, "max_in_flight", integer(1, 100_000), path, problems, 1000))
+
+
+def parse_defaults(value: Any, path: Path, problems: Problems) -> Defaults:
+    base = Defaults()
+    section = block(value, path, problems, ("interval", "timeout", "confirmation"))
+    if section is None:
+        return base
+    interval = take(section, "interval", duration(min=1, max=86400), path, problems, base.interval)
+    timeout = take(section, "timeout", duration(min=0.1, max=300), path, problems, base.timeout)
+    confirmation = parse_confirmation(section.get("confirmation"), path + ("confirmation",),
+                                      problems, base.confirmation)
+    return Defaults(interval, timeout, confirmation)
+
+
+def parse_confirmation(value: Any, path: Path, problems: Problems, base: Confirmation) -> Confirmation:
+    section = block(value, path, problems, ("failures", "successes", "recheck"))
+    if not section:
+        return base
+    return Confirmation(
+        take(section, "failures", integer(1, 100), path, problems, base.failures),
+        take(section, "successes", integer(1, 100), path, problems, base.successes),
+        take(section, "recheck", duration(min=1, max=3600), path, problems, base.recheck),
+    )
+
+
+MONITOR_KEYS = ("key", "name", "type", "url", "interval", "timeout", "confirmation", "severity",
+                "tags", "metadata")
+
+
+def parse_monitors(value: Any, path: Path, problems: Problems, defaults: Defaults) -> tuple[MonitorSpec, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        problems.add(path, f"must be a list of monitors, got {type_name(value)}")
+        return ()
+    monitors = []
+    first_line: dict[str, int] = {}
+    for index, item in enumerate(value):
+        spec = parse_monitor(item, path + (index,), problems, defaults)
+        if spec is None:
+            continue
+        if spec.key in first_line:
+            problems.add(path + (index, "key"),
+                         f"duplicate key '{spec.key}' (first used on line {first_line[spec.key]})")
+            continue
+        first_line[spec.key] = problems.line(path + (index, "key"))
+        monitors.append(spec)
+    return tuple(monitors)
+
+
+def parse_monitor(value: Any, path: Path, problems: Problems, defaults: Defaults) -> MonitorSpec | None:
+    section = block(value, path, problems, MONITOR_KEYS + tuple(PROBES), required=("key", "type", "url"))
+    if section is None:
+        return None
+    before = len(problems.items)
+    key = take(section, "key", text(KEY_PATTERN, hint="use letters, digits, '-', '_' and '.'"), path, problems)
+    kind = take(section, "type", choice(*PROBES), path, problems)
+    url = take(section, "url", text(max_len=2000), path, problems)
+    name = take(section, "name", text(max_len=200), path, problems, key)
+    interval = take(section, "interval", duration(min=1, max=86400), path, problems, defaults.interval)
+    timeout = take(section, "timeout", duration(min=0.1, max=300), path, problems, defaults.timeout)
+    if "timeout" in section and timeout > interval:
+        problems.add(path + ("timeout",), f"must not exceed interval ({format_duration(interval)})")
+    confirmation = parse_confirmation(section.get("confirmation"), path + ("confirmation",),
+                                      problems, defaults.confirmation)
+    severity = take(section, "severity", choice(*SEVERITIES), path, problems, "critical")
+    tags = take(section, "tags", text_list, path, problems, [])
+    metadata = take(section, "metadata", parse_metadata, path, problems, {})
+    for other in PROBES:
+        if other != kind and other in section and kind:
+            problems.add(path + (other,), f"'{other}' options given for a monitor of type {kind}")
+    target = None
+    if kind and url:
+        target = PROBES[kind].prepare(url, section.get(kind), path, problems)
+    if len(problems.items) > before:
+        return None
+    timeout = min(timeout, interval)  # a default timeout never outlasts a short interval
+    return MonitorSpec(key, name, kind, url, interval, timeout, confirmation, severity,
+                       tuple(tags), metadata, section.get(kind) or {}, target)
+
+
+def parse_metadata(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise Invalid(f"must be a mapping of keys to strings, got {type_name(value)}")
+    if len(value) > 50:
+        raise Invalid(f"has {len(value)} keys, at most 50 are allowed")
+    for key, item in value.items():
+        if not isinstance(key, str) or not 1 <= len(key) <= 40:
+            raise Invalid(f"key {key!r} must be a string of 1-40 characters")
+        if not isinstance(item, str) or len(item) > 500:
+            raise Invalid(f"value of '{key}' must be a string of at most 500 characters")
+    return dict(value)

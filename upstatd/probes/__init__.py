@@ -1,0 +1,57 @@
+"""The probe registry: one module per type, one entry per module.
+
+Each probe module provides
+    prepare(url, options, path, problems) -> target | None
+        validate the monitor's `url` and its type block (`http:`, `tcp:`),
+        filing errors in `problems`; returns a frozen, comparable target with
+        everything precomputed that does not change between probes
+    async probe(target, phases) -> ProbeResult
+        one probe; expected failures end in `phases.failure(kind, message)`
+        or a raised ProbeError
+
+`run_probe` puts the one deadline around every phase and reports a timeout
+or an unexpected failure the same way for every type.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import Awaitable, Callable
+from typing import Any, NamedTuple
+
+from upstatd.probes import http, tcp
+from upstatd.probes.result import ProbeError, ProbeResult, Phases
+from upstatd.config.check import format_duration
+
+
+class ProbeType(NamedTuple):
+    prepare: Callable[..., Any]
+    run: Callable[[Any, Phases], Awaitable[ProbeResult]]
+
+
+PROBES: dict[str, ProbeType] = {
+    "http": ProbeType(http.prepare, http.probe),
+    "tcp": ProbeType(tcp.prepare, tcp.probe),
+}
+
+
+async def run_probe(kind: str, target: Any, timeout: float) -> ProbeResult:
+    phases = Phases()
+    try:
+        async with asyncio.timeout(timeout):
+            return await PROBES[kind].run(target, phases)
+    except TimeoutError:
+        return phases.failure(
+            "timeout", f"no answer within {format_duration(timeout)} (during {phases.current})")
+    except ProbeError as exc:
+        return phases.failure(exc.kind, exc.message, exc.status_code)
+    except ssl.SSLError as exc:
+        return phases.failure("ssl_error", f"TLS failed: {exc.reason or exc}")
+    except OSError as exc:
+        return phases.failure("connection_error", describe_os_error(exc))
+
+
+def describe_os_error(exc: OSError) -> str:
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return reason[0].lower() + reason[1:] if reason else type(exc).__name__

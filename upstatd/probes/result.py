@@ -1,0 +1,84 @@
+"""What every probe returns, whatever its type, and the error taxonomy.
+
+The error kinds are also the incident types, so the set is fixed here and
+nowhere else.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+ERROR_KINDS = (
+    "timeout",           # the probe's one deadline passed
+    "connection_error",  # refused, reset, unreachable, closed early
+    "dns_error",         # the name did not resolve
+    "ssl_error",         # handshake, certificate or hostname failure
+    "status_code",       # HTTP status not among the expected ones
+    "invalid_response",  # not a valid answer for the protocol (bad HTTP, redirect loop)
+    "keyword_missing",   # body assertion failed
+    "slow_response",     # answered correctly but slower than allowed
+)
+
+PHASES = ("resolve", "connect", "tls", "first_byte", "transfer")
+
+
+@dataclass(slots=True)
+class ProbeResult:
+    ok: bool
+    latency_ms: float
+    status_code: int | None = None
+    error_kind: str | None = None
+    error_message: str | None = None
+    # phase name -> milliseconds, only for phases the probe went through
+    phases: dict[str, float] = field(default_factory=dict)
+
+
+class ProbeError(Exception):
+    """Raised inside a probe to end it with a classified failure."""
+
+    def __init__(self, kind: str, message: str, status_code: int | None = None) -> None:
+        assert kind in ERROR_KINDS, kind
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.status_code = status_code
+
+
+class Phases:
+    """Stopwatch for one probe: `enter("connect")` closes the running phase.
+
+    Times add up across phases entered more than once (redirect hops), and
+    `current` names the phase a timeout interrupted.
+    """
+
+    __slots__ = ("started", "current", "_mark", "ms")
+
+    def __init__(self) -> None:
+        self.started = self._mark = time.perf_counter()
+        self.current = "start"
+        self.ms: dict[str, float] = {}
+
+    def enter(self, name: str) -> None:
+        now = time.perf_counter()
+        if self.current in PHASES:
+            self.ms[self.current] = self.ms.get(self.current, 0.0) + (now - self._mark) * 1000
+        self.current = name
+        self._mark = now
+
+    def elapsed_ms(self) -> float:
+        return (time.perf_counter() - self.started) * 1000
+
+    def success(self, status_code: int | None = None) -> ProbeResult:
+        self.enter("done")
+        return ProbeResult(True, self.elapsed_ms(), status_code, None, None, self.rounded())
+
+    def failure(self, kind: str, message: str, status_code: int | None = None) -> ProbeResult:
+        assert kind in ERROR_KINDS, kind
+        interrupted = self.current
+        self.enter("done")
+        self.current = interrupted
+        return ProbeResult(False, self.elapsed_ms(), status_code, kind, message, self.rounded())
+
+    def rounded(self) -> dict[str, float]:
+        return {name: round(value, 3) for name, value in self.ms.items()}

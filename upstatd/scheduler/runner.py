@@ -1,0 +1,136 @@
+"""Runs the timer wheel on the event loop and launches due work.
+
+One task ticks the wheel every `tick` seconds and hands each due key to the
+owner's `on_due`. `launch` starts a job under two rules: a key is never run
+twice at once, and no more than `max_in_flight` jobs run in total. What cannot
+start is skipped and counted, never queued: a loop that fell behind must not
+burst.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections import deque
+from collections.abc import Callable, Coroutine, Hashable
+from dataclasses import dataclass, field
+
+import structlog
+
+from upstatd.clock import Clock
+from upstatd.scheduler.wheel import TimerWheel
+
+log = structlog.get_logger("upstatd.scheduler")
+
+
+@dataclass(slots=True)
+class SchedulerStats:
+    due: int = 0                # timers that fired
+    launched: int = 0           # jobs started
+    skipped_late: int = 0       # slots passed over because the loop was behind
+    skipped_busy: int = 0       # the previous job of the key was still running
+    skipped_capacity: int = 0   # max_in_flight reached
+    lateness: deque = field(default_factory=lambda: deque(maxlen=50_000))  # seconds, recent
+    lateness_max: float = 0.0
+
+    def snapshot(self) -> dict:
+        recent = sorted(self.lateness)
+
+        def pct(p: float) -> float:
+            return round(recent[min(len(recent) - 1, int(p * len(recent)))] * 1000, 2) if recent else 0.0
+
+        return {
+            "due": self.due, "launched": self.launched, "skipped_late": self.skipped_late,
+            "skipped_busy": self.skipped_busy, "skipped_capacity": self.skipped_capacity,
+            "lateness_ms": {"p50": pct(0.50), "p99": pct(0.99), "max": round(self.lateness_max * 1000, 2)},
+        }
+
+
+class Runner:
+    def __init__(self, clock: Clock, on_due: Callable[[Hashable, float, float], None],
+                 max_in_flight: int = 1000, tick: float = 0.01) -> None:
+        self.clock = clock
+        self.on_due = on_due
+        self.max_in_flight = max_in_flight
+        self.wheel = TimerWheel(clock.monotonic(), tick)
+        self.stats = SchedulerStats()
+        self.last_tick_at = clock.monotonic()
+        self._in_flight: dict[Hashable, asyncio.Task] = {}
+        self._accepting = True
+        self._capacity_warned_at = -math.inf
+
+    def schedule(self, key: Hashable, when: float) -> None:
+        self.wheel.schedule(key, when)
+
+    def cancel(self, key: Hashable) -> None:
+        self.wheel.cancel(key)
+
+    def busy(self, key: Hashable) -> bool:
+        return key in self._in_flight
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._in_flight)
+
+    def launch(self, key: Hashable, job: Callable[[], Coroutine]) -> bool:
+        if not self._accepting:
+            return False
+        if key in self._in_flight:
+            self.stats.skipped_busy += 1
+            return False
+        if len(self._in_flight) >= self.max_in_flight:
+            self.stats.skipped_capacity += 1
+            now = self.clock.monotonic()
+            if now - self._capacity_warned_at > 60:
+                self._capacity_warned_at = now
+                log.warning("scheduler.at_capacity", max_in_flight=self.max_in_flight,
+                            skipped_total=self.stats.skipped_capacity)
+            return False
+        task = asyncio.get_running_loop().create_task(job())
+        self._in_flight[key] = task
+        task.add_done_callback(lambda _task, key=key: self._done(key, _task))
+        self.stats.launched += 1
+        return True
+
+    def _done(self, key: Hashable, task: asyncio.Task) -> None:
+        if self._in_flight.get(key) is task:
+            del self._in_flight[key]
+        if not task.cancelled() and task.exception() is not None:
+            log.error("scheduler.job_failed", key=str(key), error=repr(task.exception()))
+
+    def fire(self, now: float) -> int:
+        """Hand every timer due by `now` to on_due; returns how many fired."""
+        due = self.wheel.advance(now)
+        stats = self.stats
+        for key, when in due:
+            late = now - when
+            stats.due += 1
+            stats.lateness.append(late)
+            if late > stats.lateness_max:
+                stats.lateness_max = late
+            self.on_due(key, when, now)
+        self.last_tick_at = now
+        return len(due)
+
+    async def run(self) -> None:
+        tick = self.wheel.tick
+        while self._accepting:
+            now = self.clock.monotonic()
+            self.fire(now)
+            # Sleep to the next tick boundary, not a fixed tick, so drift does not add up.
+            await asyncio.sleep(tick - (self.clock.monotonic() % tick) + 1e-4)
+
+    def stop_launching(self) -> None:
+        self._accepting = False
+
+    async def drain(self, timeout: float) -> int:
+        """Wait for running jobs; cancel what is left after `timeout`. Returns how many were cancelled."""
+        tasks = list(self._in_flight.values())
+        if not tasks:
+            return 0
+        _, pending = await asyncio.wait(tasks, timeout=timeout)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)
+        return len(pending)
