@@ -37,10 +37,10 @@ def main(argv: list[str] | None = None) -> int:
             "version": cmd_version}[args.command](args)
 
 
-def _load(path: str):
+def _load(path: str, loader=None):
     from upstatd.config.load import ConfigError, load_config
     try:
-        return load_config(path)
+        return (loader or load_config)(path)
     except ConfigError as exc:
         for message in exc.messages:
             print(message, file=sys.stderr)
@@ -84,12 +84,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from upstatd.config.load import load_storage_path
     from upstatd.store.monitors import read_status
 
-    config = _load(args.config)
-    if config is None:
+    path = _load(args.config, load_storage_path)
+    if path is None:
         return 1
-    path = config.storage_path
     if not os.path.exists(path):
         print(f"upstatd: no database at {path}: has the daemon run with this config?", file=sys.stderr)
         return 1

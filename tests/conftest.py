@@ -1,0 +1,23 @@
+"""Shared fixtures. Loopback servers live in tests/loopback.py (on sys.path as `loopback`)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from upstatd.config.load import load_config
+from upstatd.config.schema import Config
+
+
+@pytest.fixture
+def make_config(tmp_path: Path):
+    """make_config(yaml_text) -> Config, loaded from a real file in tmp_path."""
+
+    def make(text: str, name: str = "config.yaml") -> Config:
+        path = tmp_path / name
+        path.write_text(textwrap.dedent(text))
+        return load_config(str(path), environ={})
+
+    return make
