@@ -1,0 +1,114 @@
+"""The group-commit writer on a real SQLite file."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+
+import pytest
+
+from upstatd.store import db
+from upstatd.store.writer import Writer
+
+
+@pytest.fixture
+async def conn(tmp_path):
+    path = str(tmp_path / "sub" / "upstatd.db")
+    db.prepare_file(path)
+    connection = await db.connect(path)
+    await db.migrate(connection)
+    yield connection
+    await connection.close()
+
+
+def check_row(monitor_seq: int, n: int) -> tuple:
+    return (monitor_seq, 1_700_000_000_000 + n, 1, "up", 1500, 200, None, None, 10, 20, None, 30, 40)
+
+
+async def test_it_commits_many_checks_per_transaction(conn):
+    writer = Writer(conn, linger=0.01)
+    await writer.start()
+    seqs = [writer.add_check(check_row(1, n)) for n in range(5_000)]
+    await writer.flush()
+    assert seqs == list(range(1, 5_001))
+    assert writer.rows_written == 5_000
+    assert writer.commits <= 2  # one batch (two if the loop woke between adds)
+    async with conn.execute("SELECT count(*), min(seq), max(seq) FROM checks") as cursor:
+        assert tuple(await cursor.fetchone()) == (5_000, 1, 5_000)
+    await writer.stop()
+
+
+async def test_it_continues_check_numbering_after_a_restart(conn):
+    writer = Writer(conn, linger=0)
+    await writer.start()
+    writer.add_check(check_row(1, 0))
+    writer.add_check(check_row(1, 1))
+    await writer.stop()
+    again = Writer(conn, linger=0)
+    await again.start()
+    assert again.add_check(check_row(1, 2)) == 3
+    await again.stop()
+
+
+async def test_it_runs_statements_before_checks_in_one_transaction(conn):
+    writer = Writer(conn, linger=0)
+    await writer.start()
+    await conn.execute("INSERT INTO monitors (id, key, managed_by, name, type, url, interval_ms, timeout_ms, spec, "
+                       "state_since, created_at, updated_at) VALUES ('mon_a', 'a', 'config', 'a', 'tcp', "
+                       "'tcp://x:1', 1000, 1000, '{}', 0, 0, 0)")
+    writer.add("UPDATE monitors SET current_state = ? WHERE key = ?", ("down", "a"))
+    writer.add_check(check_row(1, 0))
+    await writer.flush()
+    async with conn.execute("SELECT current_state FROM monitors") as cursor:
+        assert (await cursor.fetchone())[0] == "down"
+    await writer.stop()
+
+
+async def test_it_returns_a_job_result_and_reports_its_error(conn):
+    writer = Writer(conn, linger=0)
+    await writer.start()
+
+    async def count(c):
+        async with c.execute("SELECT count(*) FROM checks") as cursor:
+            return (await cursor.fetchone())[0]
+
+    writer.add_check(check_row(1, 0))
+    assert await writer.run(count) == 1  # the queued check was committed first
+
+    async def broken(c):
+        await c.execute("INSERT INTO nowhere VALUES (1)")
+
+    with pytest.raises(sqlite3.OperationalError, match="no such table: nowhere"):
+        await writer.run(broken)
+    assert await writer.run(count) == 1  # still working after a failed job
+    await writer.stop()
+
+
+async def test_it_keeps_checks_while_the_database_refuses_writes(conn, tmp_path):
+    writer = Writer(conn, linger=0)
+    await writer.start()
+    # Another connection holds the write lock: commits fail with "database is locked".
+    await conn.execute("PRAGMA busy_timeout = 0")
+    blocker = sqlite3.connect(str(tmp_path / "sub" / "upstatd.db"), isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    writer.add_check(check_row(1, 0))
+    import asyncio
+    for _ in range(200):
+        if writer.failing:
+            break
+        await asyncio.sleep(0.01)
+    assert writer.failing and writer.pending == 1
+    blocker.execute("COMMIT")
+    blocker.close()
+    await asyncio.wait_for(writer.flush(), timeout=5)
+    assert not writer.failing and writer.dropped == 0
+    async with conn.execute("SELECT count(*) FROM checks") as cursor:
+        assert (await cursor.fetchone())[0] == 1
+    await writer.stop()
+
+
+def test_it_creates_the_database_readable_by_its_owner_only(tmp_path):
+    path = str(tmp_path / "state" / "upstatd.db")
+    db.prepare_file(path)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
