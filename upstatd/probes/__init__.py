@@ -38,20 +38,24 @@ PROBES: dict[str, ProbeType] = {
 
 async def run_probe(kind: str, target: Any, timeout: float) -> ProbeResult:
     phases = Phases()
+    deadline = asyncio.timeout(timeout)
     try:
-        async with asyncio.timeout(timeout):
+        async with deadline:
             return await PROBES[kind].run(target, phases)
-    except TimeoutError:
-        return phases.failure(
-            "timeout", f"no answer within {format_duration(timeout)} (during {phases.current})")
+    except TimeoutError as exc:
+        if deadline.expired():
+            return phases.failure(
+                "timeout", f"no answer within {format_duration(timeout)} (during {phases.current})")
+        return phases.failure("connection_error", describe_os_error(exc))  # the kernel's ETIMEDOUT
     except ProbeError as exc:
         return phases.failure(exc.kind, exc.message, exc.status_code)
     except ssl.SSLError as exc:
-        return phases.failure("ssl_error", f"TLS failed: {exc.reason or exc}")
+        detail = getattr(exc, "verify_message", None) or exc.reason or str(exc)
+        return phases.failure("ssl_error", f"TLS failed: {detail}")
     except OSError as exc:
         return phases.failure("connection_error", describe_os_error(exc))
 
 
 def describe_os_error(exc: OSError) -> str:
     reason = exc.strerror or str(exc) or type(exc).__name__
-    return reason[0].lower() + reason[1:] if reason else type(exc).__name__
+    return reason[0].lower() + reason[1:]
