@@ -4,7 +4,10 @@ the timers hashed into one slot.
 Pure: it never reads a clock. The caller passes `now` to `advance`, which
 returns every timer whose time has come, oldest first, and never one early:
 a timer for `when` sits in the tick ceil(when / tick) and that tick is only
-processed once `now` has reached its end.
+processed once `now` has reached its end. (In floating point the tick is the
+first index above every time before `when`: 0.03 / 0.01 and
+0.030000000000000002 / 0.01 are both 3.0, so a timer for the second goes in
+tick 4, or `now` = 0.03 would fire it early.)
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ class TimerWheel:
 
     def schedule(self, key: Hashable, when: float) -> None:
         """Fire `key` at `when` (replacing any earlier schedule of it)."""
-        index = max(math.ceil(when / self.tick), self._current + 1)
+        index = max(math.floor(math.nextafter(when, -math.inf) / self.tick) + 1, self._current + 1)
         old = self._where.get(key)
         if old is not None:
             del self._slots[old % self._size][key]
