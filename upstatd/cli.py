@@ -56,7 +56,8 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     config = _load(args.config)
     if config is None:
         return 1
-    print(f"{args.config}: OK, {len(config.monitors)} monitors")
+    count = len(config.monitors)
+    print(f"{args.config}: OK, {count} monitor{'' if count == 1 else 's'}")
     return 0
 
 

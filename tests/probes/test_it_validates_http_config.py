@@ -82,7 +82,7 @@ URL_ERRORS = [
     ("http:///health", "must be http://host/path with a host, got 'http:///health'"),
     ("https://example.com:0/", "port must be 1-65535, got '0'"),
     ("https://example.com:99999/", "port must be 1-65535, got '99999'"),
-    ("http://user:pw@example.com/", "must not contain credentials (user@), got 'http://user:pw@example.com/'"),
+    ("http://user:pw@example.com/", "must not contain credentials (user:password@): they would show in logs and status"),
     ("http://exa mple.com/", "'exa mple.com' is not a valid host name"),
     (None, "must be a string, got null"),
 ]

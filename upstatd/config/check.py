@@ -8,6 +8,8 @@ error reads `config.yaml:14: monitors[2].interval: must be >= 1s`.
 
 from __future__ import annotations
 
+import datetime
+import math
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -16,7 +18,12 @@ Path = tuple[str | int, ...]
 
 
 class Invalid(Exception):
-    pass
+    """A parser's complaint; `at` is the key path inside the value it is about
+    (a list index, a mapping key), so the error names that item's line."""
+
+    def __init__(self, message: str, at: Path = ()) -> None:
+        super().__init__(message)
+        self.at = at
 
 
 class Problems:
@@ -25,13 +32,28 @@ class Problems:
     def __init__(self, file: str, lines: dict[Path, int] | None = None) -> None:
         self.file = file
         self.lines = lines or {}
-        self.items: list[tuple[int, str, str]] = []
+        self.items: list[tuple[int, str, str, Path]] = []  # line, dotted path, message, path
+        # path -> index of an item saying its value could not be read as written
+        # (an unset ${VAR}, a bad tag); later errors at or under it follow from
+        # that one and are left out of messages()
+        self.settled: dict[Path, int] = {}
+        # (path, value after ${VAR} expansion, value as written): messages quote
+        # the value as written, so a secret from the environment is not shown
+        self.written: list[tuple[Path, str, str]] = []
 
     def add(self, path: Path, message: str) -> None:
-        self.items.append((self.line(path), dotted(path), message))
+        self.add_at(self.line(path), path, message)
+
+    def add_at(self, line: int, path: Path, message: str, settle: bool = False) -> None:
+        self.items.append((line, dotted(path), message, path))
+        if settle:
+            self.settled.setdefault(path, len(self.items) - 1)
+
+    def _follows(self, index: int, path: Path) -> bool:
+        return any(self.settled.get(path[:end], index) < index for end in range(len(path) + 1))
 
     def add_file_error(self, line: int, message: str) -> None:
-        self.items.append((line, "", message))
+        self.items.append((line, "", message, ()))
 
     def line(self, path: Path) -> int:
         for end in range(len(path), -1, -1):
@@ -45,7 +67,11 @@ class Problems:
 
     def messages(self) -> list[str]:
         out = []
-        for line, where, message in sorted(self.items, key=lambda item: item[0]):
+        items = [item for index, item in enumerate(self.items) if not self._follows(index, item[3])]
+        for line, where, message, path in sorted(items, key=lambda item: item[0]):
+            for value_path, expanded, written in self.written:
+                if value_path[:len(path)] == path:
+                    message = message.replace(f"'{expanded}'", f"'{written}'")
             out.append(f"{self.file}:{line}: {where}: {message}" if where else f"{self.file}:{line}: {message}")
         return out
 
@@ -60,8 +86,10 @@ def dotted(path: Path) -> str:
 def type_name(value: Any) -> str:
     if value is None:
         return "null"
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return "a date"
     return {bool: "a boolean", int: "a number", float: "a number", str: "a string",
-            list: "a list", dict: "a mapping"}.get(type(value), type(value).__name__)
+            list: "a list", dict: "a mapping", bytes: "binary data"}.get(type(value), type(value).__name__)
 
 
 # -- mappings ---------------------------------------------------------------
@@ -77,7 +105,8 @@ def block(value: Any, path: Path, problems: Problems, known: Iterable[str],
     known = tuple(known)
     for key in value:
         if key not in known:
-            problems.add(path + (key,), f"unknown key (expected one of: {', '.join(sorted(known))})")
+            expected = f"expected one of: {', '.join(sorted(known))}" if known else "this block takes no keys yet"
+            problems.add(path + (key,), f"unknown key ({expected})")
     for key in required:
         if value.get(key) is None:
             problems.add(path, f"missing required key '{key}'")
@@ -93,24 +122,30 @@ def take(mapping: dict, key: str, parser: Callable[[Any], Any], path: Path,
     try:
         return parser(value)
     except Invalid as exc:
-        problems.add(path + (key,), str(exc))
+        problems.add(path + (key,) + exc.at, str(exc))
         return default
 
 
 # -- scalars ----------------------------------------------------------------
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+_SECONDS = re.compile(r"-?\d+(?:\.\d+)?")  # a quoted plain number: "30"
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_DURATION_HINT = "must be a duration like 30s, 5m or 1h30m"
 
 
 def parse_duration(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise Invalid(f"must be a duration like 30s or 5m, got {type_name(value)}")
+        raise Invalid(f"{_DURATION_HINT}, got {type_name(value)}")
     if isinstance(value, (int, float)):
+        if not math.isfinite(value):
+            raise Invalid(f"{_DURATION_HINT}, got {value}")
         return float(value)
     text = value.strip()
     if not text:
-        raise Invalid("must be a duration like 30s or 5m, got an empty string")
+        raise Invalid(f"{_DURATION_HINT}, got an empty string")
+    if _SECONDS.fullmatch(text):
+        return float(text)
     pos, total = 0, 0.0
     for match in _DURATION.finditer(text):
         if match.start() != pos:
@@ -118,10 +153,7 @@ def parse_duration(value: Any) -> float:
         total += float(match.group(1)) * _UNITS[match.group(2)]
         pos = match.end()
     if pos != len(text):
-        try:
-            return float(text)
-        except ValueError:
-            raise Invalid(f"must be a duration like 30s, 5m or 1h30m, got '{value}'") from None
+        raise Invalid(f"{_DURATION_HINT}, got '{value}'")
     return total
 
 
@@ -147,6 +179,8 @@ def duration(min: float | None = None, max: float | None = None) -> Callable[[An
 
 def integer(min: int | None = None, max: int | None = None) -> Callable[[Any], int]:
     def parse(value: Any) -> int:
+        if isinstance(value, float) and math.isfinite(value):
+            raise Invalid(f"must be a whole number, got {value:g}")
         if isinstance(value, bool) or not isinstance(value, int):
             raise Invalid(f"must be a whole number, got {type_name(value)}")
         if min is not None and value < min:
@@ -181,8 +215,9 @@ def text(pattern: str | None = None, max_len: int = 1000, hint: str = "") -> Cal
 
 def choice(*options: str) -> Callable[[Any], str]:
     def parse(value: Any) -> str:
-        if value not in options:
-            raise Invalid(f"must be one of {', '.join(options)}, got {value!r}")
+        if not isinstance(value, str) or value not in options:
+            shown = f"'{value}'" if isinstance(value, str) else type_name(value)
+            raise Invalid(f"must be one of {', '.join(options)}, got {shown}")
         return value
     return parse
 
@@ -199,9 +234,11 @@ def scalar_text(value: Any) -> str:
 def text_list(value: Any) -> list[str]:
     if not isinstance(value, list):
         raise Invalid(f"must be a list of strings, got {type_name(value)}")
-    for item in value:
-        if not isinstance(item, str) or not item:
-            raise Invalid(f"must be a list of non-empty strings, found {type_name(item)}")
+    for index, item in enumerate(value):
+        if not isinstance(item, str):
+            raise Invalid(f"must be a string, got {type_name(item)}", at=(index,))
+        if not item:
+            raise Invalid("must not be empty", at=(index,))
     return list(value)
 
 
@@ -212,5 +249,8 @@ def text_map(value: Any) -> dict[str, str]:
     for key, item in value.items():
         if not isinstance(key, str) or not key:
             raise Invalid(f"keys must be non-empty strings, found {type_name(key)}")
-        out[key] = scalar_text(item)
+        try:
+            out[key] = scalar_text(item)
+        except Invalid as exc:
+            raise Invalid(str(exc), at=(key,)) from None
     return out

@@ -7,7 +7,7 @@ import os
 from collections.abc import Mapping
 
 from upstatd.config.check import Problems
-from upstatd.config.schema import Config, parse_config
+from upstatd.config.schema import Config, parse_config, parse_storage
 from upstatd.config.source import read_yaml
 
 
@@ -19,17 +19,36 @@ class ConfigError(Exception):
 
 def load_config(path: str, environ: Mapping[str, str] = os.environ) -> Config:
     problems = Problems(path)
+    data = _read(path, problems, environ)
+    config = parse_config(data, path, problems, environ)
+    if problems or config is None:
+        raise ConfigError(problems.messages())
+    return config
+
+
+def load_storage_path(path: str, environ: Mapping[str, str] = os.environ) -> str:
+    """Only the database path: `upstatd status` must work while the file has
+    errors elsewhere (the daemon keeps running its last good config)."""
+    data = _read(path, Problems(path), environ)  # errors elsewhere in the file do not matter here
+    problems = Problems(path)
+    section = data.get("storage") if isinstance(data, dict) else None
+    storage_path = parse_storage(section, ("storage",), problems, path, environ)
+    if problems:
+        raise ConfigError(problems.messages())
+    return storage_path
+
+
+def _read(path: str, problems: Problems, environ: Mapping[str, str]):
     try:
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}"]) from None
     data = read_yaml(text, problems, environ)
-    if problems:
+    # Errors in a readable file (an unset ${VAR}, a repeated key) do not stop
+    # validation: the caller reports them together with the rest.
+    if data is None and problems:
         raise ConfigError(problems.messages())
     if data is None:
         raise ConfigError([f"{path}:1: the file is empty; it needs at least a 'monitors' list"])
-    config = parse_config(data, path, problems, environ)
-    if problems or config is None:
-        raise ConfigError(problems.messages())
-    return config
+    return data

@@ -72,9 +72,13 @@ class Config(msgspec.Struct, frozen=True):
 
 def parse_config(data: Any, file: str, problems: Problems,
                  environ: Mapping[str, str] = os.environ) -> Config | None:
-    top = block(data, (), problems, ("server", "storage", "scheduler", "defaults", "monitors"))
-    if top is None:
+    sections = ("server", "storage", "scheduler", "defaults", "monitors")
+    if not isinstance(data, dict):
+        problems.add((), f"the top level must be a mapping of sections ({', '.join(sorted(sections))}), "
+                         f"got {type_name(data)}")
         return None
+    # `x-` keys hold YAML anchors to reuse (`x-web: &web {...}`), like Compose files.
+    top = block({k: v for k, v in data.items() if not str(k).startswith("x-")}, (), problems, sections)
     server = parse_server(top.get("server"), ("server",), problems)
     storage_path = parse_storage(top.get("storage"), ("storage",), problems, file, environ)
     scheduler = parse_scheduler(top.get("scheduler"), ("scheduler",), problems)
@@ -116,8 +120,9 @@ def parse_listen(value: Any) -> tuple[str, int]:
 def parse_storage(value: Any, path: Path, problems: Problems, file: str,
                   environ: Mapping[str, str]) -> str:
     section = block(value, path, problems, ("path",))
-    # Under systemd, StateDirectory= sets STATE_DIRECTORY; otherwise ./var beside the file.
-    state_dir = environ.get("STATE_DIRECTORY")
+    # Under systemd, StateDirectory= sets STATE_DIRECTORY (several directories
+    # are joined with ':'; the first is ours); otherwise ./var beside the file.
+    state_dir = environ.get("STATE_DIRECTORY", "").split(":")[0]
     default = os.path.join(state_dir, "upstatd.db") if state_dir else "var/upstatd.db"
     raw = take(section or {}, "path", text(), path, problems, default)
     return str(FilePath(file).resolve().parent / raw)  # an absolute path is kept as is
@@ -135,8 +140,11 @@ def parse_defaults(value: Any, path: Path, problems: Problems) -> Defaults:
     section = block(value, path, problems, ("interval", "timeout", "confirmation"))
     if section is None:
         return base
+    before = len(problems.items)
     interval = take(section, "interval", duration(min=1, max=86400), path, problems, base.interval)
     timeout = take(section, "timeout", duration(min=0.1, max=300), path, problems, base.timeout)
+    if "timeout" in section and len(problems.items) == before and timeout > interval:
+        problems.add(path + ("timeout",), f"must not exceed defaults.interval ({format_duration(interval)})")
     confirmation = parse_confirmation(section.get("confirmation"), path + ("confirmation",),
                                       problems, base.confirmation)
     return Defaults(interval, timeout, confirmation)
@@ -167,14 +175,16 @@ def parse_monitors(value: Any, path: Path, problems: Problems, defaults: Default
     first_line: dict[str, int] = {}
     for index, item in enumerate(value):
         spec = parse_monitor(item, path + (index,), problems, defaults)
-        if spec is None:
-            continue
-        if spec.key in first_line:
-            problems.add(path + (index, "key"),
-                         f"duplicate key '{spec.key}' (first used on line {first_line[spec.key]})")
-            continue
-        first_line[spec.key] = problems.line(path + (index, "key"))
-        monitors.append(spec)
+        # a repeated key is reported even when either monitor has other errors
+        key = item.get("key") if isinstance(item, dict) else None
+        if isinstance(key, str) and key:
+            if key in first_line:
+                problems.add(path + (index, "key"),
+                             f"duplicate key '{key}' (first used on line {first_line[key]})")
+                continue
+            first_line[key] = problems.line(path + (index, "key"))
+        if spec is not None:
+            monitors.append(spec)
     return tuple(monitors)
 
 
@@ -187,10 +197,12 @@ def parse_monitor(value: Any, path: Path, problems: Problems, defaults: Defaults
     kind = take(section, "type", choice(*PROBES), path, problems)
     url = take(section, "url", text(max_len=2000), path, problems)
     name = take(section, "name", text(max_len=200), path, problems, key)
+    timing = len(problems.items)
     interval = take(section, "interval", duration(min=1, max=86400), path, problems, defaults.interval)
     timeout = take(section, "timeout", duration(min=0.1, max=300), path, problems, defaults.timeout)
-    if "timeout" in section and timeout > interval:
-        problems.add(path + ("timeout",), f"must not exceed interval ({format_duration(interval)})")
+    if "timeout" in section and len(problems.items) == timing and timeout > interval:
+        given = "interval" if "interval" in section else "defaults.interval"
+        problems.add(path + ("timeout",), f"must not exceed {given} ({format_duration(interval)})")
     confirmation = parse_confirmation(section.get("confirmation"), path + ("confirmation",),
                                       problems, defaults.confirmation)
     severity = take(section, "severity", choice(*SEVERITIES), path, problems, "critical")
@@ -198,7 +210,8 @@ def parse_monitor(value: Any, path: Path, problems: Problems, defaults: Defaults
     metadata = take(section, "metadata", parse_metadata, path, problems, {})
     for other in PROBES:
         if other != kind and other in section and kind:
-            problems.add(path + (other,), f"'{other}' options given for a monitor of type {kind}")
+            problems.add(path + (other,), f"'{other}' options are not allowed on a monitor of type {kind} "
+                                          f"(its options go in '{kind}')")
     target = None
     if kind and url:
         target = PROBES[kind].prepare(url, section.get(kind), path, problems)
@@ -210,13 +223,18 @@ def parse_monitor(value: Any, path: Path, problems: Problems, defaults: Defaults
 
 
 def parse_metadata(value: Any) -> dict[str, str]:
+    """API rules (DESIGN.md): at most 50 keys, keys up to 40 characters, values up to 500."""
     if not isinstance(value, dict):
         raise Invalid(f"must be a mapping of keys to strings, got {type_name(value)}")
     if len(value) > 50:
-        raise Invalid(f"has {len(value)} keys, at most 50 are allowed")
+        raise Invalid(f"must have at most 50 keys, got {len(value)}")
     for key, item in value.items():
-        if not isinstance(key, str) or not 1 <= len(key) <= 40:
-            raise Invalid(f"key {key!r} must be a string of 1-40 characters")
-        if not isinstance(item, str) or len(item) > 500:
-            raise Invalid(f"value of '{key}' must be a string of at most 500 characters")
+        if not isinstance(key, str) or not key:
+            raise Invalid(f"keys must be non-empty strings, got {type_name(key)}")
+        if len(key) > 40:
+            raise Invalid(f"keys must be at most 40 characters, got {len(key)}", at=(key,))
+        if not isinstance(item, str):
+            raise Invalid(f"must be a string, got {type_name(item)}", at=(key,))
+        if len(item) > 500:
+            raise Invalid(f"must be at most 500 characters, got {len(item)}", at=(key,))
     return dict(value)

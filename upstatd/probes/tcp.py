@@ -63,7 +63,7 @@ def split_host_port(netloc: str, url: str, form: str) -> tuple[str, int | None]:
     Raises Invalid with a message about `url`; `form` shows the expected shape.
     """
     if "@" in netloc:
-        raise Invalid(f"must not contain credentials (user@), got '{url}'")
+        raise Invalid("must not contain credentials (user:password@): they would show in logs and status")
     if netloc.startswith("["):
         end = netloc.find("]")
         host, rest = netloc[1:end], netloc[end + 1:]
