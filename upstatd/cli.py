@@ -111,20 +111,21 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def format_table(rows: list[dict], now: float) -> str:
-    header = ("KEY", "TYPE", "STATE", "SINCE", "LAST CHECK", "LATENCY", "TARGET", "LAST ERROR")
-    lines = [header]
+    if not rows:
+        return "no monitors"
+    lines = [("KEY", "TYPE", "STATE", "SINCE", "LAST CHECK", "LATENCY", "TARGET", "LAST ERROR")]
     for row in rows:
         error = row["last_error"]
         lines.append((
-            row["key"] or "-", row["type"], row["state"], ago(row["since"], now),
+            row["key"] or row["name"], row["type"], row["state"], ago(row["since"], now),
             ago(row["last_check_at"], now),
             "-" if row["latency_ms"] is None else f"{row['latency_ms']:.1f}ms",
             row["url"],
             f"{error['kind']}: {error['message']}" if error else "",
         ))
-    widths = [max(len(str(line[i])) for line in lines) for i in range(len(header) - 1)]
-    return "\n".join("  ".join(str(cell).ljust(width) for cell, width in zip(line, widths)) + "  " + line[-1]
-                     for line in lines).rstrip() if rows else "no monitors"
+    widths = [max(len(line[column]) for line in lines) for column in range(len(lines[0]))]
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip()
+                     for line in lines)
 
 
 def ago(timestamp: int | None, now: float) -> str:

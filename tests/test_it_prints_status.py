@@ -1,0 +1,34 @@
+"""`upstatd status` formats what it reads from the database."""
+
+from upstatd.cli import ago, format_table
+
+
+def row(**overrides):
+    base = {"key": "web", "name": "web", "type": "http", "url": "http://127.0.0.1:1/", "status": "active",
+            "state": "up", "since": 1_000, "last_check_at": 1_090, "latency_ms": 12.34, "status_code": 200,
+            "last_error": None}
+    return base | overrides
+
+
+def test_it_prints_one_aligned_line_per_monitor():
+    table = format_table([
+        row(),
+        row(key="database", type="tcp", url="tcp://127.0.0.1:5432", state="down", since=400,
+            latency_ms=None, last_check_at=None,
+            last_error={"kind": "connection_error", "message": "connection refused by 127.0.0.1:5432"}),
+    ], now=1_100)
+    assert table.splitlines() == [
+        "KEY       TYPE  STATE  SINCE    LAST CHECK  LATENCY  TARGET                LAST ERROR",
+        "web       http  up     1m ago   10s ago     12.3ms   http://127.0.0.1:1/",
+        "database  tcp   down   11m ago  never       -        tcp://127.0.0.1:5432  "
+        "connection_error: connection refused by 127.0.0.1:5432",
+    ]
+
+
+def test_it_says_when_there_is_nothing_to_show():
+    assert format_table([], now=0) == "no monitors"
+
+
+def test_it_rounds_ages_down_to_the_largest_unit():
+    assert [ago(None, 100), ago(100, 100), ago(41, 100), ago(100, 3_800), ago(0, 200_000)] == [
+        "never", "0s ago", "59s ago", "1h ago", "2d ago"]
