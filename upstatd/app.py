@@ -24,6 +24,7 @@ from upstatd.clock import Clock
 from upstatd.config.load import ConfigError, load_config
 from upstatd.config.schema import Config
 from upstatd.monitors.service import MonitorService
+from upstatd.probes import PROBES, ProbeSetupError
 from upstatd.scheduler.runner import Runner
 from upstatd.store import db
 from upstatd.store.monitors import reconcile
@@ -37,6 +38,16 @@ SHUTDOWN_TIMEOUT = 30.0  # in-flight probes end by their own deadline well befor
 
 class AlreadyRunning(Exception):
     pass
+
+
+async def open_probe_types(kinds: set[str]) -> set[str]:
+    """Open the shared resources of the probe types in use; returns those opened."""
+    opened = set()
+    for kind in sorted(kinds):
+        if PROBES[kind].open is not None:
+            await PROBES[kind].open()
+            opened.add(kind)
+    return opened
 
 
 class Daemon:
@@ -69,6 +80,8 @@ class Daemon:
         self.listener = HttpListener(build_app(self.health), config.server.host, config.server.port)
         await self.listener.start()
 
+        self._open_probe_types = await open_probe_types({spec.type for spec in config.monitors})
+
         self.runner = Runner(self.clock, self._on_due, config.scheduler.max_in_flight)
         self.monitors = MonitorService(self.clock, self.runner, self.writer)
         self.monitors.apply(config.monitors, stored)
@@ -95,6 +108,8 @@ class Daemon:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.listener.stop()
+        for kind in self._open_probe_types:
+            await PROBES[kind].close()
         await self.writer.stop()
         await self.read_conn.close()
         await self.write_conn.close()
@@ -133,6 +148,13 @@ class Daemon:
                     log.warning("config.restart_needed", section=section.split("_")[0],
                                 detail="takes effect at the next restart")
             # Stop removed monitors first, so no result of theirs lands after their rows are deleted.
+            try:
+                self._open_probe_types |= await open_probe_types(
+                    {spec.type for spec in config.monitors} - self._open_probe_types)
+            except ProbeSetupError as exc:
+                log.error("config.reload_failed", file=self.config.file, errors=[str(exc)])
+                self.notifier.ready(self._status_line("reload failed, running config kept"))
+                return False
             removed = self.monitors.retain({spec.key for spec in config.monitors})
             stored = await self.writer.run(lambda conn: reconcile(conn, config.monitors, self.clock.time()))
             counts = self.monitors.apply(config.monitors, stored) | {"removed": removed}

@@ -7,7 +7,9 @@ Each probe module provides
         everything precomputed that does not change between probes
     async probe(target, phases) -> ProbeResult
         one probe; expected failures end in `phases.failure(kind, message)`
-        or a raised ProbeError
+        or a raised ProbeError, a good but slow (or nearly expired) answer in
+        `phases.degraded(kind, message)`; measurements go in `phases.details`
+    and, for types that share resources, `open()` / `close()` (see ProbeType)
 
 `run_probe` puts the one deadline around every phase and reports a timeout
 or an unexpected failure the same way for every type.
@@ -28,6 +30,14 @@ from upstatd.config.check import format_duration
 class ProbeType(NamedTuple):
     prepare: Callable[..., Any]
     run: Callable[[Any, Phases], Awaitable[ProbeResult]]
+    # Shared resources (ICMP sockets): opened at start when a monitor of the
+    # type exists, closed at stop. `open` raises ProbeSetupError with the fix.
+    open: Callable[[], Awaitable[None]] | None = None
+    close: Callable[[], Awaitable[None]] | None = None
+
+
+class ProbeSetupError(Exception):
+    """A probe type cannot work on this host; the message says how to fix it."""
 
 
 PROBES: dict[str, ProbeType] = {

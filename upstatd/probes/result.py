@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 ERROR_KINDS = (
     "timeout",           # the probe's one deadline passed
@@ -28,10 +29,23 @@ class ProbeResult:
     ok: bool
     latency_ms: float
     status_code: int | None = None
+    # why it failed, or, with ok=True, why a good answer is only degraded
+    # (slow_response, ssl_error for a certificate close to expiry)
     error_kind: str | None = None
     error_message: str | None = None
     # phase name -> milliseconds, only for phases the probe went through
     phases: dict[str, float] = field(default_factory=dict)
+    # measurements of the type: rtt_min_ms, packet_loss, cert_expires_in_days, answers, ...
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def degraded(self) -> bool:
+        return self.ok and self.error_kind is not None
+
+    @property
+    def outcome(self) -> str:
+        """The state this result argues for: up, degraded or down."""
+        return "down" if not self.ok else "degraded" if self.error_kind else "up"
 
 
 class ProbeError(Exception):
@@ -52,12 +66,14 @@ class Phases:
     `current` names the phase a timeout interrupted.
     """
 
-    __slots__ = ("started", "current", "_mark", "ms")
+    __slots__ = ("started", "current", "_mark", "ms", "details")
 
     def __init__(self) -> None:
         self.started = self._mark = time.perf_counter()
         self.current = "start"
         self.ms: dict[str, float] = {}
+        # filled by the probe as it learns things; kept even when it times out
+        self.details: dict[str, Any] = {}
 
     def enter(self, name: str) -> None:
         now = time.perf_counter()
@@ -71,14 +87,20 @@ class Phases:
 
     def success(self, status_code: int | None = None) -> ProbeResult:
         self.enter("done")
-        return ProbeResult(True, self.elapsed_ms(), status_code, None, None, self.rounded())
+        return ProbeResult(True, self.elapsed_ms(), status_code, None, None, self.rounded(), self.details)
+
+    def degraded(self, kind: str, message: str, status_code: int | None = None) -> ProbeResult:
+        """A correct answer with a warning: slow, or a certificate close to expiry."""
+        assert kind in ERROR_KINDS, kind
+        self.enter("done")
+        return ProbeResult(True, self.elapsed_ms(), status_code, kind, message, self.rounded(), self.details)
 
     def failure(self, kind: str, message: str, status_code: int | None = None) -> ProbeResult:
         assert kind in ERROR_KINDS, kind
         interrupted = self.current
         self.enter("done")
         self.current = interrupted
-        return ProbeResult(False, self.elapsed_ms(), status_code, kind, message, self.rounded())
+        return ProbeResult(False, self.elapsed_ms(), status_code, kind, message, self.rounded(), self.details)
 
     def rounded(self) -> dict[str, float]:
         return {name: round(value, 3) for name, value in self.ms.items()}
