@@ -30,11 +30,22 @@ def main(argv: list[str] | None = None) -> int:
     status.add_argument("-c", "--config", default=DEFAULT_CONFIG)
     status.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
+    probe = commands.add_parser(
+        "probe", help="probe one target now and print every phase",
+        description="Probe TARGET once and print each phase, the result and why it failed. "
+                    "Exit status: 0 up, 1 down, 3 degraded, 2 bad arguments.")
+    probe.add_argument("target", help="URL as in the config: https://host/path, tcp://host:port, ...")
+    probe.add_argument("--type", dest="kind", help="probe type (default: from the URL scheme)")
+    probe.add_argument("--timeout", default="10s", help="the probe's deadline (default: %(default)s)")
+    probe.add_argument("-o", "--option", action="append", default=[], metavar="NAME=VALUE",
+                       help="an option of the type's config block, value in YAML: -o method=HEAD")
+    probe.add_argument("--json", action="store_true", help="print JSON")
+
     commands.add_parser("version", help="print the version")
 
     args = parser.parse_args(argv)
     return {"run": cmd_run, "check-config": cmd_check_config, "status": cmd_status,
-            "version": cmd_version}[args.command](args)
+            "probe": cmd_probe, "version": cmd_version}[args.command](args)
 
 
 def _load(path: str, loader=None):
@@ -83,6 +94,23 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"upstatd: cannot start: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def cmd_probe(args: argparse.Namespace) -> int:
+    from upstatd.probe_once import EXIT, ProbeSetupError, as_json, build_spec, probe_once, report
+
+    spec, errors = build_spec(args.target, args.kind, args.timeout, args.option)
+    if spec is None:
+        for message in errors:
+            print(message, file=sys.stderr)
+        return 2
+    try:
+        result = asyncio.run(probe_once(spec))
+    except ProbeSetupError as exc:
+        print(f"upstatd: {exc}", file=sys.stderr)
+        return 2
+    print(as_json(spec, result) if args.json else report(spec, result))
+    return EXIT[result.outcome]
 
 
 def cmd_status(args: argparse.Namespace) -> int:

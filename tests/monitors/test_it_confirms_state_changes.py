@@ -29,7 +29,7 @@ def start(letter: str) -> MonitorState:
 def feed(state: MonitorState, results: str, confirmation: Confirmation) -> list[Outcome]:
     outcomes = []
     for i, result in enumerate(results):
-        outcome = evaluate(state, result == "+", T0 + 10 * i, confirmation)
+        outcome = evaluate(state, "up" if result == "+" else "down", T0 + 10 * i, confirmation)
         outcomes.append(outcome)
         state = outcome.state
     return outcomes
@@ -95,14 +95,14 @@ def test_result_sequences(confirm, first, results, states, rechecks, transitions
 
 def test_an_outcome_is_plain_data():
     confirmation = Confirmation(failures=2, successes=1)
-    outcome = evaluate(MonitorState("up", BEFORE), False, T0, confirmation)
-    assert outcome == Outcome(MonitorState("up", BEFORE, 1, 0), None, True)
-    outcome = evaluate(outcome.state, False, T0 + 5, confirmation)
-    assert outcome == Outcome(MonitorState("down", T0 + 5, 2, 0), Transition("up", "down"), False)
+    outcome = evaluate(MonitorState("up", BEFORE), "down", T0, confirmation)
+    assert outcome == Outcome(MonitorState("up", BEFORE, 1, 0, "down", 1), None, True)
+    outcome = evaluate(outcome.state, "down", T0 + 5, confirmation)
+    assert outcome == Outcome(MonitorState("down", T0 + 5, 2, 0, "down", 2), Transition("up", "down"), False)
     # Pure: the same input gives the same output, and the input is untouched.
-    state = MonitorState("up", BEFORE, 1, 0)
-    assert evaluate(state, False, T0 + 5, confirmation) == outcome
-    assert state == MonitorState("up", BEFORE, 1, 0)
+    state = MonitorState("up", BEFORE, 1, 0, "down", 1)
+    assert evaluate(state, "down", T0 + 5, confirmation) == outcome
+    assert state == MonitorState("up", BEFORE, 1, 0, "down", 1)
 
 
 @pytest.mark.parametrize("failures", [1, 2, 3, 5])
@@ -150,7 +150,7 @@ def probe_until_down(confirmation: Confirmation, interval: float, follow_recheck
     state = MonitorState("up", BEFORE)
     probes = []
     while True:
-        outcome = evaluate(state, False, clock.time(), confirmation)
+        outcome = evaluate(state, "down", clock.time(), confirmation)
         probes.append((clock.monotonic(), outcome))
         state = outcome.state
         if outcome.transition is not None or len(probes) > 100:
@@ -192,7 +192,7 @@ def test_one_failure_between_successes_is_rechecked_and_never_down():
     timeline = []
     while clock.monotonic() <= 200.0:
         ok = clock.monotonic() not in failing_at
-        outcome = evaluate(state, ok, clock.time(), confirmation)
+        outcome = evaluate(state, "up" if ok else "down", clock.time(), confirmation)
         timeline.append((clock.monotonic(), ok, outcome.state.state, outcome.recheck))
         assert outcome.transition is None
         state = outcome.state
@@ -204,4 +204,38 @@ def test_one_failure_between_successes_is_rechecked_and_never_down():
         (125.0, True, "up", False),
         (185.0, True, "up", False),
     ]
-    assert state == MonitorState("up", BEFORE, 0, 3)
+    assert state == MonitorState("up", BEFORE, 0, 3, "up", 3)
+
+
+# Degraded: "u" up, "s" slow/degraded, "d" down results. (failures, successes),
+# start, results, then the state after each, as letters (p, u, g=degraded, d).
+DEGRADED_CASES = [
+    ((2, 1), "u", "s", "u", {}),                    # one slow answer is not degraded yet
+    ((2, 1), "u", "ss", "ug", {1: "u>g"}),          # two are (failures=2 confirms going worse)
+    ((2, 1), "u", "susus", "uuuuu", {}),            # alternating slow/fast never confirms
+    ((2, 2), "g", "uu", "gu", {1: "g>u"}),          # back to up after `successes` fast answers
+    ((2, 2), "g", "usu", "ggg", {}),                # a slow one resets the way back
+    ((2, 1), "g", "dd", "gd", {1: "g>d"}),          # degraded -> down like up -> down
+    ((2, 2), "d", "su", "du", {1: "d>u"}),          # recovery counts any good answer, lands on the latest
+    ((2, 2), "d", "us", "dg", {1: "d>g"}),
+    ((2, 1), "p", "s", "g", {0: "p>g"}),            # pending takes the first confirmed state
+    ((2, 1), "u", "sd", "uu", {}),                  # slow then down: neither confirmed
+]
+LETTER_RESULT = {"u": "up", "s": "degraded", "d": "down"}
+LETTER_STATE = {"p": "pending", "u": "up", "g": "degraded", "d": "down"}
+
+
+@pytest.mark.parametrize("confirm, first, results, states, transitions", DEGRADED_CASES)
+def test_it_confirms_degraded_like_any_other_state(confirm, first, results, states, transitions):
+    confirmation = Confirmation(failures=confirm[0], successes=confirm[1])
+    state = MonitorState() if first == "p" else MonitorState(LETTER_STATE[first], BEFORE)
+    seen_states, seen_transitions = "", {}
+    for i, letter in enumerate(results):
+        outcome = evaluate(state, LETTER_RESULT[letter], T0 + i, confirmation)
+        seen_states += next(k for k, v in LETTER_STATE.items() if v == outcome.state.state)
+        if outcome.transition:
+            seen_transitions[i] = "{}>{}".format(*(next(k for k, v in LETTER_STATE.items() if v == s)
+                                                   for s in outcome.transition))
+        assert outcome.recheck == (outcome.state.state != LETTER_RESULT[letter])
+        state = outcome.state
+    assert (seen_states, seen_transitions) == (states, transitions)

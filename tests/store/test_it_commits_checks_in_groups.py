@@ -23,7 +23,7 @@ async def conn(tmp_path):
 
 
 def check_row(monitor_seq: int, n: int) -> tuple:
-    return (monitor_seq, 1_700_000_000_000 + n, 1, "up", 1500, 200, None, None, 10, 20, None, 30, 40)
+    return (monitor_seq, 1_700_000_000_000 + n, 1, "up", 1500, 200, None, None, 10, 20, None, 30, 40, None)
 
 
 async def test_it_commits_many_checks_per_transaction(conn):

@@ -1,9 +1,11 @@
 """The monitor state machine: pure, one function, driven by check results.
 
-pending -> up after `successes` consecutive successes, -> down after
-`failures` consecutive failures; up <-> down the same way. A result that
-disagrees with the current state starts (or continues) a confirmation, and
-asks for a fast re-check instead of a whole interval.
+A result argues for one of three states: `up`, `degraded` (a correct answer,
+but slow or with a certificate close to expiry) or `down`. Going worse needs
+`failures` consecutive results (up -> degraded, anything -> down); going
+better needs `successes` (down -> up or degraded, degraded -> up). pending
+takes the first confirmed state. A result that disagrees with the current
+state asks for a fast re-check instead of a whole interval.
 """
 
 from __future__ import annotations
@@ -13,15 +15,17 @@ from typing import NamedTuple
 
 from upstatd.config.schema import Confirmation
 
-STATES = ("pending", "up", "down")
+STATES = ("pending", "up", "degraded", "down")
 
 
 @dataclass(slots=True, frozen=True)
 class MonitorState:
     state: str = "pending"
     since: float = 0.0      # wall time the state was entered
-    failures: int = 0       # consecutive failed checks
-    successes: int = 0      # consecutive good checks
+    failures: int = 0       # consecutive down results
+    successes: int = 0      # consecutive up-or-degraded results
+    last: str = ""          # the latest result's outcome
+    streak: int = 0         # consecutive results with that outcome
 
 
 class Transition(NamedTuple):
@@ -35,15 +39,22 @@ class Outcome(NamedTuple):
     recheck: bool           # the result is not yet confirmed: probe again soon
 
 
-def evaluate(current: MonitorState, ok: bool, now: float, confirmation: Confirmation) -> Outcome:
-    if ok:
-        failures, successes = 0, current.successes + 1
-        target, needed, count = "up", confirmation.successes, successes
-    else:
+def evaluate(current: MonitorState, result: str, now: float, confirmation: Confirmation) -> Outcome:
+    """`result` is the outcome of one check: "up", "degraded" or "down"."""
+    streak = current.streak + 1 if result == current.last else 1
+    if result == "down":
         failures, successes = current.failures + 1, 0
-        target, needed, count = "down", confirmation.failures, failures
-    if current.state != target and count >= needed:
-        state = MonitorState(target, now, failures, successes)
-        return Outcome(state, Transition(current.state, target), False)
-    state = MonitorState(current.state, current.since, failures, successes)
-    return Outcome(state, None, current.state != target)
+        confirmed = failures >= confirmation.failures
+    else:
+        failures, successes = 0, current.successes + 1
+        if current.state in ("pending", "down"):
+            confirmed = successes >= confirmation.successes
+        elif result == "degraded":
+            confirmed = streak >= confirmation.failures
+        else:
+            confirmed = streak >= confirmation.successes
+    if current.state != result and confirmed:
+        state = MonitorState(result, now, failures, successes, result, streak)
+        return Outcome(state, Transition(current.state, result), False)
+    state = MonitorState(current.state, current.since, failures, successes, result, streak)
+    return Outcome(state, None, current.state != result)

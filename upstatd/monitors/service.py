@@ -7,6 +7,7 @@ import math
 import zlib
 from collections.abc import Iterable
 
+import msgspec
 import structlog
 
 from upstatd.clock import Clock
@@ -102,7 +103,7 @@ class MonitorService:
         if self.monitors.get(key) is not running:
             return  # removed or replaced while the probe ran
         now = self.clock.time()
-        outcome = evaluate(running.state, result.ok, now, running.spec.confirmation)
+        outcome = evaluate(running.state, result.outcome, now, running.spec.confirmation)
         running.state = outcome.state
         now_ms = round(now * 1000)
         phases = result.phases
@@ -111,6 +112,7 @@ class MonitorService:
             result.status_code, result.error_kind, result.error_message,
             _us(phases.get("resolve")), _us(phases.get("connect")), _us(phases.get("tls")),
             _us(phases.get("first_byte")), _us(phases.get("transfer")),
+            msgspec.json.encode(result.details).decode() if result.details else None,
         ))
         if outcome.transition is not None:
             before, after = outcome.transition
@@ -119,9 +121,9 @@ class MonitorService:
                                                   result.error_kind, result.error_message))
             log.info("monitor.state_changed", monitor=key, from_state=before, to_state=after,
                      error_kind=result.error_kind, error=result.error_message)
-        elif not result.ok:
-            log.debug("monitor.check_failed", monitor=key, error_kind=result.error_kind,
-                      error=result.error_message)
+        elif result.error_kind is not None:
+            log.debug("monitor.check_failed", monitor=key, outcome=result.outcome,
+                      error_kind=result.error_kind, error=result.error_message)
         if outcome.recheck:
             soon = self.clock.monotonic() + running.spec.confirmation.recheck
             scheduled = self.runner.wheel.when(key)

@@ -22,7 +22,7 @@ log = structlog.get_logger("upstatd.store")
 
 CHECK_COLUMNS = ("seq", "monitor_seq", "created_at", "ok", "state", "latency_us", "status_code",
                  "error_kind", "error_message", "resolve_us", "connect_us", "tls_us",
-                 "first_byte_us", "transfer_us")
+                 "first_byte_us", "transfer_us", "details")
 INSERT_CHECK = (f"INSERT INTO checks ({', '.join(CHECK_COLUMNS)}) "
                 f"VALUES ({', '.join('?' for _ in CHECK_COLUMNS)})")
 MAX_PENDING = 200_000
