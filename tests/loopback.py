@@ -12,9 +12,11 @@ RawServer   an asyncio server running one scripted handler per connection, for
 from __future__ import annotations
 
 import asyncio
+import datetime
 import socket
 import ssl
 import subprocess
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,10 +54,70 @@ def self_signed_cert(directory: Path) -> tuple[Path, Path]:
     cert, key = directory / "cert.pem", directory / "key.pem"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-         "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=localhost",
+         "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "30", "-subj", "/CN=localhost",
          "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1"],
         check=True, capture_output=True)
     return cert, key
+
+
+@dataclass
+class Pki:
+    """A test CA and leaf certificates it signed, made with `openssl ca` (which,
+    unlike `openssl x509` in OpenSSL 3.0, can date a certificate in the past).
+    Each leaf is a (cert, key) pair for localhost, 127.0.0.1 and ::1 unless said."""
+    ca: Path
+    valid: tuple[Path, Path]       # expires in 30 days
+    expired: tuple[Path, Path]     # expired a day ago
+    soon: tuple[Path, Path]        # expires in 5.2 days
+    wrong_host: tuple[Path, Path]  # valid, but only for wrong.example
+    far: tuple[Path, Path]         # expires in 2060: notAfter is a GeneralizedTime
+    made_at: float
+
+
+LOCAL_NAMES = "DNS:localhost,IP:127.0.0.1,IP:::1"
+
+
+def make_test_pki(directory: Path) -> Pki:
+    def run(*args: str) -> None:
+        subprocess.run(args, check=True, capture_output=True)
+
+    def stamp(seconds: float) -> str:
+        return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc).strftime("%Y%m%d%H%M%SZ")
+
+    ca, ca_key = directory / "ca.pem", directory / "ca.key"
+    run("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+        "-keyout", str(ca_key), "-out", str(ca), "-days", "60", "-subj", "/CN=upstatd test CA",
+        "-addext", "basicConstraints=critical,CA:true", "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    (directory / "index.txt").write_text("")
+    (directory / "serial").write_text("1000\n")
+    (directory / "issued").mkdir()
+    config = directory / "ca.cnf"
+    config.write_text(
+        "[ca]\ndefault_ca = test\n[test]\n"
+        f"database = {directory}/index.txt\nnew_certs_dir = {directory}/issued\n"
+        f"certificate = {ca}\nprivate_key = {ca_key}\nserial = {directory}/serial\n"
+        "default_md = sha256\npolicy = any_name\ncopy_extensions = copy\nunique_subject = no\n"
+        "[any_name]\ncommonName = supplied\n")
+    now = time.time()
+
+    def leaf(name: str, start: float, end: float | str, names: str = LOCAL_NAMES) -> tuple[Path, Path]:
+        cert, key, csr = directory / f"{name}.pem", directory / f"{name}.key", directory / f"{name}.csr"
+        common = names.split(",")[0].partition(":")[2]
+        run("openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-keyout", str(key), "-out", str(csr), "-subj", f"/CN={common}", "-addext", f"subjectAltName={names}")
+        run("openssl", "ca", "-batch", "-config", str(config), "-notext", "-in", str(csr), "-out", str(cert),
+            "-startdate", stamp(start), "-enddate", end if isinstance(end, str) else stamp(end))
+        return cert, key
+
+    day = 86400
+    return Pki(
+        ca=ca,
+        valid=leaf("valid", now - day, now + 30 * day),
+        expired=leaf("expired", now - 3 * day, now - day),
+        soon=leaf("soon", now - day, now + 5.2 * day),
+        wrong_host=leaf("wrong-host", now - day, now + 30 * day, "DNS:wrong.example"),
+        far=leaf("far", now - day, "20600101000000Z"),
+        made_at=now)
 
 
 def server_tls_context(cert: Path, key: Path) -> ssl.SSLContext:
@@ -95,6 +157,7 @@ class WebServer:
     *    /echo               200, JSON of what arrived: method, path, headers, body
     GET  /chunked            200, chunked body
     GET  /big/{mib}          200, that many MiB streamed; `.big` tells how far it got
+    GET  /slow/{ms}          200 "ok" after that many milliseconds
     """
 
     def __init__(self) -> None:
@@ -119,6 +182,7 @@ class WebServer:
         app.router.add_route("*", "/echo", self._echo)
         app.router.add_get("/chunked", self._chunked)
         app.router.add_get("/big/{mib}", self._big)
+        app.router.add_get("/slow/{ms}", self._slow)
         self.runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
         await self.runner.setup()
         site = web.TCPSite(self.runner, host, 0, ssl_context=ssl_context)
@@ -169,6 +233,10 @@ class WebServer:
         await response.write_eof()
         return response
 
+    async def _slow(self, request: web.Request) -> web.Response:
+        await asyncio.sleep(int(request.match_info["ms"]) / 1000)
+        return web.Response(text="ok")
+
     async def _big(self, request: web.Request) -> web.StreamResponse:
         stats = self.big = BigStats(total=int(request.match_info["mib"]) * 1024 * 1024)
         response = web.StreamResponse()
@@ -214,7 +282,8 @@ Handler = Callable[["RawServer", asyncio.StreamReader, asyncio.StreamWriter], Aw
 
 
 class RawServer:
-    """One scripted handler per connection; counts connections the client closed."""
+    """One scripted handler per connection; counts connections the client closed
+    (`peer_closed`, for handlers that wait for it) and connections over (`ended`)."""
 
     def __init__(self, handler: Handler) -> None:
         self.handler = handler
@@ -222,6 +291,7 @@ class RawServer:
         self.accepted = 0
         self.peer_closed = 0
         self.peer_closed_event = asyncio.Event()
+        self.ended = 0
         self.server: asyncio.Server | None = None
         self.writers: set[asyncio.StreamWriter] = set()
         self.tasks: set[asyncio.Task] = set()
@@ -261,6 +331,7 @@ class RawServer:
             self.writers.discard(writer)
             self.tasks.discard(task)
             writer.transport.abort()
+            self.ended += 1
 
     async def read_request(self, reader: asyncio.StreamReader) -> bytes:
         """One request (head and Content-Length body), recorded in `.requests`."""
@@ -277,6 +348,13 @@ class RawServer:
     async def peer_closes(self, timeout: float = 2.0) -> None:
         """Wait (bounded) until a client closed a connection; fails the test if none did."""
         await asyncio.wait_for(self.peer_closed_event.wait(), timeout)
+
+    async def all_ended(self, timeout: float = 2.0) -> None:
+        """Wait (bounded) until every accepted connection is over; fails the test if not."""
+        async def settled() -> None:
+            while self.ended < self.accepted:
+                await asyncio.sleep(0.01)
+        await asyncio.wait_for(settled(), timeout)
 
     async def wait_for_peer_close(self, reader: asyncio.StreamReader) -> None:
         while await reader.read(CHUNK):
@@ -322,6 +400,52 @@ def blurt(raw: bytes) -> Handler:
         await writer.drain()
         await server.wait_for_peer_close(reader)
     return handler
+
+
+def drip(raw: bytes, interval: float = 1.0) -> Handler:
+    """Reads the request, then writes `raw` one byte per `interval`; stops when the client closes."""
+    async def handler(server: RawServer, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await server.read_request(reader)
+        closed = asyncio.ensure_future(server.wait_for_peer_close(reader))
+        try:
+            for byte in raw:
+                writer.write(bytes((byte,)))
+                done, _ = await asyncio.wait({closed}, timeout=interval)
+                if done:
+                    return
+            await closed
+        finally:
+            closed.cancel()
+    return handler
+
+
+async def endless_body(server: RawServer, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """A 200 with a chunked body that never ends (until the client hangs up)."""
+    await server.read_request(reader)
+    writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+    chunk = b"%x\r\n" % CHUNK + b"e" * CHUNK + b"\r\n"
+    while True:
+        writer.write(chunk)
+        await writer.drain()
+
+
+def huge_header(size: int = 1024 * 1024) -> Handler:
+    """A status line, then one header line of `size` bytes."""
+    async def handler(server: RawServer, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await server.read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nX-Huge: " + b"h" * size + b"\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        await server.wait_for_peer_close(reader)
+    return handler
+
+
+async def redirect_loop(server: RawServer, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """/a redirects to /b, anything else to /a."""
+    raw = await server.read_request(reader)
+    target = b"/b" if raw.split(b" ", 2)[1] == b"/a" else b"/a"
+    writer.write(b"HTTP/1.1 302 Found\r\nLocation: " + target + b"\r\nContent-Length: 0\r\n\r\n")
+    await writer.drain()
+    writer.close()
 
 
 GARBAGE = b"SPDY/9 banana split\r\n\r\n"

@@ -10,8 +10,14 @@ from __future__ import annotations
 
 import pytest
 
-HTTP_KEYS = "body, expected_status, follow_redirects, headers, max_redirects, method, verify_tls"
-MONITOR_KEYS = "confirmation, http, interval, key, metadata, name, severity, tags, tcp, timeout, type, url"
+from upstatd.config.schema import MONITOR_KEYS as MONITOR_FIELDS
+from upstatd.probes import PROBES
+from upstatd.probes.http import OPTION_KEYS
+
+# Listed the way the messages list them; the lists grow with each probe type and option.
+HTTP_KEYS = ", ".join(sorted(OPTION_KEYS))
+MONITOR_KEYS = ", ".join(sorted(MONITOR_FIELDS + tuple(PROBES)))
+TYPES = ", ".join(PROBES)
 SECTIONS = "defaults, monitors, scheduler, server, storage"
 METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 
@@ -103,10 +109,10 @@ CASES = [
         """\
         monitors:
           - key: gw
-            type: icmp
-            url: icmp://192.0.2.1
+            type: smtp
+            url: smtp://192.0.2.1
         """,
-        ["3: monitors[0].type: must be one of http, tcp, got 'icmp'"],
+        [f"3: monitors[0].type: must be one of {TYPES}, got 'smtp'"],
         id="type-not-available-lists-the-allowed-ones",
     ),
     pytest.param(

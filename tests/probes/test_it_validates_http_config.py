@@ -95,9 +95,11 @@ def test_bad_urls(url, message):
     assert messages == [f"config.yaml:1: monitors[2].url: {message}"]
 
 
+KNOWN = ("auth, body, ca_file, expected_status, follow_redirects, headers, ip_version, json, keyword, "
+         "keyword_absent, max_redirects, max_response_time, method, regex, tls_expiry_days, verify_tls")
+
 OPTION_ERRORS = [
-    ({"methd": "GET"}, "methd",
-     "unknown key (expected one of: body, expected_status, follow_redirects, headers, max_redirects, method, verify_tls)"),
+    ({"methd": "GET"}, "methd", f"unknown key (expected one of: {KNOWN})"),
     ({"method": "FETCH"}, "method", "must be one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, got 'FETCH'"),
     ({"method": 1}, "method", "must be one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, got a number"),
     ({"headers": ["X: 1"]}, "headers", "must be a mapping of names to strings, got a list"),
@@ -135,8 +137,7 @@ def test_every_error_is_reported_each_under_its_own_key():
         "config.yaml:1: monitors[2].url: must be an http:// or https:// URL, got 'gopher://x'",
         "config.yaml:1: monitors[2].http.method: must be one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, got 'FETCH'",
         "config.yaml:1: monitors[2].http.max_redirects: must be <= 30",
-        "config.yaml:1: monitors[2].http.extra: unknown key (expected one of: body, expected_status, "
-        "follow_redirects, headers, max_redirects, method, verify_tls)",
+        f"config.yaml:1: monitors[2].http.extra: unknown key (expected one of: {KNOWN})",
     ])
 
 

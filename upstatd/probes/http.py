@@ -9,8 +9,11 @@ whole path (resolve, connect, TLS) every time.
 from __future__ import annotations
 
 import asyncio
+import base64
+import codecs
+import math
 import re
-import ssl
+import zlib
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
@@ -19,18 +22,28 @@ import msgspec
 
 from upstatd import __version__
 from upstatd.config.check import (
-    Invalid, Path, Problems, block, boolean, integer, take, text, text_map, type_name,
+    Invalid, Path, Problems, block, boolean, duration, format_duration, integer, scalar_text,
+    take, text, text_map, type_name,
 )
 from upstatd.probes.resolve import resolve
 from upstatd.probes.result import ProbeError, ProbeResult, Phases
 from upstatd.probes.tcp import connect, split_host_port
+from upstatd.probes.tls import (
+    DEFAULT_EXPIRY_DAYS, CaFile, client_context, handshake, note_certificate, parse_ca_file,
+    parse_expiry_days, parse_ip_version, peer_not_after, warm_context,
+)
 
-MAX_BODY = 1024 * 1024  # body bytes kept; reading stops once more arrived
+MAX_BODY = 1024 * 1024  # body bytes read (and, decoded, kept); reading stops once more arrived
+MAX_HEAD = 64 * 1024    # status line and headers, 1xx answers included
+MAX_WIRE = MAX_HEAD + 4 * MAX_BODY  # all bytes of one answer (chunk framing, trailers)
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 USER_AGENT = f"upstatd/{__version__}"
 REDIRECTS = frozenset((301, 302, 303, 307, 308))
-OPTION_KEYS = ("method", "headers", "body", "expected_status", "follow_redirects",
-               "max_redirects", "verify_tls")
+OPTION_KEYS = ("method", "headers", "body", "auth", "expected_status", "follow_redirects",
+               "max_redirects", "verify_tls", "ca_file", "tls_expiry_days", "ip_version",
+               "keyword", "keyword_absent", "regex", "json", "max_response_time")
+BODY_CHECKS = ("keyword", "keyword_absent", "regex", "json")
+SNIPPET = 80  # characters of a body or value quoted in a failure message
 
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _STATUS_CLASS = re.compile(r"([1-5])xx", re.IGNORECASE)
@@ -41,13 +54,28 @@ _PATH_SAFE = "/?[]@!$&'()*+,;=:-._~%"
 _ORIGIN_HEADERS = frozenset(("authorization", "cookie", "proxy-authorization", "host"))
 
 
+class JsonCheck(msgspec.Struct, frozen=True):
+    """One `json:` item: the value at `path` equals / does not equal a value, or exists / not."""
+    path_text: str                       # as written, for messages: $.items[0].name
+    path: tuple[str | int, ...]          # parsed: ("items", 0, "name")
+    op: str                              # equals, not_equals, exists, absent
+    expected: str = ""                   # canonical JSON of the value (hashable, shown in messages)
+
+
+class BodyChecks(msgspec.Struct, frozen=True):
+    keyword: str | None = None
+    keyword_absent: str | None = None
+    regex: Any = None                    # a compiled re.Pattern (hashable, comparable)
+    json: tuple[JsonCheck, ...] = ()
+
+
 class HttpTarget(msgspec.Struct, frozen=True):
     url: str
     method: str
     tls: bool
     host: str                          # name or IP literal without brackets; also SNI
     port: int
-    headers: tuple[tuple[str, str], ...]  # the user's, kept to build redirect hops
+    headers: tuple[tuple[str, str], ...]  # the user's (and auth's), kept to build redirect hops
     body: bytes
     request: bytes                     # the first hop's request, ready to write
     expected: tuple[tuple[int, int], ...]  # inclusive status ranges
@@ -55,6 +83,11 @@ class HttpTarget(msgspec.Struct, frozen=True):
     follow_redirects: bool
     max_redirects: int
     verify_tls: bool
+    ca_file: CaFile | None = None
+    tls_expiry_days: int = DEFAULT_EXPIRY_DAYS
+    family: int = 0                    # ip_version: socket.AF_INET, AF_INET6 or 0
+    checks: BodyChecks | None = None   # None: the body is not kept at all
+    max_response_time: float | None = None  # seconds; slower correct answers are degraded
 
 
 # -- config ----------------------------------------------------------------------
@@ -72,19 +105,35 @@ def prepare(url: Any, options: Any, path: Path, problems: Problems) -> HttpTarge
     method = take(opts, "method", _method, where, problems, "GET")
     headers = take(opts, "headers", _headers, where, problems, {})
     body = take(opts, "body", text(max_len=MAX_BODY), where, problems, "").encode()
+    authorization = take(opts, "auth", _auth, where, problems, None)
     expected_text, expected = take(opts, "expected_status", _expected_status, where, problems,
                                    ("2xx", ((200, 299),)))
     follow = take(opts, "follow_redirects", boolean, where, problems, True)
     max_redirects = take(opts, "max_redirects", integer(0, 30), where, problems, 10)
     verify = take(opts, "verify_tls", boolean, where, problems, True)
+    ca_file = take(opts, "ca_file", parse_ca_file, where, problems, None)
+    expiry_days = take(opts, "tls_expiry_days", parse_expiry_days, where, problems, DEFAULT_EXPIRY_DAYS)
+    family = take(opts, "ip_version", parse_ip_version, where, problems, 0)
+    max_time = take(opts, "max_response_time", duration(min=0.001), where, problems, None)
+    checks = _body_checks(opts, where, problems)
+    if authorization is not None and any(name.lower() == "authorization" for name in headers):
+        problems.add(where + ("auth",), "conflicts with the Authorization header in headers: keep one of them")
+    if checks is not None and method == "HEAD":
+        used = ", ".join(key for key in BODY_CHECKS if opts.get(key) is not None)
+        problems.add(where + ("method",), f"a HEAD answer has no body to check {used} against: use GET")
     if len(problems.items) != before:
         return None
+    if tls:
+        warm_context(verify, ca_file, _ALPN)
     header_pairs = tuple(headers.items())
+    if authorization is not None:
+        header_pairs += (("Authorization", authorization),)
     return HttpTarget(
         url=url, method=method, tls=tls, host=host, port=port, headers=header_pairs, body=body,
-        request=build_request(method, request_target, host_header, header_pairs, body),
+        request=build_request(method, request_target, host_header, header_pairs, body, checks is not None),
         expected=expected, expected_text=expected_text, follow_redirects=follow,
-        max_redirects=max_redirects, verify_tls=verify)
+        max_redirects=max_redirects, verify_tls=verify, ca_file=ca_file, tls_expiry_days=expiry_days,
+        family=family, checks=checks, max_response_time=max_time)
 
 
 def parse_url(url: Any) -> tuple[bool, str, int, str, str]:
@@ -109,11 +158,14 @@ def parse_url(url: Any) -> tuple[bool, str, int, str, str]:
 
 
 def build_request(method: str, request_target: str, host_header: str,
-                  headers: tuple[tuple[str, str], ...], body: bytes) -> bytes:
+                  headers: tuple[tuple[str, str], ...], body: bytes, decode: bool = False) -> bytes:
     # lower-cased name -> (name as written, value): the user's headers replace
     # the defaults whatever their case, in the defaults' position
     fields = {"host": ("Host", host_header), "user-agent": ("User-Agent", USER_AGENT),
-              "accept": ("Accept", "*/*"), "connection": ("Connection", "close")}
+              "accept": ("Accept", "*/*")}
+    if decode:  # only a body assertion reads the body; only then is compression worth asking for
+        fields["accept-encoding"] = ("Accept-Encoding", "gzip, deflate")
+    fields["connection"] = ("Connection", "close")
     for name, value in headers:
         fields[name.lower()] = (name, value)
     lines = [f"{method} {request_target} HTTP/1.1"]
@@ -177,41 +229,189 @@ def _status_range(item: Any) -> tuple[int, int] | None:
     return None
 
 
+def _auth(value: Any) -> str:
+    """{basic: {username, password}} or {bearer: TOKEN} -> the Authorization header value.
+
+    Messages never quote a username, password or token."""
+    if not isinstance(value, dict):
+        raise Invalid(f"must be a mapping with basic or bearer, got {type_name(value)}")
+    for key in value:
+        if key not in ("basic", "bearer"):
+            raise Invalid("unknown key (expected one of: basic, bearer)", at=(key,))
+    if len(value) != 1:
+        raise Invalid("must have exactly one of basic, bearer")
+    if "bearer" in value:
+        token = _secret(value["bearer"], ("bearer",))
+        if not token or any(c.isspace() or not c.isprintable() for c in token):
+            raise Invalid("must be a non-empty token without spaces or line breaks", at=("bearer",))
+        return f"Bearer {token}"
+    basic = value["basic"]
+    if not isinstance(basic, dict):
+        raise Invalid(f"must be a mapping with username and password, got {type_name(basic)}", at=("basic",))
+    for key in basic:
+        if key not in ("username", "password"):
+            raise Invalid("unknown key (expected one of: password, username)", at=("basic", key))
+    for key in ("username", "password"):
+        if basic.get(key) is None:
+            raise Invalid(f"missing required key '{key}'", at=("basic",))
+    username = _secret(basic["username"], ("basic", "username"))
+    password = _secret(basic["password"], ("basic", "password"))
+    if not username or ":" in username:
+        raise Invalid("must be non-empty and without ':'", at=("basic", "username"))
+    for key, item in (("username", username), ("password", password)):
+        if any(not c.isprintable() for c in item):
+            raise Invalid("must not contain control characters or line breaks", at=("basic", key))
+    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+
+
+def _secret(value: Any, at: Path) -> str:
+    try:
+        return scalar_text(value)  # a password of digits may be written without quotes
+    except Invalid as exc:
+        raise Invalid(str(exc), at=at) from None
+
+
+def _body_checks(opts: dict, where: Path, problems: Problems) -> BodyChecks | None:
+    keyword = take(opts, "keyword", text(max_len=1000), where, problems)
+    keyword_absent = take(opts, "keyword_absent", text(max_len=1000), where, problems)
+    regex = take(opts, "regex", _regex, where, problems)
+    json_checks = take(opts, "json", _json_checks, where, problems, ())
+    if keyword is None and keyword_absent is None and regex is None and not json_checks:
+        return None
+    return BodyChecks(keyword, keyword_absent, regex, json_checks)
+
+
+def _regex(value: Any) -> re.Pattern:
+    pattern = text(max_len=1000)(value)
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise Invalid(f"is not a valid regular expression: {exc}") from None
+
+
+_JSON_FORM = 'like {path: "$.status", equals: "ok"}'
+_JSON_OPS = ("equals", "not_equals", "exists")
+
+
+def _json_checks(value: Any) -> tuple[JsonCheck, ...]:
+    if not isinstance(value, list):
+        raise Invalid(f"must be a list of checks {_JSON_FORM}, got {type_name(value)}")
+    if not value:
+        raise Invalid("must not be empty")
+    return tuple(_json_check(item, index) for index, item in enumerate(value))
+
+
+def _json_check(item: Any, index: int) -> JsonCheck:
+    if not isinstance(item, dict):
+        raise Invalid(f"must be a mapping {_JSON_FORM}, got {type_name(item)}", at=(index,))
+    for key in item:
+        if key not in ("path",) + _JSON_OPS:
+            raise Invalid("unknown key (expected one of: equals, exists, not_equals, path)", at=(index, key))
+    if item.get("path") is None:
+        raise Invalid("missing required key 'path'", at=(index,))
+    path_text = item["path"]
+    if not isinstance(path_text, str):
+        raise Invalid(f"must be a string, got {type_name(path_text)}", at=(index, "path"))
+    try:
+        path = parse_json_path(path_text)
+    except Invalid as exc:
+        raise Invalid(str(exc), at=(index, "path")) from None
+    ops = [key for key in _JSON_OPS if key in item]  # `equals: null` is a check for null
+    if len(ops) != 1:
+        given = f"has {' and '.join(ops)}; " if ops else ""
+        raise Invalid(f"{given}needs exactly one of equals, not_equals, exists", at=(index,))
+    op = ops[0]
+    if op == "exists":
+        if not isinstance(item["exists"], bool):
+            raise Invalid(f"must be true or false, got {type_name(item['exists'])}", at=(index, "exists"))
+        return JsonCheck(path_text, path, "exists" if item["exists"] else "absent")
+    try:
+        expected = msgspec.json.encode(_json_value(item[op]), order="sorted").decode()
+    except Invalid as exc:
+        raise Invalid(str(exc), at=(index, op) + exc.at) from None
+    return JsonCheck(path_text, path, op, expected)
+
+
+def _json_value(value: Any) -> Any:
+    """A YAML value that has a JSON twin: string, number, boolean, null, list, mapping."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise Invalid(f"must be a finite number, got {value}")
+        return value
+    if isinstance(value, list):
+        return [_json_value(item) for item in value]
+    if isinstance(value, dict):
+        for key in value:
+            if not isinstance(key, str):
+                raise Invalid(f"mapping keys must be strings (JSON), got {type_name(key)}")
+        return {key: _json_value(item) for key, item in value.items()}
+    raise Invalid(f"must be a JSON value (string, number, true/false, null, list, mapping), "
+                  f"got {type_name(value)}; quote it to compare as a string")
+
+
+# $ then .name, [0], [-1] or ["any key"] / ['any key'], repeated
+_PATH_STEP = re.compile(r"""\.([^.\[\]\s"']+)|\[(-?\d+)\]|\["([^"]*)"\]|\['([^']*)'\]""")
+
+
+def parse_json_path(path: str) -> tuple[str | int, ...]:
+    if not path.startswith("$"):
+        raise Invalid(f"'{path}' must start with $, like $.status or $.items[0].name")
+    steps: list[str | int] = []
+    pos = 1
+    while pos < len(path):
+        match = _PATH_STEP.match(path, pos)
+        if match is None:
+            raise Invalid(f"'{path}' is not a valid path at character {pos + 1}: "
+                          f"steps are .name, [0] or [\"name\"]")
+        name, index, quoted, single = match.groups()
+        steps.append(int(index) if index is not None else
+                     name if name is not None else quoted if quoted is not None else single)
+        pos = match.end()
+    return tuple(steps)
+
+
 # -- probe -----------------------------------------------------------------------
 
-_contexts: dict[bool, ssl.SSLContext] = {}
-
-
-def tls_context(verify: bool) -> ssl.SSLContext:
-    """One verifying and one non-verifying context for all probes, made on first use
-    (creating a context loads the CA store: milliseconds, not per probe)."""
-    context = _contexts.get(verify)
-    if context is None:
-        context = ssl.create_default_context()
-        if not verify:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-        context.set_alpn_protocols(["http/1.1"])
-        _contexts[verify] = context
-    return context
+_ALPN = ("http/1.1",)
 
 
 async def probe(target: HttpTarget, phases: Phases) -> ProbeResult:
     hop, seen = target, {(target.method, target.url)}
+    cert_warning = None
     for redirects in range(target.max_redirects + 1):
-        status, location = await exchange(hop, phases)
-        if not (target.follow_redirects and status in REDIRECTS and location is not None):
+        response = await exchange(hop, phases)
+        cert_warning = response.cert_warning or cert_warning
+        status = response.status
+        if not (target.follow_redirects and status in REDIRECTS and response.location is not None):
             break
         if redirects == target.max_redirects:
             n = target.max_redirects
             raise ProbeError("invalid_response", f"more than {n} redirect{'s' if n != 1 else ''}")
-        hop = redirected(hop, status, location)
+        hop = redirected(hop, status, response.location)
         if (hop.method, hop.url) in seen:
             raise ProbeError("invalid_response", f"redirect loop at {hop.url}")
         seen.add((hop.method, hop.url))
     if not any(low <= status <= high for low, high in target.expected):
         raise ProbeError("status_code", f"status {status}, expected {target.expected_text}",
                          status_code=status)
+    if target.checks is not None:
+        if response.body_error is not None:
+            raise ProbeError("invalid_response", response.body_error, status_code=status)
+        failed = judge_body(target.checks, bytes(response.body), response.content_type, response.truncated)
+        if failed is not None:
+            raise ProbeError("keyword_missing", failed, status_code=status)
+    # a certificate warning before slowness: it holds until renewal, so the
+    # degraded kind does not flip with the latency of each check
+    if cert_warning is not None:
+        return phases.degraded("ssl_error", cert_warning, status)
+    if target.max_response_time is not None:
+        elapsed_ms = phases.elapsed_ms()
+        if elapsed_ms > target.max_response_time * 1000:
+            return phases.degraded(
+                "slow_response", f"answered in {elapsed_ms:.0f}ms, above max_response_time "
+                                 f"{format_duration(target.max_response_time)}", status)
     return phases.success(status)
 
 
@@ -233,59 +433,73 @@ def redirected(hop: HttpTarget, status: int, location: str) -> HttpTarget:
         headers = tuple(h for h in headers if h[0].lower() not in _ORIGIN_HEADERS)
     return msgspec.structs.replace(
         hop, url=url, method=method, tls=tls, host=host, port=port, headers=headers, body=body,
-        request=build_request(method, request_target, host_header, headers, body))
+        request=build_request(method, request_target, host_header, headers, body, hop.checks is not None))
 
 
-async def exchange(hop: HttpTarget, phases: Phases) -> tuple[int, str | None]:
-    """One request on a fresh connection: (status, Location when it redirects)."""
+async def exchange(hop: HttpTarget, phases: Phases) -> Response:
+    """One request on a fresh connection; the Response holds the status, the
+    Location, and the body when an assertion needs it."""
     phases.enter("resolve")
-    addresses = await resolve(hop.host, hop.port)
+    addresses = await resolve(hop.host, hop.port, family=hop.family)
     phases.enter("connect")
     loop = asyncio.get_running_loop()
-    response = Response(loop, head=hop.method == "HEAD")
-    transport, _ = await connect(addresses, lambda: response)
+    response = Response(loop, head=hop.method == "HEAD", keep_body=hop.checks is not None)
     try:
+        # inside the try: a deadline during the connect's last step still closes the socket
+        # and settles the futures connection_lost would otherwise fail with nobody waiting
+        transport, _ = await connect(addresses, lambda: response)
         if hop.tls:
             phases.enter("tls")
-            # start_tls after a plain connect so TLS time is its own phase; the
-            # ssl module sends server_hostname as SNI unless it is an IP literal
-            try:
-                response.transport = await loop.start_tls(
-                    transport, response, tls_context(hop.verify_tls), server_hostname=hop.host)
-            except ssl.SSLCertVerificationError as exc:
-                raise ProbeError("ssl_error", f"certificate verify failed: {exc.verify_message}") from None
-            except ssl.SSLError as exc:
-                reason = exc.reason.replace("_", " ").lower() if exc.reason else str(exc)
-                raise ProbeError("ssl_error", f"TLS handshake failed: {reason}") from None
-            except ConnectionError:
-                raise ProbeError("connection_error", "connection closed during the TLS handshake") from None
+            # start_tls after a plain connect so TLS time is its own phase
+            response.transport = await handshake(
+                transport, response, client_context(hop.verify_tls, hop.ca_file, _ALPN), hop.host)
+            not_after = peer_not_after(response.transport)
+            if not_after is not None:  # raises ssl_error for an expired one (verify_tls: false)
+                response.cert_warning = note_certificate(phases.details, not_after, hop.tls_expiry_days)
         response.transport.write(hop.request)
         phases.enter("first_byte")
         status = await response.headers_done
         if hop.follow_redirects and status in REDIRECTS and response.location is not None:
-            return status, response.location  # the body of a redirect is of no interest
+            return response  # the body of a redirect is of no interest
         phases.enter("transfer")
         await response.complete
-        return status, None
+        return response
     finally:
         response.close()
 
 
 class Response(asyncio.Protocol):
     """Feeds the bytes to httptools and wakes the probe at two points: headers
-    complete (`headers_done`, the status) and message complete (`complete`)."""
+    complete (`headers_done`, the status) and message complete (`complete`).
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, head: bool) -> None:
+    Reading is bounded: MAX_HEAD bytes until the final headers (httptools has
+    no limit of its own and would grow a header line without end), MAX_BODY
+    body bytes (and MAX_BODY decoded bytes), MAX_WIRE in all. The body is kept
+    only with `keep_body`, gzip/deflate decoded on the way in.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, head: bool, keep_body: bool = False) -> None:
         self.parser = httptools.HttpResponseParser(self)
         self.transport: asyncio.BaseTransport | None = None
         self.headers_done: asyncio.Future[int] = loop.create_future()
         self.complete: asyncio.Future[None] = loop.create_future()
         self.head = head  # a HEAD response announces a length but carries no body
+        self.keep_body = keep_body
+        self.status = 0
         self.location: str | None = None
+        self.content_type = b""
+        self.content_encoding = b""
         self.framed = False  # Content-Length or chunked; otherwise the body ends at EOF
         self.interim = False  # a 1xx response before the real one
-        self.body = bytearray()
-        self.received = 0
+        self.stopped = False  # enough read: further bytes are ignored
+        self.body = bytearray()  # kept (decoded) body, at most MAX_BODY bytes
+        self.received = 0  # body bytes as they came (before decoding)
+        self.wire = 0  # every byte read
+        self.truncated = False  # the body went on past what was kept
+        self.decoder: Any = None  # zlib decompressobj, or _DEFLATE until the first bytes tell which
+        self.pending = b""  # the first bytes of a deflate body, until there are two
+        self.body_error: str | None = None  # a body that cannot be decoded
+        self.cert_warning: str | None = None  # set by exchange()
 
     # asyncio.Protocol
 
@@ -293,12 +507,23 @@ class Response(asyncio.Protocol):
         self.transport = transport
 
     def data_received(self, data: bytes) -> None:
+        if self.stopped:
+            return
+        self.wire += len(data)
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
             pass  # a 101 we did not ask for: its status gets checked like any other
         except httptools.HttpParserError as exc:
             self._fail(ProbeError("invalid_response", f"malformed HTTP response: {exc}"))
+            return
+        if not self.headers_done.done():
+            if self.wire > MAX_HEAD:
+                self.transport.pause_reading()
+                self._fail(ProbeError("invalid_response",
+                                      f"response headers larger than {MAX_HEAD // 1024} KiB"))
+        elif self.wire > MAX_WIRE:
+            self._finish(truncated=True)
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self.headers_done.done() and not self.framed and not self.complete.done():
@@ -309,6 +534,7 @@ class Response(asyncio.Protocol):
 
     def on_message_begin(self) -> None:
         self.location, self.framed = None, False
+        self.content_type = self.content_encoding = b""
 
     def on_header(self, name: bytes, value: bytes) -> None:
         name = name.lower()
@@ -316,6 +542,10 @@ class Response(asyncio.Protocol):
             self.location = value.decode("utf-8", "replace")
         elif name == b"content-length" or (name == b"transfer-encoding" and b"chunked" in value.lower()):
             self.framed = True
+        elif name == b"content-type":
+            self.content_type = value
+        elif name == b"content-encoding":
+            self.content_encoding = value.strip().lower()
 
     def on_headers_complete(self) -> None:
         status = self.parser.get_status_code()
@@ -323,28 +553,84 @@ class Response(asyncio.Protocol):
             self.interim = True
             return
         self.framed = self.framed or self.head or status in (204, 304)
+        self.status = status
+        if self.keep_body:
+            self._start_decoding()
         self.headers_done.set_result(status)
         if self.head:
             self.complete.set_result(None)
 
     def on_body(self, body: bytes) -> None:
+        if self.complete.done():
+            return  # the rest of a chunk read after the limit
         self.received += len(body)
-        if len(self.body) < MAX_BODY:
-            self.body += body[:MAX_BODY - len(self.body)]
-        if self.received > MAX_BODY and not self.complete.done():
-            # enough to judge the response: stop reading, the close follows
-            self.transport.pause_reading()
-            self.complete.set_result(None)
+        if self.keep_body:
+            self._keep(body)
+        if self.received > MAX_BODY:
+            self._finish(truncated=True)  # enough to judge the response; the close follows
 
     def on_message_complete(self) -> None:
         if self.interim:
             self.interim = False
-        elif not self.complete.done():
+            return
+        if self.decoder is _DEFLATE and self.pending and self.keep_body:
+            self._keep(b"")  # a deflate body of a single byte
+        if not self.complete.done():
             self.complete.set_result(None)
 
     # ours
 
+    def _start_decoding(self) -> None:
+        encoding = self.content_encoding
+        if encoding in (b"", b"identity"):
+            return
+        if encoding in (b"gzip", b"x-gzip"):
+            self.decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif encoding == b"deflate":
+            self.decoder = _DEFLATE
+        else:
+            shown = encoding.decode("ascii", "replace")[:40]
+            self.body_error = f"cannot decode a body with Content-Encoding '{shown}' (upstatd decodes gzip and deflate)"
+            self.keep_body = False
+
+    def _keep(self, data: bytes) -> None:
+        if self.decoder is None:
+            self.body += data[:MAX_BODY - len(self.body)]
+            return
+        if self.decoder is _DEFLATE:
+            # "deflate" is meant to be zlib-wrapped, but some servers send it raw
+            self.pending += data
+            if len(self.pending) < 2 and data:
+                return  # on_message_complete calls again with b"" for a 1-byte body
+            data, first = self.pending, self.pending[:2]
+            self.pending = b""
+            wrapped = len(first) == 2 and first[0] & 0x0F == 8 and int.from_bytes(first, "big") % 31 == 0
+            self.decoder = zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
+        room = MAX_BODY - len(self.body)
+        try:
+            # bounded: a zip bomb yields at most room + 1 bytes here, the rest stays compressed
+            out = self.decoder.decompress(data, room + 1)
+        except zlib.error as exc:
+            name = self.content_encoding.decode("ascii", "replace")
+            self.body_error = f"could not decode the {name} body: {str(exc).rpartition(': ')[2]}"
+            self.keep_body = False
+            self._finish(truncated=False)
+            return
+        self.body += out[:room]
+        if len(out) > room:
+            self._finish(truncated=True)
+
+    def _finish(self, truncated: bool) -> None:
+        """Stop reading: what was read is the answer (the connection gets closed after)."""
+        self.truncated = self.truncated or truncated
+        self.stopped = True
+        if self.transport is not None:
+            self.transport.pause_reading()
+        if not self.complete.done():
+            self.complete.set_result(None)
+
     def _fail(self, error: ProbeError) -> None:
+        self.stopped = True
         for future in (self.headers_done, self.complete):
             if not future.done():
                 future.set_exception(error)
@@ -362,3 +648,114 @@ class Response(asyncio.Protocol):
                 future.cancel()
             elif not future.cancelled():
                 future.exception()  # mark an error nobody awaited as seen
+
+
+_DEFLATE = object()
+
+
+# -- body assertions ---------------------------------------------------------------
+
+_CHARSET = re.compile(rb"""charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+_MISSING = object()
+
+
+def judge_body(checks: BodyChecks, body: bytes, content_type: bytes, truncated: bool) -> str | None:
+    """None when every assertion holds, else the first failure's message."""
+    within = f" in its first {MAX_BODY // (1024 * 1024)} MiB" if truncated else ""
+    if checks.keyword is not None or checks.keyword_absent is not None or checks.regex is not None:
+        text = decode_text(body, content_type)
+        if checks.keyword is not None and checks.keyword not in text:
+            return f"body does not contain {_quote(checks.keyword)}{within}; {_starts(text)}"
+        if checks.keyword_absent is not None and (at := text.find(checks.keyword_absent)) >= 0:
+            context = text[max(0, at - 30):at + len(checks.keyword_absent) + 30]
+            cut = ("…" if at > 30 else "", "…" if at + len(checks.keyword_absent) + 30 < len(text) else "")
+            return f"body contains {_quote(checks.keyword_absent)}: '{cut[0]}{_printable(context, 160)}{cut[1]}'"
+        if checks.regex is not None and checks.regex.search(text) is None:
+            return f"body does not match the regex {_quote(checks.regex.pattern)}{within}; {_starts(text)}"
+    if checks.json:
+        if truncated:
+            return f"body is not JSON: cut off at the {MAX_BODY // (1024 * 1024)} MiB limit"
+        try:
+            document = msgspec.json.decode(body)
+        except msgspec.DecodeError as exc:
+            reason = str(exc).removeprefix("JSON is malformed: ")
+            return f"body is not JSON: {reason[:1].lower()}{reason[1:]}" if body else "body is not JSON: it is empty"
+        except RecursionError:
+            return "body is not JSON upstatd can read: nested too deeply"
+        for check in checks.json:
+            failed = judge_json(check, document)
+            if failed is not None:
+                return failed
+    return None
+
+
+def judge_json(check: JsonCheck, document: Any) -> str | None:
+    node = document
+    for step in check.path:
+        if isinstance(step, int):
+            if type(node) is not list or not -len(node) <= step < len(node):
+                node = _MISSING
+                break
+        elif type(node) is not dict or step not in node:
+            node = _MISSING
+            break
+        node = node[step]
+    where = check.path_text
+    if check.op == "exists":
+        return f"{where} not found" if node is _MISSING else None
+    if check.op == "absent":
+        return None if node is _MISSING else f"{where} is present ({_show(node)}), expected it absent"
+    expected = _short(check.expected)
+    if node is _MISSING:
+        return f"{where} not found, expected {expected}" if check.op == "equals" else f"{where} not found"
+    same = json_equal(node, msgspec.json.decode(check.expected))
+    if check.op == "equals" and not same:
+        return f"{where} is {_show(node)}, expected {expected}"
+    if check.op == "not_equals" and same:
+        return f"{where} is {_show(node)}, expected anything but {expected}"
+    return None
+
+
+def json_equal(a: Any, b: Any) -> bool:
+    """JSON equality: 1 == 1.0, but true != 1 and "1" != 1; lists and objects compared deeply."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a == b
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(json_equal(a[key], b[key]) for key in a)
+    return type(a) is type(b) and a == b
+
+
+def decode_text(body: bytes, content_type: bytes) -> str:
+    charset = "utf-8"
+    if match := _CHARSET.search(content_type):
+        try:
+            charset = codecs.lookup(match.group(1).decode("ascii")).name
+        except LookupError:
+            pass
+    return body.decode(charset, "replace")
+
+
+def _printable(text: str, limit: int = SNIPPET) -> str:
+    shown = " ".join("".join(c if c.isprintable() else " " for c in text[:limit * 4]).split())
+    return shown if len(shown) <= limit else shown[:limit - 1] + "…"
+
+
+def _quote(text: str) -> str:
+    return f"'{_printable(text)}'"
+
+
+def _starts(text: str) -> str:
+    shown = _printable(text)
+    return f"it starts with '{shown}'" if shown else ("it is empty" if not text else "it is blank")
+
+
+def _short(json_text: str) -> str:
+    return json_text if len(json_text) <= SNIPPET else json_text[:SNIPPET - 1] + "…"
+
+
+def _show(value: Any) -> str:
+    return _short(msgspec.json.encode(value).decode())
