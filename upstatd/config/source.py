@@ -23,6 +23,8 @@ from upstatd.config.check import Path, Problems, dotted
 _REFERENCE = re.compile(r"\$\$|\$\{([^}]*)\}|\$\{")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
+# libyaml's parser when PyYAML was built with it: twice as fast on large files.
+_COMPOSER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _YAML = "tag:yaml.org,2002:"
 _MERGE = _YAML + "merge"
 _IMPLICIT_TAGS = (_YAML + "str", _YAML + "int", _YAML + "float", _YAML + "bool", _YAML + "null")
@@ -44,7 +46,7 @@ def read_yaml(text: str, problems: Problems, environ: Mapping[str, str]) -> Any:
     errors were filed, so that validation can report the rest at once.
     """
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = _compose(text)
     except yaml.MarkedYAMLError as exc:
         line, message = describe_syntax_error(exc, text)
         problems.add_file_error(line, f"YAML syntax error: {message}")
@@ -65,6 +67,16 @@ def read_yaml(text: str, problems: Problems, environ: Mapping[str, str]) -> Any:
         problems.add_file_error(1, f"the file expands to more than {MAX_VALUES:,} values "
                                    "(aliases of aliases?); refusing to build it")
         return None
+
+
+def _compose(text: str) -> Node | None:
+    try:
+        return yaml.compose(text, Loader=_COMPOSER)
+    except yaml.YAMLError:
+        if _COMPOSER is yaml.SafeLoader:
+            raise
+    # pure-Python PyYAML says what is wrong more precisely than libyaml
+    return yaml.compose(text, Loader=yaml.SafeLoader)
 
 
 def describe_syntax_error(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, str]:
@@ -130,7 +142,7 @@ class _Builder:
             if expanded is None:  # an error is filed; keep the text as written
                 return written
             tag = node.tag
-            if node.style is None:  # plain scalar: type it by its expanded text
+            if not node.style:  # plain scalar (libyaml says ''): type it by its expanded text
                 tag = self.constructor.resolve(ScalarNode, expanded, (True, False))
             if expanded != written:
                 self.problems.written.append((path, expanded, written))

@@ -22,7 +22,7 @@ import ssl
 from collections.abc import Awaitable, Callable
 from typing import Any, NamedTuple
 
-from upstatd.probes import http, tcp
+from upstatd.probes import dns, http, icmp, tcp, tls
 from upstatd.probes.result import ProbeError, ProbeResult, Phases
 from upstatd.config.check import format_duration
 
@@ -43,6 +43,9 @@ class ProbeSetupError(Exception):
 PROBES: dict[str, ProbeType] = {
     "http": ProbeType(http.prepare, http.probe),
     "tcp": ProbeType(tcp.prepare, tcp.probe),
+    "dns": ProbeType(dns.prepare, dns.probe),
+    "icmp": ProbeType(icmp.prepare, icmp.probe, icmp.open, icmp.close),
+    "tls": ProbeType(tls.prepare, tls.probe),
 }
 
 
