@@ -61,13 +61,13 @@ def report(spec: MonitorSpec, result: ProbeResult) -> str:
     lines = [f"{spec.url} ({spec.type}, timeout {spec.timeout:g}s)"]
     for phase in PHASES:
         if phase in result.phases:
-            lines.append(f"  {phase:<12}{result.phases[phase]:>10.1f} ms")
-    lines.append(f"  {'total':<12}{result.latency_ms:>10.1f} ms")
+            lines.append(f"  {phase:<22}{result.phases[phase]:>9.1f} ms")
+    lines.append(f"  {'total':<22}{result.latency_ms:>9.1f} ms")
     if result.status_code is not None:
-        lines.append(f"  {'status':<12}{result.status_code:>10}")
+        lines.append(f"  {'status':<22}{result.status_code:>9}")
     for name, value in result.details.items():
         shown = json.dumps(value) if isinstance(value, (list, dict)) else value
-        lines.append(f"  {name:<12}{shown}" if len(name) < 12 else f"  {name}: {shown}")
+        lines.append(f"  {name:<22}{shown}")
     verdict = result.outcome
     if result.error_kind:
         lines.append(f"{verdict}: {result.error_kind}: {result.error_message}")

@@ -152,3 +152,40 @@ async def test_it_stores_every_check_with_its_phases_and_error(harness, make_con
         ]
     finally:
         await server.close()
+
+
+def slow(delay: float):
+    """HTTP server answering 200 after `delay` seconds."""
+    async def handler(server: RawServer, reader, writer) -> None:
+        await server.read_request(reader)
+        await asyncio.sleep(delay)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        await writer.drain()
+        writer.close()
+    return handler
+
+
+async def test_it_calls_a_slow_but_correct_target_degraded_not_down(harness, make_config):
+    server = await start_raw(slow(0.15))
+    try:
+        h = await harness(make_config(f"""
+            monitors:
+              - key: site
+                type: http
+                url: {server.url("/")}
+                interval: 60s
+                timeout: 2s
+                confirmation: {{failures: 2, successes: 1, recheck: 5s}}
+                http: {{max_response_time: 50ms}}
+            """))
+        await h.step("site")
+        assert h.state("site") == "degraded"  # pending takes the first confirmed state
+        await h.writer.flush()
+        with sqlite3.connect(h.path) as conn:
+            row = conn.execute("SELECT ok, state, error_kind FROM checks").fetchone()
+            current = conn.execute("SELECT current_state FROM monitors").fetchone()[0]
+        assert row[:2] == (1, "degraded") and row[2] == "slow_response"
+        assert current == "degraded"
+        assert await h.state_changes() == [("pending", "degraded")]
+    finally:
+        await server.close()
