@@ -111,8 +111,10 @@ async def test_good_probes_keep_their_pace_while_hostile_ones_run(hostile, web, 
     print(f"good probes beside 50 hostile ones: lateness max {max(lateness) * 1000:.1f} ms, "
           f"latency max {max(latencies) * 1000:.1f} ms (alone: {max(baseline) * 1000:.1f} ms)")
     # 20 good probes, all up, all on time, none slowed down by the 50 hostile ones in flight
-    assert max(lateness) < 0.05, lateness
-    assert max(latencies) < max(0.05, 10 * max(baseline)), (latencies, baseline)
+    # A stall would show as the hostile deadline (0.5 s); the bound leaves room
+    # for a busy 2-core CI machine without hiding one.
+    assert max(lateness) < 0.15, lateness
+    assert max(latencies) < max(0.15, 10 * max(baseline)), (latencies, baseline)
 
 
 def rss() -> int:
