@@ -82,6 +82,10 @@ class Daemon:
 
         self._open_probe_types = await open_probe_types({spec.type for spec in config.monitors})
 
+        # Everything built so far lives until exit: keep it out of GC passes. Done
+        # before the first slots are computed, so the pass does not make them late.
+        gc.collect()
+        gc.freeze()
         self.runner = Runner(self.clock, self._on_due, config.scheduler.max_in_flight)
         self.monitors = MonitorService(self.clock, self.runner, self.writer)
         self.monitors.apply(config.monitors, stored)
@@ -92,9 +96,6 @@ class Daemon:
             healthy = lambda: self.clock.monotonic() - self.runner.last_tick_at < interval  # noqa: E731
             self._tasks.append(asyncio.create_task(run_watchdog(self.notifier, interval, healthy),
                                                    name="watchdog"))
-        # Everything built so far lives until exit: keep it out of GC passes.
-        gc.collect()
-        gc.freeze()
         log.info("daemon.started", version=upstatd.__version__, monitors=len(config.monitors),
                  listen=f"{config.server.host}:{config.server.port}", database=config.storage_path)
         self.notifier.ready(self._status_line())

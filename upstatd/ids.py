@@ -1,4 +1,4 @@
-"""Prefixed random ids (`mon_…`, `inc_…`), the way Stripe names objects."""
+"""Prefixed ids (`mon_…`, `inc_…`), the way Stripe names objects."""
 
 from __future__ import annotations
 
@@ -7,20 +7,24 @@ import secrets
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
-def new_id(prefix: str, length: int = 20) -> str:
-    return prefix + "_" + "".join(secrets.choice(_ALPHABET) for _ in range(length))
+def _base62(number: int) -> str:
+    digits = []
+    while True:
+        number, rem = divmod(number, 62)
+        digits.append(_ALPHABET[rem])
+        if not number:
+            return "".join(reversed(digits))
+
+
+def new_id(prefix: str) -> str:
+    """prefix_ and 22 base62 characters: 128 random bits."""
+    return prefix + "_" + _base62(secrets.randbits(128)).rjust(22, "0")
 
 
 def seq_id(prefix: str, seq: int) -> str:
     """Id of a high-volume row (checks): derived from its integer key, so the
-    table needs no second unique index. Stable, opaque, and sorts by length."""
-    digits = []
-    while True:
-        seq, rem = divmod(seq, 62)
-        digits.append(_ALPHABET[rem])
-        if not seq:
-            break
-    return prefix + "_" + "".join(reversed(digits))
+    table needs no second unique index. Stable and opaque."""
+    return prefix + "_" + _base62(seq)
 
 
 def parse_seq_id(prefix: str, value: str) -> int | None:

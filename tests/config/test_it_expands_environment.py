@@ -354,7 +354,7 @@ def test_a_recursive_alias_is_an_error_not_a_crash(config_errors):
           - *all
         """)
     assert messages == [
-        f"{path}:1: monitors[1]: an alias refers to a collection that contains it; "
+        f"{path}:5: monitors[1]: an alias refers to a collection that contains it; "
         "recursive YAML structures are not allowed",
         # and no "must be a mapping" for the value that could not be built
     ]

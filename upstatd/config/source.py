@@ -11,7 +11,7 @@ an anchor keep the anchor's lines; keys written beside `<<` override them.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import yaml
@@ -24,7 +24,7 @@ _REFERENCE = re.compile(r"\$\$|\$\{([^}]*)\}|\$\{")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 # libyaml's parser when PyYAML was built with it: twice as fast on large files.
-_COMPOSER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_PARSER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _YAML = "tag:yaml.org,2002:"
 _MERGE = _YAML + "merge"
 _IMPLICIT_TAGS = (_YAML + "str", _YAML + "int", _YAML + "float", _YAML + "bool", _YAML + "null")
@@ -45,38 +45,42 @@ def read_yaml(text: str, problems: Problems, environ: Mapping[str, str]) -> Any:
     otherwise the data, with every readable part in place even if some
     errors were filed, so that validation can report the rest at once.
     """
+    before = len(problems.items)
+    builder = _Builder(problems, environ)
     try:
-        root = _compose(text)
-    except yaml.MarkedYAMLError as exc:
-        line, message = describe_syntax_error(exc, text)
-        problems.add_file_error(line, f"YAML syntax error: {message}")
+        return builder.document(yaml.parse(text, Loader=_PARSER))
+    except yaml.YAMLError as exc:
+        del problems.items[before:]  # what was built before the syntax error does not count
+        exc = _clearest_error(text, exc)
+        if isinstance(exc, yaml.MarkedYAMLError):
+            line, message = describe_syntax_error(exc, text)
+            problems.add_file_error(line, f"YAML syntax error: {message}")
+        elif isinstance(exc, yaml.reader.ReaderError):  # a character YAML does not allow
+            line = text.count("\n", 0, exc.position) + 1
+            code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+            problems.add_file_error(line, f"YAML syntax error: character #x{code:04x} is not allowed in YAML")
+        else:  # pragma: no cover - PyYAML raises the two above
+            problems.add_file_error(1, f"YAML syntax error: {exc}")
         return None
-    except yaml.reader.ReaderError as exc:  # a character YAML does not allow
-        line = text.count("\n", 0, exc.position) + 1
-        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
-        problems.add_file_error(line, f"YAML syntax error: character #x{code:04x} is not allowed in YAML")
-        return None
-    except yaml.YAMLError as exc:  # pragma: no cover - PyYAML raises the two above
-        problems.add_file_error(1, f"YAML syntax error: {exc}")
-        return None
-    if root is None:
-        return None
-    try:
-        return _Builder(problems, environ).build(root, (), frozenset())
     except _TooBig:
         problems.add_file_error(1, f"the file expands to more than {MAX_VALUES:,} values "
                                    "(aliases of aliases?); refusing to build it")
         return None
+    except RecursionError:
+        problems.add_file_error(1, "the file nests too deeply to read")
+        return None
 
 
-def _compose(text: str) -> Node | None:
+def _clearest_error(text: str, error: yaml.YAMLError) -> yaml.YAMLError:
+    """libyaml's error, or the pure-Python parser's, which says what is wrong more precisely."""
+    if _PARSER is yaml.SafeLoader:
+        return error
     try:
-        return yaml.compose(text, Loader=_COMPOSER)
-    except yaml.YAMLError:
-        if _COMPOSER is yaml.SafeLoader:
-            raise
-    # pure-Python PyYAML says what is wrong more precisely than libyaml
-    return yaml.compose(text, Loader=yaml.SafeLoader)
+        for _ in yaml.parse(text, Loader=yaml.SafeLoader):
+            pass
+    except yaml.YAMLError as exc:
+        return exc
+    return error
 
 
 def describe_syntax_error(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, str]:
@@ -101,8 +105,11 @@ def describe_syntax_error(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, st
     return line, message
 
 
-# Aliases are expanded into copies: a "billion laughs" file must not eat the memory.
+# An alias reuses the anchored value, but its lines are copied under every
+# path that refers to it: a "billion laughs" file must not eat the memory.
 MAX_VALUES = 1_000_000
+
+_BOOLEAN_TEXT = {True: "true", False: "false"}
 
 
 class _TooBig(Exception):
@@ -110,103 +117,219 @@ class _TooBig(Exception):
 
 
 class _Builder:
+    """Builds values straight from the parser's events: no node tree, so a file
+    of 100,000 monitors is read in seconds and without a memory peak."""
+
     def __init__(self, problems: Problems, environ: Mapping[str, str]) -> None:
         self.problems = problems
         self.environ = environ
         self.constructor = yaml.SafeLoader("")  # constructor + resolver, no stream
         self.lines = problems.lines
         self.values = 0
+        # name -> (value, path, (start, end) of its lines in the log, (start, end) of its problems)
+        self.anchors: dict[str, tuple[Any, Path, tuple[int, int], tuple[int, int]]] = {}
+        self.building: list[str] = []                   # anchors still open, innermost last
+        self.log: list[tuple[Path, int]] = []           # lines set while an anchor is open
+        self.events: Iterator[yaml.Event] = iter(())
 
-    def build(self, node: Node, path: Path, inside: frozenset[int]) -> Any:
-        """`inside`: ids of the collection nodes being built around this one."""
+    def document(self, events: Iterator[yaml.Event]) -> Any:
+        self.events = events
+        next(events)  # StreamStart
+        event = next(events)
+        if isinstance(event, yaml.StreamEndEvent):
+            return None
+        root = self.value(next(events), ())  # after DocumentStart
+        next(events)  # DocumentEnd
+        event = next(events)
+        if not isinstance(event, yaml.StreamEndEvent):
+            self.fail(event.start_mark.line + 1, (), "the file holds more than one YAML document "
+                      "(a line with ---); keep one", settle=False)
+        return root
+
+    def set_line(self, path: Path, line: int, replace: bool = False) -> None:
+        if replace or path not in self.lines:
+            self.lines[path] = line
+            if self.building:
+                self.log.append((path, line))
+
+    def value(self, event: yaml.Event, path: Path) -> Any:
         self.values += 1
         if self.values > MAX_VALUES:
             raise _TooBig
-        line = node.start_mark.line + 1
-        self.lines.setdefault(path, line)
-        if id(node) in inside:
+        line = event.start_mark.line + 1
+        self.set_line(path, line)
+        if isinstance(event, yaml.AliasEvent):
+            return self.alias(event.anchor, path, line)
+        anchor = event.anchor
+        if anchor is not None:
+            self.building.append(anchor)
+            start, problems_start = len(self.log), len(self.problems.items)
+        if isinstance(event, yaml.MappingStartEvent):
+            self.check_collection_tag(event, _YAML + "map", path, line)
+            value = self.mapping(path)
+        elif isinstance(event, yaml.SequenceStartEvent):
+            self.check_collection_tag(event, _YAML + "seq", path, line)
+            value = self.sequence(path)
+        else:
+            value = self.scalar(event, path, line)
+        if anchor is not None:
+            self.building.pop()
+            self.anchors[anchor] = (value, path, (start, len(self.log)),
+                                    (problems_start, len(self.problems.items)))
+        return value
+
+    def alias(self, name: str, path: Path, line: int) -> Any:
+        if name in self.building:
             self.fail(line, path, "an alias refers to a collection that contains it; "
                                   "recursive YAML structures are not allowed")
             return None
-        if isinstance(node, (MappingNode, SequenceNode)) and node.tag not in _COLLECTION_TAGS:
-            self.fail(line, path, f"unsupported YAML tag '{_shown_tag(node.tag)}'", settle=False)
-        if isinstance(node, MappingNode):
-            return self.build_mapping(node, path, inside | {id(node)})
-        if isinstance(node, SequenceNode):
-            inside = inside | {id(node)}
-            return [self.build(item, path + (index,), inside) for index, item in enumerate(node.value)]
-        assert isinstance(node, ScalarNode)
-        written = node.value
-        if "$" in written and node.tag in _IMPLICIT_TAGS:
+        if name not in self.anchors:
+            self.fail(line, path, f"found undefined alias '*{name}'")
+            return None
+        self.copy_lines(name, path)
+        return self.anchors[name][0]
+
+    def copy_lines(self, name: str, path: Path) -> None:
+        """The anchored value's lines and problems, under `path` too: each use of
+        an anchor is reported, at the anchor's lines."""
+        _, anchor_path, (start, end), (first, last) = self.anchors[name]
+        depth = len(anchor_path)
+        for logged_path, logged_line in self.log[start:end]:
+            if len(logged_path) > depth and logged_path[:depth] == anchor_path:
+                self.values += 1
+                if self.values > MAX_VALUES:
+                    raise _TooBig
+                self.set_line(path + logged_path[depth:], logged_line)
+        problems = self.problems
+        for index in range(first, last):
+            line, _, message, item_path = problems.items[index]
+            if item_path[:depth] == anchor_path:
+                settled = problems.settled.get(item_path) == index
+                problems.add_at(line, path + item_path[depth:], message, settle=settled)
+
+    def check_collection_tag(self, event: yaml.Event, expected: str, path: Path, line: int) -> None:
+        if event.tag not in (None, "!", expected):
+            self.fail(line, path, f"unsupported YAML tag '{_shown_tag(event.tag)}'", settle=False)
+
+    def sequence(self, path: Path) -> list[Any]:
+        out = []
+        for event in self.events:
+            if isinstance(event, yaml.SequenceEndEvent):
+                return out
+            out.append(self.value(event, path + (len(out),)))
+        return out
+
+    def mapping(self, path: Path) -> dict[str, Any]:
+        written: dict[str, Any] = {}
+        written_at: dict[str, int] = {}
+        merged: dict[str, Any] = {}
+        for key_event in self.events:
+            if isinstance(key_event, yaml.MappingEndEvent):
+                break
+            line = key_event.start_mark.line + 1
+            if not isinstance(key_event, yaml.ScalarEvent) or not key_event.value:
+                kind = ("an empty key" if isinstance(key_event, yaml.ScalarEvent) else "an alias"
+                        if isinstance(key_event, yaml.AliasEvent) else "a " + _kind(key_event))
+                self.fail(line, path, f"keys must be plain names, got {kind}", settle=False)
+                if not isinstance(key_event, (yaml.ScalarEvent, yaml.AliasEvent)):
+                    self.value(key_event, path + ("?",))  # read past it
+                self.value(next(self.events), path + ("?",))
+                continue
+            key = key_event.value
+            if key == "<<" and key_event.tag is None and key_event.implicit[0]:
+                self.merge(next(self.events), path, line, merged)
+                continue
+            if key in written_at:
+                self.fail(line, path + (key,), f"duplicate key (first given on line {written_at[key]})",
+                          settle=False)
+                self.value(next(self.events), path + ("?",))
+                continue
+            written_at[key] = line
+            self.set_line(path + (key,), line, replace=True)  # the key's line names the entry
+            written[key] = self.value(next(self.events), path + (key,))
+        return {**merged, **written} if merged else written
+
+    def merge(self, event: yaml.Event, path: Path, line: int, merged: dict[str, Any]) -> None:
+        """`<<: *name` or `<<: [*a, *b]`: keys of earlier sources win, written keys win over all."""
+        here = path + ("<<",)
+        names = []
+        if isinstance(event, yaml.AliasEvent):
+            names = [event.anchor]
+        elif isinstance(event, yaml.SequenceStartEvent):
+            items = []
+            for item in self.events:
+                if isinstance(item, yaml.SequenceEndEvent):
+                    break
+                items.append(item)
+                if not isinstance(item, yaml.AliasEvent):
+                    self.value(item, here)  # read past it
+            names = [item.anchor for item in items if isinstance(item, yaml.AliasEvent)]
+            if not items or len(names) != len(items):
+                shown = "an empty list" if not items else "a list with other things than aliases of mappings"
+                self.fail(line, here, f"must be an alias of a mapping (<<: *name) or a list of them, got {shown}",
+                          settle=False)
+                return
+        else:
+            self.building.append("")  # not an anchor: only makes the lines of what is merged logged
+            start = len(self.log)
+            value = self.value(event, here)
+            self.building.pop()
+            if isinstance(value, dict):
+                for logged_path, logged_line in self.log[start:]:
+                    if len(logged_path) > len(here) and logged_path[:len(here)] == here:
+                        self.set_line(path + logged_path[len(here):], logged_line)
+            shown = (f"'{_BOOLEAN_TEXT.get(value, value)}'" if not isinstance(value, (dict, list))
+                     else "a mapping written in place" if isinstance(value, dict) else "a list")
+            if isinstance(value, dict):
+                merged.update({k: v for k, v in value.items() if k not in merged})
+                return
+            self.fail(line, here, f"must be an alias of a mapping (<<: *name) or a list of them, got {shown}",
+                      settle=False)
+            return
+        for name in names:
+            if name in self.building:
+                self.fail(line, here, "merges a mapping into itself; recursive YAML structures are not allowed",
+                          settle=False)
+                continue
+            if name not in self.anchors:
+                self.fail(line, here, f"found undefined alias '*{name}'", settle=False)
+                continue
+            value = self.anchors[name][0]
+            if not isinstance(value, dict):
+                self.fail(line, here, "must be an alias of a mapping (<<: *name) or a list of them, "
+                                      f"got an alias of {'a list' if isinstance(value, list) else 'a value'}",
+                          settle=False)
+                continue
+            self.copy_lines(name, path)
+            for key, item in value.items():
+                merged.setdefault(key, item)
+
+    def scalar(self, event: yaml.ScalarEvent, path: Path, line: int) -> Any:
+        written = event.value
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = self.constructor.resolve(ScalarNode, written, event.implicit)
+        if tag == _YAML + "str" and "$" not in written:
+            return written  # the common case, without the constructor's overhead
+        value = written
+        if "$" in written and tag in _IMPLICIT_TAGS:
             expanded = self.expand(written, path)
             if expanded is None:  # an error is filed; keep the text as written
                 return written
-            tag = node.tag
-            if not node.style:  # plain scalar (libyaml says ''): type it by its expanded text
+            if event.implicit[0]:  # plain scalar: type it by its expanded text
                 tag = self.constructor.resolve(ScalarNode, expanded, (True, False))
             if expanded != written:
                 self.problems.written.append((path, expanded, written))
-            node = ScalarNode(tag, expanded, node.start_mark, node.end_mark, node.style)
+            value = expanded
+        node = ScalarNode(tag, value, event.start_mark, event.end_mark, event.style)
+        constructor = self.constructor.yaml_constructors.get(tag)
         try:
-            return self.constructor.construct_object(node, deep=True)
+            if constructor is None:
+                raise yaml.constructor.ConstructorError(None, None, "could not determine a constructor")
+            return constructor(self.constructor, node)
         except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
-            # PyYAML leaves a failed node marked as "being built"; unmark it so
-            # that another alias of it gets the same message, not a recursion error
-            self.constructor.recursive_objects.pop(node, None)
             self.fail(line, path, describe_construct_error(node, exc))
             return written
-
-    def build_mapping(self, node: MappingNode, path: Path, inside: frozenset[int]) -> dict[str, Any]:
-        winners: dict[str, tuple[Node, Node]] = {}  # key -> (key node, value node); last one wins
-        written_at: dict[str, int] = {}             # keys written in this mapping -> line
-        for key_node, value_node, merged in self.entries(node, path, inside):
-            line = key_node.start_mark.line + 1
-            if not isinstance(key_node, ScalarNode) or not key_node.value:
-                self.fail(line, path, "keys must be plain names, "
-                          f"got {'an empty key' if isinstance(key_node, ScalarNode) else 'a ' + _kind(key_node)}",
-                          settle=False)
-                continue
-            key = key_node.value
-            if not merged:
-                if key in written_at:
-                    self.fail(line, path + (key,), f"duplicate key (first given on line {written_at[key]})",
-                              settle=False)
-                    continue
-                written_at[key] = line
-            winners[key] = (key_node, value_node)
-        out: dict[str, Any] = {}
-        for key, (key_node, value_node) in winners.items():
-            key_path = path + (key,)
-            self.lines[key_path] = key_node.start_mark.line + 1
-            out[key] = self.build(value_node, key_path, inside)
-        return out
-
-    def entries(self, node: MappingNode, path: Path, inside: frozenset[int]) -> list[tuple[Node, Node, bool]]:
-        """The mapping's (key, value, merged) pairs, lowest priority first: keys
-        merged with `<<` (an earlier source wins over a later one), then the
-        keys written in the mapping itself."""
-        merged: list[tuple[Node, Node, bool]] = []
-        written: list[tuple[Node, Node, bool]] = []
-        for key_node, value_node in node.value:
-            if key_node.tag != _MERGE:
-                written.append((key_node, value_node, False))
-                continue
-            sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
-            if not sources or not all(isinstance(source, MappingNode) for source in sources):
-                shown = ("an empty list" if not sources else f"'{value_node.value}'"
-                         if isinstance(value_node, ScalarNode) else "a list with other things than mappings")
-                self.fail(key_node.start_mark.line + 1, path + ("<<",),
-                          f"must be an alias of a mapping (<<: *name) or a list of them, got {shown}",
-                          settle=False)
-                continue
-            for source in reversed(sources):
-                if id(source) in inside:
-                    self.fail(key_node.start_mark.line + 1, path + ("<<",),
-                              "merges a mapping into itself; recursive YAML structures are not allowed",
-                              settle=False)
-                    continue
-                merged += [(k, v, True) for k, v, _ in self.entries(source, path, inside | {id(source)})]
-        return merged + written
 
     def expand(self, value: str, path: Path) -> str | None:
         """`value` with every reference replaced; None (and an error filed) if one cannot be."""

@@ -39,40 +39,41 @@ async def reconcile(conn: aiosqlite.Connection, specs: tuple[MonitorSpec, ...] |
 
     New keys are inserted as pending, changed ones updated with their state
     kept, removed ones deleted with their history. Returns key -> stored row.
+    Statements go in batches: a start with 100,000 new monitors is one
+    executemany, not 100,000 round trips to the database thread.
     """
     now_ms = round(now * 1000)
-    stored: dict[str, tuple] = {}
-    async with conn.execute(
+    stored = {row[0]: tuple(row) for row in await conn.execute_fetchall(
         "SELECT key, seq, id, current_state, state_since, name, type, url, interval_ms, timeout_ms, spec "
-        "FROM monitors WHERE managed_by = 'config'"
-    ) as cursor:
-        async for row in cursor:
-            stored[row[0]] = tuple(row)
+        "FROM monitors WHERE managed_by = 'config'")}
+    (next_seq,) = (await conn.execute_fetchall("SELECT coalesce(max(seq), 0) + 1 FROM monitors"))[0]
     out: dict[str, StoredMonitor] = {}
+    inserts, updates = [], []
     for spec in specs:
         columns = spec_columns(spec)
         row = stored.pop(spec.key, None)
         if row is None:
             monitor_id = new_id("mon")
-            cursor = await conn.execute(
-                "INSERT INTO monitors (id, key, managed_by, name, type, url, interval_ms, timeout_ms, spec, "
-                "current_state, state_since, created_at, updated_at) "
-                "VALUES (?, ?, 'config', ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
-                (monitor_id, spec.key, *columns, now_ms, now_ms, now_ms))
-            out[spec.key] = StoredMonitor(cursor.lastrowid, monitor_id, "pending", now)
+            inserts.append((next_seq, monitor_id, spec.key, *columns, now_ms, now_ms, now_ms))
+            out[spec.key] = StoredMonitor(next_seq, monitor_id, "pending", now)
+            next_seq += 1
             continue
         _, seq, monitor_id, state, since_ms = row[:5]
         if row[5:] != columns:
-            await conn.execute(
-                "UPDATE monitors SET name = ?, type = ?, url = ?, interval_ms = ?, timeout_ms = ?, spec = ?, "
-                "updated_at = ? WHERE seq = ?", (*columns, now_ms, seq))
+            updates.append((*columns, now_ms, seq))
         out[spec.key] = StoredMonitor(seq, monitor_id, state, since_ms / 1000)
-    for key, row in stored.items():
-        seq = row[1]
-        for sql in ("DELETE FROM checks WHERE monitor_seq = ?",
-                    "DELETE FROM state_changes WHERE monitor_seq = ?",
-                    "DELETE FROM monitors WHERE seq = ?"):
-            await conn.execute(sql, (seq,))
+    await conn.executemany(
+        "INSERT INTO monitors (seq, id, key, managed_by, name, type, url, interval_ms, timeout_ms, spec, "
+        "current_state, state_since, created_at, updated_at) "
+        "VALUES (?, ?, ?, 'config', ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)", inserts)
+    await conn.executemany(
+        "UPDATE monitors SET name = ?, type = ?, url = ?, interval_ms = ?, timeout_ms = ?, spec = ?, "
+        "updated_at = ? WHERE seq = ?", updates)
+    removed = [(row[1],) for row in stored.values()]
+    for sql in ("DELETE FROM checks WHERE monitor_seq = ?",
+                "DELETE FROM state_changes WHERE monitor_seq = ?",
+                "DELETE FROM monitors WHERE seq = ?"):
+        await conn.executemany(sql, removed)
     return out
 
 
