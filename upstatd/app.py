@@ -19,6 +19,9 @@ import msgspec
 import structlog
 
 import upstatd
+from upstatd.api.bootstrap import api_version, bootstrap_admin_token
+from upstatd.api.context import ApiContext
+from upstatd.api.ratelimit import Limits
 from upstatd.api.server import HttpListener, build_app
 from upstatd.clock import Clock
 from upstatd.config.load import ConfigError, load_config
@@ -76,8 +79,13 @@ class Daemon:
 
         self.writer = Writer(self.write_conn)
         await self.writer.start()
+        await bootstrap_admin_token(self.writer, config.storage_path, self.clock)
 
-        self.listener = HttpListener(build_app(self.health), config.server.host, config.server.port)
+        self.runner = Runner(self.clock, self._on_due, config.scheduler.max_in_flight)
+        self.monitors = MonitorService(self.clock, self.runner, self.writer)
+        self.api = ApiContext(self.read_conn, self.writer, self.clock, await api_version(self.read_conn),
+                              Limits(*msgspec.structs.astuple(config.rate_limit)), self.monitors, config)
+        self.listener = HttpListener(build_app(self.health, self.api), config.server.host, config.server.port)
         await self.listener.start()
 
         self._open_probe_types = await open_probe_types({spec.type for spec in config.monitors})
@@ -86,8 +94,6 @@ class Daemon:
         # before the first slots are computed, so the pass does not make them late.
         gc.collect()
         gc.freeze()
-        self.runner = Runner(self.clock, self._on_due, config.scheduler.max_in_flight)
-        self.monitors = MonitorService(self.clock, self.runner, self.writer)
         self.monitors.apply(config.monitors, stored)
         self._tasks.append(asyncio.create_task(self.runner.run(), name="scheduler"))
 
@@ -160,6 +166,7 @@ class Daemon:
             stored = await self.writer.run(lambda conn: reconcile(conn, config.monitors, self.clock.time()))
             counts = self.monitors.apply(config.monitors, stored) | {"removed": removed}
             self.runner.max_in_flight = config.scheduler.max_in_flight
+            self.api.limiter.limits = Limits(*msgspec.structs.astuple(config.rate_limit))
             # The listener and the database stay as started until a restart.
             self.config = msgspec.structs.replace(config, server=self.config.server,
                                                   storage_path=self.config.storage_path)

@@ -61,6 +61,12 @@ class Scheduler(msgspec.Struct, frozen=True):
     max_in_flight: int = 1000
 
 
+class RateLimit(msgspec.Struct, frozen=True):
+    per_token_minute: int = 1000
+    per_token_hour: int = 10_000
+    global_minute: int = 5000
+
+
 class Config(msgspec.Struct, frozen=True):
     file: str
     server: Server
@@ -68,11 +74,12 @@ class Config(msgspec.Struct, frozen=True):
     scheduler: Scheduler
     defaults: Defaults
     monitors: tuple[MonitorSpec, ...]
+    rate_limit: RateLimit = RateLimit()
 
 
 def parse_config(data: Any, file: str, problems: Problems,
                  environ: Mapping[str, str] = os.environ) -> Config | None:
-    sections = ("server", "storage", "scheduler", "defaults", "monitors")
+    sections = ("server", "storage", "scheduler", "defaults", "monitors", "api")
     if not isinstance(data, dict):
         problems.add((), f"the top level must be a mapping of sections ({', '.join(sorted(sections))}), "
                          f"got {type_name(data)}")
@@ -84,9 +91,10 @@ def parse_config(data: Any, file: str, problems: Problems,
     scheduler = parse_scheduler(top.get("scheduler"), ("scheduler",), problems)
     defaults = parse_defaults(top.get("defaults"), ("defaults",), problems)
     monitors = parse_monitors(top.get("monitors"), ("monitors",), problems, defaults)
+    rate_limit = parse_api(top.get("api"), ("api",), problems)
     if problems:
         return None
-    return Config(file, server, storage_path, scheduler, defaults, monitors)
+    return Config(file, server, storage_path, scheduler, defaults, monitors, rate_limit)
 
 
 def parse_server(value: Any, path: Path, problems: Problems) -> Server:
@@ -133,6 +141,17 @@ def parse_scheduler(value: Any, path: Path, problems: Problems) -> Scheduler:
     if section is None:
         return Scheduler()
     return Scheduler(take(section, "max_in_flight", integer(1, 100_000), path, problems, 1000))
+
+
+def parse_api(value: Any, path: Path, problems: Problems) -> RateLimit:
+    section = block(value, path, problems, ("rate_limit",))
+    limits = block((section or {}).get("rate_limit"), path + ("rate_limit",), problems,
+                   ("per_token_minute", "per_token_hour", "global_minute"))
+    if not limits:
+        return RateLimit()
+    where, base = path + ("rate_limit",), RateLimit()
+    return RateLimit(*(take(limits, name, integer(1, 10_000_000), where, problems, getattr(base, name))
+                       for name in ("per_token_minute", "per_token_hour", "global_minute")))
 
 
 def parse_defaults(value: Any, path: Path, problems: Problems) -> Defaults:

@@ -1,0 +1,58 @@
+"""What API handlers reach: the database, the writer, the clock, the running
+monitors, and the request's token. One object, built by the daemon."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiosqlite
+from aiohttp import web
+
+from upstatd.api import errors, permissions
+from upstatd.api.ratelimit import Limits, RateLimiter
+from upstatd.clock import Clock
+from upstatd.store import tokens
+from upstatd.store.tokens import Token
+from upstatd.store.writer import Writer
+
+LAST_USED_EVERY_MS = 60_000  # last_used_at is written at most once a minute per token
+
+
+class ApiContext:
+    def __init__(self, read_conn: aiosqlite.Connection, writer: Writer, clock: Clock, version: str,
+                 limits: Limits = Limits(), monitors: Any = None, config: Any = None) -> None:
+        self.read_conn = read_conn
+        self.writer = writer
+        self.clock = clock
+        self.version = version
+        self.limiter = RateLimiter(limits)
+        self.monitors = monitors      # MonitorService
+        self.config = config          # the running Config (file name for config-managed errors)
+        self._touched: dict[str, int] = {}
+
+    def now_ms(self) -> int:
+        return round(self.clock.time() * 1000)
+
+    async def authenticate(self, request: web.Request) -> Token:
+        header = request.headers.get("Authorization")
+        if not header:
+            raise errors.unauthenticated("no API token: send the header Authorization: Bearer <token>")
+        scheme, _, secret = header.partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise errors.unauthenticated("the Authorization header must be 'Bearer <token>'")
+        token = await tokens.find_by_secret(self.read_conn, secret.strip())
+        if token is None:
+            raise errors.unauthenticated("this API token is not valid")
+        if token.revoked_at is not None:
+            raise errors.unauthenticated("this API token was revoked")
+        now = self.now_ms()
+        if token.expires_at is not None and token.expires_at <= now:
+            raise errors.unauthenticated("this API token has expired")
+        if now - self._touched.get(token.id, 0) >= LAST_USED_EVERY_MS:
+            self._touched[token.id] = now
+            self.writer.add("UPDATE tokens SET last_used_at = ? WHERE seq = ?", (now, token.seq))
+        return token
+
+    @staticmethod
+    def allows(token: Token, resource: str, action: str) -> bool:
+        return permissions.allows(token.permissions, resource, action)

@@ -1,0 +1,1 @@
+"""/api/monitors: (to be written)."""

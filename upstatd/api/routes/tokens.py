@@ -1,0 +1,1 @@
+"""/api/tokens: (to be written)."""
