@@ -24,8 +24,9 @@ import pytest
 
 from loopback import has_ipv6_loopback
 from upstatd.probes import PROBES, ProbeSetupError, run_probe
-from upstatd.probes import icmp
-from upstatd.probes.icmp import IcmpSocket, IcmpTarget
+from upstatd.probes import icmp, icmp_socket
+from upstatd.probes.icmp import IcmpTarget
+from upstatd.probes.icmp_socket import IcmpSocket
 from upstatd.probes.result import ProbeError
 
 V4, V6 = socket.AF_INET, socket.AF_INET6
@@ -53,7 +54,7 @@ async def sockets():
     """The shared sockets, opened on the test's loop and closed after it."""
     require_icmp()
     await icmp.open()
-    yield icmp.sockets()
+    yield icmp_socket.sockets()
     await icmp.close()
 
 
@@ -110,7 +111,7 @@ async def test_127_0_0_1_answers_every_packet(sockets):
 
 async def test_ipv6_loopback_answers_every_packet(sockets):
     require_ipv6()
-    assert V6 in sockets, icmp._unavailable
+    assert V6 in sockets, icmp_socket._unavailable
     result = await run_probe("icmp", IcmpTarget("::1", packets=2, packet_interval=0.01), 5)
     assert result.ok, result
     assert result.details["address"] == "::1"
@@ -143,7 +144,7 @@ async def test_the_spacing_between_packets_is_kept(sockets):
 
 
 async def test_200_concurrent_probes_share_the_sockets_and_each_gets_its_own_replies(sockets, loop_errors):
-    opened = icmp.sockets_opened
+    opened = icmp_socket.sockets_opened
     families = [V4] + ([V6] if has_ipv6_loopback() and V6 in sockets else [])
     before = {family: sockets[family].stats() for family in families}
     targets = [IcmpTarget("127.0.0.1" if index % len(families) == 0 else "::1", packets=3, packet_interval=0.01)
@@ -151,7 +152,7 @@ async def test_200_concurrent_probes_share_the_sockets_and_each_gets_its_own_rep
     results = await asyncio.gather(*(run_probe("icmp", target, 10) for target in targets))
     assert all(result.ok for result in results), [result for result in results if not result.ok][:3]
     assert all(result.details["packets_received"] == 3 for result in results)
-    assert icmp.sockets_opened == opened and icmp.sockets() == sockets  # no socket per probe
+    assert icmp_socket.sockets_opened == opened and icmp_socket.sockets() == sockets  # no socket per probe
     for family in families:
         stats = sockets[family].stats()
         # every packet had exactly one reply matched to it, none went to another probe
@@ -242,11 +243,11 @@ async def test_a_packet_the_kernel_drops_is_really_lost(sockets, monkeypatch, sh
     """A wrong checksum makes the kernel discard the request: 127.0.0.1 stays silent."""
     if sockets[V4].kind != "raw":
         pytest.skip("only raw IPv4 sockets checksum in Python")
-    real = icmp.checksum
-    monkeypatch.setattr(icmp, "checksum", lambda data: real(data) ^ 0x5555)
+    real = icmp_socket.checksum
+    monkeypatch.setattr(icmp_socket, "checksum", lambda data: real(data) ^ 0x5555)
     result = await run_probe("icmp", IcmpTarget("127.0.0.1", packets=2, packet_interval=0.01), 5)
     assert (result.error_kind, result.error_message) == ("connection_error", "100% packet loss (2 sent, 0 received)")
-    monkeypatch.setattr(icmp, "checksum", real)
+    monkeypatch.setattr(icmp_socket, "checksum", real)
     assert (await run_probe("icmp", IcmpTarget("127.0.0.1", packets=1), 5)).ok
 
 
@@ -274,8 +275,8 @@ async def test_the_deadline_cancels_the_probe_and_empties_the_pending_table(sock
     assert sockets[V4].pending == {}
     # the requests go out now, after the probe gave up: their replies are read and dropped
     ignored = sockets[V4].ignored
-    for icmp_socket, data, sockaddr in held:
-        icmp_socket.sock.sendto(data, sockaddr)
+    for shared, data, sockaddr in held:
+        shared.sock.sendto(data, sockaddr)
     await until(lambda: sockets[V4].ignored >= ignored + 5)
     assert sockets[V4].replies == 0 and sockets[V4].pending == {}
     assert loop_errors == []
@@ -306,11 +307,11 @@ def raw_only(sockets) -> None:
 def ipv4_header(source: str, destination: str, protocol: int, payload: bytes) -> bytes:
     header = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 1, 0, 64, protocol, 0,
                          socket.inet_aton(source), socket.inet_aton(destination))
-    return header[:10] + icmp.checksum(header).to_bytes(2, "big") + header[12:]
+    return header[:10] + icmp_socket.checksum(header).to_bytes(2, "big") + header[12:]
 
 
 def with_checksum(message: bytes) -> bytes:
-    return message[:2] + icmp.checksum(message[:2] + b"\0\0" + message[4:]).to_bytes(2, "big") + message[4:]
+    return message[:2] + icmp_socket.checksum(message[:2] + b"\0\0" + message[4:]).to_bytes(2, "big") + message[4:]
 
 
 def inject_v4(message: bytes, source: str = "127.0.0.1") -> None:
@@ -403,18 +404,18 @@ async def test_an_ipv6_unreachable_reply_is_understood(sockets, held):
 
 
 def test_icmp_error_texts():
-    assert icmp.describe_icmp_error(V4, 3, 0, "10.0.0.1") == "network unreachable (reported by 10.0.0.1)"
-    assert icmp.describe_icmp_error(V4, 11, 0, "10.0.0.1") == "time to live exceeded in transit (reported by 10.0.0.1)"
-    assert icmp.describe_icmp_error(V4, 3, 99, "10.0.0.1") == "destination unreachable (code 99) (reported by 10.0.0.1)"
-    assert icmp.describe_icmp_error(V6, 3, 0, "fe80::1") == "hop limit exceeded in transit (reported by fe80::1)"
+    assert icmp_socket.describe_icmp_error(V4, 3, 0, "10.0.0.1") == "network unreachable (reported by 10.0.0.1)"
+    assert icmp_socket.describe_icmp_error(V4, 11, 0, "10.0.0.1") == "time to live exceeded in transit (reported by 10.0.0.1)"
+    assert icmp_socket.describe_icmp_error(V4, 3, 99, "10.0.0.1") == "destination unreachable (code 99) (reported by 10.0.0.1)"
+    assert icmp_socket.describe_icmp_error(V6, 3, 0, "fe80::1") == "hop limit exceeded in transit (reported by fe80::1)"
 
 
 def test_the_checksum_is_rfc_1071():
     # the example of RFC 1071 section 3: 00 01 f2 03 f4 f5 f6 f7 sums to ddf2
-    assert icmp.checksum(bytes.fromhex("0001f203f4f5f6f7")) == 0xFFFF - 0xDDF2
+    assert icmp_socket.checksum(bytes.fromhex("0001f203f4f5f6f7")) == 0xFFFF - 0xDDF2
     packet = bytes.fromhex("0800") + b"\0\0" + bytes.fromhex("1234000748656c6c6f")
-    full = packet[:2] + icmp.checksum(packet).to_bytes(2, "big") + packet[4:]
-    assert icmp.checksum(full) == 0  # a correct packet checks to zero, odd length included
+    full = packet[:2] + icmp_socket.checksum(packet).to_bytes(2, "big") + packet[4:]
+    assert icmp_socket.checksum(full) == 0  # a correct packet checks to zero, odd length included
 
 
 # -- sequence numbers, sending -------------------------------------------------------------
@@ -474,23 +475,23 @@ async def test_a_full_send_buffer_is_a_lost_packet(sockets, monkeypatch):
 # -- open and close ----------------------------------------------------------------------
 
 async def test_open_twice_keeps_the_same_sockets(sockets):
-    opened = icmp.sockets_opened
+    opened = icmp_socket.sockets_opened
     await icmp.open()
-    assert icmp.sockets() == sockets and icmp.sockets_opened == opened
+    assert icmp_socket.sockets() == sockets and icmp_socket.sockets_opened == opened
     assert len(sockets) == (2 if V6 in sockets else 1)  # one per family, no more
 
 
 async def test_close_closes_the_sockets_and_a_probe_opens_them_again():
     require_icmp()
     await icmp.open()
-    opened = icmp.sockets()
+    opened = icmp_socket.sockets()
     await icmp.close()
     await icmp.close()  # twice is harmless
-    assert icmp.sockets() == {}
-    assert all(icmp_socket.sock.fileno() == -1 for icmp_socket in opened.values())
+    assert icmp_socket.sockets() == {}
+    assert all(shared.sock.fileno() == -1 for shared in opened.values())
     result = await run_probe("icmp", IcmpTarget("127.0.0.1", packets=1), 5)  # opened on demand
     assert result.ok, result
-    assert icmp.sockets()[V4] is not opened[V4]
+    assert icmp_socket.sockets()[V4] is not opened[V4]
     await icmp.close()
 
 
@@ -503,12 +504,12 @@ async def test_closing_ends_the_wait_of_a_running_probe(sockets, held):
 
 async def test_no_way_to_ping_fails_start_up_naming_both_fixes(monkeypatch):
     await icmp.close()
-    real = icmp._new_socket
+    real = icmp_socket._new_socket
 
     def new_socket(family, kind, proto):
         raise PermissionError(13 if kind == socket.SOCK_DGRAM else 1,
                               os.strerror(13 if kind == socket.SOCK_DGRAM else 1))
-    monkeypatch.setattr(icmp, "_new_socket", new_socket)
+    monkeypatch.setattr(icmp_socket, "_new_socket", new_socket)
     expected = ('ICMP monitors need either unprivileged ping sockets (sysctl net.ipv4.ping_group_range = '
                 '"0 2147483647") or raw sockets (run as root, or grant CAP_NET_RAW: '
                 'AmbientCapabilities=CAP_NET_RAW in the systemd unit) '
@@ -516,27 +517,27 @@ async def test_no_way_to_ping_fails_start_up_naming_both_fixes(monkeypatch):
     with pytest.raises(ProbeSetupError) as raised:
         await PROBES["icmp"].open()
     assert str(raised.value) == expected
-    assert icmp.sockets() == {}
+    assert icmp_socket.sockets() == {}
     # a probe that runs anyway fails with the same explanation instead of raising
     result = await run_probe("icmp", IcmpTarget("127.0.0.1"), 5)
     assert (result.error_kind, result.error_message) == ("connection_error", expected)
-    monkeypatch.setattr(icmp, "_new_socket", real)
+    monkeypatch.setattr(icmp_socket, "_new_socket", real)
     await icmp.close()
 
 
 async def test_a_host_without_ipv6_still_starts_and_ipv6_probes_say_why(monkeypatch):
     require_icmp()
     await icmp.close()
-    real = icmp._new_socket
+    real = icmp_socket._new_socket
 
     def new_socket(family, kind, proto):
         if family == V6:
             raise OSError(97, "Address family not supported by protocol")
         return real(family, kind, proto)
-    monkeypatch.setattr(icmp, "_new_socket", new_socket)
+    monkeypatch.setattr(icmp_socket, "_new_socket", new_socket)
     try:
         await icmp.open()
-        assert set(icmp.sockets()) == {V4}
+        assert set(icmp_socket.sockets()) == {V4}
         result = await run_probe("icmp", IcmpTarget("::1"), 5)
         assert (result.error_kind, result.error_message) == (
             "connection_error", "IPv6 is not available on this host (ping socket: address family not "
@@ -555,8 +556,9 @@ async def test_a_host_without_ipv6_still_starts_and_ipv6_probes_say_why(monkeypa
 
 NETNS_SCRIPT = r"""
 import asyncio, json, socket, struct, subprocess, sys, time
-from upstatd.probes import icmp, run_probe, ProbeSetupError
-from upstatd.probes.icmp import IcmpSocket, IcmpTarget
+from upstatd.probes import icmp, icmp_socket, run_probe, ProbeSetupError
+from upstatd.probes.icmp import IcmpTarget
+from upstatd.probes.icmp_socket import IcmpSocket
 
 async def main():
     out = {}
@@ -569,7 +571,7 @@ async def main():
         print(json.dumps(out))
         return
     await icmp.open()
-    socks = icmp.sockets()
+    socks = icmp_socket.sockets()
     out["kinds"] = {str(f): s.kind for f, s in socks.items()}
     out["idents"] = {str(f): [s.ident, s.sock.getsockname()[1]] for f, s in socks.items()}
     out["one"] = {}
@@ -580,7 +582,7 @@ async def main():
     results = await asyncio.gather(*(run_probe("icmp", t, 10) for t in targets))
     out["many"] = sorted({(r.ok, r.details.get("packets_received")) for r in results})
     out["pending"] = sum(len(s.pending) for s in socks.values())
-    out["opened"] = icmp.sockets_opened
+    out["opened"] = icmp_socket.sockets_opened
 
     # an unreachable for a request that was never sent arrives on the error queue
     held, transmit = [], IcmpSocket._transmit
@@ -591,9 +593,9 @@ async def main():
     request = held[0][:4] + struct.pack("!H", socks[socket.AF_INET].ident) + held[0][6:]
     header = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(request), 1, 0, 64, 1, 0,
                          socket.inet_aton("127.0.0.1"), socket.inet_aton("127.0.0.1"))
-    header = header[:10] + icmp.checksum(header).to_bytes(2, "big") + header[12:]
+    header = header[:10] + icmp_socket.checksum(header).to_bytes(2, "big") + header[12:]
     message = struct.pack("!BBHI", 3, 1, 0, 0) + header + request
-    message = message[:2] + icmp.checksum(message).to_bytes(2, "big") + message[4:]
+    message = message[:2] + icmp_socket.checksum(message).to_bytes(2, "big") + message[4:]
     with socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP) as raw:
         raw.bind(("127.0.0.5", 0))
         raw.sendto(message, ("127.0.0.1", 0))
@@ -670,4 +672,4 @@ def test_without_ping_sockets_or_cap_net_raw_start_up_fails_with_both_fixes(tmp_
     if shutil.which("capsh") is None:
         pytest.skip("needs capsh(1) to drop CAP_NET_RAW")
     out = run_in_netns(tmp_path, "asyncio", "setup-error", ping_sockets=False, cap_net_raw=False)
-    assert out["error"] == icmp.SETUP_ERROR + " (ping socket: permission denied; raw socket: operation not permitted)"
+    assert out["error"] == icmp_socket.SETUP_ERROR + " (ping socket: permission denied; raw socket: operation not permitted)"

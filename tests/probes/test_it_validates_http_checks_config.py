@@ -6,7 +6,8 @@ import socket
 import pytest
 
 from upstatd.config.check import Problems
-from upstatd.probes.http import BodyChecks, HttpTarget, JsonCheck, parse_json_path, prepare
+from upstatd.probes.http import HttpTarget, prepare
+from upstatd.probes.http_body import BodyChecks, JsonCheck, parse_json_path
 from upstatd.probes.tls import CaFile
 
 PATH = ("monitors", 0)
