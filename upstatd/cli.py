@@ -1,4 +1,4 @@
-"""`upstatd run | check-config | status | version`."""
+"""`upstatd run | check-config | status | probe | token | version`."""
 
 from __future__ import annotations
 
@@ -41,11 +41,34 @@ def main(argv: list[str] | None = None) -> int:
                        help="an option of the type's config block, value in YAML: -o method=HEAD")
     probe.add_argument("--json", action="store_true", help="print JSON")
 
+    token = commands.add_parser(
+        "token", help="create, list and revoke API tokens (works with the daemon running or not)",
+        description="API tokens, written straight to the database: works whether the daemon runs "
+                    "or not, and a revocation counts at once. Run it as the daemon's user.")
+    token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    token_create = token_commands.add_parser(
+        "create", help="make a token and print its secret (shown only this once)",
+        description="Make a token. The secret goes to stdout alone (SECRET=$(upstatd token create ...)); "
+                    "the rest to stderr. It is shown only this once.")
+    token_create.add_argument("--name", required=True, help="what the token is for (1-100 characters)")
+    token_create.add_argument("--permissions", required=True, metavar="SPEC",
+                              help="resource:action list, like 'monitors:read,incidents:*', or '*' for all")
+    token_create.add_argument("--expires", metavar="DURATION", help="expire after this long: 30d, 12h, 90m")
+    token_create.add_argument("--json", action="store_true",
+                              help="print the token as the API shows it, secret included, as JSON")
+    token_create.add_argument("-c", "--config", default=DEFAULT_CONFIG)
+    token_list = token_commands.add_parser("list", help="list tokens, newest first (never their secrets)")
+    token_list.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    token_list.add_argument("-c", "--config", default=DEFAULT_CONFIG)
+    token_revoke = token_commands.add_parser("revoke", help="revoke a token: it stops working at once")
+    token_revoke.add_argument("id", help="the token's id, tok_...")
+    token_revoke.add_argument("-c", "--config", default=DEFAULT_CONFIG)
+
     commands.add_parser("version", help="print the version")
 
     args = parser.parse_args(argv)
     return {"run": cmd_run, "check-config": cmd_check_config, "status": cmd_status,
-            "probe": cmd_probe, "version": cmd_version}[args.command](args)
+            "probe": cmd_probe, "token": cmd_token, "version": cmd_version}[args.command](args)
 
 
 def _load(path: str, loader=None):
@@ -165,3 +188,138 @@ def ago(timestamp: int | None, now: float) -> str:
         if seconds >= size:
             return f"{seconds // size}{unit} ago"
     return f"{seconds}s ago"
+
+
+# -- upstatd token ------------------------------------------------------------------
+
+def cmd_token(args: argparse.Namespace) -> int:
+    """Straight to the database, in one short transaction: SQLite's busy timeout waits
+    out the running daemon's writer, and the daemon reads tokens on every request."""
+    from upstatd.config.load import load_storage_path
+    from upstatd.store.db import MigrationError
+
+    path = _load(args.config, load_storage_path)
+    if path is None:
+        return 1
+    if args.token_command != "create" and not os.path.exists(path):
+        print(f"upstatd: no database at {path}: has the daemon run with this config?", file=sys.stderr)
+        return 1
+    job = {"create": _token_create, "list": _token_list, "revoke": _token_revoke}[args.token_command]
+    try:
+        return asyncio.run(_with_database(path, job, args))
+    except (MigrationError, sqlite3.Error, OSError) as exc:
+        print(f"upstatd: cannot use the database {path}: {exc}", file=sys.stderr)
+        return 1
+
+
+async def _with_database(path: str, job, args: argparse.Namespace) -> int:
+    from upstatd.store import db
+
+    if not os.path.exists(path):  # only `create` gets here without one
+        print(f"upstatd: no database at {path} yet: creating it (is storage.path, or STATE_DIRECTORY "
+              f"when the config leaves it out, the daemon's?)", file=sys.stderr)
+    db.prepare_file(path)
+    conn = await db.connect(path)
+    try:
+        await db.migrate(conn)
+        return await job(conn, args)
+    finally:
+        await conn.close()
+
+
+async def _token_create(conn, args: argparse.Namespace) -> int:
+    from upstatd.api import permissions
+    from upstatd.api.bootstrap import create_token
+    from upstatd.api.routes.tokens import public
+    from upstatd.config.check import Invalid, parse_duration
+
+    name = args.name
+    if not name.strip() or len(name) > 100:
+        print("upstatd: --name must be 1-100 characters", file=sys.stderr)
+        return 2
+    try:
+        granted = permissions.parse(args.permissions)
+    except permissions.PermissionSyntaxError as exc:
+        print(f"upstatd: --permissions: {exc}", file=sys.stderr)
+        return 2
+    now_ms = round(time.time() * 1000)
+    expires_at_ms = None
+    if args.expires is not None:
+        try:
+            seconds = parse_duration(args.expires)
+        except Invalid as exc:
+            print(f"upstatd: --expires: {exc}", file=sys.stderr)
+            return 2
+        if seconds <= 0:
+            print("upstatd: --expires must be longer than 0s", file=sys.stderr)
+            return 2
+        expires_at_ms = now_ms + round(seconds * 1000)
+    await conn.execute("BEGIN IMMEDIATE")
+    try:
+        token, secret = await create_token(conn, name, granted, expires_at_ms, now_ms)
+        await conn.commit()
+    except BaseException:
+        await conn.rollback()
+        raise
+    if args.json:
+        print(json.dumps({**public(token), "secret": secret}, indent=2))
+    else:
+        expires = "never expires" if expires_at_ms is None else f"expires {_utc(expires_at_ms)}"
+        print(f"Created token {token.id} '{name}' ({permissions.text(granted)}), {expires}.", file=sys.stderr)
+        print("Its secret is below. Store it now: it is not stored anywhere and will not be shown again.",
+              file=sys.stderr)
+        print(secret, flush=True)
+    return 0
+
+
+async def _token_list(conn, args: argparse.Namespace) -> int:
+    from upstatd.api import permissions
+    from upstatd.api.routes.tokens import public
+    from upstatd.store import tokens
+
+    rows = await tokens.list_all(conn)
+    if args.json:
+        print(json.dumps([public(token) for token in rows], indent=2))
+        return 0
+    if not rows:
+        print("no tokens")
+        return 0
+    now_ms = time.time() * 1000
+    lines = [("ID", "NAME", "PERMISSIONS", "STATUS", "CREATED", "LAST USED", "EXPIRES")]
+    for token in rows:
+        state = ("revoked" if token.revoked_at is not None else
+                 "expired" if token.expires_at is not None and token.expires_at <= now_ms else "active")
+        lines.append((token.id, token.name, permissions.text(token.permissions), state,
+                      _utc(token.created_at), _utc(token.last_used_at, "never"),
+                      _utc(token.expires_at, "never")))
+    widths = [max(len(line[column]) for line in lines) for column in range(len(lines[0]))]
+    print("\n".join("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip()
+                    for line in lines))
+    return 0
+
+
+async def _token_revoke(conn, args: argparse.Namespace) -> int:
+    from upstatd.store import tokens
+
+    await conn.execute("BEGIN IMMEDIATE")
+    try:
+        before = await tokens.get(conn, args.id)
+        token = await tokens.revoke(conn, args.id, round(time.time() * 1000)) if before else None
+        await conn.commit()
+    except BaseException:
+        await conn.rollback()
+        raise
+    if token is None:
+        print(f"upstatd: no token with id '{args.id}'", file=sys.stderr)
+        return 1
+    if before.revoked_at is not None:
+        print(f"{token.id} '{token.name}' was already revoked at {_utc(token.revoked_at)}")
+    else:
+        print(f"revoked {token.id} '{token.name}': it stops working now")
+    return 0
+
+
+def _utc(ms: int | None, none: str = "-") -> str:
+    if ms is None:
+        return none
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(ms / 1000))

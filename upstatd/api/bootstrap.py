@@ -11,11 +11,13 @@ import structlog
 from upstatd.api import permissions
 from upstatd.clock import Clock
 from upstatd.store import tokens
+from upstatd.store.tokens import Token
 from upstatd.store.writer import Writer
 
 log = structlog.get_logger("upstatd.api")
 
 VERSIONS = ("2026-11-01",)  # supported Upstat-Version values, newest last
+ADMIN_TOKEN_FILE = "admin-token"
 
 
 async def api_version(conn: aiosqlite.Connection) -> str:
@@ -28,24 +30,59 @@ async def pin_version(conn: aiosqlite.Connection) -> None:
     await conn.execute("INSERT OR IGNORE INTO settings (key, value) VALUES ('api_version', ?)", (VERSIONS[-1],))
 
 
+async def create_token(conn: aiosqlite.Connection, name: str, granted: permissions.Permissions,
+                       expires_at_ms: int | None, now_ms: int, metadata: dict[str, str] | None = None
+                       ) -> tuple[Token, str]:
+    """Every way of making a token (first start, CLI, API) comes through here, inside the
+    caller's transaction, so that the first one also pins the API version."""
+    token, secret = await tokens.create(conn, name, granted, expires_at_ms, now_ms, metadata)
+    await pin_version(conn)
+    return token, secret
+
+
+def admin_token_path(storage_path: str) -> str:
+    """`<state dir>/admin-token`: beside the database."""
+    return os.path.join(os.path.dirname(os.path.abspath(storage_path)), ADMIN_TOKEN_FILE)
+
+
+def write_secret_file(path: str, secret: str) -> None:
+    """Write `secret` to `path`, mode 0600 from the first byte, replacing any old file atomically."""
+    temporary = f"{path}.tmp"
+    try:
+        os.unlink(temporary)
+    except FileNotFoundError:
+        pass
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secret + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except FileNotFoundError:
+            pass
+        raise
+
+
 async def bootstrap_admin_token(writer: Writer, storage_path: str, clock: Clock) -> str | None:
-    """With no token at all, make one with every permission; returns the file it went to."""
+    """With no token at all, make one with every permission; returns the file it went to.
 
-    async def create(conn: aiosqlite.Connection) -> str | None:
+    The file is written before the transaction commits: if it cannot be written, no token
+    exists that nobody knows the secret of, and the next start tries again."""
+    path = admin_token_path(storage_path)
+
+    async def create(conn: aiosqlite.Connection) -> bool:
         if (await conn.execute_fetchall("SELECT count(*) FROM tokens"))[0][0]:
-            return None
-        _, secret = await tokens.create(conn, "admin", permissions.everything(), None,
-                                        round(clock.time() * 1000))
-        await pin_version(conn)
-        return secret
+            return False
+        _, secret = await create_token(conn, "admin", permissions.everything(), None,
+                                       round(clock.time() * 1000))
+        write_secret_file(path, secret)
+        return True
 
-    secret = await writer.run(create)
-    if secret is None:
+    if not await writer.run(create):
         return None
-    path = os.path.join(os.path.dirname(os.path.abspath(storage_path)), "admin-token")
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secret + "\n")
-    os.chmod(path, 0o600)
-    log.info("api.admin_token_created", file=path)
+    log.info("api.admin_token_created", file=path)  # the path only: never the secret
     return path

@@ -8,7 +8,8 @@ from typing import Any
 import aiosqlite
 from aiohttp import web
 
-from upstatd.api import errors, permissions
+from upstatd.api import errors, permissions, ratelimit
+from upstatd.api.errors import ApiError
 from upstatd.api.ratelimit import Limits, RateLimiter
 from upstatd.clock import Clock
 from upstatd.store import tokens
@@ -33,7 +34,21 @@ class ApiContext:
     def now_ms(self) -> int:
         return round(self.clock.time() * 1000)
 
+    def anonymous_rate_limit_headers(self) -> dict[str, str]:
+        """X-RateLimit-* for an answer given before a token was known (401, unknown route):
+        the global window as it stands, nothing counted."""
+        return ratelimit.headers(self.limiter.peek(self.clock.time()))
+
     async def authenticate(self, request: web.Request) -> Token:
+        """The request's token, or a 401 (carrying the global window's X-RateLimit-* headers).
+        Looked up in the database on every request: a revocation, even by the CLI, counts at once."""
+        try:
+            return await self._authenticate(request)
+        except ApiError as exc:
+            exc.headers = {**self.anonymous_rate_limit_headers(), **exc.headers}
+            raise
+
+    async def _authenticate(self, request: web.Request) -> Token:
         header = request.headers.get("Authorization")
         if not header:
             raise errors.unauthenticated("no API token: send the header Authorization: Bearer <token>")

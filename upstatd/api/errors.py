@@ -1,7 +1,45 @@
 """API errors: one exception, rendered as the Stripe-style envelope
-`{"error": {"type", "code", "message", "param", "request_id"}}`."""
+`{"error": {"type", "code", "message", "param", "request_id"}}`.
+
+The envelope's shape is declared once, as the Structs below: the body of every
+error answer is built from them, and the OpenAPI document describes every error
+status with the same schema.
+
+| status | type                  | when                                                       |
+|--------|-----------------------|------------------------------------------------------------|
+| 400    | invalid_request_error | bad body, query, header (version, Idempotency-Key)         |
+| 401    | authentication_error  | no, bad, revoked or expired token                          |
+| 403    | permission_error      | the token lacks the route's permission                     |
+| 404    | invalid_request_error | unknown route, unknown object                              |
+| 405    | invalid_request_error | method not allowed on a known path (`Allow` lists those)   |
+| 409    | idempotency_error     | Idempotency-Key reused with other parameters / in progress |
+| 409    | invalid_request_error | state conflicts (config-managed resource, ...)             |
+| 413    | invalid_request_error | body over 1 MiB                                            |
+| 422    | invalid_request_error | well-formed but semantically refused input                 |
+| 429    | rate_limit_error      | a rate-limit window is full                                |
+| 500    | api_error             | a bug: details are logged under the request id             |
+"""
 
 from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+ErrorType = Literal["invalid_request_error", "authentication_error", "permission_error",
+                    "idempotency_error", "rate_limit_error", "api_error"]
+
+
+class ErrorDetail(msgspec.Struct):
+    type: ErrorType
+    code: str            # stable, machine-readable: parameter_invalid, resource_missing, ...
+    message: str         # for people: what is wrong and how to fix it
+    param: str | None    # the parameter at fault (body field path, query name or header name), or null
+    request_id: str      # req_…, the same as the Request-Id header
+
+
+class ErrorResponse(msgspec.Struct):
+    error: ErrorDetail
 
 
 class ApiError(Exception):
@@ -15,9 +53,12 @@ class ApiError(Exception):
         self.param = param
         self.headers = headers or {}
 
+    def envelope(self, request_id: str) -> ErrorResponse:
+        detail = ErrorDetail(self.type, self.code, self.message, self.param, request_id)  # type: ignore[arg-type]
+        return ErrorResponse(detail)
+
     def body(self, request_id: str) -> dict:
-        return {"error": {"type": self.type, "code": self.code, "message": self.message,
-                          "param": self.param, "request_id": request_id}}
+        return msgspec.to_builtins(self.envelope(request_id))
 
 
 def invalid(message: str, param: str | None = None, code: str = "parameter_invalid") -> ApiError:
@@ -30,6 +71,20 @@ def not_found(message: str, param: str | None = None) -> ApiError:
 
 def conflict(message: str, code: str, param: str | None = None) -> ApiError:
     return ApiError(409, "invalid_request_error", code, message, param)
+
+
+def idempotency(message: str, code: str = "idempotency_key_in_use") -> ApiError:
+    return ApiError(409, "idempotency_error", code, message, "Idempotency-Key")
+
+
+def too_large(limit: int) -> ApiError:
+    return ApiError(413, "invalid_request_error", "body_too_large",
+                    f"the body is larger than the limit of {limit // 1024} KiB ({limit} bytes)")
+
+
+def internal(request_id: str) -> ApiError:
+    return ApiError(500, "api_error", "internal_error",
+                    f"something went wrong on our side; quote request id {request_id}")
 
 
 def unauthenticated(message: str) -> ApiError:

@@ -5,18 +5,37 @@ shift what it has not seen yet."""
 
 from __future__ import annotations
 
-from typing import Any
+from functools import cache
+from typing import Annotated, Any, Literal
 
 import aiosqlite
 import msgspec
 
 from upstatd.api.errors import invalid
 
+Limit = Annotated[int, msgspec.Meta(ge=1, le=100, description="How many objects to return, 1-100")]
+Cursor = Annotated[str, msgspec.Meta(min_length=1, description="An object id from a previous page")]
+
 
 class ListQuery(msgspec.Struct, forbid_unknown_fields=False):
-    limit: int = 10
-    starting_after: str | None = None
-    ending_before: str | None = None
+    """The paging parameters of every list; a route's query Struct subclasses it to add filters."""
+    limit: Limit = 10
+    starting_after: Cursor | None = None   # the page after this object (older ones)
+    ending_before: Cursor | None = None    # the page before this object (newer ones)
+
+    def __post_init__(self) -> None:
+        # An ApiError (not a ValueError) passes through msgspec.convert unchanged.
+        if self.starting_after and self.ending_before:
+            raise invalid("give starting_after or ending_before, not both", "ending_before")
+
+
+@cache
+def list_of(item: type, name: str | None = None) -> type:
+    """The list envelope of `item` as a Struct, for a route's `response=`:
+    `response=pagination.list_of(Monitor)` -> MonitorList {object: "list", data: [Monitor], has_more, url}."""
+    return msgspec.defstruct(name or f"{item.__name__}List", [
+        ("object", Literal["list"]), ("data", list[item]), ("has_more", bool), ("url", str)],
+        module=__name__)
 
 
 def check(query: ListQuery) -> None:
@@ -37,7 +56,7 @@ async def page(conn: aiosqlite.Connection, table: str, columns: str, query: List
         rows = await conn.execute_fetchall(f"SELECT seq FROM {table} WHERE id = ?", (cursor_id,))
         if not rows:
             param = "starting_after" if query.starting_after else "ending_before"
-            raise invalid(f"no object with id '{cursor_id}' to page from", param)
+            raise invalid(f"{param}: no object with id '{cursor_id}' in this list to page from", param)
         sql_where += " AND seq < ?" if query.starting_after else " AND seq > ?"
         sql_args.append(rows[0][0])
     order = "ASC" if query.ending_before else "DESC"

@@ -2,8 +2,11 @@
 
 Every `/api` request goes through one middleware, in this order: request id,
 route resolution (404/405), version, authentication, rate limit, permission,
-handler. Any failure on the way becomes the error envelope, and every
-response carries `Request-Id`, `Upstat-Version` and `X-RateLimit-*`.
+idempotency (POST with `Idempotency-Key`), handler. Public routes (the OpenAPI
+document) skip authentication, rate limit and permission. Any failure on the
+way, and any exception out of a handler, becomes the error envelope; every
+response carries `Request-Id`, `Upstat-Version` and `X-RateLimit-*` (answers
+given before a token is known carry the global window, uncounted).
 """
 
 from __future__ import annotations
@@ -14,9 +17,8 @@ from typing import Any
 import structlog
 from aiohttp import web
 
-from upstatd.api import errors
-from upstatd.api.bodies import respond
-from upstatd.api.bootstrap import VERSIONS
+from upstatd.api import bootstrap, errors, idempotency
+from upstatd.api.bodies import MAX_BODY, respond
 from upstatd.api.errors import ApiError
 from upstatd.api.ratelimit import headers as ratelimit_headers
 from upstatd.api.routes import ROUTES
@@ -24,13 +26,20 @@ from upstatd.ids import new_id
 
 log = structlog.get_logger("upstatd.api")
 
-MAX_BODY = 1024 * 1024
+__all__ = ["MAX_BODY", "CONTEXT", "REQUEST_ID", "VERSION", "build_app", "api_middleware", "HttpListener"]
+
 CONTEXT = web.AppKey("context", Any)
+TOKEN = web.RequestKey("token", Any)  # the authenticated Token, for handlers
+STARTED_MS = web.AppKey("started_ms", int)  # idempotency: rows left running before this are orphans
+REQUEST_ID = web.RequestKey("request_id", str)
+VERSION = web.RequestKey("version", str)  # the Upstat-Version this request is answered in
+VERSION_HEADER = "Upstat-Version"
 
 
 def build_app(health: Callable[[], dict], context: Any = None) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY, middlewares=[api_middleware])
     app[CONTEXT] = context
+    app[STARTED_MS] = context.now_ms() if context is not None else 0
 
     async def healthz(request: web.Request) -> web.Response:
         body = health()
@@ -40,12 +49,14 @@ def build_app(health: Callable[[], dict], context: Any = None) -> web.Applicatio
     app.router.add_get("/healthz", healthz)
     if context is not None:
         import upstatd.api.routes.all  # noqa: F401  (registers every route)
-        for item in ROUTES:
+        from upstatd.api.routes.meta import PUBLIC_ROUTES
+        for item in (*ROUTES, *PUBLIC_ROUTES):
             app.router.add_route(item.method, item.path, item.handler)
     return app
 
 
-_PERMISSIONS = {}  # handler -> (resource, action), filled on first use
+_PERMISSIONS: dict[Any, tuple[str, str]] = {}  # handler -> (resource, action), filled on first use
+_PUBLIC: set[Any] = set()
 
 
 def permission_of(handler: Any) -> tuple[str, str] | None:
@@ -54,12 +65,19 @@ def permission_of(handler: Any) -> tuple[str, str] | None:
     return _PERMISSIONS.get(handler)
 
 
+def is_public(handler: Any) -> bool:
+    if not _PUBLIC:
+        from upstatd.api.routes.meta import PUBLIC_ROUTES
+        _PUBLIC.update(item.handler for item in PUBLIC_ROUTES)
+    return handler in _PUBLIC
+
+
 @web.middleware
 async def api_middleware(request: web.Request, handler) -> web.StreamResponse:
     if not request.path.startswith("/api/") and request.path != "/api":
         return await handler(request)
     request_id = new_id("req")
-    request["request_id"] = request_id
+    request[REQUEST_ID] = request_id
     headers: dict[str, str] = {"Request-Id": request_id}
     context = request.app[CONTEXT]
     try:
@@ -67,33 +85,54 @@ async def api_middleware(request: web.Request, handler) -> web.StreamResponse:
         if failure is not None:
             raise route_error(request, failure)
         version = choose_version(request, context)
-        headers["Upstat-Version"] = version
-        token = await context.authenticate(request)
-        request["token"] = token
-        headers.update(ratelimit_headers(context.limiter.hit(token.id, context.clock.time())))
-        needed = permission_of(request.match_info.handler)
-        if needed is not None and not context.allows(token, *needed):
-            raise errors.forbidden(*needed)
-        response = await handler(request)
-    except ApiError as exc:
-        headers.update(exc.headers)
-        response = respond(exc.body(request_id), exc.status)
-    except web.HTTPRequestEntityTooLarge:
-        exc = ApiError(413, "invalid_request_error", "body_too_large",
-                       f"the body is larger than {MAX_BODY // 1024} KiB")
-        response = respond(exc.body(request_id), exc.status)
-    except web.HTTPException as exc:
-        failure = route_error(request, exc)
-        response = respond(failure.body(request_id), failure.status)
-    except Exception:  # a bug: say so without details, log them
-        log.exception("api.request_failed", request_id=request_id, method=request.method, path=request.path)
-        exc = ApiError(500, "api_error", "internal_error",
-                       f"something went wrong on our side; quote request id {request_id}")
-        response = respond(exc.body(request_id), exc.status)
+        headers[VERSION_HEADER] = version
+        request[VERSION] = version
+        if is_public(request.match_info.handler):
+            response = await answer(request, handler)
+        else:
+            token = await context.authenticate(request)
+            request[TOKEN] = token
+            headers.update(ratelimit_headers(context.limiter.hit(token.id, context.clock.time())))
+            needed = permission_of(request.match_info.handler)
+            if needed is not None and not context.allows(token, *needed):
+                raise errors.forbidden(*needed)
+            if idempotency.applies(request):
+                response = await idempotency.run(request, context, token.id, request.app[STARTED_MS],
+                                                 lambda: answer(request, handler))
+            else:
+                response = await answer(request, handler)
+    except Exception as exc:
+        response = error_response(request, exc)
     response.headers.update(headers)
-    response.headers.setdefault("Upstat-Version", context.version if context else VERSIONS[-1])
+    response.headers.setdefault(VERSION_HEADER, context.version if context else bootstrap.VERSIONS[-1])
+    if "X-RateLimit-Limit" not in response.headers and context is not None:
+        response.headers.update(context.anonymous_rate_limit_headers())
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+async def answer(request: web.Request, handler) -> web.StreamResponse:
+    """The handler's response, or its failure as the error envelope (so that idempotency
+    can store a 404 or 409 the same way as a success)."""
+    try:
+        return await handler(request)
+    except Exception as exc:
+        return error_response(request, exc)
+
+
+def error_response(request: web.Request, exc: Exception) -> web.Response:
+    request_id = request[REQUEST_ID]
+    if isinstance(exc, ApiError):
+        failure = exc
+    elif isinstance(exc, web.HTTPRequestEntityTooLarge):
+        failure = errors.too_large(MAX_BODY)
+    elif isinstance(exc, web.HTTPException):
+        failure = route_error(request, exc)
+    else:  # a bug: say so without details, log them
+        log.error("api.request_failed", request_id=request_id, method=request.method, path=request.path,
+                  exc_info=exc)
+        failure = errors.internal(request_id)
+    return respond(failure.body(request_id), failure.status, headers=failure.headers)
 
 
 def route_error(request: web.Request, exc: web.HTTPException) -> ApiError:
@@ -103,18 +142,24 @@ def route_error(request: web.Request, exc: web.HTTPException) -> ApiError:
                         f"{request.method} is not allowed on {request.path}; allowed: {', '.join(allowed)}",
                         headers={"Allow": ", ".join(allowed)})
     if exc.status == 404:
-        return errors.not_found(f"no such route: {request.method} {request.path}")
-    return ApiError(exc.status, "invalid_request_error", "http_error", exc.reason)
+        return ApiError(404, "invalid_request_error", "route_missing",
+                        f"no such route: {request.method} {request.path}; the routes are listed "
+                        f"in /api/openapi.json")
+    if exc.status == 413:
+        return errors.too_large(MAX_BODY)
+    return ApiError(exc.status, "invalid_request_error" if exc.status < 500 else "api_error", "http_error",
+                    exc.reason)
 
 
 def choose_version(request: web.Request, context: Any) -> str:
-    asked = request.headers.get("Upstat-Version")
+    asked = request.headers.get(VERSION_HEADER)
     if asked is None:
         return context.version
-    if asked not in VERSIONS:
+    if asked not in bootstrap.VERSIONS:
         raise ApiError(400, "invalid_request_error", "version_invalid",
-                       f"unknown Upstat-Version '{asked}'; supported: {', '.join(VERSIONS)}",
-                       param="Upstat-Version")
+                       f"unknown {VERSION_HEADER} '{asked}'; supported: {', '.join(bootstrap.VERSIONS)} "
+                       f"(this installation is pinned to {context.version})",
+                       param=VERSION_HEADER)
     return asked
 
 

@@ -16,6 +16,8 @@ import msgspec
 
 from upstatd.ids import _base62, new_id
 
+# Times are Unix milliseconds here, like the other tables; the API shows seconds.
+
 SECRET_PREFIX = "upst_"
 
 
@@ -31,6 +33,7 @@ class Token(NamedTuple):
     created_at: int
 
 
+TABLE = "tokens"
 COLUMNS = "seq, id, name, permissions, metadata, expires_at, last_used_at, revoked_at, created_at"
 
 
@@ -83,3 +86,23 @@ async def get(conn: aiosqlite.Connection, token_id: str) -> Token | None:
 async def count_active(conn: aiosqlite.Connection) -> int:
     rows = await conn.execute_fetchall("SELECT count(*) FROM tokens WHERE revoked_at IS NULL")
     return rows[0][0]
+
+
+async def list_all(conn: aiosqlite.Connection) -> list[Token]:
+    """Every token, newest first (the CLI's list; the API pages instead)."""
+    rows = await conn.execute_fetchall(f"SELECT {COLUMNS} FROM tokens ORDER BY seq DESC")
+    return [from_row(row) for row in rows]
+
+
+async def revoke(conn: aiosqlite.Connection, token_id: str, now_ms: int) -> Token | None:
+    """Revoke (inside the caller's transaction); a token already revoked keeps its revoked_at."""
+    await conn.execute("UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                       (now_ms, token_id))
+    return await get(conn, token_id)
+
+
+async def update(conn: aiosqlite.Connection, token_id: str, name: str,
+                 metadata: dict[str, str]) -> Token | None:
+    await conn.execute("UPDATE tokens SET name = ?, metadata = ? WHERE id = ?",
+                       (name, msgspec.json.encode(metadata).decode(), token_id))
+    return await get(conn, token_id)

@@ -1,1 +1,233 @@
-"""/api/tokens: (to be written)."""
+"""/api/tokens: API tokens, managed by holders of `tokens:*` permissions.
+
+- The secret (`upst_…`) is in the answer to POST /api/tokens and nowhere else, ever.
+- Permissions are the object form {"monitors": ["read", "update"], "incidents": ["*"]}.
+- A token cannot grant what it does not hold, and can only update or revoke tokens
+  whose permissions it holds all of (403 permission_error naming the one it lacks).
+- Permissions and expiry are fixed at creation: make a new token and revoke the old one.
+- DELETE is the same as POST …/revoke: tokens are revoked, never erased, so their ids
+  stay meaningful (who made that change) and their secrets can never come back.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import aiosqlite
+import msgspec
+from aiohttp import web
+
+from upstatd.api import metadata, pagination, permissions
+from upstatd.api.bodies import read_json, read_query, respond
+from upstatd.api.bootstrap import create_token
+from upstatd.api.errors import ApiError, invalid, not_found
+from upstatd.api.pagination import ListQuery
+from upstatd.api.routes import route
+from upstatd.store import tokens as store
+from upstatd.store.tokens import Token
+
+MAX_EXPIRES_AT = 253_402_300_799  # 9999-12-31T23:59:59Z
+
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100, description="1-100 characters")]
+PermissionsIn = Annotated[dict[str, Any], msgspec.Meta(
+    description='resource -> actions, like {"monitors": ["read"], "incidents": ["*"]}; "*" is every action',
+    extra_json_schema={"properties": {resource: {"type": "array", "items": {
+        "enum": [*permissions.ACTIONS, "*"]}} for resource in permissions.RESOURCES},
+        "additionalProperties": False, "minProperties": 1})]
+PermissionsOut = Annotated[dict[str, list[str]], msgspec.Meta(
+    description="resource -> actions held, in a fixed order; resources with none are left out")]
+
+
+# -- shapes ---------------------------------------------------------------------
+
+class TokenObject(msgspec.Struct):
+    id: str
+    object: Literal["token"]
+    name: str
+    permissions: PermissionsOut
+    metadata: dict[str, str]
+    expires_at: int | None     # Unix seconds
+    last_used_at: int | None   # Unix seconds, updated at most once a minute
+    revoked_at: int | None
+    created_at: int
+
+
+class CreatedToken(TokenObject):
+    secret: str                # upst_…, in this answer only
+
+
+class TokenList(msgspec.Struct):
+    object: Literal["list"]
+    data: list[TokenObject]
+    has_more: bool
+    url: str
+
+
+class TokenListQuery(ListQuery, forbid_unknown_fields=False):
+    revoked: bool | None = None  # true: only revoked tokens; false: only those not revoked
+
+
+class TokenCreate(msgspec.Struct, forbid_unknown_fields=True):
+    name: Name
+    permissions: PermissionsIn
+    expires_at: int | None = None  # Unix seconds, in the future; null: never
+    metadata: metadata.Metadata = {}
+
+
+class TokenUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    name: Name | msgspec.UnsetType = msgspec.UNSET
+    metadata: metadata.Metadata | msgspec.UnsetType = msgspec.UNSET
+
+
+def _seconds(ms: int | None) -> int | None:
+    return None if ms is None else ms // 1000
+
+
+def token_object(token: Token) -> TokenObject:
+    return TokenObject(token.id, "token", token.name, token.permissions, token.metadata,
+                       _seconds(token.expires_at), _seconds(token.last_used_at), _seconds(token.revoked_at),
+                       _seconds(token.created_at))
+
+
+def public(token: Token) -> dict:
+    """The token as the API shows it, as plain data (the CLI's `token list --json`)."""
+    return msgspec.to_builtins(token_object(token))
+
+
+# -- helpers ----------------------------------------------------------------------
+
+def _context(request: web.Request) -> Any:
+    from upstatd.api.server import CONTEXT
+    return request.app[CONTEXT]
+
+
+def _caller(request: web.Request) -> Token:
+    """The token the middleware authenticated."""
+    from upstatd.api.server import TOKEN
+    return request[TOKEN]
+
+
+def _lacks(resource: str, action: str, why: str, param: str | None = None) -> ApiError:
+    return ApiError(403, "permission_error", "missing_permission",
+                    f"this token lacks the permission {resource}:{action}, {why}", param)
+
+
+def _check_name(name: str) -> str:
+    if not name.strip():
+        raise invalid("name must not be blank", "name")
+    return name
+
+
+async def _find(conn: aiosqlite.Connection, token_id: str) -> Token:
+    token = await store.get(conn, token_id)
+    if token is None:
+        raise not_found(f"no token with id '{token_id}'", "id")
+    return token
+
+
+def _may_manage(caller: Token, target: Token, verb: str) -> None:
+    """Only a token holding every permission of another may change or revoke it."""
+    lacking = permissions.missing(caller.permissions, target.permissions)
+    if lacking is not None:
+        raise _lacks(*lacking, f"which token {target.id} holds, so it cannot {verb} it")
+
+
+async def _write(request: web.Request, token_id: str, verb: str, change) -> Token:
+    """Load, check the caller may manage it, change it: one transaction on the writer."""
+    context, caller = _context(request), _caller(request)
+
+    async def run(conn: aiosqlite.Connection) -> Token:
+        target = await _find(conn, token_id)
+        _may_manage(caller, target, verb)
+        return await change(conn, target)
+
+    return await context.writer.run(run)
+
+
+# -- routes -----------------------------------------------------------------------
+
+@route("POST", "/api/tokens", "tokens", "create", "Create a token; the answer holds its secret, shown only once",
+       body=TokenCreate, response=CreatedToken, status=201)
+async def create(request: web.Request) -> web.Response:
+    context, caller = _context(request), _caller(request)
+    body = await read_json(request, TokenCreate)
+    name = _check_name(body.name)
+    try:
+        granted = permissions.parse_object(body.permissions)
+    except permissions.PermissionSyntaxError as exc:
+        raise invalid(str(exc), exc.param) from None
+    lacking = permissions.missing(caller.permissions, granted)
+    if lacking is not None:
+        raise _lacks(*lacking, "so it cannot grant it", f"permissions.{lacking[0]}")
+    now_ms = context.now_ms()
+    expires_at_ms = None
+    if body.expires_at is not None:
+        if body.expires_at * 1000 <= now_ms:
+            raise invalid(f"expires_at must be in the future (Unix seconds; now is {now_ms // 1000})",
+                          "expires_at")
+        if body.expires_at > MAX_EXPIRES_AT:
+            raise invalid(f"expires_at must be at most {MAX_EXPIRES_AT} (Unix seconds)", "expires_at")
+        expires_at_ms = body.expires_at * 1000
+    labels = metadata.merge({}, metadata.validate(body.metadata))
+
+    token, secret = await context.writer.run(
+        lambda conn: create_token(conn, name, granted, expires_at_ms, now_ms, labels))
+    made = token_object(token)
+    return respond(CreatedToken(**msgspec.structs.asdict(made), secret=secret), status=201)
+
+
+@route("GET", "/api/tokens", "tokens", "read", "List tokens, newest first", query=TokenListQuery,
+       response=TokenList)
+async def list_tokens(request: web.Request) -> web.Response:
+    context = _context(request)
+    query = read_query(request, TokenListQuery)
+    where = "1" if query.revoked is None else (
+        "revoked_at IS NOT NULL" if query.revoked else "revoked_at IS NULL")
+    rows, has_more = await pagination.page(context.read_conn, store.TABLE, store.COLUMNS, query, where)
+    return respond(pagination.envelope([token_object(store.from_row(row)) for row in rows], has_more,
+                                       "/api/tokens"))
+
+
+@route("GET", "/api/tokens/{id}", "tokens", "read", "Retrieve a token (never its secret)",
+       response=TokenObject)
+async def retrieve(request: web.Request) -> web.Response:
+    token = await _find(_context(request).read_conn, request.match_info["id"])
+    return respond(token_object(token))
+
+
+@route("PATCH", "/api/tokens/{id}", "tokens", "update", "Rename a token or change its metadata",
+       body=TokenUpdate, response=TokenObject)
+async def update(request: web.Request) -> web.Response:
+    body = await read_json(request, TokenUpdate)
+    name = None if body.name is msgspec.UNSET else _check_name(body.name)
+    patch = None if body.metadata is msgspec.UNSET else metadata.validate(body.metadata)
+
+    async def change(conn: aiosqlite.Connection, target: Token) -> Token:
+        labels = target.metadata if patch is None else metadata.merge(target.metadata, patch)
+        return await store.update(conn, target.id, name or target.name, labels)
+
+    token = await _write(request, request.match_info["id"], "update", change)
+    return respond(token_object(token))
+
+
+async def _revoke(request: web.Request) -> web.Response:
+    now_ms = _context(request).now_ms()
+
+    async def change(conn: aiosqlite.Connection, target: Token) -> Token:
+        return await store.revoke(conn, target.id, now_ms)
+
+    token = await _write(request, request.match_info["id"], "revoke", change)
+    return respond(token_object(token))
+
+
+@route("POST", "/api/tokens/{id}/revoke", "tokens", "delete",
+       "Revoke a token: it stops working at once; revoking twice keeps the first revoked_at",
+       response=TokenObject)
+async def revoke(request: web.Request) -> web.Response:
+    return await _revoke(request)
+
+
+@route("DELETE", "/api/tokens/{id}", "tokens", "delete", "Same as POST /api/tokens/{id}/revoke",
+       response=TokenObject)
+async def delete(request: web.Request) -> web.Response:
+    return await _revoke(request)

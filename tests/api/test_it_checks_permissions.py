@@ -1,0 +1,88 @@
+"""The permission matrix, over every route in upstatd.api.routes.ROUTES (so it
+covers routes added later without being edited): a token holding every
+permission but the route's gets 403 permission_error naming it; a token holding
+only that permission gets past authentication and permission (made-up ids may
+give 404, empty bodies 400); no token, a bad, a revoked or an expired token
+get 401. Every answer carries Request-Id, Upstat-Version and X-RateLimit-*."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import upstatd.api.routes.all  # noqa: F401  (registers every route)
+from upstatd.api import permissions
+from upstatd.api.routes import ROUTES, Route
+from upstatd.clock import FakeClock
+from upstatd.store.tokens import hash_secret
+
+NOW = 1_800_000_000
+PREFIXES = {"monitor": "mon", "incident": "inc", "heartbeat": "hbt", "token": "tok", "webhook": "we",
+            "check": "chk", "event": "evt", "runbook": "rbk", "status_page": "sp", "maintenance": "mnt",
+            "on_call": "onc", "catalog": "cat"}
+EVERY_HEADER = {"Request-Id", "Upstat-Version", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"}
+
+
+def plausible_id(name: str, resource: str) -> str:
+    """`{id}` of /api/monitors/... -> mon_000...; `{monitor_id}` -> mon_000...; else a made-up word."""
+    stem = resource if name == "id" else name.removesuffix("_id")
+    singular = stem.removesuffix("s")
+    prefix = PREFIXES.get(singular) or PREFIXES.get(stem) or singular[:3]
+    return f"{prefix}_{'0' * 22}"
+
+
+def concrete(item: Route) -> str:
+    return re.sub(r"\{([^}:]+)(?::[^}]*)?\}", lambda match: plausible_id(match.group(1), item.resource), item.path)
+
+
+def without(resource: str, action: str) -> dict[str, list[str]]:
+    granted = permissions.everything()
+    granted[resource] = [other for other in granted[resource] if other != action]
+    return permissions.normalize(granted)
+
+
+def test_every_route_declares_a_known_permission():
+    assert ROUTES, "no routes registered"
+    declared = {(item.method, item.path) for item in ROUTES}
+    assert {("POST", "/api/tokens"), ("GET", "/api/tokens"), ("GET", "/api/tokens/{id}"),
+            ("PATCH", "/api/tokens/{id}"), ("POST", "/api/tokens/{id}/revoke"),
+            ("DELETE", "/api/tokens/{id}")} <= declared
+    assert len(declared) == len(ROUTES), "a method and path declared twice"
+    for item in ROUTES:
+        assert item.resource in permissions.RESOURCES, item
+        assert item.action in permissions.ACTIONS, item
+
+
+@pytest.mark.parametrize("item", ROUTES, ids=[f"{item.method} {item.path}" for item in ROUTES])
+async def test_a_route_needs_exactly_its_permission(start_api, item: Route):
+    api = await start_api(clock=FakeClock(wall=NOW))
+    path = concrete(item)
+    body = {} if item.method in ("POST", "PUT", "PATCH") else None
+    needed = f"{item.resource}:{item.action}"
+
+    lacking = await api.make_token(without(item.resource, item.action))
+    status, headers, answer = await api.request(item.method, path, token=lacking, json=body)
+    assert status == 403, (needed, status, answer)
+    assert answer["error"]["type"] == "permission_error" and answer["error"]["code"] == "missing_permission"
+    assert needed in answer["error"]["message"]
+    assert EVERY_HEADER <= set(headers)
+
+    holding = await api.make_token({item.resource: [item.action]})
+    status, headers, answer = await api.request(item.method, path, token=holding, json=body)
+    assert status not in (401, 403), (needed, status, answer)
+    assert status < 500, (path, status, answer)
+    assert EVERY_HEADER <= set(headers)
+
+    revoked = await api.make_token("*")
+    await api.daemon.writer.run(lambda conn: conn.execute(
+        "UPDATE tokens SET revoked_at = ? WHERE secret_hash = ?", (NOW * 1000, hash_secret(revoked))))
+    expired = await api.make_token("*", expires_at=NOW + 1)
+    api.clock.advance(1)
+    for token, headers_sent in ((None, {}), ("upst_" + "x" * 32, {}), (None, {"Authorization": "Basic eDp5"}),
+                                (revoked, {}), (expired, {})):
+        status, headers, answer = await api.request(item.method, path, token=token, json=body,
+                                                    headers=headers_sent)
+        assert status == 401, (path, token, status, answer)
+        assert answer["error"]["type"] == "authentication_error"
+        assert EVERY_HEADER <= set(headers)
