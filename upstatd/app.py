@@ -27,6 +27,7 @@ from upstatd.clock import Clock
 from upstatd.config.load import ConfigError, load_config
 from upstatd.config.schema import Config
 from upstatd.monitors.service import MonitorService
+from upstatd.monitors.specs import load_api_monitors
 from upstatd.probes import PROBES, ProbeSetupError
 from upstatd.scheduler.runner import Runner
 from upstatd.store import db
@@ -62,6 +63,7 @@ class Daemon:
         self._stop = asyncio.Event()
         self._reload_lock = asyncio.Lock()
         self._lock_file: int | None = None
+        self._open_probe_types: set[str] = set()
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -83,12 +85,18 @@ class Daemon:
 
         self.runner = Runner(self.clock, self._on_due, config.scheduler.max_in_flight)
         self.monitors = MonitorService(self.clock, self.runner, self.writer)
+        self.monitors.open_probe_type = self._open_probe_type
+        api_monitors = await load_api_monitors(self.read_conn)
+        for spec, row in api_monitors:  # in place before the API can change them
+            self.monitors.put(spec, row, "api", probe_soon=False)
         self.api = ApiContext(self.read_conn, self.writer, self.clock, await api_version(self.read_conn),
                               Limits(*msgspec.structs.astuple(config.rate_limit)), self.monitors, config)
         self.listener = HttpListener(build_app(self.health, self.api), config.server.host, config.server.port)
         await self.listener.start()
 
-        self._open_probe_types = await open_probe_types({spec.type for spec in config.monitors})
+        self._open_probe_types |= await open_probe_types(
+            ({spec.type for spec in config.monitors} | {spec.type for spec, _ in api_monitors})
+            - self._open_probe_types)
 
         # Everything built so far lives until exit: keep it out of GC passes. Done
         # before the first slots are computed, so the pass does not make them late.
@@ -170,6 +178,7 @@ class Daemon:
             # The listener and the database stay as started until a restart.
             self.config = msgspec.structs.replace(config, server=self.config.server,
                                                   storage_path=self.config.storage_path)
+            self.api.config = self.config  # defaults for monitors made over the API from now on
             log.info("config.reloaded", file=config.file, **counts)
             self.notifier.ready(self._status_line())
             return True
@@ -178,6 +187,13 @@ class Daemon:
         self._stop.set()
 
     # -- helpers -------------------------------------------------------------
+
+    async def _open_probe_type(self, kind: str) -> None:
+        """A monitor made over the API may use a type no config monitor uses (ICMP sockets)."""
+        if kind in self._open_probe_types or PROBES[kind].open is None:
+            return
+        async with self._reload_lock:
+            self._open_probe_types |= await open_probe_types({kind} - self._open_probe_types)
 
     def _on_due(self, key: str, when: float, now: float) -> None:
         self.monitors.on_due(key, when, now)

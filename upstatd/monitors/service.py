@@ -1,11 +1,18 @@
 """Monitors at run time: schedule on a stable phase grid, probe, evaluate,
-store, and apply a reloaded config without touching unchanged monitors."""
+store, and apply a reloaded config without touching unchanged monitors.
+
+Monitors are keyed by their spec's `key`: the YAML key for config monitors,
+the id (`mon_…`) for monitors made over the API. A config reload only ever
+adds, changes or stops config monitors. A paused monitor stays in the map
+(its state is still known) but is not probed; while it has a `resume_at`,
+its timer is that moment, when it resumes by itself.
+"""
 
 from __future__ import annotations
 
 import math
 import zlib
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 import msgspec
 import structlog
@@ -16,7 +23,7 @@ from upstatd.monitors.evaluate import MonitorState, evaluate
 from upstatd.probes import run_probe
 from upstatd.probes.result import ProbeResult
 from upstatd.scheduler.runner import Runner
-from upstatd.store.monitors import INSERT_STATE_CHANGE, SET_STATE, StoredMonitor
+from upstatd.store.monitors import INSERT_STATE_CHANGE, SET_STATE, StoredMonitor, resume_statements
 from upstatd.store.writer import Writer
 
 log = structlog.get_logger("upstatd.monitors")
@@ -25,14 +32,17 @@ log = structlog.get_logger("upstatd.monitors")
 class Running:
     """One monitor as the daemon runs it. Replaced, not mutated, when its spec changes."""
 
-    __slots__ = ("spec", "seq", "id", "state", "phase")
+    __slots__ = ("spec", "seq", "id", "state", "phase", "managed_by", "paused", "resume_at")
 
-    def __init__(self, spec: MonitorSpec, stored: StoredMonitor) -> None:
+    def __init__(self, spec: MonitorSpec, stored: StoredMonitor, managed_by: str = "config") -> None:
         self.spec = spec
         self.seq = stored.seq
         self.id = stored.id
         self.state = MonitorState(stored.state, stored.since)
         self.phase = phase_offset(spec.key, spec.interval)
+        self.managed_by = managed_by
+        self.paused = stored.status == "paused"
+        self.resume_at = stored.resume_at if self.paused else None  # wall seconds
 
 
 def phase_offset(key: str, interval: float) -> float:
@@ -52,9 +62,15 @@ class MonitorService:
         self.runner = runner
         self.writer = writer
         self.monitors: dict[str, Running] = {}
+        # Pauses and resumes of monitors not running yet (the API answers a moment
+        # before the daemon has loaded the monitors): applied when they are.
+        self._early: dict[str, tuple[bool, float | None]] = {}
+        # Set by the daemon: opens a probe type's shared resources (ICMP sockets)
+        # before the first monitor of that type made over the API runs.
+        self.open_probe_type: Callable[[str], Awaitable[None]] | None = None
 
     def apply(self, specs: Iterable[MonitorSpec], stored: dict[str, StoredMonitor]) -> dict[str, int]:
-        """Make the running set match `specs`; unchanged monitors keep everything."""
+        """Make the running config monitors match `specs`; unchanged monitors keep everything."""
         specs = {spec.key: spec for spec in specs}
         counts = {"added": 0, "changed": 0, "removed": self.retain(specs), "unchanged": 0}
         now = self.clock.monotonic()
@@ -63,35 +79,112 @@ class MonitorService:
             if current is not None and current.spec == spec:
                 counts["unchanged"] += 1
                 continue
-            running = Running(spec, stored[key])
+            running = self._paused_early(Running(spec, stored[key]))
             if current is not None:
                 running.state = current.state  # a changed spec keeps its confirmed state
                 counts["changed"] += 1
             else:
                 counts["added"] += 1
             self.monitors[key] = running
-            self.runner.schedule(key, next_slot(now, running.phase, spec.interval))
+            self._arm(running, next_slot(now, running.phase, spec.interval))
         return counts
 
     def retain(self, keys) -> int:
-        """Stop every monitor whose key is not in `keys`; returns how many stopped."""
-        gone = [key for key in self.monitors if key not in keys]
+        """Stop every config monitor whose key is not in `keys`; returns how many stopped."""
+        gone = [key for key, running in self.monitors.items()
+                if running.managed_by == "config" and key not in keys]
         for key in gone:
-            del self.monitors[key]  # a result still in flight is dropped on arrival
-            self.runner.cancel(key)
+            self.remove(key)
         return len(gone)
+
+    # -- one monitor at a time (the API) ---------------------------------------------
+
+    def put(self, spec: MonitorSpec, stored: StoredMonitor, managed_by: str = "api",
+            probe_soon: bool = True) -> Running:
+        """Start a monitor, or replace a running one (which keeps its confirmed state).
+        With `probe_soon`, the first probe comes within half a second (spread by the
+        monitor's phase, so a burst of creations does not probe in one tick)."""
+        current = self.monitors.get(spec.key)
+        running = self._paused_early(Running(spec, stored, managed_by))
+        if current is not None:
+            running.state = current.state
+        self.monitors[spec.key] = running
+        now = self.clock.monotonic()
+        first = now + (running.phase % 1.0) / 2 if probe_soon else next_slot(now, running.phase, spec.interval)
+        self._arm(running, first)
+        return running
+
+    def remove(self, key: str) -> bool:
+        running = self.monitors.pop(key, None)  # a result still in flight is dropped on arrival
+        self.runner.cancel(key)
+        return running is not None
+
+    def pause(self, key: str, resume_at: float | None) -> None:
+        """Stop probing; with `resume_at` (wall seconds), resume by itself then."""
+        running = self.monitors.get(key)
+        if running is None:
+            self._early[key] = (True, resume_at)
+            return
+        running.paused = True
+        running.resume_at = resume_at
+        self._arm(running, None)
+
+    def resume(self, key: str) -> None:
+        """Probe again: the first probe within half a second, then on the grid."""
+        running = self.monitors.get(key)
+        if running is None:
+            self._early[key] = (False, None)
+            return
+        running.paused = False
+        running.resume_at = None
+        self._arm(running, self.clock.monotonic() + (running.phase % 1.0) / 2)
+
+    def _paused_early(self, running: Running) -> Running:
+        if self._early:
+            early = self._early.pop(running.spec.key, None)
+            if early is not None:
+                running.paused, running.resume_at = early
+        return running
+
+    def _arm(self, running: Running, first: float | None) -> None:
+        key = running.spec.key
+        if not running.paused:
+            self.runner.schedule(key, first)
+        elif running.resume_at is None:
+            self.runner.cancel(key)
+        else:
+            self.runner.schedule(key, self._monotonic(running.resume_at))
+
+    def _monotonic(self, wall: float) -> float:
+        return self.clock.monotonic() + (wall - self.clock.time())
 
     def on_due(self, key: str, when: float, now: float) -> None:
         running = self.monitors.get(key)
         if running is None:
             return
+        resumed = running.paused
+        if running.paused:
+            if running.resume_at is None:
+                return
+            wall = self.clock.time()
+            if wall + self.runner.wheel.tick < running.resume_at:  # the wall clock was set back
+                self.runner.schedule(key, self._monotonic(running.resume_at))
+                return
+            self._resume_by_itself(running, wall)
         interval = running.spec.interval
         behind = now - when
-        if behind > interval:
+        if behind > interval and not resumed:  # a resume_at passed while stopped is no lateness
             self.runner.stats.skipped_late += int(behind // interval)
         # The grid goes on whatever happens to this probe; a re-check may come sooner.
         self.runner.schedule(key, next_slot(now, running.phase, interval))
         self.runner.launch(key, lambda: self._probe(running))
+
+    def _resume_by_itself(self, running: Running, wall: float) -> None:
+        for sql, params in resume_statements(running.seq, round(wall * 1000)):
+            self.writer.add(sql, params)
+        running.paused = False
+        running.resume_at = None
+        log.info("monitor.resumed", monitor=running.spec.key, id=running.id, reason="resume_at")
 
     async def _probe(self, running: Running) -> None:
         spec = running.spec
@@ -100,8 +193,8 @@ class MonitorService:
 
     def record(self, running: Running, result: ProbeResult) -> None:
         key = running.spec.key
-        if self.monitors.get(key) is not running:
-            return  # removed or replaced while the probe ran
+        if self.monitors.get(key) is not running or running.paused:
+            return  # removed, replaced or paused while the probe ran
         now = self.clock.time()
         outcome = evaluate(running.state, result.outcome, now, running.spec.confirmation)
         running.state = outcome.state

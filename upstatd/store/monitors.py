@@ -1,5 +1,6 @@
-"""The monitors table: reconciling the YAML monitors into it, state changes,
-and the status summary that `upstatd status` prints."""
+"""The monitors table: reconciling the YAML monitors into it, monitors made
+over the API, pauses, state changes, and the status summary that
+`upstatd status` prints."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ class StoredMonitor(NamedTuple):
     id: str
     state: str
     since: float  # wall seconds
+    status: str = "active"          # or "paused"
+    resume_at: float | None = None  # wall seconds: a pause that ends by itself
 
 
 def spec_columns(spec: MonitorSpec) -> tuple:
@@ -44,9 +47,10 @@ async def reconcile(conn: aiosqlite.Connection, specs: tuple[MonitorSpec, ...] |
     """
     now_ms = round(now * 1000)
     stored = {row[0]: tuple(row) for row in await conn.execute_fetchall(
-        "SELECT key, seq, id, current_state, state_since, name, type, url, interval_ms, timeout_ms, spec "
+        "SELECT key, seq, id, current_state, state_since, status, resume_at, "
+        "name, type, url, interval_ms, timeout_ms, spec "
         "FROM monitors WHERE managed_by = 'config'")}
-    (next_seq,) = (await conn.execute_fetchall("SELECT coalesce(max(seq), 0) + 1 FROM monitors"))[0]
+    next_seq = await new_seq(conn)
     out: dict[str, StoredMonitor] = {}
     inserts, updates = [], []
     for spec in specs:
@@ -54,27 +58,156 @@ async def reconcile(conn: aiosqlite.Connection, specs: tuple[MonitorSpec, ...] |
         row = stored.pop(spec.key, None)
         if row is None:
             monitor_id = new_id("mon")
-            inserts.append((next_seq, monitor_id, spec.key, *columns, now_ms, now_ms, now_ms))
+            inserts.append((next_seq, monitor_id, spec.key, *columns, _metadata(spec), now_ms, now_ms, now_ms))
             out[spec.key] = StoredMonitor(next_seq, monitor_id, "pending", now)
             next_seq += 1
             continue
-        _, seq, monitor_id, state, since_ms = row[:5]
-        if row[5:] != columns:
-            updates.append((*columns, now_ms, seq))
-        out[spec.key] = StoredMonitor(seq, monitor_id, state, since_ms / 1000)
+        _, seq, monitor_id, state, since_ms, status, resume_at_ms = row[:7]
+        if row[7:] != columns:
+            updates.append((*columns, _metadata(spec), now_ms, seq))
+        # A pause (over the API) is the database's: a reload or restart keeps it.
+        out[spec.key] = StoredMonitor(seq, monitor_id, state, since_ms / 1000, status,
+                                      None if resume_at_ms is None else resume_at_ms / 1000)
     await conn.executemany(
         "INSERT INTO monitors (seq, id, key, managed_by, name, type, url, interval_ms, timeout_ms, spec, "
-        "current_state, state_since, created_at, updated_at) "
-        "VALUES (?, ?, ?, 'config', ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)", inserts)
+        "metadata, current_state, state_since, created_at, updated_at) "
+        "VALUES (?, ?, ?, 'config', ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)", inserts)
     await conn.executemany(
         "UPDATE monitors SET name = ?, type = ?, url = ?, interval_ms = ?, timeout_ms = ?, spec = ?, "
-        "updated_at = ? WHERE seq = ?", updates)
-    removed = [(row[1],) for row in stored.values()]
+        "metadata = ?, updated_at = ? WHERE seq = ?", updates)
+    await delete_history(conn, [row[1] for row in stored.values()])
+    return out
+
+
+async def new_seq(conn: aiosqlite.Connection) -> int:
+    """A seq no monitor ever had: above every monitor and every row pointing at one
+    (a result in flight when its monitor was deleted may land after the delete),
+    so lists cut on seq only ever grow at the top and no history is inherited."""
+    (seq,) = (await conn.execute_fetchall(
+        "SELECT max(coalesce((SELECT max(seq) FROM monitors), 0), "
+        "coalesce((SELECT max(monitor_seq) FROM checks), 0), "
+        "coalesce((SELECT max(monitor_seq) FROM state_changes), 0)) + 1"))[0]
+    return seq
+
+
+def _metadata(spec: MonitorSpec) -> str:
+    return msgspec.json.encode(spec.metadata).decode()
+
+
+async def delete_history(conn: aiosqlite.Connection, seqs: list[int]) -> None:
+    """Delete monitors with everything recorded about them."""
+    removed = [(seq,) for seq in seqs]
     for sql in ("DELETE FROM checks WHERE monitor_seq = ?",
                 "DELETE FROM state_changes WHERE monitor_seq = ?",
+                "DELETE FROM monitor_pauses WHERE monitor_seq = ?",
                 "DELETE FROM monitors WHERE seq = ?"):
         await conn.executemany(sql, removed)
-    return out
+
+
+# -- one monitor, as the API reads and writes it ------------------------------
+
+class MonitorRow(NamedTuple):
+    """A monitors row as stored (times in Unix ms), spec and metadata decoded."""
+    seq: int
+    id: str
+    key: str | None
+    managed_by: str
+    name: str
+    type: str
+    url: str
+    interval_ms: int
+    timeout_ms: int
+    spec: dict          # confirmation, severity, tags, metadata, and the type block
+    status: str
+    current_state: str
+    state_since: int
+    paused_at: int | None
+    resume_at: int | None
+    metadata: dict
+    created_at: int
+    updated_at: int
+    last_check_at: int | None
+
+    def stored(self) -> StoredMonitor:
+        """What the scheduler needs to run it."""
+        return StoredMonitor(self.seq, self.id, self.current_state, self.state_since / 1000, self.status,
+                             None if self.resume_at is None else self.resume_at / 1000)
+
+
+TABLE = "monitors"
+COLUMNS = ("seq, id, key, managed_by, name, type, url, interval_ms, timeout_ms, spec, status, current_state, "
+           "state_since, paused_at, resume_at, metadata, created_at, updated_at, "
+           "(SELECT created_at FROM checks WHERE monitor_seq = monitors.seq ORDER BY seq DESC LIMIT 1)")
+
+
+def from_row(row) -> MonitorRow:
+    values = list(row)
+    values[9] = msgspec.json.decode(values[9])
+    values[15] = msgspec.json.decode(values[15])
+    return MonitorRow(*values)
+
+
+async def get(conn: aiosqlite.Connection, monitor_id: str) -> MonitorRow | None:
+    rows = await conn.execute_fetchall(f"SELECT {COLUMNS} FROM monitors WHERE id = ?", (monitor_id,))
+    return from_row(rows[0]) if rows else None
+
+
+async def by_seq(conn: aiosqlite.Connection, seq: int) -> MonitorRow:
+    rows = await conn.execute_fetchall(f"SELECT {COLUMNS} FROM monitors WHERE seq = ?", (seq,))
+    return from_row(rows[0])
+
+
+async def api_monitors(conn: aiosqlite.Connection) -> list[MonitorRow]:
+    """Every monitor made over the API, oldest first (the daemon schedules them at start)."""
+    return [from_row(row) for row in await conn.execute_fetchall(
+        f"SELECT {COLUMNS} FROM monitors WHERE managed_by = 'api' ORDER BY seq")]
+
+
+async def insert(conn: aiosqlite.Connection, monitor_id: str, spec: MonitorSpec, now_ms: int) -> MonitorRow:
+    """A monitor made over the API: no key, pending, active."""
+    seq = await new_seq(conn)
+    await conn.execute(
+        "INSERT INTO monitors (seq, id, key, managed_by, name, type, url, interval_ms, timeout_ms, spec, "
+        "metadata, current_state, state_since, created_at, updated_at) "
+        "VALUES (?, ?, NULL, 'api', ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
+        (seq, monitor_id, *spec_columns(spec), _metadata(spec), now_ms, now_ms, now_ms))
+    return await by_seq(conn, seq)
+
+
+async def update(conn: aiosqlite.Connection, seq: int, spec: MonitorSpec, now_ms: int) -> MonitorRow:
+    await conn.execute(
+        "UPDATE monitors SET name = ?, type = ?, url = ?, interval_ms = ?, timeout_ms = ?, spec = ?, "
+        "metadata = ?, updated_at = ? WHERE seq = ?", (*spec_columns(spec), _metadata(spec), now_ms, seq))
+    return await by_seq(conn, seq)
+
+
+async def pause(conn: aiosqlite.Connection, seq: int, now_ms: int, resume_at_ms: int | None) -> MonitorRow:
+    """Pause (a paused monitor only gets the new resume_at; its pause goes on)."""
+    await conn.execute(
+        "INSERT INTO monitor_pauses (monitor_seq, started_at) "
+        "SELECT seq, ? FROM monitors WHERE seq = ? AND status = 'active'", (now_ms, seq))
+    await conn.execute(
+        "UPDATE monitors SET status = 'paused', paused_at = coalesce(paused_at, ?), resume_at = ?, "
+        "updated_at = ? WHERE seq = ?", (now_ms, resume_at_ms, now_ms, seq))
+    return await by_seq(conn, seq)
+
+
+RESUME = (
+    ("UPDATE monitor_pauses SET ended_at = ? WHERE monitor_seq = ? AND ended_at IS NULL"),
+    ("UPDATE monitors SET status = 'active', paused_at = NULL, resume_at = NULL, updated_at = ? "
+     "WHERE seq = ? AND status = 'paused'"),
+)
+
+
+def resume_statements(seq: int, now_ms: int) -> list[tuple[str, tuple]]:
+    """End a pause: the same statements for the API and for a resume_at that came."""
+    return [(sql, (now_ms, seq)) for sql in RESUME]
+
+
+async def resume(conn: aiosqlite.Connection, seq: int, now_ms: int) -> MonitorRow:
+    for sql, params in resume_statements(seq, now_ms):
+        await conn.execute(sql, params)
+    return await by_seq(conn, seq)
 
 
 SET_STATE = "UPDATE monitors SET current_state = ?, state_since = ? WHERE seq = ?"
