@@ -10,6 +10,7 @@ share one query. IP literals never get here.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import os
 import socket
@@ -170,9 +171,15 @@ def shared_resolver() -> Resolver:
     return _shared
 
 
+@functools.lru_cache(maxsize=65_536)
+def _literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """ip_literal, remembered: most targets are the same few hosts probe after probe."""
+    return ip_literal(host)
+
+
 async def resolve(host: str, port: int, family: int = 0) -> list[Address]:
     """Addresses to connect to: IPv4 first when family is 0 (AF_UNSPEC)."""
-    ip = ip_literal(host)
+    ip = _literal(host)
     if ip is not None:
         if getattr(ip, "scope_id", None):
             # A scoped IPv6 literal (fe80::1%eth0) needs its scope id turned into
