@@ -107,6 +107,20 @@ def read_query(request: web.Request, schema: type[T]) -> T:
         raise invalid(query_message(message, param, raw), param) from None
 
 
+MAX_TIMESTAMP = 253_402_300_799  # 9999-12-31T23:59:59Z
+
+
+def future_ms(value: int | None, now_ms: int, param: str) -> int | None:
+    """A Unix-seconds time that must lie ahead (expires_at, resume_at), in ms."""
+    if value is None:
+        return None
+    if value * 1000 <= now_ms:
+        raise invalid(f"{param} must be in the future (Unix seconds; now is {now_ms // 1000})", param)
+    if value > MAX_TIMESTAMP:
+        raise invalid(f"{param} must be at most {MAX_TIMESTAMP} (Unix seconds)", param)
+    return value * 1000
+
+
 def respond(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     return web.Response(body=_encoder.encode(body), status=status, content_type="application/json",
                         headers=headers)

@@ -5,6 +5,7 @@ shift what it has not seen yet."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from functools import cache
 from typing import Annotated, Any, Literal
 
@@ -46,19 +47,25 @@ def check(query: ListQuery) -> None:
 
 
 async def page(conn: aiosqlite.Connection, table: str, columns: str, query: ListQuery,
-               where: str = "1", args: tuple = ()) -> tuple[list[Any], bool]:
+               where: str = "1", args: tuple = (),
+               cursor_seq: Callable[[str], Awaitable[int | None]] | None = None) -> tuple[list[Any], bool]:
     """Rows of `table` matching `where`, one page of them, and whether more exist
-    beyond the page in the direction of travel."""
+    beyond the page in the direction of travel. `cursor_seq` finds the seq of the
+    object a cursor names (default: by the table's `id` column)."""
     check(query)
     cursor_id = query.starting_after or query.ending_before
     sql_where, sql_args = where, list(args)
     if cursor_id:
-        rows = await conn.execute_fetchall(f"SELECT seq FROM {table} WHERE id = ?", (cursor_id,))
-        if not rows:
+        if cursor_seq is None:
+            rows = await conn.execute_fetchall(f"SELECT seq FROM {table} WHERE id = ?", (cursor_id,))
+            seq = rows[0][0] if rows else None
+        else:
+            seq = await cursor_seq(cursor_id)
+        if seq is None:
             param = "starting_after" if query.starting_after else "ending_before"
             raise invalid(f"{param}: no object with id '{cursor_id}' in this list to page from", param)
         sql_where += " AND seq < ?" if query.starting_after else " AND seq > ?"
-        sql_args.append(rows[0][0])
+        sql_args.append(seq)
     order = "ASC" if query.ending_before else "DESC"
     rows = list(await conn.execute_fetchall(
         f"SELECT {columns} FROM {table} WHERE {sql_where} ORDER BY seq {order} LIMIT ?",

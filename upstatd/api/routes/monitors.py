@@ -22,7 +22,7 @@ import msgspec
 from aiohttp import web
 
 from upstatd.api import metadata, pagination
-from upstatd.api.bodies import read_json, read_query, respond
+from upstatd.api.bodies import future_ms, read_json, read_query, respond
 from upstatd.api.errors import conflict, invalid, not_found
 from upstatd.api.pagination import ListQuery
 from upstatd.api.routes import route
@@ -37,7 +37,6 @@ from upstatd.store.monitors import MonitorRow
 
 UNSET = msgspec.UNSET
 Unset = msgspec.UnsetType
-MAX_TIMESTAMP = 253_402_300_799  # 9999-12-31T23:59:59Z
 CURRENT_STATES = (*STATES, "maintenance")
 STATUSES = ("active", "paused")
 MANAGERS = ("config", "api")
@@ -465,14 +464,7 @@ async def pause(request: web.Request) -> web.Response:
     monitor_id = request.match_info["id"]
     body = await read_json(request, PauseBody)
     now_ms = context.now_ms()
-    resume_at_ms = None
-    if body.resume_at is not None:
-        if body.resume_at * 1000 <= now_ms:
-            raise invalid(f"resume_at must be in the future (Unix seconds; now is {now_ms // 1000})",
-                          "resume_at")
-        if body.resume_at > MAX_TIMESTAMP:
-            raise invalid(f"resume_at must be at most {MAX_TIMESTAMP} (Unix seconds)", "resume_at")
-        resume_at_ms = body.resume_at * 1000
+    resume_at_ms = future_ms(body.resume_at, now_ms, "resume_at")
 
     async def change(conn: aiosqlite.Connection) -> MonitorRow:
         row = await _find(conn, monitor_id)
@@ -531,23 +523,15 @@ async def list_checks(request: web.Request) -> web.Response:
         where.append("ok = ?")
         args.append(int(query.ok))
     _created_range(query, where, args)
-    cursor = query.starting_after or query.ending_before
-    if cursor:
-        param = "starting_after" if query.starting_after else "ending_before"
+
+    async def cursor_seq(cursor: str) -> int | None:
+        # chk_ ids are derived from the row's seq (ids.seq_id): decode, then check it is this monitor's
         seq = parse_seq_id("chk", cursor)
         found = seq is not None and await conn.execute_fetchall(
             "SELECT 1 FROM checks WHERE seq = ? AND monitor_seq = ?", (seq, row.seq))
-        if not found:
-            raise invalid(f"{param}: no check with id '{cursor}' in this list to page from", param)
-        where.append("seq < ?" if query.starting_after else "seq > ?")
-        args.append(seq)
-    order = "ASC" if query.ending_before else "DESC"
-    rows = list(await conn.execute_fetchall(
-        f"SELECT {figures.CHECK_COLUMNS} FROM checks WHERE {' AND '.join(where)} ORDER BY seq {order} LIMIT ?",
-        (*args, query.limit + 1)))
-    has_more = len(rows) > query.limit
-    rows = rows[:query.limit]
-    if query.ending_before:
-        rows.reverse()
+        return seq if found else None
+
+    rows, has_more = await pagination.page(conn, "checks", figures.CHECK_COLUMNS, query,
+                                           " AND ".join(where), tuple(args), cursor_seq)
     return respond(pagination.envelope([check_object(item, row.id) for item in rows], has_more,
                                        f"/api/monitors/{row.id}/checks"))

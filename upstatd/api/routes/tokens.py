@@ -18,7 +18,7 @@ import msgspec
 from aiohttp import web
 
 from upstatd.api import metadata, pagination, permissions
-from upstatd.api.bodies import read_json, read_query, respond
+from upstatd.api.bodies import future_ms, read_json, read_query, respond
 from upstatd.api.bootstrap import create_token
 from upstatd.api.errors import ApiError, invalid, not_found
 from upstatd.api.pagination import ListQuery
@@ -26,7 +26,6 @@ from upstatd.api.routes import route
 from upstatd.store import tokens as store
 from upstatd.store.tokens import Token
 
-MAX_EXPIRES_AT = 253_402_300_799  # 9999-12-31T23:59:59Z
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100, description="1-100 characters")]
 PermissionsIn = Annotated[dict[str, Any], msgspec.Meta(
@@ -160,14 +159,7 @@ async def create(request: web.Request) -> web.Response:
     if lacking is not None:
         raise _lacks(*lacking, "so it cannot grant it", f"permissions.{lacking[0]}")
     now_ms = context.now_ms()
-    expires_at_ms = None
-    if body.expires_at is not None:
-        if body.expires_at * 1000 <= now_ms:
-            raise invalid(f"expires_at must be in the future (Unix seconds; now is {now_ms // 1000})",
-                          "expires_at")
-        if body.expires_at > MAX_EXPIRES_AT:
-            raise invalid(f"expires_at must be at most {MAX_EXPIRES_AT} (Unix seconds)", "expires_at")
-        expires_at_ms = body.expires_at * 1000
+    expires_at_ms = future_ms(body.expires_at, now_ms, "expires_at")
     labels = metadata.merge({}, metadata.validate(body.metadata))
 
     token, secret = await context.writer.run(
