@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 CONFIG ?= config.example.yaml
 
-.PHONY: run test check-config status clean
+.PHONY: run test check-config status clean bench bench-smoke
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,14 @@ check-config: $(VENV)/.installed
 
 status: $(VENV)/.installed
 	$(BIN)/upstatd status -c $(CONFIG)
+
+# Performance harness (BENCHMARKS.md): ~30 min, exits 1 on a missed target.
+bench: $(VENV)/.installed
+	$(BIN)/python -m bench
+
+# About a minute; fails only on errors, never on speed (for CI).
+bench-smoke: $(VENV)/.installed
+	$(BIN)/python -m bench --smoke
 
 clean:
 	rm -rf $(VENV) var .pytest_cache build *.egg-info

@@ -208,3 +208,24 @@ async def test_it_refuses_a_second_daemon_on_the_same_database(tmp_path, notify_
         assert "another upstatd is already running on" in err.decode()
     finally:
         assert await first.stop() == 0
+
+
+async def test_it_exits_when_start_up_fails_half_way(tmp_path):
+    """The listener's port is taken: start fails after the database opened, and
+    the process must still exit (not hang on the database threads)."""
+    import socket as _socket
+    taken = _socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    config = tmp_path / "config.yaml"
+    config.write_text(config_text(port, tmp_path / "upstatd.db", {}))
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "upstatd", "run", "-c", str(config),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        _, err = await asyncio.wait_for(proc.communicate(), timeout=15)
+    finally:
+        taken.close()
+    assert proc.returncode == 1
+    assert "upstatd: cannot start:" in err.decode() and str(port) in err.decode()

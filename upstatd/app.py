@@ -133,10 +133,32 @@ class Daemon:
             os.close(self._lock_file)
         log.info("daemon.stopped", probes_cancelled=cancelled)
 
+    async def _close_what_started(self) -> None:
+        """After a failed start: close what did open (aiosqlite's threads would
+        otherwise keep the process alive), in stop order."""
+        for name, close in (("listener", lambda: self.listener.stop()),
+                            ("writer", lambda: self.writer.stop()),
+                            ("read_conn", lambda: self.read_conn.close()),
+                            ("write_conn", lambda: self.write_conn.close())):
+            if hasattr(self, name):
+                try:
+                    await close()
+                except Exception as exc:  # already failing: report, go on closing
+                    log.warning("daemon.cleanup_failed", part=name, error=str(exc))
+        for kind in self._open_probe_types:
+            await PROBES[kind].close()
+        if self._lock_file is not None:
+            os.close(self._lock_file)
+            self._lock_file = None
+
     async def serve(self) -> None:
         """Start, run until SIGTERM or SIGINT, stop. SIGHUP reloads the config."""
         loop = asyncio.get_running_loop()
-        await self.start()
+        try:
+            await self.start()
+        except BaseException:
+            await self._close_what_started()
+            raise
         loop.add_signal_handler(signal.SIGTERM, self._stop.set)
         loop.add_signal_handler(signal.SIGINT, self._stop.set)
         loop.add_signal_handler(signal.SIGHUP, lambda: self._tasks.append(

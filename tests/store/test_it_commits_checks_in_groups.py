@@ -112,3 +112,20 @@ def test_it_creates_the_database_readable_by_its_owner_only(tmp_path):
     path = str(tmp_path / "state" / "upstatd.db")
     db.prepare_file(path)
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+async def test_a_flush_during_a_commit_waits_for_what_came_in_meanwhile(conn):
+    """A flush asked while a batch commits must cover the rows queued after that
+    batch was taken (stop() relies on it: nothing queued is lost at SIGTERM)."""
+    import asyncio
+    writer = Writer(conn, linger=0)
+    await writer.start()
+    for n in range(20_000):
+        writer.add_check(check_row(1, n))
+    await asyncio.sleep(0)  # the writer takes the first batch and starts committing
+    for n in range(20_000, 20_100):
+        writer.add_check(check_row(1, n))  # queued while the first batch commits
+    await writer.flush()
+    async with conn.execute("SELECT count(*) FROM checks") as cursor:
+        assert (await cursor.fetchone())[0] == 20_100
+    await writer.stop()

@@ -101,12 +101,15 @@ class Writer:
             if self.linger and not (self._jobs or self._flushes):
                 await asyncio.sleep(self.linger)
             self._wake.clear()
+            # Taken with the batch: a flush or job that arrives while this batch
+            # commits waits for the next one, which holds what was queued meanwhile.
+            flushes, self._flushes = self._flushes, []
+            jobs, self._jobs = self._jobs, []
             if not await self._commit_batch():
+                self._flushes, self._jobs = flushes + self._flushes, jobs + self._jobs
                 await asyncio.sleep(RETRY_DELAY)
                 self._wake.set()
                 continue
-            flushes, self._flushes = self._flushes, []
-            jobs, self._jobs = self._jobs, []
             for fn, future in jobs:
                 await self._run_job(fn, future)
             for future in flushes:

@@ -1,0 +1,209 @@
+"""Results: medians over runs, targets checked, JSON per scenario, one Markdown report."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import sqlite3
+import statistics
+import subprocess
+from pathlib import Path
+
+from bench.proc import REPO
+
+# (scenario, metric, operator, limit, what it means). Metrics are medians over the runs;
+# a metric that is missing (the peer was not available) is n/a, never a miss.
+TARGETS = [
+    ("probe-cost", "http.x_floor", "<=", 2.5, "HTTP CPU/probe ÷ raw-socket floor"),
+    ("probe-cost", "http.peer_x", ">=", 2.5, "HTTP probes per CPU-second ÷ blackbox_exporter's"),
+    ("probe-cost", "tcp.x_floor", "<=", 2.0, "TCP CPU/probe ÷ connect-only floor"),
+    ("scale", "executed_ratio_pct", ">=", 99.9, "scale: executed ÷ scheduled, %"),
+    ("scale", "lateness_p99_ms", "<=", 50, "scale: lateness p99, ms"),
+    ("scale", "lateness_max_ms", "<=", 250, "scale: lateness max (since start), ms"),
+    ("scale", "cpu_percent", "<=", 50, "scale: daemon CPU, % of one core"),
+    ("scale", "rss_mib", "<=", 150, "scale: RSS, MiB"),
+    ("size", "rss_mib", "<=", 600, "size: RSS after READY, MiB"),
+    ("size", "ready_s", "<=", 30, "size: process start to READY, s"),
+    ("size", "idle_cpu_percent", "<=", 5, "size: idle CPU, % of one core"),
+    ("storage", "writer_rows_per_s", ">=", 50_000, "storage: writer check rows/s"),
+    ("storage", "http_kb_per_monitor_day", "<=", 150, "storage: kB per HTTP monitor per day at 60 s"),
+]
+
+
+# -- the machine -----------------------------------------------------------------------
+
+def machine(extra: dict | None = None) -> dict:
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_kib = 0
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            mem_kib = int(line.split()[1])
+    import uvloop
+
+    import upstatd
+
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
+                            text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--", "upstatd"], cwd=REPO,
+                           capture_output=True, text=True).stdout.strip()
+    return {
+        "cpu": model, "cores": len(os.sched_getaffinity(0)), "memory_gib": round(mem_kib / 2**20, 1),
+        "kernel": platform.release(), "python": platform.python_version(), "uvloop": uvloop.__version__,
+        "sqlite": sqlite3.sqlite_version, "upstatd": upstatd.__version__,
+        "commit": commit + ("+dirty" if dirty else ""), "loadavg": Path("/proc/loadavg").read_text().split()[:3],
+        **(extra or {}),
+    }
+
+
+def describe(m: dict) -> str:
+    return (f"{m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, Linux {m['kernel']}, "
+            f"Python {m['python']}, uvloop {m['uvloop']}, SQLite {m['sqlite']}; "
+            f"upstatd {m['upstatd']} ({m['commit']}); HTTP target: {m.get('http_target', '?')}; "
+            f"peer: {m.get('peer', 'n/a')}; load average at start {' '.join(m['loadavg'])}"
+            + (f"; ICMP {m['icmp']}" if m.get("icmp", "yes") != "yes" else ""))
+
+
+# -- medians and targets -----------------------------------------------------------------
+
+def flatten(d: dict, prefix: str = "") -> dict:
+    out = {}
+    for key, value in d.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(flatten(value, name + "."))
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            out[name] = value
+    return out
+
+
+def medians(runs: list[dict]) -> dict:
+    flat = [flatten(run) for run in runs]
+    keys = sorted({key for run in flat for key in run})
+    return {key: round(statistics.median(run[key] for run in flat if key in run), 3) for key in keys}
+
+
+def check_targets(scenario: str, median: dict) -> list[dict]:
+    out = []
+    for name, metric, op, limit, label in TARGETS:
+        if name != scenario:
+            continue
+        value = median.get(metric)
+        if value is None:
+            result = "n/a"
+        else:
+            result = "pass" if (value <= limit if op == "<=" else value >= limit) else "MISS"
+        out.append({"metric": metric, "label": label, "value": value, "op": op, "limit": limit,
+                    "result": result})
+    return out
+
+
+def summarize(scenario: str, runs: list[dict], errors: list[str], machine_info: dict, smoke: bool,
+              settings: dict) -> dict:
+    median = medians(runs) if runs else {}
+    return {"scenario": scenario, "date": datetime.date.today().isoformat(), "smoke": smoke,
+            "machine": machine_info, "settings": settings, "runs": runs, "median": median,
+            "targets": check_targets(scenario, median) if runs else [], "errors": errors}
+
+
+def write_json(summary: dict, out_dir: Path) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    suffix = "-smoke" if summary["smoke"] else ""
+    path = out_dir / f"{summary['date']}-{summary['scenario']}{suffix}.json"
+    path.write_text(json.dumps(summary, indent=2) + "\n")
+    return path
+
+
+# -- Markdown ------------------------------------------------------------------------------
+
+def _num(value, digits: int = 1) -> str:
+    return "n/a" if value is None else f"{value:,.{digits}f}"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header),
+            *("| " + " | ".join(row) + " |" for row in rows)]
+
+
+def markdown(summaries: dict[str, dict], machine_info: dict, runs: int, smoke: bool) -> str:
+    date = datetime.date.today().isoformat()
+    kind = "smoke run (speed not judged)" if smoke else f"median of {runs} runs"
+    lines = [f"### upstatd bench, {date}: {kind}", "", f"Machine: {describe(machine_info)}", ""]
+
+    if (s := summaries.get("probe-cost")) and s["median"]:
+        m = s["median"]
+        lines += [f"**Probe cost** ({_num(m.get('rate'), 0)} probes/s each, {_num(m.get('window_s'), 0)} s "
+                  "window after warm-up; CPU µs per probe, whole process)", ""]
+        rows = []
+        for k in ("http", "tcp", "icmp", "dns"):
+            if f"{k}.upstatd.cpu_us_per_probe" not in m:
+                continue
+            rows.append([k, _num(m.get(f"{k}.upstatd.cpu_us_per_probe")),
+                         _num(m.get(f"{k}.floor.cpu_us_per_probe")), _num(m.get(f"{k}.x_floor"), 2) + "×",
+                         _num(m.get(f"{k}.peer.cpu_us_per_probe")),
+                         _num(m.get(f"{k}.peer_x"), 2) + ("×" if f"{k}.peer_x" in m else ""),
+                         _num(m.get(f"{k}.upstatd.probes_per_cpu_s"), 0),
+                         _num(m.get(f"{k}.upstatd.rate"), 0),
+                         _num(m.get(f"{k}.upstatd.failed"), 0)])
+        lines += _table(["probe", "upstatd µs", "floor µs", "upstatd ÷ floor", "blackbox µs",
+                         "blackbox ÷ upstatd", "upstatd probes/CPU-s", "upstatd probes/s", "failed"], rows)
+        lines.append("")
+
+    if (s := summaries.get("scale")) and s["median"]:
+        m = s["median"]
+        lines += [f"**Scale** ({_num(m['monitors'], 0)} HTTP monitors at {_num(m['interval_s'], 0)} s, "
+                  f"{_num(m['window_s'], 0)} s window)", ""]
+        lines += _table(["executed ÷ scheduled", "lateness p50", "p99", "max (since start)", "CPU",
+                         "RSS (peak)", "probes/s"],
+                        [[f"{m['executed_ratio_pct']:.3f} %", f"{m['lateness_p50_ms']:.1f} ms",
+                          f"{m['lateness_p99_ms']:.1f} ms", f"{m['lateness_max_ms']:.1f} ms",
+                          f"{m['cpu_percent']:.1f} %", f"{m['rss_mib']:.0f} MiB ({m['peak_rss_mib']:.0f})",
+                          _num(m['launched'] / m['window_s'], 0)]])
+        lines.append("")
+
+    if (s := summaries.get("size")) and s["median"]:
+        m = s["median"]
+        lines += [f"**Size** ({_num(m['monitors'], 0)} monitors, mixed types, {_num(m['interval_s'], 0)} s "
+                  f"interval; config {m['config_mib']:.1f} MiB)", ""]
+        lines += _table(["start → READY", "RSS (peak)", "idle CPU", "probes in idle window", "SIGTERM → exit"],
+                        [[f"{m['ready_s']:.1f} s", f"{m['rss_mib']:.0f} MiB ({m['peak_rss_mib']:.0f})",
+                          f"{m['idle_cpu_percent']:.2f} %", _num(m['probes_in_window'], 0),
+                          f"{m['stop_s']:.1f} s"]])
+        lines.append("")
+
+    if (s := summaries.get("storage")) and s["median"]:
+        m = s["median"]
+        lines += ["**Storage** (the real Writer, schema and indexes; kB = 1000 bytes)", ""]
+        lines += _table(["writer rows/s", "rows/commit", "HTTP kB/monitor/day", "file", "after VACUUM",
+                         "bytes/row", "mixed kB/monitor/day"],
+                        [[_num(m['writer_rows_per_s'], 0), _num(m['writer_rows_per_commit'], 0),
+                          _num(m['http_kb_per_monitor_day']), _num(m['http_file_kb_per_monitor_day']),
+                          _num(m['http_vacuumed_kb_per_monitor_day']), _num(m['http_bytes_per_row']),
+                          _num(m['mixed_kb_per_monitor_day'])]])
+        lines.append("")
+
+    target_rows = []
+    for s in summaries.values():
+        for t in s["targets"]:
+            value = t["value"]
+            shown = "n/a" if value is None else (f"{value:,.3f}".rstrip("0").rstrip(".") if abs(value) < 1000
+                                                 else f"{value:,.0f}")
+            result = t["result"] if not smoke or t["result"] == "n/a" else f"({t['result']})"
+            target_rows.append([t["label"], shown, f"{t['op']} {t['limit']:,}", result])
+    if target_rows:
+        lines += ["**Targets**" + (" (not judged in a smoke run)" if smoke else ""), ""]
+        lines += _table(["target", "measured", "limit", "result"], target_rows)
+        lines.append("")
+
+    errors = [f"- {name}: {error}" for name, s in summaries.items() for error in s["errors"]]
+    if errors:
+        lines += ["**Errors**", "", *errors, ""]
+    return "\n".join(lines)
