@@ -12,6 +12,23 @@ from upstatd.config.schema import Config
 
 
 @pytest.fixture
+async def store(tmp_path):
+    """A migrated SQLite file with its writer running: (connection, writer, path)."""
+    from upstatd.store import db
+    from upstatd.store.writer import Writer
+
+    path = str(tmp_path / "upstatd.db")
+    db.prepare_file(path)
+    conn = await db.connect(path)
+    await db.migrate(conn)
+    writer = Writer(conn, linger=0)
+    await writer.start()
+    yield conn, writer, path
+    await writer.stop()
+    await conn.close()
+
+
+@pytest.fixture
 def make_config(tmp_path: Path):
     """make_config(yaml_text) -> Config, loaded from a real file in tmp_path."""
 

@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import sys
 
 from loopback import closed_port, start_web
 
-
-async def upstatd(*args: str) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "upstatd", *args,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=30)
-    return proc.returncode, out.decode(), err.decode()
+from cli import upstatd
 
 
 async def test_it_prints_each_phase_of_a_good_answer():

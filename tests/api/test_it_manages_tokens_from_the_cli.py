@@ -3,19 +3,11 @@ stopped (the CLI makes the database) and running (a revocation counts at once)."
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
-import sys
 import time
 
-
-async def upstatd(*args: str) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "upstatd", *args,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=30)
-    return proc.returncode, out.decode(), err.decode()
+from cli import upstatd
 
 
 async def test_it_manages_tokens_without_the_daemon_and_the_daemon_honours_them(tmp_path, start_api):

@@ -12,7 +12,6 @@ from loopback import RawServer, start_raw
 from upstatd.clock import FakeClock
 from upstatd.monitors.service import MonitorService
 from upstatd.scheduler.runner import Runner
-from upstatd.store import db
 from upstatd.store.monitors import reconcile
 from upstatd.store.writer import Writer
 
@@ -57,13 +56,8 @@ class Harness:
 
 
 @pytest.fixture
-async def harness(tmp_path):
-    path = str(tmp_path / "upstatd.db")
-    db.prepare_file(path)
-    conn = await db.connect(path)
-    await db.migrate(conn)
-    writer = Writer(conn, linger=0)
-    await writer.start()
+async def harness(store):
+    conn, writer, path = store
     clock = FakeClock()
     runner = Runner(clock, lambda *args: service.on_due(*args), max_in_flight=10)
     service = MonitorService(clock, runner, writer)
@@ -75,8 +69,6 @@ async def harness(tmp_path):
 
     yield start
     await runner.drain(1)
-    await writer.stop()
-    await conn.close()
 
 
 def monitor_yaml(url: str, failures: int = 3) -> str:

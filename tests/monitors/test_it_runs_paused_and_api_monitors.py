@@ -16,28 +16,20 @@ from upstatd.monitors.service import MonitorService
 from upstatd.scheduler.runner import Runner
 from upstatd.store import db
 from upstatd.store import monitors as store
-from upstatd.store.writer import Writer
 
 NOW = 1_700_000_000.0
 
 
 @pytest.fixture
-async def service(tmp_path):
-    path = str(tmp_path / "upstatd.db")
-    db.prepare_file(path)
-    conn = await db.connect(path)
-    await db.migrate(conn)
-    writer = Writer(conn, linger=0)
-    await writer.start()
+async def service(store):
+    conn, writer, path = store
     clock = FakeClock(start=1000.0, wall=NOW)
     runner = Runner(clock, lambda *args: svc.on_due(*args), max_in_flight=10)
     svc = MonitorService(clock, runner, writer)
     svc.launched = []
     runner.launch = lambda key, job: svc.launched.append(key) or True  # no real probes here
     svc.path = path
-    yield svc
-    await writer.stop()
-    await conn.close()
+    return svc
 
 
 def yaml(port_a: int = 1, port_b: int = 2, interval: str = "60s") -> str:
