@@ -26,11 +26,16 @@ from upstatd.api.server import HttpListener, build_app
 from upstatd.clock import Clock
 from upstatd.config.load import ConfigError, load_config
 from upstatd.config.schema import Config
+from upstatd.heartbeats.service import TIMER as HEARTBEAT_TIMER
+from upstatd.heartbeats.service import HeartbeatService
+from upstatd.heartbeats.specs import load_api_heartbeats
 from upstatd.monitors.service import MonitorService
 from upstatd.monitors.specs import load_api_monitors
 from upstatd.probes import PROBES, ProbeSetupError
 from upstatd.scheduler.runner import Runner
 from upstatd.store import db
+from upstatd.store import heartbeats as heartbeat_store
+from upstatd.store.heartbeats import HeartbeatConflict
 from upstatd.store.monitors import reconcile
 from upstatd.store.writer import Writer
 from upstatd.systemd import Notifier, run_watchdog, watchdog_interval
@@ -38,10 +43,15 @@ from upstatd.systemd import Notifier, run_watchdog, watchdog_interval
 log = structlog.get_logger("upstatd")
 
 SHUTDOWN_TIMEOUT = 30.0  # in-flight probes end by their own deadline well before this
+PRUNE_EVERY = 600.0      # seconds between passes deleting pings beyond pings.keep
 
 
 class AlreadyRunning(Exception):
     pass
+
+
+class StartError(Exception):
+    """The stored state and the config disagree in a way only the sysadmin can settle."""
 
 
 async def open_probe_types(kinds: set[str]) -> set[str]:
@@ -76,7 +86,13 @@ class Daemon:
         self.read_conn = await db.connect(config.storage_path, readonly=True)
 
         await self.write_conn.execute("BEGIN")
-        stored = await reconcile(self.write_conn, config.monitors, self.clock.time())
+        try:
+            stored = await reconcile(self.write_conn, config.monitors, self.clock.time())
+            stored_beats = await heartbeat_store.reconcile(self.write_conn, config.heartbeats, self.clock.time())
+            ping_key = await heartbeat_store.ping_key(self.write_conn, config.pings.key)
+        except HeartbeatConflict as exc:
+            await self.write_conn.rollback()
+            raise StartError(f"{config.file}: {exc}") from None
         await self.write_conn.commit()
 
         self.writer = Writer(self.write_conn)
@@ -89,8 +105,15 @@ class Daemon:
         api_monitors = await load_api_monitors(self.read_conn)
         for spec, row in api_monitors:  # in place before the API can change them
             self.monitors.put(spec, row, "api", probe_soon=False)
+        # Heartbeats run before the listener opens: a ping never meets a 404 for a
+        # heartbeat that exists, and deadlines passed while stopped flip first.
+        self.heartbeats = HeartbeatService(self.clock, self.runner, self.writer, config.pings, ping_key)
+        for spec, row in await load_api_heartbeats(self.read_conn):
+            self.heartbeats.put(spec, row)
+        self.heartbeats.apply(config.heartbeats, stored_beats)
         self.api = ApiContext(self.read_conn, self.writer, self.clock, await api_version(self.read_conn),
-                              Limits(*msgspec.structs.astuple(config.rate_limit)), self.monitors, config)
+                              Limits(*msgspec.structs.astuple(config.rate_limit)), self.monitors, config,
+                              self.heartbeats)
         self.listener = HttpListener(build_app(self.health, self.api), config.server.host, config.server.port)
         await self.listener.start()
 
@@ -104,6 +127,7 @@ class Daemon:
         gc.freeze()
         self.monitors.apply(config.monitors, stored)
         self._tasks.append(asyncio.create_task(self.runner.run(), name="scheduler"))
+        self._tasks.append(asyncio.create_task(self._prune_pings(), name="prune-pings"))
 
         interval = watchdog_interval()
         if interval:
@@ -111,6 +135,7 @@ class Daemon:
             self._tasks.append(asyncio.create_task(run_watchdog(self.notifier, interval, healthy),
                                                    name="watchdog"))
         log.info("daemon.started", version=upstatd.__version__, monitors=len(config.monitors),
+                 heartbeats=len(self.heartbeats.beats),
                  listen=f"{config.server.host}:{config.server.port}", database=config.storage_path)
         self.notifier.ready(self._status_line())
 
@@ -195,13 +220,18 @@ class Daemon:
             removed = self.monitors.retain({spec.key for spec in config.monitors})
             stored = await self.writer.run(lambda conn: reconcile(conn, config.monitors, self.clock.time()))
             counts = self.monitors.apply(config.monitors, stored) | {"removed": removed}
+            try:
+                beats = await self._reload_heartbeats(config)
+            except HeartbeatConflict as exc:
+                log.error("config.reload_failed", file=self.config.file, errors=[str(exc)])
+                beats = {"failed": str(exc)}
             self.runner.max_in_flight = config.scheduler.max_in_flight
             self.api.limiter.limits = Limits(*msgspec.structs.astuple(config.rate_limit))
             # The listener and the database stay as started until a restart.
             self.config = msgspec.structs.replace(config, server=self.config.server,
                                                   storage_path=self.config.storage_path)
             self.api.config = self.config  # defaults for monitors made over the API from now on
-            log.info("config.reloaded", file=config.file, **counts)
+            log.info("config.reloaded", file=config.file, **counts, heartbeats=beats)
             self.notifier.ready(self._status_line())
             return True
 
@@ -217,8 +247,45 @@ class Daemon:
         async with self._reload_lock:
             self._open_probe_types |= await open_probe_types({kind} - self._open_probe_types)
 
-    def _on_due(self, key: str, when: float, now: float) -> None:
-        self.monitors.on_due(key, when, now)
+    async def _reload_heartbeats(self, config: Config) -> dict[str, int]:
+        """Removed heartbeats stop before their rows go (no ping lands after them);
+        a token clash with an API heartbeat puts them back and changes nothing."""
+        keys = {spec.key for spec in config.heartbeats}
+        leaving = [beat for key, beat in self.heartbeats.beats.items()
+                   if beat.managed_by == "config" and key not in keys]
+        for beat in leaving:
+            self.heartbeats.remove(beat.spec.key)
+
+        async def reconcile_heartbeats(conn):
+            return (await heartbeat_store.reconcile(conn, config.heartbeats, self.clock.time()),
+                    await heartbeat_store.ping_key(conn, config.pings.key))
+
+        try:
+            stored, ping_key = await self.writer.run(reconcile_heartbeats)
+        except BaseException:
+            for beat in leaving:
+                self.heartbeats.reinstate(beat)
+            raise
+        self.heartbeats.settings = config.pings
+        self.heartbeats.ping_key = ping_key
+        return self.heartbeats.apply(config.heartbeats, stored)
+
+    async def _prune_pings(self) -> None:
+        while True:
+            await asyncio.sleep(PRUNE_EVERY)
+            try:
+                deleted = await self.heartbeats.prune()
+            except Exception as exc:  # the disk: try again at the next pass
+                log.warning("pings.prune_failed", error=str(exc))
+                continue
+            if deleted:
+                log.info("pings.pruned", deleted=deleted, keep=self.heartbeats.settings.keep)
+
+    def _on_due(self, key, when: float, now: float) -> None:
+        if type(key) is tuple and key[0] == HEARTBEAT_TIMER:
+            self.heartbeats.on_due(key[1], now)
+        else:
+            self.monitors.on_due(key, when, now)
 
     def _lock(self, storage_path: str) -> None:
         """One daemon per database: a second one would probe and write everything twice."""
@@ -245,6 +312,7 @@ class Daemon:
             "status": "failing" if failing else "ok",
             "version": upstatd.__version__,
             "monitors": len(self.monitors.monitors),
+            "heartbeats": len(self.heartbeats.beats),
             "in_flight": self.runner.in_flight,
             "scheduler": self.runner.stats.snapshot(),
             "store": {"pending": self.writer.pending, "rows_written": self.writer.rows_written,

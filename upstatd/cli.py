@@ -97,7 +97,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from upstatd import log
-    from upstatd.app import AlreadyRunning, Daemon
+    from upstatd.app import AlreadyRunning, Daemon, StartError
     from upstatd.probes import ProbeSetupError
     from upstatd.store.db import MigrationError
 
@@ -113,7 +113,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         with asyncio.Runner(loop_factory=loop_factory) as runner:
             runner.run(Daemon(config).serve())
-    except (AlreadyRunning, MigrationError, ProbeSetupError, OSError) as exc:
+    except (AlreadyRunning, MigrationError, ProbeSetupError, StartError, OSError) as exc:
         print(f"upstatd: cannot start: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -21,7 +21,8 @@ LAST_USED_EVERY_MS = 60_000  # last_used_at is written at most once a minute per
 
 class ApiContext:
     def __init__(self, read_conn: aiosqlite.Connection, writer: Writer, clock: Clock, version: str,
-                 limits: Limits = Limits(), monitors: Any = None, config: Any = None) -> None:
+                 limits: Limits = Limits(), monitors: Any = None, config: Any = None,
+                 heartbeats: Any = None) -> None:
         self.read_conn = read_conn
         self.writer = writer
         self.clock = clock
@@ -29,6 +30,7 @@ class ApiContext:
         self.limiter = RateLimiter(limits)
         self.monitors = monitors      # MonitorService
         self.config = config          # the running Config (file name for config-managed errors)
+        self.heartbeats = heartbeats  # HeartbeatService
         self._touched: dict[str, int] = {}
 
     def now_ms(self) -> int:

@@ -1,4 +1,5 @@
-"""The HTTP listener: `/healthz`, and the REST API under `/api`.
+"""The HTTP listener: `/healthz`, the ping URLs under `/ping` (upstatd.api.ping),
+and the REST API under `/api`.
 
 Every `/api` request goes through one middleware, in this order: request id,
 route resolution (404/405), version, authentication, rate limit, permission,
@@ -47,6 +48,12 @@ def build_app(health: Callable[[], dict], context: Any = None) -> web.Applicatio
                                  headers={"Cache-Control": "no-store"})
 
     app.router.add_get("/healthz", healthz)
+    if context is not None and getattr(context, "heartbeats", None) is not None:
+        from upstatd.api import ping
+        from upstatd.api.routes.heartbeats import create_from_slug
+        app[ping.HEARTBEATS] = context.heartbeats
+        app[ping.CREATOR] = ping.SlugCreator(lambda slug: create_from_slug(context, slug))
+        app.router.add_route("*", "/ping/{tail:.*}", ping.handle)
     if context is not None:
         import upstatd.api.routes.all  # noqa: F401  (registers every route)
         from upstatd.api.routes.meta import PUBLIC_ROUTES

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 Path = tuple[str | int, ...]
+SEVERITIES = ("critical", "major", "minor", "warning")  # of monitors and heartbeats
 
 
 class Invalid(Exception):
@@ -254,3 +255,44 @@ def text_map(value: Any) -> dict[str, str]:
         except Invalid as exc:
             raise Invalid(str(exc), at=(key,)) from None
     return out
+
+
+_SIZE = re.compile(r"(\d+)\s*(B|KiB|MiB|kB|MB)?")
+_SIZE_UNITS = {None: 1, "B": 1, "KiB": 1024, "MiB": 1024 * 1024, "kB": 1000, "MB": 1000 * 1000}
+
+
+def byte_size(min: int = 0, max: int | None = None) -> Callable[[Any], int]:
+    """A size in bytes: 1024, "100KiB", "1MiB", "10kB"."""
+    def parse(value: Any) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            size = value
+        else:
+            match = _SIZE.fullmatch(value.strip()) if isinstance(value, str) else None
+            if match is None:
+                shown = f"'{value}'" if isinstance(value, str) else type_name(value)
+                raise Invalid(f"must be a size like 100KiB, 1MiB or 4096 (bytes), got {shown}")
+            size = int(match.group(1)) * _SIZE_UNITS[match.group(2)]
+        if size < min:
+            raise Invalid(f"must be at least {min} bytes")
+        if max is not None and size > max:
+            raise Invalid(f"must be at most {max} bytes ({max // 1024} KiB)")
+        return size
+    return parse
+
+
+def parse_metadata(value: Any) -> dict[str, str]:
+    """API rules (DESIGN.md): at most 50 keys, keys up to 40 characters, values up to 500."""
+    if not isinstance(value, dict):
+        raise Invalid(f"must be a mapping of keys to strings, got {type_name(value)}")
+    if len(value) > 50:
+        raise Invalid(f"must have at most 50 keys, got {len(value)}")
+    for key, item in value.items():
+        if not isinstance(key, str) or not key:
+            raise Invalid(f"keys must be non-empty strings, got {type_name(key)}")
+        if len(key) > 40:
+            raise Invalid(f"keys must be at most 40 characters, got {len(key)}", at=(key,))
+        if not isinstance(item, str):
+            raise Invalid(f"must be a string, got {type_name(item)}", at=(key,))
+        if len(item) > 500:
+            raise Invalid(f"must be at most 500 characters, got {len(item)}", at=(key,))
+    return dict(value)

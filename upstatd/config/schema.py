@@ -15,12 +15,12 @@ from typing import Any
 import msgspec
 
 from upstatd.config.check import (
-    Invalid, Path, Problems, block, choice, duration, format_duration, integer, take, text,
-    text_list, type_name,
+    SEVERITIES, Invalid, Path, Problems, block, choice, duration, format_duration, integer, parse_metadata,
+    take, text, text_list, type_name,
 )
+from upstatd.config.heartbeats import HeartbeatSpec, PingSettings, parse_heartbeats, parse_pings
 from upstatd.probes import PROBES
 
-SEVERITIES = ("critical", "major", "minor", "warning")
 KEY_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}"
 
 
@@ -75,11 +75,13 @@ class Config(msgspec.Struct, frozen=True):
     defaults: Defaults
     monitors: tuple[MonitorSpec, ...]
     rate_limit: RateLimit = RateLimit()
+    heartbeats: tuple[HeartbeatSpec, ...] = ()
+    pings: PingSettings = PingSettings()
 
 
 def parse_config(data: Any, file: str, problems: Problems,
                  environ: Mapping[str, str] = os.environ) -> Config | None:
-    sections = ("server", "storage", "scheduler", "defaults", "monitors", "api")
+    sections = ("server", "storage", "scheduler", "defaults", "monitors", "heartbeats", "pings", "api")
     if not isinstance(data, dict):
         problems.add((), f"the top level must be a mapping of sections ({', '.join(sorted(sections))}), "
                          f"got {type_name(data)}")
@@ -91,10 +93,12 @@ def parse_config(data: Any, file: str, problems: Problems,
     scheduler = parse_scheduler(top.get("scheduler"), ("scheduler",), problems)
     defaults = parse_defaults(top.get("defaults"), ("defaults",), problems)
     monitors = parse_monitors(top.get("monitors"), ("monitors",), problems, defaults)
+    heartbeats = parse_heartbeats(top.get("heartbeats"), ("heartbeats",), problems)
+    pings = parse_pings(top.get("pings"), ("pings",), problems)
     rate_limit = parse_api(top.get("api"), ("api",), problems)
     if problems:
         return None
-    return Config(file, server, storage_path, scheduler, defaults, monitors, rate_limit)
+    return Config(file, server, storage_path, scheduler, defaults, monitors, rate_limit, heartbeats, pings)
 
 
 def parse_server(value: Any, path: Path, problems: Problems) -> Server:
@@ -239,21 +243,3 @@ def parse_monitor(value: Any, path: Path, problems: Problems, defaults: Defaults
     timeout = min(timeout, interval)  # a default timeout never outlasts a short interval
     return MonitorSpec(key, name, kind, url, interval, timeout, confirmation, severity,
                        tuple(tags), metadata, section.get(kind) or {}, target)
-
-
-def parse_metadata(value: Any) -> dict[str, str]:
-    """API rules (DESIGN.md): at most 50 keys, keys up to 40 characters, values up to 500."""
-    if not isinstance(value, dict):
-        raise Invalid(f"must be a mapping of keys to strings, got {type_name(value)}")
-    if len(value) > 50:
-        raise Invalid(f"must have at most 50 keys, got {len(value)}")
-    for key, item in value.items():
-        if not isinstance(key, str) or not key:
-            raise Invalid(f"keys must be non-empty strings, got {type_name(key)}")
-        if len(key) > 40:
-            raise Invalid(f"keys must be at most 40 characters, got {len(key)}", at=(key,))
-        if not isinstance(item, str):
-            raise Invalid(f"must be a string, got {type_name(item)}", at=(key,))
-        if len(item) > 500:
-            raise Invalid(f"must be at most 500 characters, got {len(item)}", at=(key,))
-    return dict(value)

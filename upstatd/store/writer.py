@@ -35,6 +35,8 @@ class Writer:
         self.linger = linger  # wait this long for more rows before committing
         self._checks: list[tuple] = []
         self._ops: list[tuple[str, tuple]] = []
+        self._rows: dict[str, list[tuple]] = {}          # INSERT -> rows, run with executemany
+        self._latest: dict[Any, tuple[str, tuple]] = {}  # key -> the last statement queued for it
         self._jobs: list[tuple[Callable[[aiosqlite.Connection], Awaitable[Any]], asyncio.Future]] = []
         self._flushes: list[asyncio.Future] = []
         self._wake = asyncio.Event()
@@ -66,6 +68,17 @@ class Writer:
         self._ops.append((sql, params))
         self._wake.set()
 
+    def add_row(self, sql: str, row: tuple) -> None:
+        """Queue a row for `sql` (an INSERT); a batch runs each statement's rows in one executemany."""
+        self._rows.setdefault(sql, []).append(row)
+        self._wake.set()
+
+    def put(self, key: Any, sql: str, params: tuple) -> None:
+        """Queue a statement that supersedes any queued under the same key (a row's
+        latest state: one UPDATE per batch, however many changes came in it)."""
+        self._latest[key] = (sql, params)
+        self._wake.set()
+
     async def run(self, fn: Callable[[aiosqlite.Connection], Awaitable[Any]]) -> Any:
         """Run fn(conn) in its own transaction after what is queued; returns its result."""
         future = asyncio.get_running_loop().create_future()
@@ -93,7 +106,7 @@ class Writer:
 
     @property
     def pending(self) -> int:
-        return len(self._checks) + len(self._ops)
+        return len(self._checks) + len(self._ops) + len(self._latest) + sum(map(len, self._rows.values()))
 
     async def _loop(self) -> None:
         while True:
@@ -117,14 +130,18 @@ class Writer:
                     future.set_result(None)
 
     async def _commit_batch(self) -> bool:
-        checks, ops = self._checks, self._ops
-        if not checks and not ops:
+        checks, ops, rows, latest = self._checks, self._ops, self._rows, self._latest
+        if not (checks or ops or rows or latest):
             return True
-        self._checks, self._ops = [], []
+        self._checks, self._ops, self._rows, self._latest = [], [], {}, {}
         try:
             await self.conn.execute("BEGIN")
             for sql, params in ops:
                 await self.conn.execute(sql, params)
+            for sql, params in latest.values():
+                await self.conn.execute(sql, params)
+            for sql, batch in rows.items():
+                await self.conn.executemany(sql, batch)
             if checks:
                 await self.conn.executemany(INSERT_CHECK, checks)
             await self.conn.commit()
@@ -136,6 +153,9 @@ class Writer:
                 self.dropped += len(checks)
                 log.error("store.batch_rejected", error=str(exc), checks=len(checks), statements=len(ops))
                 return True
+            for sql, batch in rows.items():
+                self._rows[sql] = batch + self._rows.get(sql, [])
+            self._latest = {**latest, **self._latest}
             # Keep the batch, ahead of newer rows, for the retry.
             combined = checks + self._checks
             overflow = max(0, len(combined) - MAX_PENDING)
@@ -150,7 +170,7 @@ class Writer:
             log.info("store.commit_recovered")
         self.failing = False
         self.commits += 1
-        self.rows_written += len(checks) + len(ops)
+        self.rows_written += len(checks) + len(ops) + len(latest) + sum(map(len, rows.values()))
         return True
 
     async def _run_job(self, fn: Callable, future: asyncio.Future) -> None:

@@ -1,0 +1,187 @@
+"""The ping URLs that cron jobs and timers call. No authentication: the UUID
+(or the ping key of a slug URL) is the secret.
+
+    /ping/<uuid>                     success
+    /ping/<uuid>/start               a run starts
+    /ping/<uuid>/fail                failure
+    /ping/<uuid>/log                 recorded, changes nothing
+    /ping/<uuid>/<exit status>       0 success, 1-255 failure
+    /ping/<ping key>/<slug>[/...]    the same by name; ?create=1 makes a missing one
+
+HEAD, GET and POST; `?rid=<uuid>` pairs a start with its finish. A POST body
+is kept up to `pings.body_limit` bytes. The answer is plain text, never
+cached, and comes only once the ping is committed to the database: a job
+that got a 200 is never reported missing because of a crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+import structlog
+from aiohttp import web
+
+from upstatd.config.heartbeats import SLUG_PATTERN
+from upstatd.heartbeats.service import Beat, HeartbeatService
+
+log = structlog.get_logger("upstatd.ping")
+
+HEARTBEATS = web.AppKey("heartbeats", Any)   # HeartbeatService
+CREATOR = web.AppKey("heartbeat_creator", Any)  # async (slug) -> Beat, for ?create=1
+METHODS = ("GET", "HEAD", "POST")
+UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+HEXISH = re.compile(r"[0-9a-fA-F-]{8,}")  # meant as a UUID, mistyped
+SLUG = re.compile(SLUG_PATTERN)
+ACTIONS = {None: "success", "start": "start", "fail": "fail", "log": "log"}
+DRAIN_MAX = 16 * 1024 * 1024  # bytes of a body read (and counted) beyond what is kept
+USAGE = ("ping URLs are /ping/<uuid>[/start|/fail|/log|/<exit status 0-255>] "
+         "or /ping/<ping key>/<slug>[/start|/fail|/log|/<exit status>]")
+
+
+class PingError(Exception):
+    def __init__(self, status: int, text: str) -> None:
+        super().__init__(text)
+        self.status = status
+        self.text = text
+
+
+def answer(text: str, status: int = 200, limit: int | None = None) -> web.Response:
+    headers = {"Cache-Control": "no-store", "Access-Control-Allow-Origin": "*"}
+    if limit is not None:
+        headers["Ping-Body-Limit"] = str(limit)
+    return web.Response(text=text + "\n", status=status, headers=headers)
+
+
+def parse_action(action: str | None) -> tuple[str, int | None]:
+    """The last part of a ping URL -> (kind, exit status)."""
+    if action in ACTIONS:
+        return ACTIONS[action], None
+    if action.isdigit() and action.isascii():
+        status = int(action) if len(action) <= 3 else 256
+        if status > 255:
+            raise PingError(400, f"exit status must be 0-255, got {action}")
+        return ("success" if status == 0 else "fail"), status
+    raise PingError(400, f"unknown ping action '{action}': {USAGE}")
+
+
+def parse_path(tail: str, ping_key: str) -> tuple[str, str, str | None]:
+    """`<uuid>/start` -> ("token", uuid, "start"); `<key>/<slug>` -> ("slug", slug, None)."""
+    parts = tail.split("/")
+    if parts and parts[-1] == "":
+        parts.pop()  # one trailing slash is allowed
+    if not parts or not parts[0]:
+        raise PingError(400, f"missing ping UUID: {USAGE}")
+    first = parts[0]
+    if UUID.fullmatch(first):
+        if len(parts) > 2:
+            raise PingError(400, f"too many parts in the ping URL: {USAGE}")
+        return "token", first.lower(), parts[1] if len(parts) == 2 else None
+    if ping_key and first == ping_key and len(parts) >= 2:
+        if len(parts) > 3:
+            raise PingError(400, f"too many parts in the ping URL: {USAGE}")
+        if not SLUG.fullmatch(parts[1]):
+            raise PingError(400, f"'{parts[1][:100]}' is not a valid slug (letters, digits, '-', '_', '.')")
+        return "slug", parts[1], parts[2] if len(parts) == 3 else None
+    if len(parts) == 1 or HEXISH.fullmatch(first):
+        raise PingError(400, f"'{first[:100]}' is not a UUID like 5bf66975-d4c7-4bf5-bcc8-b8d8a82ea278: {USAGE}")
+    raise PingError(404, "not found")  # a wrong ping key: as unknown as an unknown UUID
+
+
+async def read_body(request: web.Request, limit: int) -> tuple[bytes, int]:
+    """(the first `limit` bytes of the body, how many bytes it had)."""
+    if not request.can_read_body:
+        return b"", 0
+    kept = bytearray()
+    size = 0
+    while True:
+        chunk = await request.content.readany()
+        if not chunk:
+            return bytes(kept), size
+        size += len(chunk)
+        if len(kept) < limit:
+            kept += chunk[:limit - len(kept)]
+        if size > DRAIN_MAX:  # stop reading a flood (and close the connection); what came is recorded
+            if request.protocol is not None:
+                request.protocol.force_close()
+            return bytes(kept), size
+
+
+async def handle(request: web.Request) -> web.Response:
+    service: HeartbeatService = request.app[HEARTBEATS]
+    limit = service.settings.body_limit
+    try:
+        if request.method not in METHODS:
+            raise PingError(405, f"{request.method} is not allowed: ping with HEAD, GET or POST")
+        form, name, action = parse_path(request.match_info["tail"], service.ping_key)
+        kind, exit_status = parse_action(action)
+        rid = request.query.get("rid")
+        if rid is not None:
+            if not UUID.fullmatch(rid):
+                raise PingError(400, f"rid must be a UUID like 5bf66975-d4c7-4bf5-bcc8-b8d8a82ea278, got "
+                                     f"'{rid[:100]}'")
+            rid = rid.lower()
+        created = False
+        if form == "token":
+            beat = service.by_token.get(name)
+            if beat is None:
+                raise PingError(404, "not found")
+        else:
+            beat, created = await find_or_create(request, service, name)
+        if service.writer.failing:  # never a 200 that the disk did not take
+            return web.Response(text="storage unavailable, retry later\n", status=503,
+                                headers={"Retry-After": "5", "Cache-Control": "no-store"})
+        body, size = await read_body(request, limit)
+        agent = request.headers.get("User-Agent")
+        service.ping(beat, kind, request.method, exit_status=exit_status, rid=rid, body=body, body_size=size,
+                     remote_addr=request.remote, user_agent=agent[:200] if agent else None)
+        await service.writer.flush()
+    except PingError as exc:
+        return answer(exc.text, exc.status, limit)
+    return answer("Created" if created else "OK", 201 if created else 200, limit)
+
+
+async def find_or_create(request: web.Request, service: HeartbeatService, slug: str) -> tuple[Beat, bool]:
+    found = service.find_slug(slug)
+    if len(found) > 1:
+        raise PingError(409, f"ambiguous slug '{slug}': {len(found)} heartbeats use it; ping by UUID")
+    if found:
+        return found[0], False
+    if request.query.get("create") not in ("1", "true"):
+        raise PingError(404, "not found")
+    creator = request.app.get(CREATOR)
+    if creator is None:
+        raise PingError(404, "not found")
+    return await creator(slug), True
+
+
+class SlugCreator:
+    """Makes the heartbeat a slug URL with ?create=1 names, once, however many
+    pings for it arrive at the same moment."""
+
+    def __init__(self, make) -> None:
+        self.make = make  # async (slug) -> Beat
+        self._pending: dict[str, asyncio.Future] = {}
+
+    async def __call__(self, slug: str) -> Beat:
+        pending = self._pending.get(slug)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future = asyncio.get_running_loop().create_future()
+        self._pending[slug] = future
+        try:
+            beat = await self.make(slug)
+            future.set_result(beat)
+            return beat
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: no "never retrieved" warning when nobody else waits
+            raise
+        finally:
+            del self._pending[slug]
+
+
+def default_spec(slug: str) -> dict[str, Any]:
+    """A heartbeat made by ?create=1: a daily period with an hour of grace (Healthchecks' defaults)."""
+    return {"key": slug, "name": slug, "slug": slug, "period": 86400, "grace": 3600}

@@ -1,0 +1,177 @@
+"""The `heartbeats` and `pings` sections: what cron jobs and timers ping, and
+how pings are taken in. `parse_heartbeat` also validates heartbeats made over
+the API (upstatd.heartbeats.specs), so both accept exactly the same things."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from typing import Any
+
+import msgspec
+
+from upstatd.config.check import (
+    SEVERITIES, Invalid, Path, Problems, block, boolean, byte_size, choice, duration, integer, parse_metadata,
+    take, text, text_list, type_name,
+)
+from upstatd.heartbeats.schedule import (
+    Schedule, ScheduleError, check_cron, check_oncalendar, check_timezone,
+)
+
+KEY_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}"
+SLUG_PATTERN = KEY_PATTERN
+PING_KEY_PATTERN = r"[A-Za-z0-9_-]{16,64}"
+METHODS = ("any", "post")
+DEFAULT_GRACE = 3600.0
+YEAR = 365 * 86400.0
+
+HEARTBEAT_KEYS = ("key", "name", "slug", "period", "cron", "oncalendar", "timezone", "grace", "token",
+                  "methods", "manual_resume", "severity", "tags", "metadata")
+
+
+class HeartbeatSpec(msgspec.Struct, frozen=True):
+    key: str
+    name: str
+    slug: str
+    schedule: Schedule
+    grace: float
+    token: str | None      # the ping UUID; None: generated once and kept in the database
+    methods: str           # any | post
+    manual_resume: bool
+    severity: str
+    tags: tuple[str, ...]
+    metadata: dict[str, str]
+
+
+class PingSettings(msgspec.Struct, frozen=True):
+    body_limit: int = 100 * 1024   # bytes of a ping's body kept
+    key: str | None = None          # the ping key of slug URLs; None: generated, kept in the database
+    keep: int = 1000                # pings kept per heartbeat
+
+
+def parse_heartbeats(value: Any, path: Path, problems: Problems) -> tuple[HeartbeatSpec, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        problems.add(path, f"must be a list of heartbeats, got {type_name(value)}")
+        return ()
+    out = []
+    first: dict[tuple[str, str], int] = {}  # (field, value) -> line first used on
+    for index, item in enumerate(value):
+        spec = parse_heartbeat(item, path + (index,), problems)
+        if not isinstance(item, dict):
+            continue
+        repeated = False
+        for field in ("key", "slug", "token"):
+            given = item.get(field) if field != "slug" else item.get("slug", item.get("key"))
+            if not isinstance(given, str) or not given:
+                continue
+            seen = (field, given.lower() if field == "token" else given)
+            where = path + (index, field if field in item else "key")
+            if seen in first:
+                problems.add(where, f"duplicate {field} '{given}' (first used on line {first[seen]})")
+                repeated = True
+            else:
+                first[seen] = problems.line(where)
+        if spec is not None and not repeated:
+            out.append(spec)
+    return tuple(out)
+
+
+def parse_heartbeat(value: Any, path: Path, problems: Problems) -> HeartbeatSpec | None:
+    section = block(value, path, problems, HEARTBEAT_KEYS, required=("key",))
+    if section is None:
+        return None
+    before = len(problems.items)
+    key = take(section, "key", text(KEY_PATTERN, hint="use letters, digits, '-', '_' and '.'"), path, problems)
+    name = take(section, "name", text(max_len=200), path, problems, key)
+    slug = take(section, "slug", text(SLUG_PATTERN, hint="use letters, digits, '-', '_' and '.'"),
+                path, problems, key)
+    schedule = parse_schedule(section, path, problems)
+    grace = take(section, "grace", duration(min=0, max=YEAR), path, problems, DEFAULT_GRACE)
+    token = take(section, "token", parse_token, path, problems)
+    methods = take(section, "methods", choice(*METHODS), path, problems, "any")
+    manual_resume = take(section, "manual_resume", boolean, path, problems, False)
+    severity = take(section, "severity", choice(*SEVERITIES), path, problems, "critical")
+    tags = take(section, "tags", text_list, path, problems, [])
+    metadata = take(section, "metadata", parse_metadata, path, problems, {})
+    if len(problems.items) > before or schedule is None:
+        return None
+    return HeartbeatSpec(key, name, slug, schedule, grace, token, methods, manual_resume, severity,
+                         tuple(tags), metadata)
+
+
+def parse_schedule(section: dict, path: Path, problems: Problems) -> Schedule | None:
+    """Exactly one of period, cron, oncalendar; timezone for the two calendars."""
+    given = [kind for kind in ("period", "cron", "oncalendar") if section.get(kind) is not None]
+    if len(given) != 1:
+        problems.add(path, "needs exactly one of period (like 1h), cron (like \"0 3 * * *\") or oncalendar "
+                           f"(like \"Mon..Fri 09:00\"), got {' and '.join(given) if given else 'none'}")
+        return None
+    kind = given[0]
+    timezone = take(section, "timezone", _zone, path, problems, "UTC")
+    if kind == "period":
+        period = take(section, "period", duration(min=1, max=YEAR), path, problems)
+        return None if period is None else Schedule("period", period=period, timezone=timezone)
+    if timezone is None:
+        return None
+    expression = take(section, kind, _expression(kind, timezone), path, problems)
+    return None if expression is None else Schedule(kind, expression=expression, timezone=timezone)
+
+
+def _zone(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise Invalid(f"must be an IANA time zone name like Europe/Riga, got {type_name(value)}")
+    try:
+        return check_timezone(value)
+    except ScheduleError as exc:
+        raise Invalid(str(exc)) from None
+
+
+def _expression(kind: str, timezone: str):
+    def parse(value: Any) -> str:
+        if kind == "oncalendar" and isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+            value = "\n".join(value)  # a list of lines, or one string of lines
+        if not isinstance(value, str) or not value.strip():
+            what = "a cron expression like \"0 3 * * *\"" if kind == "cron" else \
+                "OnCalendar lines like \"Mon..Fri 09:00\" (a string, or a list of them)"
+            raise Invalid(f"must be {what}, got {type_name(value)}")
+        try:
+            check = check_cron if kind == "cron" else check_oncalendar
+            return check(value, timezone, time.time())
+        except ScheduleError as exc:
+            raise Invalid(str(exc)) from None
+    return parse
+
+
+def parse_token(value: Any) -> str:
+    """A UUID (any case, with hyphens), kept lowercase: what the ping URL carries."""
+    if not isinstance(value, str):
+        raise Invalid(f"must be a UUID like 5bf66975-d4c7-4bf5-bcc8-b8d8a82ea278, got {type_name(value)}")
+    try:
+        parsed = str(uuid.UUID(value))
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed != value.lower():
+        raise Invalid(f"must be a UUID like 5bf66975-d4c7-4bf5-bcc8-b8d8a82ea278, got '{value}'")
+    return parsed
+
+
+def parse_pings(value: Any, path: Path, problems: Problems) -> PingSettings:
+    section = block(value, path, problems, ("body_limit", "key", "keep"))
+    if not section:
+        return PingSettings()
+    base = PingSettings()
+    return PingSettings(
+        take(section, "body_limit", byte_size(0, 10 * 1024 * 1024), path, problems, base.body_limit),
+        take(section, "key", text(PING_KEY_PATTERN, hint="16 to 64 letters, digits, '-' and '_'"),
+             path, problems),
+        take(section, "keep", integer(1, 1_000_000), path, problems, base.keep),
+    )
+
+
+def slugify(name: str) -> str:
+    """A slug from a name made over the API: 'Nightly DB backup' -> 'nightly-db-backup'."""
+    slug = re.sub(r"[^a-z0-9_.]+", "-", name.lower()).strip("-._")
+    return slug[:100] or "heartbeat"

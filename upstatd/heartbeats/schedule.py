@@ -1,0 +1,93 @@
+"""When a heartbeat expects its next ping: every `period`, on a cron
+expression, or on systemd OnCalendar lines, in the heartbeat's time zone.
+
+Cron arithmetic is cronsim's and OnCalendar's is oncalendar's (the libraries
+Healthchecks runs on): they handle daylight-saving changes as Debian's cron
+does (a slot in the skipped hour runs right after the jump; a fixed-time slot
+in the repeated hour runs once). Only `next_after` is ours.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import msgspec
+from cronsim import CronSim, CronSimError
+from oncalendar import OnCalendar, OnCalendarError
+
+KINDS = ("period", "cron", "oncalendar")
+
+
+class ScheduleError(ValueError):
+    pass
+
+
+class Schedule(msgspec.Struct, frozen=True):
+    kind: str                  # period | cron | oncalendar
+    period: float | None = None        # seconds, for period
+    expression: str | None = None      # the cron expression or the OnCalendar lines
+    timezone: str = "UTC"
+
+    def next_after(self, wall: float) -> float | None:
+        """The first expected ping time strictly after `wall` (Unix seconds);
+        None when the expression never fires again (OnCalendar stops at 2200)."""
+        if self.kind == "period":
+            return wall + self.period
+        start = datetime.fromtimestamp(wall, zone(self.timezone))
+        try:
+            if self.kind == "cron":
+                return next(CronSim(self.expression, start)).timestamp()
+            return next(OnCalendar(self.expression, start)).timestamp()
+        except StopIteration:
+            return None
+
+
+@lru_cache(maxsize=512)
+def zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def check_timezone(name: str) -> str:
+    try:
+        zone(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ScheduleError(f"unknown time zone '{name}' (use an IANA name like Europe/Riga or UTC)") from None
+    return name
+
+
+def check_cron(expression: str, timezone: str, now: float) -> str:
+    """A 5-field cron expression that fires at least once more."""
+    fields = expression.split()
+    if len(fields) != 5:
+        raise ScheduleError(f"'{expression}' is not a 5-field cron expression "
+                            f"(minute hour day-of-month month day-of-week), it has {len(fields)} fields")
+    try:
+        upcoming = next(CronSim(expression, datetime.fromtimestamp(now, zone(timezone))), None)
+    except CronSimError as exc:
+        raise ScheduleError(f"'{expression}' is not a valid cron expression: {_lower(str(exc))}") from None
+    if upcoming is None:
+        raise ScheduleError(f"'{expression}' never matches a date")
+    return " ".join(fields)
+
+
+def check_oncalendar(expression: str, timezone: str, now: float) -> str:
+    """One or more OnCalendar lines (as `systemd-analyze calendar` takes them)."""
+    lines = [line.strip() for line in expression.splitlines() if line.strip()]
+    if not lines:
+        raise ScheduleError("must have at least one OnCalendar line")
+    start = datetime.fromtimestamp(now, zone(timezone))
+    for line in lines:
+        try:
+            OnCalendar(line, start)
+        except OnCalendarError as exc:
+            raise ScheduleError(f"'{line}' is not a valid OnCalendar expression: {_lower(str(exc))}") from None
+    joined = "\n".join(lines)
+    if next(OnCalendar(joined, start), None) is None:
+        raise ScheduleError(f"'{joined}' never matches a date before 2200")
+    return joined
+
+
+def _lower(message: str) -> str:
+    return message[:1].lower() + message[1:]

@@ -1,0 +1,244 @@
+"""Heartbeats at run time: take pings, keep each heartbeat's next deadline in
+the scheduler's timer wheel, flip states when deadlines pass, and apply a
+reloaded config without touching unchanged heartbeats.
+
+Heartbeats are keyed like monitors: the YAML key, or the id (`hbt_…`) of one
+made over the API. Their timers sit in the same wheel as the monitors'
+under ("heartbeat", key), so a deadline fires within a tick (10 ms) of its
+time, and a thousand idle heartbeats cost nothing between deadlines.
+
+Deadlines are wall-clock times (cron slots are); the wheel runs on the
+monotonic clock. A timer that fires while the wall clock says it is not yet
+time (the clock was set back) is armed again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import structlog
+
+from upstatd.clock import Clock
+from upstatd.config.heartbeats import HeartbeatSpec, PingSettings
+from upstatd.heartbeats import deadlines
+from upstatd.heartbeats.deadlines import Flip, HeartbeatState
+from upstatd.scheduler.runner import Runner
+from upstatd.store import heartbeats as store
+from upstatd.store.heartbeats import HeartbeatRow
+from upstatd.store.writer import Writer
+
+log = structlog.get_logger("upstatd.heartbeats")
+
+TIMER = "heartbeat"  # timer keys are (TIMER, key): never equal to a monitor's key (a str)
+
+
+def _s(ms: int | None) -> float | None:
+    return None if ms is None else ms / 1000
+
+
+def _ms(seconds: float | None) -> int | None:
+    return None if seconds is None else round(seconds * 1000)
+
+
+class Beat:
+    """One heartbeat as the daemon runs it."""
+
+    __slots__ = ("spec", "seq", "id", "token", "managed_by", "paused", "state", "last_n")
+
+    def __init__(self, spec: HeartbeatSpec, row: HeartbeatRow) -> None:
+        self.spec = spec
+        self.seq = row.seq
+        self.id = row.id
+        self.token = row.token
+        self.managed_by = row.managed_by
+        self.paused = row.status == "paused"
+        self.last_n = row.last_n
+        self.state = deadlines.restore(
+            row.current_state, row.state_since / 1000, _s(row.last_ping_at), _s(row.last_success_at),
+            _s(row.started_at), row.start_rid, _s(row.last_duration_ms), spec.schedule)
+
+
+class HeartbeatService:
+    def __init__(self, clock: Clock, runner: Runner, writer: Writer,
+                 settings: PingSettings = PingSettings(), ping_key: str = "") -> None:
+        self.clock = clock
+        self.runner = runner
+        self.writer = writer
+        self.settings = settings
+        self.ping_key = ping_key
+        self.beats: dict[str, Beat] = {}
+        self.by_token: dict[str, Beat] = {}
+        self.by_slug: dict[str, list[Beat]] = {}
+
+    # -- the set of heartbeats ---------------------------------------------------
+
+    def apply(self, specs: Iterable[HeartbeatSpec], stored: dict[str, HeartbeatRow]) -> dict[str, int]:
+        """Make the running config heartbeats match `specs`; unchanged ones keep everything."""
+        specs = {spec.key: spec for spec in specs}
+        counts = {"added": 0, "changed": 0, "removed": self.retain(specs), "unchanged": 0}
+        for key, spec in specs.items():
+            current = self.beats.get(key)
+            row = stored[key]
+            if current is not None and current.spec == spec and current.token == row.token:
+                counts["unchanged"] += 1
+                continue
+            counts["changed" if current is not None else "added"] += 1
+            self.put(spec, row)
+        return counts
+
+    def retain(self, keys) -> int:
+        """Stop every config heartbeat whose key is not in `keys`; returns how many stopped."""
+        gone = [key for key, beat in self.beats.items() if beat.managed_by == "config" and key not in keys]
+        for key in gone:
+            self.remove(key)
+        return len(gone)
+
+    def put(self, spec: HeartbeatSpec, row: HeartbeatRow) -> Beat:
+        """Run a heartbeat, or replace a running one (which keeps its state and pings).
+        Deadlines that passed while it was not running flip now, at their own times."""
+        current = self.beats.get(spec.key)
+        beat = Beat(spec, row)
+        if current is not None:
+            self._forget(current)
+            old = current.state
+            beat.state = deadlines.restore(old.state, old.since, old.last_ping_at, old.last_success_at,
+                                           old.started_at, old.start_rid, old.last_duration, spec.schedule)
+            beat.last_n = max(beat.last_n, current.last_n)
+        self.reinstate(beat)
+        return beat
+
+    def reinstate(self, beat: Beat) -> None:
+        """Run a removed heartbeat again, as it was."""
+        self.beats[beat.spec.key] = beat
+        self.by_token[beat.token] = beat
+        self.by_slug.setdefault(beat.spec.slug, []).append(beat)
+        self._catch_up(beat)
+
+    def remove(self, key: str) -> bool:
+        beat = self.beats.pop(key, None)
+        if beat is None:
+            return False
+        self._forget(beat)
+        self.runner.cancel((TIMER, key))
+        return True
+
+    def _forget(self, beat: Beat) -> None:
+        if self.by_token.get(beat.token) is beat:
+            del self.by_token[beat.token]
+        same = self.by_slug.get(beat.spec.slug, [])
+        if beat in same:
+            same.remove(beat)
+            if not same:
+                del self.by_slug[beat.spec.slug]
+
+    def find_slug(self, slug: str) -> list[Beat]:
+        return self.by_slug.get(slug, [])
+
+    # -- pause and resume (the API) ------------------------------------------------
+
+    def pause(self, key: str) -> None:
+        beat = self.beats.get(key)
+        if beat is not None:
+            beat.paused = True
+            self._arm(beat)
+
+    def resume(self, key: str) -> HeartbeatState | None:
+        """Resumed over the API: `new` until the next ping. Returns the new state."""
+        beat = self.beats.get(key)
+        if beat is None:
+            return None
+        beat.paused = False
+        beat.state, flip = deadlines.resume(beat.state, self.clock.time())
+        if flip is not None:
+            self._record_flip(beat, flip, None)
+        self._arm(beat)
+        return beat.state
+
+    # -- pings ------------------------------------------------------------------------
+
+    def ping(self, beat: Beat, kind: str, method: str, *, exit_status: int | None = None,
+             rid: str | None = None, body: bytes = b"", body_size: int = 0, remote_addr: str | None = None,
+             user_agent: str | None = None) -> str:
+        """Record one ping and apply it; returns the kind recorded (`ignored` for a
+        ping that must not count: a GET to a POST-only heartbeat, a ping to a
+        heartbeat paused with manual_resume). The caller awaits the writer's
+        flush before answering, so a 200 means the ping is on disk."""
+        now = self.clock.time()
+        if beat.spec.methods == "post" and method != "POST":
+            kind = "ignored"
+        elif beat.paused:
+            if beat.spec.manual_resume:
+                kind = "ignored"
+            elif kind != "log":
+                self._resume_by_ping(beat, now)
+        outcome = deadlines.ping(beat.state, kind, rid, now, beat.spec.schedule)
+        beat.last_n += 1
+        now_ms = round(now * 1000)
+        self.writer.add_row(store.INSERT_PING, (
+            beat.seq, beat.last_n, now_ms, kind, exit_status, rid, _ms(outcome.duration), method,
+            remote_addr, user_agent, body_size, body or None))
+        if outcome.state is not beat.state:
+            beat.state = outcome.state
+            self._save_state(beat)
+        if outcome.flip is not None:
+            self._record_flip(beat, outcome.flip, beat.last_n)
+        if kind != "log" and kind != "ignored":
+            self._arm(beat)
+        return kind
+
+    def _resume_by_ping(self, beat: Beat, now: float) -> None:
+        beat.paused = False
+        state = beat.state
+        for sql, params in store.resume_statements(beat.seq, round(now * 1000), state.state,
+                                                   round(state.since * 1000)):
+            self.writer.add(sql, params)
+        beat.state = state._replace(started_at=None, start_rid=None)
+        log.info("heartbeat.resumed", heartbeat=beat.spec.key, id=beat.id, reason="ping")
+
+    # -- deadlines ------------------------------------------------------------------------
+
+    def on_due(self, key: str, now_mono: float) -> None:
+        beat = self.beats.get(key)
+        if beat is not None and not beat.paused:
+            self._catch_up(beat)
+
+    def _catch_up(self, beat: Beat) -> None:
+        if not beat.paused:
+            beat.state, flips = deadlines.advance(beat.state, self.clock.time(), beat.spec.grace)
+            for flip in flips:
+                self._record_flip(beat, flip, None)
+        self._arm(beat)
+
+    def _arm(self, beat: Beat) -> None:
+        timer = (TIMER, beat.spec.key)
+        change = None if beat.paused else deadlines.next_change(beat.state, beat.spec.grace)
+        if change is None:
+            self.runner.cancel(timer)
+            return
+        # Wall time to monotonic; a timer that fires early by the wall clock is armed again.
+        self.runner.schedule(timer, self.clock.monotonic() + max(0.0, change[0] - self.clock.time()))
+
+    def next_deadline(self, beat: Beat) -> tuple[float, str, str] | None:
+        return None if beat.paused else deadlines.next_change(beat.state, beat.spec.grace)
+
+    # -- the store ---------------------------------------------------------------------------
+
+    def _save_state(self, beat: Beat) -> None:
+        state = beat.state
+        self.writer.put(("heartbeat", beat.seq), store.SAVE_STATE, (
+            state.state, round(state.since * 1000), _ms(state.last_ping_at), _ms(state.last_success_at),
+            _ms(state.started_at), state.start_rid, _ms(state.last_duration), beat.seq))
+
+    def _record_flip(self, beat: Beat, flip: Flip, ping_n: int | None) -> None:
+        self._save_state(beat)
+        self.writer.add(store.INSERT_FLIP, (beat.seq, round(flip.at * 1000), flip.from_state, flip.to_state,
+                                            flip.reason, ping_n))
+        log.info("heartbeat.state_changed", heartbeat=beat.spec.key, id=beat.id, from_state=flip.from_state,
+                 to_state=flip.to_state, reason=flip.reason, at=round(flip.at, 3))
+
+    async def prune(self) -> int:
+        """Delete pings beyond `pings.keep` per heartbeat; returns how many went."""
+        last = {beat.seq: beat.last_n for beat in self.beats.values() if beat.last_n > self.settings.keep}
+        if not last:
+            return 0
+        return await self.writer.run(lambda conn: store.prune_pings(conn, last, self.settings.keep))

@@ -1,0 +1,73 @@
+"""Heartbeats that do not come from the config file: made over the API, by a
+slug URL with `?create=1`, or read back from the database at start. All go
+through `parse_heartbeat`, the function that validates the file, so the API
+accepts exactly what YAML accepts. The bridge is the file's form (`shape`):
+`period` and `grace` in seconds; the API's names add `_seconds`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiosqlite
+import structlog
+
+from upstatd.config.check import Path, Problems
+from upstatd.config.heartbeats import HeartbeatSpec, parse_heartbeat
+from upstatd.store.heartbeats import HeartbeatRow, api_heartbeats
+
+log = structlog.get_logger("upstatd.heartbeats")
+
+API_NAMES = {"period": "period_seconds", "grace": "grace_seconds"}
+
+
+def shape(row: HeartbeatRow) -> dict[str, Any]:
+    """A stored heartbeat in the config file's form."""
+    spec = row.spec
+    schedule = spec["schedule"]
+    out: dict[str, Any] = {
+        "key": row.key or row.id,
+        "name": row.name,
+        "slug": row.slug,
+        "timezone": schedule["timezone"],
+        "grace": spec["grace"],
+        "token": row.token,
+        "methods": spec["methods"],
+        "manual_resume": spec["manual_resume"],
+        "severity": spec["severity"],
+        "tags": list(spec["tags"]),
+        "metadata": dict(row.metadata),
+    }
+    kind = schedule["kind"]
+    out[kind] = schedule["period"] if kind == "period" else schedule["expression"]
+    return out
+
+
+def build(heartbeat: dict[str, Any]) -> tuple[HeartbeatSpec | None, list[tuple[Path, str]]]:
+    """parse_heartbeat on one heartbeat in the file's form: the spec, or (path, message) problems."""
+    problems = Problems("api")
+    spec = parse_heartbeat(heartbeat, (), problems)
+    return spec, [(path, message) for _, _, message, path in problems.items]
+
+
+def api_param(path: Path) -> str | None:
+    """("period",) -> "period_seconds"; ("tags", 0) -> "tags.0"."""
+    parts = [str(part) for part in path]
+    if not parts:
+        return None
+    parts[0] = API_NAMES.get(parts[0], parts[0])
+    return ".".join(parts)
+
+
+async def load_api_heartbeats(conn: aiosqlite.Connection) -> list[tuple[HeartbeatSpec, HeartbeatRow]]:
+    """The heartbeats made over the API, ready to run (at start). One that no longer
+    validates (a time zone gone from the system) is logged and left out; the API still shows it."""
+    out = []
+    for row in await api_heartbeats(conn):
+        spec, problems = build(shape(row))
+        if spec is None:
+            log.error("heartbeat.invalid_stored", id=row.id,
+                      errors=[f"{api_param(path) or row.id}: {message}" for path, message in problems])
+            continue
+        out.append((spec, row))
+    return out

@@ -1,0 +1,265 @@
+"""The heartbeats, pings and heartbeat_flips tables: reconciling the YAML
+heartbeats, heartbeats made over the API, the statements the ping path
+queues, and the ping key of slug URLs."""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+import uuid
+from typing import NamedTuple
+
+import aiosqlite
+import msgspec
+
+from upstatd.config.heartbeats import HeartbeatSpec
+from upstatd.ids import new_id
+
+
+class HeartbeatConflict(Exception):
+    """A YAML token already belongs to a heartbeat made over the API."""
+
+
+class HeartbeatRow(NamedTuple):
+    """A heartbeats row as stored (times in Unix ms), spec and metadata decoded."""
+    seq: int
+    id: str
+    key: str | None
+    managed_by: str
+    name: str
+    slug: str
+    token: str
+    spec: dict        # schedule, grace, methods, manual_resume, severity, tags
+    metadata: dict
+    status: str
+    current_state: str
+    state_since: int
+    last_ping_at: int | None
+    last_success_at: int | None
+    started_at: int | None
+    start_rid: str | None
+    last_duration_ms: int | None
+    paused_at: int | None
+    created_at: int
+    updated_at: int
+    last_n: int       # the number of its newest ping (0: none yet)
+
+
+TABLE = "heartbeats"
+COLUMNS = ("seq, id, key, managed_by, name, slug, token, spec, metadata, status, current_state, state_since, "
+           "last_ping_at, last_success_at, started_at, start_rid, last_duration_ms, paused_at, created_at, "
+           "updated_at, coalesce((SELECT max(n) FROM pings WHERE heartbeat_seq = heartbeats.seq), 0)")
+
+INSERT_PING = (
+    "INSERT INTO pings (heartbeat_seq, n, created_at, kind, exit_status, rid, duration_ms, method, "
+    "remote_addr, user_agent, body_size, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+SAVE_STATE = (
+    "UPDATE heartbeats SET current_state = ?, state_since = ?, last_ping_at = ?, last_success_at = ?, "
+    "started_at = ?, start_rid = ?, last_duration_ms = ? WHERE seq = ?")
+INSERT_FLIP = (
+    "INSERT INTO heartbeat_flips (heartbeat_seq, created_at, from_state, to_state, reason, ping_n) "
+    "VALUES (?, ?, ?, ?, ?, ?)")
+PING_COLUMNS = ("seq, n, created_at, kind, exit_status, rid, duration_ms, method, remote_addr, user_agent, "
+                "body_size")
+
+
+def from_row(row) -> HeartbeatRow:
+    values = list(row)
+    values[7] = msgspec.json.decode(values[7])
+    values[8] = msgspec.json.decode(values[8])
+    return HeartbeatRow(*values)
+
+
+def spec_columns(spec: HeartbeatSpec) -> tuple:
+    """The stored form: (name, slug, spec JSON, metadata JSON)."""
+    rest = {
+        "schedule": msgspec.structs.asdict(spec.schedule),
+        "grace": spec.grace,
+        "methods": spec.methods,
+        "manual_resume": spec.manual_resume,
+        "severity": spec.severity,
+        "tags": list(spec.tags),
+    }
+    return (spec.name, spec.slug, msgspec.json.encode(rest).decode(), msgspec.json.encode(spec.metadata).decode())
+
+
+def new_token() -> str:
+    return str(uuid.uuid4())
+
+
+async def new_seq(conn: aiosqlite.Connection) -> int:
+    """A seq no heartbeat ever had, so no orphan ping or flip is inherited."""
+    (seq,) = (await conn.execute_fetchall(
+        "SELECT max(coalesce((SELECT max(seq) FROM heartbeats), 0), "
+        "coalesce((SELECT max(heartbeat_seq) FROM pings), 0), "
+        "coalesce((SELECT max(heartbeat_seq) FROM heartbeat_flips), 0)) + 1"))[0]
+    return seq
+
+
+async def reconcile(conn: aiosqlite.Connection, specs: tuple[HeartbeatSpec, ...],
+                    now: float) -> dict[str, HeartbeatRow]:
+    """Make the config-managed rows match `specs` (inside the caller's transaction):
+    new keys inserted as `new`, changed ones updated with their state kept,
+    removed ones deleted with their pings. A token left out of the YAML is
+    generated once and kept. Returns key -> row."""
+    now_ms = round(now * 1000)
+    stored = {row.key: row for row in map(from_row, await conn.execute_fetchall(
+        f"SELECT {COLUMNS} FROM heartbeats WHERE managed_by = 'config'"))}
+    tokens = {row[0]: row[1] for row in await conn.execute_fetchall(
+        "SELECT token, coalesce(key, id) FROM heartbeats")}
+    wanted = {spec.key for spec in specs}
+    gone = [row for key, row in stored.items() if key not in wanted]
+    for row in gone:  # their tokens are free for the heartbeats that stay
+        tokens.pop(row.token, None)
+    next_seq = await new_seq(conn)
+    changed = []
+    for spec in specs:
+        row = stored.get(spec.key)
+        token = spec.token or (row.token if row is not None else new_token())
+        owner = tokens.get(token)
+        if owner is not None and owner != spec.key:
+            raise HeartbeatConflict(f"heartbeat '{spec.key}': token {token} already belongs to heartbeat "
+                                    f"{owner}; give this one another token")
+        tokens[token] = spec.key
+        columns = spec_columns(spec)
+        if row is None:
+            await conn.execute(
+                "INSERT INTO heartbeats (seq, id, key, managed_by, name, slug, token, spec, metadata, "
+                "current_state, state_since, created_at, updated_at) "
+                "VALUES (?, ?, ?, 'config', ?, ?, ?, ?, ?, 'new', ?, ?, ?)",
+                (next_seq, new_id("hbt"), spec.key, columns[0], columns[1], token, columns[2], columns[3],
+                 now_ms, now_ms, now_ms))
+            next_seq += 1
+            changed.append(spec.key)
+        elif (row.name, row.slug, row.token, row.spec, row.metadata) != \
+                (columns[0], columns[1], token, msgspec.json.decode(columns[2]), spec.metadata):
+            await conn.execute(
+                "UPDATE heartbeats SET name = ?, slug = ?, token = ?, spec = ?, metadata = ?, updated_at = ? "
+                "WHERE seq = ?", (columns[0], columns[1], token, columns[2], columns[3], now_ms, row.seq))
+            changed.append(spec.key)
+    await delete_history(conn, [row.seq for row in gone])
+    out = {key: row for key, row in stored.items() if key in wanted and key not in changed}
+    for key in changed:
+        out[key] = from_row((await conn.execute_fetchall(
+            f"SELECT {COLUMNS} FROM heartbeats WHERE key = ?", (key,)))[0])
+    return out
+
+
+async def delete_history(conn: aiosqlite.Connection, seqs: list[int]) -> None:
+    """Delete heartbeats with their pings and flips."""
+    removed = [(seq,) for seq in seqs]
+    for sql in ("DELETE FROM pings WHERE heartbeat_seq = ?",
+                "DELETE FROM heartbeat_flips WHERE heartbeat_seq = ?",
+                "DELETE FROM heartbeats WHERE seq = ?"):
+        await conn.executemany(sql, removed)
+
+
+async def get(conn: aiosqlite.Connection, heartbeat_id: str) -> HeartbeatRow | None:
+    rows = await conn.execute_fetchall(f"SELECT {COLUMNS} FROM heartbeats WHERE id = ?", (heartbeat_id,))
+    return from_row(rows[0]) if rows else None
+
+
+async def by_seq(conn: aiosqlite.Connection, seq: int) -> HeartbeatRow:
+    rows = await conn.execute_fetchall(f"SELECT {COLUMNS} FROM heartbeats WHERE seq = ?", (seq,))
+    return from_row(rows[0])
+
+
+async def api_heartbeats(conn: aiosqlite.Connection) -> list[HeartbeatRow]:
+    """Every heartbeat made over the API, oldest first (the daemon runs them at start)."""
+    return [from_row(row) for row in await conn.execute_fetchall(
+        f"SELECT {COLUMNS} FROM heartbeats WHERE managed_by = 'api' ORDER BY seq")]
+
+
+async def insert(conn: aiosqlite.Connection, heartbeat_id: str, spec: HeartbeatSpec, now_ms: int) -> HeartbeatRow:
+    """A heartbeat made over the API: no key, `new`, active."""
+    seq = await new_seq(conn)
+    name, slug, spec_json, metadata = spec_columns(spec)
+    try:
+        await conn.execute(
+            "INSERT INTO heartbeats (seq, id, key, managed_by, name, slug, token, spec, metadata, "
+            "current_state, state_since, created_at, updated_at) "
+            "VALUES (?, ?, NULL, 'api', ?, ?, ?, ?, ?, 'new', ?, ?, ?)",
+            (seq, heartbeat_id, name, slug, spec.token or new_token(), spec_json, metadata, now_ms, now_ms, now_ms))
+    except sqlite3.IntegrityError:
+        raise HeartbeatConflict(f"token {spec.token} already belongs to another heartbeat") from None
+    return await by_seq(conn, seq)
+
+
+async def update(conn: aiosqlite.Connection, seq: int, spec: HeartbeatSpec, token: str, now_ms: int) -> HeartbeatRow:
+    name, slug, spec_json, metadata = spec_columns(spec)
+    try:
+        await conn.execute(
+            "UPDATE heartbeats SET name = ?, slug = ?, token = ?, spec = ?, metadata = ?, updated_at = ? "
+            "WHERE seq = ?", (name, slug, token, spec_json, metadata, now_ms, seq))
+    except sqlite3.IntegrityError:
+        raise HeartbeatConflict(f"token {token} already belongs to another heartbeat") from None
+    return await by_seq(conn, seq)
+
+
+async def slug_owner(conn: aiosqlite.Connection, slug: str, other_than: int = 0) -> str | None:
+    """The id of a heartbeat using `slug`, other than seq `other_than`."""
+    rows = await conn.execute_fetchall("SELECT id FROM heartbeats WHERE slug = ? AND seq != ? LIMIT 1",
+                                       (slug, other_than))
+    return rows[0][0] if rows else None
+
+
+async def pause(conn: aiosqlite.Connection, seq: int, now_ms: int) -> HeartbeatRow:
+    await conn.execute(
+        "UPDATE heartbeats SET status = 'paused', paused_at = coalesce(paused_at, ?), updated_at = ? "
+        "WHERE seq = ?", (now_ms, now_ms, seq))
+    return await by_seq(conn, seq)
+
+
+def resume_statements(seq: int, now_ms: int, state: str, since_ms: int) -> list[tuple[str, tuple]]:
+    """End a pause (over the API, or by a ping): active, in `state` from `since_ms`."""
+    return [("UPDATE heartbeats SET status = 'active', paused_at = NULL, current_state = ?, state_since = ?, "
+             "started_at = NULL, start_rid = NULL, updated_at = ? WHERE seq = ?",
+             (state, since_ms, now_ms, seq))]
+
+
+async def ping_key(conn: aiosqlite.Connection, configured: str | None) -> str:
+    """The key of slug URLs (/ping/<key>/<slug>): the configured one, or one made
+    at the first start and kept in the settings table (inside the caller's transaction)."""
+    if configured:
+        return configured
+    rows = await conn.execute_fetchall("SELECT value FROM settings WHERE key = 'ping_key'")
+    if rows:
+        return rows[0][0]
+    key = secrets.token_urlsafe(16)
+    await conn.execute("INSERT INTO settings (key, value) VALUES ('ping_key', ?)", (key,))
+    return key
+
+
+async def prune_pings(conn: aiosqlite.Connection, last_n: dict[int, int], keep: int) -> int:
+    """Keep the newest `keep` pings of each heartbeat (seq -> its newest n); returns rows deleted."""
+    cursor = await conn.executemany("DELETE FROM pings WHERE heartbeat_seq = ? AND n <= ?",
+                                    [(seq, n - keep) for seq, n in last_n.items() if n > keep])
+    return cursor.rowcount
+
+
+STATUS_QUERY = """
+SELECT key, id, name, token, status, current_state, state_since, last_ping_at, started_at
+FROM heartbeats ORDER BY coalesce(key, id)
+"""
+
+
+def read_status(conn: sqlite3.Connection, public_url: str) -> list[dict]:
+    """One dict per heartbeat in the shape of `upstatd status --json` (type "heartbeat")."""
+    out = []
+    for key, heartbeat_id, name, token, status, state, since_ms, last_ping_ms, started_ms in \
+            conn.execute(STATUS_QUERY):
+        out.append({
+            "key": key or heartbeat_id,
+            "name": name,
+            "type": "heartbeat",
+            "url": f"{public_url}/ping/{token}",
+            "status": status,
+            "state": state,
+            "since": since_ms // 1000,
+            "last_check_at": None if last_ping_ms is None else last_ping_ms // 1000,
+            "latency_ms": None,
+            "status_code": None,
+            "last_error": None,
+            "started": started_ms is not None,
+        })
+    return out
