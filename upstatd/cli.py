@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     check = commands.add_parser("check-config", help="validate a config file and list every error")
     check.add_argument("-c", "--config", default=DEFAULT_CONFIG)
 
-    status = commands.add_parser("status", help="show each monitor's state, read from the database")
+    status = commands.add_parser("status", help="show each monitor's and heartbeat's state, read from the database")
     status.add_argument("-c", "--config", default=DEFAULT_CONFIG)
     status.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
@@ -90,8 +90,9 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     config = _load(args.config)
     if config is None:
         return 1
-    count = len(config.monitors)
-    print(f"{args.config}: OK, {count} monitor{'' if count == 1 else 's'}")
+    monitors, heartbeats = len(config.monitors), len(config.heartbeats)
+    print(f"{args.config}: OK, {monitors} monitor{'' if monitors == 1 else 's'}, "
+          f"{heartbeats} heartbeat{'' if heartbeats == 1 else 's'}")
     return 0
 
 
@@ -138,7 +139,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from upstatd.config.load import load_storage_path
-    from upstatd.store.monitors import read_status
+    from upstatd.store import heartbeats, monitors
 
     path = _load(args.config, load_storage_path)
     if path is None:
@@ -149,7 +150,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
         try:
-            rows = read_status(conn)
+            rows = monitors.read_status(conn) + heartbeats.read_status(conn)
         finally:
             conn.close()
     except sqlite3.Error as exc:
@@ -164,12 +165,15 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def format_table(rows: list[dict], now: float) -> str:
     if not rows:
-        return "no monitors"
+        return "no monitors or heartbeats"
     lines = [("KEY", "TYPE", "STATE", "SINCE", "LAST CHECK", "LATENCY", "TARGET", "LAST ERROR")]
     for row in rows:
         error = row["last_error"]
+        state = "paused" if row["status"] == "paused" else row["state"]
+        if row.get("started"):  # a heartbeat whose job has sent /start and not finished
+            state += " (running)"
         lines.append((
-            row["key"] or row["name"], row["type"], row["state"], ago(row["since"], now),
+            row["key"] or row["name"], row["type"], state, ago(row["since"], now),
             ago(row["last_check_at"], now),
             "-" if row["latency_ms"] is None else f"{row['latency_ms']:.1f}ms",
             row["url"],

@@ -39,7 +39,7 @@ def test_a_valid_file_is_ok(write_config):
             url: tcp://db.internal:5432
         """)
     result = upstatd_cli("check-config", "-c", path, env={"SITE": "example.com"})
-    assert (result.returncode, result.stdout, result.stderr) == (0, f"{path}: OK, 2 monitors\n", "")
+    assert (result.returncode, result.stdout, result.stderr) == (0, f"{path}: OK, 2 monitors, 0 heartbeats\n", "")
 
 
 def test_a_broken_file_exits_1_and_prints_every_error_one_per_line(write_config):
@@ -87,7 +87,7 @@ def test_a_missing_file_is_named(tmp_path):
 def test_the_config_path_defaults_to_upstatd_config(write_config):
     path = write_config("monitors: []\n")
     result = upstatd_cli("check-config", env={"UPSTATD_CONFIG": path})
-    assert (result.returncode, result.stdout, result.stderr) == (0, f"{path}: OK, 0 monitors\n", "")
+    assert (result.returncode, result.stdout, result.stderr) == (0, f"{path}: OK, 0 monitors, 0 heartbeats\n", "")
 
 
 def test_version_prints_the_version():

@@ -238,28 +238,41 @@ async def prune_pings(conn: aiosqlite.Connection, last_n: dict[int, int], keep: 
 
 
 STATUS_QUERY = """
-SELECT key, id, name, token, status, current_state, state_since, last_ping_at, started_at
-FROM heartbeats ORDER BY coalesce(key, id)
+SELECT h.key, h.id, h.name, h.token, h.status, h.current_state, h.state_since, h.last_ping_at, h.started_at,
+       f.reason, f.created_at
+FROM heartbeats AS h
+LEFT JOIN heartbeat_flips AS f ON f.seq = (SELECT max(seq) FROM heartbeat_flips WHERE heartbeat_seq = h.seq)
+ORDER BY coalesce(h.key, h.id)
 """
+PROBLEMS = {  # the reason of the flip that made a heartbeat late or down -> (error kind, message)
+    "deadline": ("heartbeat_missed", "no ping by the expected time; in grace"),
+    "missed": ("heartbeat_missed", "no ping by the expected time plus grace"),
+    "overrun": ("heartbeat_missed", "started, no finish within grace"),
+    "fail": ("heartbeat_failed", "the job reported a failure"),
+}
 
 
-def read_status(conn: sqlite3.Connection, public_url: str) -> list[dict]:
-    """One dict per heartbeat in the shape of `upstatd status --json` (type "heartbeat")."""
+def read_status(conn: sqlite3.Connection) -> list[dict]:
+    """One dict per heartbeat in the shape of `upstatd status --json`: `type` is
+    "heartbeat", `url` the ping path, `last_check_at` the last ping."""
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'heartbeats'").fetchone():
+        return []  # a database from before heartbeats
     out = []
-    for key, heartbeat_id, name, token, status, state, since_ms, last_ping_ms, started_ms in \
-            conn.execute(STATUS_QUERY):
+    for (key, heartbeat_id, name, token, status, state, since_ms, last_ping_ms, started_ms, reason,
+         flipped_ms) in conn.execute(STATUS_QUERY):
+        problem = PROBLEMS.get(reason) if state in ("late", "down") else None
         out.append({
             "key": key or heartbeat_id,
             "name": name,
             "type": "heartbeat",
-            "url": f"{public_url}/ping/{token}",
+            "url": f"/ping/{token}",
             "status": status,
             "state": state,
             "since": since_ms // 1000,
             "last_check_at": None if last_ping_ms is None else last_ping_ms // 1000,
             "latency_ms": None,
             "status_code": None,
-            "last_error": None,
+            "last_error": None if problem is None else {"kind": problem[0], "message": problem[1]},
             "started": started_ms is not None,
         })
     return out
