@@ -304,6 +304,12 @@ class Daemon:
             states[running.state.state] = states.get(running.state.state, 0) + 1
         text = f"{len(self.monitors.monitors)} monitors: " + ", ".join(
             f"{count} {state}" for state, count in sorted(states.items()))
+        beats: dict[str, int] = {}
+        for beat in self.heartbeats.beats.values():
+            beats[beat.state.state] = beats.get(beat.state.state, 0) + 1
+        if beats:  # "12 monitors: 11 up, 1 down; 3 heartbeats: 2 up, 1 late"
+            text += f"; {len(self.heartbeats.beats)} heartbeats: " + ", ".join(
+                f"{count} {state}" for state, count in sorted(beats.items()))
         return f"{text}; {note}" if note else text
 
     def health(self) -> dict:
