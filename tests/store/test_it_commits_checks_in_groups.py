@@ -129,3 +129,31 @@ async def test_a_flush_during_a_commit_waits_for_what_came_in_meanwhile(conn):
     async with conn.execute("SELECT count(*) FROM checks") as cursor:
         assert (await cursor.fetchone())[0] == 20_100
     await writer.stop()
+
+
+async def test_a_flush_fails_when_its_batch_was_refused_and_the_next_one_succeeds(conn):
+    writer = Writer(conn, linger=0)
+    await writer.start()
+    sql = "INSERT INTO settings (key, value) VALUES (?, ?)"
+    writer.add_row(sql, ("a", "1"))
+    writer.add_row(sql, ("a", "2"))  # the same primary key: the whole batch is refused
+    with pytest.raises(sqlite3.IntegrityError):
+        await writer.flush()
+    writer.add_row(sql, ("b", "1"))
+    await writer.flush()
+    assert [tuple(row) for row in await conn.execute_fetchall("SELECT key, value FROM settings")] == [("b", "1")]
+    await writer.stop()
+
+
+async def test_the_latest_statement_per_key_wins_and_rows_go_in_one_call(conn):
+    writer = Writer(conn, linger=0)
+    await writer.start()
+    await writer.flush()
+    for n in range(100):
+        writer.put("k", "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", ("k", str(n)))
+        writer.add_row("INSERT INTO settings (key, value) VALUES (?, ?)", (f"row{n}", "x"))
+    await writer.flush()
+    assert (await conn.execute_fetchall("SELECT value FROM settings WHERE key = 'k'"))[0][0] == "99"
+    assert (await conn.execute_fetchall("SELECT count(*) FROM settings"))[0][0] == 101
+    assert writer.rows_written == 101  # one put, a hundred rows
+    await writer.stop()

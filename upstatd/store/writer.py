@@ -46,6 +46,7 @@ class Writer:
         self.commits = 0
         self.dropped = 0
         self.failing = False
+        self._rejected: sqlite3.Error | None = None  # why the last batch was refused (not retried)
 
     async def start(self) -> None:
         async with self.conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM checks") as cursor:
@@ -125,9 +126,14 @@ class Writer:
                 continue
             for fn, future in jobs:
                 await self._run_job(fn, future)
+            rejected, self._rejected = self._rejected, None
             for future in flushes:
-                if not future.done():
+                if future.done():
+                    continue
+                if rejected is None:
                     future.set_result(None)
+                else:  # never report rows as committed that were not (a ping answered 200)
+                    future.set_exception(rejected)
 
     async def _commit_batch(self) -> bool:
         checks, ops, rows, latest = self._checks, self._ops, self._rows, self._latest
@@ -136,10 +142,12 @@ class Writer:
         self._checks, self._ops, self._rows, self._latest = [], [], {}, {}
         try:
             await self.conn.execute("BEGIN")
-            for sql, params in ops:
-                await self.conn.execute(sql, params)
-            for sql, params in latest.values():
-                await self.conn.execute(sql, params)
+            # One call to the database thread per run of the same statement, not per row:
+            # a round trip costs more than the statement.
+            for sql, group in _runs(ops):
+                await self.conn.executemany(sql, group)
+            for sql, group in _runs(sorted(latest.values(), key=lambda item: item[0])):
+                await self.conn.executemany(sql, group)
             for sql, batch in rows.items():
                 await self.conn.executemany(sql, batch)
             if checks:
@@ -151,7 +159,9 @@ class Writer:
             if not isinstance(exc, sqlite3.OperationalError):
                 # Not the disk or a lock: retrying the same rows would fail forever.
                 self.dropped += len(checks)
-                log.error("store.batch_rejected", error=str(exc), checks=len(checks), statements=len(ops))
+                self._rejected = exc
+                log.error("store.batch_rejected", error=str(exc), checks=len(checks), statements=len(ops),
+                          rows=sum(map(len, rows.values())))
                 return True
             for sql, batch in rows.items():
                 self._rows[sql] = batch + self._rows.get(sql, [])
@@ -188,3 +198,14 @@ class Writer:
             return
         if not future.done():
             future.set_result(result)
+
+
+def _runs(statements: list[tuple[str, tuple]]) -> list[tuple[str, list[tuple]]]:
+    """Consecutive statements with the same SQL, grouped: [(sql, [params, ...]), ...]."""
+    out: list[tuple[str, list[tuple]]] = []
+    for sql, params in statements:
+        if out and out[-1][0] == sql:
+            out[-1][1].append(params)
+        else:
+            out.append((sql, [params]))
+    return out
