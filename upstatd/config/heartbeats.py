@@ -64,13 +64,16 @@ def parse_heartbeats(value: Any, path: Path, problems: Problems) -> tuple[Heartb
             continue
         repeated = False
         for field in ("key", "slug", "token"):
-            given = item.get(field) if field != "slug" else item.get("slug", item.get("key"))
+            implied = field == "slug" and item.get("slug") is None  # the slug defaults to the key
+            given = item.get("key") if implied else item.get(field)
             if not isinstance(given, str) or not given:
                 continue
             seen = (field, given.lower() if field == "token" else given)
-            where = path + (index, field if field in item else "key")
+            where = path + (index, "key" if implied else field)
             if seen in first:
-                problems.add(where, f"duplicate {field} '{given}' (first used on line {first[seen]})")
+                if not (implied and repeated):  # a repeated key's slug is the same mistake: said once
+                    hint = "; the slug defaults to the key: give this one a slug" if implied else ""
+                    problems.add(where, f"duplicate {field} '{given}' (first used on line {first[seen]}){hint}")
                 repeated = True
             else:
                 first[seen] = problems.line(where)
@@ -130,13 +133,20 @@ def _zone(value: Any) -> str:
 
 
 def _expression(kind: str, timezone: str):
+    what = "a cron expression like \"0 3 * * *\"" if kind == "cron" else \
+        "OnCalendar lines like \"Mon..Fri 09:00\" (a string, or a list of them)"
+
     def parse(value: Any) -> str:
-        if kind == "oncalendar" and isinstance(value, list) and value and all(isinstance(v, str) for v in value):
-            value = "\n".join(value)  # a list of lines, or one string of lines
+        if kind == "oncalendar" and isinstance(value, list):  # a list of lines, or one string of lines
+            for index, line in enumerate(value):
+                if not isinstance(line, str) or not line.strip():
+                    got = "an empty string" if isinstance(line, str) else type_name(line)
+                    raise Invalid(f"must be an OnCalendar line like \"Mon..Fri 09:00\", got {got}", at=(index,))
+            if not value:
+                raise Invalid(f"must be {what}, got an empty list")
+            value = "\n".join(value)
         if not isinstance(value, str) or not value.strip():
-            what = "a cron expression like \"0 3 * * *\"" if kind == "cron" else \
-                "OnCalendar lines like \"Mon..Fri 09:00\" (a string, or a list of them)"
-            raise Invalid(f"must be {what}, got {type_name(value)}")
+            raise Invalid(f"must be {what}, got {'an empty string' if isinstance(value, str) else type_name(value)}")
         try:
             check = check_cron if kind == "cron" else check_oncalendar
             return check(value, timezone, time.time())

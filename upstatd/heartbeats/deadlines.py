@@ -95,14 +95,19 @@ def resume(hb: HeartbeatState, now: float) -> tuple[HeartbeatState, Flip | None]
 
 def next_change(hb: HeartbeatState, grace: float) -> tuple[float, str, str] | None:
     """(when, new state, reason) of the next change that time alone brings, or None."""
-    if hb.state == "down" or (hb.state == "new" and hb.started_at is None):
+    # A start whose overrun fell due before this state began has had its flip (or a
+    # ping came after it): it stays for pairing a late finish, but is no deadline again,
+    # or a finish with another rid would flip straight back to down, back-dated to before
+    # the ping that brought the heartbeat up.
+    running = hb.started_at is not None and hb.started_at + grace > hb.since
+    if hb.state == "down" or (hb.state == "new" and not running):
         return None
     down: tuple[float, str] | None = None
     if hb.state in ("up", "late") and hb.expected_at is not None:
         down = (hb.expected_at + grace, "missed")
-    if hb.started_at is not None and (down is None or hb.started_at + grace < down[0]):
+    if running and (down is None or hb.started_at + grace < down[0]):
         down = (hb.started_at + grace, "overrun")
-    if hb.state == "up" and hb.started_at is None and hb.expected_at is not None \
+    if hb.state == "up" and not running and hb.expected_at is not None \
             and (down is None or hb.expected_at < down[0]):
         return hb.expected_at, "late", "deadline"
     return None if down is None else (down[0], "down", down[1])

@@ -36,12 +36,16 @@ class Schedule(msgspec.Struct, frozen=True):
         if self.kind == "period":
             return wall + self.period
         start = datetime.fromtimestamp(wall, zone(self.timezone))
-        try:
-            if self.kind == "cron":
-                return next(CronSim(self.expression, start)).timestamp()
-            return next(OnCalendar(self.expression, start)).timestamp()
-        except StopIteration:
-            return None
+        slots = CronSim(self.expression, start) if self.kind == "cron" else OnCalendar(self.expression, start)
+        # Both libraries walk fixed-time expressions in naive local time, so a start in
+        # the second pass of a repeated hour (fold=1) loses its fold: "30 3 * * *" from
+        # 03:10 EET (the second 03:10) gives 03:30 EEST, 40 minutes *before* the start.
+        # That slot already ran (a fixed time in the repeated hour runs once); skip it.
+        for slot in slots:
+            at = slot.timestamp()
+            if at > wall:
+                return at
+        return None
 
 
 @lru_cache(maxsize=512)
@@ -62,14 +66,30 @@ def check_cron(expression: str, timezone: str, now: float) -> str:
     fields = expression.split()
     if len(fields) != 5:
         raise ScheduleError(f"'{expression}' is not a 5-field cron expression "
-                            f"(minute hour day-of-month month day-of-week), it has {len(fields)} fields")
+                            f"(minute hour day-of-month month day-of-week), it has {len(fields)} "
+                            f"field{'' if len(fields) == 1 else 's'}")
+    start = datetime.fromtimestamp(now, zone(timezone))
     try:
-        upcoming = next(CronSim(expression, datetime.fromtimestamp(now, zone(timezone))), None)
+        upcoming = next(CronSim(expression, start), None)
     except CronSimError as exc:
+        # cronsim says "bad day-of-month" both for 32 and for a day none of the months has
+        # (30 in February): tell the second apart, each field is valid on its own there.
+        if _cron_parses(" ".join(fields[:3] + ["*", fields[4]]), start) \
+                and _cron_parses(f"0 0 1 {fields[3]} *", start):
+            raise ScheduleError(f"'{expression}' never matches a date: none of its months has day "
+                                f"{fields[2]}") from None
         raise ScheduleError(f"'{expression}' is not a valid cron expression: {_lower(str(exc))}") from None
     if upcoming is None:
         raise ScheduleError(f"'{expression}' never matches a date")
     return " ".join(fields)
+
+
+def _cron_parses(expression: str, start: datetime) -> bool:
+    try:
+        CronSim(expression, start)
+    except CronSimError:
+        return False
+    return True
 
 
 def check_oncalendar(expression: str, timezone: str, now: float) -> str:
@@ -82,6 +102,12 @@ def check_oncalendar(expression: str, timezone: str, now: float) -> str:
         try:
             OnCalendar(line, start)
         except OnCalendarError as exc:
+            words = line.split()
+            if len(words) > 1 and "/" in words[-1]:  # a per-line zone oncalendar did not know
+                try:
+                    check_timezone(words[-1])
+                except ScheduleError as bad_zone:
+                    raise ScheduleError(f"'{line}': {bad_zone}") from None
             raise ScheduleError(f"'{line}' is not a valid OnCalendar expression: {_lower(str(exc))}") from None
     joined = "\n".join(lines)
     if next(OnCalendar(joined, start), None) is None:

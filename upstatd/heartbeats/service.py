@@ -104,6 +104,9 @@ class HeartbeatService:
             beat.state = deadlines.restore(old.state, old.since, old.last_ping_at, old.last_success_at,
                                            old.started_at, old.start_rid, old.last_duration, spec.schedule)
             beat.last_n = max(beat.last_n, current.last_n)
+            # Pauses and resumes reach the running heartbeat at once (a ping may have
+            # resumed it after `row` was read): the running one knows best.
+            beat.paused = current.paused
         self.reinstate(beat)
         return beat
 
@@ -187,12 +190,15 @@ class HeartbeatService:
         return kind
 
     def _resume_by_ping(self, beat: Beat, now: float) -> None:
+        """As a resume over the API (`new`: the slots missed while paused are
+        forgotten), then the ping counts as usual."""
         beat.paused = False
-        state = beat.state
-        for sql, params in store.resume_statements(beat.seq, round(now * 1000), state.state,
-                                                   round(state.since * 1000)):
+        beat.state, flip = deadlines.resume(beat.state, now)
+        for sql, params in store.resume_statements(beat.seq, round(now * 1000), beat.state.state,
+                                                   round(beat.state.since * 1000)):
             self.writer.add(sql, params)
-        beat.state = state._replace(started_at=None, start_rid=None)
+        if flip is not None:
+            self._record_flip(beat, flip, None)
         log.info("heartbeat.resumed", heartbeat=beat.spec.key, id=beat.id, reason="ping")
 
     # -- deadlines ------------------------------------------------------------------------
