@@ -17,19 +17,22 @@ that got a 200 is never reported missing because of a crash.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import re
+import sqlite3
 from typing import Any
 
 import structlog
 from aiohttp import web
 
+from upstatd.api.errors import ApiError
 from upstatd.config.heartbeats import SLUG_PATTERN
 from upstatd.heartbeats.service import Beat, HeartbeatService
 
 log = structlog.get_logger("upstatd.ping")
 
 HEARTBEATS = web.AppKey("heartbeats", Any)   # HeartbeatService
-CREATOR = web.AppKey("heartbeat_creator", Any)  # async (slug) -> Beat, for ?create=1
+CREATOR = web.AppKey("heartbeat_creator", Any)  # async (slug) -> (Beat, made), for ?create=1
 METHODS = ("GET", "HEAD", "POST")
 UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 HEXISH = re.compile(r"[0-9a-fA-F-]{8,}")  # meant as a UUID, mistyped
@@ -51,7 +54,10 @@ def answer(text: str, status: int = 200, limit: int | None = None) -> web.Respon
     headers = {"Cache-Control": "no-store", "Access-Control-Allow-Origin": "*"}
     if limit is not None:
         headers["Ping-Body-Limit"] = str(limit)
+    if status == 503:
+        headers["Retry-After"] = "5"
     return web.Response(text=text + "\n", status=status, headers=headers)
+
 
 
 def parse_action(action: str | None) -> tuple[str, int | None]:
@@ -74,16 +80,18 @@ def parse_path(tail: str, ping_key: str) -> tuple[str, str, str | None]:
     if not parts or not parts[0]:
         raise PingError(400, f"missing ping UUID: {USAGE}")
     first = parts[0]
-    if UUID.fullmatch(first):
-        if len(parts) > 2:
-            raise PingError(400, f"too many parts in the ping URL: {USAGE}")
-        return "token", first.lower(), parts[1] if len(parts) == 2 else None
-    if ping_key and first == ping_key and len(parts) >= 2:
+    # The ping key first: a key made with uuidgen is UUID-shaped (pings.key allows it),
+    # and its slug URLs must not be taken for a token with an action.
+    if ping_key and len(parts) >= 2 and hmac.compare_digest(first.encode(), ping_key.encode()):
         if len(parts) > 3:
             raise PingError(400, f"too many parts in the ping URL: {USAGE}")
         if not SLUG.fullmatch(parts[1]):
             raise PingError(400, f"'{parts[1][:100]}' is not a valid slug (letters, digits, '-', '_', '.')")
         return "slug", parts[1], parts[2] if len(parts) == 3 else None
+    if UUID.fullmatch(first):
+        if len(parts) > 2:
+            raise PingError(400, f"too many parts in the ping URL: {USAGE}")
+        return "token", first.lower(), parts[1] if len(parts) == 2 else None
     if len(parts) == 1 or HEXISH.fullmatch(first):
         raise PingError(400, f"'{first[:100]}' is not a UUID like 5bf66975-d4c7-4bf5-bcc8-b8d8a82ea278: {USAGE}")
     raise PingError(404, "not found")  # a wrong ping key: as unknown as an unknown UUID
@@ -123,37 +131,56 @@ async def handle(request: web.Request) -> web.Response:
                                      f"'{rid[:100]}'")
             rid = rid.lower()
         created = False
-        if form == "token":
-            beat = service.by_token.get(name)
-            if beat is None:
+        beat = running(service, form, name)
+        if beat is None:
+            if form == "token":
                 raise PingError(404, "not found")
-        else:
-            beat, created = await find_or_create(request, service, name)
+            beat, created = await create(request, name)
         if service.writer.failing:  # never a 200 that the disk did not take
-            return web.Response(text="storage unavailable, retry later\n", status=503,
-                                headers={"Retry-After": "5", "Cache-Control": "no-store"})
+            raise PingError(503, "storage unavailable, retry later")
         body, size = await read_body(request, limit)
+        # Looked up again: while the body came (as slowly as the client likes), the
+        # heartbeat may have been deleted (its rows are gone: a ping now would be an
+        # orphan row answered 200) or replaced by a reload or an API change (a new
+        # Beat: a ping on the old one reuses a ping number, and the batch holding the
+        # duplicate is rejected after its 200).
+        beat = running(service, form, name)
+        if beat is None:
+            raise PingError(404, "not found")
         agent = request.headers.get("User-Agent")
         service.ping(beat, kind, request.method, exit_status=exit_status, rid=rid, body=body, body_size=size,
                      remote_addr=request.remote, user_agent=agent[:200] if agent else None)
-        await service.writer.flush()
+        try:
+            await service.writer.flush()
+        except sqlite3.Error as exc:  # the batch holding this ping was refused
+            log.error("ping.not_stored", heartbeat=beat.spec.key, error=str(exc))
+            raise PingError(503, "the ping could not be stored, retry later") from None
     except PingError as exc:
         return answer(exc.text, exc.status, limit)
     return answer("Created" if created else "OK", 201 if created else 200, limit)
 
 
-async def find_or_create(request: web.Request, service: HeartbeatService, slug: str) -> tuple[Beat, bool]:
-    found = service.find_slug(slug)
+def running(service: HeartbeatService, form: str, name: str) -> Beat | None:
+    """The running heartbeat a ping URL names, or None."""
+    if form == "token":
+        return service.by_token.get(name)
+    found = service.find_slug(name)
     if len(found) > 1:
-        raise PingError(409, f"ambiguous slug '{slug}': {len(found)} heartbeats use it; ping by UUID")
-    if found:
-        return found[0], False
+        raise PingError(409, f"ambiguous slug '{name}': {len(found)} heartbeats use it; ping by UUID")
+    return found[0] if found else None
+
+
+async def create(request: web.Request, slug: str) -> tuple[Beat, bool]:
+    """The heartbeat of a missing slug with ?create=1: (beat, whether this request made it)."""
     if request.query.get("create") not in ("1", "true"):
         raise PingError(404, "not found")
     creator = request.app.get(CREATOR)
     if creator is None:
         raise PingError(404, "not found")
-    return await creator(slug), True
+    try:
+        return await creator(slug)
+    except ApiError as exc:  # the slug is taken by a heartbeat that is not running
+        raise PingError(exc.status, exc.message) from None
 
 
 class SlugCreator:
@@ -164,16 +191,18 @@ class SlugCreator:
         self.make = make  # async (slug) -> Beat
         self._pending: dict[str, asyncio.Future] = {}
 
-    async def __call__(self, slug: str) -> Beat:
+    async def __call__(self, slug: str) -> tuple[Beat, bool]:
+        """(the heartbeat, True for the one call that made it; False for calls that
+        waited for it: their ping is answered 200, not 201)."""
         pending = self._pending.get(slug)
         if pending is not None:
-            return await asyncio.shield(pending)
+            return await asyncio.shield(pending), False
         future = asyncio.get_running_loop().create_future()
         self._pending[slug] = future
         try:
             beat = await self.make(slug)
             future.set_result(beat)
-            return beat
+            return beat, True
         except BaseException as exc:
             future.set_exception(exc)
             future.exception()  # retrieved: no "never retrieved" warning when nobody else waits
