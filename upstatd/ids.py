@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 
+MAX_SEQ = 2 ** 63 - 1
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
@@ -37,4 +38,4 @@ def parse_seq_id(prefix: str, value: str) -> int | None:
         if index < 0:
             return None
         seq = seq * 62 + index
-    return seq
+    return seq if seq <= MAX_SEQ else None  # beyond SQLite's integers: no such row

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import codecs
 from typing import Annotated, Any, Literal
 
 import aiosqlite
@@ -19,7 +20,7 @@ import msgspec
 from aiohttp import web
 
 from upstatd.api import metadata, pagination
-from upstatd.api.bodies import read_json, read_query, respond
+from upstatd.api.bodies import MAX_TIMESTAMP, read_json, read_query, respond
 from upstatd.api.errors import conflict, invalid, not_found
 from upstatd.api.pagination import ListQuery
 from upstatd.api.ping import default_spec
@@ -44,7 +45,8 @@ MANAGERS = ("config", "api")
 Severity = Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(SEVERITIES)})]
 Methods = Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(METHODS)})]
 Seconds = Annotated[float, msgspec.Meta(description="seconds")]
-Timestamp = Annotated[int, msgspec.Meta(description="Unix seconds")]
+# Bounded: a bound outside SQLite's 64-bit integers (times 1000) would be a 500, not a 400.
+Timestamp = Annotated[int, msgspec.Meta(ge=0, le=MAX_TIMESTAMP, description="Unix seconds")]
 
 
 # -- shapes -----------------------------------------------------------------------------
@@ -241,8 +243,13 @@ def _build(shape: dict) -> HeartbeatSpec:
         path, message = problems[0]
         param = specs.api_param(path)
         if param is None and "exactly one of" in message:
-            param = "period_seconds"
-            message = message.replace("period (", "period_seconds (")
+            # the file's names (`period`) as the API's; param: the first schedule given, else period_seconds
+            given = [specs.api_param((name,)) for name in ("period", "cron", "oncalendar")
+                     if shape.get(name) is not None]
+            param = given[0] if given else "period_seconds"
+            head, _, tail = message.partition(", got ")
+            message = head.replace("period (", "period_seconds (") + ", got " + \
+                (" and ".join(given) if given else tail)
         more = f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})" \
             if len(problems) > 1 else ""
         raise invalid(f"{param}: {message}{more}" if param else f"{message}{more}", param)
@@ -298,11 +305,18 @@ async def _check_slug(conn: aiosqlite.Connection, slug: str, seq: int = 0) -> No
                        f"slug URLs", "slug_in_use", "slug")
 
 
-async def insert(context: Any, heartbeat_id: str, spec: HeartbeatSpec) -> HeartbeatRow:
-    """Store a new API heartbeat and run it."""
+async def insert(context: Any, heartbeat_id: str, spec: HeartbeatSpec, slug_given: bool = True) -> HeartbeatRow:
+    """Store a new API heartbeat and run it. A slug made from the name gets a
+    number (`backup-2`) when another heartbeat has it; a slug sent is a 409."""
     now_ms = context.now_ms()
 
     async def add(conn: aiosqlite.Connection) -> HeartbeatRow:
+        nonlocal spec
+        if not slug_given:
+            base, number = spec.slug[:96], 2
+            while await store.slug_owner(conn, spec.slug) is not None and number < 10_000:
+                spec = msgspec.structs.replace(spec, slug=f"{base}-{number}")
+                number += 1
         await _check_slug(conn, spec.slug)
         try:
             return await store.insert(conn, heartbeat_id, spec, now_ms)
@@ -337,7 +351,7 @@ async def create(request: web.Request) -> web.Response:
     _apply_fields(shape, body)
     shape["metadata"] = {} if body.metadata is UNSET else metadata.merge({}, metadata.validate(body.metadata))
     spec = _build(shape)
-    row = await insert(context, heartbeat_id, spec)
+    row = await insert(context, heartbeat_id, spec, slug_given=body.slug is not UNSET)
     return respond(heartbeat_object(row, context), status=201)
 
 
@@ -412,7 +426,11 @@ async def _update(request: web.Request) -> web.Response:
 
     row, spec = await context.writer.run(change)
     if context.heartbeats is not None:
-        context.heartbeats.put(spec, row)
+        beat = context.heartbeats.put(spec, row)
+        if (beat.state.state, round(beat.state.since * 1000)) != (row.current_state, row.state_since):
+            # the new schedule or grace made a deadline pass (flipped at once): answer with that state
+            await context.writer.flush()
+            row = await store.by_seq(context.read_conn, row.seq)
     return respond(heartbeat_object(row, context))
 
 
@@ -566,16 +584,17 @@ async def ping_body(request: web.Request) -> web.Response:
     n_text = request.match_info["n"]
     if not n_text.isdigit() or not n_text.isascii() or len(n_text) > 18:
         raise invalid(f"n must be a ping number (1, 2, ...), got '{n_text[:40]}'", "n")
-    found = await conn.execute_fetchall("SELECT body FROM pings WHERE heartbeat_seq = ? AND n = ?",
+    found = await conn.execute_fetchall("SELECT body, body_size FROM pings WHERE heartbeat_seq = ? AND n = ?",
                                         (row.seq, int(n_text)))
     if not found:
         raise not_found(f"heartbeat {row.id} has no ping number {n_text} (old pings are pruned beyond "
                         f"pings.keep)", "n")
-    body = found[0][0]
+    body, size = found[0]
     if body is None:
         raise not_found(f"ping {n_text} of heartbeat {row.id} has no body", "n")
     try:
-        body.decode("utf-8")
+        # a body cut at pings.body_limit may end inside a character: still text
+        codecs.getincrementaldecoder("utf-8")().decode(body, final=size <= len(body))
         content_type, charset = "text/plain", "utf-8"
     except UnicodeDecodeError:
         content_type, charset = "application/octet-stream", None

@@ -22,7 +22,7 @@ import msgspec
 from aiohttp import web
 
 from upstatd.api import metadata, pagination
-from upstatd.api.bodies import future_ms, read_json, read_query, respond
+from upstatd.api.bodies import MAX_TIMESTAMP, future_ms, read_json, read_query, respond
 from upstatd.api.errors import conflict, invalid, not_found
 from upstatd.api.pagination import ListQuery
 from upstatd.api.routes import route
@@ -47,7 +47,7 @@ Options = Annotated[dict[str, Any], msgspec.Meta(
 TypeName = Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(PROBES)})]
 Severity = Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(SEVERITIES)})]
 Seconds = Annotated[float, msgspec.Meta(description="seconds")]
-Timestamp = Annotated[int, msgspec.Meta(description="Unix seconds")]
+Timestamp = Annotated[int, msgspec.Meta(ge=0, le=MAX_TIMESTAMP, description="Unix seconds")]
 
 
 # -- shapes ---------------------------------------------------------------------------
@@ -121,7 +121,8 @@ class NoBody(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class PauseBody(msgspec.Struct, forbid_unknown_fields=True):
-    resume_at: Timestamp | None = None  # resume by itself then; null: stay paused until resumed
+    # resume by itself then; null: stay paused until resumed (future_ms checks the range, in words)
+    resume_at: int | None = None
 
 
 class MonitorListQuery(ListQuery, forbid_unknown_fields=True):
