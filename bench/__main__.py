@@ -1,4 +1,4 @@
-"""python -m bench [--smoke] [--runs N] [--only SCENARIO[,...]] [--out DIR]
+"""python -m bench [--smoke] [--runs N] [--only SCENARIO[,...]] [--out DIR] [--ping-client auto|wrk|python]
 
 Exit status: 0 all targets met (or a smoke run without errors), 1 a target
 missed (never in --smoke), 2 an error (also in --smoke).
@@ -16,7 +16,7 @@ import time
 import traceback
 from pathlib import Path
 
-from bench import peer, report
+from bench import peer, pings, report
 from bench.proc import REPO, BenchError
 from bench.scenarios import FULL, SCENARIOS, SMOKE, Context
 from bench.targets import Targets
@@ -34,6 +34,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--only", default=",".join(SCENARIOS),
                         help=f"comma-separated scenarios (default all: {','.join(SCENARIOS)})")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results", help="where the JSON goes")
+    parser.add_argument("--ping-client", choices=("auto", "wrk", "python"), default="auto",
+                        help="what drives the pings scenario (auto: wrk when installed or installable, "
+                             "else the Python client)")
     args = parser.parse_args(argv)
     args.only = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = [name for name in args.only if name not in SCENARIOS]
@@ -57,11 +60,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with Targets(workdir, install) as targets:
             blackbox, peer_note = (peer.available(install) if "probe-cost" in args.only else (None, "not run"))
+            wrk, client_note = (pings.client(install, args.ping_client) if "pings" in args.only
+                                else (None, "not run"))
             machine = report.machine({"http_target": targets.http.description,
                                       "peer": peer_note if blackbox else f"n/a ({peer_note})",
-                                      "icmp": "yes" if targets.icmp else "left out: no raw or ping socket"})
+                                      "icmp": "yes" if targets.icmp else "left out: no raw or ping socket",
+                                      "ping_client": client_note})
             log(f"machine: {report.describe(machine)}")
-            ctx = Context(settings, targets, workdir, blackbox, log)
+            ctx = Context(settings, targets, workdir, blackbox, log, wrk)
             for name in args.only:
                 runs, errors = [], []
                 for run in range(args.runs):

@@ -29,6 +29,7 @@ TARGETS = [
     ("size", "idle_cpu_percent", "<=", 5, "size: idle CPU, % of one core"),
     ("storage", "writer_rows_per_s", ">=", 50_000, "storage: writer check rows/s"),
     ("storage", "http_kb_per_monitor_day", "<=", 150, "storage: kB per HTTP monitor per day at 60 s"),
+    ("pings", "pings_per_s", ">=", 5000, "pings: durable pings/s (wrk, 2xx only)"),
 ]
 
 
@@ -69,7 +70,8 @@ def describe(m: dict) -> str:
             f"Python {m['python']}, uvloop {m['uvloop']}, SQLite {m['sqlite']}; "
             f"upstatd {m['upstatd']} ({m['commit']}); HTTP target: {m.get('http_target', '?')}; "
             f"peer: {m.get('peer', 'n/a')}; load average at start {' '.join(m['loadavg'])}"
-            + (f"; ICMP {m['icmp']}" if m.get("icmp", "yes") != "yes" else ""))
+            + (f"; ICMP {m['icmp']}" if m.get("icmp", "yes") != "yes" else "")
+            + (f"; ping client: {m['ping_client']}" if m.get("ping_client", "not run") != "not run" else ""))
 
 
 # -- medians and targets -----------------------------------------------------------------
@@ -188,6 +190,24 @@ def markdown(summaries: dict[str, dict], machine_info: dict, runs: int, smoke: b
                           _num(m['http_kb_per_monitor_day']), _num(m['http_file_kb_per_monitor_day']),
                           _num(m['http_vacuumed_kb_per_monitor_day']), _num(m['http_bytes_per_row']),
                           _num(m['mixed_kb_per_monitor_day'])]])
+        lines.append("")
+
+    if (s := summaries.get("pings")) and s["median"]:
+        m = s["median"]
+        wrk = "pings_per_s" in m
+        rates = [run.get("pings_per_s", run.get("python_pings_per_s")) for run in s["runs"]]
+        client = (f"wrk, {_num(m['threads'], 0)} threads" if wrk else "the Python client bench.pingload")
+        lines += [f"**Pings** ({_num(m['heartbeats'], 0)} heartbeats, {client}, {_num(m['connections'], 0)} "
+                  f"keep-alive connections, {_num(m['window_s'], 0)} s window after warm-up; each answer "
+                  "after its commit)", ""]
+        lines += _table(["pings/s (min–max)", "latency p50", "p99", "max", "daemon CPU s / 1,000 pings",
+                         "daemon CPU", "pings/commit", "stored = 2xx", "client CPU", "other CPU"],
+                        [[f"{_num(statistics.median(rates), 0)} ({_num(min(rates), 0)}–{_num(max(rates), 0)})",
+                          f"{m['latency_p50_ms']:.1f} ms", f"{m['latency_p99_ms']:.1f} ms",
+                          f"{m['latency_max_ms']:.0f} ms", f"{m['cpu_s_per_1000_pings']:.3f}",
+                          f"{m['cpu_percent']:.0f} %", _num(m.get('pings_per_commit')),
+                          f"yes, {len(s['runs'])} of {len(s['runs'])} runs",
+                          f"{m['client_cpu_percent']:.0f} %", f"{m['others_cpu_percent']:.0f} %"]])
         lines.append("")
 
     target_rows = []

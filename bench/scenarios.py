@@ -1,5 +1,6 @@
-"""The four scenarios. Each is one function taking the Context and returning a
-dict of measurements for one run; bench.report takes medians over runs.
+"""The scenarios (the fifth, pings, is in bench.pings). Each is one function
+taking the Context and returning a dict of measurements for one run;
+bench.report takes medians over runs.
 
 CPU per probe = delta (utime + stime) of the measured process over the
 window / probes completed in the window; the warm-up before the window is
@@ -25,6 +26,7 @@ import uvloop
 from bench import proc
 from bench.daemon import Daemon, monitor
 from bench.peer import Blackbox, targets_for
+from bench.pings import pings
 from bench.proc import BenchError, Helper
 from bench.targets import Targets
 
@@ -55,13 +57,21 @@ class Settings:
     writer_window: float = 10.0
     writer_monitors: int = 10_000
     day_monitors: int = 200
+    # 5. pings (bench.pings): heartbeats pinged by wrk over keep-alive connections
+    pings_heartbeats: int = 1000
+    pings_connections: int = 128
+    pings_threads: int = 2
+    pings_warmup: float = 5.0
+    pings_window: float = 30.0
+    pings_min_rate: float = 0.0  # below this many pings/s a run is an error (smoke: broken, not slow)
 
 
 FULL = Settings()
 SMOKE = Settings(smoke=True, cost_rate=100, cost_warmup=1.5, cost_window=2.0,
                  scale_monitors=1000, scale_warmup=3.0, scale_window=6.0,
                  size_monitors=5000, size_settle=1.0, size_window=5.0,
-                 writer_warmup=0.5, writer_window=2.0, writer_monitors=1000, day_monitors=20)
+                 writer_warmup=0.5, writer_window=2.0, writer_monitors=1000, day_monitors=20,
+                 pings_warmup=1.0, pings_window=3.0, pings_min_rate=250.0)
 
 
 @dataclass
@@ -71,6 +81,7 @@ class Context:
     workdir: Path
     blackbox: str | None          # the binary, or None: the peer is n/a
     log: Callable[[str], None]
+    wrk: str | None = None        # the binary, or None: bench.pingload drives the pings scenario
 
     def daemon_dir(self, name: str) -> Path:
         return Path(tempfile.mkdtemp(prefix=f"{name}-", dir=self.workdir))
@@ -498,4 +509,4 @@ def check_row(rng: random.Random, seq: int, kind: str, created_ms: int) -> tuple
             msgspec.json.encode(details).decode())
 
 
-SCENARIOS = {"probe-cost": probe_cost, "scale": scale, "size": size, "storage": storage}
+SCENARIOS = {"probe-cost": probe_cost, "scale": scale, "size": size, "storage": storage, "pings": pings}
