@@ -26,9 +26,13 @@ from upstatd.api.server import HttpListener, build_app
 from upstatd.clock import Clock
 from upstatd.config.load import ConfigError, load_config
 from upstatd.config.schema import Config
+from upstatd.delivery.webhooks import WebhookDispatcher
+from upstatd.events import EventBus
+from upstatd.events import prune as prune_events
 from upstatd.heartbeats.service import TIMER as HEARTBEAT_TIMER
 from upstatd.heartbeats.service import HeartbeatService
 from upstatd.heartbeats.specs import load_api_heartbeats
+from upstatd.incidents.service import IncidentService
 from upstatd.monitors.service import MonitorService
 from upstatd.monitors.specs import load_api_monitors
 from upstatd.probes import PROBES, ProbeSetupError
@@ -43,7 +47,7 @@ from upstatd.systemd import Notifier, run_watchdog, watchdog_interval
 log = structlog.get_logger("upstatd")
 
 SHUTDOWN_TIMEOUT = 30.0  # in-flight probes end by their own deadline well before this
-PRUNE_EVERY = 600.0      # seconds between passes deleting pings beyond pings.keep
+PRUNE_EVERY = 600.0      # seconds between passes deleting old pings and events
 
 
 class AlreadyRunning(Exception):
@@ -100,7 +104,13 @@ class Daemon:
         await bootstrap_admin_token(self.writer, config.storage_path, self.clock)
 
         self.runner = Runner(self.clock, self._on_due, config.scheduler.max_in_flight)
+        self.bus = EventBus(self.writer)
+        # Incidents listen before anything can change state (heartbeat catch-up below).
+        self.incidents = IncidentService(self.clock, self.writer, self.bus, config.incidents)
+        await self.incidents.load(self.read_conn)
+        self.webhooks = WebhookDispatcher(self.clock, self.writer, self.read_conn, self.bus)
         self.monitors = MonitorService(self.clock, self.runner, self.writer)
+        self.monitors.bus = self.bus
         self.monitors.open_probe_type = self._open_probe_type
         api_monitors = await load_api_monitors(self.read_conn)
         for spec, row in api_monitors:  # in place before the API can change them
@@ -108,14 +118,19 @@ class Daemon:
         # Heartbeats run before the listener opens: a ping never meets a 404 for a
         # heartbeat that exists, and deadlines passed while stopped flip first.
         self.heartbeats = HeartbeatService(self.clock, self.runner, self.writer, config.pings, ping_key)
+        self.heartbeats.bus = self.bus
         for spec, row in await load_api_heartbeats(self.read_conn):
             self.heartbeats.put(spec, row)
         self.heartbeats.apply(config.heartbeats, stored_beats)
         self.api = ApiContext(self.read_conn, self.writer, self.clock, await api_version(self.read_conn),
                               Limits(*msgspec.structs.astuple(config.rate_limit)), self.monitors, config,
                               self.heartbeats)
+        self.api.bus = self.bus
+        self.api.incidents = self.incidents
+        self.api.webhooks = self.webhooks
         self.listener = HttpListener(build_app(self.health, self.api), config.server.host, config.server.port)
         await self.listener.start()
+        await self.webhooks.start(config.webhooks)
 
         self._open_probe_types |= await open_probe_types(
             ({spec.type for spec in config.monitors} | {spec.type for spec, _ in api_monitors})
@@ -127,7 +142,7 @@ class Daemon:
         gc.freeze()
         self.monitors.apply(config.monitors, stored)
         self._tasks.append(asyncio.create_task(self.runner.run(), name="scheduler"))
-        self._tasks.append(asyncio.create_task(self._prune_pings(), name="prune-pings"))
+        self._tasks.append(asyncio.create_task(self._prune(), name="prune"))
 
         interval = watchdog_interval()
         if interval:
@@ -148,6 +163,7 @@ class Daemon:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.listener.stop()
+        await self.webhooks.stop()
         for kind in self._open_probe_types:
             await PROBES[kind].close()
         await self.writer.stop()
@@ -162,6 +178,7 @@ class Daemon:
         """After a failed start: close what did open (aiosqlite's threads would
         otherwise keep the process alive), in stop order."""
         for name, close in (("listener", lambda: self.listener.stop()),
+                            ("webhooks", lambda: self.webhooks.stop()),
                             ("writer", lambda: self.writer.stop()),
                             ("read_conn", lambda: self.read_conn.close()),
                             ("write_conn", lambda: self.write_conn.close())):
@@ -225,6 +242,8 @@ class Daemon:
             except HeartbeatConflict as exc:
                 log.error("config.reload_failed", file=self.config.file, errors=[str(exc)])
                 beats = {"failed": str(exc)}
+            self.incidents.settings = config.incidents
+            await self.webhooks.reload(config.webhooks)
             self.runner.max_in_flight = config.scheduler.max_in_flight
             self.api.limiter.limits = Limits(*msgspec.structs.astuple(config.rate_limit))
             # The listener and the database stay as started until a restart.
@@ -270,16 +289,19 @@ class Daemon:
         self.heartbeats.ping_key = ping_key
         return self.heartbeats.apply(config.heartbeats, stored)
 
-    async def _prune_pings(self) -> None:
+    async def _prune(self) -> None:
+        """Pings beyond pings.keep, events older than 30 days."""
         while True:
             await asyncio.sleep(PRUNE_EVERY)
             try:
-                deleted = await self.heartbeats.prune()
+                pings = await self.heartbeats.prune()
+                now_ms = round(self.clock.time() * 1000)
+                events = await self.writer.run(lambda conn: prune_events(conn, now_ms))
             except Exception as exc:  # the disk: try again at the next pass
-                log.warning("pings.prune_failed", error=str(exc))
+                log.warning("store.prune_failed", error=str(exc))
                 continue
-            if deleted:
-                log.info("pings.pruned", deleted=deleted, keep=self.heartbeats.settings.keep)
+            if pings or events:
+                log.info("store.pruned", pings=pings, events=events, keep_pings=self.heartbeats.settings.keep)
 
     def _on_due(self, key, when: float, now: float) -> None:
         if type(key) is tuple and key[0] == HEARTBEAT_TIMER:

@@ -31,6 +31,9 @@ class ApiContext:
         self.monitors = monitors      # MonitorService
         self.config = config          # the running Config (file name for config-managed errors)
         self.heartbeats = heartbeats  # HeartbeatService
+        self.bus = None               # EventBus (set by the daemon)
+        self.incidents = None         # IncidentService
+        self.webhooks = None          # WebhookDispatcher
         self._touched: dict[str, int] = {}
 
     def now_ms(self) -> int:

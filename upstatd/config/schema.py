@@ -19,6 +19,8 @@ from upstatd.config.check import (
     take, text, text_list, type_name,
 )
 from upstatd.config.heartbeats import HeartbeatSpec, PingSettings, parse_heartbeats, parse_pings
+from upstatd.config.incidents import IncidentSettings, parse_incidents
+from upstatd.config.webhooks import WebhookSpec, parse_webhooks
 from upstatd.probes import PROBES
 
 KEY_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}"
@@ -77,11 +79,14 @@ class Config(msgspec.Struct, frozen=True):
     rate_limit: RateLimit = RateLimit()
     heartbeats: tuple[HeartbeatSpec, ...] = ()
     pings: PingSettings = PingSettings()
+    incidents: IncidentSettings = IncidentSettings()
+    webhooks: tuple[WebhookSpec, ...] = ()
 
 
 def parse_config(data: Any, file: str, problems: Problems,
                  environ: Mapping[str, str] = os.environ) -> Config | None:
-    sections = ("server", "storage", "scheduler", "defaults", "monitors", "heartbeats", "pings", "api")
+    sections = ("server", "storage", "scheduler", "defaults", "monitors", "heartbeats", "pings", "incidents",
+                "webhooks", "api")
     if not isinstance(data, dict):
         problems.add((), f"the top level must be a mapping of sections ({', '.join(sorted(sections))}), "
                          f"got {type_name(data)}")
@@ -95,10 +100,13 @@ def parse_config(data: Any, file: str, problems: Problems,
     monitors = parse_monitors(top.get("monitors"), ("monitors",), problems, defaults)
     heartbeats = parse_heartbeats(top.get("heartbeats"), ("heartbeats",), problems)
     pings = parse_pings(top.get("pings"), ("pings",), problems)
+    incidents = parse_incidents(top.get("incidents"), ("incidents",), problems)
+    webhooks = parse_webhooks(top.get("webhooks"), ("webhooks",), problems)
     rate_limit = parse_api(top.get("api"), ("api",), problems)
     if problems:
         return None
-    return Config(file, server, storage_path, scheduler, defaults, monitors, rate_limit, heartbeats, pings)
+    return Config(file, server, storage_path, scheduler, defaults, monitors, rate_limit, heartbeats, pings,
+                  incidents, webhooks)
 
 
 def parse_server(value: Any, path: Path, problems: Problems) -> Server:

@@ -69,6 +69,7 @@ class HeartbeatService:
         self.beats: dict[str, Beat] = {}
         self.by_token: dict[str, Beat] = {}
         self.by_slug: dict[str, list[Beat]] = {}
+        self.bus = None  # EventBus, set by the daemon: flips become events
 
     # -- the set of heartbeats ---------------------------------------------------
 
@@ -241,6 +242,8 @@ class HeartbeatService:
                                             flip.reason, ping_n))
         log.info("heartbeat.state_changed", heartbeat=beat.spec.key, id=beat.id, from_state=flip.from_state,
                  to_state=flip.to_state, reason=flip.reason, at=round(flip.at, 3))
+        if self.bus is not None:  # queued after the flip: the same commit
+            self.bus.emit(f"heartbeat.{flip.to_state}", heartbeat_snapshot(beat, flip), flip.at)
 
     async def prune(self) -> int:
         """Delete pings beyond `pings.keep` per heartbeat; returns how many went."""
@@ -248,3 +251,13 @@ class HeartbeatService:
         if not last:
             return 0
         return await self.writer.run(lambda conn: store.prune_pings(conn, last, self.settings.keep))
+
+
+def heartbeat_snapshot(beat: Beat, flip: Flip) -> dict:
+    """data.object of a heartbeat.up/late/down/new event."""
+    spec, state = beat.spec, beat.state
+    return {"id": beat.id, "object": "heartbeat", "key": spec.key if beat.managed_by == "config" else None,
+            "name": spec.name, "slug": spec.slug, "severity": spec.severity, "tags": list(spec.tags),
+            "managed_by": beat.managed_by, "current_state": flip.to_state, "previous_state": flip.from_state,
+            "reason": flip.reason, "started": state.started_at is not None,
+            "last_ping_at": None if state.last_ping_at is None else int(state.last_ping_at)}

@@ -18,6 +18,7 @@ import msgspec
 import structlog
 
 from upstatd.clock import Clock
+from upstatd.ids import seq_id
 from upstatd.config.schema import MonitorSpec
 from upstatd.monitors.evaluate import MonitorState, evaluate
 from upstatd.probes import run_probe
@@ -68,6 +69,7 @@ class MonitorService:
         # Set by the daemon: opens a probe type's shared resources (ICMP sockets)
         # before the first monitor of that type made over the API runs.
         self.open_probe_type: Callable[[str], Awaitable[None]] | None = None
+        self.bus = None  # EventBus, set by the daemon: state changes become events
 
     def apply(self, specs: Iterable[MonitorSpec], stored: dict[str, StoredMonitor]) -> dict[str, int]:
         """Make the running config monitors match `specs`; unchanged monitors keep everything."""
@@ -214,6 +216,8 @@ class MonitorService:
                                                   result.error_kind, result.error_message))
             log.info("monitor.state_changed", monitor=key, from_state=before, to_state=after,
                      error_kind=result.error_kind, error=result.error_message)
+            if self.bus is not None:  # queued after the state change: the same commit
+                self.bus.emit(f"monitor.{after}", monitor_snapshot(running, before, after, result, check_seq), now)
         elif result.error_kind is not None:
             log.debug("monitor.check_failed", monitor=key, outcome=result.outcome,
                       error_kind=result.error_kind, error=result.error_message)
@@ -222,6 +226,16 @@ class MonitorService:
             scheduled = self.runner.wheel.when(key)
             if scheduled is None or soon < scheduled:
                 self.runner.schedule(key, soon)
+
+
+def monitor_snapshot(running: Running, before: str, after: str, result: ProbeResult, check_seq: int) -> dict:
+    """data.object of a monitor.up/down/degraded event."""
+    spec = running.spec
+    return {"id": running.id, "object": "monitor", "key": spec.key if running.managed_by == "config" else None,
+            "name": spec.name, "type": spec.type, "url": spec.url, "severity": spec.severity,
+            "tags": list(spec.tags), "managed_by": running.managed_by, "current_state": after,
+            "previous_state": before, "error_kind": result.error_kind, "error_message": result.error_message,
+            "check_id": seq_id("chk", check_seq)}
 
 
 def _us(ms: float | None) -> int | None:

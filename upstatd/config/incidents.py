@@ -1,0 +1,21 @@
+"""The `incidents` section: how incidents are opened from failures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from upstatd.config.check import Path, Problems, block, duration, take
+
+
+class IncidentSettings(msgspec.Struct, frozen=True):
+    reopen_window: float = 300.0   # a failure this soon after its incident resolved reopens it
+
+
+def parse_incidents(value: Any, path: Path, problems: Problems) -> IncidentSettings:
+    section = block(value, path, problems, ("reopen_window",))
+    if not section:
+        return IncidentSettings()
+    return IncidentSettings(take(section, "reopen_window", duration(min=0, max=7 * 86400), path, problems,
+                                 IncidentSettings().reopen_window))
