@@ -70,7 +70,7 @@ async def test_it_makes_an_admin_token_once_on_first_start(start_api):
     (admin,) = listed["data"]
     assert admin["name"] == "admin" and admin["expires_at"] is None
     assert all(actions == ["read", "create", "update", "delete"] for actions in admin["permissions"].values())
-    assert len(admin["permissions"]) == 10
+    assert len(admin["permissions"]) == 11
 
     # The installation's API version is pinned with the first token.
     rows = await api.daemon.read_conn.execute_fetchall("SELECT value FROM settings WHERE key = 'api_version'")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 RESOURCES = ("monitors", "incidents", "heartbeats", "catalog", "on_call", "runbooks", "status_pages",
-             "maintenance", "webhooks", "tokens")
+             "maintenance", "webhooks", "events", "tokens")
 ACTIONS = ("read", "create", "update", "delete")
 
 Permissions = dict[str, list[str]]

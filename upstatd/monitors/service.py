@@ -187,6 +187,12 @@ class MonitorService:
         running.paused = False
         running.resume_at = None
         log.info("monitor.resumed", monitor=running.spec.key, id=running.id, reason="resume_at")
+        if self.bus is not None:
+            spec = running.spec
+            self.bus.emit("monitor.unpaused", {
+                "id": running.id, "object": "monitor", "key": spec.key if running.managed_by == "config" else None,
+                "name": spec.name, "type": spec.type, "url": spec.url, "status": "active",
+                "current_state": running.state.state, "reason": "resume_at"}, wall)
 
     async def _probe(self, running: Running) -> None:
         spec = running.spec

@@ -275,6 +275,18 @@ def _editable(context: Any, row: MonitorRow, verb: str) -> None:
                        "managed_by_config")
 
 
+async def _record(context: Any, conn: aiosqlite.Connection, type: str, row: MonitorRow) -> Any:
+    """monitor.created/updated/paused/unpaused/deleted, in the change's transaction."""
+    if context.bus is None:
+        return None
+    return await context.bus.record(conn, type, msgspec.to_builtins(monitor_object(row)), context.clock.time())
+
+
+def _publish(context: Any, event: Any) -> None:
+    if event is not None:
+        context.bus.publish(event)
+
+
 def _scheduler_key(row: MonitorRow) -> str:
     return row.key or row.id
 
@@ -323,7 +335,13 @@ async def create(request: web.Request) -> web.Response:
     spec = _build(shape, _defaults(context))
     await _open_type(context, spec.type)
     now_ms = context.now_ms()
-    row = await context.writer.run(lambda conn: store.insert(conn, monitor_id, spec, now_ms))
+
+    async def add(conn: aiosqlite.Connection) -> tuple[MonitorRow, Any]:
+        row = await store.insert(conn, monitor_id, spec, now_ms)
+        return row, await _record(context, conn, "monitor.created", row)
+
+    row, event = await context.writer.run(add)
+    _publish(context, event)
     if context.monitors is not None:
         context.monitors.put(spec, row.stored())
     return respond(monitor_object(row), status=201)
@@ -409,9 +427,11 @@ async def _update(request: web.Request) -> web.Response:
             merged = {key: value for key, value in merged.items() if value is not None}
             shape[kind] = specs.keep_secrets(kind, merged, old)
         spec = _build(shape, defaults)
-        return await store.update(conn, row.seq, spec, now_ms), spec
+        row = await store.update(conn, row.seq, spec, now_ms)
+        return row, spec, await _record(context, conn, "monitor.updated", row)
 
-    row, spec = await context.writer.run(change)
+    row, spec, event = await context.writer.run(change)
+    _publish(context, event)
     await _open_type(context, spec.type)
     if context.monitors is not None:
         context.monitors.put(spec, row.stored())
@@ -444,12 +464,14 @@ async def delete(request: web.Request) -> web.Response:
     if service is not None:
         service.remove(_scheduler_key(row))
 
-    async def remove(conn: aiosqlite.Connection) -> None:
+    async def remove(conn: aiosqlite.Connection) -> Any:
         current = await _find(conn, monitor_id)
+        event = await _record(context, conn, "monitor.deleted", current)
         await store.delete_history(conn, [current.seq])
+        return event
 
     try:
-        await context.writer.run(remove)
+        _publish(context, await context.writer.run(remove))
     except BaseException:
         if running is not None:  # still there: run it again
             service.put(running.spec, row.stored(), running.managed_by, probe_soon=False)
@@ -467,11 +489,13 @@ async def pause(request: web.Request) -> web.Response:
     now_ms = context.now_ms()
     resume_at_ms = future_ms(body.resume_at, now_ms, "resume_at")
 
-    async def change(conn: aiosqlite.Connection) -> MonitorRow:
+    async def change(conn: aiosqlite.Connection) -> tuple[MonitorRow, Any]:
         row = await _find(conn, monitor_id)
-        return await store.pause(conn, row.seq, now_ms, resume_at_ms)
+        paused = await store.pause(conn, row.seq, now_ms, resume_at_ms)
+        return paused, await _record(context, conn, "monitor.paused", paused)
 
-    row = await context.writer.run(change)
+    row, event = await context.writer.run(change)
+    _publish(context, event)
     if context.monitors is not None:
         context.monitors.pause(_scheduler_key(row), None if resume_at_ms is None else resume_at_ms / 1000)
     return respond(monitor_object(row))
@@ -485,11 +509,14 @@ async def resume(request: web.Request) -> web.Response:
     await read_json(request, NoBody)  # no parameters: refuse unknown ones
     now_ms = context.now_ms()
 
-    async def change(conn: aiosqlite.Connection) -> tuple[MonitorRow, bool]:
+    async def change(conn: aiosqlite.Connection) -> tuple[MonitorRow, bool, Any]:
         row = await _find(conn, monitor_id)
-        return await store.resume(conn, row.seq, now_ms), row.status == "paused"
+        resumed = await store.resume(conn, row.seq, now_ms)
+        was_paused = row.status == "paused"
+        return resumed, was_paused, await _record(context, conn, "monitor.unpaused", resumed) if was_paused else None
 
-    row, was_paused = await context.writer.run(change)
+    row, was_paused, event = await context.writer.run(change)
+    _publish(context, event)
     if was_paused and context.monitors is not None:
         context.monitors.resume(_scheduler_key(row))
     return respond(monitor_object(row))

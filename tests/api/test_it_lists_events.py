@@ -1,0 +1,82 @@
+"""GET /api/events: every change is an event, written with the change."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from loopback import closed_port
+from upstatd.clock import FakeClock
+
+TOKEN = "5bf66975-d4c7-4bf5-bcc8-b8d8a82ea278"
+
+
+async def events(api, query: str = "") -> list[dict]:
+    status, _, page = await api.request("GET", f"/api/events?limit=100{query}")
+    assert status == 200, page
+    return page["data"]
+
+
+async def test_monitor_changes_over_the_api_are_events_newest_first(api):
+    status, _, monitor = await api.request("POST", "/api/monitors", json={
+        "type": "tcp", "url": f"tcp://127.0.0.1:{closed_port()}", "interval_seconds": 3600})
+    assert status == 201
+    for path in ("pause", "resume"):
+        assert (await api.request("POST", f"/api/monitors/{monitor['id']}/{path}"))[0] == 200
+    assert (await api.request("PATCH", f"/api/monitors/{monitor['id']}", json={"name": "renamed"}))[0] == 200
+    assert (await api.request("DELETE", f"/api/monitors/{monitor['id']}"))[0] == 200
+    listed = [event for event in await events(api, "&type=monitor.*") if event["type"] != "monitor.down"]
+    assert [event["type"] for event in listed] == [
+        "monitor.deleted", "monitor.updated", "monitor.unpaused", "monitor.paused", "monitor.created"]
+    first = listed[-1]
+    assert first["object"] == "event" and first["id"].startswith("evt_")
+    assert first["data"]["object"]["id"] == monitor["id"]
+    assert first["data"]["object"]["url"] == monitor["url"]
+    assert listed[1]["data"]["object"]["name"] == "renamed"
+    status, _, one = await api.request("GET", f"/api/events/{first['id']}")
+    assert (status, one) == (200, first)
+
+
+async def test_a_state_change_and_its_event_are_committed_together(start_api):
+    clock = FakeClock()
+    api = await start_api(f"""
+        monitors:
+          - {{key: dead, type: tcp, url: "tcp://127.0.0.1:{closed_port()}", interval: 1s, timeout: 1s,
+             confirmation: {{failures: 1}}}}
+        heartbeats:
+          - {{key: job, period: 1h, token: {TOKEN}}}
+    """, clock=clock)
+    daemon = api.daemon
+    for _ in range(30):  # bounded: the probe of a closed port fails at once
+        clock.advance(1)
+        daemon.runner.fire(clock.monotonic())
+        await daemon.writer.flush()
+        if daemon.monitors.monitors["dead"].state.state == "down":
+            break
+    await daemon.writer.flush()
+    async with api.session.get(f"{api.url}/ping/{TOKEN}/fail") as response:
+        assert response.status == 200
+    down = await events(api, "&type=monitor.down")
+    assert len(down) == 1
+    assert down[0]["data"]["object"]["check_id"].startswith("chk_")
+    assert down[0]["data"]["object"]["key"] == "dead"
+    assert down[0]["data"]["object"]["previous_state"] == "pending"
+    assert down[0]["data"]["object"]["error_kind"] == "connection_error"
+    beat = await events(api, "&type=heartbeat.down")
+    assert [event["data"]["object"]["reason"] for event in beat] == ["fail"]
+    with sqlite3.connect(api.db_path) as conn:
+        changes = conn.execute("SELECT count(*) FROM state_changes WHERE to_state = 'down'").fetchone()[0]
+        flips = conn.execute("SELECT count(*) FROM heartbeat_flips WHERE to_state = 'down'").fetchone()[0]
+    assert (changes, flips) == (1, 1)
+
+
+async def test_filters_and_permissions(api):
+    assert (await api.request("GET", "/api/events?type=monitor.exploded"))[2]["error"]["param"] == "type"
+    assert (await api.request("GET", "/api/events?type=nothing.*"))[2]["error"]["param"] == "type"
+    assert (await api.request("GET", "/api/events?created_gte=5&created_lte=4"))[2]["error"]["param"] == \
+        "created_lte"
+    assert (await api.request("GET", "/api/events/evt_nope"))[0] == 404
+    reader = await api.make_token("monitors:read")
+    status, _, body = await api.request("GET", "/api/events", token=reader)
+    assert (status, body["error"]["type"]) == (403, "permission_error")
+    allowed = await api.make_token("events:read")
+    assert (await api.request("GET", "/api/events", token=allowed))[0] == 200
