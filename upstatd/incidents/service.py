@@ -1,14 +1,55 @@
 """Incidents at run time: opened when a monitor or heartbeat goes down,
 resolved when it recovers, reopened when it fails again within the window.
-(Skeleton: filled in by the incidents work.)"""
+
+Two paths, one memory:
+- The probe path (bus listener): monitor.down/degraded and heartbeat.down open
+  (or reopen) the subject's incident; monitor.up, heartbeat.up/new resolve it.
+  Everything is queued on the writer (`writer.add`) right behind the state
+  change, so the change, the incident, its timeline entry and its event land
+  in one commit. The database is never read on this path: each subject's
+  latest system incident that is not closed is kept in memory (`by_subject`,
+  loaded at start), the open one, or the resolved one a new failure reopens.
+- The API path: a change to a tracked incident goes through the same queue
+  (checked against the memory and remembered synchronously, queued, then
+  `writer.flush()` before answering), so it and the probe path's changes are
+  committed in the order they were made. Other incidents (manual ones, older
+  system ones) are changed in `writer.run` jobs that read the row first.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import aiosqlite
+import structlog
+
+from upstatd.api.errors import conflict, not_found
 from upstatd.clock import Clock
 from upstatd.config.incidents import IncidentSettings
 from upstatd.events import Event, EventBus
+from upstatd.ids import new_id
+from upstatd.incidents import lifecycle
+from upstatd.incidents.lifecycle import SEVERITIES
+from upstatd.store import incidents as store
+from upstatd.store.incidents import Incident
+
+log = structlog.get_logger("upstatd.incidents")
+
+SYSTEM = "system"
+ACTIVE = ("open", "acknowledged")
+KINDS = {"acknowledge": "acknowledged", "resolve": "resolved", "reopen": "reopened", "close": "closed"}
+HEARTBEAT_REASONS = {
+    "missed": "no ping came before the grace period ended",
+    "deadline": "no ping came before the grace period ended",
+    "overrun": "the run started but did not finish within the grace period",
+    "fail": "the job reported a failure",
+}
+
+
+def _worse(a: str, b: str) -> bool:
+    """Severity a is worse than b."""
+    return (SEVERITIES.index(a) if a in SEVERITIES else 0) < (SEVERITIES.index(b) if b in SEVERITIES else 0)
 
 
 class IncidentService:
@@ -17,10 +58,241 @@ class IncidentService:
         self.writer = writer
         self.bus = bus
         self.settings = settings
+        self.by_subject: dict[str, Incident] = {}
         bus.subscribe(self.on_event)
 
     async def load(self, conn: Any) -> None:
         """Read what is open (at start, before any event)."""
+        self.by_subject = {incident.subject_id: incident for incident in await store.tracked(conn)
+                           if incident.subject_id}
+        log.info("incidents.loaded", tracked=len(self.by_subject),
+                 open=sum(incident.status in ACTIVE for incident in self.by_subject.values()))
+
+    def open_for(self, subject_id: str) -> Incident | None:
+        incident = self.by_subject.get(subject_id)
+        return incident if incident is not None and incident.status in ACTIVE else None
+
+    # -- the probe path ------------------------------------------------------------------
 
     def on_event(self, event: Event) -> None:
         """monitor.down/degraded/up, heartbeat.down/up/new -> incidents."""
+        kind, obj = event.type, event.object
+        at_ms = round(event.created * 1000)
+        if kind in ("monitor.down", "monitor.degraded"):
+            degraded = kind == "monitor.degraded"
+            self._failed(obj, degraded, obj.get("error_kind"), obj.get("error_message"), at_ms)
+        elif kind == "heartbeat.down":
+            reason = obj.get("reason")
+            self._failed(obj, False, reason, HEARTBEAT_REASONS.get(reason or "", f"down ({reason})"), at_ms)
+        elif kind in ("monitor.up", "heartbeat.up", "heartbeat.new"):
+            self._recovered(obj.get("id"), at_ms, f"{obj.get('name') or obj.get('id')} is up again"
+                            if kind != "heartbeat.new" else f"{obj.get('name') or obj.get('id')} was reset")
+        elif kind == "monitor.deleted":
+            subject = obj.get("id")
+            self._recovered(subject, at_ms, "the monitor was deleted")
+            self.by_subject.pop(subject, None)
+
+    def _queue(self, statements: list[tuple[str, tuple]]) -> None:
+        for sql, params in statements:
+            self.writer.add(sql, params)
+
+    def _failed(self, obj: dict, degraded: bool, error_kind: str | None, message: str | None, at_ms: int) -> None:
+        subject = obj.get("id")
+        if not subject:
+            return
+        name = obj.get("name") or subject
+        severity = lifecycle.severity_for(obj.get("severity") or "critical", degraded)
+        kind = lifecycle.incident_type(error_kind)
+        current = self.by_subject.get(subject)
+        if current is not None and current.status in ACTIVE:
+            if not _worse(severity, current.severity):
+                return  # already open, and no worse than it was
+            # degraded, then down: the same incident, raised to the monitor's severity
+            changed = current.replace(severity=severity, type=kind, error_message=message, updated_at=at_ms,
+                                      title=self._title(obj, degraded))
+            note = f"severity raised from {current.severity} to {severity}: {name} is down" + \
+                (f" ({message})" if message else "")
+            self._commit(changed, "updated", note, SYSTEM, at_ms, "incident.updated")
+            return
+        if current is not None and current.status == "resolved" and current.resolved_at is not None and \
+                lifecycle.reopens(current.resolved_at / 1000, at_ms / 1000, self.settings.reopen_window):
+            move = lifecycle.act(current.status, "reopen")
+            changed = current.replace(status=move.status, resolved_at=None, severity=severity, type=kind,
+                                      error_message=message, title=self._title(obj, degraded), updated_at=at_ms)
+            note = f"{name} failed again within {self.settings.reopen_window:g} s of the resolution" + \
+                (f": {message}" if message else "")
+            self._commit(changed, "reopened", note, SYSTEM, at_ms, move.event)
+            return
+        incident = Incident(new_id("inc"), "open", severity, kind, "system", self._title(obj, degraded), message,
+                            subject, at_ms, at_ms, at_ms, affected=[subject])
+        self._queue(store.insert_statements(incident))
+        self._commit(incident, "created", message, SYSTEM, at_ms, "incident.created", save=False)
+
+    @staticmethod
+    def _title(obj: dict, degraded: bool) -> str:
+        name = obj.get("name") or obj.get("id")
+        return f"{name} is {'degraded' if degraded else 'down'}"
+
+    def _recovered(self, subject: str | None, at_ms: int, message: str) -> None:
+        current = self.by_subject.get(subject or "")
+        if current is None or current.status not in ACTIVE:
+            return
+        move = lifecycle.act(current.status, "resolve")  # acknowledged -> resolved too
+        changed = current.replace(status=move.status, resolved_at=at_ms, updated_at=at_ms)
+        self._commit(changed, "resolved", message, SYSTEM, at_ms, move.event)
+
+    def _commit(self, incident: Incident, kind: str, message: str | None, author: str, at_ms: int,
+                event_type: str, save: bool = True) -> None:
+        """Queue the change, its timeline entry and its event (one commit), and remember it."""
+        statements = [store.save_statement(incident)] if save else []
+        statements.append(store.update_statement(incident.id, at_ms, kind, incident.status, message, author))
+        self._queue(statements)
+        self._remember(incident)
+        log.info("incident." + kind, incident=incident.id, subject=incident.subject_id, status=incident.status,
+                 severity=incident.severity, type=incident.type)
+        self.bus.emit(event_type, store.public(incident), at_ms / 1000)
+
+    def _remember(self, incident: Incident) -> None:
+        if not incident.subject_id:
+            return
+        if incident.status == "closed":
+            if self.by_subject.get(incident.subject_id, incident).id == incident.id:
+                self.by_subject.pop(incident.subject_id, None)
+        else:
+            self.by_subject[incident.subject_id] = incident
+
+    # -- the API path ---------------------------------------------------------------------------
+
+    def _now_ms(self) -> int:
+        return round(self.clock.time() * 1000)
+
+    async def _find(self, conn: aiosqlite.Connection, incident_id: str) -> Incident:
+        """The incident as it stands: the memory's copy for a tracked one (it may be
+        ahead of the database by what is queued), else the row."""
+        row = await store.get(conn, incident_id)
+        if row is None:
+            raise not_found(f"no incident with id '{incident_id}'", "id")
+        tracked = self.by_subject.get(row.subject_id or "")
+        if tracked is not None and tracked.id == row.id:
+            return tracked.replace(seq=row.seq)
+        return row
+
+    async def _write(self, conn: aiosqlite.Connection, incident: Incident, kind: str, message: str | None,
+                     author: str, event_type: str, at_ms: int, insert: bool = False) -> tuple[Incident, Event, int]:
+        statements = store.insert_statements(incident) if insert else [store.save_statement(incident)]
+        await store.execute(conn, statements)
+        sql, params = store.update_statement(incident.id, at_ms, kind, incident.status, message, author)
+        cursor = await conn.execute(sql, params)
+        event = await self.bus.record(conn, event_type, store.public(incident), at_ms / 1000)
+        return incident, event, cursor.lastrowid
+
+    async def create(self, fields: dict[str, Any], author: str) -> Incident:
+        """A manual incident: open, source manual."""
+        now = self._now_ms()
+        incident = Incident(new_id("inc"), "open", fields["severity"], fields["type"], "manual", fields["title"],
+                            fields.get("error_message"), None, fields.get("started_at") or now, now, now,
+                            metadata=fields.get("metadata") or {}, affected=list(fields.get("affected") or []))
+
+        async def job(conn: aiosqlite.Connection) -> tuple[Incident, Event, int]:
+            return await self._write(conn, incident, "created", fields.get("message"), author,
+                                     "incident.created", now, insert=True)
+
+        made, event, _ = await self.writer.run(job)
+        self.bus.publish(event)
+        return made
+
+    def tracked(self, incident_id: str) -> Incident | None:
+        """The memory's copy of an incident the probe path may change (a subject's latest)."""
+        for incident in self.by_subject.values():
+            if incident.id == incident_id:
+                return incident
+        return None
+
+    async def act(self, incident_id: str, action: str | None, author: str, message: str | None,
+                  target: str | None = None) -> Incident:
+        """acknowledge / resolve / reopen / close (or a target status, PUT .../status)."""
+        def decide(current: Incident, now: int) -> tuple[Incident, lifecycle.Move]:
+            move = lifecycle.act(current.status, action) if action else lifecycle.move(current.status, target)
+            return _moved(current, move.action, now, author), move
+
+        tracked = self.tracked(incident_id)
+        if tracked is not None:
+            # Through the queue, like the probe path: one order for every change of it.
+            now = self._now_ms()
+            changed, move = decide(tracked, now)
+            self._commit(changed, KINDS[move.action], message, author, now, move.event)
+            await self.writer.flush()
+            return changed
+
+        async def job(conn: aiosqlite.Connection) -> tuple[Incident, Event, int]:
+            current = await self._find(conn, incident_id)
+            now = self._now_ms()
+            # from here to the memory update: no await
+            changed, move = decide(current, now)
+            if move.action == "reopen" and current.subject_id:
+                latest = self.by_subject.get(current.subject_id)
+                if latest is not None and latest.id != current.id and latest.status in ACTIVE:
+                    raise conflict(f"{current.subject_id} already has an open incident, {latest.id}: resolve "
+                                   f"it before reopening this one (one open incident per monitor)",
+                                   "incident_already_open")
+            self._remember(changed)  # a reopened system incident is its subject's again
+            return await self._write(conn, changed, KINDS[move.action], message, author, move.event, now)
+
+        changed, event, _ = await self.writer.run(job)
+        self.bus.publish(event)
+        return changed
+
+    async def update(self, incident_id: str, change: Callable[[Incident], tuple[Incident, str | None]],
+                     author: str) -> Incident:
+        """PATCH: `change(incident)` -> (the changed incident, a note for the timeline; None: nothing changed)."""
+        tracked = self.tracked(incident_id)
+        if tracked is not None:
+            changed, note = change(tracked)
+            if note is None:
+                return tracked
+            now = self._now_ms()
+            changed = changed.replace(updated_at=now)
+            self._commit(changed, "updated", note, author, now, "incident.updated")
+            await self.writer.flush()
+            return changed
+
+        async def job(conn: aiosqlite.Connection) -> tuple[Incident, Event | None, int]:
+            current = await self._find(conn, incident_id)
+            changed, note = change(current)
+            if note is None:
+                return current, None, 0
+            now = self._now_ms()
+            changed = changed.replace(updated_at=now)
+            return await self._write(conn, changed, "updated", note, author, "incident.updated", now)
+
+        changed, event, _ = await self.writer.run(job)
+        if event is not None:
+            self.bus.publish(event)
+        return changed
+
+    async def comment(self, incident_id: str, message: str, author: str) -> tuple[Incident, dict]:
+        async def job(conn: aiosqlite.Connection) -> tuple[Incident, Event, dict]:
+            current = await self._find(conn, incident_id)
+            now = self._now_ms()
+            sql, params = store.update_statement(current.id, now, "comment", current.status, message, author)
+            cursor = await conn.execute(sql, params)
+            update = store.update_object((cursor.lastrowid, None, now, "comment", current.status, message, author),
+                                         current.id)
+            event = await self.bus.record(conn, "incident.commented", {**update, "incident": store.public(current)},
+                                          now / 1000)
+            return current, event, update
+
+        current, event, update = await self.writer.run(job)
+        self.bus.publish(event)
+        return current, update
+
+
+def _moved(incident: Incident, action: str, now: int, author: str) -> Incident:
+    status = lifecycle.ACTIONS[action]
+    if action == "acknowledge":
+        return incident.replace(status=status, acknowledged_at=now, acknowledged_by=author, updated_at=now)
+    if action == "resolve":
+        return incident.replace(status=status, resolved_at=now, updated_at=now)
+    if action == "reopen":
+        return incident.replace(status=status, resolved_at=None, updated_at=now)
+    return incident.replace(status=status, closed_at=now, updated_at=now)

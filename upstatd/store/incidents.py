@@ -1,0 +1,169 @@
+"""Incidents in SQLite: the incident rows, their affected monitors and their
+timeline (incident_updates). Times are Unix ms.
+
+Two ways of writing, one shape: `insert_statements`, `save_statement` and
+`update_statement` return (sql, params) pairs that the probe path queues on the
+writer (`writer.add`, committed with the state change that caused them) and the
+API path executes inside its `writer.run` job. Rows that belong to an incident
+find its seq by its id (a subquery), so a queued insert needs no read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiosqlite
+import msgspec
+
+from upstatd.ids import seq_id
+
+TABLE = "incidents"
+COLUMNS = ("seq, id, status, severity, type, source, title, error_message, subject_id, started_at, "
+           "acknowledged_at, acknowledged_by, resolved_at, closed_at, metadata, created_at, updated_at")
+UPDATE_COLUMNS = "seq, incident_seq, created_at, kind, status, message, author"
+UPDATE_KINDS = ("created", "comment", "acknowledged", "resolved", "reopened", "closed", "updated")
+
+INSERT = ("INSERT INTO incidents (id, status, severity, type, source, title, error_message, subject_id, "
+          "started_at, acknowledged_at, acknowledged_by, resolved_at, closed_at, metadata, created_at, updated_at) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+INSERT_AFFECTED = ("INSERT OR IGNORE INTO incident_monitors (incident_seq, monitor_id) "
+                   "SELECT seq, ? FROM incidents WHERE id = ?")
+SAVE = ("UPDATE incidents SET status = ?, severity = ?, type = ?, title = ?, error_message = ?, "
+        "acknowledged_at = ?, acknowledged_by = ?, resolved_at = ?, closed_at = ?, metadata = ?, updated_at = ? "
+        "WHERE id = ?")
+INSERT_UPDATE = ("INSERT INTO incident_updates (incident_seq, created_at, kind, status, message, author) "
+                 "SELECT seq, ?, ?, ?, ?, ? FROM incidents WHERE id = ?")
+
+_encoder = msgspec.json.Encoder()
+
+
+@dataclass(slots=True)
+class Incident:
+    id: str
+    status: str
+    severity: str
+    type: str
+    source: str
+    title: str
+    error_message: str | None
+    subject_id: str | None        # system incidents: the mon_/hbt_ whose failure opened it
+    started_at: int
+    created_at: int
+    updated_at: int
+    acknowledged_at: int | None = None
+    acknowledged_by: str | None = None
+    resolved_at: int | None = None
+    closed_at: int | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    affected: list[str] = field(default_factory=list)
+    seq: int | None = None        # unknown until read back (queued inserts)
+
+    def replace(self, **changes: Any) -> Incident:
+        return dataclasses.replace(self, **changes)
+
+
+def _seconds(ms: int | None) -> int | None:
+    return None if ms is None else ms // 1000
+
+
+def duration_seconds(incident: Incident) -> float | None:
+    """From the start to the (last) resolution; null while it is open or acknowledged."""
+    if incident.resolved_at is None:
+        return None
+    return round(max(0, incident.resolved_at - incident.started_at) / 1000, 3)
+
+
+def public(incident: Incident) -> dict:
+    """The API object (also the data.object of incident.* events)."""
+    return {
+        "id": incident.id, "object": "incident", "status": incident.status, "severity": incident.severity,
+        "type": incident.type, "source": incident.source, "title": incident.title,
+        "error_message": incident.error_message, "affected_monitor_ids": list(incident.affected),
+        "started_at": _seconds(incident.started_at), "acknowledged_at": _seconds(incident.acknowledged_at),
+        "acknowledged_by": incident.acknowledged_by, "resolved_at": _seconds(incident.resolved_at),
+        "closed_at": _seconds(incident.closed_at), "duration_seconds": duration_seconds(incident),
+        "metadata": dict(incident.metadata), "created_at": _seconds(incident.created_at),
+        "updated_at": _seconds(incident.updated_at),
+    }
+
+
+# -- statements --------------------------------------------------------------------------
+
+def insert_statements(incident: Incident) -> list[tuple[str, tuple]]:
+    out = [(INSERT, (incident.id, incident.status, incident.severity, incident.type, incident.source,
+                     incident.title, incident.error_message, incident.subject_id, incident.started_at,
+                     incident.acknowledged_at, incident.acknowledged_by, incident.resolved_at, incident.closed_at,
+                     _encoder.encode(incident.metadata).decode(), incident.created_at, incident.updated_at))]
+    out += [(INSERT_AFFECTED, (monitor_id, incident.id)) for monitor_id in incident.affected]
+    return out
+
+
+def save_statement(incident: Incident) -> tuple[str, tuple]:
+    return (SAVE, (incident.status, incident.severity, incident.type, incident.title, incident.error_message,
+                   incident.acknowledged_at, incident.acknowledged_by, incident.resolved_at, incident.closed_at,
+                   _encoder.encode(incident.metadata).decode(), incident.updated_at, incident.id))
+
+
+def update_statement(incident_id: str, at_ms: int, kind: str, status: str, message: str | None,
+                     author: str) -> tuple[str, tuple]:
+    """A timeline entry."""
+    return (INSERT_UPDATE, (at_ms, kind, status, message, author, incident_id))
+
+
+async def execute(conn: aiosqlite.Connection, statements: list[tuple[str, tuple]]) -> None:
+    for sql, params in statements:
+        await conn.execute(sql, params)
+
+
+# -- reads --------------------------------------------------------------------------------
+
+def from_row(row: Any, affected: list[str] | None = None) -> Incident:
+    (seq, incident_id, status, severity, kind, source, title, error_message, subject_id, started_at,
+     acknowledged_at, acknowledged_by, resolved_at, closed_at, metadata, created_at, updated_at) = row
+    return Incident(incident_id, status, severity, kind, source, title, error_message, subject_id, started_at,
+                    created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, closed_at,
+                    msgspec.json.decode(metadata), list(affected or []), seq)
+
+
+async def affected_of(conn: aiosqlite.Connection, seqs: list[int]) -> dict[int, list[str]]:
+    if not seqs:
+        return {}
+    out: dict[int, list[str]] = {seq: [] for seq in seqs}
+    marks = ", ".join("?" for _ in seqs)
+    # in the order they were given (rowid)
+    rows = await conn.execute_fetchall(
+        f"SELECT incident_seq, monitor_id FROM incident_monitors WHERE incident_seq IN ({marks}) "
+        f"ORDER BY incident_seq, rowid", tuple(seqs))
+    for seq, monitor_id in rows:
+        out[seq].append(monitor_id)
+    return out
+
+
+async def with_affected(conn: aiosqlite.Connection, rows: list[Any]) -> list[Incident]:
+    affected = await affected_of(conn, [row[0] for row in rows])
+    return [from_row(row, affected.get(row[0])) for row in rows]
+
+
+async def get(conn: aiosqlite.Connection, incident_id: str) -> Incident | None:
+    rows = list(await conn.execute_fetchall(f"SELECT {COLUMNS} FROM incidents WHERE id = ?", (incident_id,)))
+    if not rows:
+        return None
+    return (await with_affected(conn, rows))[0]
+
+
+async def tracked(conn: aiosqlite.Connection) -> list[Incident]:
+    """Each subject's latest system incident, unless it is closed: what the
+    daemon keeps in memory (the open one, or the resolved one a new failure may reopen)."""
+    rows = list(await conn.execute_fetchall(
+        f"SELECT {COLUMNS} FROM incidents WHERE seq IN (SELECT max(seq) FROM incidents "
+        f"WHERE subject_id IS NOT NULL GROUP BY subject_id) AND status != 'closed'"))
+    return await with_affected(conn, rows)
+
+
+def update_object(row: Any, incident_id: str) -> dict:
+    seq, _, created_at, kind, status, message, author = row
+    return {"id": seq_id("iup", seq), "object": "incident_update", "incident_id": incident_id,
+            "kind": kind, "status": status, "message": message, "author": author,
+            "created_at": created_at // 1000}
