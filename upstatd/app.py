@@ -172,6 +172,7 @@ class Daemon:
         self.notifier.close()
         if self._lock_file is not None:
             os.close(self._lock_file)
+            self._lock_file = None  # a second stop() must not close a descriptor reused since
         log.info("daemon.stopped", probes_cancelled=cancelled)
 
     async def _close_what_started(self) -> None:

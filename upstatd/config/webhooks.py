@@ -1,13 +1,22 @@
 """The `webhooks` section: endpoints that receive signed events (YAML-managed,
-keyed like monitors). Also validates endpoints made over the API."""
+keyed like monitors). Also validates endpoints made over the API: `parse_url`
+and `parse_events` are the same checks for both."""
 
 from __future__ import annotations
 
+import fnmatch
 from typing import Any
 
 import msgspec
 
-from upstatd.config.check import Path, Problems, type_name
+from upstatd.config.check import (
+    Invalid, Path, Problems, block, boolean, parse_metadata, take, text, type_name,
+)
+
+KEY_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}"
+WEBHOOK_KEYS = ("key", "url", "events", "secret", "enabled", "description", "metadata")
+MIN_SECRET = 16
+MAX_SECRET = 200
 
 
 class WebhookSpec(msgspec.Struct, frozen=True):
@@ -20,10 +29,95 @@ class WebhookSpec(msgspec.Struct, frozen=True):
     metadata: dict[str, str] = {}
 
 
+def deliverable_types() -> tuple[str, ...]:
+    """The event types an endpoint can subscribe to (`ping` only comes from POST …/test)."""
+    from upstatd.events import TYPES
+    return tuple(kind for kind in TYPES if kind != "ping")
+
+
+def matches(patterns: tuple[str, ...] | list[str], event_type: str) -> bool:
+    return any(fnmatch.fnmatchcase(event_type, pattern) for pattern in patterns)
+
+
+def parse_url(value: Any) -> str:
+    if not isinstance(value, str):
+        raise Invalid(f"must be an http:// or https:// URL, got {type_name(value)}")
+    if len(value) > 2000:
+        raise Invalid("must be at most 2000 characters")
+    try:
+        from yarl import URL
+        url = URL(value)
+    except (ValueError, TypeError):
+        url = None
+    if url is None or url.scheme not in ("http", "https") or not url.host or any(ch.isspace() for ch in value):
+        raise Invalid(f"must be an http:// or https:// URL like https://example.com/hooks, got '{value}'")
+    return value
+
+
+def parse_events(value: Any) -> list[str]:
+    """A non-empty list of event types or patterns (`incident.*`, `*`); each must match a known type."""
+    if not isinstance(value, list):
+        raise Invalid(f"must be a list of event types or patterns like incident.* or *, got {type_name(value)}")
+    if not value:
+        raise Invalid("must name at least one event type or pattern (\"*\" is every event)")
+    known = deliverable_types()
+    out: list[str] = []
+    for index, item in enumerate(value):
+        if not isinstance(item, str) or not item:
+            got = "an empty string" if isinstance(item, str) else type_name(item)
+            raise Invalid(f"must be an event type or a pattern like incident.*, got {got}", at=(index,))
+        if not any(fnmatch.fnmatchcase(kind, item) for kind in known):
+            raise Invalid(f"'{item}' matches no event type (types: {', '.join(known)}; patterns like "
+                          f"incident.* and * work)", at=(index,))
+        if item not in out:
+            out.append(item)
+    return out
+
+
+def parse_secret(value: Any) -> str:
+    if not isinstance(value, str):
+        raise Invalid(f"must be a string of at least {MIN_SECRET} characters, got {type_name(value)}")
+    if len(value) < MIN_SECRET:  # the value is never quoted: it is a secret
+        raise Invalid(f"must be at least {MIN_SECRET} characters long, got {len(value)} (use a random string, "
+                      f"e.g. from `openssl rand -hex 32`, through ${{VAR}})")
+    if len(value) > MAX_SECRET:
+        raise Invalid(f"must be at most {MAX_SECRET} characters long, got {len(value)}")
+    return value
+
+
 def parse_webhooks(value: Any, path: Path, problems: Problems) -> tuple[WebhookSpec, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
         problems.add(path, f"must be a list of webhook endpoints, got {type_name(value)}")
         return ()
-    return ()  # TODO(webhooks): parse each endpoint
+    out = []
+    first: dict[str, int] = {}
+    for index, item in enumerate(value):
+        spec = parse_webhook(item, path + (index,), problems)
+        key = item.get("key") if isinstance(item, dict) else None
+        if isinstance(key, str) and key:
+            if key in first:
+                problems.add(path + (index, "key"), f"duplicate key '{key}' (first used on line {first[key]})")
+                continue
+            first[key] = problems.line(path + (index, "key"))
+        if spec is not None:
+            out.append(spec)
+    return tuple(out)
+
+
+def parse_webhook(value: Any, path: Path, problems: Problems) -> WebhookSpec | None:
+    section = block(value, path, problems, WEBHOOK_KEYS, required=("key", "url", "events", "secret"))
+    if section is None:
+        return None
+    before = len(problems.items)
+    key = take(section, "key", text(KEY_PATTERN, hint="use letters, digits, '-', '_' and '.'"), path, problems)
+    url = take(section, "url", parse_url, path, problems)
+    events = take(section, "events", parse_events, path, problems)
+    secret = take(section, "secret", parse_secret, path, problems)
+    enabled = take(section, "enabled", boolean, path, problems, True)
+    description = take(section, "description", text(max_len=1000), path, problems)
+    metadata = take(section, "metadata", parse_metadata, path, problems, {})
+    if len(problems.items) > before or None in (key, url, events, secret):
+        return None
+    return WebhookSpec(key, url, tuple(events), secret, enabled, description, metadata)

@@ -1,0 +1,209 @@
+"""/api/webhook-endpoints over real HTTP: create (the secret shown once),
+read, update, delete; validation errors name their param; config endpoints
+are read-only but for enabling; permissions; POST …/test sends a ping that is
+recorded as a delivery and not stored as an event; a new endpoint gets no
+history; a changed URL and a rotated secret take effect at once; a reload
+reconciles the YAML endpoints."""
+
+from __future__ import annotations
+
+import asyncio
+
+from hookkit import SECRET, Receiver, deliveries, eventually, webhooks_yaml
+from upstatd.delivery.sign import verify
+
+
+def error(body: dict) -> tuple[int | None, str, str | None]:
+    e = body["error"]
+    return e["type"], e["code"], e["param"]
+
+
+async def test_it_creates_reads_updates_and_deletes_an_endpoint(api):
+    status, _, made = await api.request("POST", "/api/webhook-endpoints", json={
+        "url": "https://hooks.example.com/upstat", "events": ["incident.*", "monitor.down", "incident.*"],
+        "description": "bridge", "metadata": {"team": "ops", "gone": ""}})
+    assert status == 201, made
+    endpoint_id = made["id"]
+    assert endpoint_id.startswith("we_") and made["secret"].startswith("whsec_") and len(made["secret"]) > 30
+    now = int(api.clock.time())
+    expected = {"id": endpoint_id, "object": "webhook_endpoint", "key": None,
+                "url": "https://hooks.example.com/upstat", "events": ["incident.*", "monitor.down"],
+                "enabled": True, "status": "enabled", "disabled_reason": None, "description": "bridge",
+                "metadata": {"team": "ops"}, "failing_since": None, "managed_by": "api"}
+    assert {k: v for k, v in made.items() if k not in ("secret", "created_at", "updated_at")} == expected
+    assert abs(made["created_at"] - now) <= 1
+
+    status, _, read = await api.request("GET", f"/api/webhook-endpoints/{endpoint_id}")
+    assert status == 200 and "secret" not in read
+    assert {k: v for k, v in read.items() if k not in ("created_at", "updated_at")} == expected
+    status, _, listed = await api.request("GET", "/api/webhook-endpoints")
+    assert [item["id"] for item in listed["data"]] == [endpoint_id] and "secret" not in listed["data"][0]
+    assert listed["url"] == "/api/webhook-endpoints"
+
+    status, _, changed = await api.request("PATCH", f"/api/webhook-endpoints/{endpoint_id}", json={
+        "url": "http://127.0.0.1:9/x", "events": ["*"], "description": None, "metadata": {"env": "prod"}})
+    assert status == 200, changed
+    assert (changed["url"], changed["events"], changed["description"], changed["metadata"]) == \
+        ("http://127.0.0.1:9/x", ["*"], None, {"team": "ops", "env": "prod"})
+    status, _, off = await api.request("PATCH", f"/api/webhook-endpoints/{endpoint_id}", json={"enabled": False})
+    assert (off["enabled"], off["status"], off["disabled_reason"]) == (False, "disabled", None)
+    assert endpoint_id not in api.daemon.webhooks.workers
+    status, _, listed = await api.request("GET", "/api/webhook-endpoints?enabled=true")
+    assert listed["data"] == []
+
+    status, _, deleted = await api.request("DELETE", f"/api/webhook-endpoints/{endpoint_id}")
+    assert status == 200 and deleted == {"id": endpoint_id, "object": "webhook_endpoint", "deleted": True}
+    for path in ("", "/deliveries"):
+        status, _, gone = await api.request("GET", f"/api/webhook-endpoints/{endpoint_id}{path}")
+        assert status == 404 and error(gone)[1] == "resource_missing"
+
+
+async def test_bad_input_names_the_param(api):
+    cases = [
+        ({"url": "ftp://x", "events": ["*"]}, "url"),
+        ({"url": "not a url", "events": ["*"]}, "url"),
+        ({"url": "https://x.example", "events": []}, "events"),
+        ({"url": "https://x.example", "events": ["monitor.down", "nope.*"]}, "events.1"),
+        ({"url": "https://x.example", "events": ["ping"]}, "events.0"),
+        ({"url": "https://x.example"}, "events"),
+        ({"url": "https://x.example", "events": ["*"], "secret": "mine-mine-mine-mine"}, "secret"),
+        ({"url": "https://x.example", "events": ["*"], "metadata": {"k": 1}}, "metadata.k"),
+        ({"url": "https://x.example", "events": "*"}, "events"),
+    ]
+    for body, param in cases:
+        status, _, answer = await api.request("POST", "/api/webhook-endpoints", json=body)
+        assert status == 400, (body, answer)
+        assert error(answer)[0] == "invalid_request_error" and error(answer)[2] == param, (body, answer)
+    status, _, answer = await api.request("PATCH", "/api/webhook-endpoints/we_nope", json={"enabled": True})
+    assert status == 404
+
+
+async def test_the_secret_is_shown_once_even_to_a_replay(api):
+    headers = {"Idempotency-Key": "make-hook-1"}
+    body = {"url": "https://hooks.example.com/a", "events": ["*"]}
+    status, _, first = await api.request("POST", "/api/webhook-endpoints", json=body, headers=headers)
+    status2, replay_headers, again = await api.request("POST", "/api/webhook-endpoints", json=body,
+                                                       headers=headers)
+    assert status == status2 == 201 and replay_headers["Idempotent-Replayed"] == "true"
+    assert first["secret"].startswith("whsec_") and again["secret"] is None and again["id"] == first["id"]
+    (stored,) = (await api.daemon.read_conn.execute_fetchall("SELECT body FROM idempotency_keys"))[0]
+    assert first["secret"].encode() not in stored
+
+
+async def test_permissions(api):
+    reader = await api.make_token("webhooks:read")
+    status, _, answer = await api.request("POST", "/api/webhook-endpoints", token=reader,
+                                          json={"url": "https://x.example", "events": ["*"]})
+    assert status == 403 and error(answer)[2] is None and "webhooks:create" in answer["error"]["message"]
+    status, _, _ = await api.request("GET", "/api/webhook-endpoints", token=reader)
+    assert status == 200
+    other = await api.make_token("monitors:*")
+    status, _, _ = await api.request("GET", "/api/webhook-endpoints", token=other)
+    assert status == 403
+
+
+async def test_config_endpoints_can_only_be_enabled_and_disabled(start_api):
+    api = await start_api(webhooks_yaml("https://hooks.example.com/cfg", key="cfg"))
+    status, _, listed = await api.request("GET", "/api/webhook-endpoints")
+    (hook,) = listed["data"]
+    assert (hook["key"], hook["managed_by"], hook["url"]) == ("cfg", "config", "https://hooks.example.com/cfg")
+    hook_id = hook["id"]
+    for method, path, body in (("PATCH", "", {"url": "https://x.example"}), ("DELETE", "", None),
+                               ("POST", "/rotate-secret", None), ("PATCH", "", {"metadata": {"a": "b"}})):
+        status, _, answer = await api.request(method, f"/api/webhook-endpoints/{hook_id}{path}", json=body)
+        assert status == 409 and error(answer)[1] == "managed_by_config", (method, path, answer)
+        assert str(api.config_path) in answer["error"]["message"] and "'cfg'" in answer["error"]["message"]
+    status, _, off = await api.request("PATCH", f"/api/webhook-endpoints/{hook_id}", json={"enabled": False})
+    assert status == 200 and off["enabled"] is False and off["disabled_reason"] == "disabled over the API"
+    # a reload with the same file keeps it disabled; enabling over the API works
+    assert await api.daemon.reload()
+    status, _, still = await api.request("GET", f"/api/webhook-endpoints/{hook_id}")
+    assert still["enabled"] is False
+    status, _, on = await api.request("PATCH", f"/api/webhook-endpoints/{hook_id}", json={"enabled": True})
+    assert on["enabled"] is True and on["disabled_reason"] is None and hook_id in api.daemon.webhooks.workers
+
+
+async def test_a_test_ping_is_sent_and_recorded_but_not_stored_as_an_event(api):
+    receiver = await Receiver().start()
+    try:
+        status, _, made = await api.request("POST", "/api/webhook-endpoints", json={
+            "url": receiver.url, "events": ["incident.created"], "enabled": False})
+        status, _, sent = await api.request("POST", f"/api/webhook-endpoints/{made['id']}/test")
+        assert status == 200, sent
+        assert (sent["object"], sent["event_type"], sent["attempt"], sent["ok"], sent["status_code"],
+                sent["error"], sent["next_attempt_at"]) == ("webhook_delivery", "ping", 1, True, 200, None, None)
+        assert sent["id"].startswith("whd_") and sent["endpoint_id"] == made["id"] and sent["latency_ms"] > 0
+        (got,) = receiver.got
+        assert got.json["type"] == "ping" and got.json["id"] == sent["event_id"]
+        assert got.json["data"]["object"]["id"] == made["id"] and "secret" not in got.json["data"]["object"]
+        assert got.headers["Upstat-Event-Id"] == sent["event_id"]
+        assert verify(made["secret"], got.body, got.headers["Upstat-Signature"])
+        status, _, events = await api.request("GET", "/api/events")
+        assert all(event["type"] != "ping" for event in events["data"])
+        status, _, page = await api.request("GET", f"/api/webhook-endpoints/{made['id']}/deliveries")
+        assert page["data"] == [sent]
+    finally:
+        await receiver.close()
+    status, _, failed = await api.request("POST", f"/api/webhook-endpoints/{made['id']}/test")
+    assert status == 200 and failed["ok"] is False and failed["status_code"] is None and failed["error"]
+
+
+async def test_changes_take_effect_at_once(api):
+    receiver = await Receiver().start()
+    try:
+        api.daemon.bus.emit("monitor.updated", {"n": 0}, api.clock.time())  # before: not sent
+        await api.daemon.writer.flush()
+        status, _, made = await api.request("POST", "/api/webhook-endpoints", json={
+            "url": "http://127.0.0.1:1/down", "events": ["monitor.updated"]})
+        hook = made["id"]
+        api.daemon.webhooks.backoff_base = 30  # the retry would be far off
+        first = api.daemon.bus.emit("monitor.updated", {"n": 1}, api.clock.time())
+        await eventually(lambda: _attempts(api, hook))
+        # the new URL is used at once, not after the backoff
+        status, _, changed = await api.request("PATCH", f"/api/webhook-endpoints/{hook}",
+                                               json={"url": receiver.url})
+        assert status == 200
+        await receiver.wait_for(1, timeout=5)
+        assert [item.headers["Upstat-Event-Id"] for item in receiver.got] == [first.id]
+        assert verify(made["secret"], receiver.got[0].body, receiver.got[0].headers["Upstat-Signature"])
+        # a rotated secret signs the next delivery
+        status, _, rotated = await api.request("POST", f"/api/webhook-endpoints/{hook}/rotate-secret")
+        assert status == 200 and rotated["secret"] != made["secret"] and rotated["secret"].startswith("whsec_")
+        api.daemon.bus.emit("monitor.updated", {"n": 2}, api.clock.time())
+        await receiver.wait_for(2)
+        last = receiver.got[-1]
+        assert verify(rotated["secret"], last.body, last.headers["Upstat-Signature"])
+        assert not verify(made["secret"], last.body, last.headers["Upstat-Signature"])
+        assert [item.json["data"]["object"]["n"] for item in receiver.got] == [1, 2]
+    finally:
+        await receiver.close()
+
+
+async def _attempts(api, hook: str) -> bool:
+    await api.daemon.writer.flush()
+    status, _, page = await api.request("GET", f"/api/webhook-endpoints/{hook}/deliveries")
+    return bool(page["data"])
+
+
+async def test_a_reload_reconciles_the_yaml_endpoints(start_api):
+    one, two = await Receiver().start(), await Receiver().start()
+    try:
+        api = await start_api(webhooks_yaml(one.url, key="one", events='["monitor.updated"]'))
+        api.daemon.bus.emit("monitor.updated", {"n": 1}, api.clock.time())
+        await one.wait_for(1)
+        text = api.config_path.read_text()
+        api.config_path.write_text(text.split("webhooks:")[0] + f"""webhooks:
+  - {{key: two, url: "{two.url}", events: ["monitor.updated"], secret: "{SECRET}"}}
+""")
+        assert await api.daemon.reload()
+        status, _, listed = await api.request("GET", "/api/webhook-endpoints")
+        assert [item["key"] for item in listed["data"]] == ["two"]
+        assert await deliveries(api.daemon, "one") == []  # its history went with it
+        api.daemon.bus.emit("monitor.updated", {"n": 2}, api.clock.time())
+        await two.wait_for(1)
+        await asyncio.sleep(0.2)
+        assert [item.json["data"]["object"]["n"] for item in two.got] == [2]  # no history
+        assert len(one.got) == 1
+    finally:
+        await one.close()
+        await two.close()

@@ -1,0 +1,182 @@
+"""The webhook_endpoints and webhook_deliveries tables: reconciling the YAML
+endpoints, endpoints made over the API, and the statements delivery queues.
+
+`cursor` is the seq of the last event an endpoint is done with (delivered, or
+not for it): delivery resumes after it, across restarts. A new endpoint, and
+one enabled again, starts at the newest event: it gets what happens from then
+on, not the history."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any, NamedTuple
+
+import aiosqlite
+import msgspec
+
+from upstatd.config.webhooks import WebhookSpec
+from upstatd.ids import new_id
+
+TABLE = "webhook_endpoints"
+COLUMNS = ("seq, id, key, managed_by, url, events, secret, enabled, description, metadata, cursor, "
+           "failing_since, disabled_reason, created_at, updated_at")
+DELIVERY_COLUMNS = ("seq, endpoint_seq, event_id, event_type, attempt, created_at, ok, status_code, latency_ms, "
+                    "error, next_attempt_at")
+INSERT_DELIVERY = ("INSERT INTO webhook_deliveries (endpoint_seq, event_id, event_type, attempt, created_at, ok, "
+                   "status_code, latency_ms, error, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+SET_CURSOR = "UPDATE webhook_endpoints SET cursor = max(cursor, ?) WHERE seq = ?"
+SET_FAILING = "UPDATE webhook_endpoints SET failing_since = ? WHERE seq = ?"
+DISABLE = ("UPDATE webhook_endpoints SET enabled = 0, disabled_reason = ?, updated_at = ? "
+           "WHERE seq = ? AND enabled = 1")
+
+
+class EndpointRow(NamedTuple):
+    seq: int
+    id: str
+    key: str | None
+    managed_by: str
+    url: str
+    events: list[str]
+    secret: str
+    enabled: bool
+    description: str | None
+    metadata: dict[str, str]
+    cursor: int
+    failing_since: int | None
+    disabled_reason: str | None
+    created_at: int
+    updated_at: int
+
+
+def from_row(row: Any) -> EndpointRow:
+    values = list(row)
+    values[5] = msgspec.json.decode(values[5])
+    values[7] = bool(values[7])
+    values[9] = msgspec.json.decode(values[9])
+    return EndpointRow(*values)
+
+
+def new_secret() -> str:
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+def _json(value: Any) -> str:
+    return msgspec.json.encode(value).decode()
+
+
+async def last_event_seq(conn: aiosqlite.Connection) -> int:
+    (seq,) = (await conn.execute_fetchall("SELECT coalesce(max(seq), 0) FROM events"))[0]
+    return seq
+
+
+async def all_endpoints(conn: aiosqlite.Connection) -> list[EndpointRow]:
+    return [from_row(row) for row in await conn.execute_fetchall(f"SELECT {COLUMNS} FROM {TABLE} ORDER BY seq")]
+
+
+async def get(conn: aiosqlite.Connection, endpoint_id: str) -> EndpointRow | None:
+    rows = await conn.execute_fetchall(f"SELECT {COLUMNS} FROM {TABLE} WHERE id = ?", (endpoint_id,))
+    return from_row(rows[0]) if rows else None
+
+
+async def by_seq(conn: aiosqlite.Connection, seq: int) -> EndpointRow | None:
+    rows = await conn.execute_fetchall(f"SELECT {COLUMNS} FROM {TABLE} WHERE seq = ?", (seq,))
+    return from_row(rows[0]) if rows else None
+
+
+async def new_seq(conn: aiosqlite.Connection) -> int:
+    """A seq no endpoint ever had, so no orphan delivery is inherited."""
+    (seq,) = (await conn.execute_fetchall(
+        "SELECT max(coalesce((SELECT max(seq) FROM webhook_endpoints), 0), "
+        "coalesce((SELECT max(endpoint_seq) FROM webhook_deliveries), 0)) + 1"))[0]
+    return seq
+
+
+async def delete(conn: aiosqlite.Connection, seqs: list[int]) -> None:
+    """Delete endpoints with their deliveries."""
+    removed = [(seq,) for seq in seqs]
+    await conn.executemany("DELETE FROM webhook_deliveries WHERE endpoint_seq = ?", removed)
+    await conn.executemany("DELETE FROM webhook_endpoints WHERE seq = ?", removed)
+
+
+async def reconcile(conn: aiosqlite.Connection, specs: tuple[WebhookSpec, ...], now_ms: int) -> None:
+    """Make the config-managed rows match `specs` (inside the caller's transaction).
+    A spec that changed sets `enabled` from the file (one disabled after 24 h of
+    failures stays disabled until the file, or the API, enables it again)."""
+    stored = {row.key: row for row in map(from_row, await conn.execute_fetchall(
+        f"SELECT {COLUMNS} FROM {TABLE} WHERE managed_by = 'config'"))}
+    wanted = {spec.key for spec in specs}
+    await delete(conn, [row.seq for key, row in stored.items() if key not in wanted])
+    last = await last_event_seq(conn)
+    seq = await new_seq(conn)
+    for spec in specs:
+        row = stored.get(spec.key)
+        if row is None:
+            await conn.execute(
+                f"INSERT INTO {TABLE} (seq, id, key, managed_by, url, events, secret, enabled, description, "
+                "metadata, cursor, created_at, updated_at) VALUES (?, ?, ?, 'config', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (seq, new_id("we"), spec.key, spec.url, _json(list(spec.events)), spec.secret, int(spec.enabled),
+                 spec.description, _json(spec.metadata), last, now_ms, now_ms))
+            seq += 1
+            continue
+        if (row.url, row.events, row.secret, row.description, row.metadata) == \
+                (spec.url, list(spec.events), spec.secret, spec.description, spec.metadata) and \
+                (row.enabled or row.disabled_reason is not None) == spec.enabled:
+            continue
+        await conn.execute(
+            f"UPDATE {TABLE} SET url = ?, events = ?, secret = ?, description = ?, metadata = ?, updated_at = ? "
+            "WHERE seq = ?", (spec.url, _json(list(spec.events)), spec.secret, spec.description,
+                              _json(spec.metadata), now_ms, row.seq))
+        await set_enabled(conn, row, spec.enabled, now_ms, last)
+
+
+async def set_enabled(conn: aiosqlite.Connection, row: EndpointRow, enabled: bool, now_ms: int,
+                      last: int | None = None, reason: str | None = None) -> None:
+    """Enable (from the newest event on, failures forgotten) or disable an endpoint."""
+    if enabled == row.enabled:
+        return
+    if enabled:
+        last = await last_event_seq(conn) if last is None else last
+        await conn.execute(f"UPDATE {TABLE} SET enabled = 1, disabled_reason = NULL, failing_since = NULL, "
+                           "cursor = max(cursor, ?), updated_at = ? WHERE seq = ?", (last, now_ms, row.seq))
+    else:
+        await conn.execute(f"UPDATE {TABLE} SET enabled = 0, disabled_reason = ?, failing_since = NULL, "
+                           "updated_at = ? WHERE seq = ?", (reason, now_ms, row.seq))
+
+
+async def insert(conn: aiosqlite.Connection, endpoint_id: str, url: str, events: list[str], secret: str,
+                 enabled: bool, description: str | None, metadata: dict[str, str], now_ms: int) -> EndpointRow:
+    seq = await new_seq(conn)
+    await conn.execute(
+        f"INSERT INTO {TABLE} (seq, id, key, managed_by, url, events, secret, enabled, description, metadata, "
+        "cursor, created_at, updated_at) VALUES (?, ?, NULL, 'api', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (seq, endpoint_id, url, _json(events), secret, int(enabled), description, _json(metadata),
+         await last_event_seq(conn), now_ms, now_ms))
+    return await by_seq(conn, seq)
+
+
+async def update(conn: aiosqlite.Connection, row: EndpointRow, url: str, events: list[str],
+                 description: str | None, metadata: dict[str, str], now_ms: int) -> None:
+    await conn.execute(f"UPDATE {TABLE} SET url = ?, events = ?, description = ?, metadata = ?, updated_at = ? "
+                       "WHERE seq = ?", (url, _json(events), description, _json(metadata), now_ms, row.seq))
+
+
+async def set_secret(conn: aiosqlite.Connection, row: EndpointRow, secret: str, now_ms: int) -> None:
+    await conn.execute(f"UPDATE {TABLE} SET secret = ?, updated_at = ? WHERE seq = ?", (secret, now_ms, row.seq))
+
+
+async def last_attempt(conn: aiosqlite.Connection, endpoint_seq: int, event_id: str) -> tuple[int, int | None]:
+    """(attempts made so far, next_attempt_at ms of the last) for an event: a restart resumes the count."""
+    rows = await conn.execute_fetchall(
+        "SELECT attempt, next_attempt_at FROM webhook_deliveries WHERE endpoint_seq = ? AND event_id = ? "
+        "ORDER BY seq DESC LIMIT 1", (endpoint_seq, event_id))
+    return (rows[0][0], rows[0][1]) if rows else (0, None)
+
+
+def public(row: EndpointRow) -> dict[str, Any]:
+    """The endpoint as the API shows it (never the secret); also data.object of its events."""
+    return {"id": row.id, "object": "webhook_endpoint", "key": row.key, "url": row.url, "events": list(row.events),
+            "enabled": row.enabled, "status": "enabled" if row.enabled else "disabled",
+            "disabled_reason": row.disabled_reason, "description": row.description, "metadata": row.metadata,
+            "failing_since": None if row.failing_since is None else row.failing_since // 1000,
+            "managed_by": row.managed_by, "created_at": row.created_at // 1000,
+            "updated_at": row.updated_at // 1000}
