@@ -184,7 +184,7 @@ class MonitorStatus(msgspec.Struct):
     uptime_24h: float | None    # percent of counted time up (or degraded); null: nothing counted
     uptime_7d: float | None
     uptime_30d: float | None
-    last_incident_at: int | None  # always null until incidents exist
+    last_incident_at: int | None  # when the newest incident affecting it started
     latency_24h: MonitorLatency
 
 
@@ -531,10 +531,14 @@ async def status(request: web.Request) -> web.Response:
     row = await _find(conn, request.match_info["id"])
     numbers = await figures.monitor_figures(conn, row.seq, row.created_at, context.now_ms())
     last = numbers.last_check
+    started = await conn.execute_fetchall(
+        "SELECT max(i.started_at) FROM incident_monitors AS m JOIN incidents AS i ON i.seq = m.incident_seq "
+        "WHERE m.monitor_id = ?", (row.id,))
+    last_incident_ms = started[0][0] if started else None
     return respond(MonitorStatus(
         "monitor_status", row.id, row.status, row.current_state, row.state_since // 1000,
         None if last is None else check_object(last, row.id),
-        numbers.uptime["24h"], numbers.uptime["7d"], numbers.uptime["30d"], None,
+        numbers.uptime["24h"], numbers.uptime["7d"], numbers.uptime["30d"], _seconds(last_incident_ms),
         MonitorLatency(numbers.p50_ms, numbers.p95_ms, numbers.latency_checks)))
 
 
