@@ -235,9 +235,16 @@ class Daemon:
                 log.error("config.reload_failed", file=self.config.file, errors=[str(exc)])
                 self.notifier.ready(self._status_line("reload failed, running config kept"))
                 return False
-            removed = self.monitors.retain({spec.key for spec in config.monitors})
+            keys = {spec.key for spec in config.monitors}
+            leaving = [running for key, running in self.monitors.monitors.items()
+                       if running.managed_by == "config" and key not in keys]
+            removed = self.monitors.retain(keys)
             stored = await self.writer.run(lambda conn: reconcile(conn, config.monitors, self.clock.time()))
             counts = self.monitors.apply(config.monitors, stored) | {"removed": removed}
+            for running in leaving:  # their incidents resolve; integrations hear of it
+                self.bus.emit("monitor.deleted", {"id": running.id, "object": "monitor", "key": running.spec.key,
+                                                  "name": running.spec.name, "reason": "removed from the config file"},
+                              self.clock.time())
             try:
                 beats = await self._reload_heartbeats(config)
             except HeartbeatConflict as exc:
@@ -288,6 +295,10 @@ class Daemon:
             raise
         self.heartbeats.settings = config.pings
         self.heartbeats.ping_key = ping_key
+        for beat in leaving:
+            self.bus.emit("heartbeat.deleted", {"id": beat.id, "object": "heartbeat", "key": beat.spec.key,
+                                                "name": beat.spec.name, "reason": "removed from the config file"},
+                          self.clock.time())
         return self.heartbeats.apply(config.heartbeats, stored)
 
     async def _prune(self) -> None:

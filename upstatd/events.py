@@ -28,7 +28,7 @@ log = structlog.get_logger("upstatd.events")
 TYPES = (
     "monitor.created", "monitor.updated", "monitor.paused", "monitor.unpaused", "monitor.deleted",
     "monitor.up", "monitor.down", "monitor.degraded",
-    "heartbeat.up", "heartbeat.late", "heartbeat.down", "heartbeat.new",
+    "heartbeat.up", "heartbeat.late", "heartbeat.down", "heartbeat.new", "heartbeat.deleted",
     "incident.created", "incident.acknowledged", "incident.resolved", "incident.reopened",
     "incident.closed", "incident.commented", "incident.updated", "incident.escalated",
     "webhook_endpoint.disabled", "ping",

@@ -80,3 +80,28 @@ async def test_filters_and_permissions(api):
     assert (status, body["error"]["type"]) == (403, "permission_error")
     allowed = await api.make_token("events:read")
     assert (await api.request("GET", "/api/events", token=allowed))[0] == 200
+
+
+async def test_heartbeats_gone_from_the_file_or_the_api_resolve_their_incidents(start_api):
+    api = await start_api(f"""
+        heartbeats:
+          - {{key: job, period: 1h, token: {TOKEN}}}
+    """)
+    async with api.session.get(f"{api.url}/ping/{TOKEN}/fail") as response:
+        assert response.status == 200
+    status, _, made = await api.request("POST", "/api/heartbeats", json={"name": "api job", "period_seconds": 60})
+    assert status == 201
+    async with api.session.get(f"{made['ping_url']}/fail") as response:
+        assert response.status == 200
+    status, _, listed = await api.request("GET", "/api/incidents?status=open")
+    assert status == 200 and len(listed["data"]) == 2
+
+    text = api.config_path.read_text()
+    api.config_path.write_text(text[:text.index("heartbeats:")])
+    assert await api.daemon.reload()
+    assert (await api.request("DELETE", f"/api/heartbeats/{made['id']}"))[0] == 200
+    await api.daemon.writer.flush()
+    deleted = await events(api, "&type=heartbeat.deleted")
+    assert sorted(event["data"]["object"]["name"] for event in deleted) == ["api job", "job"]
+    status, _, listed = await api.request("GET", "/api/incidents?status=resolved")
+    assert len(listed["data"]) == 2

@@ -78,7 +78,7 @@ def test_every_mistake_has_its_line_and_path(tmp_path):
         "got 'ftp://example.com'",
         "7: webhooks[0].events[1]: 'nope.*' matches no event type (types: "
         + "monitor.created, monitor.updated, monitor.paused, monitor.unpaused, monitor.deleted, monitor.up, "
-          "monitor.down, monitor.degraded, heartbeat.up, heartbeat.late, heartbeat.down, heartbeat.new, "
+          "monitor.down, monitor.degraded, heartbeat.up, heartbeat.late, heartbeat.down, heartbeat.new, heartbeat.deleted, "
           "incident.created, incident.acknowledged, incident.resolved, incident.reopened, incident.closed, "
           "incident.commented, incident.updated, incident.escalated, webhook_endpoint.disabled; patterns "
           "like incident.* and * work)",

@@ -87,9 +87,9 @@ class IncidentService:
         elif kind in ("monitor.up", "heartbeat.up", "heartbeat.new"):
             self._recovered(obj.get("id"), at_ms, f"{obj.get('name') or obj.get('id')} is up again"
                             if kind != "heartbeat.new" else f"{obj.get('name') or obj.get('id')} was reset")
-        elif kind == "monitor.deleted":
+        elif kind in ("monitor.deleted", "heartbeat.deleted"):
             subject = obj.get("id")
-            self._recovered(subject, at_ms, "the monitor was deleted")
+            self._recovered(subject, at_ms, f"the {kind.split('.')[0]} was deleted")
             self.by_subject.pop(subject, None)
 
     def _queue(self, statements: list[tuple[str, tuple]]) -> None:

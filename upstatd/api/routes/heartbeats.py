@@ -459,12 +459,17 @@ async def delete(request: web.Request) -> web.Response:
     if service is not None:
         service.remove(_service_key(row))  # stopped first: no ping lands after its rows go
 
-    async def remove(conn: aiosqlite.Connection) -> None:
+    async def remove(conn: aiosqlite.Connection) -> Any:
         current = await _find(conn, heartbeat_id)
+        event = None if context.bus is None else await context.bus.record(
+            conn, "heartbeat.deleted", msgspec.to_builtins(heartbeat_object(current, context)), context.clock.time())
         await store.delete_history(conn, [current.seq])
+        return event
 
     try:
-        await context.writer.run(remove)
+        event = await context.writer.run(remove)
+        if event is not None:
+            context.bus.publish(event)
     except BaseException:
         if beat is not None:
             service.reinstate(beat)
