@@ -12,8 +12,10 @@ from typing import Annotated, Any, Literal
 import aiosqlite
 import msgspec
 
+from upstatd.api.bodies import MAX_TIMESTAMP
 from upstatd.api.errors import invalid
 
+Timestamp = Annotated[int, msgspec.Meta(ge=0, le=MAX_TIMESTAMP, description="Unix seconds")]
 Limit = Annotated[int, msgspec.Meta(ge=1, le=100, description="How many objects to return, 1-100")]
 Cursor = Annotated[str, msgspec.Meta(min_length=1, description="An object id from a previous page")]
 
@@ -79,3 +81,17 @@ async def page(conn: aiosqlite.Connection, table: str, columns: str, query: List
 
 def envelope(data: list[Any], has_more: bool, url: str) -> dict:
     return {"object": "list", "data": data, "has_more": has_more, "url": url}
+
+
+def created_range(query: Any, where: list[str], args: list) -> None:
+    """The filters created_gte / created_lte (Unix seconds, both inclusive) on a
+    `created_at` column in ms, added to `where` and `args`."""
+    if query.created_gte is not None:
+        where.append("created_at >= ?")
+        args.append(query.created_gte * 1000)
+    if query.created_lte is not None:
+        if query.created_gte is not None and query.created_lte < query.created_gte:
+            raise invalid(f"created_lte ({query.created_lte}) is before created_gte ({query.created_gte})",
+                          "created_lte")
+        where.append("created_at < ?")
+        args.append((query.created_lte + 1) * 1000)

@@ -9,13 +9,13 @@ import msgspec
 from aiohttp import web
 
 from upstatd.api import pagination
-from upstatd.api.bodies import MAX_TIMESTAMP, read_query, respond
+from upstatd.api.bodies import read_query, respond
 from upstatd.api.errors import invalid, not_found
 from upstatd.api.pagination import ListQuery
 from upstatd.api.routes import route
 from upstatd.events import TYPES, event_from_row
 
-Timestamp = Annotated[int, msgspec.Meta(ge=0, le=MAX_TIMESTAMP, description="Unix seconds")]
+Timestamp = pagination.Timestamp
 COLUMNS = "id, type, created_at, data"
 
 
@@ -64,15 +64,7 @@ async def list_events(request: web.Request) -> web.Response:
                               f"(types: {', '.join(TYPES)})", "type")
             where.append("type = ?")
             args.append(query.type)
-    if query.created_gte is not None:
-        where.append("created_at >= ?")
-        args.append(query.created_gte * 1000)
-    if query.created_lte is not None:
-        if query.created_gte is not None and query.created_lte < query.created_gte:
-            raise invalid(f"created_lte ({query.created_lte}) is before created_gte ({query.created_gte})",
-                          "created_lte")
-        where.append("created_at < ?")
-        args.append((query.created_lte + 1) * 1000)
+    pagination.created_range(query, where, args)
     rows, has_more = await pagination.page(context.read_conn, "events", COLUMNS, query, " AND ".join(where),
                                            tuple(args))
     return respond(pagination.envelope([event_from_row(row).as_json() for row in rows], has_more, "/api/events"))

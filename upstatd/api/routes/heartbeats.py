@@ -20,7 +20,7 @@ import msgspec
 from aiohttp import web
 
 from upstatd.api import metadata, pagination
-from upstatd.api.bodies import MAX_TIMESTAMP, read_json, read_query, respond
+from upstatd.api.bodies import read_json, read_query, respond
 from upstatd.api.errors import conflict, invalid, not_found
 from upstatd.api.pagination import ListQuery
 from upstatd.api.ping import default_spec
@@ -46,7 +46,7 @@ Severity = Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(SEVERITIE
 Methods = Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(METHODS)})]
 Seconds = Annotated[float, msgspec.Meta(description="seconds")]
 # Bounded: a bound outside SQLite's 64-bit integers (times 1000) would be a 500, not a 400.
-Timestamp = Annotated[int, msgspec.Meta(ge=0, le=MAX_TIMESTAMP, description="Unix seconds")]
+Timestamp = pagination.Timestamp
 
 
 # -- shapes -----------------------------------------------------------------------------
@@ -377,23 +377,13 @@ async def list_heartbeats(request: web.Request) -> web.Response:
     if query.tag is not None:
         where.append("EXISTS (SELECT 1 FROM json_each(heartbeats.spec, '$.tags') WHERE value = ?)")
         args.append(query.tag)
-    _created_range(query, where, args)
+    pagination.created_range(query, where, args)
     rows, has_more = await pagination.page(context.read_conn, store.TABLE, store.COLUMNS, query,
                                            " AND ".join(where), tuple(args))
     return respond(pagination.envelope([heartbeat_object(store.from_row(row), context) for row in rows],
                                        has_more, "/api/heartbeats"))
 
 
-def _created_range(query: Any, where: list[str], args: list) -> None:
-    if query.created_gte is not None:
-        where.append("created_at >= ?")
-        args.append(query.created_gte * 1000)
-    if query.created_lte is not None:
-        if query.created_gte is not None and query.created_lte < query.created_gte:
-            raise invalid(f"created_lte ({query.created_lte}) is before created_gte ({query.created_gte})",
-                          "created_lte")
-        where.append("created_at < ?")
-        args.append((query.created_lte + 1) * 1000)
 
 
 @route("GET", "/api/heartbeats/{id}", "heartbeats", "read", "Retrieve a heartbeat", response=Heartbeat)
@@ -566,7 +556,7 @@ async def list_pings(request: web.Request) -> web.Response:
     if query.rid is not None:
         where.append("rid = ?")
         args.append(query.rid.lower())
-    _created_range(query, where, args)
+    pagination.created_range(query, where, args)
 
     async def cursor_seq(cursor: str) -> int | None:
         seq = parse_seq_id("png", cursor)

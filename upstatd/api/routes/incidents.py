@@ -49,7 +49,7 @@ Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Message = Annotated[str, msgspec.Meta(max_length=5000)]
 Author = Annotated[str, msgspec.Meta(min_length=1, max_length=100,
                                      description="Who made the change; default: the token's name")]
-Timestamp = Annotated[int, msgspec.Meta(ge=0, le=MAX_TIMESTAMP, description="Unix seconds")]
+Timestamp = pagination.Timestamp
 
 
 # -- shapes ---------------------------------------------------------------------------
@@ -150,8 +150,7 @@ class IncidentListQuery(ListQuery, forbid_unknown_fields=True):
 
 
 class MonitorIncidentsQuery(ListQuery, forbid_unknown_fields=True):
-    from_: Annotated[int, msgspec.Meta(ge=0, le=MAX_TIMESTAMP, description="Unix seconds")] | None = \
-        msgspec.field(default=None, name="from")
+    from_: Timestamp | None = msgspec.field(default=None, name="from")
     to: Timestamp | None = None
 
 
@@ -201,16 +200,6 @@ async def _known_subjects(conn: aiosqlite.Connection, ids: list[str]) -> None:
             raise invalid(f"no monitor or heartbeat with id '{subject[:60]}'", param)
 
 
-def _where_ms(query: Any, where: list[str], args: list) -> None:
-    if query.created_gte is not None:
-        where.append("created_at >= ?")
-        args.append(query.created_gte * 1000)
-    if query.created_lte is not None:
-        if query.created_gte is not None and query.created_lte < query.created_gte:
-            raise invalid(f"created_lte ({query.created_lte}) is before created_gte ({query.created_gte})",
-                          "created_lte")
-        where.append("created_at < ?")
-        args.append((query.created_lte + 1) * 1000)
 
 
 async def _listed(conn: aiosqlite.Connection, query: ListQuery, where: list[str], args: list,
@@ -260,7 +249,7 @@ async def list_incidents(request: web.Request) -> web.Response:
     if query.monitor_id is not None:
         where.append("seq IN (SELECT incident_seq FROM incident_monitors WHERE monitor_id = ?)")
         args.append(query.monitor_id)
-    _where_ms(query, where, args)
+    pagination.created_range(query, where, args)
     if query.since is not None:
         where.append("updated_at >= ?")
         args.append(query.since * 1000)

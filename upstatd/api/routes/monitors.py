@@ -22,7 +22,7 @@ import msgspec
 from aiohttp import web
 
 from upstatd.api import metadata, pagination
-from upstatd.api.bodies import MAX_TIMESTAMP, future_ms, read_json, read_query, respond
+from upstatd.api.bodies import future_ms, read_json, read_query, respond
 from upstatd.api.errors import conflict, invalid, not_found
 from upstatd.api.pagination import ListQuery
 from upstatd.api.routes import route
@@ -47,7 +47,7 @@ Options = Annotated[dict[str, Any], msgspec.Meta(
 TypeName = Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(PROBES)})]
 Severity = Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(SEVERITIES)})]
 Seconds = Annotated[float, msgspec.Meta(description="seconds")]
-Timestamp = Annotated[int, msgspec.Meta(ge=0, le=MAX_TIMESTAMP, description="Unix seconds")]
+Timestamp = pagination.Timestamp
 
 
 # -- shapes ---------------------------------------------------------------------------
@@ -367,24 +367,13 @@ async def list_monitors(request: web.Request) -> web.Response:
     if query.tag is not None:
         where.append("EXISTS (SELECT 1 FROM json_each(monitors.spec, '$.tags') WHERE value = ?)")
         args.append(query.tag)
-    _created_range(query, where, args)
+    pagination.created_range(query, where, args)
     rows, has_more = await pagination.page(context.read_conn, store.TABLE, store.COLUMNS, query,
                                            " AND ".join(where), tuple(args))
     return respond(pagination.envelope([monitor_object(store.from_row(row)) for row in rows], has_more,
                                        "/api/monitors"))
 
 
-def _created_range(query: Any, where: list[str], args: list) -> None:
-    """created_gte / created_lte (Unix seconds, both inclusive) on a created_at in ms."""
-    if query.created_gte is not None:
-        where.append("created_at >= ?")
-        args.append(query.created_gte * 1000)
-    if query.created_lte is not None:
-        if query.created_gte is not None and query.created_lte < query.created_gte:
-            raise invalid(f"created_lte ({query.created_lte}) is before created_gte ({query.created_gte})",
-                          "created_lte")
-        where.append("created_at < ?")
-        args.append((query.created_lte + 1) * 1000)
 
 
 @route("GET", "/api/monitors/{id}", "monitors", "read", "Retrieve a monitor", response=Monitor)
@@ -554,7 +543,7 @@ async def list_checks(request: web.Request) -> web.Response:
     if query.ok is not None:
         where.append("ok = ?")
         args.append(int(query.ok))
-    _created_range(query, where, args)
+    pagination.created_range(query, where, args)
 
     async def cursor_seq(cursor: str) -> int | None:
         # chk_ ids are derived from the row's seq (ids.seq_id): decode, then check it is this monitor's
