@@ -142,3 +142,13 @@ async def test_a_token_taken_by_an_api_heartbeat_fails_the_reload_and_changes_no
     await harness.stop()
     with pytest.raises(StartError, match=f"token {TOKEN} already belongs to heartbeat hbt_"):
         await harness.start()
+
+
+async def test_a_token_freed_by_a_removed_heartbeat_can_go_to_a_new_one_in_the_same_reload(harness):
+    harness.write("- {key: old, period: 1h, token: %s}" % TOKEN)
+    daemon = await harness.start()
+    harness.write("- {key: new, period: 1h, token: %s}" % TOKEN)
+    assert await daemon.reload()
+    assert set(daemon.heartbeats.beats) == {"new"}
+    assert daemon.heartbeats.by_token[TOKEN].spec.key == "new"
+    assert await harness.ping(TOKEN) == 200

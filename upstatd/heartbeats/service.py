@@ -225,9 +225,6 @@ class HeartbeatService:
         # Wall time to monotonic; a timer that fires early by the wall clock is armed again.
         self.runner.schedule(timer, self.clock.monotonic() + max(0.0, change[0] - self.clock.time()))
 
-    def next_deadline(self, beat: Beat) -> tuple[float, str, str] | None:
-        return None if beat.paused else deadlines.next_change(beat.state, beat.spec.grace)
-
     # -- the store ---------------------------------------------------------------------------
 
     def _save_state(self, beat: Beat) -> None:

@@ -112,7 +112,7 @@ async def reconcile(conn: aiosqlite.Connection, specs: tuple[HeartbeatSpec, ...]
     for row in gone:  # their tokens are free for the heartbeats that stay
         tokens.pop(row.token, None)
     next_seq = await new_seq(conn)
-    changed = []
+    inserts, updates = [], []
     for spec in specs:
         row = stored.get(spec.key)
         token = spec.token or (row.token if row is not None else new_token())
@@ -121,28 +121,27 @@ async def reconcile(conn: aiosqlite.Connection, specs: tuple[HeartbeatSpec, ...]
             raise HeartbeatConflict(f"heartbeat '{spec.key}': token {token} already belongs to heartbeat "
                                     f"{owner}; give this one another token")
         tokens[token] = spec.key
-        columns = spec_columns(spec)
+        name, slug, spec_json, metadata = spec_columns(spec)
         if row is None:
-            await conn.execute(
-                "INSERT INTO heartbeats (seq, id, key, managed_by, name, slug, token, spec, metadata, "
-                "current_state, state_since, created_at, updated_at) "
-                "VALUES (?, ?, ?, 'config', ?, ?, ?, ?, ?, 'new', ?, ?, ?)",
-                (next_seq, new_id("hbt"), spec.key, columns[0], columns[1], token, columns[2], columns[3],
-                 now_ms, now_ms, now_ms))
+            inserts.append((next_seq, new_id("hbt"), spec.key, name, slug, token, spec_json, metadata,
+                            now_ms, now_ms, now_ms))
             next_seq += 1
-            changed.append(spec.key)
         elif (row.name, row.slug, row.token, row.spec, row.metadata) != \
-                (columns[0], columns[1], token, msgspec.json.decode(columns[2]), spec.metadata):
-            await conn.execute(
-                "UPDATE heartbeats SET name = ?, slug = ?, token = ?, spec = ?, metadata = ?, updated_at = ? "
-                "WHERE seq = ?", (columns[0], columns[1], token, columns[2], columns[3], now_ms, row.seq))
-            changed.append(spec.key)
+                (name, slug, token, msgspec.json.decode(spec_json), spec.metadata):
+            updates.append((name, slug, token, spec_json, metadata, now_ms, row.seq))
+    # Removed ones first: a token they held may now belong to another heartbeat.
     await delete_history(conn, [row.seq for row in gone])
-    out = {key: row for key, row in stored.items() if key in wanted and key not in changed}
-    for key in changed:
-        out[key] = from_row((await conn.execute_fetchall(
-            f"SELECT {COLUMNS} FROM heartbeats WHERE key = ?", (key,)))[0])
-    return out
+    await conn.executemany(
+        "UPDATE heartbeats SET name = ?, slug = ?, token = ?, spec = ?, metadata = ?, updated_at = ? "
+        "WHERE seq = ?", updates)
+    await conn.executemany(
+        "INSERT INTO heartbeats (seq, id, key, managed_by, name, slug, token, spec, metadata, "
+        "current_state, state_since, created_at, updated_at) "
+        "VALUES (?, ?, ?, 'config', ?, ?, ?, ?, ?, 'new', ?, ?, ?)", inserts)
+    if not (inserts or updates):
+        return {key: row for key, row in stored.items() if key in wanted}
+    return {row.key: row for row in map(from_row, await conn.execute_fetchall(
+        f"SELECT {COLUMNS} FROM heartbeats WHERE managed_by = 'config'"))}
 
 
 async def delete_history(conn: aiosqlite.Connection, seqs: list[int]) -> None:
