@@ -349,14 +349,16 @@ async def _storage(s: Settings, workdir: Path) -> dict:
 
 
 async def _open_writer(path: Path):
-    from upstatd.store import db
+    from upstatd.store import checks, db
+    from upstatd.store.checks import CheckLog
     from upstatd.store.writer import Writer
 
     db.prepare_file(str(path))
-    conn = await db.connect(str(path))
-    await db.migrate(conn)
+    conn = await db.Database.open(str(path))
+    await conn.call(db.migrate)
     writer = Writer(conn)
-    await writer.start()
+    writer.start()
+    writer.checks = CheckLog(writer, await conn.call(checks.next_seq))  # the harness's handle on both
     return conn, writer
 
 
@@ -389,7 +391,7 @@ async def writer_rate(path: Path, monitors: int, warmup: float, window: float) -
                 continue
             for _ in range(1000):
                 row = pool[i % len(pool)]
-                writer.add_check((row[0], now_ms + i) + row[2:])
+                writer.checks.add((row[0], now_ms + i) + row[2:])
                 i += 1
             await asyncio.sleep(0)
         await writer.stop()
@@ -415,16 +417,15 @@ async def day_size(path: Path, monitors: int, mix: str) -> dict:
         day_start = 1_750_000_000_000
         for minute in range(1440):
             for phase, seq in phase_ms:
-                writer.add_check(check_row(rng, seq, kinds[seq - 1], day_start + minute * 60_000 + phase))
+                writer.checks.add(check_row(rng, seq, kinds[seq - 1], day_start + minute * 60_000 + phase))
             while writer.pending > 20_000:
                 await asyncio.sleep(0.005)
         await drain(writer)
         files = sum(os.path.getsize(f"{path}{suffix}") for suffix in ("", "-wal") if os.path.exists(f"{path}{suffix}"))
-        await conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        await conn.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
         pages = await _page_bytes(conn)
-        async with conn.execute("SELECT count(*) FROM checks") as cursor:
-            (rows,) = await cursor.fetchone()
-        await conn.execute("VACUUM")
+        ((rows,),) = await conn.execute_fetchall("SELECT count(*) FROM checks")
+        await conn.execute_fetchall("VACUUM")
         vacuumed = await _page_bytes(conn)
     finally:
         await conn.close()
@@ -452,10 +453,8 @@ async def drain(writer, timeout: float = 60.0) -> None:
 
 
 async def _page_bytes(conn) -> int:
-    async with conn.execute("PRAGMA page_count") as cursor:
-        (count,) = await cursor.fetchone()
-    async with conn.execute("PRAGMA page_size") as cursor:
-        (size,) = await cursor.fetchone()
+    ((count,),) = await conn.execute_fetchall("PRAGMA page_count")
+    ((size,),) = await conn.execute_fetchall("PRAGMA page_size")
     return count * size
 
 

@@ -13,19 +13,19 @@ from upstatd.config.schema import Config
 
 @pytest.fixture
 async def store(tmp_path):
-    """A migrated SQLite file with its writer running: (connection, writer, path)."""
+    """A migrated SQLite file with its writer running: (Database, writer, path)."""
     from upstatd.store import db
     from upstatd.store.writer import Writer
 
     path = str(tmp_path / "upstatd.db")
     db.prepare_file(path)
-    conn = await db.connect(path)
-    await db.migrate(conn)
-    writer = Writer(conn, linger=0)
-    await writer.start()
-    yield conn, writer, path
+    database = await db.Database.open(path)
+    await database.call(db.migrate)
+    writer = Writer(database, linger=0)
+    writer.start()
+    yield database, writer, path
     await writer.stop()
-    await conn.close()
+    await database.close()
 
 
 @pytest.fixture

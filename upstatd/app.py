@@ -41,6 +41,8 @@ from upstatd.store import db
 from upstatd.store import heartbeats as heartbeat_store
 from upstatd.store.heartbeats import HeartbeatConflict
 from upstatd.store.monitors import reconcile
+from upstatd.store import checks
+from upstatd.store.checks import CheckLog
 from upstatd.store.writer import Writer
 from upstatd.systemd import Notifier, run_watchdog, watchdog_interval
 
@@ -85,44 +87,44 @@ class Daemon:
         config = self.config
         self._lock(config.storage_path)
         db.prepare_file(config.storage_path)
-        self.write_conn = await db.connect(config.storage_path)
-        await db.migrate(self.write_conn)
-        self.read_conn = await db.connect(config.storage_path, readonly=True)
+        self.write_db = await db.Database.open(config.storage_path)
+        await self.write_db.call(db.migrate)
+        self.read_db = await db.Database.open(config.storage_path, readonly=True)
 
-        await self.write_conn.execute("BEGIN")
+        def first_reconcile(conn):
+            return (reconcile(conn, config.monitors, self.clock.time()),
+                    heartbeat_store.reconcile(conn, config.heartbeats, self.clock.time()),
+                    heartbeat_store.ping_key(conn, config.pings.key), checks.next_seq(conn))
         try:
-            stored = await reconcile(self.write_conn, config.monitors, self.clock.time())
-            stored_beats = await heartbeat_store.reconcile(self.write_conn, config.heartbeats, self.clock.time())
-            ping_key = await heartbeat_store.ping_key(self.write_conn, config.pings.key)
+            stored, stored_beats, ping_key, next_check = await self.write_db.transaction(first_reconcile)
         except HeartbeatConflict as exc:
-            await self.write_conn.rollback()
             raise StartError(f"{config.file}: {exc}") from None
-        await self.write_conn.commit()
 
-        self.writer = Writer(self.write_conn)
-        await self.writer.start()
+        self.writer = Writer(self.write_db)
+        self.writer.start()
+        self.checks = CheckLog(self.writer, next_check)
         await bootstrap_admin_token(self.writer, config.storage_path, self.clock)
 
         self.runner = Runner(self.clock, self._on_due, config.scheduler.max_in_flight)
         self.bus = EventBus(self.writer)
         # Incidents listen before anything can change state (heartbeat catch-up below).
         self.incidents = IncidentService(self.clock, self.writer, self.bus, config.incidents)
-        await self.incidents.load(self.read_conn)
-        self.webhooks = WebhookDispatcher(self.clock, self.writer, self.read_conn, self.bus)
-        self.monitors = MonitorService(self.clock, self.runner, self.writer)
+        await self.incidents.load(self.read_db)
+        self.webhooks = WebhookDispatcher(self.clock, self.writer, self.read_db, self.bus)
+        self.monitors = MonitorService(self.clock, self.runner, self.writer, self.checks)
         self.monitors.bus = self.bus
         self.monitors.open_probe_type = self._open_probe_type
-        api_monitors = await load_api_monitors(self.read_conn)
+        api_monitors = await self.read_db.call(load_api_monitors)
         for spec, row in api_monitors:  # in place before the API can change them
             self.monitors.put(spec, row, "api", probe_soon=False)
         # Heartbeats run before the listener opens: a ping never meets a 404 for a
         # heartbeat that exists, and deadlines passed while stopped flip first.
         self.heartbeats = HeartbeatService(self.clock, self.runner, self.writer, config.pings, ping_key)
         self.heartbeats.bus = self.bus
-        for spec, row in await load_api_heartbeats(self.read_conn):
+        for spec, row in await self.read_db.call(load_api_heartbeats):
             self.heartbeats.put(spec, row)
         self.heartbeats.apply(config.heartbeats, stored_beats)
-        self.api = ApiContext(self.read_conn, self.writer, self.clock, await api_version(self.read_conn),
+        self.api = ApiContext(self.read_db, self.writer, self.clock, await self.read_db.call(api_version),
                               Limits(*msgspec.structs.astuple(config.rate_limit)), self.monitors, config,
                               self.heartbeats)
         self.api.bus = self.bus
@@ -167,8 +169,8 @@ class Daemon:
         for kind in self._open_probe_types:
             await PROBES[kind].close()
         await self.writer.stop()
-        await self.read_conn.close()
-        await self.write_conn.close()
+        await self.read_db.close()
+        await self.write_db.close()
         self.notifier.close()
         if self._lock_file is not None:
             os.close(self._lock_file)
@@ -176,13 +178,13 @@ class Daemon:
         log.info("daemon.stopped", probes_cancelled=cancelled)
 
     async def _close_what_started(self) -> None:
-        """After a failed start: close what did open (aiosqlite's threads would
+        """After a failed start: close what did open (the database threads would
         otherwise keep the process alive), in stop order."""
         for name, close in (("listener", lambda: self.listener.stop()),
                             ("webhooks", lambda: self.webhooks.stop()),
                             ("writer", lambda: self.writer.stop()),
-                            ("read_conn", lambda: self.read_conn.close()),
-                            ("write_conn", lambda: self.write_conn.close())):
+                            ("read_db", lambda: self.read_db.close()),
+                            ("write_db", lambda: self.write_db.close())):
             if hasattr(self, name):
                 try:
                     await close()
@@ -283,9 +285,9 @@ class Daemon:
         for beat in leaving:
             self.heartbeats.remove(beat.spec.key)
 
-        async def reconcile_heartbeats(conn):
-            return (await heartbeat_store.reconcile(conn, config.heartbeats, self.clock.time()),
-                    await heartbeat_store.ping_key(conn, config.pings.key))
+        def reconcile_heartbeats(conn):
+            return (heartbeat_store.reconcile(conn, config.heartbeats, self.clock.time()),
+                    heartbeat_store.ping_key(conn, config.pings.key))
 
         try:
             stored, ping_key = await self.writer.run(reconcile_heartbeats)

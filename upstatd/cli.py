@@ -210,28 +210,28 @@ def cmd_token(args: argparse.Namespace) -> int:
         return 1
     job = {"create": _token_create, "list": _token_list, "revoke": _token_revoke}[args.token_command]
     try:
-        return asyncio.run(_with_database(path, job, args))
+        return _with_database(path, job, args)
     except (MigrationError, sqlite3.Error, OSError) as exc:
         print(f"upstatd: cannot use the database {path}: {exc}", file=sys.stderr)
         return 1
 
 
-async def _with_database(path: str, job, args: argparse.Namespace) -> int:
+def _with_database(path: str, job, args: argparse.Namespace) -> int:
     from upstatd.store import db
 
     if not os.path.exists(path):  # only `create` gets here without one
         print(f"upstatd: no database at {path} yet: creating it (is storage.path, or STATE_DIRECTORY "
               f"when the config leaves it out, the daemon's?)", file=sys.stderr)
     db.prepare_file(path)
-    conn = await db.connect(path)
+    conn = db.connect(path)
     try:
-        await db.migrate(conn)
-        return await job(conn, args)
+        db.migrate(conn)
+        return job(conn, args)
     finally:
-        await conn.close()
+        conn.close()
 
 
-async def _token_create(conn, args: argparse.Namespace) -> int:
+def _token_create(conn, args: argparse.Namespace) -> int:
     from upstatd.api import permissions
     from upstatd.api.bootstrap import create_token
     from upstatd.api.routes.tokens import public
@@ -258,12 +258,12 @@ async def _token_create(conn, args: argparse.Namespace) -> int:
             print("upstatd: --expires must be longer than 0s", file=sys.stderr)
             return 2
         expires_at_ms = now_ms + round(seconds * 1000)
-    await conn.execute("BEGIN IMMEDIATE")
+    conn.execute("BEGIN IMMEDIATE")
     try:
-        token, secret = await create_token(conn, name, granted, expires_at_ms, now_ms)
-        await conn.commit()
+        token, secret = create_token(conn, name, granted, expires_at_ms, now_ms)
+        conn.execute("COMMIT")
     except BaseException:
-        await conn.rollback()
+        conn.execute("ROLLBACK")
         raise
     if args.json:
         print(json.dumps({**public(token), "secret": secret}, indent=2))
@@ -276,12 +276,12 @@ async def _token_create(conn, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _token_list(conn, args: argparse.Namespace) -> int:
+def _token_list(conn, args: argparse.Namespace) -> int:
     from upstatd.api import permissions
     from upstatd.api.routes.tokens import public
     from upstatd.store import tokens
 
-    rows = await tokens.list_all(conn)
+    rows = tokens.list_all(conn)
     if args.json:
         print(json.dumps([public(token) for token in rows], indent=2))
         return 0
@@ -302,16 +302,16 @@ async def _token_list(conn, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _token_revoke(conn, args: argparse.Namespace) -> int:
+def _token_revoke(conn, args: argparse.Namespace) -> int:
     from upstatd.store import tokens
 
-    await conn.execute("BEGIN IMMEDIATE")
+    conn.execute("BEGIN IMMEDIATE")
     try:
-        before = await tokens.get(conn, args.id)
-        token = await tokens.revoke(conn, args.id, round(time.time() * 1000)) if before else None
-        await conn.commit()
+        before = tokens.get(conn, args.id)
+        token = tokens.revoke(conn, args.id, round(time.time() * 1000)) if before else None
+        conn.execute("COMMIT")
     except BaseException:
-        await conn.rollback()
+        conn.execute("ROLLBACK")
         raise
     if token is None:
         print(f"upstatd: no token with id '{args.id}'", file=sys.stderr)

@@ -6,7 +6,7 @@ Two ways in, one per way of writing:
 - `EventBus.emit(type, obj, at)` from code that queues statements on the
   writer (probe results, heartbeat flips): the event row is queued right after
   the change, synchronously, so both land in the same batch, the same commit.
-- `await EventBus.record(conn, type, obj, at)` inside a `writer.run` job (API
+- `EventBus.record(conn, type, obj, at)` inside a `writer.run` job (API
   changes), then `bus.publish(event)` once the job committed.
 
 The events table is the outbox: webhook delivery reads it by `seq`, so an
@@ -70,10 +70,10 @@ class EventBus:
         self.publish(event)
         return event
 
-    async def record(self, conn: Any, type: str, obj: dict[str, Any], at: float) -> Event:
+    def record(self, conn: Any, type: str, obj: dict[str, Any], at: float) -> Event:
         """Insert the event inside the caller's transaction; publish it after the commit."""
         event = Event(new_id("evt"), type, at, obj)
-        await conn.execute(INSERT_EVENT, _row(event))
+        conn.execute(INSERT_EVENT, _row(event))
         return event
 
     def publish(self, event: Event) -> None:
@@ -90,7 +90,7 @@ def event_from_row(row: Any) -> Event:
     return Event(event_id, type, created_ms / 1000, msgspec.json.decode(data)["object"])
 
 
-async def prune(conn: Any, now_ms: int, days: int = RETENTION_DAYS) -> int:
+def prune(conn: Any, now_ms: int, days: int = RETENTION_DAYS) -> int:
     """Delete events older than `days` (inside the caller's transaction)."""
-    cursor = await conn.execute("DELETE FROM events WHERE created_at < ?", (now_ms - days * 86_400_000,))
+    cursor = conn.execute("DELETE FROM events WHERE created_at < ?", (now_ms - days * 86_400_000,))
     return cursor.rowcount

@@ -73,7 +73,7 @@ async def test_it_makes_an_admin_token_once_on_first_start(start_api):
     assert len(admin["permissions"]) == 11
 
     # The installation's API version is pinned with the first token.
-    rows = await api.daemon.read_conn.execute_fetchall("SELECT value FROM settings WHERE key = 'api_version'")
+    rows = await api.daemon.read_db.execute_fetchall("SELECT value FROM settings WHERE key = 'api_version'")
     assert rows and rows[0][0] == (await api.request("GET", "/api/tokens"))[1]["Upstat-Version"]
 
     # A restart finds a token and makes none (the file keeps the first secret).

@@ -35,7 +35,7 @@ async def make(api, **fields) -> dict:
 
 
 async def ping_seqs(api, heartbeat_id: str) -> list[int]:
-    rows = await api.daemon.read_conn.execute_fetchall(
+    rows = await api.daemon.read_db.execute_fetchall(
         "SELECT p.seq FROM pings AS p JOIN heartbeats AS h ON h.seq = p.heartbeat_seq WHERE h.id = ? "
         "ORDER BY p.n", (heartbeat_id,))
     return [row[0] for row in rows]

@@ -22,7 +22,7 @@ async def stop_for_restart(daemon) -> None:
 
 
 async def pinned(api) -> list:
-    return [tuple(row) for row in await api.daemon.read_conn.execute_fetchall(
+    return [tuple(row) for row in await api.daemon.read_db.execute_fetchall(
         "SELECT key, value FROM settings WHERE key = 'api_version'")]
 
 

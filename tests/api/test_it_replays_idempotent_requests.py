@@ -47,7 +47,7 @@ async def test_a_retry_gets_the_first_answer_and_runs_nothing(api):
 
 async def test_the_stored_answer_holds_no_usable_secret(api):
     _, _, made = await api.request("POST", "/api/tokens", json=BODY, headers=key_header("sealed"))
-    rows = await api.daemon.read_conn.execute_fetchall(
+    rows = await api.daemon.read_db.execute_fetchall(
         "SELECT status, body FROM idempotency_keys WHERE key = 'sealed'")
     assert rows[0][0] == 201
     assert made["secret"].encode() not in bytes(rows[0][1])
@@ -117,7 +117,7 @@ async def test_error_answers_are_kept_but_refused_input_and_server_errors_are_no
     # 500: the key is let go, so the retry runs (and can succeed)
     real_create = token_store.create
 
-    async def broken(*args, **kwargs):
+    def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(token_store, "create", broken)
@@ -138,7 +138,7 @@ async def test_keys_are_checked_and_only_post_uses_them(api):
     for _ in range(2):
         status, headers, _ = await api.request("GET", "/api/tokens", headers=key_header("k-get"))
         assert status == 200 and "Idempotent-Replayed" not in headers
-    rows = await api.daemon.read_conn.execute_fetchall("SELECT count(*) FROM idempotency_keys WHERE key = 'k-get'")
+    rows = await api.daemon.read_db.execute_fetchall("SELECT count(*) FROM idempotency_keys WHERE key = 'k-get'")
     assert rows[0][0] == 0
 
 
@@ -153,7 +153,7 @@ async def test_keys_expire_after_24_hours(start_api):
     status, headers, made = await api.request("POST", "/api/tokens", json={**BODY, "name": "later"},
                                               headers=key_header("k-day"))
     assert status == 201 and "Idempotent-Replayed" not in headers and made["name"] == "later"
-    rows = await api.daemon.read_conn.execute_fetchall("SELECT count(*) FROM idempotency_keys")
+    rows = await api.daemon.read_db.execute_fetchall("SELECT count(*) FROM idempotency_keys")
     assert rows[0][0] == 1  # the expired row went when the key was claimed again
 
 
@@ -185,7 +185,7 @@ async def test_keys_survive_a_restart(start_api):
 
 async def test_a_request_cut_off_by_a_crash_does_not_hold_its_key_forever(start_api):
     api = await start_api()
-    token_id = (await api.daemon.read_conn.execute_fetchall("SELECT id FROM tokens"))[0][0]
+    token_id = (await api.daemon.read_db.execute_fetchall("SELECT id FROM tokens"))[0][0]
     hashed = idempotency.request_hash("POST", "/api/tokens", b'{"name":"deploy","permissions":{"monitors":["read"]}}')
     # as a daemon that died mid-request leaves it: claimed, never finished
     await api.daemon.writer.run(lambda conn: conn.execute(

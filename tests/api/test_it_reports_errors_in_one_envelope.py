@@ -108,7 +108,7 @@ async def test_a_full_rate_limit_window_is_a_429(start_api):
 
 
 async def test_a_bug_is_a_500_that_quotes_the_request_id_and_keeps_details_in_the_log(api, monkeypatch, capsys):
-    async def broken(conn, token_id):
+    def broken(conn, token_id):
         raise RuntimeError("disk on fire: secret detail")
 
     monkeypatch.setattr(token_store, "get", broken)

@@ -79,7 +79,7 @@ async def test_it_goes_late_then_down_at_the_exact_seconds(api):
     api.clock.advance(10)
     assert await ping(api, made["ping_url"]) == (200, "OK\n")
     body = await status_of(api, path)
-    seq = (await api.daemon.read_conn.execute_fetchall("SELECT max(seq) FROM pings"))[0][0]
+    seq = (await api.daemon.read_db.execute_fetchall("SELECT max(seq) FROM pings"))[0][0]
     assert body["last_ping"] == {
         "id": seq_id("png", seq), "object": "ping", "heartbeat_id": made["id"], "n": 1, "created_at": NOW + 10,
         "kind": "success", "exit_status": None, "rid": None, "duration_seconds": None, "method": "GET",

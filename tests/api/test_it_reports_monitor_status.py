@@ -33,20 +33,20 @@ async def make_monitor(api) -> tuple[str, int]:
     status, _, made = await api.request("POST", "/api/monitors", json={
         "type": "tcp", "url": f"tcp://127.0.0.1:{closed_port()}"})
     assert status == 201, made
-    rows = await api.daemon.read_conn.execute_fetchall("SELECT seq FROM monitors WHERE id = ?", (made["id"],))
+    rows = await api.daemon.read_db.execute_fetchall("SELECT seq FROM monitors WHERE id = ?", (made["id"],))
     return made["id"], rows[0][0]
 
 
 async def history(api, seq: int, created_at: int, changes: list[tuple[int, str, str]],
                   pauses: list[tuple[int, int | None]] = ()) -> None:
     """Backdate the monitor to `created_at` and store its state changes and pauses (Unix seconds)."""
-    async def write(conn):
-        await conn.execute("UPDATE monitors SET created_at = ?, current_state = ?, state_since = ? WHERE seq = ?",
+    def write(conn):
+        conn.execute("UPDATE monitors SET created_at = ?, current_state = ?, state_since = ? WHERE seq = ?",
                            (created_at * 1000, changes[-1][2], changes[-1][0] * 1000, seq))
         for at, before, after in changes:
-            await conn.execute(INSERT_STATE_CHANGE, (seq, at * 1000, before, after, None, None, None))
+            conn.execute(INSERT_STATE_CHANGE, (seq, at * 1000, before, after, None, None, None))
         for started, ended in pauses:
-            await conn.execute("INSERT INTO monitor_pauses (monitor_seq, started_at, ended_at) VALUES (?, ?, ?)",
+            conn.execute("INSERT INTO monitor_pauses (monitor_seq, started_at, ended_at) VALUES (?, ?, ?)",
                                (seq, started * 1000, None if ended is None else ended * 1000))
     await api.daemon.writer.run(write)
 
@@ -96,15 +96,15 @@ async def test_it_reports_no_uptime_before_a_first_result(api):
 async def test_it_reports_latency_percentiles_and_the_last_check(api):
     monitor_id, seq = await make_monitor(api)
     await api.request("POST", f"/api/monitors/{monitor_id}/pause")  # no probes of its own
-    writer = api.daemon.writer
-    writer.add_check(check_row(seq, NOW - 2 * DAY, True, 1.0))      # older than 24 h: left out
+    log = api.daemon.checks
+    log.add(check_row(seq, NOW - 2 * DAY, True, 1.0))      # older than 24 h: left out
     for index, latency in enumerate([37, 5, 99, 64, 12, 81, 50, 23, 95, 70] * 10):  # 100 good checks
-        writer.add_check(check_row(seq, NOW - 20 * HOUR + index * 60, True, latency + index / 100))
-    writer.add_check(check_row(seq, NOW - 60, False, 10_000, error_kind="timeout",
+        log.add(check_row(seq, NOW - 20 * HOUR + index * 60, True, latency + index / 100))
+    log.add(check_row(seq, NOW - 60, False, 10_000, error_kind="timeout",
                                error_message="no answer within 10s (during connect)"))  # bad: left out
-    last = writer.add_check(check_row(seq, NOW - 30, True, 12.5, status_code=200, resolve_us=150,
+    last = log.add(check_row(seq, NOW - 30, True, 12.5, status_code=200, resolve_us=150,
                                       connect_us=420, details='{"peer":"127.0.0.1"}'))
-    await writer.flush()
+    await api.daemon.writer.flush()
     _, _, body = await api.request("GET", f"/api/monitors/{monitor_id}/status")
     latencies = sorted([latency + index / 100 for index, latency in
                         enumerate([37, 5, 99, 64, 12, 81, 50, 23, 95, 70] * 10)] + [12.5])
@@ -126,11 +126,11 @@ async def test_it_lists_checks_with_filters_and_cursors(api):
     other_id, other_seq = await make_monitor(api)
     for made in (monitor_id, other_id):
         await api.request("POST", f"/api/monitors/{made}/pause")
-    writer = api.daemon.writer
-    seqs = [writer.add_check(check_row(seq, NOW - 1000 + index * 10, index % 3 != 0, index + 1.0))
+    log = api.daemon.checks
+    seqs = [log.add(check_row(seq, NOW - 1000 + index * 10, index % 3 != 0, index + 1.0))
             for index in range(30)]  # every third one failed
-    foreign = writer.add_check(check_row(other_seq, NOW, True, 1.0))
-    await writer.flush()
+    foreign = log.add(check_row(other_seq, NOW, True, 1.0))
+    await api.daemon.writer.flush()
     ids = [seq_id("chk", item) for item in seqs]
     path = f"/api/monitors/{monitor_id}/checks"
 

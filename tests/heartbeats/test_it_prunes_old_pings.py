@@ -16,9 +16,7 @@ async def test_it_keeps_the_newest_pings_of_each_heartbeat(store):
     problems = Problems("test")
     specs = parse_heartbeats([{"key": "a", "period": 60}, {"key": "b", "period": 60}], ("heartbeats",), problems)
     assert not problems
-    await conn.execute("BEGIN")
-    rows = await heartbeat_rows.reconcile(conn, specs, clock.time())
-    await conn.commit()
+    rows = await conn.transaction(heartbeat_rows.reconcile, specs, clock.time())
     service = HeartbeatService(clock, Runner(clock, lambda *_: None), writer, PingSettings(keep=3))
     service.apply(specs, rows)
     for _ in range(5):

@@ -33,7 +33,7 @@ async def web():
 
 
 async def events(api, incident_id: str | None = None) -> list[str]:
-    rows = await api.daemon.read_conn.execute_fetchall(
+    rows = await api.daemon.read_db.execute_fetchall(
         "SELECT type, data FROM events WHERE type LIKE 'incident.%' ORDER BY seq")
     out = []
     for kind, data in rows:

@@ -78,7 +78,7 @@ async def incidents(api, **query) -> list[dict]:
 
 async def events(api) -> list[tuple[str, dict]]:
     import json
-    rows = await api.daemon.read_conn.execute_fetchall("SELECT type, data FROM events ORDER BY seq")
+    rows = await api.daemon.read_db.execute_fetchall("SELECT type, data FROM events ORDER BY seq")
     return [(kind, json.loads(data)["object"]) for kind, data in rows]
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from loopback import RawServer, start_raw
 from upstatd.clock import FakeClock
+from upstatd.store.checks import CheckLog
 from upstatd.monitors.service import MonitorService
 from upstatd.scheduler.runner import Runner
 from upstatd.store.monitors import reconcile
@@ -60,7 +61,7 @@ async def harness(store):
     conn, writer, path = store
     clock = FakeClock()
     runner = Runner(clock, lambda *args: service.on_due(*args), max_in_flight=10)
-    service = MonitorService(clock, runner, writer)
+    service = MonitorService(clock, runner, writer, CheckLog(writer, 1))
 
     async def start(config):
         stored = await writer.run(lambda c: reconcile(c, config.monitors, clock.time()))

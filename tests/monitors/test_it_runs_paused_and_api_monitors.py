@@ -12,6 +12,8 @@ import pytest
 
 from upstatd.clock import FakeClock
 from upstatd.monitors import specs
+from upstatd.store import checks
+from upstatd.store.checks import CheckLog
 from upstatd.monitors.service import MonitorService
 from upstatd.scheduler.runner import Runner
 from upstatd.store import db
@@ -25,7 +27,7 @@ async def service(store):
     conn, writer, path = store
     clock = FakeClock(start=1000.0, wall=NOW)
     runner = Runner(clock, lambda *args: svc.on_due(*args), max_in_flight=10)
-    svc = MonitorService(clock, runner, writer)
+    svc = MonitorService(clock, runner, writer, CheckLog(writer, await conn.call(checks.next_seq)))
     svc.launched = []
     runner.launch = lambda key, job: svc.launched.append(key) or True  # no real probes here
     svc.path = path
@@ -69,8 +71,8 @@ async def test_a_reload_leaves_api_monitors_alone(service, make_config):
 
 async def test_a_paused_config_monitor_stays_off_the_wheel_through_a_reload(service, make_config):
     await reconcile(service, make_config(yaml()))
-    seq = (await service.writer.run(lambda conn: conn.execute_fetchall(
-        "SELECT seq FROM monitors WHERE key = 'a'")))[0][0]
+    seq = (await service.writer.run(lambda conn: conn.execute(
+        "SELECT seq FROM monitors WHERE key = 'a'").fetchall()))[0][0]
     await service.writer.run(lambda conn: store.pause(conn, seq, round(NOW * 1000), None))
     service.pause("a", None)
     assert service.runner.wheel.when("a") is None
@@ -84,7 +86,7 @@ async def test_a_paused_config_monitor_stays_off_the_wheel_through_a_reload(serv
     assert "a" not in service.launched and "b" in service.launched
 
     # A fresh service (a restart) reads the pause from the database.
-    fresh = MonitorService(service.clock, Runner(service.clock, lambda *args: None), service.writer)
+    fresh = MonitorService(service.clock, Runner(service.clock, lambda *args: None), service.writer, service.checks)
     await reconcile(fresh, make_config(yaml(interval="30s")))
     assert fresh.monitors["a"].paused and fresh.runner.wheel.when("a") is None
 
@@ -131,10 +133,10 @@ async def test_a_result_that_lands_while_paused_is_dropped(service):
 
 async def test_no_seq_is_used_twice(service):
     monitor_id, row = await api_monitor(service)
-    service.writer.add_check((row.seq, 0, 1, "up", 1, None, None, None, None, None, None, None, None, None))
+    service.checks.add((row.seq, 0, 1, "up", 1, None, None, None, None, None, None, None, None, None))
     await service.writer.run(lambda conn: store.delete_history(conn, [row.seq]))
     # a result in flight when it was deleted lands afterwards
-    service.writer.add_check((row.seq, 0, 1, "up", 1, None, None, None, None, None, None, None, None, None))
+    service.checks.add((row.seq, 0, 1, "up", 1, None, None, None, None, None, None, None, None, None))
     await service.writer.flush()
     spec, _ = specs.build({"key": "mon_" + "y" * 22, "type": "tcp", "url": "tcp://127.0.0.1:4"})
     again = await service.writer.run(lambda conn: store.insert(conn, "mon_" + "y" * 22, spec, 0))
@@ -144,22 +146,22 @@ async def test_no_seq_is_used_twice(service):
 async def test_migration_0004_fills_metadata_of_config_monitors(tmp_path):
     path = str(tmp_path / "old.db")
     db.prepare_file(path)
-    conn = await db.connect(path)
+    conn = db.connect(path)
     try:
         for number, _, sql in db.migrations():
             if number <= 3:
-                await conn.executescript(f"BEGIN;\n{sql}\nPRAGMA user_version = {number};\nCOMMIT;")
-        await conn.execute(
+                conn.executescript(f"BEGIN;\n{sql}\nPRAGMA user_version = {number};\nCOMMIT;")
+        conn.execute(
             "INSERT INTO monitors (id, key, managed_by, name, type, url, interval_ms, timeout_ms, spec, "
             "state_since, created_at, updated_at) VALUES "
             "('mon_a', 'a', 'config', 'a', 'tcp', 'tcp://h:1', 60000, 10000, "
             "'{\"confirmation\":{},\"metadata\":{\"team\":\"ops\"},\"tags\":[]}', 0, 0, 0), "
             "('mon_b', 'b', 'config', 'b', 'tcp', 'tcp://h:2', 60000, 10000, '{\"tags\":[]}', 0, 0, 0)")
-        assert await db.migrate(conn) >= 4
-        rows = await conn.execute_fetchall("SELECT key, metadata FROM monitors ORDER BY key")
+        assert db.migrate(conn) >= 4
+        rows = conn.execute("SELECT key, metadata FROM monitors ORDER BY key").fetchall()
         assert [tuple(row) for row in rows] == [("a", '{"team":"ops"}'), ("b", "{}")]
     finally:
-        await conn.close()
+        conn.close()
 
 
 async def test_a_pause_that_comes_before_the_monitors_are_loaded_still_counts(service, make_config):

@@ -8,7 +8,8 @@ import stat
 
 import pytest
 
-from upstatd.store import db
+from upstatd.store import checks, db
+from upstatd.store.checks import CheckLog
 from upstatd.store.writer import Writer
 
 
@@ -16,10 +17,18 @@ from upstatd.store.writer import Writer
 async def conn(tmp_path):
     path = str(tmp_path / "sub" / "upstatd.db")
     db.prepare_file(path)
-    connection = await db.connect(path)
-    await db.migrate(connection)
-    yield connection
-    await connection.close()
+    database = await db.Database.open(path)
+    await database.call(db.migrate)
+    yield database
+    await database.close()
+
+
+async def check_log(writer: Writer, conn: db.Database) -> CheckLog:
+    return CheckLog(writer, await conn.call(checks.next_seq))
+
+
+async def one(conn: db.Database, sql: str) -> tuple:
+    return tuple((await conn.execute_fetchall(sql))[0])
 
 
 def check_row(monitor_seq: int, n: int) -> tuple:
@@ -28,56 +37,57 @@ def check_row(monitor_seq: int, n: int) -> tuple:
 
 async def test_it_commits_many_checks_per_transaction(conn):
     writer = Writer(conn, linger=0.01)
-    await writer.start()
-    seqs = [writer.add_check(check_row(1, n)) for n in range(5_000)]
+    writer.start()
+    log = await check_log(writer, conn)
+    seqs = [log.add(check_row(1, n)) for n in range(5_000)]
     await writer.flush()
     assert seqs == list(range(1, 5_001))
     assert writer.rows_written == 5_000
     assert writer.commits <= 2  # one batch (two if the loop woke between adds)
-    async with conn.execute("SELECT count(*), min(seq), max(seq) FROM checks") as cursor:
-        assert tuple(await cursor.fetchone()) == (5_000, 1, 5_000)
+    assert (await one(conn, "SELECT count(*), min(seq), max(seq) FROM checks")) == (5_000, 1, 5_000)
     await writer.stop()
 
 
 async def test_it_continues_check_numbering_after_a_restart(conn):
     writer = Writer(conn, linger=0)
-    await writer.start()
-    writer.add_check(check_row(1, 0))
-    writer.add_check(check_row(1, 1))
+    writer.start()
+    log = await check_log(writer, conn)
+    log.add(check_row(1, 0))
+    log.add(check_row(1, 1))
     await writer.stop()
     again = Writer(conn, linger=0)
-    await again.start()
-    assert again.add_check(check_row(1, 2)) == 3
+    again.start()
+    assert (await check_log(again, conn)).add(check_row(1, 2)) == 3
     await again.stop()
 
 
 async def test_it_runs_statements_before_checks_in_one_transaction(conn):
     writer = Writer(conn, linger=0)
-    await writer.start()
-    await conn.execute("INSERT INTO monitors (id, key, managed_by, name, type, url, interval_ms, timeout_ms, spec, "
+    writer.start()
+    log = await check_log(writer, conn)
+    await conn.execute_fetchall("INSERT INTO monitors (id, key, managed_by, name, type, url, interval_ms, timeout_ms, spec, "
                        "state_since, created_at, updated_at) VALUES ('mon_a', 'a', 'config', 'a', 'tcp', "
                        "'tcp://x:1', 1000, 1000, '{}', 0, 0, 0)")
     writer.add("UPDATE monitors SET current_state = ? WHERE key = ?", ("down", "a"))
-    writer.add_check(check_row(1, 0))
+    log.add(check_row(1, 0))
     await writer.flush()
-    async with conn.execute("SELECT current_state FROM monitors") as cursor:
-        assert (await cursor.fetchone())[0] == "down"
+    assert (await one(conn, "SELECT current_state FROM monitors"))[0] == "down"
     await writer.stop()
 
 
 async def test_it_returns_a_job_result_and_reports_its_error(conn):
     writer = Writer(conn, linger=0)
-    await writer.start()
+    writer.start()
+    log = await check_log(writer, conn)
 
-    async def count(c):
-        async with c.execute("SELECT count(*) FROM checks") as cursor:
-            return (await cursor.fetchone())[0]
+    def count(c):
+        return c.execute("SELECT count(*) FROM checks").fetchone()[0]
 
-    writer.add_check(check_row(1, 0))
+    log.add(check_row(1, 0))
     assert await writer.run(count) == 1  # the queued check was committed first
 
-    async def broken(c):
-        await c.execute("INSERT INTO nowhere VALUES (1)")
+    def broken(c):
+        c.execute("INSERT INTO nowhere VALUES (1)")
 
     with pytest.raises(sqlite3.OperationalError, match="no such table: nowhere"):
         await writer.run(broken)
@@ -87,12 +97,13 @@ async def test_it_returns_a_job_result_and_reports_its_error(conn):
 
 async def test_it_keeps_checks_while_the_database_refuses_writes(conn, tmp_path):
     writer = Writer(conn, linger=0)
-    await writer.start()
+    writer.start()
+    log = await check_log(writer, conn)
     # Another connection holds the write lock: commits fail with "database is locked".
-    await conn.execute("PRAGMA busy_timeout = 0")
+    await conn.execute_fetchall("PRAGMA busy_timeout = 0")
     blocker = sqlite3.connect(str(tmp_path / "sub" / "upstatd.db"), isolation_level=None)
     blocker.execute("BEGIN IMMEDIATE")
-    writer.add_check(check_row(1, 0))
+    log.add(check_row(1, 0))
     import asyncio
     for _ in range(200):
         if writer.failing:
@@ -103,8 +114,7 @@ async def test_it_keeps_checks_while_the_database_refuses_writes(conn, tmp_path)
     blocker.close()
     await asyncio.wait_for(writer.flush(), timeout=5)
     assert not writer.failing and writer.dropped == 0
-    async with conn.execute("SELECT count(*) FROM checks") as cursor:
-        assert (await cursor.fetchone())[0] == 1
+    assert (await one(conn, "SELECT count(*) FROM checks"))[0] == 1
     await writer.stop()
 
 
@@ -119,21 +129,22 @@ async def test_a_flush_during_a_commit_waits_for_what_came_in_meanwhile(conn):
     batch was taken (stop() relies on it: nothing queued is lost at SIGTERM)."""
     import asyncio
     writer = Writer(conn, linger=0)
-    await writer.start()
+    writer.start()
+    log = await check_log(writer, conn)
     for n in range(20_000):
-        writer.add_check(check_row(1, n))
+        log.add(check_row(1, n))
     await asyncio.sleep(0)  # the writer takes the first batch and starts committing
     for n in range(20_000, 20_100):
-        writer.add_check(check_row(1, n))  # queued while the first batch commits
+        log.add(check_row(1, n))  # queued while the first batch commits
     await writer.flush()
-    async with conn.execute("SELECT count(*) FROM checks") as cursor:
-        assert (await cursor.fetchone())[0] == 20_100
+    assert (await one(conn, "SELECT count(*) FROM checks"))[0] == 20_100
     await writer.stop()
 
 
 async def test_a_flush_fails_when_its_batch_was_refused_and_the_next_one_succeeds(conn):
     writer = Writer(conn, linger=0)
-    await writer.start()
+    writer.start()
+    log = await check_log(writer, conn)
     sql = "INSERT INTO settings (key, value) VALUES (?, ?)"
     writer.add_row(sql, ("a", "1"))
     writer.add_row(sql, ("a", "2"))  # the same primary key: the whole batch is refused
@@ -147,7 +158,8 @@ async def test_a_flush_fails_when_its_batch_was_refused_and_the_next_one_succeed
 
 async def test_the_latest_statement_per_key_wins_and_rows_go_in_one_call(conn):
     writer = Writer(conn, linger=0)
-    await writer.start()
+    writer.start()
+    log = await check_log(writer, conn)
     await writer.flush()
     for n in range(100):
         writer.put("k", "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", ("k", str(n)))

@@ -99,7 +99,7 @@ async def eventually(check, timeout: float = 10.0, interval: float = 0.05) -> An
 async def deliveries(daemon, key: str = "hooks") -> list[tuple]:
     """(attempt, ok, status_code, event_id) of an endpoint's deliveries, oldest first, once committed."""
     await daemon.writer.flush()
-    return list(await daemon.read_conn.execute_fetchall(
+    return list(await daemon.read_db.execute_fetchall(
         "SELECT attempt, ok, status_code, event_id FROM webhook_deliveries WHERE endpoint_seq = "
         "(SELECT seq FROM webhook_endpoints WHERE key = ?) ORDER BY seq", (key,)))
 

@@ -63,5 +63,5 @@ async def test_1000_events_to_a_slow_receiver_do_not_delay_probes(start_api):
 
 async def _checks(daemon) -> int:
     await daemon.writer.flush()
-    (count,) = (await daemon.read_conn.execute_fetchall("SELECT count(*) FROM checks"))[0]
+    (count,) = (await daemon.read_db.execute_fetchall("SELECT count(*) FROM checks"))[0]
     return count

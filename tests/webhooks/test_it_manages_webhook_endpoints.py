@@ -86,7 +86,7 @@ async def test_the_secret_is_shown_once_even_to_a_replay(api):
                                                        headers=headers)
     assert status == status2 == 201 and replay_headers["Idempotent-Replayed"] == "true"
     assert first["secret"].startswith("whsec_") and again["secret"] is None and again["id"] == first["id"]
-    (stored,) = (await api.daemon.read_conn.execute_fetchall("SELECT body FROM idempotency_keys"))[0]
+    (stored,) = (await api.daemon.read_db.execute_fetchall("SELECT body FROM idempotency_keys"))[0]
     assert first["secret"].encode() not in stored
 
 

@@ -133,7 +133,7 @@ async def test_an_attempt_times_out(start_api):
 
 async def _deliveries(api) -> bool:
     await api.daemon.writer.flush()
-    rows = await api.daemon.read_conn.execute_fetchall("SELECT 1 FROM webhook_deliveries")
+    rows = await api.daemon.read_db.execute_fetchall("SELECT 1 FROM webhook_deliveries")
     return bool(rows)
 
 

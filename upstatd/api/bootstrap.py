@@ -3,9 +3,9 @@ and the API version the installation is pinned to."""
 
 from __future__ import annotations
 
+import sqlite3
 import os
 
-import aiosqlite
 import structlog
 
 from upstatd.api import permissions
@@ -20,23 +20,23 @@ VERSIONS = ("2026-11-01",)  # supported Upstat-Version values, newest last
 ADMIN_TOKEN_FILE = "admin-token"
 
 
-async def api_version(conn: aiosqlite.Connection) -> str:
-    rows = await conn.execute_fetchall("SELECT value FROM settings WHERE key = 'api_version'")
+def api_version(conn: sqlite3.Connection) -> str:
+    rows = conn.execute("SELECT value FROM settings WHERE key = 'api_version'").fetchall()
     return rows[0][0] if rows else VERSIONS[-1]
 
 
-async def pin_version(conn: aiosqlite.Connection) -> None:
+def pin_version(conn: sqlite3.Connection) -> None:
     """The installation keeps the version that was current when its first token was made."""
-    await conn.execute("INSERT OR IGNORE INTO settings (key, value) VALUES ('api_version', ?)", (VERSIONS[-1],))
+    conn.execute("INSERT OR IGNORE INTO settings (key, value) VALUES ('api_version', ?)", (VERSIONS[-1],))
 
 
-async def create_token(conn: aiosqlite.Connection, name: str, granted: permissions.Permissions,
+def create_token(conn: sqlite3.Connection, name: str, granted: permissions.Permissions,
                        expires_at_ms: int | None, now_ms: int, metadata: dict[str, str] | None = None
                        ) -> tuple[Token, str]:
     """Every way of making a token (first start, CLI, API) comes through here, inside the
     caller's transaction, so that the first one also pins the API version."""
-    token, secret = await tokens.create(conn, name, granted, expires_at_ms, now_ms, metadata)
-    await pin_version(conn)
+    token, secret = tokens.create(conn, name, granted, expires_at_ms, now_ms, metadata)
+    pin_version(conn)
     return token, secret
 
 
@@ -74,10 +74,10 @@ async def bootstrap_admin_token(writer: Writer, storage_path: str, clock: Clock)
     exists that nobody knows the secret of, and the next start tries again."""
     path = admin_token_path(storage_path)
 
-    async def create(conn: aiosqlite.Connection) -> bool:
-        if (await conn.execute_fetchall("SELECT count(*) FROM tokens"))[0][0]:
+    def create(conn: sqlite3.Connection) -> bool:
+        if (conn.execute("SELECT count(*) FROM tokens").fetchall())[0][0]:
             return False
-        _, secret = await create_token(conn, "admin", permissions.everything(), None,
+        _, secret = create_token(conn, "admin", permissions.everything(), None,
                                        round(clock.time() * 1000))
         write_secret_file(path, secret)
         return True

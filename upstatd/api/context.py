@@ -3,9 +3,9 @@ monitors, and the request's token. One object, built by the daemon."""
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
-import aiosqlite
 from aiohttp import web
 
 from upstatd.api import errors, permissions, ratelimit
@@ -20,7 +20,7 @@ LAST_USED_EVERY_MS = 60_000  # last_used_at is written at most once a minute per
 
 
 class ApiContext:
-    def __init__(self, read_conn: aiosqlite.Connection, writer: Writer, clock: Clock, version: str,
+    def __init__(self, read_conn: Database, writer: Writer, clock: Clock, version: str,
                  limits: Limits = Limits(), monitors: Any = None, config: Any = None,
                  heartbeats: Any = None) -> None:
         self.read_conn = read_conn
@@ -60,7 +60,7 @@ class ApiContext:
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             raise errors.unauthenticated("the Authorization header must be 'Bearer <token>'")
-        token = await tokens.find_by_secret(self.read_conn, secret.strip())
+        token = await self.read_conn.call(tokens.find_by_secret, secret.strip())
         if token is None:
             raise errors.unauthenticated("this API token is not valid")
         if token.revoked_at is not None:

@@ -34,11 +34,11 @@ with the same key, token and parameters.
 
 from __future__ import annotations
 
+import sqlite3
 import hashlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import aiosqlite
 import msgspec
 from aiohttp import web
 
@@ -97,15 +97,15 @@ def storable(body: bytes) -> bytes:
     return body
 
 
-async def claim(conn: aiosqlite.Connection, key: str, token_id: str, hashed: str, now_ms: int,
+def claim(conn: sqlite3.Connection, key: str, token_id: str, hashed: str, now_ms: int,
                 started_ms: int) -> tuple[int, bytes] | None:
     """In the writer's transaction: None when this request owns the key now; (status, body)
     to replay; raises the 409s."""
-    await conn.execute("DELETE FROM idempotency_keys WHERE created_at <= ?", (now_ms - TTL_MS,))
-    rows = await conn.execute_fetchall(
-        "SELECT token_id, request_hash, status, body, created_at FROM idempotency_keys WHERE key = ?", (key,))
+    conn.execute("DELETE FROM idempotency_keys WHERE created_at <= ?", (now_ms - TTL_MS,))
+    rows = conn.execute(
+        "SELECT token_id, request_hash, status, body, created_at FROM idempotency_keys WHERE key = ?", (key,)).fetchall()
     if not rows:
-        await conn.execute("INSERT INTO idempotency_keys (key, token_id, request_hash, status, body, created_at) "
+        conn.execute("INSERT INTO idempotency_keys (key, token_id, request_hash, status, body, created_at) "
                            "VALUES (?, ?, ?, NULL, NULL, ?)", (key, token_id, hashed, now_ms))
         return None
     owner, first_hash, status, body, created_at = rows[0]
@@ -119,20 +119,20 @@ async def claim(conn: aiosqlite.Connection, key: str, token_id: str, hashed: str
                                  "idempotency_key_reused")
     if status is None:
         if created_at < started_ms:  # its request died with the daemon that ran it: take it over
-            await conn.execute("UPDATE idempotency_keys SET created_at = ? WHERE key = ?", (now_ms, key))
+            conn.execute("UPDATE idempotency_keys SET created_at = ? WHERE key = ?", (now_ms, key))
             return None
         raise errors.idempotency("a request with this key is still in progress; retry after it finishes",
                                  "idempotency_key_in_progress")
     return status, bytes(body or b"")
 
 
-async def finish(conn: aiosqlite.Connection, key: str, status: int, body: bytes) -> None:
-    await conn.execute("UPDATE idempotency_keys SET status = ?, body = ? WHERE key = ? AND status IS NULL",
+def finish(conn: sqlite3.Connection, key: str, status: int, body: bytes) -> None:
+    conn.execute("UPDATE idempotency_keys SET status = ?, body = ? WHERE key = ? AND status IS NULL",
                        (status, body, key))
 
 
-async def release(conn: aiosqlite.Connection, key: str) -> None:
-    await conn.execute("DELETE FROM idempotency_keys WHERE key = ? AND status IS NULL", (key,))
+def release(conn: sqlite3.Connection, key: str) -> None:
+    conn.execute("DELETE FROM idempotency_keys WHERE key = ? AND status IS NULL", (key,))
 
 
 async def run(request: web.Request, context: Any, token_id: str, started_ms: int,

@@ -5,11 +5,11 @@ shift what it has not seen yet."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import sqlite3
+from collections.abc import Callable
 from functools import cache
 from typing import Annotated, Any, Literal
 
-import aiosqlite
 import msgspec
 
 from upstatd.api.bodies import MAX_TIMESTAMP
@@ -48,9 +48,9 @@ def check(query: ListQuery) -> None:
         raise invalid("give starting_after or ending_before, not both", "ending_before")
 
 
-async def page(conn: aiosqlite.Connection, table: str, columns: str, query: ListQuery,
+def page(conn: sqlite3.Connection, table: str, columns: str, query: ListQuery,
                where: str = "1", args: tuple = (),
-               cursor_seq: Callable[[str], Awaitable[int | None]] | None = None) -> tuple[list[Any], bool]:
+               cursor_seq: Callable[[sqlite3.Connection, str], int | None] | None = None) -> tuple[list[Any], bool]:
     """Rows of `table` matching `where`, one page of them, and whether more exist
     beyond the page in the direction of travel. `cursor_seq` finds the seq of the
     object a cursor names (default: by the table's `id` column)."""
@@ -59,19 +59,19 @@ async def page(conn: aiosqlite.Connection, table: str, columns: str, query: List
     sql_where, sql_args = where, list(args)
     if cursor_id:
         if cursor_seq is None:
-            rows = await conn.execute_fetchall(f"SELECT seq FROM {table} WHERE id = ?", (cursor_id,))
+            rows = conn.execute(f"SELECT seq FROM {table} WHERE id = ?", (cursor_id,)).fetchall()
             seq = rows[0][0] if rows else None
         else:
-            seq = await cursor_seq(cursor_id)
+            seq = cursor_seq(conn, cursor_id)
         if seq is None:
             param = "starting_after" if query.starting_after else "ending_before"
             raise invalid(f"{param}: no object with id '{cursor_id}' in this list to page from", param)
         sql_where += " AND seq < ?" if query.starting_after else " AND seq > ?"
         sql_args.append(seq)
     order = "ASC" if query.ending_before else "DESC"
-    rows = list(await conn.execute_fetchall(
+    rows = list(conn.execute(
         f"SELECT {columns} FROM {table} WHERE {sql_where} ORDER BY seq {order} LIMIT ?",
-        (*sql_args, query.limit + 1)))
+        (*sql_args, query.limit + 1)).fetchall())
     has_more = len(rows) > query.limit
     rows = rows[:query.limit]
     if query.ending_before:

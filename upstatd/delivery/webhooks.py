@@ -122,7 +122,7 @@ class WebhookDispatcher:
         if self.session is None:
             return
         async with self._lock:
-            rows = {row.id: row for row in await store.all_endpoints(self.read_conn)}
+            rows = {row.id: row for row in await self.read_conn.call(store.all_endpoints)}
             stopped = False
             for worker in list(self.workers.values()):
                 row = rows.get(worker.row.id)
@@ -134,7 +134,7 @@ class WebhookDispatcher:
                     worker.row = row  # description, metadata: for the snapshot in its events
             if stopped:  # their cursors are in the database before others read them
                 await self.writer.flush()
-                rows = {row.id: row for row in await store.all_endpoints(self.read_conn)}
+                rows = {row.id: row for row in await self.read_conn.call(store.all_endpoints)}
             for row in rows.values():
                 if row.enabled and row.id not in self.workers:
                     self.workers[row.id] = _Worker(self, row, resume_waits)
@@ -159,8 +159,8 @@ class WebhookDispatcher:
         event = Event(new_id("evt"), "ping", now, store.public(row))
         attempt = await self.post(row, event.id, _encoder.encode(event.as_json()))
 
-        async def record(conn: Any) -> int:
-            cursor = await conn.execute(store.INSERT_DELIVERY, _delivery(row, event, 1, now, attempt, None))
+        def record(conn: Any) -> int:
+            cursor = conn.execute(store.INSERT_DELIVERY, _delivery(row, event, 1, now, attempt, None))
             return cursor.lastrowid
 
         return await self.writer.run(record)
@@ -276,7 +276,7 @@ class _Worker:
         attempt = 0
         if self.first:
             self.first = False
-            attempt, next_ms = await store.last_attempt(d.read_conn, self.row.seq, event.id)
+            attempt, next_ms = await d.read_conn.call(store.last_attempt, self.row.seq, event.id)
             if attempt and next_ms is not None and self.resume_waits:
                 left = next_ms / 1000 - d.clock.time()
                 if left > 0:

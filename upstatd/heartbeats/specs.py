@@ -7,9 +7,9 @@ accepts exactly what YAML accepts. The bridge is the file's form (`shape`):
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
-import aiosqlite
 import structlog
 
 from upstatd.config.check import Path, Problems
@@ -59,11 +59,11 @@ def api_param(path: Path) -> str | None:
     return ".".join(parts)
 
 
-async def load_api_heartbeats(conn: aiosqlite.Connection) -> list[tuple[HeartbeatSpec, HeartbeatRow]]:
+def load_api_heartbeats(conn: sqlite3.Connection) -> list[tuple[HeartbeatSpec, HeartbeatRow]]:
     """The heartbeats made over the API, ready to run (at start). One that no longer
     validates (a time zone gone from the system) is logged and left out; the API still shows it."""
     out = []
-    for row in await api_heartbeats(conn):
+    for row in api_heartbeats(conn):
         spec, problems = build(shape(row))
         if spec is None:
             log.error("heartbeat.invalid_stored", id=row.id,

@@ -18,10 +18,12 @@ Two paths, one memory:
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
-import aiosqlite
 import structlog
 
 from upstatd.api.errors import conflict, not_found
@@ -63,7 +65,7 @@ class IncidentService:
 
     async def load(self, conn: Any) -> None:
         """Read what is open (at start, before any event)."""
-        self.by_subject = {incident.subject_id: incident for incident in await store.tracked(conn)
+        self.by_subject = {incident.subject_id: incident for incident in await conn.call(store.tracked)
                            if incident.subject_id}
         log.info("incidents.loaded", tracked=len(self.by_subject),
                  open=sum(incident.status in ACTIVE for incident in self.by_subject.values()))
@@ -166,10 +168,10 @@ class IncidentService:
     def _now_ms(self) -> int:
         return round(self.clock.time() * 1000)
 
-    async def _find(self, conn: aiosqlite.Connection, incident_id: str) -> Incident:
+    def _find(self, conn: sqlite3.Connection, incident_id: str) -> Incident:
         """The incident as it stands: the memory's copy for a tracked one (it may be
         ahead of the database by what is queued), else the row."""
-        row = await store.get(conn, incident_id)
+        row = store.get(conn, incident_id)
         if row is None:
             raise not_found(f"no incident with id '{incident_id}'", "id")
         tracked = self.by_subject.get(row.subject_id or "")
@@ -177,13 +179,13 @@ class IncidentService:
             return tracked.replace(seq=row.seq)
         return row
 
-    async def _write(self, conn: aiosqlite.Connection, incident: Incident, kind: str, message: str | None,
-                     author: str, event_type: str, at_ms: int, insert: bool = False) -> tuple[Incident, Event, int]:
+    def _write(self, conn: sqlite3.Connection, incident: Incident, kind: str, message: str | None,
+               author: str, event_type: str, at_ms: int, insert: bool = False) -> tuple[Incident, Event, int]:
         statements = store.insert_statements(incident) if insert else [store.save_statement(incident)]
-        await store.execute(conn, statements)
+        store.execute(conn, statements)
         sql, params = store.update_statement(incident.id, at_ms, kind, incident.status, message, author)
-        cursor = await conn.execute(sql, params)
-        event = await self.bus.record(conn, event_type, store.public(incident), at_ms / 1000)
+        cursor = conn.execute(sql, params)
+        event = self.bus.record(conn, event_type, store.public(incident), at_ms / 1000)
         return incident, event, cursor.lastrowid
 
     async def create(self, fields: dict[str, Any], author: str) -> Incident:
@@ -193,9 +195,9 @@ class IncidentService:
                             fields.get("error_message"), None, fields.get("started_at") or now, now, now,
                             metadata=fields.get("metadata") or {}, affected=list(fields.get("affected") or []))
 
-        async def job(conn: aiosqlite.Connection) -> tuple[Incident, Event, int]:
-            return await self._write(conn, incident, "created", fields.get("message"), author,
-                                     "incident.created", now, insert=True)
+        def job(conn: sqlite3.Connection) -> tuple[Incident, Event, int]:
+            return self._write(conn, incident, "created", fields.get("message"), author,
+                               "incident.created", now, insert=True)
 
         made, event, _ = await self.writer.run(job)
         self.bus.publish(event)
@@ -224,10 +226,10 @@ class IncidentService:
             await self.writer.flush()
             return changed
 
-        async def job(conn: aiosqlite.Connection) -> tuple[Incident, Event, int]:
-            current = await self._find(conn, incident_id)
-            now = self._now_ms()
-            # from here to the memory update: no await
+        loop = asyncio.get_running_loop()
+
+        def claim(current: Incident, now: int) -> tuple[Incident, lifecycle.Move]:
+            """On the loop, in one callback: the memory is the loop's (the probe path changes it)."""
             changed, move = decide(current, now)
             if move.action == "reopen" and current.subject_id:
                 latest = self.by_subject.get(current.subject_id)
@@ -236,7 +238,13 @@ class IncidentService:
                                    f"it before reopening this one (one open incident per monitor)",
                                    "incident_already_open")
             self._remember(changed)  # a reopened system incident is its subject's again
-            return await self._write(conn, changed, KINDS[move.action], message, author, move.event, now)
+            return changed, move
+
+        def job(conn: sqlite3.Connection) -> tuple[Incident, Event, int]:
+            current = self._find(conn, incident_id)
+            now = self._now_ms()
+            changed, move = on_loop(loop, lambda: claim(current, now))
+            return self._write(conn, changed, KINDS[move.action], message, author, move.event, now)
 
         changed, event, _ = await self.writer.run(job)
         self.bus.publish(event)
@@ -256,14 +264,14 @@ class IncidentService:
             await self.writer.flush()
             return changed
 
-        async def job(conn: aiosqlite.Connection) -> tuple[Incident, Event | None, int]:
-            current = await self._find(conn, incident_id)
+        def job(conn: sqlite3.Connection) -> tuple[Incident, Event | None, int]:
+            current = self._find(conn, incident_id)
             changed, note = change(current)
             if note is None:
                 return current, None, 0
             now = self._now_ms()
             changed = changed.replace(updated_at=now)
-            return await self._write(conn, changed, "updated", note, author, "incident.updated", now)
+            return self._write(conn, changed, "updated", note, author, "incident.updated", now)
 
         changed, event, _ = await self.writer.run(job)
         if event is not None:
@@ -271,20 +279,34 @@ class IncidentService:
         return changed
 
     async def comment(self, incident_id: str, message: str, author: str) -> tuple[Incident, dict]:
-        async def job(conn: aiosqlite.Connection) -> tuple[Incident, Event, dict]:
-            current = await self._find(conn, incident_id)
+        def job(conn: sqlite3.Connection) -> tuple[Incident, Event, dict]:
+            current = self._find(conn, incident_id)
             now = self._now_ms()
             sql, params = store.update_statement(current.id, now, "comment", current.status, message, author)
-            cursor = await conn.execute(sql, params)
+            cursor = conn.execute(sql, params)
             update = store.update_object((cursor.lastrowid, None, now, "comment", current.status, message, author),
                                          current.id)
-            event = await self.bus.record(conn, "incident.commented", {**update, "incident": store.public(current)},
-                                          now / 1000)
+            event = self.bus.record(conn, "incident.commented", {**update, "incident": store.public(current)},
+                                    now / 1000)
             return current, event, update
 
         current, event, update = await self.writer.run(job)
         self.bus.publish(event)
         return current, update
+
+
+def on_loop(loop: asyncio.AbstractEventLoop, fn: Callable[[], Any]) -> Any:
+    """From the database's thread: run fn on the loop and wait for its result."""
+    done: concurrent.futures.Future = concurrent.futures.Future()
+
+    def run() -> None:
+        try:
+            done.set_result(fn())
+        except BaseException as exc:
+            done.set_exception(exc)
+
+    loop.call_soon_threadsafe(run)
+    return done.result()
 
 
 def _moved(incident: Incident, action: str, now: int, author: str) -> Incident:

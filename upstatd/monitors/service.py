@@ -25,6 +25,7 @@ from upstatd.probes import run_probe
 from upstatd.probes.result import ProbeResult
 from upstatd.scheduler.runner import Runner
 from upstatd.store.monitors import INSERT_STATE_CHANGE, SET_STATE, StoredMonitor, resume_statements
+from upstatd.store.checks import CheckLog
 from upstatd.store.writer import Writer
 
 log = structlog.get_logger("upstatd.monitors")
@@ -58,10 +59,11 @@ def next_slot(after: float, phase: float, interval: float) -> float:
 
 
 class MonitorService:
-    def __init__(self, clock: Clock, runner: Runner, writer: Writer) -> None:
+    def __init__(self, clock: Clock, runner: Runner, writer: Writer, checks: CheckLog) -> None:
         self.clock = clock
         self.runner = runner
         self.writer = writer
+        self.checks = checks
         self.monitors: dict[str, Running] = {}
         # Pauses and resumes of monitors not running yet (the API answers a moment
         # before the daemon has loaded the monitors): applied when they are.
@@ -208,7 +210,7 @@ class MonitorService:
         running.state = outcome.state
         now_ms = round(now * 1000)
         phases = result.phases
-        check_seq = self.writer.add_check((
+        check_seq = self.checks.add((
             running.seq, now_ms, int(result.ok), outcome.state.state, round(result.latency_ms * 1000),
             result.status_code, result.error_kind, result.error_message,
             _us(phases.get("resolve")), _us(phases.get("connect")), _us(phases.get("tls")),

@@ -13,10 +13,10 @@ scheduler's key and what its phase is computed from) is its id, `mon_…`.
 
 from __future__ import annotations
 
+import sqlite3
 import copy
 from typing import Any
 
-import aiosqlite
 import structlog
 
 from upstatd.config.check import Path, Problems
@@ -122,11 +122,11 @@ def _place_path(kind: str, options: dict, container: dict, name: str) -> tuple:
     return ("headers", name.lower())
 
 
-async def load_api_monitors(conn: aiosqlite.Connection) -> list[tuple[MonitorSpec, StoredMonitor]]:
+def load_api_monitors(conn: sqlite3.Connection) -> list[tuple[MonitorSpec, StoredMonitor]]:
     """The monitors made over the API, ready to run (at start). One that no longer
     validates (a ca_file gone since) is logged and left unscheduled; the API still shows it."""
     out = []
-    for row in await api_monitors(conn):
+    for row in api_monitors(conn):
         spec, problems = build(shape(row))
         if spec is None:
             log.error("monitor.invalid_stored", id=row.id,

@@ -6,13 +6,17 @@ in one transaction that also bumps `PRAGMA user_version` to NNNN.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
+from typing import Any, TypeVar
 
-import aiosqlite
+T = TypeVar("T")
 
 PRAGMAS = (
     "PRAGMA journal_mode = WAL",
@@ -43,20 +47,77 @@ def prepare_file(path: str) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
-async def connect(path: str, readonly: bool = False) -> aiosqlite.Connection:
-    conn = await aiosqlite.connect(path, isolation_level=None)  # explicit BEGIN/COMMIT
+class Database:
+    """One SQLite connection on a thread of its own: `await db.call(fn, *args)`
+    runs `fn(conn, *args)` there, calls in order. Store functions are plain
+    sqlite3 code, so the same function serves a read and a writer transaction.
+
+    Why not aiosqlite: its public API costs a thread hop per statement, and the
+    writer sends a whole batch (a flip is five statements) in one hop; that
+    needed aiosqlite's private `_execute`. This is the same one-thread design
+    in a page of code, with no private API."""
+
+    def __init__(self, conn: sqlite3.Connection, executor: ThreadPoolExecutor) -> None:
+        self.conn = conn
+        self._executor = executor
+
+    @classmethod
+    async def open(cls, path: str, readonly: bool = False) -> Database:
+        executor = ThreadPoolExecutor(1, thread_name_prefix="sqlite-ro" if readonly else "sqlite-rw")
+        try:
+            conn = await asyncio.get_running_loop().run_in_executor(executor, connect, path, readonly)
+        except BaseException:
+            executor.shutdown(wait=False)
+            raise
+        return cls(conn, executor)
+
+    async def call(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, self.conn, *args)
+
+    async def execute_fetchall(self, sql: str, args: tuple | list = ()) -> list[sqlite3.Row]:
+        return await self.call(_fetchall, sql, args)
+
+    async def transaction(self, fn: Callable[..., T], *args: Any) -> T:
+        """fn(conn, *args) inside BEGIN ... COMMIT (rolled back if it raises)."""
+        return await self.call(in_transaction, fn, *args)
+
+    async def close(self) -> None:
+        try:
+            await self.call(sqlite3.Connection.close)
+        finally:
+            self._executor.shutdown(wait=True)
+
+
+def connect(path: str, readonly: bool = False) -> sqlite3.Connection:
+    # check_same_thread off: a Database makes it on its thread, uses it only there, closes it there.
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)  # explicit BEGIN/COMMIT
     conn.row_factory = sqlite3.Row
     for pragma in PRAGMAS:
-        await conn.execute(pragma)
+        conn.execute(pragma)
     if readonly:
-        await conn.execute("PRAGMA query_only = ON")
+        conn.execute("PRAGMA query_only = ON")
     return conn
 
 
-async def migrate(conn: aiosqlite.Connection) -> int:
+def _fetchall(conn: sqlite3.Connection, sql: str, args: tuple | list) -> list[sqlite3.Row]:
+    return conn.execute(sql, args).fetchall()
+
+
+def in_transaction(conn: sqlite3.Connection, fn: Callable[..., T], *args: Any) -> T:
+    conn.execute("BEGIN")
+    try:
+        result = fn(conn, *args)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return result
+
+
+def migrate(conn: sqlite3.Connection) -> int:
     """Apply pending migrations; returns the schema version."""
-    async with conn.execute("PRAGMA user_version") as cursor:
-        (version,) = await cursor.fetchone()
+    (version,) = conn.execute("PRAGMA user_version").fetchone()
     known = migrations()
     newest = known[-1][0] if known else 0
     if version > newest:
@@ -65,9 +126,10 @@ async def migrate(conn: aiosqlite.Connection) -> int:
     for number, name, sql in known:
         if number > version:
             try:
-                await conn.executescript(f"BEGIN;\n{sql}\nPRAGMA user_version = {number};\nCOMMIT;")
+                conn.executescript(f"BEGIN;\n{sql}\nPRAGMA user_version = {number};\nCOMMIT;")
             except sqlite3.Error as exc:
-                await conn.execute("ROLLBACK") if conn.in_transaction else None
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 raise MigrationError(f"migration {number:04d}_{name} failed: {exc}") from exc
             version = number
     return version

@@ -9,7 +9,6 @@ import sqlite3
 import uuid
 from typing import NamedTuple
 
-import aiosqlite
 import msgspec
 
 from upstatd.config.heartbeats import HeartbeatSpec
@@ -87,31 +86,31 @@ def new_token() -> str:
     return str(uuid.uuid4())
 
 
-async def new_seq(conn: aiosqlite.Connection) -> int:
+def new_seq(conn: sqlite3.Connection) -> int:
     """A seq no heartbeat ever had, so no orphan ping or flip is inherited."""
-    (seq,) = (await conn.execute_fetchall(
+    (seq,) = (conn.execute(
         "SELECT max(coalesce((SELECT max(seq) FROM heartbeats), 0), "
         "coalesce((SELECT max(heartbeat_seq) FROM pings), 0), "
-        "coalesce((SELECT max(heartbeat_seq) FROM heartbeat_flips), 0)) + 1"))[0]
+        "coalesce((SELECT max(heartbeat_seq) FROM heartbeat_flips), 0)) + 1").fetchall())[0]
     return seq
 
 
-async def reconcile(conn: aiosqlite.Connection, specs: tuple[HeartbeatSpec, ...],
+def reconcile(conn: sqlite3.Connection, specs: tuple[HeartbeatSpec, ...],
                     now: float) -> dict[str, HeartbeatRow]:
     """Make the config-managed rows match `specs` (inside the caller's transaction):
     new keys inserted as `new`, changed ones updated with their state kept,
     removed ones deleted with their pings. A token left out of the YAML is
     generated once and kept. Returns key -> row."""
     now_ms = round(now * 1000)
-    stored = {row.key: row for row in map(from_row, await conn.execute_fetchall(
-        f"SELECT {COLUMNS} FROM heartbeats WHERE managed_by = 'config'"))}
-    tokens = {row[0]: row[1] for row in await conn.execute_fetchall(
-        "SELECT token, coalesce(key, id) FROM heartbeats")}
+    stored = {row.key: row for row in map(from_row, conn.execute(
+        f"SELECT {COLUMNS} FROM heartbeats WHERE managed_by = 'config'").fetchall())}
+    tokens = {row[0]: row[1] for row in conn.execute(
+        "SELECT token, coalesce(key, id) FROM heartbeats").fetchall()}
     wanted = {spec.key for spec in specs}
     gone = [row for key, row in stored.items() if key not in wanted]
     for row in gone:  # their tokens are free for the heartbeats that stay
         tokens.pop(row.token, None)
-    next_seq = await new_seq(conn)
+    next_seq = new_seq(conn)
     inserts, updates = [], []
     for spec in specs:
         row = stored.get(spec.key)
@@ -130,83 +129,83 @@ async def reconcile(conn: aiosqlite.Connection, specs: tuple[HeartbeatSpec, ...]
                 (name, slug, token, msgspec.json.decode(spec_json), spec.metadata):
             updates.append((name, slug, token, spec_json, metadata, now_ms, row.seq))
     # Removed ones first: a token they held may now belong to another heartbeat.
-    await delete_history(conn, [row.seq for row in gone])
-    await conn.executemany(
+    delete_history(conn, [row.seq for row in gone])
+    conn.executemany(
         "UPDATE heartbeats SET name = ?, slug = ?, token = ?, spec = ?, metadata = ?, updated_at = ? "
         "WHERE seq = ?", updates)
-    await conn.executemany(
+    conn.executemany(
         "INSERT INTO heartbeats (seq, id, key, managed_by, name, slug, token, spec, metadata, "
         "current_state, state_since, created_at, updated_at) "
         "VALUES (?, ?, ?, 'config', ?, ?, ?, ?, ?, 'new', ?, ?, ?)", inserts)
     if not (inserts or updates):
         return {key: row for key, row in stored.items() if key in wanted}
-    return {row.key: row for row in map(from_row, await conn.execute_fetchall(
-        f"SELECT {COLUMNS} FROM heartbeats WHERE managed_by = 'config'"))}
+    return {row.key: row for row in map(from_row, conn.execute(
+        f"SELECT {COLUMNS} FROM heartbeats WHERE managed_by = 'config'").fetchall())}
 
 
-async def delete_history(conn: aiosqlite.Connection, seqs: list[int]) -> None:
+def delete_history(conn: sqlite3.Connection, seqs: list[int]) -> None:
     """Delete heartbeats with their pings and flips."""
     removed = [(seq,) for seq in seqs]
     for sql in ("DELETE FROM pings WHERE heartbeat_seq = ?",
                 "DELETE FROM heartbeat_flips WHERE heartbeat_seq = ?",
                 "DELETE FROM heartbeats WHERE seq = ?"):
-        await conn.executemany(sql, removed)
+        conn.executemany(sql, removed)
 
 
-async def get(conn: aiosqlite.Connection, heartbeat_id: str) -> HeartbeatRow | None:
-    rows = await conn.execute_fetchall(f"SELECT {COLUMNS} FROM heartbeats WHERE id = ?", (heartbeat_id,))
+def get(conn: sqlite3.Connection, heartbeat_id: str) -> HeartbeatRow | None:
+    rows = conn.execute(f"SELECT {COLUMNS} FROM heartbeats WHERE id = ?", (heartbeat_id,)).fetchall()
     return from_row(rows[0]) if rows else None
 
 
-async def by_seq(conn: aiosqlite.Connection, seq: int) -> HeartbeatRow:
-    rows = await conn.execute_fetchall(f"SELECT {COLUMNS} FROM heartbeats WHERE seq = ?", (seq,))
+def by_seq(conn: sqlite3.Connection, seq: int) -> HeartbeatRow:
+    rows = conn.execute(f"SELECT {COLUMNS} FROM heartbeats WHERE seq = ?", (seq,)).fetchall()
     return from_row(rows[0])
 
 
-async def api_heartbeats(conn: aiosqlite.Connection) -> list[HeartbeatRow]:
+def api_heartbeats(conn: sqlite3.Connection) -> list[HeartbeatRow]:
     """Every heartbeat made over the API, oldest first (the daemon runs them at start)."""
-    return [from_row(row) for row in await conn.execute_fetchall(
-        f"SELECT {COLUMNS} FROM heartbeats WHERE managed_by = 'api' ORDER BY seq")]
+    return [from_row(row) for row in conn.execute(
+        f"SELECT {COLUMNS} FROM heartbeats WHERE managed_by = 'api' ORDER BY seq").fetchall()]
 
 
-async def insert(conn: aiosqlite.Connection, heartbeat_id: str, spec: HeartbeatSpec, now_ms: int) -> HeartbeatRow:
+def insert(conn: sqlite3.Connection, heartbeat_id: str, spec: HeartbeatSpec, now_ms: int) -> HeartbeatRow:
     """A heartbeat made over the API: no key, `new`, active."""
-    seq = await new_seq(conn)
+    seq = new_seq(conn)
     name, slug, spec_json, metadata = spec_columns(spec)
     try:
-        await conn.execute(
+        conn.execute(
             "INSERT INTO heartbeats (seq, id, key, managed_by, name, slug, token, spec, metadata, "
             "current_state, state_since, created_at, updated_at) "
             "VALUES (?, ?, NULL, 'api', ?, ?, ?, ?, ?, 'new', ?, ?, ?)",
             (seq, heartbeat_id, name, slug, spec.token or new_token(), spec_json, metadata, now_ms, now_ms, now_ms))
     except sqlite3.IntegrityError:
         raise HeartbeatConflict(f"token {spec.token} already belongs to another heartbeat") from None
-    return await by_seq(conn, seq)
+    return by_seq(conn, seq)
 
 
-async def update(conn: aiosqlite.Connection, seq: int, spec: HeartbeatSpec, token: str, now_ms: int) -> HeartbeatRow:
+def update(conn: sqlite3.Connection, seq: int, spec: HeartbeatSpec, token: str, now_ms: int) -> HeartbeatRow:
     name, slug, spec_json, metadata = spec_columns(spec)
     try:
-        await conn.execute(
+        conn.execute(
             "UPDATE heartbeats SET name = ?, slug = ?, token = ?, spec = ?, metadata = ?, updated_at = ? "
             "WHERE seq = ?", (name, slug, token, spec_json, metadata, now_ms, seq))
     except sqlite3.IntegrityError:
         raise HeartbeatConflict(f"token {token} already belongs to another heartbeat") from None
-    return await by_seq(conn, seq)
+    return by_seq(conn, seq)
 
 
-async def slug_owner(conn: aiosqlite.Connection, slug: str, other_than: int = 0) -> str | None:
+def slug_owner(conn: sqlite3.Connection, slug: str, other_than: int = 0) -> str | None:
     """The id of a heartbeat using `slug`, other than seq `other_than`."""
-    rows = await conn.execute_fetchall("SELECT id FROM heartbeats WHERE slug = ? AND seq != ? LIMIT 1",
-                                       (slug, other_than))
+    rows = conn.execute("SELECT id FROM heartbeats WHERE slug = ? AND seq != ? LIMIT 1",
+                                       (slug, other_than)).fetchall()
     return rows[0][0] if rows else None
 
 
-async def pause(conn: aiosqlite.Connection, seq: int, now_ms: int) -> HeartbeatRow:
-    await conn.execute(
+def pause(conn: sqlite3.Connection, seq: int, now_ms: int) -> HeartbeatRow:
+    conn.execute(
         "UPDATE heartbeats SET status = 'paused', paused_at = coalesce(paused_at, ?), updated_at = ? "
         "WHERE seq = ?", (now_ms, now_ms, seq))
-    return await by_seq(conn, seq)
+    return by_seq(conn, seq)
 
 
 def resume_statements(seq: int, now_ms: int, state: str, since_ms: int) -> list[tuple[str, tuple]]:
@@ -216,22 +215,22 @@ def resume_statements(seq: int, now_ms: int, state: str, since_ms: int) -> list[
              (state, since_ms, now_ms, seq))]
 
 
-async def ping_key(conn: aiosqlite.Connection, configured: str | None) -> str:
+def ping_key(conn: sqlite3.Connection, configured: str | None) -> str:
     """The key of slug URLs (/ping/<key>/<slug>): the configured one, or one made
     at the first start and kept in the settings table (inside the caller's transaction)."""
     if configured:
         return configured
-    rows = await conn.execute_fetchall("SELECT value FROM settings WHERE key = 'ping_key'")
+    rows = conn.execute("SELECT value FROM settings WHERE key = 'ping_key'").fetchall()
     if rows:
         return rows[0][0]
     key = secrets.token_urlsafe(16)
-    await conn.execute("INSERT INTO settings (key, value) VALUES ('ping_key', ?)", (key,))
+    conn.execute("INSERT INTO settings (key, value) VALUES ('ping_key', ?)", (key,))
     return key
 
 
-async def prune_pings(conn: aiosqlite.Connection, last_n: dict[int, int], keep: int) -> int:
+def prune_pings(conn: sqlite3.Connection, last_n: dict[int, int], keep: int) -> int:
     """Keep the newest `keep` pings of each heartbeat (seq -> its newest n); returns rows deleted."""
-    cursor = await conn.executemany("DELETE FROM pings WHERE heartbeat_seq = ? AND n <= ?",
+    cursor = conn.executemany("DELETE FROM pings WHERE heartbeat_seq = ? AND n <= ?",
                                     [(seq, n - keep) for seq, n in last_n.items() if n > keep])
     return cursor.rowcount
 

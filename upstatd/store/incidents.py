@@ -10,11 +10,11 @@ find its seq by its id (a subquery), so a queued insert needs no read.
 
 from __future__ import annotations
 
+import sqlite3
 import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiosqlite
 import msgspec
 
 from upstatd.ids import seq_id
@@ -112,9 +112,9 @@ def update_statement(incident_id: str, at_ms: int, kind: str, status: str, messa
     return (INSERT_UPDATE, (at_ms, kind, status, message, author, incident_id))
 
 
-async def execute(conn: aiosqlite.Connection, statements: list[tuple[str, tuple]]) -> None:
+def execute(conn: sqlite3.Connection, statements: list[tuple[str, tuple]]) -> None:
     for sql, params in statements:
-        await conn.execute(sql, params)
+        conn.execute(sql, params)
 
 
 # -- reads --------------------------------------------------------------------------------
@@ -127,39 +127,39 @@ def from_row(row: Any, affected: list[str] | None = None) -> Incident:
                     msgspec.json.decode(metadata), list(affected or []), seq)
 
 
-async def affected_of(conn: aiosqlite.Connection, seqs: list[int]) -> dict[int, list[str]]:
+def affected_of(conn: sqlite3.Connection, seqs: list[int]) -> dict[int, list[str]]:
     if not seqs:
         return {}
     out: dict[int, list[str]] = {seq: [] for seq in seqs}
     marks = ", ".join("?" for _ in seqs)
     # in the order they were given (rowid)
-    rows = await conn.execute_fetchall(
+    rows = conn.execute(
         f"SELECT incident_seq, monitor_id FROM incident_monitors WHERE incident_seq IN ({marks}) "
-        f"ORDER BY incident_seq, rowid", tuple(seqs))
+        f"ORDER BY incident_seq, rowid", tuple(seqs)).fetchall()
     for seq, monitor_id in rows:
         out[seq].append(monitor_id)
     return out
 
 
-async def with_affected(conn: aiosqlite.Connection, rows: list[Any]) -> list[Incident]:
-    affected = await affected_of(conn, [row[0] for row in rows])
+def with_affected(conn: sqlite3.Connection, rows: list[Any]) -> list[Incident]:
+    affected = affected_of(conn, [row[0] for row in rows])
     return [from_row(row, affected.get(row[0])) for row in rows]
 
 
-async def get(conn: aiosqlite.Connection, incident_id: str) -> Incident | None:
-    rows = list(await conn.execute_fetchall(f"SELECT {COLUMNS} FROM incidents WHERE id = ?", (incident_id,)))
+def get(conn: sqlite3.Connection, incident_id: str) -> Incident | None:
+    rows = list(conn.execute(f"SELECT {COLUMNS} FROM incidents WHERE id = ?", (incident_id,)).fetchall())
     if not rows:
         return None
-    return (await with_affected(conn, rows))[0]
+    return (with_affected(conn, rows))[0]
 
 
-async def tracked(conn: aiosqlite.Connection) -> list[Incident]:
+def tracked(conn: sqlite3.Connection) -> list[Incident]:
     """Each subject's latest system incident, unless it is closed: what the
     daemon keeps in memory (the open one, or the resolved one a new failure may reopen)."""
-    rows = list(await conn.execute_fetchall(
+    rows = list(conn.execute(
         f"SELECT {COLUMNS} FROM incidents WHERE seq IN (SELECT max(seq) FROM incidents "
-        f"WHERE subject_id IS NOT NULL GROUP BY subject_id) AND status != 'closed'"))
-    return await with_affected(conn, rows)
+        f"WHERE subject_id IS NOT NULL GROUP BY subject_id) AND status != 'closed'").fetchall())
+    return with_affected(conn, rows)
 
 
 def update_object(row: Any, incident_id: str) -> dict:

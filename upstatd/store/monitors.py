@@ -7,7 +7,6 @@ from __future__ import annotations
 import sqlite3
 from typing import NamedTuple
 
-import aiosqlite
 import msgspec
 
 from upstatd.config.schema import MonitorSpec
@@ -36,7 +35,7 @@ def spec_columns(spec: MonitorSpec) -> tuple:
             msgspec.json.encode(rest).decode())
 
 
-async def reconcile(conn: aiosqlite.Connection, specs: tuple[MonitorSpec, ...] | list[MonitorSpec],
+def reconcile(conn: sqlite3.Connection, specs: tuple[MonitorSpec, ...] | list[MonitorSpec],
                     now: float) -> dict[str, StoredMonitor]:
     """Make the config-managed rows match `specs` (inside the caller's transaction).
 
@@ -46,11 +45,11 @@ async def reconcile(conn: aiosqlite.Connection, specs: tuple[MonitorSpec, ...] |
     executemany, not 100,000 round trips to the database thread.
     """
     now_ms = round(now * 1000)
-    stored = {row[0]: tuple(row) for row in await conn.execute_fetchall(
+    stored = {row[0]: tuple(row) for row in conn.execute(
         "SELECT key, seq, id, current_state, state_since, status, resume_at, "
         "name, type, url, interval_ms, timeout_ms, spec "
-        "FROM monitors WHERE managed_by = 'config'")}
-    next_seq = await new_seq(conn)
+        "FROM monitors WHERE managed_by = 'config'").fetchall()}
+    next_seq = new_seq(conn)
     out: dict[str, StoredMonitor] = {}
     inserts, updates = [], []
     for spec in specs:
@@ -68,25 +67,25 @@ async def reconcile(conn: aiosqlite.Connection, specs: tuple[MonitorSpec, ...] |
         # A pause (over the API) is the database's: a reload or restart keeps it.
         out[spec.key] = StoredMonitor(seq, monitor_id, state, since_ms / 1000, status,
                                       None if resume_at_ms is None else resume_at_ms / 1000)
-    await conn.executemany(
+    conn.executemany(
         "INSERT INTO monitors (seq, id, key, managed_by, name, type, url, interval_ms, timeout_ms, spec, "
         "metadata, current_state, state_since, created_at, updated_at) "
         "VALUES (?, ?, ?, 'config', ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)", inserts)
-    await conn.executemany(
+    conn.executemany(
         "UPDATE monitors SET name = ?, type = ?, url = ?, interval_ms = ?, timeout_ms = ?, spec = ?, "
         "metadata = ?, updated_at = ? WHERE seq = ?", updates)
-    await delete_history(conn, [row[1] for row in stored.values()])
+    delete_history(conn, [row[1] for row in stored.values()])
     return out
 
 
-async def new_seq(conn: aiosqlite.Connection) -> int:
+def new_seq(conn: sqlite3.Connection) -> int:
     """A seq no monitor ever had: above every monitor and every row pointing at one
     (a result in flight when its monitor was deleted may land after the delete),
     so lists cut on seq only ever grow at the top and no history is inherited."""
-    (seq,) = (await conn.execute_fetchall(
+    (seq,) = (conn.execute(
         "SELECT max(coalesce((SELECT max(seq) FROM monitors), 0), "
         "coalesce((SELECT max(monitor_seq) FROM checks), 0), "
-        "coalesce((SELECT max(monitor_seq) FROM state_changes), 0)) + 1"))[0]
+        "coalesce((SELECT max(monitor_seq) FROM state_changes), 0)) + 1").fetchall())[0]
     return seq
 
 
@@ -94,14 +93,14 @@ def _metadata(spec: MonitorSpec) -> str:
     return msgspec.json.encode(spec.metadata).decode()
 
 
-async def delete_history(conn: aiosqlite.Connection, seqs: list[int]) -> None:
+def delete_history(conn: sqlite3.Connection, seqs: list[int]) -> None:
     """Delete monitors with everything recorded about them."""
     removed = [(seq,) for seq in seqs]
     for sql in ("DELETE FROM checks WHERE monitor_seq = ?",
                 "DELETE FROM state_changes WHERE monitor_seq = ?",
                 "DELETE FROM monitor_pauses WHERE monitor_seq = ?",
                 "DELETE FROM monitors WHERE seq = ?"):
-        await conn.executemany(sql, removed)
+        conn.executemany(sql, removed)
 
 
 # -- one monitor, as the API reads and writes it ------------------------------
@@ -147,49 +146,49 @@ def from_row(row) -> MonitorRow:
     return MonitorRow(*values)
 
 
-async def get(conn: aiosqlite.Connection, monitor_id: str) -> MonitorRow | None:
-    rows = await conn.execute_fetchall(f"SELECT {COLUMNS} FROM monitors WHERE id = ?", (monitor_id,))
+def get(conn: sqlite3.Connection, monitor_id: str) -> MonitorRow | None:
+    rows = conn.execute(f"SELECT {COLUMNS} FROM monitors WHERE id = ?", (monitor_id,)).fetchall()
     return from_row(rows[0]) if rows else None
 
 
-async def by_seq(conn: aiosqlite.Connection, seq: int) -> MonitorRow:
-    rows = await conn.execute_fetchall(f"SELECT {COLUMNS} FROM monitors WHERE seq = ?", (seq,))
+def by_seq(conn: sqlite3.Connection, seq: int) -> MonitorRow:
+    rows = conn.execute(f"SELECT {COLUMNS} FROM monitors WHERE seq = ?", (seq,)).fetchall()
     return from_row(rows[0])
 
 
-async def api_monitors(conn: aiosqlite.Connection) -> list[MonitorRow]:
+def api_monitors(conn: sqlite3.Connection) -> list[MonitorRow]:
     """Every monitor made over the API, oldest first (the daemon schedules them at start)."""
-    return [from_row(row) for row in await conn.execute_fetchall(
-        f"SELECT {COLUMNS} FROM monitors WHERE managed_by = 'api' ORDER BY seq")]
+    return [from_row(row) for row in conn.execute(
+        f"SELECT {COLUMNS} FROM monitors WHERE managed_by = 'api' ORDER BY seq").fetchall()]
 
 
-async def insert(conn: aiosqlite.Connection, monitor_id: str, spec: MonitorSpec, now_ms: int) -> MonitorRow:
+def insert(conn: sqlite3.Connection, monitor_id: str, spec: MonitorSpec, now_ms: int) -> MonitorRow:
     """A monitor made over the API: no key, pending, active."""
-    seq = await new_seq(conn)
-    await conn.execute(
+    seq = new_seq(conn)
+    conn.execute(
         "INSERT INTO monitors (seq, id, key, managed_by, name, type, url, interval_ms, timeout_ms, spec, "
         "metadata, current_state, state_since, created_at, updated_at) "
         "VALUES (?, ?, NULL, 'api', ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
         (seq, monitor_id, *spec_columns(spec), _metadata(spec), now_ms, now_ms, now_ms))
-    return await by_seq(conn, seq)
+    return by_seq(conn, seq)
 
 
-async def update(conn: aiosqlite.Connection, seq: int, spec: MonitorSpec, now_ms: int) -> MonitorRow:
-    await conn.execute(
+def update(conn: sqlite3.Connection, seq: int, spec: MonitorSpec, now_ms: int) -> MonitorRow:
+    conn.execute(
         "UPDATE monitors SET name = ?, type = ?, url = ?, interval_ms = ?, timeout_ms = ?, spec = ?, "
         "metadata = ?, updated_at = ? WHERE seq = ?", (*spec_columns(spec), _metadata(spec), now_ms, seq))
-    return await by_seq(conn, seq)
+    return by_seq(conn, seq)
 
 
-async def pause(conn: aiosqlite.Connection, seq: int, now_ms: int, resume_at_ms: int | None) -> MonitorRow:
+def pause(conn: sqlite3.Connection, seq: int, now_ms: int, resume_at_ms: int | None) -> MonitorRow:
     """Pause (a paused monitor only gets the new resume_at; its pause goes on)."""
-    await conn.execute(
+    conn.execute(
         "INSERT INTO monitor_pauses (monitor_seq, started_at) "
         "SELECT seq, ? FROM monitors WHERE seq = ? AND status = 'active'", (now_ms, seq))
-    await conn.execute(
+    conn.execute(
         "UPDATE monitors SET status = 'paused', paused_at = coalesce(paused_at, ?), resume_at = ?, "
         "updated_at = ? WHERE seq = ?", (now_ms, resume_at_ms, now_ms, seq))
-    return await by_seq(conn, seq)
+    return by_seq(conn, seq)
 
 
 RESUME = (
@@ -204,10 +203,10 @@ def resume_statements(seq: int, now_ms: int) -> list[tuple[str, tuple]]:
     return [(sql, (now_ms, seq)) for sql in RESUME]
 
 
-async def resume(conn: aiosqlite.Connection, seq: int, now_ms: int) -> MonitorRow:
+def resume(conn: sqlite3.Connection, seq: int, now_ms: int) -> MonitorRow:
     for sql, params in resume_statements(seq, now_ms):
-        await conn.execute(sql, params)
-    return await by_seq(conn, seq)
+        conn.execute(sql, params)
+    return by_seq(conn, seq)
 
 
 SET_STATE = "UPDATE monitors SET current_state = ?, state_since = ? WHERE seq = ?"

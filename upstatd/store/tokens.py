@@ -6,12 +6,12 @@ here, and lets a request find its token by one indexed lookup.
 
 from __future__ import annotations
 
+import sqlite3
 import hashlib
 import hmac
 import secrets
 from typing import NamedTuple
 
-import aiosqlite
 import msgspec
 
 from upstatd.ids import _base62, new_id
@@ -51,13 +51,13 @@ def from_row(row) -> Token:
                  expires_at, last_used_at, revoked_at, created_at)
 
 
-async def create(conn: aiosqlite.Connection, name: str, permissions: dict[str, list[str]],
+def create(conn: sqlite3.Connection, name: str, permissions: dict[str, list[str]],
                  expires_at: int | None, now_ms: int, metadata: dict[str, str] | None = None
                  ) -> tuple[Token, str]:
     """Insert a token (inside the caller's transaction); returns it and its secret."""
     secret = make_secret()
     token_id = new_id("tok")
-    cursor = await conn.execute(
+    cursor = conn.execute(
         "INSERT INTO tokens (id, name, secret_hash, permissions, metadata, expires_at, created_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
         (token_id, name, hash_secret(secret), msgspec.json.encode(permissions).decode(),
@@ -66,10 +66,10 @@ async def create(conn: aiosqlite.Connection, name: str, permissions: dict[str, l
     return token, secret
 
 
-async def find_by_secret(conn: aiosqlite.Connection, secret: str) -> Token | None:
+def find_by_secret(conn: sqlite3.Connection, secret: str) -> Token | None:
     digest = hash_secret(secret)
-    rows = await conn.execute_fetchall(
-        f"SELECT {COLUMNS}, secret_hash FROM tokens WHERE secret_hash = ?", (digest,))
+    rows = conn.execute(
+        f"SELECT {COLUMNS}, secret_hash FROM tokens WHERE secret_hash = ?", (digest,)).fetchall()
     if not rows:
         return None
     row = rows[0]
@@ -78,31 +78,31 @@ async def find_by_secret(conn: aiosqlite.Connection, secret: str) -> Token | Non
     return from_row(row[:-1])
 
 
-async def get(conn: aiosqlite.Connection, token_id: str) -> Token | None:
-    rows = await conn.execute_fetchall(f"SELECT {COLUMNS} FROM tokens WHERE id = ?", (token_id,))
+def get(conn: sqlite3.Connection, token_id: str) -> Token | None:
+    rows = conn.execute(f"SELECT {COLUMNS} FROM tokens WHERE id = ?", (token_id,)).fetchall()
     return from_row(rows[0]) if rows else None
 
 
-async def count_active(conn: aiosqlite.Connection) -> int:
-    rows = await conn.execute_fetchall("SELECT count(*) FROM tokens WHERE revoked_at IS NULL")
+def count_active(conn: sqlite3.Connection) -> int:
+    rows = conn.execute("SELECT count(*) FROM tokens WHERE revoked_at IS NULL").fetchall()
     return rows[0][0]
 
 
-async def list_all(conn: aiosqlite.Connection) -> list[Token]:
+def list_all(conn: sqlite3.Connection) -> list[Token]:
     """Every token, newest first (the CLI's list; the API pages instead)."""
-    rows = await conn.execute_fetchall(f"SELECT {COLUMNS} FROM tokens ORDER BY seq DESC")
+    rows = conn.execute(f"SELECT {COLUMNS} FROM tokens ORDER BY seq DESC").fetchall()
     return [from_row(row) for row in rows]
 
 
-async def revoke(conn: aiosqlite.Connection, token_id: str, now_ms: int) -> Token | None:
+def revoke(conn: sqlite3.Connection, token_id: str, now_ms: int) -> Token | None:
     """Revoke (inside the caller's transaction); a token already revoked keeps its revoked_at."""
-    await conn.execute("UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+    conn.execute("UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
                        (now_ms, token_id))
-    return await get(conn, token_id)
+    return get(conn, token_id)
 
 
-async def update(conn: aiosqlite.Connection, token_id: str, name: str,
+def update(conn: sqlite3.Connection, token_id: str, name: str,
                  metadata: dict[str, str]) -> Token | None:
-    await conn.execute("UPDATE tokens SET name = ?, metadata = ? WHERE id = ?",
+    conn.execute("UPDATE tokens SET name = ?, metadata = ? WHERE id = ?",
                        (name, msgspec.json.encode(metadata).decode(), token_id))
-    return await get(conn, token_id)
+    return get(conn, token_id)

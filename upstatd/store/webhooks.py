@@ -8,10 +8,10 @@ on, not the history."""
 
 from __future__ import annotations
 
+import sqlite3
 import secrets
 from typing import Any, NamedTuple
 
-import aiosqlite
 import msgspec
 
 from upstatd.config.webhooks import WebhookSpec
@@ -64,54 +64,54 @@ def _json(value: Any) -> str:
     return msgspec.json.encode(value).decode()
 
 
-async def last_event_seq(conn: aiosqlite.Connection) -> int:
-    (seq,) = (await conn.execute_fetchall("SELECT coalesce(max(seq), 0) FROM events"))[0]
+def last_event_seq(conn: sqlite3.Connection) -> int:
+    (seq,) = (conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchall())[0]
     return seq
 
 
-async def all_endpoints(conn: aiosqlite.Connection) -> list[EndpointRow]:
-    return [from_row(row) for row in await conn.execute_fetchall(f"SELECT {COLUMNS} FROM {TABLE} ORDER BY seq")]
+def all_endpoints(conn: sqlite3.Connection) -> list[EndpointRow]:
+    return [from_row(row) for row in conn.execute(f"SELECT {COLUMNS} FROM {TABLE} ORDER BY seq").fetchall()]
 
 
-async def get(conn: aiosqlite.Connection, endpoint_id: str) -> EndpointRow | None:
-    rows = await conn.execute_fetchall(f"SELECT {COLUMNS} FROM {TABLE} WHERE id = ?", (endpoint_id,))
+def get(conn: sqlite3.Connection, endpoint_id: str) -> EndpointRow | None:
+    rows = conn.execute(f"SELECT {COLUMNS} FROM {TABLE} WHERE id = ?", (endpoint_id,)).fetchall()
     return from_row(rows[0]) if rows else None
 
 
-async def by_seq(conn: aiosqlite.Connection, seq: int) -> EndpointRow | None:
-    rows = await conn.execute_fetchall(f"SELECT {COLUMNS} FROM {TABLE} WHERE seq = ?", (seq,))
+def by_seq(conn: sqlite3.Connection, seq: int) -> EndpointRow | None:
+    rows = conn.execute(f"SELECT {COLUMNS} FROM {TABLE} WHERE seq = ?", (seq,)).fetchall()
     return from_row(rows[0]) if rows else None
 
 
-async def new_seq(conn: aiosqlite.Connection) -> int:
+def new_seq(conn: sqlite3.Connection) -> int:
     """A seq no endpoint ever had, so no orphan delivery is inherited."""
-    (seq,) = (await conn.execute_fetchall(
+    (seq,) = (conn.execute(
         "SELECT max(coalesce((SELECT max(seq) FROM webhook_endpoints), 0), "
-        "coalesce((SELECT max(endpoint_seq) FROM webhook_deliveries), 0)) + 1"))[0]
+        "coalesce((SELECT max(endpoint_seq) FROM webhook_deliveries), 0)) + 1").fetchall())[0]
     return seq
 
 
-async def delete(conn: aiosqlite.Connection, seqs: list[int]) -> None:
+def delete(conn: sqlite3.Connection, seqs: list[int]) -> None:
     """Delete endpoints with their deliveries."""
     removed = [(seq,) for seq in seqs]
-    await conn.executemany("DELETE FROM webhook_deliveries WHERE endpoint_seq = ?", removed)
-    await conn.executemany("DELETE FROM webhook_endpoints WHERE seq = ?", removed)
+    conn.executemany("DELETE FROM webhook_deliveries WHERE endpoint_seq = ?", removed)
+    conn.executemany("DELETE FROM webhook_endpoints WHERE seq = ?", removed)
 
 
-async def reconcile(conn: aiosqlite.Connection, specs: tuple[WebhookSpec, ...], now_ms: int) -> None:
+def reconcile(conn: sqlite3.Connection, specs: tuple[WebhookSpec, ...], now_ms: int) -> None:
     """Make the config-managed rows match `specs` (inside the caller's transaction).
     A spec that changed sets `enabled` from the file (one disabled after 24 h of
     failures stays disabled until the file, or the API, enables it again)."""
-    stored = {row.key: row for row in map(from_row, await conn.execute_fetchall(
-        f"SELECT {COLUMNS} FROM {TABLE} WHERE managed_by = 'config'"))}
+    stored = {row.key: row for row in map(from_row, conn.execute(
+        f"SELECT {COLUMNS} FROM {TABLE} WHERE managed_by = 'config'").fetchall())}
     wanted = {spec.key for spec in specs}
-    await delete(conn, [row.seq for key, row in stored.items() if key not in wanted])
-    last = await last_event_seq(conn)
-    seq = await new_seq(conn)
+    delete(conn, [row.seq for key, row in stored.items() if key not in wanted])
+    last = last_event_seq(conn)
+    seq = new_seq(conn)
     for spec in specs:
         row = stored.get(spec.key)
         if row is None:
-            await conn.execute(
+            conn.execute(
                 f"INSERT INTO {TABLE} (seq, id, key, managed_by, url, events, secret, enabled, description, "
                 "metadata, cursor, created_at, updated_at) VALUES (?, ?, ?, 'config', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (seq, new_id("we"), spec.key, spec.url, _json(list(spec.events)), spec.secret, int(spec.enabled),
@@ -122,53 +122,53 @@ async def reconcile(conn: aiosqlite.Connection, specs: tuple[WebhookSpec, ...], 
                 (spec.url, list(spec.events), spec.secret, spec.description, spec.metadata) and \
                 (row.enabled or row.disabled_reason is not None) == spec.enabled:
             continue
-        await conn.execute(
+        conn.execute(
             f"UPDATE {TABLE} SET url = ?, events = ?, secret = ?, description = ?, metadata = ?, updated_at = ? "
             "WHERE seq = ?", (spec.url, _json(list(spec.events)), spec.secret, spec.description,
                               _json(spec.metadata), now_ms, row.seq))
-        await set_enabled(conn, row, spec.enabled, now_ms, last)
+        set_enabled(conn, row, spec.enabled, now_ms, last)
 
 
-async def set_enabled(conn: aiosqlite.Connection, row: EndpointRow, enabled: bool, now_ms: int,
+def set_enabled(conn: sqlite3.Connection, row: EndpointRow, enabled: bool, now_ms: int,
                       last: int | None = None, reason: str | None = None) -> None:
     """Enable (from the newest event on, failures forgotten) or disable an endpoint."""
     if enabled == row.enabled:
         return
     if enabled:
-        last = await last_event_seq(conn) if last is None else last
-        await conn.execute(f"UPDATE {TABLE} SET enabled = 1, disabled_reason = NULL, failing_since = NULL, "
+        last = last_event_seq(conn) if last is None else last
+        conn.execute(f"UPDATE {TABLE} SET enabled = 1, disabled_reason = NULL, failing_since = NULL, "
                            "cursor = max(cursor, ?), updated_at = ? WHERE seq = ?", (last, now_ms, row.seq))
     else:
-        await conn.execute(f"UPDATE {TABLE} SET enabled = 0, disabled_reason = ?, failing_since = NULL, "
+        conn.execute(f"UPDATE {TABLE} SET enabled = 0, disabled_reason = ?, failing_since = NULL, "
                            "updated_at = ? WHERE seq = ?", (reason, now_ms, row.seq))
 
 
-async def insert(conn: aiosqlite.Connection, endpoint_id: str, url: str, events: list[str], secret: str,
+def insert(conn: sqlite3.Connection, endpoint_id: str, url: str, events: list[str], secret: str,
                  enabled: bool, description: str | None, metadata: dict[str, str], now_ms: int) -> EndpointRow:
-    seq = await new_seq(conn)
-    await conn.execute(
+    seq = new_seq(conn)
+    conn.execute(
         f"INSERT INTO {TABLE} (seq, id, key, managed_by, url, events, secret, enabled, description, metadata, "
         "cursor, created_at, updated_at) VALUES (?, ?, NULL, 'api', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (seq, endpoint_id, url, _json(events), secret, int(enabled), description, _json(metadata),
-         await last_event_seq(conn), now_ms, now_ms))
-    return await by_seq(conn, seq)
+         last_event_seq(conn), now_ms, now_ms))
+    return by_seq(conn, seq)
 
 
-async def update(conn: aiosqlite.Connection, row: EndpointRow, url: str, events: list[str],
+def update(conn: sqlite3.Connection, row: EndpointRow, url: str, events: list[str],
                  description: str | None, metadata: dict[str, str], now_ms: int) -> None:
-    await conn.execute(f"UPDATE {TABLE} SET url = ?, events = ?, description = ?, metadata = ?, updated_at = ? "
+    conn.execute(f"UPDATE {TABLE} SET url = ?, events = ?, description = ?, metadata = ?, updated_at = ? "
                        "WHERE seq = ?", (url, _json(events), description, _json(metadata), now_ms, row.seq))
 
 
-async def set_secret(conn: aiosqlite.Connection, row: EndpointRow, secret: str, now_ms: int) -> None:
-    await conn.execute(f"UPDATE {TABLE} SET secret = ?, updated_at = ? WHERE seq = ?", (secret, now_ms, row.seq))
+def set_secret(conn: sqlite3.Connection, row: EndpointRow, secret: str, now_ms: int) -> None:
+    conn.execute(f"UPDATE {TABLE} SET secret = ?, updated_at = ? WHERE seq = ?", (secret, now_ms, row.seq))
 
 
-async def last_attempt(conn: aiosqlite.Connection, endpoint_seq: int, event_id: str) -> tuple[int, int | None]:
+def last_attempt(conn: sqlite3.Connection, endpoint_seq: int, event_id: str) -> tuple[int, int | None]:
     """(attempts made so far, next_attempt_at ms of the last) for an event: a restart resumes the count."""
-    rows = await conn.execute_fetchall(
+    rows = conn.execute(
         "SELECT attempt, next_attempt_at FROM webhook_deliveries WHERE endpoint_seq = ? AND event_id = ? "
-        "ORDER BY seq DESC LIMIT 1", (endpoint_seq, event_id))
+        "ORDER BY seq DESC LIMIT 1", (endpoint_seq, event_id)).fetchall()
     return (rows[0][0], rows[0][1]) if rows else (0, None)
 
 

@@ -1,77 +1,70 @@
 """The one writer: every write to SQLite goes through this task.
 
-High-volume rows (checks) and small statements (state changes) are queued
-without waiting and committed many per transaction (group commit: 1 row per
-transaction ~8k rows/s, 100+ ~180k rows/s). Work that must know it is durable
-(`await writer.run(fn)`, `await writer.flush()`) waits for its commit.
-If a commit fails (disk full), the batch is kept and retried; checks beyond
-MAX_PENDING are dropped and counted rather than growing memory without bound.
+Rows and small statements are queued without waiting and committed many per
+transaction (group commit: 1 row per transaction ~8k rows/s, 100+ ~180k
+rows/s). Work that must know it is durable (`await writer.run(fn)`,
+`await writer.flush()`) waits for its commit. If a commit fails (disk full),
+the batch is kept and retried; rows queued with a `cap` (checks) beyond it
+are dropped and counted rather than growing memory without bound.
+
+The writer knows no table: it runs the statements it is given.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
-import aiosqlite
 import structlog
+
+from upstatd.store.db import Database
 
 log = structlog.get_logger("upstatd.store")
 
-CHECK_COLUMNS = ("seq", "monitor_seq", "created_at", "ok", "state", "latency_us", "status_code",
-                 "error_kind", "error_message", "resolve_us", "connect_us", "tls_us",
-                 "first_byte_us", "transfer_us", "details")
-INSERT_CHECK = (f"INSERT INTO checks ({', '.join(CHECK_COLUMNS)}) "
-                f"VALUES ({', '.join('?' for _ in CHECK_COLUMNS)})")
-MAX_PENDING = 200_000
 RETRY_DELAY = 1.0
 
 
 class Writer:
-    def __init__(self, conn: aiosqlite.Connection, linger: float = 0.05) -> None:
-        self.conn = conn
+    def __init__(self, db: Database, linger: float = 0.05) -> None:
+        self.db = db
         self.linger = linger  # wait this long for more rows before committing
-        self._checks: list[tuple] = []
         self._ops: list[tuple[str, tuple]] = []
         self._rows: dict[str, list[tuple]] = {}          # INSERT -> rows, run with executemany
+        self._caps: dict[str, int] = {}                   # INSERT -> how many rows may wait
         self._latest: dict[Any, tuple[str, tuple]] = {}  # key -> the last statement queued for it
-        self._jobs: list[tuple[Callable[[aiosqlite.Connection], Awaitable[Any]], asyncio.Future]] = []
+        self._jobs: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future]] = []
         self._flushes: list[asyncio.Future] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
-        self._next_seq = 1
         self.rows_written = 0
         self.commits = 0
         self.dropped = 0
         self.failing = False
         self._rejected: sqlite3.Error | None = None  # why the last batch was refused (not retried)
 
-    async def start(self) -> None:
-        async with self.conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM checks") as cursor:
-            (self._next_seq,) = await cursor.fetchone()
+    def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="store-writer")
 
-    def add_check(self, row: tuple) -> int:
-        """Queue a check row (every column but seq); returns its seq."""
-        if len(self._checks) >= MAX_PENDING:
-            self._checks.pop(0)
-            self.dropped += 1
-        seq = self._next_seq
-        self._next_seq += 1
-        self._checks.append((seq, *row))
-        self._wake.set()
-        return seq
-
     def add(self, sql: str, params: tuple = ()) -> None:
-        """Queue a statement; statements run in order, before the batch's checks."""
+        """Queue a statement; statements run in order, before the batch's rows."""
         self._ops.append((sql, params))
         self._wake.set()
 
-    def add_row(self, sql: str, row: tuple) -> None:
-        """Queue a row for `sql` (an INSERT); a batch runs each statement's rows in one executemany."""
-        self._rows.setdefault(sql, []).append(row)
+    def add_row(self, sql: str, row: tuple, cap: int | None = None) -> None:
+        """Queue a row for `sql` (an INSERT); a batch runs each statement's rows in one
+        executemany. With `cap`, at most that many rows of `sql` wait: beyond it the
+        oldest is dropped and counted (checks while the disk is full)."""
+        rows = self._rows.get(sql)
+        if rows is None:
+            rows = self._rows[sql] = []
+        if cap is not None:
+            self._caps[sql] = cap
+            if len(rows) >= cap:
+                rows.pop(0)
+                self.dropped += 1
+        rows.append(row)
         self._wake.set()
 
     def put(self, key: Any, sql: str, params: tuple) -> None:
@@ -80,8 +73,9 @@ class Writer:
         self._latest[key] = (sql, params)
         self._wake.set()
 
-    async def run(self, fn: Callable[[aiosqlite.Connection], Awaitable[Any]]) -> Any:
-        """Run fn(conn) in its own transaction after what is queued; returns its result."""
+    async def run(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
+        """Run fn(conn) (plain sqlite3, on the database's thread) in its own
+        transaction after what is queued; returns its result or raises its error."""
         future = asyncio.get_running_loop().create_future()
         self._jobs.append((fn, future))
         self._wake.set()
@@ -100,14 +94,14 @@ class Writer:
         try:
             await asyncio.wait_for(self.flush(), timeout=10)
         except (TimeoutError, sqlite3.Error) as exc:
-            log.error("store.flush_failed", error=str(exc), pending_checks=len(self._checks))
+            log.error("store.flush_failed", error=str(exc), pending=self.pending)
         self._task.cancel()
         await asyncio.gather(self._task, return_exceptions=True)
         self._task = None
 
     @property
     def pending(self) -> int:
-        return len(self._checks) + len(self._ops) + len(self._latest) + sum(map(len, self._rows.values()))
+        return len(self._ops) + len(self._latest) + sum(map(len, self._rows.values()))
 
     async def _loop(self) -> None:
         while True:
@@ -136,52 +130,45 @@ class Writer:
                     future.set_exception(rejected)
 
     async def _commit_batch(self) -> bool:
-        checks, ops, rows, latest = self._checks, self._ops, self._rows, self._latest
-        if not (checks or ops or rows or latest):
+        ops, rows, latest = self._ops, self._rows, self._latest
+        if not (ops or rows or latest):
             return True
-        self._checks, self._ops, self._rows, self._latest = [], [], {}, {}
+        self._ops, self._rows, self._latest = [], {}, {}
         try:
-            # The whole batch is one call into aiosqlite's thread: each call is a queue hop
-            # and a thread wake-up each way, which costs more than the statements.
-            await self.conn._execute(_write_batch, self.conn._conn, ops, list(latest.values()), rows, checks)
+            # The whole batch is one call into the database's thread: each call is a
+            # queue hop and a thread wake-up each way, which costs more than the statements.
+            await self.db.call(_write_batch, ops, list(latest.values()), rows)
         except sqlite3.Error as exc:
-            if self.conn.in_transaction:
-                await self.conn.rollback()
+            count = sum(map(len, rows.values()))
             if not isinstance(exc, sqlite3.OperationalError):
                 # Not the disk or a lock: retrying the same rows would fail forever.
-                self.dropped += len(checks)
+                self.dropped += count
                 self._rejected = exc
-                log.error("store.batch_rejected", error=str(exc), checks=len(checks), statements=len(ops),
-                          rows=sum(map(len, rows.values())))
+                log.error("store.batch_rejected", error=str(exc), statements=len(ops) + len(latest), rows=count)
                 return True
+            # Keep the batch, ahead of what was queued meanwhile, for the retry.
             for sql, batch in rows.items():
-                self._rows[sql] = batch + self._rows.get(sql, [])
+                combined = batch + self._rows.get(sql, [])
+                overflow = max(0, len(combined) - self._caps.get(sql, len(combined)))
+                self._rows[sql] = combined[overflow:]
+                self.dropped += overflow
             self._latest = {**latest, **self._latest}
-            # Keep the batch, ahead of newer rows, for the retry.
-            combined = checks + self._checks
-            overflow = max(0, len(combined) - MAX_PENDING)
-            self._checks = combined[overflow:]
-            self.dropped += overflow
             self._ops = ops + self._ops
             if not self.failing:
-                log.error("store.commit_failed", error=str(exc), pending_checks=len(self._checks))
+                log.error("store.commit_failed", error=str(exc), pending=self.pending)
             self.failing = True
             return False
         if self.failing:
             log.info("store.commit_recovered")
         self.failing = False
         self.commits += 1
-        self.rows_written += len(checks) + len(ops) + len(latest) + sum(map(len, rows.values()))
+        self.rows_written += len(ops) + len(latest) + sum(map(len, rows.values()))
         return True
 
     async def _run_job(self, fn: Callable, future: asyncio.Future) -> None:
         try:
-            await self.conn.execute("BEGIN")
-            result = await fn(self.conn)
-            await self.conn.commit()
+            result = await self.db.transaction(fn)
         except BaseException as exc:  # the job's error belongs to its caller
-            if self.conn.in_transaction:
-                await self.conn.rollback()
             if not future.done():
                 future.set_exception(exc)
             if isinstance(exc, asyncio.CancelledError):
@@ -202,10 +189,9 @@ def _runs(statements: list[tuple[str, tuple]]) -> list[tuple[str, list[tuple]]]:
     return out
 
 
-def _write_batch(db: sqlite3.Connection, ops: list, latest: list, rows: dict, checks: list) -> None:
-    """One transaction, run in aiosqlite's thread (aiosqlite's own `_execute`, with
-    its sqlite3 connection): statements in order (runs of one statement as one
-    executemany), then the latest per key, the rows, the checks."""
+def _write_batch(db: sqlite3.Connection, ops: list, latest: list, rows: dict) -> None:
+    """One transaction on the database's thread: statements in order (runs of one
+    statement as one executemany), then the latest per key, then the rows."""
     db.execute("BEGIN")
     try:
         for sql, group in _runs(ops):
@@ -214,10 +200,8 @@ def _write_batch(db: sqlite3.Connection, ops: list, latest: list, rows: dict, ch
             db.executemany(sql, group)
         for sql, batch in rows.items():
             db.executemany(sql, batch)
-        if checks:
-            db.executemany(INSERT_CHECK, checks)
-        db.commit()
+        db.execute("COMMIT")
     except BaseException:
         if db.in_transaction:
-            db.rollback()
+            db.execute("ROLLBACK")
         raise

@@ -65,7 +65,7 @@ async def list_events(request: web.Request) -> web.Response:
             where.append("type = ?")
             args.append(query.type)
     pagination.created_range(query, where, args)
-    rows, has_more = await pagination.page(context.read_conn, "events", COLUMNS, query, " AND ".join(where),
+    rows, has_more = await context.read_conn.call(pagination.page, "events", COLUMNS, query, " AND ".join(where),
                                            tuple(args))
     return respond(pagination.envelope([event_from_row(row).as_json() for row in rows], has_more, "/api/events"))
 

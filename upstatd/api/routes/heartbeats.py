@@ -12,10 +12,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 import codecs
 from typing import Annotated, Any, Literal
 
-import aiosqlite
 import msgspec
 from aiohttp import web
 
@@ -257,8 +257,8 @@ def _build(shape: dict) -> HeartbeatSpec:
     return spec
 
 
-async def _find(conn: aiosqlite.Connection, heartbeat_id: str) -> HeartbeatRow:
-    row = await store.get(conn, heartbeat_id)
+def _find(conn: sqlite3.Connection, heartbeat_id: str) -> HeartbeatRow:
+    row = store.get(conn, heartbeat_id)
     if row is None:
         raise not_found(f"no heartbeat with id '{heartbeat_id}'", "id")
     return row
@@ -298,8 +298,8 @@ def _apply_fields(shape: dict, body: Any) -> None:
             shape[name] = value
 
 
-async def _check_slug(conn: aiosqlite.Connection, slug: str, seq: int = 0) -> None:
-    owner = await store.slug_owner(conn, slug, seq)
+def _check_slug(conn: sqlite3.Connection, slug: str, seq: int = 0) -> None:
+    owner = store.slug_owner(conn, slug, seq)
     if owner is not None:
         raise conflict(f"slug '{slug}' is already used by heartbeat {owner}; slugs name one heartbeat in "
                        f"slug URLs", "slug_in_use", "slug")
@@ -310,16 +310,16 @@ async def insert(context: Any, heartbeat_id: str, spec: HeartbeatSpec, slug_give
     number (`backup-2`) when another heartbeat has it; a slug sent is a 409."""
     now_ms = context.now_ms()
 
-    async def add(conn: aiosqlite.Connection) -> HeartbeatRow:
+    def add(conn: sqlite3.Connection) -> HeartbeatRow:
         nonlocal spec
         if not slug_given:
             base, number = spec.slug[:96], 2
-            while await store.slug_owner(conn, spec.slug) is not None and number < 10_000:
+            while store.slug_owner(conn, spec.slug) is not None and number < 10_000:
                 spec = msgspec.structs.replace(spec, slug=f"{base}-{number}")
                 number += 1
-        await _check_slug(conn, spec.slug)
+        _check_slug(conn, spec.slug)
         try:
-            return await store.insert(conn, heartbeat_id, spec, now_ms)
+            return store.insert(conn, heartbeat_id, spec, now_ms)
         except HeartbeatConflict as exc:
             raise conflict(str(exc), "token_in_use", "token") from None
 
@@ -378,7 +378,7 @@ async def list_heartbeats(request: web.Request) -> web.Response:
         where.append("EXISTS (SELECT 1 FROM json_each(heartbeats.spec, '$.tags') WHERE value = ?)")
         args.append(query.tag)
     pagination.created_range(query, where, args)
-    rows, has_more = await pagination.page(context.read_conn, store.TABLE, store.COLUMNS, query,
+    rows, has_more = await context.read_conn.call(pagination.page, store.TABLE, store.COLUMNS, query,
                                            " AND ".join(where), tuple(args))
     return respond(pagination.envelope([heartbeat_object(store.from_row(row), context) for row in rows],
                                        has_more, "/api/heartbeats"))
@@ -389,7 +389,7 @@ async def list_heartbeats(request: web.Request) -> web.Response:
 @route("GET", "/api/heartbeats/{id}", "heartbeats", "read", "Retrieve a heartbeat", response=Heartbeat)
 async def retrieve(request: web.Request) -> web.Response:
     context = _context(request)
-    return respond(heartbeat_object(await _find(context.read_conn, request.match_info["id"]), context))
+    return respond(heartbeat_object(await context.read_conn.call(_find, request.match_info["id"]), context))
 
 
 async def _update(request: web.Request) -> web.Response:
@@ -399,8 +399,8 @@ async def _update(request: web.Request) -> web.Response:
     patch = None if body.metadata is UNSET else metadata.validate(body.metadata)
     now_ms = context.now_ms()
 
-    async def change(conn: aiosqlite.Connection) -> tuple[HeartbeatRow, HeartbeatSpec]:
-        row = await _find(conn, heartbeat_id)
+    def change(conn: sqlite3.Connection) -> tuple[HeartbeatRow, HeartbeatSpec]:
+        row = _find(conn, heartbeat_id)
         _editable(context, row, "changed")
         shape = specs.shape(row)
         _apply_fields(shape, body)
@@ -408,9 +408,9 @@ async def _update(request: web.Request) -> web.Response:
             shape["metadata"] = metadata.merge(row.metadata, patch)
         spec = _build(shape)
         if spec.slug != row.slug:
-            await _check_slug(conn, spec.slug, row.seq)
+            _check_slug(conn, spec.slug, row.seq)
         try:
-            return await store.update(conn, row.seq, spec, spec.token or row.token, now_ms), spec
+            return store.update(conn, row.seq, spec, spec.token or row.token, now_ms), spec
         except HeartbeatConflict as exc:
             raise conflict(str(exc), "token_in_use", "token") from None
 
@@ -420,7 +420,7 @@ async def _update(request: web.Request) -> web.Response:
         if (beat.state.state, round(beat.state.since * 1000)) != (row.current_state, row.state_since):
             # the new schedule or grace made a deadline pass (flipped at once): answer with that state
             await context.writer.flush()
-            row = await store.by_seq(context.read_conn, row.seq)
+            row = await context.read_conn.call(store.by_seq, row.seq)
     return respond(heartbeat_object(row, context))
 
 
@@ -442,18 +442,18 @@ async def replace(request: web.Request) -> web.Response:
 async def delete(request: web.Request) -> web.Response:
     context = _context(request)
     heartbeat_id = request.match_info["id"]
-    row = await _find(context.read_conn, heartbeat_id)
+    row = await context.read_conn.call(_find, heartbeat_id)
     _editable(context, row, "deleted")
     service = context.heartbeats
     beat = service.beats.get(_service_key(row)) if service is not None else None
     if service is not None:
         service.remove(_service_key(row))  # stopped first: no ping lands after its rows go
 
-    async def remove(conn: aiosqlite.Connection) -> Any:
-        current = await _find(conn, heartbeat_id)
-        event = None if context.bus is None else await context.bus.record(
+    def remove(conn: sqlite3.Connection) -> Any:
+        current = _find(conn, heartbeat_id)
+        event = None if context.bus is None else context.bus.record(
             conn, "heartbeat.deleted", msgspec.to_builtins(heartbeat_object(current, context)), context.clock.time())
-        await store.delete_history(conn, [current.seq])
+        store.delete_history(conn, [current.seq])
         return event
 
     try:
@@ -476,9 +476,9 @@ async def pause(request: web.Request) -> web.Response:
     await read_json(request, NoBody)
     now_ms = context.now_ms()
 
-    async def change(conn: aiosqlite.Connection) -> HeartbeatRow:
-        row = await _find(conn, heartbeat_id)
-        return await store.pause(conn, row.seq, now_ms)
+    def change(conn: sqlite3.Connection) -> HeartbeatRow:
+        row = _find(conn, heartbeat_id)
+        return store.pause(conn, row.seq, now_ms)
 
     row = await context.writer.run(change)
     if context.heartbeats is not None:
@@ -494,20 +494,20 @@ async def resume(request: web.Request) -> web.Response:
     await read_json(request, NoBody)
     now_ms = context.now_ms()
 
-    async def change(conn: aiosqlite.Connection) -> tuple[HeartbeatRow, bool]:
-        row = await _find(conn, heartbeat_id)
+    def change(conn: sqlite3.Connection) -> tuple[HeartbeatRow, bool]:
+        row = _find(conn, heartbeat_id)
         if row.status != "paused":
             return row, False
         for sql, params in store.resume_statements(row.seq, now_ms, "new", now_ms):
-            await conn.execute(sql, params)
-        return await store.by_seq(conn, row.seq), True
+            conn.execute(sql, params)
+        return store.by_seq(conn, row.seq), True
 
     row, was_paused = await context.writer.run(change)
     if was_paused and context.heartbeats is not None:
         state = context.heartbeats.resume(_service_key(row))
         if state is not None:
             await context.writer.flush()  # the flip to `new` (if any) is in the row we answer with
-            row = await store.by_seq(context.read_conn, row.seq)
+            row = await context.read_conn.call(store.by_seq, row.seq)
     return respond(heartbeat_object(row, context))
 
 
@@ -517,7 +517,7 @@ async def resume(request: web.Request) -> web.Response:
 async def status(request: web.Request) -> web.Response:
     context = _context(request)
     conn = context.read_conn
-    row = await _find(conn, request.match_info["id"])
+    row = await conn.call(_find, request.match_info["id"])
     last = await conn.execute_fetchall(
         f"SELECT {store.PING_COLUMNS} FROM pings WHERE heartbeat_seq = ? ORDER BY seq DESC LIMIT 1", (row.seq,))
     state = _state(row)
@@ -544,7 +544,7 @@ async def status(request: web.Request) -> web.Response:
 async def list_pings(request: web.Request) -> web.Response:
     context = _context(request)
     conn = context.read_conn
-    row = await _find(conn, request.match_info["id"])
+    row = await conn.call(_find, request.match_info["id"])
     query = read_query(request, PingListQuery)
     pagination.check(query)
     where, args = ["heartbeat_seq = ?"], [row.seq]
@@ -558,13 +558,13 @@ async def list_pings(request: web.Request) -> web.Response:
         args.append(query.rid.lower())
     pagination.created_range(query, where, args)
 
-    async def cursor_seq(cursor: str) -> int | None:
+    def cursor_seq(db: sqlite3.Connection, cursor: str) -> int | None:
         seq = parse_seq_id("png", cursor)
-        found = seq is not None and await conn.execute_fetchall(
-            "SELECT 1 FROM pings WHERE seq = ? AND heartbeat_seq = ?", (seq, row.seq))
+        found = seq is not None and db.execute(
+            "SELECT 1 FROM pings WHERE seq = ? AND heartbeat_seq = ?", (seq, row.seq)).fetchall()
         return seq if found else None
 
-    rows, has_more = await pagination.page(conn, "pings", store.PING_COLUMNS, query, " AND ".join(where),
+    rows, has_more = await conn.call(pagination.page, "pings", store.PING_COLUMNS, query, " AND ".join(where),
                                            tuple(args), cursor_seq)
     return respond(pagination.envelope([ping_object(item, row.id) for item in rows], has_more,
                                        f"/api/heartbeats/{row.id}/pings"))
@@ -575,7 +575,7 @@ async def list_pings(request: web.Request) -> web.Response:
 async def ping_body(request: web.Request) -> web.Response:
     context = _context(request)
     conn = context.read_conn
-    row = await _find(conn, request.match_info["id"])
+    row = await conn.call(_find, request.match_info["id"])
     n_text = request.match_info["n"]
     if not n_text.isdigit() or not n_text.isascii() or len(n_text) > 18:
         raise invalid(f"n must be a ping number (1, 2, ...), got '{n_text[:40]}'", "n")

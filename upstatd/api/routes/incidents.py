@@ -13,9 +13,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Annotated, Any, Literal
 
-import aiosqlite
 import msgspec
 from aiohttp import web
 
@@ -184,16 +184,16 @@ def _refused(exc: Refused, param: str | None = None) -> Exception:
                     f"(allowed: {allowed})", "incident_transition_invalid", param)
 
 
-async def _known_subjects(conn: aiosqlite.Connection, ids: list[str]) -> None:
+def _known_subjects(conn: sqlite3.Connection, ids: list[str]) -> None:
     if len(ids) > MAX_AFFECTED:
         raise invalid(f"affected_monitor_ids can hold at most {MAX_AFFECTED} ids, got {len(ids)}",
                       "affected_monitor_ids")
     for index, subject in enumerate(ids):
         param = f"affected_monitor_ids.{index}"
         if subject.startswith("mon_"):
-            found = await monitor_store.get(conn, subject)
+            found = monitor_store.get(conn, subject)
         elif subject.startswith("hbt_"):
-            found = await heartbeat_store.get(conn, subject)
+            found = heartbeat_store.get(conn, subject)
         else:
             raise invalid(f"'{subject[:60]}' is not a monitor or heartbeat id (mon_… or hbt_…)", param)
         if found is None:
@@ -202,11 +202,11 @@ async def _known_subjects(conn: aiosqlite.Connection, ids: list[str]) -> None:
 
 
 
-async def _listed(conn: aiosqlite.Connection, query: ListQuery, where: list[str], args: list,
+def _listed(conn: sqlite3.Connection, query: ListQuery, where: list[str], args: list,
                   url: str) -> web.Response:
-    rows, has_more = await pagination.page(conn, store.TABLE, store.COLUMNS, query, " AND ".join(where),
+    rows, has_more = pagination.page(conn, store.TABLE, store.COLUMNS, query, " AND ".join(where),
                                            tuple(args))
-    found = await store.with_affected(conn, rows)
+    found = store.with_affected(conn, rows)
     return respond(pagination.envelope([store.public(item) for item in found], has_more, url))
 
 
@@ -226,7 +226,7 @@ async def create(request: web.Request) -> web.Response:
     _choice(body.severity, SEVERITIES, "severity")
     _choice(body.type, TYPES, "type")
     affected = list(dict.fromkeys(body.affected_monitor_ids))
-    await _known_subjects(context.read_conn, affected)
+    await context.read_conn.call(_known_subjects, affected)
     labels = {} if body.metadata is UNSET else metadata.merge({}, metadata.validate(body.metadata))
     incident = await _service(context).create(
         {"severity": body.severity, "type": body.type, "title": body.title, "error_message": body.error_message,
@@ -253,14 +253,14 @@ async def list_incidents(request: web.Request) -> web.Response:
     if query.since is not None:
         where.append("updated_at >= ?")
         args.append(query.since * 1000)
-    return await _listed(context.read_conn, query, where, args, "/api/incidents")
+    return await context.read_conn.call(_listed, query, where, args, "/api/incidents")
 
 
 @route("GET", "/api/incidents/{id}", "incidents", "read", "Retrieve an incident", response=IncidentObject)
 async def retrieve(request: web.Request) -> web.Response:
     context = _context(request)
     incident_id = request.match_info["id"]
-    incident = await store.get(context.read_conn, incident_id)
+    incident = await context.read_conn.call(store.get, incident_id)
     if incident is None:
         raise not_found(f"no incident with id '{incident_id}'", "id")
     tracked = _service(context).by_subject.get(incident.subject_id or "")
@@ -369,13 +369,13 @@ async def list_updates(request: web.Request) -> web.Response:
         raise not_found(f"no incident with id '{incident_id}'", "id")
     incident_seq = rows[0][0]
 
-    async def cursor_seq(cursor: str) -> int | None:
+    def cursor_seq(db: sqlite3.Connection, cursor: str) -> int | None:
         seq = parse_seq_id("iup", cursor)
-        found = seq is not None and await conn.execute_fetchall(
-            "SELECT 1 FROM incident_updates WHERE seq = ? AND incident_seq = ?", (seq, incident_seq))
+        found = seq is not None and db.execute(
+            "SELECT 1 FROM incident_updates WHERE seq = ? AND incident_seq = ?", (seq, incident_seq)).fetchall()
         return seq if found else None
 
-    page, has_more = await pagination.page(conn, "incident_updates", store.UPDATE_COLUMNS, query,
+    page, has_more = await conn.call(pagination.page, "incident_updates", store.UPDATE_COLUMNS, query,
                                            "incident_seq = ?", (incident_seq,), cursor_seq)
     return respond(pagination.envelope([store.update_object(row, incident_id) for row in page], has_more,
                                        f"/api/incidents/{incident_id}/updates"))
@@ -388,18 +388,18 @@ async def affected_checks(request: web.Request) -> web.Response:
     context = _context(request)
     conn = context.read_conn
     incident_id = request.match_info["id"]
-    incident = await store.get(conn, incident_id)
+    incident = await conn.call(store.get, incident_id)
     if incident is None:
         raise not_found(f"no incident with id '{incident_id}'", "id")
     until = incident.resolved_at if incident.resolved_at is not None else context.now_ms()
     data = []
     for subject in incident.affected:
         if subject.startswith("hbt_"):
-            beat = await heartbeat_store.get(conn, subject)
+            beat = await conn.call(heartbeat_store.get, subject)
             data.append(AffectedCheck("affected_check", subject, "heartbeat", beat and beat.name,
                                       beat and beat.current_state, []))
             continue
-        monitor = await monitor_store.get(conn, subject)
+        monitor = await conn.call(monitor_store.get, subject)
         if monitor is None:
             data.append(AffectedCheck("affected_check", subject, "monitor", None, None, []))
             continue
@@ -429,7 +429,7 @@ async def monitor_incidents(request: web.Request) -> web.Response:
     monitor_id = request.match_info["id"]
     query = read_query(request, MonitorIncidentsQuery)
     pagination.check(query)
-    if await monitor_store.get(conn, monitor_id) is None:
+    if await conn.call(monitor_store.get, monitor_id) is None:
         raise not_found(f"no monitor with id '{monitor_id}'", "id")
     where = ["seq IN (SELECT incident_seq FROM incident_monitors WHERE monitor_id = ?)"]
     args: list = [monitor_id]
@@ -441,4 +441,4 @@ async def monitor_incidents(request: web.Request) -> web.Response:
     if query.to is not None:
         where.append("started_at < ?")
         args.append((query.to + 1) * 1000)
-    return await _listed(conn, query, where, args, f"/api/monitors/{monitor_id}/incidents")
+    return await conn.call(_listed, query, where, args, f"/api/monitors/{monitor_id}/incidents")

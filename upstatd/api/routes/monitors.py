@@ -15,9 +15,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Annotated, Any, Literal
 
-import aiosqlite
 import msgspec
 from aiohttp import web
 
@@ -259,8 +259,8 @@ async def _open_type(context: Any, kind: str) -> None:
                           code="probe_type_unavailable") from None
 
 
-async def _find(conn: aiosqlite.Connection, monitor_id: str) -> MonitorRow:
-    row = await store.get(conn, monitor_id)
+def _find(conn: sqlite3.Connection, monitor_id: str) -> MonitorRow:
+    row = store.get(conn, monitor_id)
     if row is None:
         raise not_found(f"no monitor with id '{monitor_id}'", "id")
     return row
@@ -275,11 +275,11 @@ def _editable(context: Any, row: MonitorRow, verb: str) -> None:
                        "managed_by_config")
 
 
-async def _record(context: Any, conn: aiosqlite.Connection, type: str, row: MonitorRow) -> Any:
+def _record(context: Any, conn: sqlite3.Connection, type: str, row: MonitorRow) -> Any:
     """monitor.created/updated/paused/unpaused/deleted, in the change's transaction."""
     if context.bus is None:
         return None
-    return await context.bus.record(conn, type, msgspec.to_builtins(monitor_object(row)), context.clock.time())
+    return context.bus.record(conn, type, msgspec.to_builtins(monitor_object(row)), context.clock.time())
 
 
 def _publish(context: Any, event: Any) -> None:
@@ -336,9 +336,9 @@ async def create(request: web.Request) -> web.Response:
     await _open_type(context, spec.type)
     now_ms = context.now_ms()
 
-    async def add(conn: aiosqlite.Connection) -> tuple[MonitorRow, Any]:
-        row = await store.insert(conn, monitor_id, spec, now_ms)
-        return row, await _record(context, conn, "monitor.created", row)
+    def add(conn: sqlite3.Connection) -> tuple[MonitorRow, Any]:
+        row = store.insert(conn, monitor_id, spec, now_ms)
+        return row, _record(context, conn, "monitor.created", row)
 
     row, event = await context.writer.run(add)
     _publish(context, event)
@@ -368,7 +368,7 @@ async def list_monitors(request: web.Request) -> web.Response:
         where.append("EXISTS (SELECT 1 FROM json_each(monitors.spec, '$.tags') WHERE value = ?)")
         args.append(query.tag)
     pagination.created_range(query, where, args)
-    rows, has_more = await pagination.page(context.read_conn, store.TABLE, store.COLUMNS, query,
+    rows, has_more = await context.read_conn.call(pagination.page, store.TABLE, store.COLUMNS, query,
                                            " AND ".join(where), tuple(args))
     return respond(pagination.envelope([monitor_object(store.from_row(row)) for row in rows], has_more,
                                        "/api/monitors"))
@@ -378,7 +378,7 @@ async def list_monitors(request: web.Request) -> web.Response:
 
 @route("GET", "/api/monitors/{id}", "monitors", "read", "Retrieve a monitor", response=Monitor)
 async def retrieve(request: web.Request) -> web.Response:
-    row = await _find(_context(request).read_conn, request.match_info["id"])
+    row = await _context(request).read_conn.call(_find, request.match_info["id"])
     return respond(monitor_object(row))
 
 
@@ -390,8 +390,8 @@ async def _update(request: web.Request) -> web.Response:
     defaults = _defaults(context)
     now_ms = context.now_ms()
 
-    async def change(conn: aiosqlite.Connection) -> tuple[MonitorRow, MonitorSpec]:
-        row = await _find(conn, monitor_id)
+    def change(conn: sqlite3.Connection) -> tuple[MonitorRow, MonitorSpec]:
+        row = _find(conn, monitor_id)
         _editable(context, row, "changed")
         if body.type is not UNSET and body.type != row.type:
             raise invalid(f"type cannot change (this monitor is {row.type}); create a new {body.type} "
@@ -416,8 +416,8 @@ async def _update(request: web.Request) -> web.Response:
             merged = {key: value for key, value in merged.items() if value is not None}
             shape[kind] = specs.keep_secrets(kind, merged, old)
         spec = _build(shape, defaults)
-        row = await store.update(conn, row.seq, spec, now_ms)
-        return row, spec, await _record(context, conn, "monitor.updated", row)
+        row = store.update(conn, row.seq, spec, now_ms)
+        return row, spec, _record(context, conn, "monitor.updated", row)
 
     row, spec, event = await context.writer.run(change)
     _publish(context, event)
@@ -446,17 +446,17 @@ async def delete(request: web.Request) -> web.Response:
     context = _context(request)
     monitor_id = request.match_info["id"]
     # Stopped before its rows go, so that no result of it lands after them.
-    row = await _find(context.read_conn, monitor_id)
+    row = await context.read_conn.call(_find, monitor_id)
     _editable(context, row, "deleted")
     service = context.monitors
     running = service.monitors.get(_scheduler_key(row)) if service is not None else None
     if service is not None:
         service.remove(_scheduler_key(row))
 
-    async def remove(conn: aiosqlite.Connection) -> Any:
-        current = await _find(conn, monitor_id)
-        event = await _record(context, conn, "monitor.deleted", current)
-        await store.delete_history(conn, [current.seq])
+    def remove(conn: sqlite3.Connection) -> Any:
+        current = _find(conn, monitor_id)
+        event = _record(context, conn, "monitor.deleted", current)
+        store.delete_history(conn, [current.seq])
         return event
 
     try:
@@ -478,10 +478,10 @@ async def pause(request: web.Request) -> web.Response:
     now_ms = context.now_ms()
     resume_at_ms = future_ms(body.resume_at, now_ms, "resume_at")
 
-    async def change(conn: aiosqlite.Connection) -> tuple[MonitorRow, Any]:
-        row = await _find(conn, monitor_id)
-        paused = await store.pause(conn, row.seq, now_ms, resume_at_ms)
-        return paused, await _record(context, conn, "monitor.paused", paused)
+    def change(conn: sqlite3.Connection) -> tuple[MonitorRow, Any]:
+        row = _find(conn, monitor_id)
+        paused = store.pause(conn, row.seq, now_ms, resume_at_ms)
+        return paused, _record(context, conn, "monitor.paused", paused)
 
     row, event = await context.writer.run(change)
     _publish(context, event)
@@ -498,11 +498,11 @@ async def resume(request: web.Request) -> web.Response:
     await read_json(request, NoBody)  # no parameters: refuse unknown ones
     now_ms = context.now_ms()
 
-    async def change(conn: aiosqlite.Connection) -> tuple[MonitorRow, bool, Any]:
-        row = await _find(conn, monitor_id)
-        resumed = await store.resume(conn, row.seq, now_ms)
+    def change(conn: sqlite3.Connection) -> tuple[MonitorRow, bool, Any]:
+        row = _find(conn, monitor_id)
+        resumed = store.resume(conn, row.seq, now_ms)
         was_paused = row.status == "paused"
-        return resumed, was_paused, await _record(context, conn, "monitor.unpaused", resumed) if was_paused else None
+        return resumed, was_paused, _record(context, conn, "monitor.unpaused", resumed) if was_paused else None
 
     row, was_paused, event = await context.writer.run(change)
     _publish(context, event)
@@ -517,8 +517,8 @@ async def resume(request: web.Request) -> web.Response:
 async def status(request: web.Request) -> web.Response:
     context = _context(request)
     conn = context.read_conn
-    row = await _find(conn, request.match_info["id"])
-    numbers = await figures.monitor_figures(conn, row.seq, row.created_at, context.now_ms())
+    row = await conn.call(_find, request.match_info["id"])
+    numbers = await conn.call(figures.monitor_figures, row.seq, row.created_at, context.now_ms())
     last = numbers.last_check
     started = await conn.execute_fetchall(
         "SELECT max(i.started_at) FROM incident_monitors AS m JOIN incidents AS i ON i.seq = m.incident_seq "
@@ -536,7 +536,7 @@ async def status(request: web.Request) -> web.Response:
 async def list_checks(request: web.Request) -> web.Response:
     context = _context(request)
     conn = context.read_conn
-    row = await _find(conn, request.match_info["id"])
+    row = await conn.call(_find, request.match_info["id"])
     query = read_query(request, CheckListQuery)
     pagination.check(query)
     where, args = ["monitor_seq = ?"], [row.seq]
@@ -545,14 +545,14 @@ async def list_checks(request: web.Request) -> web.Response:
         args.append(int(query.ok))
     pagination.created_range(query, where, args)
 
-    async def cursor_seq(cursor: str) -> int | None:
+    def cursor_seq(db: sqlite3.Connection, cursor: str) -> int | None:
         # chk_ ids are derived from the row's seq (ids.seq_id): decode, then check it is this monitor's
         seq = parse_seq_id("chk", cursor)
-        found = seq is not None and await conn.execute_fetchall(
-            "SELECT 1 FROM checks WHERE seq = ? AND monitor_seq = ?", (seq, row.seq))
+        found = seq is not None and db.execute(
+            "SELECT 1 FROM checks WHERE seq = ? AND monitor_seq = ?", (seq, row.seq)).fetchall()
         return seq if found else None
 
-    rows, has_more = await pagination.page(conn, "checks", figures.CHECK_COLUMNS, query,
+    rows, has_more = await conn.call(pagination.page, "checks", figures.CHECK_COLUMNS, query,
                                            " AND ".join(where), tuple(args), cursor_seq)
     return respond(pagination.envelope([check_object(item, row.id) for item in rows], has_more,
                                        f"/api/monitors/{row.id}/checks"))

@@ -11,9 +11,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Annotated, Any, Literal
 
-import aiosqlite
 import msgspec
 from aiohttp import web
 
@@ -117,8 +117,8 @@ def _check_name(name: str) -> str:
     return name
 
 
-async def _find(conn: aiosqlite.Connection, token_id: str) -> Token:
-    token = await store.get(conn, token_id)
+def _find(conn: sqlite3.Connection, token_id: str) -> Token:
+    token = store.get(conn, token_id)
     if token is None:
         raise not_found(f"no token with id '{token_id}'", "id")
     return token
@@ -135,10 +135,10 @@ async def _write(request: web.Request, token_id: str, verb: str, change) -> Toke
     """Load, check the caller may manage it, change it: one transaction on the writer."""
     context, caller = _context(request), _caller(request)
 
-    async def run(conn: aiosqlite.Connection) -> Token:
-        target = await _find(conn, token_id)
+    def run(conn: sqlite3.Connection) -> Token:
+        target = _find(conn, token_id)
         _may_manage(caller, target, verb)
-        return await change(conn, target)
+        return change(conn, target)
 
     return await context.writer.run(run)
 
@@ -175,7 +175,7 @@ async def list_tokens(request: web.Request) -> web.Response:
     query = read_query(request, TokenListQuery)
     where = "1" if query.revoked is None else (
         "revoked_at IS NOT NULL" if query.revoked else "revoked_at IS NULL")
-    rows, has_more = await pagination.page(context.read_conn, store.TABLE, store.COLUMNS, query, where)
+    rows, has_more = await context.read_conn.call(pagination.page, store.TABLE, store.COLUMNS, query, where)
     return respond(pagination.envelope([token_object(store.from_row(row)) for row in rows], has_more,
                                        "/api/tokens"))
 
@@ -183,7 +183,7 @@ async def list_tokens(request: web.Request) -> web.Response:
 @route("GET", "/api/tokens/{id}", "tokens", "read", "Retrieve a token (never its secret)",
        response=TokenObject)
 async def retrieve(request: web.Request) -> web.Response:
-    token = await _find(_context(request).read_conn, request.match_info["id"])
+    token = await _context(request).read_conn.call(_find, request.match_info["id"])
     return respond(token_object(token))
 
 
@@ -194,9 +194,9 @@ async def update(request: web.Request) -> web.Response:
     name = None if body.name is msgspec.UNSET else _check_name(body.name)
     patch = None if body.metadata is msgspec.UNSET else metadata.validate(body.metadata)
 
-    async def change(conn: aiosqlite.Connection, target: Token) -> Token:
+    def change(conn: sqlite3.Connection, target: Token) -> Token:
         labels = target.metadata if patch is None else metadata.merge(target.metadata, patch)
-        return await store.update(conn, target.id, name or target.name, labels)
+        return store.update(conn, target.id, name or target.name, labels)
 
     token = await _write(request, request.match_info["id"], "update", change)
     return respond(token_object(token))
@@ -205,8 +205,8 @@ async def update(request: web.Request) -> web.Response:
 async def _revoke(request: web.Request) -> web.Response:
     now_ms = _context(request).now_ms()
 
-    async def change(conn: aiosqlite.Connection, target: Token) -> Token:
-        return await store.revoke(conn, target.id, now_ms)
+    def change(conn: sqlite3.Connection, target: Token) -> Token:
+        return store.revoke(conn, target.id, now_ms)
 
     token = await _write(request, request.match_info["id"], "revoke", change)
     return respond(token_object(token))

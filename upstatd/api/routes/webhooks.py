@@ -12,9 +12,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Annotated, Any, Literal
 
-import aiosqlite
 import msgspec
 from aiohttp import web
 
@@ -139,8 +139,8 @@ def _check(parser: Any, value: Any, param: str) -> Any:
         raise invalid(f"{where}: {exc}", where) from None
 
 
-async def _find(conn: aiosqlite.Connection, endpoint_id: str) -> EndpointRow:
-    row = await store.get(conn, endpoint_id)
+def _find(conn: sqlite3.Connection, endpoint_id: str) -> EndpointRow:
+    row = store.get(conn, endpoint_id)
     if row is None:
         raise not_found(f"no webhook endpoint with id '{endpoint_id}'", "id")
     return row
@@ -188,7 +188,7 @@ async def list_endpoints(request: web.Request) -> web.Response:
     where, args = "1", ()
     if query.enabled is not None:
         where, args = "enabled = ?", (int(query.enabled),)
-    rows, has_more = await pagination.page(context.read_conn, store.TABLE, store.COLUMNS, query, where, args)
+    rows, has_more = await context.read_conn.call(pagination.page, store.TABLE, store.COLUMNS, query, where, args)
     return respond(pagination.envelope([endpoint_object(store.from_row(row)) for row in rows], has_more,
                                        "/api/webhook-endpoints"))
 
@@ -197,7 +197,7 @@ async def list_endpoints(request: web.Request) -> web.Response:
        response=WebhookEndpoint)
 async def retrieve(request: web.Request) -> web.Response:
     context = _context(request)
-    return respond(endpoint_object(await _find(context.read_conn, request.match_info["id"])))
+    return respond(endpoint_object(await context.read_conn.call(_find, request.match_info["id"])))
 
 
 async def _update(request: web.Request) -> web.Response:
@@ -209,18 +209,18 @@ async def _update(request: web.Request) -> web.Response:
     patch = None if body.metadata is UNSET else metadata.validate(body.metadata)
     now_ms = context.now_ms()
 
-    async def change(conn: aiosqlite.Connection) -> EndpointRow:
-        row = await _find(conn, endpoint_id)
+    def change(conn: sqlite3.Connection) -> EndpointRow:
+        row = _find(conn, endpoint_id)
         if any(value is not UNSET for value in (url, events, body.description, body.metadata)):
             _editable(context, row, "changed")
             merged = row.metadata if patch is None else metadata.merge(row.metadata, patch)
-            await store.update(conn, row, row.url if url is UNSET else url,
+            store.update(conn, row, row.url if url is UNSET else url,
                                row.events if events is UNSET else events,
                                row.description if body.description is UNSET else body.description, merged, now_ms)
         if body.enabled is not UNSET:
             reason = None if row.managed_by == "api" or body.enabled else "disabled over the API"
-            await store.set_enabled(conn, row, body.enabled, now_ms, reason=reason)
-        return await store.by_seq(conn, row.seq)
+            store.set_enabled(conn, row, body.enabled, now_ms, reason=reason)
+        return store.by_seq(conn, row.seq)
 
     row = await context.writer.run(change)
     await _sync(context)
@@ -239,14 +239,14 @@ async def update(request: web.Request) -> web.Response:
 async def delete(request: web.Request) -> web.Response:
     context = _context(request)
     endpoint_id = request.match_info["id"]
-    row = await _find(context.read_conn, endpoint_id)
+    row = await context.read_conn.call(_find, endpoint_id)
     _editable(context, row, "deleted")
     if context.webhooks is not None:
         await context.webhooks.remove(endpoint_id)  # stopped first: no attempt lands after its rows go
 
-    async def remove(conn: aiosqlite.Connection) -> None:
-        current = await _find(conn, endpoint_id)
-        await store.delete(conn, [current.seq])
+    def remove(conn: sqlite3.Connection) -> None:
+        current = _find(conn, endpoint_id)
+        store.delete(conn, [current.seq])
 
     try:
         await context.writer.run(remove)
@@ -260,7 +260,7 @@ async def delete(request: web.Request) -> web.Response:
        response=WebhookDelivery)
 async def send_test(request: web.Request) -> web.Response:
     context = _context(request)
-    row = await _find(context.read_conn, request.match_info["id"])
+    row = await context.read_conn.call(_find, request.match_info["id"])
     await read_json(request, NoBody)
     seq = await context.webhooks.send_test(row)
     found = await context.read_conn.execute_fetchall(
@@ -278,11 +278,11 @@ async def rotate_secret(request: web.Request) -> web.Response:
     secret = store.new_secret()
     now_ms = context.now_ms()
 
-    async def change(conn: aiosqlite.Connection) -> EndpointRow:
-        row = await _find(conn, endpoint_id)
+    def change(conn: sqlite3.Connection) -> EndpointRow:
+        row = _find(conn, endpoint_id)
         _editable(context, row, "given a new secret")
-        await store.set_secret(conn, row, secret, now_ms)
-        return await store.by_seq(conn, row.seq)
+        store.set_secret(conn, row, secret, now_ms)
+        return store.by_seq(conn, row.seq)
 
     row = await context.writer.run(change)
     await _sync(context)
@@ -294,7 +294,7 @@ async def rotate_secret(request: web.Request) -> web.Response:
 async def list_deliveries(request: web.Request) -> web.Response:
     context = _context(request)
     conn = context.read_conn
-    row = await _find(conn, request.match_info["id"])
+    row = await conn.call(_find, request.match_info["id"])
     query = read_query(request, DeliveryListQuery)
     pagination.check(query)
     where, args = ["endpoint_seq = ?"], [row.seq]
@@ -305,13 +305,13 @@ async def list_deliveries(request: web.Request) -> web.Response:
         where.append("event_id = ?")
         args.append(query.event_id)
 
-    async def cursor_seq(cursor: str) -> int | None:
+    def cursor_seq(db: sqlite3.Connection, cursor: str) -> int | None:
         seq = parse_seq_id("whd", cursor)
-        found = seq is not None and await conn.execute_fetchall(
-            "SELECT 1 FROM webhook_deliveries WHERE seq = ? AND endpoint_seq = ?", (seq, row.seq))
+        found = seq is not None and db.execute(
+            "SELECT 1 FROM webhook_deliveries WHERE seq = ? AND endpoint_seq = ?", (seq, row.seq)).fetchall()
         return seq if found else None
 
-    rows, has_more = await pagination.page(conn, "webhook_deliveries", store.DELIVERY_COLUMNS, query,
+    rows, has_more = await conn.call(pagination.page, "webhook_deliveries", store.DELIVERY_COLUMNS, query,
                                            " AND ".join(where), tuple(args), cursor_seq)
     return respond(pagination.envelope([delivery_object(item, row.id) for item in rows], has_more,
                                        f"/api/webhook-endpoints/{row.id}/deliveries"))
