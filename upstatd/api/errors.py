@@ -26,6 +26,8 @@ from typing import Literal
 
 import msgspec
 
+from upstatd import errors as domain
+
 ErrorType = Literal["invalid_request_error", "authentication_error", "permission_error",
                     "idempotency_error", "rate_limit_error", "api_error"]
 
@@ -95,3 +97,12 @@ def unauthenticated(message: str) -> ApiError:
 def forbidden(resource: str, action: str) -> ApiError:
     return ApiError(403, "permission_error", "missing_permission",
                     f"this token lacks the permission {resource}:{action}")
+
+
+def from_domain(exc: domain.DomainError) -> ApiError:
+    """The one mapping of a command's refusal to the envelope."""
+    if isinstance(exc, domain.NotFound):
+        return ApiError(404, "invalid_request_error", exc.code, exc.message, exc.param)
+    if isinstance(exc, domain.Conflict):
+        return ApiError(409, "invalid_request_error", exc.code, exc.message, exc.param)
+    return ApiError(422, "invalid_request_error", exc.code or "parameter_invalid", exc.message, exc.param)

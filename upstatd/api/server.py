@@ -21,6 +21,7 @@ from aiohttp import web
 from upstatd.api import bootstrap, errors, idempotency
 from upstatd.api.bodies import MAX_BODY, respond
 from upstatd.api.errors import ApiError
+from upstatd.errors import DomainError
 from upstatd.api.ratelimit import headers as ratelimit_headers
 from upstatd.api.routes import ROUTES
 from upstatd.ids import new_id
@@ -131,6 +132,8 @@ def error_response(request: web.Request, exc: Exception) -> web.Response:
     request_id = request[REQUEST_ID]
     if isinstance(exc, ApiError):
         failure = exc
+    elif isinstance(exc, DomainError):
+        failure = errors.from_domain(exc)
     elif isinstance(exc, web.HTTPRequestEntityTooLarge):
         failure = errors.too_large(MAX_BODY)
     elif isinstance(exc, web.HTTPException):
