@@ -1,4 +1,4 @@
-"""`upstatd run | check-config | status | probe | token | version`."""
+"""`upstatd run | check-config | status | probe | token | version`, and `upstatd --version`."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ DEFAULT_CONFIG = os.environ.get("UPSTATD_CONFIG", "/etc/upstatd/config.yaml")
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="upstatd", description="Uptime and cron-job monitoring daemon.")
+    # The same line as `upstatd version`; argparse prints it and exits 0 before COMMAND is required.
+    parser.add_argument("--version", action="version", version=f"upstatd {upstatd.__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="run the daemon in the foreground")
