@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -92,3 +93,30 @@ def test_it_leaves_lines_alone_off_the_journal(tmp_path, variable):
         env["JOURNAL_STREAM"] = "not:numbers"
     lines = run_logging(log, env)
     assert [json.loads(line)["level"] for line in lines] == ["debug", "error", "critical"]
+
+
+@pytest.mark.parametrize("broken", ["config", "port"])
+def test_it_marks_why_it_could_not_start_as_an_error(tmp_path, broken):
+    """Printed, not logged, but on the journal all the same: `journalctl -p err` must show it."""
+    config = tmp_path / "config.yaml"
+    if broken == "config":
+        config.write_text("monitors:\n  - {key: a, type: http, url: 'ftp://x'}\n  - {key: b, interval: 0s}\n")
+    else:
+        taken = socket.socket()
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        config.write_text(config_text(taken.getsockname()[1], tmp_path / "upstatd.db", {}))
+    log = tmp_path / "journal.log"
+    env = {key: value for key, value in os.environ.items() if key != "NOTIFY_SOCKET"}
+    with log.open("ab") as out:
+        done = subprocess.run([sys.executable, "-m", "upstatd", "run", "-c", str(config)], stderr=out,
+                              timeout=30, env=env | {"JOURNAL_STREAM": journal_stream(log)})
+    if broken == "port":
+        taken.close()
+    assert done.returncode == 1
+    lines = log.read_text().splitlines()
+    assert all(line[0] + line[2] == "<>" for line in lines), lines
+    printed = [line for line in lines if not line[3:].startswith("{")]  # not a JSON log line
+    assert printed and all(line.startswith("<3>") for line in printed), lines
+    expected = "config.yaml:2: monitors[0].url:" if broken == "config" else "upstatd: cannot start:"
+    assert any(expected in line for line in printed), lines

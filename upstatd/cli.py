@@ -73,13 +73,13 @@ def main(argv: list[str] | None = None) -> int:
             "probe": cmd_probe, "token": cmd_token, "version": cmd_version}[args.command](args)
 
 
-def _load(path: str, loader=None):
+def _load(path: str, loader=None, prefix: str = ""):
     from upstatd.config.load import ConfigError, load_config
     try:
         return (loader or load_config)(path)
     except ConfigError as exc:
         for message in exc.messages:
-            print(message, file=sys.stderr)
+            print(prefix + message, file=sys.stderr)
         return None
 
 
@@ -105,7 +105,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from upstatd.store.db import MigrationError
 
     log.setup(args.log_level)
-    config = _load(args.config)
+    # Errors printed before (or instead of) logging: <3> too, or `journalctl -p err` misses why it never started.
+    error = "<3>" if log.to_journal(sys.stderr) else ""
+    config = _load(args.config, prefix=error)
     if config is None:
         return 1
     try:
@@ -117,7 +119,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         with asyncio.Runner(loop_factory=loop_factory) as runner:
             runner.run(Daemon(config).serve())
     except (AlreadyRunning, MigrationError, ProbeSetupError, StartError, OSError) as exc:
-        print(f"upstatd: cannot start: {exc}", file=sys.stderr)
+        print(f"{error}upstatd: cannot start: {exc}", file=sys.stderr)
         return 1
     return 0
 
