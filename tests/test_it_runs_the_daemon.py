@@ -164,7 +164,11 @@ async def test_it_monitors_reloads_and_stops(tmp_path, notify_socket):
         assert time.monotonic() - stopping_at < 5
         await daemon.wait_message("STOPPING=1", timeout=1)
         kinds = [message.split("=")[0] for message in daemon.messages]
+        kinds = [kind for kind in kinds if kind != "STATUS"]  # refreshes as states change
         assert kinds == ["READY", "RELOADING", "READY", "RELOADING", "READY", "STOPPING"]
+        # A failed reload says so until the next reload, through the refreshes too.
+        last = [message for message in daemon.messages if "STATUS=" in message][-1]
+        assert last.endswith("; reload failed, running config kept"), daemon.messages
 
         # State survives a restart: straight after READY, nothing is back to pending.
         after_stop = await daemon.status()

@@ -44,7 +44,7 @@ from upstatd.store.monitors import reconcile
 from upstatd.store import checks
 from upstatd.store.checks import CheckLog
 from upstatd.store.writer import Writer
-from upstatd.systemd import Notifier, run_watchdog, watchdog_interval
+from upstatd.systemd import Notifier, run_status, run_watchdog, watchdog_interval
 
 log = structlog.get_logger("upstatd")
 
@@ -80,6 +80,7 @@ class Daemon:
         self._reload_lock = asyncio.Lock()
         self._lock_file: int | None = None
         self._open_probe_types: set[str] = set()
+        self._status_note = ""  # a failed reload says so in STATUS= until the next reload
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -151,6 +152,8 @@ class Daemon:
             healthy = lambda: self.clock.monotonic() - self.runner.last_tick_at < interval  # noqa: E731
             self._tasks.append(asyncio.create_task(run_watchdog(self.notifier, interval, healthy),
                                                    name="watchdog"))
+        if self.notifier.enabled:  # STATUS= follows state changes, not only READY=1
+            self._tasks.append(asyncio.create_task(run_status(self.notifier, self._status_line), name="status"))
         log.info("daemon.started", version=upstatd.__version__, monitors=len(config.monitors),
                  heartbeats=len(self.heartbeats.beats),
                  listen=f"{config.server.host}:{config.server.port}", database=config.storage_path)
@@ -261,7 +264,7 @@ class Daemon:
                                                   storage_path=self.config.storage_path)
             self.api.config = self.config  # defaults for monitors made over the API from now on
             log.info("config.reloaded", file=config.file, **counts, heartbeats=beats)
-            self.notifier.ready(self._status_line())
+            self.notifier.ready(self._status_line(""))
             return True
 
     def request_stop(self) -> None:
@@ -334,7 +337,11 @@ class Daemon:
             raise AlreadyRunning(f"another upstatd is already running on {storage_path}") from None
         self._lock_file = fd
 
-    def _status_line(self, note: str = "") -> str:
+    def _status_line(self, note: str | None = None) -> str:
+        """A `note` given stays in the line (run_status refreshes it) until another replaces it."""
+        if note is not None:
+            self._status_note = note
+        note = self._status_note
         states: dict[str, int] = {}
         for running in self.monitors.monitors.values():
             states[running.state.state] = states.get(running.state.state, 0) + 1

@@ -1,4 +1,4 @@
-"""`upstatd run | check-config | status | probe | token | version`."""
+"""`upstatd run | check-config | status | probe | token | version`, and `upstatd --version`."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ DEFAULT_CONFIG = os.environ.get("UPSTATD_CONFIG", "/etc/upstatd/config.yaml")
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="upstatd", description="Uptime and cron-job monitoring daemon.")
+    # The same line as `upstatd version`; argparse prints it and exits 0 before COMMAND is required.
+    parser.add_argument("--version", action="version", version=f"upstatd {upstatd.__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="run the daemon in the foreground")
@@ -71,13 +73,13 @@ def main(argv: list[str] | None = None) -> int:
             "probe": cmd_probe, "token": cmd_token, "version": cmd_version}[args.command](args)
 
 
-def _load(path: str, loader=None):
+def _load(path: str, loader=None, prefix: str = ""):
     from upstatd.config.load import ConfigError, load_config
     try:
         return (loader or load_config)(path)
     except ConfigError as exc:
         for message in exc.messages:
-            print(message, file=sys.stderr)
+            print(prefix + message, file=sys.stderr)
         return None
 
 
@@ -103,7 +105,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from upstatd.store.db import MigrationError
 
     log.setup(args.log_level)
-    config = _load(args.config)
+    # Errors printed before (or instead of) logging: <3> too, or `journalctl -p err` misses why it never started.
+    error = "<3>" if log.to_journal(sys.stderr) else ""
+    config = _load(args.config, prefix=error)
     if config is None:
         return 1
     try:
@@ -115,7 +119,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         with asyncio.Runner(loop_factory=loop_factory) as runner:
             runner.run(Daemon(config).serve())
     except (AlreadyRunning, MigrationError, ProbeSetupError, StartError, OSError) as exc:
-        print(f"upstatd: cannot start: {exc}", file=sys.stderr)
+        print(f"{error}upstatd: cannot start: {exc}", file=sys.stderr)
         return 1
     return 0
 

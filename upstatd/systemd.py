@@ -2,7 +2,8 @@
 
 systemd passes the address of a datagram socket in NOTIFY_SOCKET; the service
 sends newline-separated KEY=VALUE assignments to it (READY=1, STATUS=...,
-RELOADING=1, STOPPING=1, WATCHDOG=1). See sd_notify(3).
+RELOADING=1, STOPPING=1, WATCHDOG=1). See sd_notify(3). run_status keeps
+STATUS= current between READY=1s; run_watchdog pings WATCHDOG=1.
 
 Notifications are best effort: when NOTIFY_SOCKET is unset every method is a
 no-op, and a failed send (socket gone, receiver queue full) is dropped. They
@@ -15,7 +16,7 @@ import asyncio
 import os
 import socket
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 # STATUS= is shown by `systemctl status`; a long one only wastes the datagram.
 MAX_STATUS_CHARS = 200
@@ -25,6 +26,7 @@ class Notifier:
     def __init__(self, address: str | bytes | None) -> None:
         self._address = address
         self._sock: socket.socket | None = None
+        self.last_status: str | None = None  # what STATUS= said last, so run_status sends only news
         if address is None:
             return
         try:
@@ -51,9 +53,12 @@ class Notifier:
         return self._sock is not None
 
     def ready(self, status: str | None = None) -> None:
+        if status is not None:
+            self.last_status = status
         self._send("READY=1" if status is None else f"READY=1\n{_status(status)}")
 
     def status(self, text: str) -> None:
+        self.last_status = text
         self._send(_status(text))
 
     def reloading(self) -> None:
@@ -106,6 +111,29 @@ def watchdog_interval(environ: Mapping[str, str] = os.environ) -> float | None:
         except ValueError:
             return None
     return usec / 2 / 1_000_000
+
+
+STATUS_EVERY = 1.0  # seconds: `systemctl status` is read by people, not polled by machines
+
+
+async def run_status(
+    notifier: Notifier, status_line: Callable[[], str], interval: float = STATUS_EVERY,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> None:
+    """Every `interval` seconds, send STATUS=status_line() if its text changed.
+
+    Runs until cancelled. Polling, not hooks in the services: the probe and
+    ping paths know nothing of systemd, and a flapping monitor costs at most
+    one datagram a second. A status_line() that raises is skipped.
+    """
+    while True:
+        await sleep(interval)
+        try:
+            text = status_line()
+        except Exception:
+            continue
+        if text != notifier.last_status:
+            notifier.status(text)
 
 
 async def run_watchdog(
