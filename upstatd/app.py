@@ -30,9 +30,12 @@ from upstatd.delivery.webhooks import WebhookDispatcher
 from upstatd.events import EventBus
 from upstatd.events import prune as prune_events
 from upstatd.heartbeats.service import TIMER as HEARTBEAT_TIMER
+from upstatd.heartbeats.commands import HeartbeatCommands
+from upstatd.heartbeats.public import base_url
 from upstatd.heartbeats.service import HeartbeatService
 from upstatd.heartbeats.specs import load_api_heartbeats
 from upstatd.incidents.service import IncidentService
+from upstatd.monitors.commands import MonitorCommands
 from upstatd.monitors.service import MonitorService
 from upstatd.monitors.specs import load_api_monitors
 from upstatd.probes import PROBES, ProbeSetupError
@@ -108,29 +111,29 @@ class Daemon:
 
         self.runner = Runner(self.clock, self._on_due, config.scheduler.max_in_flight)
         self.bus = EventBus(self.writer)
-        # Incidents listen before anything can change state (heartbeat catch-up below).
+        # Incidents are loaded before anything can change state (heartbeat catch-up below).
         self.incidents = IncidentService(self.clock, self.writer, self.bus, config.incidents)
         await self.incidents.load(self.read_db)
         self.webhooks = WebhookDispatcher(self.clock, self.writer, self.read_db, self.bus)
-        self.monitors = MonitorService(self.clock, self.runner, self.writer, self.checks)
-        self.monitors.bus = self.bus
-        self.monitors.open_probe_type = self._open_probe_type
+        self.monitors = MonitorService(self.clock, self.runner, self.writer, self.checks, self.bus, self.incidents)
+        self.monitor_commands = MonitorCommands(self.clock, self.writer, self.read_db, self.monitors, self.bus,
+                                                self.incidents, lambda: self.config, self._open_probe_type)
         api_monitors = await self.read_db.call(load_api_monitors)
         for spec, row in api_monitors:  # in place before the API can change them
             self.monitors.put(spec, row, "api", probe_soon=False)
         # Heartbeats run before the listener opens: a ping never meets a 404 for a
         # heartbeat that exists, and deadlines passed while stopped flip first.
-        self.heartbeats = HeartbeatService(self.clock, self.runner, self.writer, config.pings, ping_key)
-        self.heartbeats.bus = self.bus
+        self.heartbeats = HeartbeatService(self.clock, self.runner, self.writer, self.bus, self.incidents,
+                                           config.pings, ping_key, base_url(config.server))
+        self.heartbeat_commands = HeartbeatCommands(self.clock, self.writer, self.read_db, self.heartbeats,
+                                                    self.bus, self.incidents, lambda: self.config)
         for spec, row in await self.read_db.call(load_api_heartbeats):
             self.heartbeats.put(spec, row)
         self.heartbeats.apply(config.heartbeats, stored_beats)
         self.api = ApiContext(self.read_db, self.writer, self.clock, await self.read_db.call(api_version),
-                              Limits(*msgspec.structs.astuple(config.rate_limit)), self.monitors, config,
-                              self.heartbeats)
-        self.api.bus = self.bus
-        self.api.incidents = self.incidents
-        self.api.webhooks = self.webhooks
+                              Limits(*msgspec.structs.astuple(config.rate_limit)), lambda: self.config,
+                              self.monitor_commands, self.heartbeat_commands, self.heartbeats, self.bus,
+                              self.incidents, self.webhooks)
         self.listener = HttpListener(build_app(self.health, self.api), config.server.host, config.server.port)
         await self.listener.start()
         await self.webhooks.start(config.webhooks)
@@ -240,18 +243,9 @@ class Daemon:
                 log.error("config.reload_failed", file=self.config.file, errors=[str(exc)])
                 self.notifier.ready(self._status_line("reload failed, running config kept"))
                 return False
-            keys = {spec.key for spec in config.monitors}
-            leaving = [running for key, running in self.monitors.monitors.items()
-                       if running.managed_by == "config" and key not in keys]
-            removed = self.monitors.retain(keys)
-            stored = await self.writer.run(lambda conn: reconcile(conn, config.monitors, self.clock.time()))
-            counts = self.monitors.apply(config.monitors, stored) | {"removed": removed}
-            for running in leaving:  # their incidents resolve; integrations hear of it
-                self.bus.emit("monitor.deleted", {"id": running.id, "object": "monitor", "key": running.spec.key,
-                                                  "name": running.spec.name, "reason": "removed from the config file"},
-                              self.clock.time())
+            counts = await self.monitor_commands.reconcile(config.monitors)
             try:
-                beats = await self._reload_heartbeats(config)
+                beats = await self.heartbeat_commands.reconcile(config)
             except HeartbeatConflict as exc:
                 log.error("config.reload_failed", file=self.config.file, errors=[str(exc)])
                 beats = {"failed": str(exc)}
@@ -262,7 +256,6 @@ class Daemon:
             # The listener and the database stay as started until a restart.
             self.config = msgspec.structs.replace(config, server=self.config.server,
                                                   storage_path=self.config.storage_path)
-            self.api.config = self.config  # defaults for monitors made over the API from now on
             log.info("config.reloaded", file=config.file, **counts, heartbeats=beats)
             self.notifier.ready(self._status_line(""))
             return True
@@ -278,33 +271,6 @@ class Daemon:
             return
         async with self._reload_lock:
             self._open_probe_types |= await open_probe_types({kind} - self._open_probe_types)
-
-    async def _reload_heartbeats(self, config: Config) -> dict[str, int]:
-        """Removed heartbeats stop before their rows go (no ping lands after them);
-        a token clash with an API heartbeat puts them back and changes nothing."""
-        keys = {spec.key for spec in config.heartbeats}
-        leaving = [beat for key, beat in self.heartbeats.beats.items()
-                   if beat.managed_by == "config" and key not in keys]
-        for beat in leaving:
-            self.heartbeats.remove(beat.spec.key)
-
-        def reconcile_heartbeats(conn):
-            return (heartbeat_store.reconcile(conn, config.heartbeats, self.clock.time()),
-                    heartbeat_store.ping_key(conn, config.pings.key))
-
-        try:
-            stored, ping_key = await self.writer.run(reconcile_heartbeats)
-        except BaseException:
-            for beat in leaving:
-                self.heartbeats.reinstate(beat)
-            raise
-        self.heartbeats.settings = config.pings
-        self.heartbeats.ping_key = ping_key
-        for beat in leaving:
-            self.bus.emit("heartbeat.deleted", {"id": beat.id, "object": "heartbeat", "key": beat.spec.key,
-                                                "name": beat.spec.name, "reason": "removed from the config file"},
-                          self.clock.time())
-        return self.heartbeats.apply(config.heartbeats, stored)
 
     async def _prune(self) -> None:
         """Pings beyond pings.keep, events older than 30 days."""

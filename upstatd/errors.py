@@ -36,3 +36,10 @@ class Invalid(DomainError):
 
     def __init__(self, message: str, param: str | None = None, code: str = "parameter_invalid") -> None:
         super().__init__(message, param, code)
+
+
+class Malformed(DomainError):
+    """A value of the wrong type or shape (400), naming the parameter."""
+
+    def __init__(self, message: str, param: str | None = None, code: str = "parameter_invalid") -> None:
+        super().__init__(message, param, code)

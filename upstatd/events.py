@@ -1,6 +1,7 @@
-"""Events: every state change becomes a row of `events` (`evt_…`), written in
-the same transaction as the change, and is handed to the in-process
-listeners (incidents, webhook delivery).
+"""Events: every change becomes a row of `events` (`evt_…`), written in the
+same transaction as the change. The row holds the public shape (what
+`/api/events` and webhooks show); commands return the typed domain events
+below, which is what other modules read (never the public JSON).
 
 Two ways in, one per way of writing:
 - `EventBus.emit(type, obj, at)` from code that queues statements on the
@@ -10,7 +11,8 @@ Two ways in, one per way of writing:
   changes), then `bus.publish(event)` once the job committed.
 
 The events table is the outbox: webhook delivery reads it by `seq`, so an
-event that was committed is never lost across a crash.
+event that was committed is never lost across a crash. Listeners are only
+told that events exist (to wake up and read the table); none of them writes.
 """
 
 from __future__ import annotations
@@ -38,20 +40,72 @@ INSERT_EVENT = "INSERT INTO events (id, type, created_at, data) VALUES (?, ?, ?,
 _encoder = msgspec.json.Encoder()
 
 
+# -- typed domain events ------------------------------------------------------------
+
+class Subject(msgspec.Struct, frozen=True):
+    """What a state change happened to: a monitor or a heartbeat."""
+    kind: str          # "monitor" | "heartbeat"
+    id: str            # mon_… / hbt_…
+    name: str
+    severity: str      # as configured
+
+
+class StateChanged(msgspec.Struct, frozen=True):
+    subject: Subject
+    from_state: str
+    to_state: str
+    at: float                      # wall seconds
+    reason: str | None = None      # heartbeats: ping, fail, deadline, missed, overrun, resumed
+    error_kind: str | None = None  # monitors: the check's error kind (probes/result.py)
+    error_message: str | None = None
+
+    @property
+    def type(self) -> str:
+        return f"{self.subject.kind}.{self.to_state}"
+
+
+class ResourceChanged(msgspec.Struct, frozen=True):
+    resource: str      # monitor, heartbeat, webhook_endpoint, token
+    action: str        # created, updated, paused, unpaused, deleted, disabled
+    id: str
+    at: float
+    reason: str | None = None
+
+    @property
+    def type(self) -> str:
+        return f"{self.resource}.{self.action}"
+
+
+class IncidentChanged(msgspec.Struct, frozen=True):
+    type: str          # incident.created, .acknowledged, .resolved, .reopened, .closed, .updated, .commented
+    incident_id: str
+    status: str
+    at: float
+
+
+DomainEvent = StateChanged | ResourceChanged | IncidentChanged
+
+
+# -- the outbox rows -----------------------------------------------------------------------
+
 class Event(NamedTuple):
     id: str
     type: str
     created: float          # Unix seconds
-    object: dict[str, Any]  # data.object: a snapshot of what changed
+    object: dict[str, Any]  # data.object: the public shape of what changed (its serializer's)
+    extra: dict[str, Any] | None = None  # more of data: previous_attributes, the check, a reason
 
     def as_json(self) -> dict:
         """The public shape (API, webhook body)."""
         return {"id": self.id, "object": "event", "type": self.type, "created": int(self.created),
-                "data": {"object": self.object}}
+                "data": self.data()}
+
+    def data(self) -> dict[str, Any]:
+        return {"object": self.object, **(self.extra or {})}
 
 
 def _row(event: Event) -> tuple:
-    return (event.id, event.type, round(event.created * 1000), _encoder.encode({"object": event.object}).decode())
+    return (event.id, event.type, round(event.created * 1000), _encoder.encode(event.data()).decode())
 
 
 class EventBus:
@@ -62,32 +116,37 @@ class EventBus:
     def subscribe(self, listener: Callable[[Event], None]) -> None:
         self.listeners.append(listener)
 
-    def emit(self, type: str, obj: dict[str, Any], at: float) -> Event:
-        """Queue the event with what the caller just queued, then tell the listeners
-        (what they queue in turn lands in the same commit)."""
-        event = Event(new_id("evt"), type, at, obj)
+    def emit(self, type: str, obj: dict[str, Any], at: float, extra: dict[str, Any] | None = None) -> Event:
+        """Queue the event with what the caller just queued (the same commit), then
+        tell the listeners."""
+        event = Event(new_id("evt"), type, at, obj, extra)
         self.writer.add(INSERT_EVENT, _row(event))
         self.publish(event)
         return event
 
-    def record(self, conn: Any, type: str, obj: dict[str, Any], at: float) -> Event:
+    def record(self, conn: Any, type: str, obj: dict[str, Any], at: float,
+               extra: dict[str, Any] | None = None) -> Event:
         """Insert the event inside the caller's transaction; publish it after the commit."""
-        event = Event(new_id("evt"), type, at, obj)
+        event = Event(new_id("evt"), type, at, obj, extra)
         conn.execute(INSERT_EVENT, _row(event))
         return event
 
     def publish(self, event: Event) -> None:
+        """Tell the listeners an event exists. They only wake up (to read the outbox):
+        none writes, so a failing one cannot leave half of anything queued."""
         for listener in self.listeners:
             try:
                 listener(event)
-            except Exception:  # one listener's bug must not lose the event for the others
+            except Exception:  # one listener's bug must not keep the others asleep
                 log.exception("events.listener_failed", event_type=event.type, listener=repr(listener))
 
 
 def event_from_row(row: Any) -> Event:
     """(id, type, created_at ms, data JSON) -> Event."""
     event_id, type, created_ms, data = row[0], row[1], row[2], row[3]
-    return Event(event_id, type, created_ms / 1000, msgspec.json.decode(data)["object"])
+    data = msgspec.json.decode(data)
+    obj = data.pop("object")
+    return Event(event_id, type, created_ms / 1000, obj, data or None)
 
 
 def prune(conn: Any, now_ms: int, days: int = RETENTION_DAYS) -> int:

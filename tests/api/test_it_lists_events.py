@@ -23,7 +23,7 @@ async def test_monitor_changes_over_the_api_are_events_newest_first(api):
     for path in ("pause", "resume"):
         assert (await api.request("POST", f"/api/monitors/{monitor['id']}/{path}"))[0] == 200
     assert (await api.request("PATCH", f"/api/monitors/{monitor['id']}", json={"name": "renamed"}))[0] == 200
-    assert (await api.request("DELETE", f"/api/monitors/{monitor['id']}"))[0] == 200
+    assert (await api.request("DELETE", f"/api/monitors/{monitor['id']}"))[0] == 204
     listed = [event for event in await events(api, "&type=monitor.*") if event["type"] != "monitor.down"]
     assert [event["type"] for event in listed] == [
         "monitor.deleted", "monitor.updated", "monitor.unpaused", "monitor.paused", "monitor.created"]
@@ -57,12 +57,17 @@ async def test_a_state_change_and_its_event_are_committed_together(start_api):
         assert response.status == 200
     down = await events(api, "&type=monitor.down")
     assert len(down) == 1
-    assert down[0]["data"]["object"]["check_id"].startswith("chk_")
-    assert down[0]["data"]["object"]["key"] == "dead"
-    assert down[0]["data"]["object"]["previous_state"] == "pending"
-    assert down[0]["data"]["object"]["error_kind"] == "connection_error"
+    data = down[0]["data"]
+    # data.object is the monitor's one public shape, as GET /api/monitors/{id} answers it
+    status, _, monitor = await api.request("GET", f"/api/monitors/{data['object']['id']}")
+    assert status == 200 and data["object"] == monitor
+    assert (data["object"]["key"], data["object"]["current_state"]) == ("dead", "down")
+    assert data["previous_attributes"] == {"current_state": "pending"}
+    assert data["check"]["id"].startswith("chk_") and data["check"]["error_kind"] == "connection_error"
+    assert data["check"]["state"] == "down" and data["check"]["monitor_id"] == monitor["id"]
     beat = await events(api, "&type=heartbeat.down")
-    assert [event["data"]["object"]["reason"] for event in beat] == ["fail"]
+    assert [event["data"]["reason"] for event in beat] == ["fail"]
+    assert [event["data"]["object"]["current_state"] for event in beat] == ["down"]
     with sqlite3.connect(api.db_path) as conn:
         changes = conn.execute("SELECT count(*) FROM state_changes WHERE to_state = 'down'").fetchone()[0]
         flips = conn.execute("SELECT count(*) FROM heartbeat_flips WHERE to_state = 'down'").fetchone()[0]
@@ -99,7 +104,7 @@ async def test_heartbeats_gone_from_the_file_or_the_api_resolve_their_incidents(
     text = api.config_path.read_text()
     api.config_path.write_text(text[:text.index("heartbeats:")])
     assert await api.daemon.reload()
-    assert (await api.request("DELETE", f"/api/heartbeats/{made['id']}"))[0] == 200
+    assert (await api.request("DELETE", f"/api/heartbeats/{made['id']}"))[0] == 204
     await api.daemon.writer.flush()
     deleted = await events(api, "&type=heartbeat.deleted")
     assert sorted(event["data"]["object"]["name"] for event in deleted) == ["api job", "job"]

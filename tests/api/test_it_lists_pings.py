@@ -69,22 +69,27 @@ async def test_it_lists_pings_newest_first_with_every_field(api):
     base = {"object": "ping", "heartbeat_id": made["id"], "exit_status": None, "rid": None,
             "duration_seconds": None, "method": "POST", "remote_addr": "127.0.0.1", "body_size": 0}
     later = NOW + 42.75
+
+    def at(seconds: float) -> dict:  # whole seconds, and the milliseconds beside them
+        return {"created_at": int(seconds), "created_at_ms": round(seconds * 1000)}
+
     expected = [
-        base | {"n": 7, "created_at": later, "kind": "success"},
-        base | {"n": 6, "created_at": later, "kind": "ignored", "method": "GET"},
-        base | {"n": 5, "created_at": later, "kind": "fail"},
-        base | {"n": 4, "created_at": later, "kind": "fail", "exit_status": 3, "user_agent": "u" * 200},
-        base | {"n": 3, "created_at": later, "kind": "log", "user_agent": "backup.sh/1.0", "body_size": 40},
-        base | {"n": 2, "created_at": NOW + 42.25, "kind": "success", "exit_status": 0, "rid": RID,
-                "duration_seconds": 42.25, "user_agent": "backup.sh/1.0", "body_size": 16},
-        base | {"n": 1, "created_at": NOW, "kind": "start", "rid": RID, "user_agent": "backup.sh/1.0"},
+        base | at(later) | {"n": 7, "kind": "success"},
+        base | at(later) | {"n": 6, "kind": "ignored", "method": "GET"},
+        base | at(later) | {"n": 5, "kind": "fail"},
+        base | at(later) | {"n": 4, "kind": "fail", "exit_status": 3, "user_agent": "u" * 200},
+        base | at(later) | {"n": 3, "kind": "log", "user_agent": "backup.sh/1.0", "body_size": 40},
+        base | at(NOW + 42.25) | {"n": 2, "kind": "success", "exit_status": 0, "rid": RID,
+                                  "duration_seconds": 42.25, "user_agent": "backup.sh/1.0", "body_size": 16},
+        base | at(NOW) | {"n": 1, "kind": "start", "rid": RID, "user_agent": "backup.sh/1.0"},
     ]
     for item, seq in zip(expected, reversed(seqs)):
         item["id"] = seq_id("png", seq)
         item.setdefault("user_agent", listed["data"][0]["user_agent"])  # aiohttp's own
     assert listed["data"] == expected
     assert listed["data"][0]["user_agent"].startswith("Python/")
-    assert list(listed["data"][0]) == ["id", "object", "heartbeat_id", "n", "created_at", "kind", "exit_status",
+    assert list(listed["data"][0]) == ["id", "object", "heartbeat_id", "n", "created_at", "created_at_ms", "kind",
+                                       "exit_status",
                                        "rid", "duration_seconds", "method", "remote_addr", "user_agent",
                                        "body_size"]
     # The heartbeat shows the run's duration and the last ping.

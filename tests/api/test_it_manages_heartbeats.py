@@ -92,7 +92,7 @@ async def test_it_creates_reads_updates_and_deletes_a_heartbeat(api):
     assert api.daemon.heartbeats.beats[heartbeat_id].spec.schedule.kind == "oncalendar"
 
     status, _, deleted = await api.request("DELETE", f"/api/heartbeats/{heartbeat_id}")
-    assert (status, deleted) == (200, {"id": heartbeat_id, "object": "heartbeat", "deleted": True})
+    assert (status, deleted) == (204, None)
     assert heartbeat_id not in api.daemon.heartbeats.beats
     status, _, missing = await api.request("GET", f"/api/heartbeats/{heartbeat_id}")
     assert status == 404
@@ -158,10 +158,15 @@ INVALID = [
 ]
 
 
+def malformed(words: str) -> bool:
+    """400 for a wrong type or an unknown parameter; 422 for a value that fails validation."""
+    return words in ("got `str`", "unknown", "strings", "object")
+
+
 async def test_it_names_the_param_of_a_bad_heartbeat(api):
     for body, param, words in INVALID:
         status, _, answer = await api.request("POST", "/api/heartbeats", json=body)
-        assert status == 400, (body, answer)
+        assert status == (400 if malformed(words) else 422), (body, answer)
         kind, code, got_param, message = error(answer)
         assert (kind, code, got_param) == ("invalid_request_error", "parameter_invalid", param), (body, message)
         assert words in message, (body, message)
@@ -182,7 +187,7 @@ async def test_it_validates_an_update_against_the_whole_heartbeat(api):
             ({"metadata": {"a": None}}, "metadata.a", "strings"),
             ({"key": "x"}, "key", "unknown")):
         status, _, answer = await api.request("PATCH", path, json=body)
-        assert (status, error(answer)[2]) == (400, param), (body, answer)
+        assert (status, error(answer)[2]) == (400 if malformed(words) else 422, param), (body, answer)
         assert words in error(answer)[3], (body, answer)
     _, _, unchanged = await api.request("GET", path)
     assert unchanged == made
@@ -332,7 +337,7 @@ async def test_it_deletes_a_heartbeat_with_its_pings(api):
     for url in (made["ping_url"], made["ping_url"] + "/start", made["slug_url"], kept["ping_url"]):
         assert await ping(api, url) == (200, "OK\n")
     status, _, _ = await api.request("DELETE", f"/api/heartbeats/{made['id']}")
-    assert status == 200
+    assert status == 204
     assert await ping(api, made["ping_url"]) == (404, "not found\n")
     assert await ping(api, made["slug_url"]) == (404, "not found\n")
     status, _, answer = await api.request("GET", f"/api/heartbeats/{made['id']}/pings")
@@ -494,7 +499,7 @@ async def test_it_checks_permissions(api):
     status, _, _ = await api.request("GET", path, token=writer)
     assert status == 403
     status, _, _ = await api.request("DELETE", path, token=writer)
-    assert status == 200
+    assert status == 204
 
 
 async def test_it_stores_api_heartbeats_beside_config_ones(start_api):

@@ -79,8 +79,8 @@ async def test_it_creates_reads_updates_and_deletes_a_monitor(api):
     expected |= {"name": "Shop (EU)", "tags": [], "http": {"method": "GET", "expected_status": [200, "3xx"]}}
     assert put | {"last_check_at": None} == expected
 
-    status, _, deleted = await api.request("DELETE", f"/api/monitors/{monitor_id}")
-    assert (status, deleted) == (200, {"id": monitor_id, "object": "monitor", "deleted": True})
+    status, headers, deleted = await api.request("DELETE", f"/api/monitors/{monitor_id}")
+    assert (status, deleted) == (204, None)
     assert monitor_id not in api.daemon.monitors.monitors
     status, _, missing = await api.request("GET", f"/api/monitors/{monitor_id}")
     assert status == 404
@@ -104,46 +104,47 @@ async def test_it_fills_in_defaults_from_the_config(start_api):
 
 
 INVALID = [
-    # (body, param, words in the message)
-    ({"url": "https://example.com/"}, "type", "missing required field 'type'"),
-    ({"type": "http"}, "url", "missing required field 'url'"),
-    ({"type": "gopher", "url": "gopher://x"}, "type", "must be one of http, tcp"),
-    ({"type": "http", "url": "ftp://example.com/"}, "url", "must be an http:// or https:// URL"),
-    ({"type": "tcp", "url": "tcp://example.com"}, "url", "tcp://host:port"),
-    ({"type": "http", "url": "https://example.com/", "interval_seconds": 0.5}, "interval_seconds", ">= 1s"),
-    ({"type": "http", "url": "https://example.com/", "interval_seconds": "30s"}, "interval_seconds",
+    # (status, body, param, words in the message): 400 malformed (wrong type, unknown or
+    # missing parameter), 422 a well-formed value that fails validation
+    (400, {"url": "https://example.com/"}, "type", "missing required field 'type'"),
+    (400, {"type": "http"}, "url", "missing required field 'url'"),
+    (422, {"type": "gopher", "url": "gopher://x"}, "type", "must be one of http, tcp"),
+    (422, {"type": "http", "url": "ftp://example.com/"}, "url", "must be an http:// or https:// URL"),
+    (422, {"type": "tcp", "url": "tcp://example.com"}, "url", "tcp://host:port"),
+    (422, {"type": "http", "url": "https://example.com/", "interval_seconds": 0.5}, "interval_seconds", ">= 1s"),
+    (400, {"type": "http", "url": "https://example.com/", "interval_seconds": "30s"}, "interval_seconds",
      "got `str`"),
-    ({"type": "http", "url": "https://example.com/", "interval_seconds": 10, "timeout_seconds": 20},
+    (422, {"type": "http", "url": "https://example.com/", "interval_seconds": 10, "timeout_seconds": 20},
      "timeout_seconds", "must not exceed interval"),
-    ({"type": "http", "url": "https://example.com/", "confirmation": {"failures": 0}},
+    (422, {"type": "http", "url": "https://example.com/", "confirmation": {"failures": 0}},
      "confirmation.failures", ">= 1"),
-    ({"type": "http", "url": "https://example.com/", "confirmation": {"recheck_seconds": 0}},
+    (422, {"type": "http", "url": "https://example.com/", "confirmation": {"recheck_seconds": 0}},
      "confirmation.recheck_seconds", ">= 1s"),
-    ({"type": "http", "url": "https://example.com/", "confirmation": {"tries": 1}},
+    (400, {"type": "http", "url": "https://example.com/", "confirmation": {"tries": 1}},
      "confirmation.tries", "unknown"),
-    ({"type": "http", "url": "https://example.com/", "severity": "huge"}, "severity",
+    (422, {"type": "http", "url": "https://example.com/", "severity": "huge"}, "severity",
      "must be one of critical, major, minor, warning, got 'huge'"),
-    ({"type": "http", "url": "https://example.com/", "tags": ["ok", ""]}, "tags.1", "must not be empty"),
-    ({"type": "http", "url": "https://example.com/", "metadata": {"k": 5}}, "metadata.k", "strings"),
-    ({"type": "http", "url": "https://example.com/", "metadata": {"k" * 41: "v"}}, "metadata." + "k" * 41,
+    (422, {"type": "http", "url": "https://example.com/", "tags": ["ok", ""]}, "tags.1", "must not be empty"),
+    (400, {"type": "http", "url": "https://example.com/", "metadata": {"k": 5}}, "metadata.k", "strings"),
+    (422, {"type": "http", "url": "https://example.com/", "metadata": {"k" * 41: "v"}}, "metadata." + "k" * 41,
      "40"),
-    ({"type": "http", "url": "https://example.com/", "http": {"method": "FETCH"}}, "http.method",
+    (422, {"type": "http", "url": "https://example.com/", "http": {"method": "FETCH"}}, "http.method",
      "must be one of GET, HEAD"),
-    ({"type": "http", "url": "https://example.com/", "http": {"methd": "GET"}}, "http.methd", "unknown key"),
-    ({"type": "http", "url": "https://example.com/", "http": {"expected_status": ["9xx"]}},
+    (400, {"type": "http", "url": "https://example.com/", "http": {"methd": "GET"}}, "http.methd", "unknown key"),
+    (422, {"type": "http", "url": "https://example.com/", "http": {"expected_status": ["9xx"]}},
      "http.expected_status", "got '9xx'"),
-    ({"type": "http", "url": "https://example.com/", "tcp": {}}, "tcp",
+    (422, {"type": "http", "url": "https://example.com/", "tcp": {}}, "tcp",
      "'tcp' options are not allowed on a monitor of type http"),
-    ({"type": "dns", "url": "example.com", "dns": {"record_type": "XYZ"}}, "dns.record_type", ""),
-    ({"type": "http", "url": "https://example.com/", "key": "shop"}, "key", "unknown"),
-    ({"type": "http", "url": "https://example.com/", "status": "paused"}, "status", "unknown"),
+    (422, {"type": "dns", "url": "example.com", "dns": {"record_type": "XYZ"}}, "dns.record_type", ""),
+    (400, {"type": "http", "url": "https://example.com/", "key": "shop"}, "key", "unknown"),
+    (400, {"type": "http", "url": "https://example.com/", "status": "paused"}, "status", "unknown"),
 ]
 
 
-@pytest.mark.parametrize("body, param, words", INVALID, ids=[case[1] for case in INVALID])
-async def test_it_names_the_param_of_a_bad_monitor(api, body, param, words):
+@pytest.mark.parametrize("expected, body, param, words", INVALID, ids=[case[2] for case in INVALID])
+async def test_it_names_the_param_of_a_bad_monitor(api, expected, body, param, words):
     status, _, answer = await api.request("POST", "/api/monitors", json=body)
-    assert status == 400, answer
+    assert status == expected, answer
     kind, code, got_param, message = error(answer)
     assert (kind, got_param) == ("invalid_request_error", param), message
     assert words in message
@@ -156,19 +157,19 @@ async def test_it_validates_an_update_against_the_whole_monitor(api):
         "type": "http", "url": HTTP, "interval_seconds": 60, "timeout_seconds": 30})
     path = f"/api/monitors/{made['id']}"
     status, _, answer = await api.request("PATCH", path, json={"interval_seconds": 10, "timeout_seconds": 30})
-    assert status == 400 and error(answer)[2] == "timeout_seconds"
+    assert status == 422 and error(answer)[2] == "timeout_seconds"
     assert "must not exceed interval (10s)" in error(answer)[3]
     # A new interval alone cuts a longer timeout to it, as the file does with a default timeout.
     status, _, answer = await api.request("PATCH", path, json={"interval_seconds": 10})
     assert (status, answer["interval_seconds"], answer["timeout_seconds"]) == (200, 10, 10)
     made |= {"interval_seconds": 10, "timeout_seconds": 10}
     status, _, answer = await api.request("PATCH", path, json={"type": "tcp"})
-    assert status == 400 and error(answer)[2] == "type"
+    assert status == 422 and error(answer)[2] == "type"
     assert "type cannot change (this monitor is http)" in error(answer)[3]
     status, _, answer = await api.request("PATCH", path, json={"type": "http", "name": "same type is fine"})
     assert status == 200 and answer["name"] == "same type is fine"
     status, _, answer = await api.request("PATCH", path, json={"http": {"method": "HEAD", "keyword": "x"}})
-    assert status == 400 and error(answer)[2] == "http.method"
+    assert status == 422 and error(answer)[2] == "http.method"
     _, _, unchanged = await api.request("GET", path)
     assert unchanged == made | {"name": "same type is fine"}
 
@@ -299,3 +300,26 @@ async def test_it_stores_api_monitors_beside_config_ones(start_api):
         rows = conn.execute("SELECT key, managed_by, metadata FROM monitors ORDER BY seq").fetchall()
     assert rows == [("a", "config", "{}"), (None, "api", '{"x":"y"}')]
     assert made["id"] in api.daemon.monitors.monitors and "a" in api.daemon.monitors.monitors
+
+
+async def test_a_change_that_changes_nothing_writes_nothing(start_api):
+    clock = FakeClock(wall=NOW)
+    api = await start_api(clock=clock)
+    _, _, made = await api.request("POST", "/api/monitors", json={
+        "type": "http", "url": HTTP, "interval_seconds": 60, "metadata": {"team": "web"}})
+    path = f"/api/monitors/{made['id']}"
+    clock.advance(100)
+    for method, body in (("PATCH", {}), ("PATCH", {"interval_seconds": 60, "metadata": {"team": "web"}}),
+                         ("PUT", {"name": made["name"], "http": {}}), ("PATCH", {"type": "http"})):
+        status, _, answer = await api.request(method, path, json=body)
+        assert (status, answer["updated_at"]) == (200, made["updated_at"]), (method, body, answer)
+    status, _, answer = await api.request("POST", f"{path}/resume")  # not paused: nothing to do
+    assert (status, answer["updated_at"]) == (200, made["updated_at"])
+    await api.daemon.writer.flush()
+    _, _, listed = await api.request("GET", "/api/events?type=monitor.*")
+    assert [event["type"] for event in listed["data"]] == ["monitor.created"]
+    # a real change does move it, once
+    status, _, answer = await api.request("PATCH", path, json={"interval_seconds": 30})
+    assert (status, answer["updated_at"]) == (200, NOW + 100)
+    _, _, listed = await api.request("GET", "/api/events?type=monitor.*")
+    assert [event["type"] for event in listed["data"]] == ["monitor.updated", "monitor.created"]

@@ -82,6 +82,7 @@ async def test_it_goes_late_then_down_at_the_exact_seconds(api):
     seq = (await api.daemon.read_db.execute_fetchall("SELECT max(seq) FROM pings"))[0][0]
     assert body["last_ping"] == {
         "id": seq_id("png", seq), "object": "ping", "heartbeat_id": made["id"], "n": 1, "created_at": NOW + 10,
+        "created_at_ms": (NOW + 10) * 1000,
         "kind": "success", "exit_status": None, "rid": None, "duration_seconds": None, "method": "GET",
         "remote_addr": "127.0.0.1", "user_agent": body["last_ping"]["user_agent"], "body_size": 0}
     expected = NOW + 10 + 3600

@@ -14,6 +14,7 @@ import sqlite3
 
 import pytest
 
+from wiring import outbox
 from upstatd.clock import FakeClock
 from upstatd.heartbeats.service import TIMER, HeartbeatService
 from upstatd.scheduler.runner import Runner
@@ -42,7 +43,7 @@ class Daemon:
     def __init__(self, clock: FakeClock, writer, path: str) -> None:
         self.clock, self.writer, self.path = clock, writer, path
         self.runner = Runner(clock, self._on_due)
-        self.service = HeartbeatService(clock, self.runner, writer)
+        self.service = HeartbeatService(clock, self.runner, writer, *outbox(clock, writer))
 
     def _on_due(self, key, when: float, now: float) -> None:
         assert key[0] == TIMER

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from wiring import outbox
 from upstatd.clock import FakeClock
 from upstatd.config.heartbeats import PingSettings, parse_heartbeats
 from upstatd.config.check import Problems
@@ -17,7 +18,7 @@ async def test_it_keeps_the_newest_pings_of_each_heartbeat(store):
     specs = parse_heartbeats([{"key": "a", "period": 60}, {"key": "b", "period": 60}], ("heartbeats",), problems)
     assert not problems
     rows = await conn.transaction(heartbeat_rows.reconcile, specs, clock.time())
-    service = HeartbeatService(clock, Runner(clock, lambda *_: None), writer, PingSettings(keep=3))
+    service = HeartbeatService(clock, Runner(clock, lambda *_: None), writer, *outbox(clock, writer), PingSettings(keep=3))
     service.apply(specs, rows)
     for _ in range(5):
         service.ping(service.beats["a"], "success", "GET")

@@ -245,7 +245,7 @@ async def test_deleting_a_monitor_resolves_its_open_incident(start_api, target):
     await probe(api, monitor)
     [incident] = await incidents(api)
     status, _, _ = await api.request("DELETE", f"/api/monitors/{monitor}")
-    assert status == 200
+    assert status == 204
     await api.daemon.writer.flush()
     [resolved] = await incidents(api)
     assert (resolved["id"], resolved["status"]) == (incident["id"], "resolved")

@@ -9,6 +9,7 @@ import sqlite3
 import pytest
 
 from loopback import RawServer, start_raw
+from wiring import outbox
 from upstatd.clock import FakeClock
 from upstatd.store.checks import CheckLog
 from upstatd.monitors.service import MonitorService
@@ -61,7 +62,7 @@ async def harness(store):
     conn, writer, path = store
     clock = FakeClock()
     runner = Runner(clock, lambda *args: service.on_due(*args), max_in_flight=10)
-    service = MonitorService(clock, runner, writer, CheckLog(writer, 1))
+    service = MonitorService(clock, runner, writer, CheckLog(writer, 1), *outbox(clock, writer))
 
     async def start(config):
         stored = await writer.run(lambda c: reconcile(c, config.monitors, clock.time()))

@@ -10,6 +10,7 @@ import sqlite3
 
 import pytest
 
+from wiring import outbox
 from upstatd.clock import FakeClock
 from upstatd.monitors import specs
 from upstatd.store import checks
@@ -27,7 +28,8 @@ async def service(store):
     conn, writer, path = store
     clock = FakeClock(start=1000.0, wall=NOW)
     runner = Runner(clock, lambda *args: svc.on_due(*args), max_in_flight=10)
-    svc = MonitorService(clock, runner, writer, CheckLog(writer, await conn.call(checks.next_seq)))
+    svc = MonitorService(clock, runner, writer, CheckLog(writer, await conn.call(checks.next_seq)),
+                         *outbox(clock, writer))
     svc.launched = []
     runner.launch = lambda key, job: svc.launched.append(key) or True  # no real probes here
     svc.path = path
@@ -86,7 +88,8 @@ async def test_a_paused_config_monitor_stays_off_the_wheel_through_a_reload(serv
     assert "a" not in service.launched and "b" in service.launched
 
     # A fresh service (a restart) reads the pause from the database.
-    fresh = MonitorService(service.clock, Runner(service.clock, lambda *args: None), service.writer, service.checks)
+    fresh = MonitorService(service.clock, Runner(service.clock, lambda *args: None), service.writer, service.checks,
+                           service.bus, service.incidents)
     await reconcile(fresh, make_config(yaml(interval="30s")))
     assert fresh.monitors["a"].paused and fresh.runner.wheel.when("a") is None
 

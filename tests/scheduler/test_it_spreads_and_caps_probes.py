@@ -82,7 +82,7 @@ async def test_it_skips_missed_slots_instead_of_bursting(make_config, tmp_path):
     clock = FakeClock()
     launched = []
     runner = Runner(clock, lambda *args: service.on_due(*args))
-    service = MonitorService(clock, runner, writer=None, checks=None)
+    service = MonitorService(clock, runner, writer=None, checks=None, bus=None, incidents=None)
     runner.launch = lambda key, job: launched.append(key) or True  # record instead of probing
     service.apply(config.monitors, {m.key: StoredMonitor(1, "mon_x", "up", 0.0) for m in config.monitors})
 

@@ -124,3 +124,8 @@ def future_ms(value: int | None, now_ms: int, param: str) -> int | None:
 def respond(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     return web.Response(body=_encoder.encode(body), status=status, content_type="application/json",
                         headers=headers)
+
+
+def no_content() -> web.Response:
+    """204: what DELETE answers, with no body."""
+    return web.Response(status=204)

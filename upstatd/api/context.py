@@ -3,7 +3,7 @@ monitors, and the request's token. One object, built by the daemon."""
 
 from __future__ import annotations
 
-import sqlite3
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -13,6 +13,7 @@ from upstatd.api.errors import ApiError
 from upstatd.api.ratelimit import Limits, RateLimiter
 from upstatd.clock import Clock
 from upstatd.store import tokens
+from upstatd.store.db import Database
 from upstatd.store.tokens import Token
 from upstatd.store.writer import Writer
 
@@ -20,21 +21,26 @@ LAST_USED_EVERY_MS = 60_000  # last_used_at is written at most once a minute per
 
 
 class ApiContext:
-    def __init__(self, read_conn: Database, writer: Writer, clock: Clock, version: str,
-                 limits: Limits = Limits(), monitors: Any = None, config: Any = None,
-                 heartbeats: Any = None) -> None:
+    def __init__(self, read_conn: Database, writer: Writer, clock: Clock, version: str, limits: Limits,
+                 config: Callable[[], Any], monitor_commands: Any, heartbeat_commands: Any, heartbeats: Any,
+                 bus: Any, incidents: Any, webhooks: Any) -> None:
         self.read_conn = read_conn
         self.writer = writer
         self.clock = clock
         self.version = version
         self.limiter = RateLimiter(limits)
-        self.monitors = monitors      # MonitorService
-        self.config = config          # the running Config (file name for config-managed errors)
-        self.heartbeats = heartbeats  # HeartbeatService
-        self.bus = None               # EventBus (set by the daemon)
-        self.incidents = None         # IncidentService
-        self.webhooks = None          # WebhookDispatcher
+        self._config = config                      # the running Config (it changes at reload)
+        self.monitor_commands = monitor_commands   # MonitorCommands
+        self.heartbeat_commands = heartbeat_commands  # HeartbeatCommands
+        self.heartbeats = heartbeats               # HeartbeatService
+        self.bus = bus                             # EventBus
+        self.incidents = incidents                 # IncidentService
+        self.webhooks = webhooks                   # WebhookDispatcher
         self._touched: dict[str, int] = {}
+
+    @property
+    def config(self) -> Any:
+        return self._config()
 
     def now_ms(self) -> int:
         return round(self.clock.time() * 1000)

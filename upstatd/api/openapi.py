@@ -132,6 +132,8 @@ def _error_statuses(route: Any, public: bool) -> list[int]:
         statuses |= {409, 413}  # Idempotency-Key: conflicts; the body is read to hash it
     if route.body is not None or route.method in ("PUT", "PATCH"):
         statuses.add(413)
+    if route.body is not None or route.query is not None or route.method != "GET":
+        statuses.add(422)  # a well-formed value that fails validation (domain Invalid)
     statuses |= set(getattr(route.handler, "openapi_errors", ()))
     return sorted(statuses)
 

@@ -209,8 +209,3 @@ class SlugCreator:
             raise
         finally:
             del self._pending[slug]
-
-
-def default_spec(slug: str) -> dict[str, Any]:
-    """A heartbeat made by ?create=1: a daily period with an hour of grace (Healthchecks' defaults)."""
-    return {"key": slug, "name": slug, "slug": slug, "period": 86400, "grace": 3600}

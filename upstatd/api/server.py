@@ -51,9 +51,8 @@ def build_app(health: Callable[[], dict], context: Any = None) -> web.Applicatio
     app.router.add_get("/healthz", healthz)
     if context is not None and getattr(context, "heartbeats", None) is not None:
         from upstatd.api import ping
-        from upstatd.api.routes.heartbeats import create_from_slug
         app[ping.HEARTBEATS] = context.heartbeats
-        app[ping.CREATOR] = ping.SlugCreator(lambda slug: create_from_slug(context, slug))
+        app[ping.CREATOR] = ping.SlugCreator(context.heartbeat_commands.create_from_slug)
         app.router.add_route("*", "/ping/{tail:.*}", ping.handle)
     if context is not None:
         import upstatd.api.routes.all  # noqa: F401  (registers every route)

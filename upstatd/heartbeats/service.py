@@ -16,12 +16,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import msgspec
 import structlog
 
 from upstatd.clock import Clock
 from upstatd.config.heartbeats import HeartbeatSpec, PingSettings
-from upstatd.heartbeats import deadlines
+from upstatd.events import EventBus, StateChanged, Subject
+from upstatd.heartbeats import deadlines, public
 from upstatd.heartbeats.deadlines import Flip, HeartbeatState
+from upstatd.heartbeats.public import Links
+from upstatd.incidents.service import IncidentService
 from upstatd.scheduler.runner import Runner
 from upstatd.store import heartbeats as store
 from upstatd.store.heartbeats import HeartbeatRow
@@ -43,10 +47,11 @@ def _ms(seconds: float | None) -> int | None:
 class Beat:
     """One heartbeat as the daemon runs it."""
 
-    __slots__ = ("spec", "seq", "id", "token", "managed_by", "paused", "state", "last_n")
+    __slots__ = ("spec", "row", "seq", "id", "token", "managed_by", "paused", "state", "last_n")
 
     def __init__(self, spec: HeartbeatSpec, row: HeartbeatRow) -> None:
         self.spec = spec
+        self.row = row  # as it was read: what its public shape needs beyond the state
         self.seq = row.seq
         self.id = row.id
         self.token = row.token
@@ -59,17 +64,19 @@ class Beat:
 
 
 class HeartbeatService:
-    def __init__(self, clock: Clock, runner: Runner, writer: Writer,
-                 settings: PingSettings = PingSettings(), ping_key: str = "") -> None:
+    def __init__(self, clock: Clock, runner: Runner, writer: Writer, bus: EventBus, incidents: IncidentService,
+                 settings: PingSettings = PingSettings(), ping_key: str = "", base_url: str = "") -> None:
         self.clock = clock
+        self.base_url = base_url  # of ping URLs in the public shape (server.public_url)
         self.runner = runner
         self.writer = writer
+        self.bus = bus                # flips become events, in the same commit
+        self.incidents = incidents    # and open or resolve incidents, in the same commit
         self.settings = settings
         self.ping_key = ping_key
         self.beats: dict[str, Beat] = {}
         self.by_token: dict[str, Beat] = {}
         self.by_slug: dict[str, list[Beat]] = {}
-        self.bus = None  # EventBus, set by the daemon: flips become events
 
     # -- the set of heartbeats ---------------------------------------------------
 
@@ -135,22 +142,36 @@ class HeartbeatService:
             if not same:
                 del self.by_slug[beat.spec.slug]
 
+    def links(self) -> Links:
+        return Links(self.base_url, self.ping_key)
+
+    def snapshot(self, beat: Beat) -> HeartbeatRow:
+        """The heartbeat as its row would read now (the ping path reads no database)."""
+        state = beat.state
+        return beat.row._replace(
+            status="paused" if beat.paused else "active", current_state=state.state,
+            state_since=round(state.since * 1000), last_ping_at=_ms(state.last_ping_at),
+            last_success_at=_ms(state.last_success_at), started_at=_ms(state.started_at),
+            start_rid=state.start_rid, last_duration_ms=_ms(state.last_duration), last_n=beat.last_n)
+
     def find_slug(self, slug: str) -> list[Beat]:
         return self.by_slug.get(slug, [])
 
     # -- pause and resume (the API) ------------------------------------------------
 
-    def pause(self, key: str) -> None:
+    def pause(self, key: str, row: HeartbeatRow | None = None) -> None:
         beat = self.beats.get(key)
         if beat is not None:
+            beat.row = row or beat.row
             beat.paused = True
             self._arm(beat)
 
-    def resume(self, key: str) -> HeartbeatState | None:
+    def resume(self, key: str, row: HeartbeatRow | None = None) -> HeartbeatState | None:
         """Resumed over the API: `new` until the next ping. Returns the new state."""
         beat = self.beats.get(key)
         if beat is None:
             return None
+        beat.row = row or beat.row
         beat.paused = False
         beat.state, flip = deadlines.resume(beat.state, self.clock.time())
         if flip is not None:
@@ -239,8 +260,12 @@ class HeartbeatService:
                                             flip.reason, ping_n))
         log.info("heartbeat.state_changed", heartbeat=beat.spec.key, id=beat.id, from_state=flip.from_state,
                  to_state=flip.to_state, reason=flip.reason, at=round(flip.at, 3))
-        if self.bus is not None:  # queued after the flip: the same commit
-            self.bus.emit(f"heartbeat.{flip.to_state}", heartbeat_snapshot(beat, flip), flip.at)
+        change = StateChanged(Subject("heartbeat", beat.id, beat.spec.name, beat.spec.severity),
+                              flip.from_state, flip.to_state, flip.at, flip.reason)
+        # Queued after the flip, in this order: the same commit.
+        self.bus.emit(change.type, msgspec.to_builtins(public.heartbeat_object(self.snapshot(beat), self.links())),
+                      flip.at, {"previous_attributes": {"current_state": flip.from_state}, "reason": flip.reason})
+        self.incidents.on_state_change(change)
 
     async def prune(self) -> int:
         """Delete pings beyond `pings.keep` per heartbeat; returns how many went."""
@@ -248,13 +273,3 @@ class HeartbeatService:
         if not last:
             return 0
         return await self.writer.run(lambda conn: store.prune_pings(conn, last, self.settings.keep))
-
-
-def heartbeat_snapshot(beat: Beat, flip: Flip) -> dict:
-    """data.object of a heartbeat.up/late/down/new event."""
-    spec, state = beat.spec, beat.state
-    return {"id": beat.id, "object": "heartbeat", "key": spec.key if beat.managed_by == "config" else None,
-            "name": spec.name, "slug": spec.slug, "severity": spec.severity, "tags": list(spec.tags),
-            "managed_by": beat.managed_by, "current_state": flip.to_state, "previous_state": flip.from_state,
-            "reason": flip.reason, "started": state.started_at is not None,
-            "last_ping_at": None if state.last_ping_at is None else int(state.last_ping_at)}

@@ -1,14 +1,15 @@
-"""Incidents at run time: opened when a monitor or heartbeat goes down,
-resolved when it recovers, reopened when it fails again within the window.
+"""Incidents at run time: the memory of each subject's incident, the probe
+path's incident changes, and the API's moves.
 
-Two paths, one memory:
-- The probe path (bus listener): monitor.down/degraded and heartbeat.down open
-  (or reopen) the subject's incident; monitor.up, heartbeat.up/new resolve it.
-  Everything is queued on the writer (`writer.add`) right behind the state
-  change, so the change, the incident, its timeline entry and its event land
-  in one commit. The database is never read on this path: each subject's
-  latest system incident that is not closed is kept in memory (`by_subject`,
-  loaded at start), the open one, or the resolved one a new failure reopens.
+- The probe path: the command recording a state change (MonitorService.record,
+  a heartbeat flip) calls `on_state_change` synchronously; the pure
+  `policy.decide` says what happens, and its statements, timeline entry and
+  event are queued on the writer right behind the state change: one commit.
+  The database is never read on this path: each subject's latest system
+  incident that is not closed is kept in memory (`by_subject`, loaded at
+  start), the open one, or the resolved one a new failure reopens.
+- A delete: `decide_deleted` before the command's job, `write` inside it,
+  `remember` after the commit.
 - The API path: a change to a tracked incident goes through the same queue
   (checked against the memory and remembered synchronously, queued, then
   `writer.flush()` before answering), so it and the probe path's changes are
@@ -26,32 +27,20 @@ from typing import Any
 
 import structlog
 
-from upstatd.api.errors import conflict, not_found
 from upstatd.clock import Clock
 from upstatd.config.incidents import IncidentSettings
-from upstatd.events import Event, EventBus
+from upstatd.errors import Conflict, NotFound
+from upstatd.events import Event, EventBus, IncidentChanged, StateChanged
 from upstatd.ids import new_id
-from upstatd.incidents import lifecycle
-from upstatd.incidents.lifecycle import SEVERITIES
+from upstatd.incidents import lifecycle, policy
+from upstatd.incidents.policy import ACTIVE, Decision
 from upstatd.store import incidents as store
 from upstatd.store.incidents import Incident
 
 log = structlog.get_logger("upstatd.incidents")
 
 SYSTEM = "system"
-ACTIVE = ("open", "acknowledged")
 KINDS = {"acknowledge": "acknowledged", "resolve": "resolved", "reopen": "reopened", "close": "closed"}
-HEARTBEAT_REASONS = {
-    "missed": "no ping came before the grace period ended",
-    "deadline": "no ping came before the grace period ended",
-    "overrun": "the run started but did not finish within the grace period",
-    "fail": "the job reported a failure",
-}
-
-
-def _worse(a: str, b: str) -> bool:
-    """Severity a is worse than b."""
-    return (SEVERITIES.index(a) if a in SEVERITIES else 0) < (SEVERITIES.index(b) if b in SEVERITIES else 0)
 
 
 class IncidentService:
@@ -61,10 +50,9 @@ class IncidentService:
         self.bus = bus
         self.settings = settings
         self.by_subject: dict[str, Incident] = {}
-        bus.subscribe(self.on_event)
 
     async def load(self, conn: Any) -> None:
-        """Read what is open (at start, before any event)."""
+        """Read what is open (at start, before any state changes)."""
         self.by_subject = {incident.subject_id: incident for incident in await conn.call(store.tracked)
                            if incident.subject_id}
         log.info("incidents.loaded", tracked=len(self.by_subject),
@@ -76,83 +64,46 @@ class IncidentService:
 
     # -- the probe path ------------------------------------------------------------------
 
-    def on_event(self, event: Event) -> None:
-        """monitor.down/degraded/up, heartbeat.down/up/new -> incidents."""
-        kind, obj = event.type, event.object
-        at_ms = round(event.created * 1000)
-        if kind in ("monitor.down", "monitor.degraded"):
-            degraded = kind == "monitor.degraded"
-            self._failed(obj, degraded, obj.get("error_kind"), obj.get("error_message"), at_ms)
-        elif kind == "heartbeat.down":
-            reason = obj.get("reason")
-            self._failed(obj, False, reason, HEARTBEAT_REASONS.get(reason or "", f"down ({reason})"), at_ms)
-        elif kind in ("monitor.up", "heartbeat.up", "heartbeat.new"):
-            self._recovered(obj.get("id"), at_ms, f"{obj.get('name') or obj.get('id')} is up again"
-                            if kind != "heartbeat.new" else f"{obj.get('name') or obj.get('id')} was reset")
-        elif kind in ("monitor.deleted", "heartbeat.deleted"):
-            subject = obj.get("id")
-            self._recovered(subject, at_ms, f"the {kind.split('.')[0]} was deleted")
-            self.by_subject.pop(subject, None)
+    def on_state_change(self, change: StateChanged) -> IncidentChanged | None:
+        """Queue what the state change does to the subject's incident, behind the change."""
+        decision = policy.decide(self.by_subject.get(change.subject.id), change, self.settings.reopen_window,
+                                 new_id("inc"))
+        if decision is None:
+            return None
+        return self._commit(decision.incident, decision.kind, decision.note, SYSTEM, round(change.at * 1000),
+                            decision.event, save=not decision.insert, insert=decision.insert)
+
+    # -- a subject deleted (inside the delete command's job) --------------------------------
+
+    def decide_deleted(self, subject_id: str, kind: str, at: float) -> Decision | None:
+        return policy.resolve(self.by_subject.get(subject_id), f"the {kind} was deleted", round(at * 1000))
+
+    def write(self, conn: sqlite3.Connection, decision: Decision) -> Event:
+        """The decision's rows and event, inside the caller's transaction."""
+        at_ms = decision.incident.updated_at
+        return self._write(conn, decision.incident, decision.kind, decision.note, SYSTEM, decision.event, at_ms,
+                           insert=decision.insert)[1]
+
+    def forget_subject(self, subject_id: str) -> None:
+        self.by_subject.pop(subject_id, None)
 
     def _queue(self, statements: list[tuple[str, tuple]]) -> None:
         for sql, params in statements:
             self.writer.add(sql, params)
 
-    def _failed(self, obj: dict, degraded: bool, error_kind: str | None, message: str | None, at_ms: int) -> None:
-        subject = obj.get("id")
-        if not subject:
-            return
-        name = obj.get("name") or subject
-        severity = lifecycle.severity_for(obj.get("severity") or "critical", degraded)
-        kind = lifecycle.incident_type(error_kind)
-        current = self.by_subject.get(subject)
-        if current is not None and current.status in ACTIVE:
-            if not _worse(severity, current.severity):
-                return  # already open, and no worse than it was
-            # degraded, then down: the same incident, raised to the monitor's severity
-            changed = current.replace(severity=severity, type=kind, error_message=message, updated_at=at_ms,
-                                      title=self._title(obj, degraded))
-            note = f"severity raised from {current.severity} to {severity}: {name} is down" + \
-                (f" ({message})" if message else "")
-            self._commit(changed, "updated", note, SYSTEM, at_ms, "incident.updated")
-            return
-        if current is not None and current.status == "resolved" and current.resolved_at is not None and \
-                lifecycle.reopens(current.resolved_at / 1000, at_ms / 1000, self.settings.reopen_window):
-            move = lifecycle.act(current.status, "reopen")
-            changed = current.replace(status=move.status, resolved_at=None, severity=severity, type=kind,
-                                      error_message=message, title=self._title(obj, degraded), updated_at=at_ms)
-            note = f"{name} failed again within {self.settings.reopen_window:g} s of the resolution" + \
-                (f": {message}" if message else "")
-            self._commit(changed, "reopened", note, SYSTEM, at_ms, move.event)
-            return
-        incident = Incident(new_id("inc"), "open", severity, kind, "system", self._title(obj, degraded), message,
-                            subject, at_ms, at_ms, at_ms, affected=[subject])
-        self._queue(store.insert_statements(incident))
-        self._commit(incident, "created", message, SYSTEM, at_ms, "incident.created", save=False)
-
-    @staticmethod
-    def _title(obj: dict, degraded: bool) -> str:
-        name = obj.get("name") or obj.get("id")
-        return f"{name} is {'degraded' if degraded else 'down'}"
-
-    def _recovered(self, subject: str | None, at_ms: int, message: str) -> None:
-        current = self.by_subject.get(subject or "")
-        if current is None or current.status not in ACTIVE:
-            return
-        move = lifecycle.act(current.status, "resolve")  # acknowledged -> resolved too
-        changed = current.replace(status=move.status, resolved_at=at_ms, updated_at=at_ms)
-        self._commit(changed, "resolved", message, SYSTEM, at_ms, move.event)
-
     def _commit(self, incident: Incident, kind: str, message: str | None, author: str, at_ms: int,
-                event_type: str, save: bool = True) -> None:
+                event_type: str, save: bool = True, insert: bool = False) -> IncidentChanged:
         """Queue the change, its timeline entry and its event (one commit), and remember it."""
-        statements = [store.save_statement(incident)] if save else []
+        statements = store.insert_statements(incident) if insert else []
+        if save:
+            statements.append(store.save_statement(incident))
         statements.append(store.update_statement(incident.id, at_ms, kind, incident.status, message, author))
         self._queue(statements)
         self._remember(incident)
         log.info("incident." + kind, incident=incident.id, subject=incident.subject_id, status=incident.status,
                  severity=incident.severity, type=incident.type)
         self.bus.emit(event_type, store.public(incident), at_ms / 1000)
+        return IncidentChanged(event_type, incident.id, incident.status, at_ms / 1000)
 
     def _remember(self, incident: Incident) -> None:
         if not incident.subject_id:
@@ -162,6 +113,8 @@ class IncidentService:
                 self.by_subject.pop(incident.subject_id, None)
         else:
             self.by_subject[incident.subject_id] = incident
+
+    remember = _remember
 
     # -- the API path ---------------------------------------------------------------------------
 
@@ -173,7 +126,7 @@ class IncidentService:
         ahead of the database by what is queued), else the row."""
         row = store.get(conn, incident_id)
         if row is None:
-            raise not_found(f"no incident with id '{incident_id}'", "id")
+            raise NotFound(f"no incident with id '{incident_id}'")
         tracked = self.by_subject.get(row.subject_id or "")
         if tracked is not None and tracked.id == row.id:
             return tracked.replace(seq=row.seq)
@@ -234,7 +187,7 @@ class IncidentService:
             if move.action == "reopen" and current.subject_id:
                 latest = self.by_subject.get(current.subject_id)
                 if latest is not None and latest.id != current.id and latest.status in ACTIVE:
-                    raise conflict(f"{current.subject_id} already has an open incident, {latest.id}: resolve "
+                    raise Conflict(f"{current.subject_id} already has an open incident, {latest.id}: resolve "
                                    f"it before reopening this one (one open incident per monitor)",
                                    "incident_already_open")
             self._remember(changed)  # a reopened system incident is its subject's again

@@ -12,19 +12,22 @@ from __future__ import annotations
 
 import math
 import zlib
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 
 import msgspec
 import structlog
 
 from upstatd.clock import Clock
-from upstatd.ids import seq_id
+from upstatd.events import EventBus, StateChanged, Subject
 from upstatd.config.schema import MonitorSpec
+from upstatd.incidents.service import IncidentService
+from upstatd.monitors import public
 from upstatd.monitors.evaluate import MonitorState, evaluate
 from upstatd.probes import run_probe
 from upstatd.probes.result import ProbeResult
 from upstatd.scheduler.runner import Runner
-from upstatd.store.monitors import INSERT_STATE_CHANGE, SET_STATE, StoredMonitor, resume_statements
+from upstatd.store.monitors import (INSERT_STATE_CHANGE, SET_STATE, MonitorRow, StoredMonitor, resume_statements,
+                                    spec_document)
 from upstatd.store.checks import CheckLog
 from upstatd.store.writer import Writer
 
@@ -34,10 +37,11 @@ log = structlog.get_logger("upstatd.monitors")
 class Running:
     """One monitor as the daemon runs it. Replaced, not mutated, when its spec changes."""
 
-    __slots__ = ("spec", "seq", "id", "state", "phase", "managed_by", "paused", "resume_at")
+    __slots__ = ("spec", "seq", "id", "state", "phase", "managed_by", "paused", "resume_at", "stored")
 
     def __init__(self, spec: MonitorSpec, stored: StoredMonitor, managed_by: str = "config") -> None:
         self.spec = spec
+        self.stored = stored  # created_at, updated_at, paused_at for the public shape
         self.seq = stored.seq
         self.id = stored.id
         self.state = MonitorState(stored.state, stored.since)
@@ -59,19 +63,18 @@ def next_slot(after: float, phase: float, interval: float) -> float:
 
 
 class MonitorService:
-    def __init__(self, clock: Clock, runner: Runner, writer: Writer, checks: CheckLog) -> None:
+    def __init__(self, clock: Clock, runner: Runner, writer: Writer, checks: CheckLog, bus: EventBus,
+                 incidents: IncidentService) -> None:
         self.clock = clock
         self.runner = runner
         self.writer = writer
         self.checks = checks
+        self.bus = bus                # state changes become events, in the same commit
+        self.incidents = incidents    # and open or resolve incidents, in the same commit
         self.monitors: dict[str, Running] = {}
         # Pauses and resumes of monitors not running yet (the API answers a moment
         # before the daemon has loaded the monitors): applied when they are.
         self._early: dict[str, tuple[bool, float | None]] = {}
-        # Set by the daemon: opens a probe type's shared resources (ICMP sockets)
-        # before the first monitor of that type made over the API runs.
-        self.open_probe_type: Callable[[str], Awaitable[None]] | None = None
-        self.bus = None  # EventBus, set by the daemon: state changes become events
 
     def apply(self, specs: Iterable[MonitorSpec], stored: dict[str, StoredMonitor]) -> dict[str, int]:
         """Make the running config monitors match `specs`; unchanged monitors keep everything."""
@@ -123,22 +126,24 @@ class MonitorService:
         self.runner.cancel(key)
         return running is not None
 
-    def pause(self, key: str, resume_at: float | None) -> None:
+    def pause(self, key: str, resume_at: float | None, stored: StoredMonitor | None = None) -> None:
         """Stop probing; with `resume_at` (wall seconds), resume by itself then."""
         running = self.monitors.get(key)
         if running is None:
             self._early[key] = (True, resume_at)
             return
+        running.stored = stored or running.stored
         running.paused = True
         running.resume_at = resume_at
         self._arm(running, None)
 
-    def resume(self, key: str) -> None:
+    def resume(self, key: str, stored: StoredMonitor | None = None) -> None:
         """Probe again: the first probe within half a second, then on the grid."""
         running = self.monitors.get(key)
         if running is None:
             self._early[key] = (False, None)
             return
+        running.stored = stored or running.stored
         running.paused = False
         running.resume_at = None
         self._arm(running, self.clock.monotonic() + (running.phase % 1.0) / 2)
@@ -149,6 +154,18 @@ class MonitorService:
             if early is not None:
                 running.paused, running.resume_at = early
         return running
+
+    def snapshot(self, running: Running, last_check_at: int | None = None) -> MonitorRow:
+        """The monitor as its row would read now (for the public shape of its events:
+        the probe path reads no database)."""
+        spec, stored = running.spec, running.stored
+        return MonitorRow(
+            running.seq, running.id, spec.key if running.managed_by == "config" else None, running.managed_by,
+            spec.name, spec.type, spec.url, round(spec.interval * 1000), round(spec.timeout * 1000),
+            spec_document(spec), "paused" if running.paused else "active", running.state.state,
+            round(running.state.since * 1000), stored.paused_at if running.paused else None,
+            None if running.resume_at is None else round(running.resume_at * 1000), spec.metadata,
+            stored.created_at, stored.updated_at, last_check_at)
 
     def _arm(self, running: Running, first: float | None) -> None:
         key = running.spec.key
@@ -184,17 +201,15 @@ class MonitorService:
         self.runner.launch(key, lambda: self._probe(running))
 
     def _resume_by_itself(self, running: Running, wall: float) -> None:
-        for sql, params in resume_statements(running.seq, round(wall * 1000)):
+        wall_ms = round(wall * 1000)
+        for sql, params in resume_statements(running.seq, wall_ms):
             self.writer.add(sql, params)
         running.paused = False
         running.resume_at = None
+        running.stored = running.stored._replace(status="active", resume_at=None, paused_at=None, updated_at=wall_ms)
         log.info("monitor.resumed", monitor=running.spec.key, id=running.id, reason="resume_at")
-        if self.bus is not None:
-            spec = running.spec
-            self.bus.emit("monitor.unpaused", {
-                "id": running.id, "object": "monitor", "key": spec.key if running.managed_by == "config" else None,
-                "name": spec.name, "type": spec.type, "url": spec.url, "status": "active",
-                "current_state": running.state.state, "reason": "resume_at"}, wall)
+        self.bus.emit("monitor.unpaused", msgspec.to_builtins(public.monitor_object(self.snapshot(running))), wall,
+                      {"reason": "resume_at"})
 
     async def _probe(self, running: Running) -> None:
         spec = running.spec
@@ -210,22 +225,27 @@ class MonitorService:
         running.state = outcome.state
         now_ms = round(now * 1000)
         phases = result.phases
-        check_seq = self.checks.add((
-            running.seq, now_ms, int(result.ok), outcome.state.state, round(result.latency_ms * 1000),
-            result.status_code, result.error_kind, result.error_message,
-            _us(phases.get("resolve")), _us(phases.get("connect")), _us(phases.get("tls")),
-            _us(phases.get("first_byte")), _us(phases.get("transfer")),
-            msgspec.json.encode(result.details).decode() if result.details else None,
-        ))
+        details = msgspec.json.encode(result.details).decode() if result.details else None
+        row = (now_ms, int(result.ok), outcome.state.state, round(result.latency_ms * 1000),
+               result.status_code, result.error_kind, result.error_message,
+               _us(phases.get("resolve")), _us(phases.get("connect")), _us(phases.get("tls")),
+               _us(phases.get("first_byte")), _us(phases.get("transfer")), details)
+        check_seq = self.checks.add((running.seq, *row))
         if outcome.transition is not None:
+            check_row = (check_seq, *row)  # as the checks list reads it (store/uptime.py CHECK_COLUMNS)
             before, after = outcome.transition
             self.writer.add(SET_STATE, (after, now_ms, running.seq))
             self.writer.add(INSERT_STATE_CHANGE, (running.seq, now_ms, before, after, check_seq,
                                                   result.error_kind, result.error_message))
             log.info("monitor.state_changed", monitor=key, from_state=before, to_state=after,
                      error_kind=result.error_kind, error=result.error_message)
-            if self.bus is not None:  # queued after the state change: the same commit
-                self.bus.emit(f"monitor.{after}", monitor_snapshot(running, before, after, result, check_seq), now)
+            change = StateChanged(Subject("monitor", running.id, running.spec.name, running.spec.severity),
+                                  before, after, now, None, result.error_kind, result.error_message)
+            # Queued after the state change, in this order: the same commit.
+            self.bus.emit(change.type, msgspec.to_builtins(public.monitor_object(self.snapshot(running, now_ms))),
+                          now, {"previous_attributes": {"current_state": before},
+                                "check": msgspec.to_builtins(public.check_object(check_row, running.id))})
+            self.incidents.on_state_change(change)
         elif result.error_kind is not None:
             log.debug("monitor.check_failed", monitor=key, outcome=result.outcome,
                       error_kind=result.error_kind, error=result.error_message)
@@ -234,16 +254,6 @@ class MonitorService:
             scheduled = self.runner.wheel.when(key)
             if scheduled is None or soon < scheduled:
                 self.runner.schedule(key, soon)
-
-
-def monitor_snapshot(running: Running, before: str, after: str, result: ProbeResult, check_seq: int) -> dict:
-    """data.object of a monitor.up/down/degraded event."""
-    spec = running.spec
-    return {"id": running.id, "object": "monitor", "key": spec.key if running.managed_by == "config" else None,
-            "name": spec.name, "type": spec.type, "url": spec.url, "severity": spec.severity,
-            "tags": list(spec.tags), "managed_by": running.managed_by, "current_state": after,
-            "previous_state": before, "error_kind": result.error_kind, "error_message": result.error_message,
-            "check_id": seq_id("chk", check_seq)}
 
 
 def _us(ms: float | None) -> int | None:

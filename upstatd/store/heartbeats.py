@@ -82,6 +82,13 @@ def spec_columns(spec: HeartbeatSpec) -> tuple:
     return (spec.name, spec.slug, msgspec.json.encode(rest).decode(), msgspec.json.encode(spec.metadata).decode())
 
 
+def same_spec(row: HeartbeatRow, spec: HeartbeatSpec, token: str) -> bool:
+    """The row already holds this spec and token: an update would change nothing."""
+    name, slug, document, labels = spec_columns(spec)
+    return (row.name, row.slug, row.spec, row.metadata, row.token) == \
+        (name, slug, msgspec.json.decode(document), msgspec.json.decode(labels), token)
+
+
 def new_token() -> str:
     return str(uuid.uuid4())
 

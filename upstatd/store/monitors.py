@@ -20,19 +20,34 @@ class StoredMonitor(NamedTuple):
     since: float  # wall seconds
     status: str = "active"          # or "paused"
     resume_at: float | None = None  # wall seconds: a pause that ends by itself
+    created_at: int = 0             # Unix ms: with the two below, what the public shape needs
+    updated_at: int = 0
+    paused_at: int | None = None
 
 
-def spec_columns(spec: MonitorSpec) -> tuple:
-    """The stored form of a spec: (name, type, url, interval_ms, timeout_ms, spec JSON)."""
-    rest = {
+def spec_document(spec: MonitorSpec) -> dict:
+    """What the `spec` column holds, decoded."""
+    return {
         "confirmation": msgspec.structs.asdict(spec.confirmation),
         "severity": spec.severity,
         "tags": list(spec.tags),
         "metadata": spec.metadata,
         spec.type: spec.options,
     }
+
+
+def same_spec(row: MonitorRow, spec: MonitorSpec) -> bool:
+    """The row already holds this spec: an update would change nothing."""
+    document = msgspec.json.decode(msgspec.json.encode(spec_document(spec)))
+    return (row.name, row.type, row.url, row.interval_ms, row.timeout_ms, row.spec, row.metadata) == \
+        (spec.name, spec.type, spec.url, round(spec.interval * 1000), round(spec.timeout * 1000), document,
+         spec.metadata)
+
+
+def spec_columns(spec: MonitorSpec) -> tuple:
+    """The stored form of a spec: (name, type, url, interval_ms, timeout_ms, spec JSON)."""
     return (spec.name, spec.type, spec.url, round(spec.interval * 1000), round(spec.timeout * 1000),
-            msgspec.json.encode(rest).decode())
+            msgspec.json.encode(spec_document(spec)).decode())
 
 
 def reconcile(conn: sqlite3.Connection, specs: tuple[MonitorSpec, ...] | list[MonitorSpec],
@@ -46,7 +61,7 @@ def reconcile(conn: sqlite3.Connection, specs: tuple[MonitorSpec, ...] | list[Mo
     """
     now_ms = round(now * 1000)
     stored = {row[0]: tuple(row) for row in conn.execute(
-        "SELECT key, seq, id, current_state, state_since, status, resume_at, "
+        "SELECT key, seq, id, current_state, state_since, status, resume_at, created_at, updated_at, paused_at, "
         "name, type, url, interval_ms, timeout_ms, spec "
         "FROM monitors WHERE managed_by = 'config'").fetchall()}
     next_seq = new_seq(conn)
@@ -58,15 +73,17 @@ def reconcile(conn: sqlite3.Connection, specs: tuple[MonitorSpec, ...] | list[Mo
         if row is None:
             monitor_id = new_id("mon")
             inserts.append((next_seq, monitor_id, spec.key, *columns, _metadata(spec), now_ms, now_ms, now_ms))
-            out[spec.key] = StoredMonitor(next_seq, monitor_id, "pending", now)
+            out[spec.key] = StoredMonitor(next_seq, monitor_id, "pending", now, created_at=now_ms, updated_at=now_ms)
             next_seq += 1
             continue
-        _, seq, monitor_id, state, since_ms, status, resume_at_ms = row[:7]
-        if row[7:] != columns:
+        _, seq, monitor_id, state, since_ms, status, resume_at_ms, created_ms, updated_ms, paused_ms = row[:10]
+        if row[10:] != columns:
             updates.append((*columns, _metadata(spec), now_ms, seq))
+            updated_ms = now_ms
         # A pause (over the API) is the database's: a reload or restart keeps it.
         out[spec.key] = StoredMonitor(seq, monitor_id, state, since_ms / 1000, status,
-                                      None if resume_at_ms is None else resume_at_ms / 1000)
+                                      None if resume_at_ms is None else resume_at_ms / 1000,
+                                      created_ms, updated_ms, paused_ms)
     conn.executemany(
         "INSERT INTO monitors (seq, id, key, managed_by, name, type, url, interval_ms, timeout_ms, spec, "
         "metadata, current_state, state_since, created_at, updated_at) "
@@ -130,7 +147,8 @@ class MonitorRow(NamedTuple):
     def stored(self) -> StoredMonitor:
         """What the scheduler needs to run it."""
         return StoredMonitor(self.seq, self.id, self.current_state, self.state_since / 1000, self.status,
-                             None if self.resume_at is None else self.resume_at / 1000)
+                             None if self.resume_at is None else self.resume_at / 1000,
+                             self.created_at, self.updated_at, self.paused_at)
 
 
 TABLE = "monitors"

@@ -17,7 +17,8 @@ from typing import Annotated, Any, Literal
 import msgspec
 from aiohttp import web
 
-from upstatd.api import metadata, pagination, permissions
+from upstatd import metadata
+from upstatd.api import pagination, permissions
 from upstatd.api.bodies import future_ms, read_json, read_query, respond
 from upstatd.api.bootstrap import create_token
 from upstatd.api.errors import ApiError, invalid, not_found

@@ -18,7 +18,8 @@ from typing import Annotated, Any, Literal
 import msgspec
 from aiohttp import web
 
-from upstatd.api import metadata, pagination
+from upstatd import metadata
+from upstatd.api import pagination
 from upstatd.api.bodies import read_json, read_query, respond
 from upstatd.api.errors import conflict, invalid, not_found
 from upstatd.api.pagination import ListQuery

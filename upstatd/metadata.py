@@ -2,7 +2,7 @@
 at most 50 keys, a key 1-40 characters, a value a string of at most 500
 characters. An update merges into what is there; a key set to "" is removed.
 
-    from upstatd.api import metadata
+    from upstatd import metadata
     class MonitorCreate(msgspec.Struct):
         metadata: metadata.Metadata = {}
     ...
@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 import msgspec
 
-from upstatd.api.errors import invalid
+from upstatd.errors import Invalid, Malformed
 
 MAX_KEYS = 50
 MAX_KEY_LENGTH = 40
@@ -38,33 +38,34 @@ def _short(text: str) -> str:
 
 def validate(value: Any) -> dict[str, str]:
     """Check a metadata object from a request; returns it as a new dict, "" values
-    (removals) included. Raises a 400 naming `metadata.<key>`."""
+    (removals) included. Raises Malformed (400) for a wrong type, Invalid (422)
+    for a broken rule, naming `metadata.<key>`."""
     if not isinstance(value, dict):
-        raise invalid("metadata must be an object of string values", "metadata")
+        raise Malformed("metadata must be an object of string values", "metadata")
     kept = 0
     for key, item in value.items():
         if not isinstance(key, str) or not key:
-            raise invalid("metadata keys must be non-empty strings", "metadata")
+            raise Invalid("metadata keys must be non-empty strings", "metadata")
         param = f"metadata.{key}"
         if len(key) > MAX_KEY_LENGTH:
-            raise invalid(f"metadata key '{_short(key)}' is {len(key)} characters long; "
+            raise Invalid(f"metadata key '{_short(key)}' is {len(key)} characters long; "
                           f"the most is {MAX_KEY_LENGTH}", param)
         if not isinstance(item, str):
             kind = "null" if item is None else type(item).__name__
-            raise invalid(f"metadata values must be strings, got {kind} for '{key}' "
+            raise Malformed(f"metadata values must be strings, got {kind} for '{key}' "
                           f"(send \"\" to remove a key)", param)
         if len(item) > MAX_VALUE_LENGTH:
-            raise invalid(f"the metadata value of '{key}' is {len(item)} characters long; "
+            raise Invalid(f"the metadata value of '{key}' is {len(item)} characters long; "
                           f"the most is {MAX_VALUE_LENGTH}", param)
         kept += item != ""
     if kept > MAX_KEYS:
-        raise invalid(f"metadata can hold at most {MAX_KEYS} keys, got {kept}", "metadata")
+        raise Invalid(f"metadata can hold at most {MAX_KEYS} keys, got {kept}", "metadata")
     return dict(value)
 
 
 def merge(old: dict[str, str], patch: dict[str, str]) -> dict[str, str]:
     """`old` updated by a validated `patch`: "" removes a key, anything else sets it.
-    Raises a 400 if the result would hold more than MAX_KEYS keys."""
+    Raises Invalid if the result would hold more than MAX_KEYS keys."""
     merged = dict(old)
     for key, item in patch.items():
         if item == "":
@@ -72,6 +73,6 @@ def merge(old: dict[str, str], patch: dict[str, str]) -> dict[str, str]:
         else:
             merged[key] = item
     if len(merged) > MAX_KEYS:
-        raise invalid(f"metadata can hold at most {MAX_KEYS} keys; this update would make {len(merged)} "
+        raise Invalid(f"metadata can hold at most {MAX_KEYS} keys; this update would make {len(merged)} "
                       f"(remove keys by setting them to \"\")", "metadata")
     return merged

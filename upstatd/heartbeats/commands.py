@@ -1,0 +1,326 @@
+"""Heartbeat use cases: create (over the API or by a slug URL with ?create=1),
+update, delete, pause, resume, and reconcile the config file's heartbeats.
+Each validates, runs one writer transaction (the change, its event and its
+incidents' rows together), applies the change to the running heartbeats after
+the commit, and returns what changed. Taking a ping is HeartbeatService.ping
+(the ping path queues and flushes; it is the hot path).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import msgspec
+import structlog
+
+from upstatd import metadata
+from upstatd.clock import Clock
+from upstatd.config.heartbeats import HeartbeatSpec, slugify
+from upstatd.config.schema import Config
+from upstatd.errors import Conflict, Invalid, Malformed, NotFound
+from upstatd.events import Event, EventBus, ResourceChanged
+from upstatd.heartbeats import public, specs
+from upstatd.heartbeats.public import UNSET, Links
+from upstatd.heartbeats.service import Beat, HeartbeatService
+from upstatd.ids import new_id
+from upstatd.incidents.service import IncidentService
+from upstatd.store import heartbeats as store
+from upstatd.store.db import Database
+from upstatd.store.heartbeats import HeartbeatConflict, HeartbeatRow
+from upstatd.store.writer import Writer
+
+log = structlog.get_logger("upstatd.heartbeats")
+
+
+class Changed(NamedTuple):
+    row: HeartbeatRow | None        # the heartbeat after the change (None once deleted)
+    events: list[ResourceChanged]   # empty: nothing changed, nothing written
+
+
+def find(conn: sqlite3.Connection, heartbeat_id: str) -> HeartbeatRow:
+    row = store.get(conn, heartbeat_id)
+    if row is None:
+        raise NotFound(f"no heartbeat with id '{heartbeat_id}'")
+    return row
+
+
+def default_spec(slug: str) -> dict[str, Any]:
+    """A heartbeat made by ?create=1: a daily period with an hour of grace (Healthchecks' defaults)."""
+    return {"key": slug, "name": slug, "slug": slug, "period": 86400, "grace": 3600}
+
+
+def build(shape: dict) -> HeartbeatSpec:
+    """The config file's own validation chain; the first problem names the API param."""
+    spec, problems = specs.build(shape)
+    if problems:
+        path, message = problems[0]
+        param = specs.api_param(path)
+        if param is None and "exactly one of" in message:
+            # the file's names (`period`) as the API's; param: the first schedule given, else period_seconds
+            given = [specs.api_param((name,)) for name in ("period", "cron", "oncalendar")
+                     if shape.get(name) is not None]
+            param = given[0] if given else "period_seconds"
+            head, _, tail = message.partition(", got ")
+            message = head.replace("period (", "period_seconds (") + ", got " + \
+                (" and ".join(given) if given else tail)
+        more = f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})" \
+            if len(problems) > 1 else ""
+        error = Malformed if message.startswith("unknown key") else Invalid  # an unknown parameter is 400
+        raise error(f"{param}: {message}{more}" if param else f"{message}{more}", param)
+    assert spec is not None
+    return spec
+
+
+def apply_fields(shape: dict, body: Any) -> None:
+    """Copy the fields a body sets into a heartbeat in the config file's form."""
+    for field, name in (("name", "name"), ("slug", "slug"), ("timezone", "timezone"), ("grace_seconds", "grace"),
+                        ("token", "token"), ("methods", "methods"), ("manual_resume", "manual_resume"),
+                        ("severity", "severity"), ("tags", "tags")):
+        value = getattr(body, field)
+        if value is not UNSET:
+            shape[name] = value
+    given = {name: getattr(body, field) for field, name in (("period_seconds", "period"), ("cron", "cron"),
+                                                            ("oncalendar", "oncalendar"))
+             if getattr(body, field) is not UNSET}
+    if any(value is not None for value in given.values()):
+        for name in ("period", "cron", "oncalendar"):  # a new schedule replaces the old one
+            shape.pop(name, None)
+    for name, value in given.items():
+        if value is None:
+            shape.pop(name, None)
+        else:
+            shape[name] = value
+
+
+def check_slug(conn: sqlite3.Connection, slug: str, seq: int = 0) -> None:
+    owner = store.slug_owner(conn, slug, seq)
+    if owner is not None:
+        raise Conflict(f"slug '{slug}' is already used by heartbeat {owner}; slugs name one heartbeat in "
+                       f"slug URLs", "slug_in_use", "slug")
+
+
+class HeartbeatCommands:
+    def __init__(self, clock: Clock, writer: Writer, read_db: Database, service: HeartbeatService, bus: EventBus,
+                 incidents: IncidentService, config: Callable[[], Config]) -> None:
+        self.clock = clock
+        self.writer = writer
+        self.read_db = read_db
+        self.service = service
+        self.bus = bus
+        self.incidents = incidents
+        self.config = config  # the running config (the file's name)
+
+    def links(self) -> Links:
+        return self.service.links()
+
+    def serialize(self, row: HeartbeatRow) -> public.Heartbeat:
+        return public.heartbeat_object(row, self.service.links())
+
+    def _now_ms(self) -> int:
+        return round(self.clock.time() * 1000)
+
+    def _event(self, conn: sqlite3.Connection, action: str, row: HeartbeatRow, at: float,
+               reason: str | None = None) -> tuple[Event, ResourceChanged]:
+        """heartbeat.<action> with the public shape, inside the change's transaction."""
+        event = self.bus.record(conn, f"heartbeat.{action}", msgspec.to_builtins(self.serialize(row)), at,
+                                {"reason": reason} if reason else None)
+        return event, ResourceChanged("heartbeat", action, row.id, at, reason)
+
+    def _editable(self, row: HeartbeatRow, verb: str) -> None:
+        if row.managed_by == "config":
+            file = self.config().file
+            raise Conflict(f"heartbeat {row.id} is managed by the config file {file} (heartbeats entry with key "
+                           f"'{row.key}'), so it cannot be {verb} over the API: change it in {file} and "
+                           f"reload (systemctl reload upstatd); pause and resume work over the API",
+                           "managed_by_config")
+
+    async def get(self, heartbeat_id: str) -> HeartbeatRow:
+        return await self.read_db.call(find, heartbeat_id)
+
+    async def _fresh(self, row: HeartbeatRow, beat: Beat | None) -> HeartbeatRow:
+        """The row again if the running heartbeat moved on from it (a deadline passed
+        at once under a new schedule, a resume's flip): the answer shows that state."""
+        if beat is None or (beat.state.state, round(beat.state.since * 1000)) == (row.current_state,
+                                                                                  row.state_since):
+            return row
+        await self.writer.flush()
+        return await self.read_db.call(store.by_seq, row.seq)
+
+    # -- use cases ---------------------------------------------------------------------
+
+    async def create(self, body: public.HeartbeatCreate) -> Changed:
+        heartbeat_id = new_id("hbt")
+        name = body.name if isinstance(body.name, str) else "heartbeat"
+        shape: dict[str, Any] = {"key": heartbeat_id, "name": name, "slug": slugify(name)}
+        apply_fields(shape, body)
+        shape["metadata"] = {} if body.metadata is UNSET else metadata.merge({}, metadata.validate(body.metadata))
+        return await self._insert(heartbeat_id, build(shape), slug_given=body.slug is not UNSET)
+
+    async def create_from_slug(self, slug: str) -> Beat:
+        """The heartbeat a slug URL with ?create=1 names."""
+        heartbeat_id = new_id("hbt")
+        await self._insert(heartbeat_id, build({**default_spec(slug), "key": heartbeat_id}))
+        return self.service.beats[heartbeat_id]
+
+    async def _insert(self, heartbeat_id: str, spec: HeartbeatSpec, slug_given: bool = True) -> Changed:
+        """A slug made from the name gets a number (`backup-2`) when another heartbeat
+        has it; a slug sent is a 409."""
+        now_ms = self._now_ms()
+
+        def add(conn: sqlite3.Connection) -> tuple[HeartbeatRow, HeartbeatSpec, Event, ResourceChanged]:
+            made = spec
+            if not slug_given:
+                base, number = made.slug[:96], 2
+                while store.slug_owner(conn, made.slug) is not None and number < 10_000:
+                    made = msgspec.structs.replace(made, slug=f"{base}-{number}")
+                    number += 1
+            check_slug(conn, made.slug)
+            try:
+                row = store.insert(conn, heartbeat_id, made, now_ms)
+            except HeartbeatConflict as exc:
+                raise Conflict(str(exc), "token_in_use", "token") from None
+            return (row, made, *self._event(conn, "created", row, now_ms / 1000))
+
+        row, made, event, change = await self.writer.run(add)
+        self.bus.publish(event)
+        self.service.put(made, row)
+        return Changed(row, [change])
+
+    async def update(self, heartbeat_id: str, body: public.HeartbeatUpdate) -> Changed:
+        """PATCH and PUT (a partial update). A change that changes nothing writes nothing."""
+        patch = None if body.metadata is UNSET else metadata.validate(body.metadata)
+        now_ms = self._now_ms()
+
+        def change(conn: sqlite3.Connection) -> tuple[HeartbeatRow, HeartbeatSpec | None, Event | None, Any]:
+            row = find(conn, heartbeat_id)
+            self._editable(row, "changed")
+            shape = specs.shape(row)
+            apply_fields(shape, body)
+            if patch is not None:
+                shape["metadata"] = metadata.merge(row.metadata, patch)
+            spec = build(shape)
+            token = spec.token or row.token
+            if store.same_spec(row, spec, token):
+                return row, None, None, None
+            if spec.slug != row.slug:
+                check_slug(conn, spec.slug, row.seq)
+            try:
+                row = store.update(conn, row.seq, spec, token, now_ms)
+            except HeartbeatConflict as exc:
+                raise Conflict(str(exc), "token_in_use", "token") from None
+            return (row, spec, *self._event(conn, "updated", row, now_ms / 1000))
+
+        row, spec, event, changed = await self.writer.run(change)
+        if spec is None:
+            return Changed(row, [])
+        self.bus.publish(event)
+        beat = self.service.put(spec, row)
+        return Changed(await self._fresh(row, beat), [changed])
+
+    async def delete(self, heartbeat_id: str) -> Changed:
+        """The heartbeat stops before its rows go (no ping lands after them); its open
+        incident is resolved in the same transaction."""
+        row = await self.read_db.call(find, heartbeat_id)
+        self._editable(row, "deleted")
+        beat = self.service.beats.get(row.key or row.id)
+        self.service.remove(row.key or row.id)
+        try:
+            return await self._delete([row], "deleted")
+        except BaseException:
+            if beat is not None:
+                self.service.reinstate(beat)
+            raise
+
+    async def _delete(self, rows: list[HeartbeatRow], reason: str | None,
+                      then: Callable[[sqlite3.Connection], Any] | None = None) -> Any:
+        at = self.clock.time()
+        decisions = [self.incidents.decide_deleted(row.id, "heartbeat", at) for row in rows]
+
+        def remove(conn: sqlite3.Connection) -> tuple[list[Event], list[ResourceChanged], Any]:
+            events, changes = [], []
+            for row, decision in zip(rows, decisions):
+                current = store.get(conn, row.id) or row
+                event, change = self._event(conn, "deleted", current, at, reason)
+                events.append(event)
+                changes.append(change)
+                if decision is not None:
+                    events.append(self.incidents.write(conn, decision))
+            store.delete_history(conn, [row.seq for row in rows])
+            return events, changes, then(conn) if then is not None else None
+
+        events, changes, result = await self.writer.run(remove)
+        for row, decision in zip(rows, decisions):
+            if decision is not None:
+                self.incidents.remember(decision.incident)
+            self.incidents.forget_subject(row.id)
+        for event in events:
+            self.bus.publish(event)
+        if then is not None:
+            return changes, result
+        return Changed(None, changes)
+
+    async def pause(self, heartbeat_id: str) -> Changed:
+        """No alarms until it is resumed or, unless manual_resume, pinged."""
+        now_ms = self._now_ms()
+
+        def change(conn: sqlite3.Connection) -> tuple[HeartbeatRow, Event | None, Any]:
+            row = find(conn, heartbeat_id)
+            if row.status == "paused":
+                return row, None, None
+            paused = store.pause(conn, row.seq, now_ms)
+            return (paused, *self._event(conn, "paused", paused, now_ms / 1000))
+
+        row, event, changed = await self.writer.run(change)
+        if event is None:
+            return Changed(row, [])
+        self.bus.publish(event)
+        self.service.pause(row.key or row.id, row)
+        return Changed(row, [changed])
+
+    async def resume(self, heartbeat_id: str) -> Changed:
+        """`new` again until its next ping. Resuming an active heartbeat changes nothing."""
+        now_ms = self._now_ms()
+
+        def change(conn: sqlite3.Connection) -> tuple[HeartbeatRow, Event | None, Any]:
+            row = find(conn, heartbeat_id)
+            if row.status != "paused":
+                return row, None, None
+            for sql, params in store.resume_statements(row.seq, now_ms, "new", now_ms):
+                conn.execute(sql, params)
+            resumed = store.by_seq(conn, row.seq)
+            return (resumed, *self._event(conn, "unpaused", resumed, now_ms / 1000))
+
+        row, event, changed = await self.writer.run(change)
+        if event is None:
+            return Changed(row, [])
+        self.bus.publish(event)
+        self.service.resume(row.key or row.id, row)
+        return Changed(await self._fresh(row, self.service.beats.get(row.key or row.id)), [changed])
+
+    async def reconcile(self, config: Config) -> dict[str, int]:
+        """SIGHUP: make the config heartbeats match the file. Removed ones stop before
+        their rows go (no ping lands after them) and are deleted with their events in
+        the reconcile's transaction; a token clash with an API heartbeat puts them back
+        and changes nothing (HeartbeatConflict)."""
+        keys = {spec.key for spec in config.heartbeats}
+        leaving = [beat for key, beat in self.service.beats.items()
+                   if beat.managed_by == "config" and key not in keys]
+        rows = [self.service.snapshot(beat) for beat in leaving]
+        for beat in leaving:
+            self.service.remove(beat.spec.key)
+        now = self.clock.time()
+
+        def reconcile(conn: sqlite3.Connection) -> tuple[dict[str, HeartbeatRow], str]:
+            return (store.reconcile(conn, config.heartbeats, now), store.ping_key(conn, config.pings.key))
+
+        try:
+            _, (stored, ping_key) = await self._delete(rows, "removed from the config file", reconcile)
+        except BaseException:
+            for beat in leaving:
+                self.service.reinstate(beat)
+            raise
+        self.service.settings = config.pings
+        self.service.ping_key = ping_key
+        return self.service.apply(config.heartbeats, stored)

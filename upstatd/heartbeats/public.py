@@ -1,0 +1,168 @@
+"""The public shape of a heartbeat and its pings: one serializer each, used for
+API answers, the `data.object` of heartbeat events (and so webhooks), and the
+OpenAPI document; and the shapes the API accepts for a heartbeat.
+
+`ping_url` carries the ping UUID: the URL is what a crontab needs, so it is
+shown on every read (a ping token can only report a job's runs).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, NamedTuple
+
+import msgspec
+
+from upstatd import metadata
+from upstatd.config.check import SEVERITIES
+from upstatd.config.heartbeats import METHODS
+from upstatd.heartbeats import deadlines
+from upstatd.heartbeats.deadlines import KINDS as PING_KINDS
+from upstatd.heartbeats.schedule import Schedule
+from upstatd.ids import seq_id
+from upstatd.store.heartbeats import HeartbeatRow
+
+
+class Links(NamedTuple):
+    """Where a heartbeat's ping URLs point: the public base URL and the slug URLs' ping key."""
+    base: str
+    ping_key: str
+
+
+def base_url(server: Any) -> str:
+    if server.public_url:
+        return server.public_url.rstrip("/")
+    host = f"[{server.host}]" if ":" in server.host else server.host
+    return f"http://{host}:{server.port}"
+
+
+def _enum(values) -> Any:
+    return Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(values)})]
+
+
+UNSET = msgspec.UNSET
+Unset = msgspec.UnsetType
+STATUSES = ("active", "paused")
+MANAGERS = ("config", "api")
+
+Severity = Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(SEVERITIES)})]
+Methods = Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(METHODS)})]
+Seconds = Annotated[float, msgspec.Meta(description="seconds")]
+
+class Heartbeat(msgspec.Struct, kw_only=True):
+    id: str
+    object: Literal["heartbeat"]
+    key: str | None
+    name: str
+    slug: str
+    period_seconds: int | float | None      # exactly one of period_seconds, cron, oncalendar is set
+    cron: str | None
+    oncalendar: str | None
+    timezone: str
+    grace_seconds: int | float
+    methods: Methods
+    manual_resume: bool
+    severity: Severity
+    tags: list[str]
+    metadata: dict[str, str]
+    status: Literal["active", "paused"]
+    current_state: Literal["new", "up", "late", "down"]
+    started: bool
+    ping_url: str
+    slug_url: str
+    last_ping_at: int | None
+    next_expected_at: int | None
+    last_duration_seconds: float | None
+    managed_by: Literal["config", "api"]
+    paused_at: int | None
+    created_at: int
+    updated_at: int
+
+
+_FIELDS = [
+    ("name", str | Unset, UNSET),
+    ("slug", str | Unset, UNSET),
+    ("period_seconds", Seconds | None | Unset, UNSET),
+    ("cron", str | None | Unset, UNSET),
+    ("oncalendar", str | None | Unset, UNSET),
+    ("timezone", str | Unset, UNSET),
+    ("grace_seconds", Seconds | Unset, UNSET),
+    ("token", str | Unset, UNSET),
+    ("methods", Methods | Unset, UNSET),
+    ("manual_resume", bool | Unset, UNSET),
+    ("severity", Severity | Unset, UNSET),
+    ("tags", list[str] | Unset, UNSET),
+    ("metadata", metadata.Metadata | Unset, UNSET),
+]
+HeartbeatCreate = msgspec.defstruct("HeartbeatCreate", _FIELDS, kw_only=True, forbid_unknown_fields=True,
+                                    module=__name__)
+HeartbeatUpdate = msgspec.defstruct("HeartbeatUpdate", _FIELDS, kw_only=True, forbid_unknown_fields=True,
+                                    module=__name__)
+
+
+class NoBody(msgspec.Struct, forbid_unknown_fields=True):
+    pass
+
+
+class Ping(msgspec.Struct):
+    id: str
+    object: Literal["ping"]
+    heartbeat_id: str
+    n: int                       # its number among the heartbeat's pings; /pings/{n}/body
+    created_at: int              # Unix seconds
+    created_at_ms: int           # the same, in milliseconds (pings come faster than a second)
+    kind: _enum(PING_KINDS)
+    exit_status: int | None
+    rid: str | None
+    duration_seconds: float | None
+    method: str
+    remote_addr: str | None
+    user_agent: str | None
+    body_size: int               # bytes received; the first pings.body_limit of them are kept
+
+
+def _seconds(ms: int | None) -> int | None:
+    return None if ms is None else ms // 1000
+
+
+def _number(seconds: float) -> int | float:
+    return int(seconds) if float(seconds).is_integer() else seconds
+
+
+def _s(ms: int | None) -> float | None:
+    return None if ms is None else ms / 1000
+
+
+def _state(row: HeartbeatRow) -> deadlines.HeartbeatState:
+    """The row's state with its next expected slot (from the stored schedule)."""
+    schedule = Schedule(**row.spec["schedule"])
+    return deadlines.restore(row.current_state, row.state_since / 1000, _s(row.last_ping_at),
+                             _s(row.last_success_at), _s(row.started_at), row.start_rid,
+                             _s(row.last_duration_ms), schedule)
+
+
+def heartbeat_object(row: HeartbeatRow, links: Links) -> Heartbeat:
+    schedule = row.spec["schedule"]
+    kind = schedule["kind"]
+    state = _state(row)
+    expected = state.expected_at if row.current_state in ("up", "late") else None
+    base, ping_key = links
+    return Heartbeat(
+        id=row.id, object="heartbeat", key=row.key, name=row.name, slug=row.slug,
+        period_seconds=_number(schedule["period"]) if kind == "period" else None,
+        cron=schedule["expression"] if kind == "cron" else None,
+        oncalendar=schedule["expression"] if kind == "oncalendar" else None,
+        timezone=schedule["timezone"], grace_seconds=_number(row.spec["grace"]), methods=row.spec["methods"],
+        manual_resume=row.spec["manual_resume"], severity=row.spec["severity"], tags=list(row.spec["tags"]),
+        metadata=row.metadata, status=row.status, current_state=row.current_state,
+        started=row.started_at is not None, ping_url=f"{base}/ping/{row.token}",
+        slug_url=f"{base}/ping/{ping_key}/{row.slug}", last_ping_at=_seconds(row.last_ping_at),
+        next_expected_at=None if expected is None else int(expected),
+        last_duration_seconds=None if row.last_duration_ms is None else row.last_duration_ms / 1000,
+        managed_by=row.managed_by, paused_at=_seconds(row.paused_at), created_at=_seconds(row.created_at),
+        updated_at=_seconds(row.updated_at))
+
+
+def ping_object(row: Any, heartbeat_id: str) -> Ping:
+    (seq, n, created_at, kind, exit_status, rid, duration_ms, method, remote_addr, user_agent, body_size) = row
+    return Ping(seq_id("png", seq), "ping", heartbeat_id, n, created_at // 1000, created_at, kind, exit_status, rid,
+                None if duration_ms is None else duration_ms / 1000, method, remote_addr, user_agent, body_size)
