@@ -19,6 +19,7 @@ import msgspec
 import structlog
 
 import upstatd
+from upstatd import ids
 from upstatd.api.bootstrap import api_version, bootstrap_admin_token
 from upstatd.api.context import ApiContext
 from upstatd.api.ratelimit import Limits
@@ -41,6 +42,7 @@ from upstatd.store import db
 from upstatd.store import heartbeats as heartbeat_store
 from upstatd.store.heartbeats import HeartbeatConflict
 from upstatd.store.monitors import reconcile
+from upstatd.store.settings import id_key
 from upstatd.store.writer import Writer
 from upstatd.systemd import Notifier, run_watchdog, watchdog_interval
 
@@ -91,6 +93,7 @@ class Daemon:
 
         await self.write_conn.execute("BEGIN")
         try:
+            ids.use_key(await id_key(self.write_conn))  # before anything gives out a chk_/png_ id
             stored = await reconcile(self.write_conn, config.monitors, self.clock.time())
             stored_beats = await heartbeat_store.reconcile(self.write_conn, config.heartbeats, self.clock.time())
             ping_key = await heartbeat_store.ping_key(self.write_conn, config.pings.key)
