@@ -7,8 +7,20 @@ from pathlib import Path
 
 import pytest
 
+from upstatd import ids
 from upstatd.config.load import load_config
 from upstatd.config.schema import Config
+
+TEST_ID_KEY = bytes(range(32))
+
+
+@pytest.fixture(autouse=True)
+def id_key():
+    """Row ids (ids.seq_id) need the installation's key, which Daemon.start loads
+    from the database: tests that make ids without a daemon get this one. A
+    daemon started in the test replaces it with its database's own."""
+    ids.use_key(TEST_ID_KEY)
+    return TEST_ID_KEY
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ import msgspec
 import structlog
 
 import upstatd
+from upstatd import ids
 from upstatd.api.bootstrap import api_version, bootstrap_admin_token
 from upstatd.api.context import ApiContext
 from upstatd.api.ratelimit import Limits
@@ -46,6 +47,7 @@ from upstatd.store.heartbeats import HeartbeatConflict
 from upstatd.store.monitors import reconcile
 from upstatd.store import checks
 from upstatd.store.checks import CheckLog
+from upstatd.store.settings import id_key
 from upstatd.store.writer import Writer
 from upstatd.systemd import Notifier, run_status, run_watchdog, watchdog_interval
 
@@ -96,11 +98,12 @@ class Daemon:
         self.read_db = await db.Database.open(config.storage_path, readonly=True)
 
         def first_reconcile(conn):
-            return (reconcile(conn, config.monitors, self.clock.time()),
+            return (id_key(conn), reconcile(conn, config.monitors, self.clock.time()),
                     heartbeat_store.reconcile(conn, config.heartbeats, self.clock.time()),
                     heartbeat_store.ping_key(conn, config.pings.key), checks.next_seq(conn))
         try:
-            stored, stored_beats, ping_key, next_check = await self.write_db.transaction(first_reconcile)
+            key, stored, stored_beats, ping_key, next_check = await self.write_db.transaction(first_reconcile)
+            ids.use_key(key)  # before anything gives out a chk_/png_ id
         except HeartbeatConflict as exc:
             raise StartError(f"{config.file}: {exc}") from None
 

@@ -1,0 +1,18 @@
+"""Installation settings kept in the `settings` table that are not the API's."""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+
+from upstatd.ids import KEY_SIZE
+
+
+def id_key(conn: sqlite3.Connection) -> bytes:
+    """The key of row ids (ids.seq_id): 32 random bytes made at the first start
+    and never changed, or every chk_/png_ id given out before would change.
+    Inside the caller's transaction; a racing first writer's key wins."""
+    conn.execute("INSERT OR IGNORE INTO settings (key, value) VALUES ('id_key', ?)",
+                       (secrets.token_bytes(KEY_SIZE).hex(),))
+    rows = conn.execute("SELECT value FROM settings WHERE key = 'id_key'").fetchall()
+    return bytes.fromhex(rows[0][0])
