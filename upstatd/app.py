@@ -29,7 +29,6 @@ from upstatd.config.schema import Config
 from upstatd.delivery.webhooks import WebhookDispatcher
 from upstatd.events import EventBus
 from upstatd.events import prune as prune_events
-from upstatd.heartbeats.service import TIMER as HEARTBEAT_TIMER
 from upstatd.heartbeats.service import HeartbeatService
 from upstatd.heartbeats.specs import load_api_heartbeats
 from upstatd.incidents.service import IncidentService
@@ -103,7 +102,7 @@ class Daemon:
         await self.writer.start()
         await bootstrap_admin_token(self.writer, config.storage_path, self.clock)
 
-        self.runner = Runner(self.clock, self._on_due, config.scheduler.max_in_flight)
+        self.runner = Runner(self.clock, max_in_flight=config.scheduler.max_in_flight)
         self.bus = EventBus(self.writer)
         # Incidents listen before anything can change state (heartbeat catch-up below).
         self.incidents = IncidentService(self.clock, self.writer, self.bus, config.incidents)
@@ -314,12 +313,6 @@ class Daemon:
                 continue
             if pings or events:
                 log.info("store.pruned", pings=pings, events=events, keep_pings=self.heartbeats.settings.keep)
-
-    def _on_due(self, key, when: float, now: float) -> None:
-        if type(key) is tuple and key[0] == HEARTBEAT_TIMER:
-            self.heartbeats.on_due(key[1], now)
-        else:
-            self.monitors.on_due(key, when, now)
 
     def _lock(self, storage_path: str) -> None:
         """One daemon per database: a second one would probe and write everything twice."""

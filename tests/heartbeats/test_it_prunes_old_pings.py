@@ -19,7 +19,7 @@ async def test_it_keeps_the_newest_pings_of_each_heartbeat(store):
     await conn.execute("BEGIN")
     rows = await heartbeat_rows.reconcile(conn, specs, clock.time())
     await conn.commit()
-    service = HeartbeatService(clock, Runner(clock, lambda *_: None), writer, PingSettings(keep=3))
+    service = HeartbeatService(clock, Runner(clock), writer, PingSettings(keep=3))
     service.apply(specs, rows)
     for _ in range(5):
         service.ping(service.beats["a"], "success", "GET")

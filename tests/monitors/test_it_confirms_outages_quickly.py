@@ -37,7 +37,7 @@ class Harness:
     async def step(self, key: str) -> None:
         """Advance the fake clock to the monitor's next timer, fire it, let the probe finish."""
         # A timer fires once its whole tick has passed: step to the end of that tick.
-        when = self.runner.wheel.when(key) + self.runner.wheel.tick
+        when = self.service.timers.when(key) + self.runner.wheel.tick
         self.clock.advance(max(0.0, when - self.clock.monotonic()))
         self.runner.fire(self.clock.monotonic())
         for _ in range(500):  # real I/O on loopback: bounded wait for the probe
@@ -59,7 +59,7 @@ class Harness:
 async def harness(store):
     conn, writer, path = store
     clock = FakeClock()
-    runner = Runner(clock, lambda *args: service.on_due(*args), max_in_flight=10)
+    runner = Runner(clock, max_in_flight=10)
     service = MonitorService(clock, runner, writer)
 
     async def start(config):
@@ -107,7 +107,7 @@ async def test_it_confirms_a_continuous_failure_after_rechecks_not_intervals(har
         down_at = h.clock.monotonic()
         await h.step("site")
         assert 0 < h.clock.monotonic() - down_at <= 60
-        assert h.runner.wheel.when("site") - h.clock.monotonic() > 5
+        assert h.service.timers.when("site") - h.clock.monotonic() > 5
     finally:
         await server.close()
 

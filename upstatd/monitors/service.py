@@ -61,6 +61,7 @@ class MonitorService:
     def __init__(self, clock: Clock, runner: Runner, writer: Writer) -> None:
         self.clock = clock
         self.runner = runner
+        self.timers = runner.timers("monitor", self.on_due)
         self.writer = writer
         self.monitors: dict[str, Running] = {}
         # Pauses and resumes of monitors not running yet (the API answers a moment
@@ -118,7 +119,7 @@ class MonitorService:
 
     def remove(self, key: str) -> bool:
         running = self.monitors.pop(key, None)  # a result still in flight is dropped on arrival
-        self.runner.cancel(key)
+        self.timers.cancel(key)
         return running is not None
 
     def pause(self, key: str, resume_at: float | None) -> None:
@@ -151,11 +152,11 @@ class MonitorService:
     def _arm(self, running: Running, first: float | None) -> None:
         key = running.spec.key
         if not running.paused:
-            self.runner.schedule(key, first)
+            self.timers.schedule(key, first)
         elif running.resume_at is None:
-            self.runner.cancel(key)
+            self.timers.cancel(key)
         else:
-            self.runner.schedule(key, self._monotonic(running.resume_at))
+            self.timers.schedule(key, self._monotonic(running.resume_at))
 
     def _monotonic(self, wall: float) -> float:
         return self.clock.monotonic() + (wall - self.clock.time())
@@ -170,7 +171,7 @@ class MonitorService:
                 return
             wall = self.clock.time()
             if wall + self.runner.wheel.tick < running.resume_at:  # the wall clock was set back
-                self.runner.schedule(key, self._monotonic(running.resume_at))
+                self.timers.schedule(key, self._monotonic(running.resume_at))
                 return
             self._resume_by_itself(running, wall)
         interval = running.spec.interval
@@ -178,7 +179,7 @@ class MonitorService:
         if behind > interval and not resumed:  # a resume_at passed while stopped is no lateness
             self.runner.stats.skipped_late += int(behind // interval)
         # The grid goes on whatever happens to this probe; a re-check may come sooner.
-        self.runner.schedule(key, next_slot(now, running.phase, interval))
+        self.timers.schedule(key, next_slot(now, running.phase, interval))
         self.runner.launch(key, lambda: self._probe(running))
 
     def _resume_by_itself(self, running: Running, wall: float) -> None:
@@ -229,9 +230,9 @@ class MonitorService:
                       error_kind=result.error_kind, error=result.error_message)
         if outcome.recheck:
             soon = self.clock.monotonic() + running.spec.confirmation.recheck
-            scheduled = self.runner.wheel.when(key)
+            scheduled = self.timers.when(key)
             if scheduled is None or soon < scheduled:
-                self.runner.schedule(key, soon)
+                self.timers.schedule(key, soon)
 
 
 def monitor_snapshot(running: Running, before: str, after: str, result: ProbeResult, check_seq: int) -> dict:
