@@ -91,7 +91,7 @@ async def test_it_skips_missed_slots_instead_of_bursting(make_config, tmp_path):
     assert sorted(launched) == ["a", "b"]
     launched.clear()
 
-    slots = {key: service.timers.when(key) for key in ("a", "b")}
+    slots = {key: service.slots.when(key) for key in ("a", "b")}
     clock.advance(95)
     now = clock.monotonic()
     runner.fire(now)
@@ -101,4 +101,4 @@ async def test_it_skips_missed_slots_instead_of_bursting(make_config, tmp_path):
     assert runner.stats.skipped_late >= 16
     # and each is back on its grid, in the future
     for key in ("a", "b"):
-        assert clock.monotonic() < service.timers.when(key) <= clock.monotonic() + 10
+        assert clock.monotonic() < service.slots.when(key) <= clock.monotonic() + 10
