@@ -30,7 +30,6 @@ from upstatd.config.schema import Config
 from upstatd.delivery.webhooks import WebhookDispatcher
 from upstatd.events import EventBus
 from upstatd.events import prune as prune_events
-from upstatd.heartbeats.service import TIMER as HEARTBEAT_TIMER
 from upstatd.heartbeats.commands import HeartbeatCommands
 from upstatd.heartbeats.public import base_url
 from upstatd.heartbeats.service import HeartbeatService
@@ -112,7 +111,7 @@ class Daemon:
         self.checks = CheckLog(self.writer, next_check)
         await bootstrap_admin_token(self.writer, config.storage_path, self.clock)
 
-        self.runner = Runner(self.clock, self._on_due, config.scheduler.max_in_flight)
+        self.runner = Runner(self.clock, max_in_flight=config.scheduler.max_in_flight)
         self.bus = EventBus(self.writer)
         # Incidents are loaded before anything can change state (heartbeat catch-up below).
         self.incidents = IncidentService(self.clock, self.writer, self.bus, config.incidents)
@@ -288,12 +287,6 @@ class Daemon:
                 continue
             if pings or events:
                 log.info("store.pruned", pings=pings, events=events, keep_pings=self.heartbeats.settings.keep)
-
-    def _on_due(self, key, when: float, now: float) -> None:
-        if type(key) is tuple and key[0] == HEARTBEAT_TIMER:
-            self.heartbeats.on_due(key[1], now)
-        else:
-            self.monitors.on_due(key, when, now)
 
     def _lock(self, storage_path: str) -> None:
         """One daemon per database: a second one would probe and write everything twice."""

@@ -32,3 +32,7 @@ class FakeClock(Clock):
         if seconds < 0:
             raise ValueError("a clock does not go backwards")
         self._mono += seconds
+
+    def set_wall(self, wall: float) -> None:
+        """Set the wall clock (NTP, an admin), backwards too; monotonic time is untouched."""
+        self._offset = wall - self._mono

@@ -56,7 +56,7 @@ async def test_it_applies_an_update_and_a_delete_within_a_second(api):
         status, _, _ = await api.request("DELETE", path)
         assert status == 204
         assert made["id"] not in api.daemon.monitors.monitors
-        assert api.daemon.runner.wheel.when(made["id"]) is None
+        assert api.daemon.monitors.slots.when(made["id"]) is None
         await asyncio.sleep(0.2)  # a probe already on its way may still arrive
         after = len(new.seen)
         await asyncio.sleep(1.5)

@@ -14,7 +14,6 @@ import time
 import pytest
 
 from upstatd.clock import FakeClock
-from upstatd.heartbeats.service import TIMER
 
 NOW = 1_800_000_000
 TOKEN = "5bf66975-d4c7-4bf5-bcc8-b8d8a82ea278"
@@ -43,7 +42,7 @@ def flips(api, heartbeat_id: str) -> list[tuple]:
 
 
 def timer_of(api, key: str):
-    return api.daemon.runner.wheel.when((TIMER, key))
+    return api.daemon.heartbeats.timers.when(key)
 
 
 @pytest.fixture

@@ -126,7 +126,7 @@ async def test_it_keeps_a_config_monitor_paused_across_reloads(start_api):
         assert await api.daemon.reload()
         running = api.daemon.monitors.monitors["shop"]
         assert running.paused and running.spec.interval == 2
-        assert api.daemon.runner.wheel.when("shop") is None
+        assert api.daemon.monitors.slots.when("shop") is None
         await asyncio.sleep(0.2)
         seen = len([s for s in web.seen if s.path == "/ok"])
         await asyncio.sleep(2.5)

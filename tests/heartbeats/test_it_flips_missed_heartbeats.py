@@ -16,7 +16,7 @@ import pytest
 
 from wiring import outbox
 from upstatd.clock import FakeClock
-from upstatd.heartbeats.service import TIMER, HeartbeatService
+from upstatd.heartbeats.service import HeartbeatService
 from upstatd.scheduler.runner import Runner
 from upstatd.store import heartbeats as store
 
@@ -37,17 +37,13 @@ heartbeats:
 
 
 class Daemon:
-    """What the daemon wires at start: a Runner dispatching heartbeat timers to a
-    HeartbeatService, the YAML reconciled into rows, and the service applied."""
+    """What the daemon wires at start: a Runner, a HeartbeatService with its
+    heartbeat.deadline timers on it, the YAML reconciled into rows, and the service applied."""
 
     def __init__(self, clock: FakeClock, writer, path: str) -> None:
         self.clock, self.writer, self.path = clock, writer, path
-        self.runner = Runner(clock, self._on_due)
+        self.runner = Runner(clock)
         self.service = HeartbeatService(clock, self.runner, writer, *outbox(clock, writer))
-
-    def _on_due(self, key, when: float, now: float) -> None:
-        assert key[0] == TIMER
-        self.service.on_due(key[1], now)
 
     async def start(self, config) -> None:
         stored = await self.writer.run(lambda conn: store.reconcile(conn, config.heartbeats, self.clock.time()))
@@ -66,7 +62,7 @@ class Daemon:
 
     def timer(self, key: str) -> float | None:
         """The wall time the heartbeat's timer is set for, or None."""
-        when = self.runner.wheel.when((TIMER, key))
+        when = self.service.timers.when(key)
         return None if when is None else when - self.clock.monotonic() + self.clock.time()
 
     async def flips(self, key: str) -> list[tuple]:

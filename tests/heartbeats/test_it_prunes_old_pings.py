@@ -18,7 +18,7 @@ async def test_it_keeps_the_newest_pings_of_each_heartbeat(store):
     specs = parse_heartbeats([{"key": "a", "period": 60}, {"key": "b", "period": 60}], ("heartbeats",), problems)
     assert not problems
     rows = await conn.transaction(heartbeat_rows.reconcile, specs, clock.time())
-    service = HeartbeatService(clock, Runner(clock, lambda *_: None), writer, *outbox(clock, writer), PingSettings(keep=3))
+    service = HeartbeatService(clock, Runner(clock), writer, *outbox(clock, writer), PingSettings(keep=3))
     service.apply(specs, rows)
     for _ in range(5):
         service.ping(service.beats["a"], "success", "GET")

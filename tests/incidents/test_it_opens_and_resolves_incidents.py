@@ -55,12 +55,15 @@ async def wait_for(predicate, timeout: float = 5.0) -> None:
 async def probe(api, key: str) -> float:
     """Move the clock to the monitor's next due time, let that one probe run and
     its writes commit; returns the wall time it ran at."""
-    runner = api.daemon.runner
-    due = runner.wheel.when(key)
+    runner, monitors = api.daemon.runner, api.daemon.monitors
+    # the sooner of its grid slot and a re-check
+    timer = min((t for t in (monitors.slots, monitors.rechecks) if t.when(key) is not None),
+                key=lambda t: t.when(key))
+    due = timer.when(key)
     # the wheel fires a timer once the clock has passed the end of its tick
     api.clock.advance(max(0.0, due - api.clock.monotonic()) + runner.wheel.tick)
     at = api.clock.time()
-    await wait_for(lambda: runner.wheel.when(key) != due and not runner.busy(key))
+    await wait_for(lambda: timer.when(key) != due and not runner.busy(key))
     await api.daemon.writer.flush()
     return at
 

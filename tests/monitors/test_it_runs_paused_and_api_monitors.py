@@ -27,7 +27,7 @@ NOW = 1_700_000_000.0
 async def service(store):
     conn, writer, path = store
     clock = FakeClock(start=1000.0, wall=NOW)
-    runner = Runner(clock, lambda *args: svc.on_due(*args), max_in_flight=10)
+    runner = Runner(clock, max_in_flight=10)
     svc = MonitorService(clock, runner, writer, CheckLog(writer, await conn.call(checks.next_seq)),
                          *outbox(clock, writer))
     svc.launched = []
@@ -63,7 +63,7 @@ async def test_a_reload_leaves_api_monitors_alone(service, make_config):
     monitor_id, _ = await api_monitor(service)
     running = service.monitors[monitor_id]
     # its first probe: within half a second, not a whole interval away
-    assert 0 <= service.runner.wheel.when(monitor_id) - service.clock.monotonic() < 0.5
+    assert 0 <= service.slots.when(monitor_id) - service.clock.monotonic() < 0.5
     counts = await reconcile(service, make_config(yaml(port_b=22)))
     assert counts == {"added": 0, "changed": 1, "removed": 0, "unchanged": 1}
     assert service.monitors[monitor_id] is running
@@ -77,21 +77,21 @@ async def test_a_paused_config_monitor_stays_off_the_wheel_through_a_reload(serv
         "SELECT seq FROM monitors WHERE key = 'a'").fetchall()))[0][0]
     await service.writer.run(lambda conn: store.pause(conn, seq, round(NOW * 1000), None))
     service.pause("a", None)
-    assert service.runner.wheel.when("a") is None
+    assert service.slots.when("a") is None
 
     counts = await reconcile(service, make_config(yaml(interval="30s")))  # a changed
     assert counts["changed"] == 1
     assert service.monitors["a"].paused and service.monitors["a"].spec.interval == 30
-    assert service.runner.wheel.when("a") is None
+    assert service.slots.when("a") is None
     service.clock.advance(3600)
     service.runner.fire(service.clock.monotonic())
     assert "a" not in service.launched and "b" in service.launched
 
     # A fresh service (a restart) reads the pause from the database.
-    fresh = MonitorService(service.clock, Runner(service.clock, lambda *args: None), service.writer, service.checks,
+    fresh = MonitorService(service.clock, Runner(service.clock), service.writer, service.checks,
                            service.bus, service.incidents)
     await reconcile(fresh, make_config(yaml(interval="30s")))
-    assert fresh.monitors["a"].paused and fresh.runner.wheel.when("a") is None
+    assert fresh.monitors["a"].paused and fresh.slots.when("a") is None
 
 
 async def test_a_resume_at_resumes_and_probes_at_that_time(service):
@@ -104,7 +104,8 @@ async def test_a_resume_at_resumes_and_probes_at_that_time(service):
     await service.writer.run(lambda conn: store.pause(conn, row.seq, round((NOW + 1) * 1000),
                                                       round(resume_at * 1000)))
     service.pause(monitor_id, resume_at)
-    assert service.runner.wheel.when(monitor_id) == pytest.approx(service.clock.monotonic() + 300)
+    assert service.slots.when(monitor_id) is None
+    assert service.resumes.when(monitor_id) == pytest.approx(service.clock.monotonic() + 300)
     service.clock.advance(299.9)
     service.runner.fire(service.clock.monotonic())
     assert service.launched == [monitor_id] and service.monitors[monitor_id].paused
@@ -173,5 +174,5 @@ async def test_a_pause_that_comes_before_the_monitors_are_loaded_still_counts(se
     service.pause("b", NOW + 60)
     service.resume("b")
     await reconcile(service, make_config(yaml()))
-    assert service.monitors["a"].paused and service.runner.wheel.when("a") is None
-    assert not service.monitors["b"].paused and service.runner.wheel.when("b") is not None
+    assert service.monitors["a"].paused and service.slots.when("a") is None
+    assert not service.monitors["b"].paused and service.slots.when("b") is not None

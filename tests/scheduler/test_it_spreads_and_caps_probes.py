@@ -34,7 +34,7 @@ async def _hold(event: asyncio.Event) -> None:
 
 async def test_it_caps_probes_in_flight_and_counts_what_it_skipped():
     release = asyncio.Event()
-    runner = Runner(FakeClock(), lambda *a: None, max_in_flight=2)
+    runner = Runner(FakeClock(), max_in_flight=2)
     started = [runner.launch(f"m{n}", lambda: _hold(release)) for n in range(5)]
     assert started == [True, True, False, False, False]
     assert runner.in_flight == 2
@@ -48,7 +48,7 @@ async def test_it_caps_probes_in_flight_and_counts_what_it_skipped():
 
 async def test_it_never_runs_one_monitor_twice_at_once():
     release = asyncio.Event()
-    runner = Runner(FakeClock(), lambda *a: None, max_in_flight=100)
+    runner = Runner(FakeClock(), max_in_flight=100)
     assert runner.launch("m", lambda: _hold(release))
     assert not runner.launch("m", lambda: _hold(release))
     assert runner.stats.skipped_busy == 1 and runner.in_flight == 1
@@ -60,7 +60,7 @@ async def test_it_never_runs_one_monitor_twice_at_once():
 
 async def test_it_cancels_jobs_that_outlast_the_drain_timeout():
     never = asyncio.Event()
-    runner = Runner(FakeClock(), lambda *a: None)
+    runner = Runner(FakeClock())
     runner.launch("stuck", lambda: _hold(never))
     runner.stop_launching()
     assert not runner.launch("late", lambda: _hold(never))
@@ -81,7 +81,7 @@ async def test_it_skips_missed_slots_instead_of_bursting(make_config, tmp_path):
         """)
     clock = FakeClock()
     launched = []
-    runner = Runner(clock, lambda *args: service.on_due(*args))
+    runner = Runner(clock)
     service = MonitorService(clock, runner, writer=None, checks=None, bus=None, incidents=None)
     runner.launch = lambda key, job: launched.append(key) or True  # record instead of probing
     service.apply(config.monitors, {m.key: StoredMonitor(1, "mon_x", "up", 0.0) for m in config.monitors})
@@ -91,7 +91,7 @@ async def test_it_skips_missed_slots_instead_of_bursting(make_config, tmp_path):
     assert sorted(launched) == ["a", "b"]
     launched.clear()
 
-    slots = {key: runner.wheel.when(key) for key in ("a", "b")}
+    slots = {key: service.slots.when(key) for key in ("a", "b")}
     clock.advance(95)
     now = clock.monotonic()
     runner.fire(now)
@@ -101,4 +101,4 @@ async def test_it_skips_missed_slots_instead_of_bursting(make_config, tmp_path):
     assert runner.stats.skipped_late >= 16
     # and each is back on its grid, in the future
     for key in ("a", "b"):
-        assert clock.monotonic() < runner.wheel.when(key) <= clock.monotonic() + 10
+        assert clock.monotonic() < service.slots.when(key) <= clock.monotonic() + 10

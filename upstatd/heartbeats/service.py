@@ -3,9 +3,9 @@ the scheduler's timer wheel, flip states when deadlines pass, and apply a
 reloaded config without touching unchanged heartbeats.
 
 Heartbeats are keyed like monitors: the YAML key, or the id (`hbt_…`) of one
-made over the API. Their timers sit in the same wheel as the monitors'
-under ("heartbeat", key), so a deadline fires within a tick (10 ms) of its
-time, and a thousand idle heartbeats cost nothing between deadlines.
+made over the API. Their timers are the scheduler's `heartbeat.deadline` kind,
+on the same wheel as the monitors', so a deadline fires within a tick (10 ms)
+of its time, and a thousand idle heartbeats cost nothing between deadlines.
 
 Deadlines are wall-clock times (cron slots are); the wheel runs on the
 monotonic clock. A timer that fires while the wall clock says it is not yet
@@ -32,8 +32,6 @@ from upstatd.store.heartbeats import HeartbeatRow
 from upstatd.store.writer import Writer
 
 log = structlog.get_logger("upstatd.heartbeats")
-
-TIMER = "heartbeat"  # timer keys are (TIMER, key): never equal to a monitor's key (a str)
 
 
 def _s(ms: int | None) -> float | None:
@@ -68,7 +66,7 @@ class HeartbeatService:
                  settings: PingSettings = PingSettings(), ping_key: str = "", base_url: str = "") -> None:
         self.clock = clock
         self.base_url = base_url  # of ping URLs in the public shape (server.public_url)
-        self.runner = runner
+        self.timers = runner.timers("heartbeat.deadline", self._on_deadline)
         self.writer = writer
         self.bus = bus                # flips become events, in the same commit
         self.incidents = incidents    # and open or resolve incidents, in the same commit
@@ -130,7 +128,7 @@ class HeartbeatService:
         if beat is None:
             return False
         self._forget(beat)
-        self.runner.cancel((TIMER, key))
+        self.timers.cancel(key)
         return True
 
     def _forget(self, beat: Beat) -> None:
@@ -225,7 +223,7 @@ class HeartbeatService:
 
     # -- deadlines ------------------------------------------------------------------------
 
-    def on_due(self, key: str, now_mono: float) -> None:
+    def _on_deadline(self, key: str, when: float, now: float) -> None:
         beat = self.beats.get(key)
         if beat is not None and not beat.paused:
             self._catch_up(beat)
@@ -238,13 +236,12 @@ class HeartbeatService:
         self._arm(beat)
 
     def _arm(self, beat: Beat) -> None:
-        timer = (TIMER, beat.spec.key)
         change = None if beat.paused else deadlines.next_change(beat.state, beat.spec.grace)
         if change is None:
-            self.runner.cancel(timer)
+            self.timers.cancel(beat.spec.key)
             return
         # Wall time to monotonic; a timer that fires early by the wall clock is armed again.
-        self.runner.schedule(timer, self.clock.monotonic() + max(0.0, change[0] - self.clock.time()))
+        self.timers.schedule(beat.spec.key, self.clock.monotonic() + max(0.0, change[0] - self.clock.time()))
 
     # -- the store ---------------------------------------------------------------------------
 

@@ -5,7 +5,12 @@ Monitors are keyed by their spec's `key`: the YAML key for config monitors,
 the id (`mon_…`) for monitors made over the API. A config reload only ever
 adds, changes or stops config monitors. A paused monitor stays in the map
 (its state is still known) but is not probed; while it has a `resume_at`,
-its timer is that moment, when it resumes by itself.
+it resumes by itself then.
+
+Three kinds of timer, each keyed by the monitor's key: `monitor.slot` (the
+phase grid, armed while active), `monitor.recheck` (off the grid, while the
+last result disagrees with the confirmed state) and `monitor.resume` (the
+`resume_at` of a paused monitor). A re-check never moves the grid slot.
 """
 
 from __future__ import annotations
@@ -67,6 +72,9 @@ class MonitorService:
                  incidents: IncidentService) -> None:
         self.clock = clock
         self.runner = runner
+        self.slots = runner.timers("monitor.slot", self._on_slot)
+        self.rechecks = runner.timers("monitor.recheck", self._on_recheck)
+        self.resumes = runner.timers("monitor.resume", self._on_resume)
         self.writer = writer
         self.checks = checks
         self.bus = bus                # state changes become events, in the same commit
@@ -123,7 +131,8 @@ class MonitorService:
 
     def remove(self, key: str) -> bool:
         running = self.monitors.pop(key, None)  # a result still in flight is dropped on arrival
-        self.runner.cancel(key)
+        for timers in (self.slots, self.rechecks, self.resumes):
+            timers.cancel(key)
         return running is not None
 
     def pause(self, key: str, resume_at: float | None, stored: StoredMonitor | None = None) -> None:
@@ -168,37 +177,55 @@ class MonitorService:
             stored.created_at, stored.updated_at, last_check_at)
 
     def _arm(self, running: Running, first: float | None) -> None:
+        """Active: on the grid from `first` (a pending re-check stays: the state is
+        kept across a spec change). Paused: no probes, only the resume_at if any."""
         key = running.spec.key
         if not running.paused:
-            self.runner.schedule(key, first)
-        elif running.resume_at is None:
-            self.runner.cancel(key)
+            self.resumes.cancel(key)
+            self.slots.schedule(key, first)
+            return
+        self.slots.cancel(key)
+        self.rechecks.cancel(key)
+        if running.resume_at is None:
+            self.resumes.cancel(key)
         else:
-            self.runner.schedule(key, self._monotonic(running.resume_at))
+            self.resumes.schedule(key, self._monotonic(running.resume_at))
 
     def _monotonic(self, wall: float) -> float:
         return self.clock.monotonic() + (wall - self.clock.time())
 
-    def on_due(self, key: str, when: float, now: float) -> None:
+    def _on_slot(self, key: str, when: float, now: float) -> None:
         running = self.monitors.get(key)
-        if running is None:
+        if running is None or running.paused:
             return
-        resumed = running.paused
-        if running.paused:
-            if running.resume_at is None:
-                return
-            wall = self.clock.time()
-            if wall + self.runner.wheel.tick < running.resume_at:  # the wall clock was set back
-                self.runner.schedule(key, self._monotonic(running.resume_at))
-                return
-            self._resume_by_itself(running, wall)
         interval = running.spec.interval
         behind = now - when
-        if behind > interval and not resumed:  # a resume_at passed while stopped is no lateness
+        if behind > interval:
             self.runner.stats.skipped_late += int(behind // interval)
-        # The grid goes on whatever happens to this probe; a re-check may come sooner.
-        self.runner.schedule(key, next_slot(now, running.phase, interval))
-        self.runner.launch(key, lambda: self._probe(running))
+        self._probe_on_grid(running, now)
+
+    def _on_recheck(self, key: str, when: float, now: float) -> None:
+        running = self.monitors.get(key)
+        if running is not None and not running.paused:
+            self.runner.launch(key, lambda: self._probe(running))
+
+    def _on_resume(self, key: str, when: float, now: float) -> None:
+        running = self.monitors.get(key)
+        if running is None or not running.paused or running.resume_at is None:
+            return
+        wall = self.clock.time()
+        if wall + self.runner.wheel.tick < running.resume_at:  # the wall clock was set back
+            self.resumes.schedule(key, self._monotonic(running.resume_at))
+            return
+        self._resume_by_itself(running, wall)
+        self._probe_on_grid(running, now)  # a resume_at passed while stopped is no lateness
+
+    def _probe_on_grid(self, running: Running, now: float) -> None:
+        key = running.spec.key
+        # The grid goes on whatever happens to this probe.
+        self.slots.schedule(key, next_slot(now, running.phase, running.spec.interval))
+        if self.runner.launch(key, lambda: self._probe(running)):
+            self.rechecks.cancel(key)  # this probe is the re-check; its result decides the next
 
     def _resume_by_itself(self, running: Running, wall: float) -> None:
         wall_ms = round(wall * 1000)
@@ -249,11 +276,8 @@ class MonitorService:
         elif result.error_kind is not None:
             log.debug("monitor.check_failed", monitor=key, outcome=result.outcome,
                       error_kind=result.error_kind, error=result.error_message)
-        if outcome.recheck:
-            soon = self.clock.monotonic() + running.spec.confirmation.recheck
-            scheduled = self.runner.wheel.when(key)
-            if scheduled is None or soon < scheduled:
-                self.runner.schedule(key, soon)
+        if outcome.recheck:  # off the grid; a slot that comes first probes instead
+            self.rechecks.schedule(key, self.clock.monotonic() + running.spec.confirmation.recheck)
 
 
 def _us(ms: float | None) -> int | None:

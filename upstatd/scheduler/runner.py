@@ -1,10 +1,15 @@
 """Runs the timer wheel on the event loop and launches due work.
 
-One task ticks the wheel every `tick` seconds and hands each due key to the
-owner's `on_due`. `launch` starts a job under two rules: a key is never run
-twice at once, and no more than `max_in_flight` jobs run in total. What cannot
-start is skipped and counted, never queued: a loop that fell behind must not
-burst.
+Timers come in named kinds (`monitor.slot`, `heartbeat.deadline`, ...): an
+owner registers a kind with its handler and gets a `Timers`, through which it
+schedules, cancels and reads its own keys. Each kind is its own key space on
+the one wheel (the wheel's key is (kind, key)), so the same key in two kinds
+is two timers, and a due timer goes to its kind's handler and no other.
+
+One task ticks the wheel every `tick` seconds and hands each due timer to its
+handler. `launch` starts a job under two rules: a key is never run twice at
+once, and no more than `max_in_flight` jobs run in total. What cannot start is
+skipped and counted, never queued: a loop that fell behind must not burst.
 """
 
 from __future__ import annotations
@@ -46,11 +51,32 @@ class SchedulerStats:
         }
 
 
+Handler = Callable[[Hashable, float, float], None]  # (key, when, now)
+
+
+class Timers:
+    """One kind's timers: schedule, cancel and read keys of this kind only."""
+
+    __slots__ = ("kind", "_wheel")
+
+    def __init__(self, kind: str, wheel: TimerWheel) -> None:
+        self.kind = kind
+        self._wheel = wheel
+
+    def schedule(self, key: Hashable, when: float) -> None:
+        """Fire `key` at `when`, replacing any earlier schedule of it in this kind."""
+        self._wheel.schedule((self.kind, key), when)
+
+    def cancel(self, key: Hashable) -> bool:
+        return self._wheel.cancel((self.kind, key))
+
+    def when(self, key: Hashable) -> float | None:
+        return self._wheel.when((self.kind, key))
+
+
 class Runner:
-    def __init__(self, clock: Clock, on_due: Callable[[Hashable, float, float], None],
-                 max_in_flight: int = 1000, tick: float = 0.01) -> None:
+    def __init__(self, clock: Clock, *, max_in_flight: int = 1000, tick: float = 0.01) -> None:
         self.clock = clock
-        self.on_due = on_due
         self.max_in_flight = max_in_flight
         self.wheel = TimerWheel(clock.monotonic(), tick)
         self.stats = SchedulerStats()
@@ -58,12 +84,14 @@ class Runner:
         self._in_flight: dict[Hashable, asyncio.Task] = {}
         self._accepting = True
         self._capacity_warned_at = -math.inf
+        self._handlers: dict[str, Handler] = {}
 
-    def schedule(self, key: Hashable, when: float) -> None:
-        self.wheel.schedule(key, when)
-
-    def cancel(self, key: Hashable) -> None:
-        self.wheel.cancel(key)
+    def timers(self, kind: str, handler: Handler) -> Timers:
+        """Register a kind of timer; `handler(key, when, now)` gets its due keys."""
+        if kind in self._handlers:
+            raise ValueError(f"timer kind {kind!r} is already registered")
+        self._handlers[kind] = handler
+        return Timers(kind, self.wheel)
 
     def busy(self, key: Hashable) -> bool:
         return key in self._in_flight
@@ -99,16 +127,17 @@ class Runner:
             log.error("scheduler.job_failed", key=str(key), error=repr(task.exception()))
 
     def fire(self, now: float) -> int:
-        """Hand every timer due by `now` to on_due; returns how many fired."""
+        """Hand every timer due by `now` to its kind's handler; returns how many fired."""
         due = self.wheel.advance(now)
         stats = self.stats
-        for key, when in due:
+        handlers = self._handlers
+        for (kind, key), when in due:
             late = now - when
             stats.due += 1
             stats.lateness.append(late)
             if late > stats.lateness_max:
                 stats.lateness_max = late
-            self.on_due(key, when, now)
+            handlers[kind](key, when, now)
         self.last_tick_at = now
         return len(due)
 
