@@ -65,8 +65,7 @@ class WebhookChannel:
             return Attempt(False, None, 0.0, "webhook delivery is not running")
         body = _encoder.encode(event.as_json())
         headers = {"Content-Type": "application/json",
-                   sign.EVENT_ID_HEADER: event.id,
-                   sign.HEADER: sign.sign(self.row.secret, body, int(d.clock.time()))}
+                   **sign.headers(self.row.secret, event.id, body, int(d.clock.time()))}
         started = time.perf_counter()
         status, error = None, None
         try:

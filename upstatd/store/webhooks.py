@@ -9,6 +9,7 @@ on, not the history."""
 
 from __future__ import annotations
 
+import base64
 import secrets
 import sqlite3
 from typing import Any, NamedTuple
@@ -53,7 +54,9 @@ def from_row(row: Any) -> EndpointRow:
 
 
 def new_secret() -> str:
-    return "whsec_" + secrets.token_urlsafe(32)
+    """`whsec_` and the standard base64 of 32 random bytes: the Standard Webhooks form, so
+    its libraries take the string as it is (delivery/sign.py: standard_key)."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 def _json(value: Any) -> str:
