@@ -1,5 +1,6 @@
 """The webhook_endpoints and webhook_deliveries tables: reconciling the YAML
-endpoints, endpoints made over the API, and the statements delivery queues.
+endpoints, endpoints made over the API; each endpoint's consumer keeps its
+place in them through a store.outbox.Ledger (`ledger`).
 
 `cursor` is the seq of the last event an endpoint is done with (delivered, or
 not for it): delivery resumes after it, across restarts. A new endpoint, and
@@ -8,26 +9,22 @@ on, not the history."""
 
 from __future__ import annotations
 
-import sqlite3
+import base64
 import secrets
+import sqlite3
 from typing import Any, NamedTuple
 
 import msgspec
 
 from upstatd.config.webhooks import WebhookSpec
 from upstatd.ids import new_id
+from upstatd.store.outbox import Ledger
 
 TABLE = "webhook_endpoints"
 COLUMNS = ("seq, id, key, managed_by, url, events, secret, enabled, description, metadata, cursor, "
            "failing_since, disabled_reason, created_at, updated_at")
 DELIVERY_COLUMNS = ("seq, endpoint_seq, event_id, event_type, attempt, created_at, ok, status_code, latency_ms, "
                     "error, next_attempt_at")
-INSERT_DELIVERY = ("INSERT INTO webhook_deliveries (endpoint_seq, event_id, event_type, attempt, created_at, ok, "
-                   "status_code, latency_ms, error, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-SET_CURSOR = "UPDATE webhook_endpoints SET cursor = max(cursor, ?) WHERE seq = ?"
-SET_FAILING = "UPDATE webhook_endpoints SET failing_since = ? WHERE seq = ?"
-DISABLE = ("UPDATE webhook_endpoints SET enabled = 0, disabled_reason = ?, updated_at = ? "
-           "WHERE seq = ? AND enabled = 1")
 
 
 class EndpointRow(NamedTuple):
@@ -57,7 +54,9 @@ def from_row(row: Any) -> EndpointRow:
 
 
 def new_secret() -> str:
-    return "whsec_" + secrets.token_urlsafe(32)
+    """`whsec_` and the standard base64 of 32 random bytes: the Standard Webhooks form, so
+    its libraries take the string as it is (delivery/sign.py: standard_key)."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 def _json(value: Any) -> str:
@@ -164,12 +163,9 @@ def set_secret(conn: sqlite3.Connection, row: EndpointRow, secret: str, now_ms: 
     conn.execute(f"UPDATE {TABLE} SET secret = ?, updated_at = ? WHERE seq = ?", (secret, now_ms, row.seq))
 
 
-def last_attempt(conn: sqlite3.Connection, endpoint_seq: int, event_id: str) -> tuple[int, int | None]:
-    """(attempts made so far, next_attempt_at ms of the last) for an event: a restart resumes the count."""
-    rows = conn.execute(
-        "SELECT attempt, next_attempt_at FROM webhook_deliveries WHERE endpoint_seq = ? AND event_id = ? "
-        "ORDER BY seq DESC LIMIT 1", (endpoint_seq, event_id)).fetchall()
-    return (rows[0][0], rows[0][1]) if rows else (0, None)
+def ledger(seq: int) -> Ledger:
+    """Where the endpoint's consumer keeps its place: its row's cursor and its deliveries."""
+    return Ledger(TABLE, "webhook_deliveries", "endpoint_seq", seq)
 
 
 def public(row: EndpointRow) -> dict[str, Any]:
