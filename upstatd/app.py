@@ -34,6 +34,7 @@ from upstatd.heartbeats.commands import HeartbeatCommands
 from upstatd.heartbeats.public import base_url
 from upstatd.heartbeats.service import HeartbeatService
 from upstatd.heartbeats.specs import load_api_heartbeats
+from upstatd.incidents.commands import IncidentCommands
 from upstatd.incidents.service import IncidentService
 from upstatd.monitors.commands import MonitorCommands
 from upstatd.monitors.service import MonitorService
@@ -134,7 +135,9 @@ class Daemon:
         self.heartbeats.apply(config.heartbeats, stored_beats)
         self.api = ApiContext(self.read_db, self.writer, self.clock, await self.read_db.call(api_version),
                               Limits(*msgspec.structs.astuple(config.rate_limit)), lambda: self.config,
-                              self.monitor_commands, self.heartbeat_commands, self.heartbeats, self.bus,
+                              self.monitor_commands, self.heartbeat_commands,
+                              IncidentCommands(self.clock, self.writer, self.read_db, self.incidents, self.bus),
+                              self.heartbeats, self.bus,
                               self.incidents, self.webhooks)
         self.listener = HttpListener(build_app(self.health, self.api), config.server.host, config.server.port)
         await self.listener.start()

@@ -143,7 +143,7 @@ async def test_put_status_moves_like_the_action_routes(api):
     code, _, answer = await api.request("PUT", path, json={"status": "open"})
     assert code == 409 and answer["error"]["param"] == "status"
     code, _, answer = await api.request("PUT", path, json={"status": "gone"})
-    assert code == 400 and answer["error"]["param"] == "status"
+    assert code == 422 and answer["error"]["param"] == "status"
 
 
 async def test_patch_and_comments_go_on_the_timeline_with_their_events(api):
@@ -180,9 +180,9 @@ async def test_patch_and_comments_go_on_the_timeline_with_their_events(api):
 
     code, _, answer = await api.request("PATCH", f"/api/incidents/{incident_id}",
                                         json={"message": "a", "error_message": "b"})
-    assert code == 400 and answer["error"]["param"] == "error_message"
+    assert code == 422 and answer["error"]["param"] == "error_message"
     code, _, answer = await api.request("PATCH", f"/api/incidents/{incident_id}", json={"severity": "huge"})
-    assert code == 400 and answer["error"]["param"] == "severity"
+    assert code == 422 and answer["error"]["param"] == "severity"
     code, _, answer = await api.request("POST", f"/api/incidents/{incident_id}/updates", json={})
     assert code == 400 and answer["error"]["param"] == "message"
 
@@ -233,15 +233,15 @@ async def test_it_answers_400_and_404_naming_the_param(api):
     code, _, answer = await api.request("POST", "/api/incidents", json={"severity": "minor"})
     assert code == 400 and answer["error"]["param"] == "title"
     code, _, answer = await api.request("POST", "/api/incidents", json={"title": "x", "severity": "bad"})
-    assert code == 400 and answer["error"]["param"] == "severity"
+    assert code == 422 and answer["error"]["param"] == "severity"
     code, _, answer = await api.request("POST", "/api/incidents", json={"title": "x", "type": "meteor"})
-    assert code == 400 and answer["error"]["param"] == "type"
+    assert code == 422 and answer["error"]["param"] == "type"
     code, _, answer = await api.request("POST", "/api/incidents", json={
         "title": "x", "affected_monitor_ids": ["mon_" + "0" * 22]})
-    assert code == 400 and answer["error"]["param"] == "affected_monitor_ids.0"
+    assert code == 422 and answer["error"]["param"] == "affected_monitor_ids.0"
     code, _, answer = await api.request("POST", "/api/incidents", json={
         "title": "x", "affected_monitor_ids": ["nope"]})
-    assert code == 400 and answer["error"]["param"] == "affected_monitor_ids.0"
+    assert code == 422 and answer["error"]["param"] == "affected_monitor_ids.0"
     code, _, answer = await api.request("POST", "/api/incidents", json={"title": "x", "colour": "red"})
     assert code == 400 and answer["error"]["param"] == "colour"
 

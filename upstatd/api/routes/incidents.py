@@ -14,129 +14,31 @@
 from __future__ import annotations
 
 import sqlite3
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import msgspec
 from aiohttp import web
 
-from upstatd import metadata
 from upstatd.api import pagination
 from upstatd.api.bodies import MAX_TIMESTAMP, read_json, read_query, respond
-from upstatd.api.errors import conflict, invalid, not_found
+from upstatd.api.errors import invalid, not_found
 from upstatd.api.pagination import ListQuery
 from upstatd.api.routes import route
-from upstatd.api.routes.monitors import Check, check_object
+from upstatd.incidents.public import (FAILED_CHECKS, SOURCES, AffectedCheck, AffectedChecks, CommentBody,
+                                      IncidentCreate, IncidentObject, IncidentPatch, IncidentUpdate, Severity,
+                                      Source, Status, StatusBody, TransitionBody, incident_object, update_object)
+from upstatd.monitors.public import check_object
 from upstatd.ids import parse_seq_id
-from upstatd.incidents import lifecycle
-from upstatd.incidents.lifecycle import SEVERITIES, STATUSES, Refused
+from upstatd.incidents.lifecycle import SEVERITIES, STATUSES
 from upstatd.store import heartbeats as heartbeat_store
 from upstatd.store import incidents as store
 from upstatd.store import monitors as monitor_store
 from upstatd.store import uptime as figures
-from upstatd.store.incidents import Incident
 
-UNSET = msgspec.UNSET
-Unset = msgspec.UnsetType
-SOURCES = ("system", "manual")
-TYPES = (*dict.fromkeys(lifecycle.TYPES.values()), "manual")
-MAX_AFFECTED = 100
-FAILED_CHECKS = 20  # per monitor, newest first, in GET .../affected-checks
-
-Severity = Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(SEVERITIES)})]
-Status = Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(STATUSES)})]
-Source = Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(SOURCES)})]
-IncidentType = Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(TYPES)})]
-Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-Message = Annotated[str, msgspec.Meta(max_length=5000)]
-Author = Annotated[str, msgspec.Meta(min_length=1, max_length=100,
-                                     description="Who made the change; default: the token's name")]
 Timestamp = pagination.Timestamp
 
 
 # -- shapes ---------------------------------------------------------------------------
-
-class IncidentObject(msgspec.Struct):
-    id: str
-    object: Literal["incident"]
-    status: Status
-    severity: Severity
-    type: str
-    source: Source
-    title: str
-    error_message: str | None
-    affected_monitor_ids: list[str]
-    started_at: int
-    acknowledged_at: int | None
-    acknowledged_by: str | None
-    resolved_at: int | None
-    closed_at: int | None
-    duration_seconds: float | None
-    metadata: dict[str, str]
-    created_at: int
-    updated_at: int
-
-
-class IncidentUpdate(msgspec.Struct):
-    id: str
-    object: Literal["incident_update"]
-    incident_id: str
-    kind: Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(store.UPDATE_KINDS)})]
-    status: Status
-    message: str | None
-    author: str
-    created_at: int
-
-
-class AffectedCheck(msgspec.Struct):
-    object: Literal["affected_check"]
-    monitor_id: str
-    kind: Literal["monitor", "heartbeat"]
-    name: str | None             # null: the monitor or heartbeat was deleted since
-    current_state: str | None
-    failed_checks: list[Check]   # monitors: failed checks during the incident, newest first (at most 20)
-
-
-class AffectedChecks(msgspec.Struct):
-    object: Literal["list"]
-    data: list[AffectedCheck]
-    url: str
-
-
-class IncidentCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    title: Title
-    severity: Severity = "major"
-    type: IncidentType = "manual"
-    error_message: Message | None = None
-    affected_monitor_ids: list[str] = []
-    metadata: metadata.Metadata | Unset = UNSET
-    message: Message | None = None    # the first timeline entry's text
-    author: Author | None = None
-
-
-class IncidentPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    title: Title | Unset = UNSET
-    severity: Severity | Unset = UNSET
-    message: Message | None | Unset = UNSET         # the incident's message (error_message)
-    error_message: Message | None | Unset = UNSET   # the same, by its field name
-    metadata: metadata.Metadata | Unset = UNSET
-    author: Author | None = None
-
-
-class TransitionBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    message: Message | None = None   # shown on the timeline entry
-    author: Author | None = None
-
-
-class StatusBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    status: Status
-    message: Message | None = None
-    author: Author | None = None
-
-
-class CommentBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    message: Annotated[str, msgspec.Meta(min_length=1, max_length=5000)]
-    author: Author | None = None
-
 
 class IncidentListQuery(ListQuery, forbid_unknown_fields=True):
     status: Status | None = None
@@ -167,54 +69,18 @@ def _context(request: web.Request) -> Any:
 
 
 def _author(request: web.Request, given: str | None) -> str:
+    """Who made the change: the `author` given, else the token's name."""
     if given:
         return given
     from upstatd.api.server import TOKEN
-    token = request.get(TOKEN)
-    return getattr(token, "name", None) or "api"
-
-
-def _choice(value: str | None, options: tuple, param: str) -> None:
-    if value is not None and value not in options:
-        raise invalid(f"{param} must be one of {', '.join(options)}, got '{value}'", param)
-
-
-def _refused(exc: Refused, param: str | None = None) -> Exception:
-    allowed = ", ".join(exc.allowed) if exc.allowed else "none: closed is final"
-    return conflict(f"the incident is {exc.current}; it cannot become {exc.wanted} from there "
-                    f"(allowed: {allowed})", "incident_transition_invalid", param)
-
-
-def _known_subjects(conn: sqlite3.Connection, ids: list[str]) -> None:
-    if len(ids) > MAX_AFFECTED:
-        raise invalid(f"affected_monitor_ids can hold at most {MAX_AFFECTED} ids, got {len(ids)}",
-                      "affected_monitor_ids")
-    for index, subject in enumerate(ids):
-        param = f"affected_monitor_ids.{index}"
-        if subject.startswith("mon_"):
-            found = monitor_store.get(conn, subject)
-        elif subject.startswith("hbt_"):
-            found = heartbeat_store.get(conn, subject)
-        else:
-            raise invalid(f"'{subject[:60]}' is not a monitor or heartbeat id (mon_… or hbt_…)", param)
-        if found is None:
-            raise invalid(f"no monitor or heartbeat with id '{subject[:60]}'", param)
-
-
+    return request[TOKEN].name
 
 
 def _listed(conn: sqlite3.Connection, query: ListQuery, where: list[str], args: list,
-                  url: str) -> web.Response:
-    rows, has_more = pagination.page(conn, store.TABLE, store.COLUMNS, query, " AND ".join(where),
-                                           tuple(args))
+            url: str) -> web.Response:
+    rows, has_more = pagination.page(conn, store.TABLE, store.COLUMNS, query, " AND ".join(where), tuple(args))
     found = store.with_affected(conn, rows)
-    return respond(pagination.envelope([store.public(item) for item in found], has_more, url))
-
-
-def _service(context: Any) -> Any:
-    if context.incidents is None:  # pragma: no cover - the daemon always sets it
-        raise RuntimeError("no incident service")
-    return context.incidents
+    return respond(pagination.envelope([incident_object(item) for item in found], has_more, url))
 
 
 # -- routes -------------------------------------------------------------------------------
@@ -222,17 +88,9 @@ def _service(context: Any) -> Any:
 @route("POST", "/api/incidents", "incidents", "create", "Open an incident by hand (source manual)",
        body=IncidentCreate, response=IncidentObject, status=201)
 async def create(request: web.Request) -> web.Response:
-    context = _context(request)
     body = await read_json(request, IncidentCreate)
-    _choice(body.severity, SEVERITIES, "severity")
-    _choice(body.type, TYPES, "type")
-    affected = list(dict.fromkeys(body.affected_monitor_ids))
-    await context.read_conn.call(_known_subjects, affected)
-    labels = {} if body.metadata is UNSET else metadata.merge({}, metadata.validate(body.metadata))
-    incident = await _service(context).create(
-        {"severity": body.severity, "type": body.type, "title": body.title, "error_message": body.error_message,
-         "affected": affected, "metadata": labels, "message": body.message}, _author(request, body.author))
-    return respond(store.public(incident), status=201)
+    incident = await _context(request).incident_commands.create(body, _author(request, body.author))
+    return respond(incident_object(incident), status=201)
 
 
 @route("GET", "/api/incidents", "incidents", "read", "List incidents, newest first", query=IncidentListQuery,
@@ -243,7 +101,8 @@ async def list_incidents(request: web.Request) -> web.Response:
     where, args = ["1"], []
     for param, options in (("status", STATUSES), ("severity", SEVERITIES), ("source", SOURCES)):
         value = getattr(query, param)
-        _choice(value, options, param)
+        if value is not None and value not in options:
+            raise invalid(f"{param} must be one of {', '.join(options)}, got '{value}'", param)
         if value is not None:
             where.append(f"{param} = ?")
             args.append(value)
@@ -259,66 +118,34 @@ async def list_incidents(request: web.Request) -> web.Response:
 
 @route("GET", "/api/incidents/{id}", "incidents", "read", "Retrieve an incident", response=IncidentObject)
 async def retrieve(request: web.Request) -> web.Response:
-    context = _context(request)
-    incident_id = request.match_info["id"]
-    incident = await context.read_conn.call(store.get, incident_id)
-    if incident is None:
-        raise not_found(f"no incident with id '{incident_id}'", "id")
-    tracked = _service(context).by_subject.get(incident.subject_id or "")
-    if tracked is not None and tracked.id == incident.id:
-        incident = tracked  # a change queued a moment ago, not committed yet
-    return respond(store.public(incident))
+    return respond(incident_object(await _context(request).incident_commands.get(request.match_info["id"])))
+
+
+async def _update(request: web.Request) -> web.Response:
+    body = await read_json(request, IncidentPatch)
+    incident = await _context(request).incident_commands.update(request.match_info["id"], body,
+                                                                _author(request, body.author))
+    return respond(incident_object(incident))
 
 
 @route("PATCH", "/api/incidents/{id}", "incidents", "update",
        "Change an incident's severity, title, message or metadata", body=IncidentPatch, response=IncidentObject)
 async def update(request: web.Request) -> web.Response:
-    context = _context(request)
-    body = await read_json(request, IncidentPatch)
-    if body.severity is not UNSET:
-        _choice(body.severity, SEVERITIES, "severity")
-    text = body.message
-    if body.error_message is not UNSET:
-        if text is not UNSET and text != body.error_message:
-            raise invalid("message and error_message are the same field; give one", "error_message")
-        text = body.error_message
-    patch = None if body.metadata is UNSET else metadata.validate(body.metadata)
+    return await _update(request)
 
-    def change(incident: Incident) -> tuple[Incident, str | None]:
-        changes: dict[str, Any] = {}
-        notes = []
-        if body.severity is not UNSET and body.severity != incident.severity:
-            changes["severity"] = body.severity
-            notes.append(f"severity {incident.severity} -> {body.severity}")
-        if body.title is not UNSET and body.title != incident.title:
-            changes["title"] = body.title
-            notes.append(f"title '{incident.title}' -> '{body.title}'")
-        if text is not UNSET and text != incident.error_message:
-            changes["error_message"] = text
-            notes.append("message changed")
-        if patch is not None:
-            merged = metadata.merge(incident.metadata, patch)
-            if merged != incident.metadata:
-                changes["metadata"] = merged
-                notes.append("metadata changed")
-        if not changes:
-            return incident, None
-        return incident.replace(**changes), "; ".join(notes)
 
-    incident = await _service(context).update(request.match_info["id"], change, _author(request, body.author))
-    return respond(store.public(incident))
+@route("PUT", "/api/incidents/{id}", "incidents", "update", "Same as PATCH (a partial update)",
+       body=IncidentPatch, response=IncidentObject)
+async def replace(request: web.Request) -> web.Response:
+    return await _update(request)
 
 
 def _transition(action: str, summary: str) -> None:
     async def handler(request: web.Request) -> web.Response:
-        context = _context(request)
         body = await read_json(request, TransitionBody)
-        try:
-            incident = await _service(context).act(request.match_info["id"], action,
-                                                   _author(request, body.author), body.message)
-        except Refused as exc:
-            raise _refused(exc) from None
-        return respond(store.public(incident))
+        incident = await _context(request).incident_commands.move(request.match_info["id"], action,
+                                                                  _author(request, body.author), body.message)
+        return respond(incident_object(incident))
 
     handler.__name__ = action
     route("POST", f"/api/incidents/{{id}}/{action}", "incidents", "update", summary,
@@ -335,24 +162,19 @@ _transition("close", "Close a resolved incident (final)")
        "Move an incident to a status (the same moves as the action routes)", body=StatusBody,
        response=IncidentObject)
 async def set_status(request: web.Request) -> web.Response:
-    context = _context(request)
     body = await read_json(request, StatusBody)
-    _choice(body.status, STATUSES, "status")
-    try:
-        incident = await _service(context).act(request.match_info["id"], None, _author(request, body.author),
-                                                body.message, target=body.status)
-    except Refused as exc:
-        raise _refused(exc, "status") from None
-    return respond(store.public(incident))
+    incident = await _context(request).incident_commands.move(request.match_info["id"], None,
+                                                              _author(request, body.author), body.message,
+                                                              target=body.status)
+    return respond(incident_object(incident))
 
 
 @route("POST", "/api/incidents/{id}/updates", "incidents", "update", "Comment on an incident (its timeline)",
        body=CommentBody, response=IncidentUpdate, status=201)
 async def comment(request: web.Request) -> web.Response:
-    context = _context(request)
     body = await read_json(request, CommentBody)
-    _, update = await _service(context).comment(request.match_info["id"], body.message,
-                                                _author(request, body.author))
+    update = await _context(request).incident_commands.comment(request.match_info["id"], body.message,
+                                                               _author(request, body.author))
     return respond(update, status=201)
 
 
@@ -378,7 +200,7 @@ async def list_updates(request: web.Request) -> web.Response:
 
     page, has_more = await conn.call(pagination.page, "incident_updates", store.UPDATE_COLUMNS, query,
                                            "incident_seq = ?", (incident_seq,), cursor_seq)
-    return respond(pagination.envelope([store.update_object(row, incident_id) for row in page], has_more,
+    return respond(pagination.envelope([update_object(row, incident_id) for row in page], has_more,
                                        f"/api/incidents/{incident_id}/updates"))
 
 
