@@ -13,7 +13,8 @@ routes/meta.py) becomes one operation. What a route declares is all there is:
 - A route that declares no `body`/`response` is described with a generic object.
 - Error statuses: 400, 401, 403, 429 and 500 on every authenticated route; 404
   where the path names an object; 409 on POST (idempotency) and on routes that
-  change a named object; 413 where a body is read. A handler that can answer
+  change a named object; 413 where a body is read; 422 where a body or query
+  Struct is declared (its bounds). A handler that can answer
   another status declares it with `@openapi.responds(422)`.
 
 msgspec writes JSON Schema 2020-12, which is what OpenAPI 3.1 uses, so the
@@ -46,15 +47,15 @@ ID_SCHEMA = {"type": "string", "pattern": "^[A-Za-z0-9_-]+$", "maxLength": 255,
 CHANGES = ("create", "update", "delete")
 
 ERRORS = {
-    400: "Invalid request: a body, query or header parameter is wrong (`param` names it), "
-         "or the Upstat-Version is unknown",
+    400: "Malformed request: broken JSON, a value of the wrong type, an unknown or missing parameter, "
+         "a bad header (`param` names it), or an unknown Upstat-Version",
     401: "No API token, or the token is not valid, revoked or expired",
     403: "The token lacks the permission this route needs",
     404: "No object with this id, or no such route",
     409: "Idempotency-Key reused with other parameters, by another token or while its first request runs "
          "(idempotency_error), or a conflict with the object's state (invalid_request_error)",
     413: f"The body is larger than {MAX_BODY // 1024} KiB",
-    422: "The request is well-formed but cannot be carried out",
+    422: "Well-formed, but a value fails validation (out of range, unknown name, ...); `param` names it",
     429: "Too many requests: a rate-limit window is full (see Retry-After)",
     500: "A bug on the server's side; quote the request id",
 }
@@ -132,6 +133,8 @@ def _error_statuses(route: Any, public: bool) -> list[int]:
         statuses |= {409, 413}  # Idempotency-Key: conflicts; the body is read to hash it
     if route.body is not None or route.method in ("PUT", "PATCH"):
         statuses.add(413)
+    if route.body is not None or route.query is not None:
+        statuses.add(422)  # a value outside its Struct's declared bounds (msgspec.Meta)
     statuses |= set(getattr(route.handler, "openapi_errors", ()))
     return sorted(statuses)
 
