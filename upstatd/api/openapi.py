@@ -32,7 +32,7 @@ import msgspec
 import structlog
 
 import upstatd
-from upstatd.api import bootstrap, idempotency
+from upstatd.api import bootstrap, idempotency, permissions
 from upstatd.api.bodies import MAX_BODY
 from upstatd.api.errors import ErrorResponse
 from upstatd.api.pagination import list_of
@@ -190,6 +190,10 @@ def document(routes: Iterable[Any], public_routes: Iterable[Any] = (), version: 
     public = {id(route) for route in public_routes}
     every = routes + public_routes
     schema_of, components = _collect(every)
+    granted = permissions.of_routes(routes)
+    if granted:  # what a token's permissions object may name (routes/tokens.py refers to it)
+        components["PermissionResource"] = {
+            "enum": list(granted), "description": "A permission resource: one the routes check"}
     paths: dict[str, dict] = {}
     taken: set[str] = set()
     for route in every:
