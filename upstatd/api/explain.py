@@ -41,12 +41,14 @@ def validation_error(exc: msgspec.ValidationError, schema: type, sent: Any, *, q
     JSON data, or the query's dict of strings) into `schema`."""
     message = str(exc)
     parts: list[str | int] = []
+    in_dict = False  # the error is in one of a dict's values: msgspec does not say which key
     at = _AT.search(message)
     if at:
         message = message[:at.start()]
         for name, index in _PART.findall(at.group(1)):
             if index == "...":
-                break  # a dict's value: msgspec does not say which key
+                in_dict = True
+                break
             parts.append(name if name else int(index))
     param = ".".join(str(part) for part in parts) or None
     unknown = _UNKNOWN.match(message)
@@ -63,6 +65,12 @@ def validation_error(exc: msgspec.ValidationError, schema: type, sent: Any, *, q
     declared = type_at(schema, parts)
     value = value_at(sent, parts)
     name = str(parts[-1]) if parts and isinstance(parts[-1], str) else ""
+    if in_dict and param is not None:
+        dicts = [_inner(member)[0] for member in _members(declared)]
+        values = next((member.value_type for member in dicts if isinstance(member, mi.DictType)), None)
+        return invalid(f"{param} must be an object whose values are each {expected(values)}", param)
+    if declared is None:  # not reached with the API's Structs: still no msgspec wording
+        return invalid(f"{param} is not valid", param)
     if param is None:
         return invalid(f"the body must be a JSON {expected(declared, name, query).removeprefix('an ')}, "
                        f"got {kind(value)}")
@@ -73,8 +81,7 @@ def validation_error(exc: msgspec.ValidationError, schema: type, sent: Any, *, q
         wanted = expected(declared, name, query)
         return invalid(f"{param} must be {wanted}{'; ' if ', ' in wanted else ', '}got {got}", param)
     # anything else (an enum or literal value, a __post_init__ check): say what is wanted
-    return invalid(f"{param} must be {expected(declared, name, query)}"
-                   f"{got_size(value, query) if value is not MISSING else ''}", param)
+    return invalid(f"{param} must be {expected(declared, name, query)}{got_size(value, query)}", param)
 
 
 def decode_error(exc: msgspec.DecodeError) -> ApiError:
