@@ -35,6 +35,9 @@ TYPES = (
     "incident.closed", "incident.commented", "incident.updated", "incident.escalated",
     "webhook_endpoint.disabled", "ping",
 )
+RESERVED = ("incident.escalated",)  # named for escalation policies, not emitted yet
+TEST = "ping"                       # sent only by POST /api/webhook-endpoints/{id}/test, never stored
+EMITTED = tuple(kind for kind in TYPES if kind not in RESERVED and kind != TEST)
 RETENTION_DAYS = 30
 INSERT_EVENT = "INSERT INTO events (id, type, created_at, data) VALUES (?, ?, ?, ?)"
 _encoder = msgspec.json.Encoder()

@@ -113,7 +113,7 @@ INVALID = [
     (422, {"type": "tcp", "url": "tcp://example.com"}, "url", "tcp://host:port"),
     (422, {"type": "http", "url": "https://example.com/", "interval_seconds": 0.5}, "interval_seconds", ">= 1s"),
     (400, {"type": "http", "url": "https://example.com/", "interval_seconds": "30s"}, "interval_seconds",
-     "got `str`"),
+     "must be a number of seconds, got a string"),
     (422, {"type": "http", "url": "https://example.com/", "interval_seconds": 10, "timeout_seconds": 20},
      "timeout_seconds", "must not exceed interval"),
     (422, {"type": "http", "url": "https://example.com/", "confirmation": {"failures": 0}},
@@ -121,7 +121,7 @@ INVALID = [
     (422, {"type": "http", "url": "https://example.com/", "confirmation": {"recheck_seconds": 0}},
      "confirmation.recheck_seconds", ">= 1s"),
     (400, {"type": "http", "url": "https://example.com/", "confirmation": {"tries": 1}},
-     "confirmation.tries", "unknown"),
+     "confirmation.tries", "confirmation.tries is not a known parameter"),
     (422, {"type": "http", "url": "https://example.com/", "severity": "huge"}, "severity",
      "must be one of critical, major, minor, warning, got 'huge'"),
     (422, {"type": "http", "url": "https://example.com/", "tags": ["ok", ""]}, "tags.1", "must not be empty"),
@@ -136,8 +136,8 @@ INVALID = [
     (422, {"type": "http", "url": "https://example.com/", "tcp": {}}, "tcp",
      "'tcp' options are not allowed on a monitor of type http"),
     (422, {"type": "dns", "url": "example.com", "dns": {"record_type": "XYZ"}}, "dns.record_type", ""),
-    (400, {"type": "http", "url": "https://example.com/", "key": "shop"}, "key", "unknown"),
-    (400, {"type": "http", "url": "https://example.com/", "status": "paused"}, "status", "unknown"),
+    (400, {"type": "http", "url": "https://example.com/", "key": "shop"}, "key", "key is not a known parameter"),
+    (400, {"type": "http", "url": "https://example.com/", "status": "paused"}, "status", "status is not a known parameter"),
 ]
 
 
@@ -276,7 +276,8 @@ async def test_it_filters_the_list(start_api):
                          ("limit=0", "limit"), ("colour=red", "colour"),
                          ("starting_after=mon_nope", "starting_after")):
         status, _, answer = await api.request("GET", f"/api/monitors?{query}")
-        assert (status, error(answer)[2]) == (400, param), (query, answer)
+        out_of_bounds = query.startswith("limit=")  # msgspec.Meta bounds: 422
+        assert (status, error(answer)[2]) == (422 if out_of_bounds else 400, param), (query, answer)
 
 
 async def test_it_checks_permissions(api):

@@ -81,7 +81,7 @@ async def test_it_resumes_by_itself_at_resume_at(start_api):
         await wait_for(lambda: len(web.seen) == 1)
 
         for bad, words in ((NOW, "must be in the future"), (NOW - 10, "must be in the future"),
-                           ("soon", "got `str`"), (10 ** 13, "at most")):
+                           ("soon", "must be a Unix time in seconds (an integer) or null, got a string"), (10 ** 13, "at most")):
             status, _, answer = await api.request("POST", f"{path}/pause", json={"resume_at": bad})
             assert (status, answer["error"]["param"]) == (400, "resume_at"), answer
             assert words in answer["error"]["message"]

@@ -169,6 +169,7 @@ async def test_it_lists_checks_with_filters_and_cursors(api):
                          (f"starting_after={ids[1]}&ending_before={ids[2]}", "ending_before"),
                          ("state=up", "state")):
         status, _, body = await api.request("GET", f"{path}?{query}")
-        assert (status, body["error"]["param"]) == (400, param), (query, body)
+        out_of_bounds = query.startswith("limit=")  # msgspec.Meta bounds: 422
+        assert (status, body["error"]["param"]) == (422 if out_of_bounds else 400, param), (query, body)
     status, _, body = await api.request("GET", "/api/monitors/mon_nothing/checks")
     assert (status, body["error"]["param"]) == (404, "id")

@@ -4,50 +4,28 @@
   most MAX_BODY bytes; an empty body reads as `{}`. Other types are a 400 naming
   the type sent, bigger bodies a 413, broken JSON a 400 saying where it broke.
 - Query values are strings converted by msgspec's lax mode (`limit=5` -> 5,
-  `revoked=true` -> True); a wrong one is a 400 naming the parameter and the
-  value sent, like "limit must be an integer <= 100, got '101'".
+  `revoked=true` -> True). A name the route does not take is a 400 on every
+  route (the middleware calls `refuse_unknown_query` with the route's Struct,
+  or None when it takes no query parameter).
+- msgspec's errors are put in the API's words by upstatd.api.explain: a wrong
+  type is a 400 ("limit must be an integer, got 'abc'"), a value out of its
+  declared bounds a 422 ("limit must be between 1 and 100, got '0'").
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any, TypeVar
 
 import msgspec
 from aiohttp import web
 
+from upstatd.api import explain
 from upstatd.api.errors import ApiError, invalid, too_large
 
 T = TypeVar("T")
 MAX_BODY = 1024 * 1024  # bytes: aiohttp's client_max_size, so request.read() stops there
 JSON_TYPES = ("application/json",)
-
-_AT = re.compile(r" - at `\$\.?([^`]*)`$")
-_UNKNOWN = re.compile(r"Object contains unknown field `([^`]+)`")
-_MISSING = re.compile(r"Object missing required field `([^`]+)`")
-_EXPECTED = re.compile(r"^Expected `([^`]+)`(.*?)(?:, got `\w+`)?$")
-_KINDS = {"int": "an integer", "float": "a number", "bool": "true or false", "str": "a string",
-          "array": "given once", "object": "an object"}
 _encoder = msgspec.json.Encoder()
-
-
-def error_param(message: str) -> tuple[str, str | None]:
-    """msgspec's 'Expected `int`, got `str` - at `$.interval_seconds`' -> (message, param);
-    unknown and missing fields name the field itself: `confirmation.failures`."""
-    param = None
-    match = _AT.search(message)
-    if match:
-        param = match.group(1).replace("[", ".").replace("]", "") or None
-        message = message[:match.start()]
-    unknown = _UNKNOWN.search(message)
-    if unknown:
-        param = f"{param}.{unknown.group(1)}" if param else unknown.group(1)
-        message = f"unknown parameter '{unknown.group(1)}'"
-    missing = _MISSING.search(message)
-    if missing:
-        param = f"{param}.{missing.group(1)}" if param else missing.group(1)
-        message = f"missing required field '{missing.group(1)}'"
-    return message[0].lower() + message[1:] if message else message, param
 
 
 async def read_body(request: web.Request) -> bytes:
@@ -70,41 +48,44 @@ async def read_json(request: web.Request, schema: type[T]) -> T:
     try:
         return msgspec.json.decode(raw, type=schema)
     except msgspec.ValidationError as exc:
-        message, param = error_param(str(exc))
-        raise invalid(message, param) from None
+        try:  # typed decoding stops at the first wrong value, maybe before broken JSON further on
+            sent = msgspec.json.decode(raw)
+        except msgspec.DecodeError as broken:
+            raise explain.decode_error(broken) from None
+        raise explain.validation_error(exc, schema, sent, query=False) from None
     except msgspec.DecodeError as exc:
-        detail = str(exc)
-        detail = detail[0].lower() + detail[1:] if detail else "malformed"
-        raise ApiError(400, "invalid_request_error", "body_invalid_json",
-                       f"the body is not valid JSON: {detail}") from None
+        raise explain.decode_error(exc) from None
 
 
-def query_message(message: str, param: str | None, raw: dict[str, Any]) -> str:
-    """'expected `int` >= 1' for limit=0 -> "limit must be an integer >= 1, got '0'"."""
-    if param is None or param not in raw:
-        return message
-    value = raw[param]
-    if isinstance(value, list):
-        return f"{param} was given {len(value)} times; give it once"
-    match = _EXPECTED.match(message[0].upper() + message[1:])
-    if match:
-        kinds = [_KINDS.get(kind.strip(), f"a {kind.strip()}") for kind in match.group(1).split("|")
-                 if kind.strip() != "null"]
-        return f"{param} must be {' or '.join(kinds) or 'empty'}{match.group(2)}, got '{value}'"
-    return f"{param}: {message}, got '{value}'"
+def query_names(schema: Any) -> list[str]:
+    """The query parameters a Struct takes, by their names on the wire."""
+    return [field.encode_name for field in msgspec.structs.fields(schema)] if schema is not None else []
+
+
+def refuse_unknown_query(request: web.Request, schema: Any) -> None:
+    """400 naming the first query parameter that `schema` (None: no parameters) does not take."""
+    known = query_names(schema)
+    for name in request.query:
+        if name not in known:
+            resource = request.match_info.route.resource
+            path = resource.canonical if resource is not None else request.path  # /api/monitors/{id}
+            takes = f"its parameters are: {', '.join(known)}" if known else "it takes no query parameters"
+            raise invalid(f"{name} is not a known parameter of {request.method} {path} ({takes})", name)
 
 
 def read_query(request: web.Request, schema: type[T]) -> T:
     """Query parameters into a Struct; values are strings, converted by msgspec's `strict=False`."""
+    refuse_unknown_query(request, schema)
     raw: dict[str, Any] = {}
     for name in request.query:
         values = request.query.getall(name)
-        raw[name] = values if len(values) > 1 else values[0]
+        if len(values) > 1:  # no query Struct takes a list
+            raise invalid(f"{name} was given {len(values)} times; give it once", name)
+        raw[name] = values[0]
     try:
         return msgspec.convert(raw, schema, strict=False)
     except msgspec.ValidationError as exc:
-        message, param = error_param(str(exc))
-        raise invalid(query_message(message, param, raw), param) from None
+        raise explain.validation_error(exc, schema, raw, query=True) from None
 
 
 MAX_TIMESTAMP = 253_402_300_799  # 9999-12-31T23:59:59Z

@@ -7,7 +7,8 @@ status with the same schema.
 
 | status | type                  | when                                                       |
 |--------|-----------------------|------------------------------------------------------------|
-| 400    | invalid_request_error | bad body, query, header (version, Idempotency-Key)         |
+| 400    | invalid_request_error | malformed: bad JSON, wrong JSON type, unknown parameter,   |
+|        |                       | bad header (version, Idempotency-Key)                      |
 | 401    | authentication_error  | no, bad, revoked or expired token                          |
 | 403    | permission_error      | the token lacks the route's permission                     |
 | 404    | invalid_request_error | unknown route, unknown object                              |
@@ -15,7 +16,7 @@ status with the same schema.
 | 409    | idempotency_error     | Idempotency-Key reused with other parameters / in progress |
 | 409    | invalid_request_error | state conflicts (config-managed resource, ...)             |
 | 413    | invalid_request_error | body over 1 MiB                                            |
-| 422    | invalid_request_error | well-formed but semantically refused input                 |
+| 422    | invalid_request_error | well-formed values that fail validation (out of range...) |
 | 429    | rate_limit_error      | a rate-limit window is full                                |
 | 500    | api_error             | a bug: details are logged under the request id             |
 """
@@ -64,7 +65,13 @@ class ApiError(Exception):
 
 
 def invalid(message: str, param: str | None = None, code: str = "parameter_invalid") -> ApiError:
+    """400: the request is malformed (bad JSON, a value of the wrong type, an unknown parameter)."""
     return ApiError(400, "invalid_request_error", code, message, param)
+
+
+def unprocessable(message: str, param: str | None = None, code: str = "parameter_invalid") -> ApiError:
+    """422: well-formed, but a value fails validation (out of range, unknown name, ...)."""
+    return ApiError(422, "invalid_request_error", code, message, param)
 
 
 def not_found(message: str, param: str | None = None) -> ApiError:

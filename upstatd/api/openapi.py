@@ -13,7 +13,8 @@ routes/meta.py) becomes one operation. What a route declares is all there is:
 - A route that declares no `body`/`response` is described with a generic object.
 - Error statuses: 400, 401, 403, 429 and 500 on every authenticated route; 404
   where the path names an object; 409 on POST (idempotency) and on routes that
-  change a named object; 413 where a body is read. A handler that can answer
+  change a named object; 413 where a body is read; 422 where a body or query
+  Struct is declared (its bounds). A handler that can answer
   another status declares it with `@openapi.responds(422)`.
 
 msgspec writes JSON Schema 2020-12, which is what OpenAPI 3.1 uses, so the
@@ -31,7 +32,7 @@ import msgspec
 import structlog
 
 import upstatd
-from upstatd.api import bootstrap, idempotency
+from upstatd.api import bootstrap, idempotency, permissions
 from upstatd.api.bodies import MAX_BODY
 from upstatd.api.errors import ErrorResponse
 from upstatd.api.pagination import list_of
@@ -46,15 +47,15 @@ ID_SCHEMA = {"type": "string", "pattern": "^[A-Za-z0-9_-]+$", "maxLength": 255,
 CHANGES = ("create", "update", "delete")
 
 ERRORS = {
-    400: "Invalid request: a body, query or header parameter is wrong (`param` names it), "
-         "or the Upstat-Version is unknown",
+    400: "Malformed request: broken JSON, a value of the wrong type, an unknown or missing parameter, "
+         "a bad header (`param` names it), or an unknown Upstat-Version",
     401: "No API token, or the token is not valid, revoked or expired",
     403: "The token lacks the permission this route needs",
     404: "No object with this id, or no such route",
     409: "Idempotency-Key reused with other parameters, by another token or while its first request runs "
          "(idempotency_error), or a conflict with the object's state (invalid_request_error)",
     413: f"The body is larger than {MAX_BODY // 1024} KiB",
-    422: "The request is well-formed but cannot be carried out",
+    422: "Well-formed, but a value fails validation (out of range, unknown name, ...); `param` names it",
     429: "Too many requests: a rate-limit window is full (see Retry-After)",
     500: "A bug on the server's side; quote the request id",
 }
@@ -133,7 +134,7 @@ def _error_statuses(route: Any, public: bool) -> list[int]:
     if route.body is not None or route.method in ("PUT", "PATCH"):
         statuses.add(413)
     if route.body is not None or route.query is not None or route.method != "GET":
-        statuses.add(422)  # a well-formed value that fails validation (domain Invalid)
+        statuses.add(422)  # a well-formed value that fails validation (Meta bounds, domain Invalid)
     statuses |= set(getattr(route.handler, "openapi_errors", ()))
     return sorted(statuses)
 
@@ -189,6 +190,10 @@ def document(routes: Iterable[Any], public_routes: Iterable[Any] = (), version: 
     public = {id(route) for route in public_routes}
     every = routes + public_routes
     schema_of, components = _collect(every)
+    granted = permissions.of_routes(routes)
+    if granted:  # what a token's permissions object may name (routes/tokens.py refers to it)
+        components["PermissionResource"] = {
+            "enum": list(granted), "description": "A permission resource: one the routes check"}
     paths: dict[str, dict] = {}
     taken: set[str] = set()
     for route in every:

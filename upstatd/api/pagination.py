@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from upstatd.api.bodies import MAX_TIMESTAMP
-from upstatd.api.errors import invalid
+from upstatd.api.errors import invalid, unprocessable
 
 Timestamp = Annotated[int, msgspec.Meta(ge=0, le=MAX_TIMESTAMP, description="Unix seconds")]
 Limit = Annotated[int, msgspec.Meta(ge=1, le=100, description="How many objects to return, 1-100")]
@@ -42,8 +42,9 @@ def list_of(item: type, name: str | None = None) -> type:
 
 
 def check(query: ListQuery) -> None:
+    """For a ListQuery made without read_query (its Meta bounds checked limit already)."""
     if not 1 <= query.limit <= 100:
-        raise invalid(f"limit must be between 1 and 100, got {query.limit}", "limit")
+        raise unprocessable(f"limit must be between 1 and 100, got {query.limit}", "limit")
     if query.starting_after and query.ending_before:
         raise invalid("give starting_after or ending_before, not both", "ending_before")
 

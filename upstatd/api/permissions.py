@@ -3,24 +3,57 @@
 Two spellings of the same thing: the text form `monitors:read,incidents:*`
 (the CLI) and the object form `{"monitors": ["read"], "incidents": ["*"]}`
 (the API). Both come out normalized: resources and actions in the order of
-RESOURCES and ACTIONS, `*` expanded, empty resources left out.
+resources() and ACTIONS, `*` expanded, empty resources left out.
+
+The resources are those the route table declares (upstatd.api.routes.ROUTES),
+in alphabetical order (not the order modules happen to be imported in): a token can only be granted what some route checks, and
+a resource gets its permission when its first route is added. The API refuses
+an unknown resource or action with a 422 (well-formed, unknown name, a domain
+Invalid); a wrong shape is a 400 (PermissionSyntaxError, the CLI's error too).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-RESOURCES = ("monitors", "incidents", "heartbeats", "catalog", "on_call", "runbooks", "status_pages",
-             "maintenance", "webhooks", "events", "tokens")
+from upstatd import errors as domain
+
 ACTIONS = ("read", "create", "update", "delete")
+# For the OpenAPI document: the permissions object; openapi.py adds PermissionResource from the route table.
+JSON_SCHEMA = {"propertyNames": {"$ref": "#/components/schemas/PermissionResource"},
+               "additionalProperties": {"type": "array", "items": {"enum": [*ACTIONS, "*"]}},
+               "minProperties": 1}
 
 Permissions = dict[str, list[str]]
+_resources: tuple[str, ...] = ()
 
 
 class PermissionSyntaxError(ValueError):
     def __init__(self, message: str, param: str | None = None) -> None:
         super().__init__(message)
         self.param = param  # the API param the mistake is in: "permissions.monitors"
+
+
+def resources() -> tuple[str, ...]:
+    """The permission resources: those of the route table, sorted."""
+    global _resources
+    if not _resources:
+        import upstatd.api.routes.all  # noqa: F401  (registers every route; not at import: routes import us)
+        from upstatd.api.routes import ROUTES
+        _resources = of_routes(ROUTES)
+    return _resources
+
+
+def of_routes(routes: Any) -> tuple[str, ...]:
+    return tuple(sorted({route.resource for route in routes if route.resource}))
+
+
+def _unknown_resource(resource: str) -> str:
+    return f"unknown resource '{resource}' (one of: {', '.join(resources())})"
+
+
+def _unknown_action(action: str) -> str:
+    return f"unknown action '{action}' (one of: {', '.join(ACTIONS)}, *)"
 
 
 def parse(text: str) -> Permissions:
@@ -49,36 +82,42 @@ def parse_object(value: Any) -> Permissions:
     out: dict[str, set[str]] = {}
     for resource, actions in value.items():
         param = f"permissions.{resource}"
-        if resource not in RESOURCES:
-            raise PermissionSyntaxError(f"unknown resource '{resource}' (one of: {', '.join(RESOURCES)})", param)
         if not isinstance(actions, list) or not all(isinstance(action, str) for action in actions):
             raise PermissionSyntaxError(f"{param} must be a list of actions ({', '.join(ACTIONS)}, *)", param)
+        if resource not in resources():
+            raise domain.Invalid(_unknown_resource(resource), param)
         for action in actions:
             if action != "*" and action not in ACTIONS:
-                raise PermissionSyntaxError(f"unknown action '{action}' (one of: {', '.join(ACTIONS)}, *)", param)
+                raise domain.Invalid(_unknown_action(action), param)
         out[resource] = set(ACTIONS) if "*" in actions else set(actions)
     result = normalize(out)
     if not result:
-        raise PermissionSyntaxError("a token needs at least one permission", "permissions")
+        raise domain.Invalid("a token needs at least one permission", "permissions")
     return result
 
 
 def check(resource: str, actions: list[str]) -> None:
-    if resource not in RESOURCES:
-        raise PermissionSyntaxError(f"unknown resource '{resource}' (one of: {', '.join(RESOURCES)})")
+    if resource not in resources():
+        raise PermissionSyntaxError(_unknown_resource(resource))
     for action in actions:
         if action not in ACTIONS:
-            raise PermissionSyntaxError(f"unknown action '{action}' (one of: {', '.join(ACTIONS)}, *)")
+            raise PermissionSyntaxError(_unknown_action(action))
 
 
 def normalize(permissions: dict[str, set[str] | list[str]]) -> Permissions:
+    order = resources()
+
+    def place(item: tuple[str, Any]) -> tuple[int, str]:
+        # a resource no route has (left in a token made by an older version) goes last
+        return (order.index(item[0]) if item[0] in order else len(order), item[0])
+
     return {resource: [a for a in ACTIONS if a in actions]
-            for resource, actions in sorted(permissions.items(), key=lambda kv: RESOURCES.index(kv[0]))
-            if actions}
+            for resource, actions in sorted(permissions.items(), key=place) if actions}
 
 
 def everything() -> Permissions:
-    return {resource: list(ACTIONS) for resource in RESOURCES}
+    """Every action on every resource the routes declare: the admin token's permissions."""
+    return {resource: list(ACTIONS) for resource in resources()}
 
 
 def allows(permissions: Permissions, resource: str, action: str) -> bool:

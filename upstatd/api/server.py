@@ -3,11 +3,13 @@ and the REST API under `/api`.
 
 Every `/api` request goes through one middleware, in this order: request id,
 route resolution (404/405), version, authentication, rate limit, permission,
-idempotency (POST with `Idempotency-Key`), handler. Public routes (the OpenAPI
-document) skip authentication, rate limit and permission. Any failure on the
-way, and any exception out of a handler, becomes the error envelope; every
-response carries `Request-Id`, `Upstat-Version` and `X-RateLimit-*` (answers
-given before a token is known carry the global window, uncounted).
+idempotency (POST with `Idempotency-Key`), query parameter names (a 400 for a
+name the route's query Struct lacks; a route without one takes none), handler.
+Public routes (the OpenAPI document) skip authentication, rate limit and
+permission. Any failure on the way, and any exception out of a handler, becomes
+the error envelope; every response carries `Request-Id`, `Upstat-Version` and
+`X-RateLimit-*` (answers given before a token is known carry the global window,
+uncounted).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import structlog
 from aiohttp import web
 
 from upstatd.api import bootstrap, errors, idempotency
-from upstatd.api.bodies import MAX_BODY, respond
+from upstatd.api.bodies import MAX_BODY, refuse_unknown_query, respond
 from upstatd.api.errors import ApiError
 from upstatd.errors import DomainError
 from upstatd.api.ratelimit import headers as ratelimit_headers
@@ -64,6 +66,14 @@ def build_app(health: Callable[[], dict], context: Any = None) -> web.Applicatio
 
 _PERMISSIONS: dict[Any, tuple[str, str]] = {}  # handler -> (resource, action), filled on first use
 _PUBLIC: set[Any] = set()
+_QUERIES: dict[Any, Any] = {}  # handler -> its route's query Struct (None: it takes no query parameters)
+
+
+def query_of(handler: Any) -> Any:
+    if not _QUERIES:
+        from upstatd.api.routes.meta import PUBLIC_ROUTES
+        _QUERIES.update({item.handler: item.query for item in (*ROUTES, *PUBLIC_ROUTES)})
+    return _QUERIES.get(handler)
 
 
 def permission_of(handler: Any) -> tuple[str, str] | None:
@@ -122,6 +132,9 @@ async def answer(request: web.Request, handler) -> web.StreamResponse:
     """The handler's response, or its failure as the error envelope (so that idempotency
     can store a 404 or 409 the same way as a success)."""
     try:
+        # once for every route, like the body a part of the input: a route that declares
+        # no query Struct takes no query parameter (a 400, never stored by idempotency)
+        refuse_unknown_query(request, query_of(request.match_info.handler))
         return await handler(request)
     except Exception as exc:
         return error_response(request, exc)

@@ -30,9 +30,10 @@ class WebhookSpec(msgspec.Struct, frozen=True):
 
 
 def deliverable_types() -> tuple[str, ...]:
-    """The event types an endpoint can subscribe to (`ping` only comes from POST …/test)."""
-    from upstatd.events import TYPES
-    return tuple(kind for kind in TYPES if kind != "ping")
+    """The event types an endpoint can subscribe to: those emitted (not the reserved
+    ones, not the test `ping`, which only POST …/test sends)."""
+    from upstatd.events import EMITTED
+    return EMITTED
 
 
 def matches(patterns: tuple[str, ...] | list[str], event_type: str) -> bool:
@@ -55,7 +56,8 @@ def parse_url(value: Any) -> str:
 
 
 def parse_events(value: Any) -> list[str]:
-    """A non-empty list of event types or patterns (`incident.*`, `*`); each must match a known type."""
+    """A non-empty list of event types or patterns (`incident.*`, `*`); each must match at least
+    one emitted type (a pattern may also match reserved ones: it gets them once they are emitted)."""
     if not isinstance(value, list):
         raise Invalid(f"must be a list of event types or patterns like incident.* or *, got {type_name(value)}")
     if not value:
@@ -67,11 +69,22 @@ def parse_events(value: Any) -> list[str]:
             got = "an empty string" if isinstance(item, str) else type_name(item)
             raise Invalid(f"must be an event type or a pattern like incident.*, got {got}", at=(index,))
         if not any(fnmatch.fnmatchcase(kind, item) for kind in known):
-            raise Invalid(f"'{item}' matches no event type (types: {', '.join(known)}; patterns like "
-                          f"incident.* and * work)", at=(index,))
+            raise Invalid(_refusal(item, known), at=(index,))
         if item not in out:
             out.append(item)
     return out
+
+
+def _refusal(item: str, known: tuple[str, ...]) -> str:
+    from upstatd.events import RESERVED, TEST
+    if item == TEST:
+        return (f"'{TEST}' is the test event: POST /api/webhook-endpoints/{{id}}/test sends it to that endpoint "
+                f"alone, so it cannot be subscribed to")
+    reserved = [kind for kind in RESERVED if fnmatch.fnmatchcase(kind, item)]
+    if reserved:
+        return (f"'{item}' is reserved: upstatd does not emit {', '.join(reserved)} yet, so there is nothing to "
+                f"subscribe to (a pattern like {reserved[0].split('.')[0]}.* gets it once it is emitted)")
+    return f"'{item}' matches no event type (types: {', '.join(known)}; patterns like incident.* and * work)"
 
 
 def parse_secret(value: Any) -> str:

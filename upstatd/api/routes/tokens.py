@@ -31,9 +31,7 @@ from upstatd.store.tokens import Token
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100, description="1-100 characters")]
 PermissionsIn = Annotated[dict[str, Any], msgspec.Meta(
     description='resource -> actions, like {"monitors": ["read"], "incidents": ["*"]}; "*" is every action',
-    extra_json_schema={"properties": {resource: {"type": "array", "items": {
-        "enum": [*permissions.ACTIONS, "*"]}} for resource in permissions.RESOURCES},
-        "additionalProperties": False, "minProperties": 1})]
+    extra_json_schema=permissions.JSON_SCHEMA)]  # the resources: the route table's, filled in by openapi.py
 PermissionsOut = Annotated[dict[str, list[str]], msgspec.Meta(
     description="resource -> actions held, in a fixed order; resources with none are left out")]
 

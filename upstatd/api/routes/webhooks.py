@@ -21,7 +21,7 @@ from aiohttp import web
 from upstatd import metadata
 from upstatd.api import pagination
 from upstatd.api.bodies import read_json, read_query, respond
-from upstatd.api.errors import conflict, invalid, not_found
+from upstatd.api.errors import conflict, not_found, unprocessable
 from upstatd.api.pagination import ListQuery
 from upstatd.api.routes import route
 from upstatd.config.check import Invalid
@@ -137,7 +137,7 @@ def _check(parser: Any, value: Any, param: str) -> Any:
         return parser(value)
     except Invalid as exc:
         where = param + "".join(f".{part}" for part in exc.at)
-        raise invalid(f"{where}: {exc}", where) from None
+        raise unprocessable(f"{where}: {exc}", where) from None  # a well-formed value the checks refuse
 
 
 def _find(conn: sqlite3.Connection, endpoint_id: str) -> EndpointRow:

@@ -1,0 +1,49 @@
+"""A query parameter a route does not take is a 400 naming it, on every route of
+the route table (single-object GETs and routes without any query parameter
+included), before the handler runs; the parameters a route declares pass."""
+
+from __future__ import annotations
+
+import re
+
+import msgspec
+import pytest
+
+import upstatd.api.routes.all  # noqa: F401  (registers every route)
+from upstatd.api.routes import ROUTES
+from upstatd.api.routes.meta import PUBLIC_ROUTES
+
+EVERY = [*ROUTES, *PUBLIC_ROUTES]
+
+
+def concrete(path: str) -> str:
+    """Path parameters filled with ids of nothing: the query is refused before any lookup."""
+    return re.sub(r"\{[^}]+\}", "x_0", path)
+
+
+@pytest.mark.parametrize("route", EVERY, ids=[f"{route.method} {route.path}" for route in EVERY])
+async def test_an_unknown_parameter_is_a_400_naming_it(api, route):
+    status, _, answer = await api.request(route.method, concrete(route.path) + "?bogus=1")
+    assert status == 400, answer
+    error = answer["error"]
+    assert (error["type"], error["code"], error["param"]) == ("invalid_request_error", "parameter_invalid",
+                                                              "bogus"), error
+    assert error["message"].startswith(f"bogus is not a known parameter of {route.method} {route.path} (")
+    takes = [field.encode_name for field in msgspec.structs.fields(route.query)] if route.query else []
+    assert (", ".join(takes) if takes else "it takes no query parameters") in error["message"]
+
+
+@pytest.mark.parametrize("route", [route for route in ROUTES if route.query is not None],
+                         ids=lambda route: f"{route.method} {route.path}")
+async def test_the_declared_parameters_pass(api, route):
+    status, _, answer = await api.request(route.method, concrete(route.path) + "?limit=5")
+    assert status in (200, 404), answer  # 404: the object named in the path does not exist
+
+
+async def test_it_is_refused_before_the_body_is_read_and_without_using_the_idempotency_key(api):
+    headers = {"Idempotency-Key": "first-try"}
+    body = {"name": "ci", "permissions": {"monitors": ["read"]}}
+    status, _, answer = await api.request("POST", "/api/tokens?expand=secret", json=body, headers=headers)
+    assert (status, answer["error"]["param"]) == (400, "expand")
+    status, headers, made = await api.request("POST", "/api/tokens", json=body, headers=headers)
+    assert status == 201 and "Idempotent-Replayed" not in headers, made
