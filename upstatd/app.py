@@ -20,7 +20,8 @@ import structlog
 
 import upstatd
 from upstatd import ids
-from upstatd.api.bootstrap import api_version, bootstrap_admin_token
+import upstatd.api.routes.all  # noqa: F401  (the route table, and with it the permission resources)
+from upstatd.api.bootstrap import api_version
 from upstatd.api.context import ApiContext
 from upstatd.api.ratelimit import Limits
 from upstatd.api.server import HttpListener, build_app
@@ -49,6 +50,7 @@ from upstatd.store import checks
 from upstatd.store.checks import CheckLog
 from upstatd.store.settings import id_key
 from upstatd.store.writer import Writer
+from upstatd.tokens.admin import bootstrap_admin_token
 from upstatd.systemd import Notifier, run_status, run_watchdog, watchdog_interval
 
 log = structlog.get_logger("upstatd")

@@ -236,9 +236,10 @@ def _with_database(path: str, job, args: argparse.Namespace) -> int:
 
 
 def _token_create(conn, args: argparse.Namespace) -> int:
-    from upstatd.api import permissions
-    from upstatd.api.bootstrap import create_token
-    from upstatd.api.routes.tokens import public
+    import upstatd.app  # noqa: F401  (the API's routes declare the permission resources)
+    from upstatd import permissions
+    from upstatd.tokens.admin import create_token
+    from upstatd.tokens.public import public
     from upstatd.config.check import Invalid, parse_duration
 
     name = args.name
@@ -281,8 +282,9 @@ def _token_create(conn, args: argparse.Namespace) -> int:
 
 
 def _token_list(conn, args: argparse.Namespace) -> int:
-    from upstatd.api import permissions
-    from upstatd.api.routes.tokens import public
+    import upstatd.app  # noqa: F401  (the API's routes declare the permission resources)
+    from upstatd import permissions
+    from upstatd.tokens.public import public
     from upstatd.store import tokens
 
     rows = tokens.list_all(conn)

@@ -28,8 +28,8 @@ import aiohttp
 import pytest
 
 from loopback import closed_port
-from upstatd.api import permissions
-from upstatd.api.bootstrap import admin_token_path, create_token
+from upstatd import permissions
+from upstatd.tokens.admin import admin_token_path, create_token
 from upstatd.app import Daemon
 from upstatd.clock import Clock
 from upstatd.config.load import load_config

@@ -13,7 +13,7 @@ import time
 import aiohttp
 
 from loopback import closed_port
-from upstatd.api.permissions import resources
+from upstatd.permissions import resources
 from upstatd.clock import FakeClock
 
 NOW = 1_800_000_000

@@ -12,7 +12,7 @@ import re
 import pytest
 
 import upstatd.api.routes.all  # noqa: F401  (registers every route)
-from upstatd.api import permissions
+from upstatd import permissions
 from upstatd.api.routes import ROUTES, Route
 from upstatd.clock import FakeClock
 from upstatd.store.tokens import hash_secret

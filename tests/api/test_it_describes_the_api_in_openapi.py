@@ -14,7 +14,7 @@ import msgspec
 import upstatd.api.routes.all  # noqa: F401  (registers every route)
 from loopback import closed_port
 from upstatd.api import openapi
-from upstatd.api.bootstrap import VERSIONS
+from upstatd import API_VERSIONS as VERSIONS
 from upstatd.api.routes import ROUTES, Route
 from upstatd.api.routes.meta import PUBLIC_ROUTES
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 import upstatd.api.routes.all  # noqa: F401  (registers every route)
-from upstatd.api import permissions
+from upstatd import permissions
 from upstatd.api.routes import ROUTES
 
 ROUTED = sorted({route.resource for route in ROUTES})

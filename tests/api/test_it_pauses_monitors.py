@@ -14,7 +14,7 @@ from pathlib import Path
 import aiohttp
 
 from loopback import closed_port, start_web
-from upstatd.api.bootstrap import admin_token_path
+from upstatd.tokens.admin import admin_token_path
 from upstatd.app import Daemon
 from upstatd.clock import FakeClock
 from upstatd.config.load import load_config

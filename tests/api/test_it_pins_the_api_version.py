@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from upstatd.api import bootstrap
+import upstatd
 
 FIRST, NEXT = "2026-11-01", "2027-06-01"
 
@@ -27,12 +27,12 @@ async def pinned(api) -> list:
 
 
 async def test_every_answer_carries_the_version_it_used(api):
-    assert bootstrap.VERSIONS[0] == FIRST  # one version to start with
+    assert upstatd.API_VERSIONS[0] == FIRST  # one version to start with
     for method, path, token in (("GET", "/api/tokens", api.admin_token), ("GET", "/api/nothing", api.admin_token),
                                 ("GET", "/api/tokens", None), ("PUT", "/api/tokens", api.admin_token),
                                 ("GET", "/api/openapi.json", None)):
         _, headers, _ = await api.request(method, path, token=token)
-        assert headers["Upstat-Version"] == bootstrap.VERSIONS[-1], (method, path)
+        assert headers["Upstat-Version"] == upstatd.API_VERSIONS[-1], (method, path)
     status, headers, _ = await api.request("GET", "/api/tokens", headers={"Upstat-Version": FIRST})
     assert status == 200 and headers["Upstat-Version"] == FIRST
 
@@ -47,8 +47,8 @@ async def test_an_unknown_version_is_a_400_listing_the_supported_ones(api, asked
     error = body["error"]
     assert (error["type"], error["code"], error["param"]) == ("invalid_request_error", "version_invalid",
                                                               "Upstat-Version")
-    assert f"supported: {', '.join(bootstrap.VERSIONS)}" in error["message"]
-    assert headers["Upstat-Version"] == bootstrap.VERSIONS[-1]  # the version the error itself is in
+    assert f"supported: {', '.join(upstatd.API_VERSIONS)}" in error["message"]
+    assert headers["Upstat-Version"] == upstatd.API_VERSIONS[-1]  # the version the error itself is in
 
 
 async def test_the_installation_is_pinned_when_its_first_token_is_made(start_api, monkeypatch):
@@ -57,7 +57,7 @@ async def test_the_installation_is_pinned_when_its_first_token_is_made(start_api
 
     # A later upstatd knows a newer version; this installation keeps its own by default.
     await stop_for_restart(api.daemon)
-    monkeypatch.setattr(bootstrap, "VERSIONS", (FIRST, NEXT))
+    monkeypatch.setattr(upstatd, "API_VERSIONS", (FIRST, NEXT))
     upgraded = await start_api(f'storage: {{path: "{api.db_path}"}}')
     assert await pinned(upgraded) == [("api_version", FIRST)]
     _, headers, _ = await upgraded.request("GET", "/api/tokens")

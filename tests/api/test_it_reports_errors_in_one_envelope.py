@@ -9,7 +9,7 @@ import re
 import aiohttp
 import pytest
 
-from upstatd.api.bootstrap import VERSIONS
+from upstatd import API_VERSIONS as VERSIONS
 from upstatd.store import tokens as token_store
 
 GOOD = {"name": "ci", "permissions": {"monitors": ["read"]}}

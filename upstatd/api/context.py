@@ -8,7 +8,8 @@ from typing import Any
 
 from aiohttp import web
 
-from upstatd.api import errors, permissions, ratelimit
+from upstatd import permissions
+from upstatd.api import errors, ratelimit
 from upstatd.api.errors import ApiError
 from upstatd.api.ratelimit import Limits, RateLimiter
 from upstatd.clock import Clock

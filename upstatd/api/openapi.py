@@ -32,7 +32,8 @@ import msgspec
 import structlog
 
 import upstatd
-from upstatd.api import bootstrap, idempotency, permissions
+from upstatd import permissions
+from upstatd.api import idempotency
 from upstatd.api.bodies import MAX_BODY
 from upstatd.api.errors import ErrorResponse
 from upstatd.api.pagination import list_of
@@ -154,7 +155,7 @@ def _header_components() -> dict:
     return {
         "Request-Id": header("This request's id (req_…); error bodies repeat it as request_id",
                              {"type": "string", "pattern": "^req_[0-9A-Za-z]+$"}),
-        "Upstat-Version": header("The API version this answer follows", {"enum": list(bootstrap.VERSIONS)}),
+        "Upstat-Version": header("The API version this answer follows", {"enum": list(upstatd.API_VERSIONS)}),
         "X-RateLimit-Limit": header("Requests allowed in the window closest to running out", integer),
         "X-RateLimit-Remaining": header("Requests left in that window", integer),
         "X-RateLimit-Reset": header("Unix second at which that window ends", integer),
@@ -250,13 +251,13 @@ def document(routes: Iterable[Any], public_routes: Iterable[Any] = (), version: 
         "openapi": "3.1.0",
         "info": {
             "title": "upstatd API",
-            "version": version or bootstrap.VERSIONS[-1],
+            "version": version or upstatd.API_VERSIONS[-1],
             "description": (
                 "REST API of upstatd, an uptime and cron-job monitoring daemon. Conventions: prefixed "
                 "ids and an `object` field on every object, snake_case, Unix-second timestamps, explicit "
                 "nulls; lists are `{object: list, data, has_more, url}` paged newest first with `limit` "
                 "and `starting_after`/`ending_before`; every error is `{error: {type, code, message, "
-                "param, request_id}}`. Supported Upstat-Version values: " + ", ".join(bootstrap.VERSIONS) + "."),
+                "param, request_id}}`. Supported Upstat-Version values: " + ", ".join(upstatd.API_VERSIONS) + "."),
             "x-upstatd-version": upstatd.__version__,
         },
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
@@ -272,7 +273,7 @@ def document(routes: Iterable[Any], public_routes: Iterable[Any] = (), version: 
                     "name": "Upstat-Version", "in": "header", "required": False,
                     "description": "The API version to use; without it, the version this installation "
                                    "is pinned to (the one current when its first token was made)",
-                    "schema": {"enum": list(bootstrap.VERSIONS)}},
+                    "schema": {"enum": list(upstatd.API_VERSIONS)}},
                 idempotency.HEADER: {
                     "name": idempotency.HEADER, "in": "header", "required": False,
                     "description": "Send a POST again with the same key (within 24 h) to get its first "

@@ -18,9 +18,11 @@ from collections.abc import Callable
 from typing import Any
 
 import structlog
+
+import upstatd
 from aiohttp import web
 
-from upstatd.api import bootstrap, errors, idempotency
+from upstatd.api import errors, idempotency
 from upstatd.api.bodies import MAX_BODY, refuse_unknown_query, respond
 from upstatd.api.errors import ApiError
 from upstatd.errors import DomainError
@@ -121,7 +123,7 @@ async def api_middleware(request: web.Request, handler) -> web.StreamResponse:
     except Exception as exc:
         response = error_response(request, exc)
     response.headers.update(headers)
-    response.headers.setdefault(VERSION_HEADER, context.version if context else bootstrap.VERSIONS[-1])
+    response.headers.setdefault(VERSION_HEADER, context.version if context else upstatd.API_VERSIONS[-1])
     if "X-RateLimit-Limit" not in response.headers and context is not None:
         response.headers.update(context.anonymous_rate_limit_headers())
     response.headers["Cache-Control"] = "no-store"
@@ -177,9 +179,9 @@ def choose_version(request: web.Request, context: Any) -> str:
     asked = request.headers.get(VERSION_HEADER)
     if asked is None:
         return context.version
-    if asked not in bootstrap.VERSIONS:
+    if asked not in upstatd.API_VERSIONS:
         raise ApiError(400, "invalid_request_error", "version_invalid",
-                       f"unknown {VERSION_HEADER} '{asked}'; supported: {', '.join(bootstrap.VERSIONS)} "
+                       f"unknown {VERSION_HEADER} '{asked}'; supported: {', '.join(upstatd.API_VERSIONS)} "
                        f"(this installation is pinned to {context.version})",
                        param=VERSION_HEADER)
     return asked

@@ -16,3 +16,14 @@ def id_key(conn: sqlite3.Connection) -> bytes:
                        (secrets.token_bytes(KEY_SIZE).hex(),))
     rows = conn.execute("SELECT value FROM settings WHERE key = 'id_key'").fetchall()
     return bytes.fromhex(rows[0][0])
+
+
+def api_version(conn: sqlite3.Connection) -> str | None:
+    """The API version the installation is pinned to (None: no token made yet)."""
+    rows = conn.execute("SELECT value FROM settings WHERE key = 'api_version'").fetchall()
+    return rows[0][0] if rows else None
+
+
+def pin_api_version(conn: sqlite3.Connection, version: str) -> None:
+    """Keep `version` unless one is pinned already."""
+    conn.execute("INSERT OR IGNORE INTO settings (key, value) VALUES ('api_version', ?)", (version,))

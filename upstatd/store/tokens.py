@@ -83,6 +83,10 @@ def get(conn: sqlite3.Connection, token_id: str) -> Token | None:
     return from_row(rows[0]) if rows else None
 
 
+def count_all(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT count(*) FROM tokens").fetchone()[0]
+
+
 def count_active(conn: sqlite3.Connection) -> int:
     rows = conn.execute("SELECT count(*) FROM tokens WHERE revoked_at IS NULL").fetchall()
     return rows[0][0]

@@ -9,6 +9,8 @@ from typing import Any, NamedTuple
 
 from aiohttp import web
 
+from upstatd import permissions
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -31,6 +33,8 @@ ROUTES: list[Route] = []
 def route(method: str, path: str, resource: str, action: str, summary: str, *, query: Any = None,
           body: Any = None, response: Any = None, status: int = 200) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
+        if resource:
+            permissions.declare(resource)
         ROUTES.append(Route(method, path, handler, resource, action, summary, query, body, response, status))
         return handler
     return register

@@ -12,15 +12,18 @@
 from __future__ import annotations
 
 import sqlite3
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import msgspec
 from aiohttp import web
 
 from upstatd import metadata
-from upstatd.api import pagination, permissions
+from upstatd import permissions
+from upstatd.api import pagination
 from upstatd.api.bodies import future_ms, read_json, read_query, respond
-from upstatd.api.bootstrap import create_token
+from upstatd.tokens.admin import create_token
+from upstatd.tokens.public import (CreatedToken, TokenCreate, TokenList, TokenObject, TokenUpdate,
+                                   token_object)
 from upstatd.api.errors import ApiError, invalid, not_found
 from upstatd.api.pagination import ListQuery
 from upstatd.api.routes import route
@@ -28,68 +31,9 @@ from upstatd.store import tokens as store
 from upstatd.store.tokens import Token
 
 
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100, description="1-100 characters")]
-PermissionsIn = Annotated[dict[str, Any], msgspec.Meta(
-    description='resource -> actions, like {"monitors": ["read"], "incidents": ["*"]}; "*" is every action',
-    extra_json_schema=permissions.JSON_SCHEMA)]  # the resources: the route table's, filled in by openapi.py
-PermissionsOut = Annotated[dict[str, list[str]], msgspec.Meta(
-    description="resource -> actions held, in a fixed order; resources with none are left out")]
-
-
-# -- shapes ---------------------------------------------------------------------
-
-class TokenObject(msgspec.Struct):
-    id: str
-    object: Literal["token"]
-    name: str
-    permissions: PermissionsOut
-    metadata: dict[str, str]
-    expires_at: int | None     # Unix seconds
-    last_used_at: int | None   # Unix seconds, updated at most once a minute
-    revoked_at: int | None
-    created_at: int
-
-
-class CreatedToken(TokenObject):
-    secret: str                # upst_…, in this answer only
-
-
-class TokenList(msgspec.Struct):
-    object: Literal["list"]
-    data: list[TokenObject]
-    has_more: bool
-    url: str
-
-
 class TokenListQuery(ListQuery, forbid_unknown_fields=False):
     revoked: bool | None = None  # true: only revoked tokens; false: only those not revoked
 
-
-class TokenCreate(msgspec.Struct, forbid_unknown_fields=True):
-    name: Name
-    permissions: PermissionsIn
-    expires_at: int | None = None  # Unix seconds, in the future; null: never
-    metadata: metadata.Metadata = {}
-
-
-class TokenUpdate(msgspec.Struct, forbid_unknown_fields=True):
-    name: Name | msgspec.UnsetType = msgspec.UNSET
-    metadata: metadata.Metadata | msgspec.UnsetType = msgspec.UNSET
-
-
-def _seconds(ms: int | None) -> int | None:
-    return None if ms is None else ms // 1000
-
-
-def token_object(token: Token) -> TokenObject:
-    return TokenObject(token.id, "token", token.name, token.permissions, token.metadata,
-                       _seconds(token.expires_at), _seconds(token.last_used_at), _seconds(token.revoked_at),
-                       _seconds(token.created_at))
-
-
-def public(token: Token) -> dict:
-    """The token as the API shows it, as plain data (the CLI's `token list --json`)."""
-    return msgspec.to_builtins(token_object(token))
 
 
 # -- helpers ----------------------------------------------------------------------

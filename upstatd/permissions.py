@@ -5,9 +5,11 @@ Two spellings of the same thing: the text form `monitors:read,incidents:*`
 (the API). Both come out normalized: resources and actions in the order of
 resources() and ACTIONS, `*` expanded, empty resources left out.
 
-The resources are those the route table declares (upstatd.api.routes.ROUTES),
-in alphabetical order (not the order modules happen to be imported in): a token can only be granted what some route checks, and
-a resource gets its permission when its first route is added. The API refuses
+The resources are those the route table declares: each API route declares
+its resource here as it is registered (upstatd.api.routes.route), so a token
+can only be granted what some route checks, and the list is the route table's
+(sorted: not the order modules happen to be imported in). Adapters that need
+the list (the CLI) load the routes first (upstatd.app does). The API refuses
 an unknown resource or action with a 422 (well-formed, unknown name, a domain
 Invalid); a wrong shape is a 400 (PermissionSyntaxError, the CLI's error too).
 """
@@ -25,7 +27,7 @@ JSON_SCHEMA = {"propertyNames": {"$ref": "#/components/schemas/PermissionResourc
                "minProperties": 1}
 
 Permissions = dict[str, list[str]]
-_resources: tuple[str, ...] = ()
+_declared: set[str] = set()
 
 
 class PermissionSyntaxError(ValueError):
@@ -34,14 +36,16 @@ class PermissionSyntaxError(ValueError):
         self.param = param  # the API param the mistake is in: "permissions.monitors"
 
 
+def declare(resource: str) -> None:
+    """A route checks `resource` (called as each route is registered)."""
+    _declared.add(resource)
+
+
 def resources() -> tuple[str, ...]:
     """The permission resources: those of the route table, sorted."""
-    global _resources
-    if not _resources:
-        import upstatd.api.routes.all  # noqa: F401  (registers every route; not at import: routes import us)
-        from upstatd.api.routes import ROUTES
-        _resources = of_routes(ROUTES)
-    return _resources
+    if not _declared:
+        raise RuntimeError("no API routes are registered yet: import upstatd.app (or upstatd.api.routes.all)")
+    return tuple(sorted(_declared))
 
 
 def of_routes(routes: Any) -> tuple[str, ...]:
