@@ -56,6 +56,7 @@ from upstatd.systemd import Notifier, run_status, run_watchdog, watchdog_interva
 log = structlog.get_logger("upstatd")
 
 SHUTDOWN_TIMEOUT = 30.0  # in-flight probes end by their own deadline well before this
+FORCED_EXIT = 130      # the exit status of a second SIGTERM/SIGINT (as a shell's for SIGINT)
 PRUNE_EVERY = 600.0      # seconds between passes deleting old pings and events
 
 
@@ -217,16 +218,28 @@ class Daemon:
         except BaseException:
             await self._close_what_started()
             raise
-        loop.add_signal_handler(signal.SIGTERM, self._stop.set)
-        loop.add_signal_handler(signal.SIGINT, self._stop.set)
+        loop.add_signal_handler(signal.SIGTERM, self._on_stop_signal, "SIGTERM")
+        loop.add_signal_handler(signal.SIGINT, self._on_stop_signal, "SIGINT")
         loop.add_signal_handler(signal.SIGHUP, lambda: self._tasks.append(
             asyncio.create_task(self.reload(), name="reload")))
         try:
             await self._stop.wait()
         finally:
-            for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-                loop.remove_signal_handler(sig)
+            loop.remove_signal_handler(signal.SIGHUP)  # SIGTERM/SIGINT stay: a second one forces the exit
             await self.stop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+
+    def _on_stop_signal(self, name: str) -> None:
+        """The first SIGTERM/SIGINT stops gracefully (in-flight probes finish, the writer
+        flushes); a second one while that runs exits at once: what was acknowledged
+        (pings, API answers) is committed already, queued checks are lost."""
+        if not self._stop.is_set():
+            log.info("daemon.stop_requested", signal=name)
+            self._stop.set()
+            return
+        log.warning("daemon.forced_exit", signal=name, detail="second stop signal: not waiting for the shutdown")
+        os._exit(FORCED_EXIT)
 
     async def reload(self) -> bool:
         """Re-read the config file; an invalid one leaves everything as it was."""
