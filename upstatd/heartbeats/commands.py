@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 import msgspec
 import structlog
 
-from upstatd import metadata
+from upstatd import metadata, subjects
 from upstatd.clock import Clock
 from upstatd.config.heartbeats import HeartbeatSpec, slugify
 from upstatd.config.schema import Config
-from upstatd.errors import Conflict, Invalid, Malformed, NotFound
+from upstatd.errors import Conflict, NotFound
 from upstatd.events import Event, EventBus, ResourceChanged
 from upstatd.heartbeats import public, specs
 from upstatd.heartbeats.public import UNSET, Links
@@ -30,13 +30,9 @@ from upstatd.store import heartbeats as store
 from upstatd.store.db import Database
 from upstatd.store.heartbeats import HeartbeatConflict, HeartbeatRow
 from upstatd.store.writer import Writer
+from upstatd.subjects import Changed
 
 log = structlog.get_logger("upstatd.heartbeats")
-
-
-class Changed(NamedTuple):
-    row: HeartbeatRow | None        # the heartbeat after the change (None once deleted)
-    events: list[ResourceChanged]   # empty: nothing changed, nothing written
 
 
 def find(conn: sqlite3.Connection, heartbeat_id: str) -> HeartbeatRow:
@@ -65,10 +61,7 @@ def build(shape: dict) -> HeartbeatSpec:
             head, _, tail = message.partition(", got ")
             message = head.replace("period (", "period_seconds (") + ", got " + \
                 (" and ".join(given) if given else tail)
-        more = f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})" \
-            if len(problems) > 1 else ""
-        error = Malformed if message.startswith("unknown key") else Invalid  # an unknown parameter is 400
-        raise error(f"{param}: {message}{more}" if param else f"{message}{more}", param)
+        raise subjects.problem(problems, param, message)
     assert spec is not None
     return spec
 
@@ -121,20 +114,15 @@ class HeartbeatCommands:
     def _now_ms(self) -> int:
         return round(self.clock.time() * 1000)
 
-    def _event(self, conn: sqlite3.Connection, action: str, row: HeartbeatRow, at: float,
-               reason: str | None = None) -> tuple[Event, ResourceChanged]:
-        """heartbeat.<action> with the public shape, inside the change's transaction."""
-        event = self.bus.record(conn, f"heartbeat.{action}", msgspec.to_builtins(self.serialize(row)), at,
-                                {"reason": reason} if reason else None)
-        return event, ResourceChanged("heartbeat", action, row.id, at, reason)
+    def _event(self, conn: sqlite3.Connection, action: str, row: HeartbeatRow,
+               at: float) -> tuple[Event, ResourceChanged]:
+        return subjects.record(self.bus, conn, "heartbeat", action, self._public(row), row.id, at)
+
+    def _public(self, row: HeartbeatRow) -> dict:
+        return msgspec.to_builtins(self.serialize(row))
 
     def _editable(self, row: HeartbeatRow, verb: str) -> None:
-        if row.managed_by == "config":
-            file = self.config().file
-            raise Conflict(f"heartbeat {row.id} is managed by the config file {file} (heartbeats entry with key "
-                           f"'{row.key}'), so it cannot be {verb} over the API: change it in {file} and "
-                           f"reload (systemctl reload upstatd); pause and resume work over the API",
-                           "managed_by_config")
+        subjects.editable("heartbeat", row, verb, self.config().file)
 
     async def get(self, heartbeat_id: str) -> HeartbeatRow:
         return await self.read_db.call(find, heartbeat_id)
@@ -227,7 +215,7 @@ class HeartbeatCommands:
         beat = self.service.beats.get(row.key or row.id)
         self.service.remove(row.key or row.id)
         try:
-            return await self._delete([row], "deleted")
+            return await self._delete([row], None)
         except BaseException:
             if beat is not None:
                 self.service.reinstate(beat)
@@ -235,31 +223,8 @@ class HeartbeatCommands:
 
     async def _delete(self, rows: list[HeartbeatRow], reason: str | None,
                       then: Callable[[sqlite3.Connection], Any] | None = None) -> Any:
-        at = self.clock.time()
-        decisions = [self.incidents.decide_deleted(row.id, "heartbeat", at) for row in rows]
-
-        def remove(conn: sqlite3.Connection) -> tuple[list[Event], list[ResourceChanged], Any]:
-            events, changes = [], []
-            for row, decision in zip(rows, decisions):
-                current = store.get(conn, row.id) or row
-                event, change = self._event(conn, "deleted", current, at, reason)
-                events.append(event)
-                changes.append(change)
-                if decision is not None:
-                    events.append(self.incidents.write(conn, decision))
-            store.delete_history(conn, [row.seq for row in rows])
-            return events, changes, then(conn) if then is not None else None
-
-        events, changes, result = await self.writer.run(remove)
-        for row, decision in zip(rows, decisions):
-            if decision is not None:
-                self.incidents.remember(decision.incident)
-            self.incidents.forget_subject(row.id)
-        for event in events:
-            self.bus.publish(event)
-        if then is not None:
-            return changes, result
-        return Changed(None, changes)
+        return await subjects.delete(self.writer, self.bus, self.incidents, "heartbeat", rows, self.clock.time(),
+                                     store.get, store.delete_history, self._public, reason, then)
 
     async def pause(self, heartbeat_id: str) -> Changed:
         """No alarms until it is resumed or, unless manual_resume, pinged."""

@@ -12,8 +12,8 @@ from typing import Annotated, Any, Literal, NamedTuple
 
 import msgspec
 
-from upstatd import metadata
-from upstatd.config.check import SEVERITIES
+from upstatd.shapes import (LABEL_FIELDS, MANAGERS, STATUSES, UNSET, Seconds, Severity, Unset,  # noqa: F401
+                             number, seconds)
 from upstatd.config.heartbeats import METHODS
 from upstatd.heartbeats import deadlines
 from upstatd.heartbeats.deadlines import KINDS as PING_KINDS
@@ -39,14 +39,8 @@ def _enum(values) -> Any:
     return Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(values)})]
 
 
-UNSET = msgspec.UNSET
-Unset = msgspec.UnsetType
-STATUSES = ("active", "paused")
-MANAGERS = ("config", "api")
 
-Severity = Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(SEVERITIES)})]
 Methods = Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(METHODS)})]
-Seconds = Annotated[float, msgspec.Meta(description="seconds")]
 
 class Heartbeat(msgspec.Struct, kw_only=True):
     id: str
@@ -89,9 +83,7 @@ _FIELDS = [
     ("token", str | Unset, UNSET),
     ("methods", Methods | Unset, UNSET),
     ("manual_resume", bool | Unset, UNSET),
-    ("severity", Severity | Unset, UNSET),
-    ("tags", list[str] | Unset, UNSET),
-    ("metadata", metadata.Metadata | Unset, UNSET),
+    *LABEL_FIELDS,
 ]
 HeartbeatCreate = msgspec.defstruct("HeartbeatCreate", _FIELDS, kw_only=True, forbid_unknown_fields=True,
                                     module=__name__)
@@ -120,14 +112,6 @@ class Ping(msgspec.Struct):
     body_size: int               # bytes received; the first pings.body_limit of them are kept
 
 
-def _seconds(ms: int | None) -> int | None:
-    return None if ms is None else ms // 1000
-
-
-def _number(seconds: float) -> int | float:
-    return int(seconds) if float(seconds).is_integer() else seconds
-
-
 def _s(ms: int | None) -> float | None:
     return None if ms is None else ms / 1000
 
@@ -148,18 +132,18 @@ def heartbeat_object(row: HeartbeatRow, links: Links) -> Heartbeat:
     base, ping_key = links
     return Heartbeat(
         id=row.id, object="heartbeat", key=row.key, name=row.name, slug=row.slug,
-        period_seconds=_number(schedule["period"]) if kind == "period" else None,
+        period_seconds=number(schedule["period"]) if kind == "period" else None,
         cron=schedule["expression"] if kind == "cron" else None,
         oncalendar=schedule["expression"] if kind == "oncalendar" else None,
-        timezone=schedule["timezone"], grace_seconds=_number(row.spec["grace"]), methods=row.spec["methods"],
+        timezone=schedule["timezone"], grace_seconds=number(row.spec["grace"]), methods=row.spec["methods"],
         manual_resume=row.spec["manual_resume"], severity=row.spec["severity"], tags=list(row.spec["tags"]),
         metadata=row.metadata, status=row.status, current_state=row.current_state,
         started=row.started_at is not None, ping_url=f"{base}/ping/{row.token}",
-        slug_url=f"{base}/ping/{ping_key}/{row.slug}", last_ping_at=_seconds(row.last_ping_at),
+        slug_url=f"{base}/ping/{ping_key}/{row.slug}", last_ping_at=seconds(row.last_ping_at),
         next_expected_at=None if expected is None else int(expected),
         last_duration_seconds=None if row.last_duration_ms is None else row.last_duration_ms / 1000,
-        managed_by=row.managed_by, paused_at=_seconds(row.paused_at), created_at=_seconds(row.created_at),
-        updated_at=_seconds(row.updated_at))
+        managed_by=row.managed_by, paused_at=seconds(row.paused_at), created_at=seconds(row.created_at),
+        updated_at=seconds(row.updated_at))
 
 
 def ping_object(row: Any, heartbeat_id: str) -> Ping:

@@ -14,6 +14,7 @@ from upstatd.ids import seq_id
 from upstatd.incidents import lifecycle
 from upstatd.incidents.lifecycle import SEVERITIES, STATUSES
 from upstatd.monitors.public import Check
+from upstatd.shapes import seconds
 from upstatd.store import incidents as store
 from upstatd.store.incidents import Incident, duration_seconds
 
@@ -119,17 +120,14 @@ class CommentBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     author: Author | None = None
 
 
-def _seconds(ms: int | None) -> int | None:
-    return None if ms is None else ms // 1000
-
 
 def incident_object(incident: Incident) -> IncidentObject:
     return IncidentObject(
         incident.id, "incident", incident.status, incident.severity, incident.type, incident.source,
-        incident.title, incident.error_message, list(incident.affected), _seconds(incident.started_at),
-        _seconds(incident.acknowledged_at), incident.acknowledged_by, _seconds(incident.resolved_at),
-        _seconds(incident.closed_at), duration_seconds(incident), dict(incident.metadata),
-        _seconds(incident.created_at), _seconds(incident.updated_at))
+        incident.title, incident.error_message, list(incident.affected), seconds(incident.started_at),
+        seconds(incident.acknowledged_at), incident.acknowledged_by, seconds(incident.resolved_at),
+        seconds(incident.closed_at), duration_seconds(incident), dict(incident.metadata),
+        seconds(incident.created_at), seconds(incident.updated_at))
 
 
 def update_object(row: Any, incident_id: str) -> IncidentUpdate:

@@ -11,33 +11,29 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Awaitable, Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 import msgspec
 import structlog
 
-from upstatd import metadata
+from upstatd import metadata, subjects
 from upstatd.clock import Clock
 from upstatd.config.schema import Config, Defaults, MonitorSpec
-from upstatd.errors import Conflict, Invalid, Malformed, NotFound
+from upstatd.errors import Invalid, NotFound
 from upstatd.events import Event, EventBus, ResourceChanged
 from upstatd.ids import new_id
 from upstatd.incidents.service import IncidentService
 from upstatd.monitors import public, specs
 from upstatd.monitors.public import UNSET
-from upstatd.monitors.service import MonitorService, Running
+from upstatd.monitors.service import MonitorService
 from upstatd.probes import PROBES, ProbeSetupError
 from upstatd.store import monitors as store
 from upstatd.store.db import Database
 from upstatd.store.monitors import MonitorRow
 from upstatd.store.writer import Writer
+from upstatd.subjects import Changed
 
 log = structlog.get_logger("upstatd.monitors")
-
-
-class Changed(NamedTuple):
-    row: MonitorRow | None          # the monitor after the change (None once deleted)
-    events: list[ResourceChanged]   # empty: nothing changed, nothing written
 
 
 def find(conn: sqlite3.Connection, monitor_id: str) -> MonitorRow:
@@ -52,13 +48,13 @@ def build(shape: dict, defaults: Defaults) -> MonitorSpec:
     spec, problems = specs.build(shape, defaults)
     if problems:
         path, message = problems[0]
-        param = specs.api_param(path)
-        more = f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})" \
-            if len(problems) > 1 else ""
-        error = Malformed if message.startswith("unknown key") else Invalid  # an unknown parameter is 400
-        raise error(f"{param}: {message}{more}" if param else f"{message}{more}", param)
+        raise subjects.problem(problems, specs.api_param(path), message)
     assert spec is not None
     return spec
+
+
+def serialize(row: MonitorRow) -> dict:
+    return msgspec.to_builtins(public.monitor_object(row))
 
 
 def apply_fields(shape: dict, body: Any) -> None:
@@ -95,20 +91,12 @@ class MonitorCommands:
     def _now_ms(self) -> int:
         return round(self.clock.time() * 1000)
 
-    def _event(self, conn: sqlite3.Connection, action: str, row: MonitorRow, at: float,
-               reason: str | None = None) -> tuple[Event, ResourceChanged]:
-        """monitor.<action> with the public shape, inside the change's transaction."""
-        event = self.bus.record(conn, f"monitor.{action}", msgspec.to_builtins(public.monitor_object(row)), at,
-                                {"reason": reason} if reason else None)
-        return event, ResourceChanged("monitor", action, row.id, at, reason)
+    def _event(self, conn: sqlite3.Connection, action: str, row: MonitorRow,
+               at: float) -> tuple[Event, ResourceChanged]:
+        return subjects.record(self.bus, conn, "monitor", action, serialize(row), row.id, at)
 
     def _editable(self, row: MonitorRow, verb: str) -> None:
-        if row.managed_by == "config":
-            file = self.config().file
-            raise Conflict(f"monitor {row.id} is managed by the config file {file} (monitors entry with key "
-                           f"'{row.key}'), so it cannot be {verb} over the API: change it in {file} and "
-                           f"reload (systemctl reload upstatd); pause and resume work over the API",
-                           "managed_by_config")
+        subjects.editable("monitor", row, verb, self.config().file)
 
     async def _open_type(self, kind: str) -> None:
         try:
@@ -199,41 +187,16 @@ class MonitorCommands:
         running = self.service.monitors.get(key)
         self.service.remove(key)
         try:
-            return await self._delete([(running, row)], "deleted")
+            return await self._delete([row], None)
         except BaseException:
             if running is not None:  # still there: run it again
                 self.service.put(running.spec, row.stored(), running.managed_by, probe_soon=False)
             raise
 
-    async def _delete(self, leaving: list[tuple[Running | None, MonitorRow]], reason: str | None,
+    async def _delete(self, rows: list[MonitorRow], reason: str | None,
                       then: Callable[[sqlite3.Connection], Any] | None = None) -> Any:
-        """Delete rows with their history, one monitor.deleted event and incident
-        resolution each, and `then(conn)` (the reconcile) in one transaction."""
-        at = self.clock.time()
-        decisions = [self.incidents.decide_deleted(row.id, "monitor", at) for _, row in leaving]
-
-        def remove(conn: sqlite3.Connection) -> tuple[list[Event], list[ResourceChanged], Any]:
-            events, changes = [], []
-            for (_, row), decision in zip(leaving, decisions):
-                current = store.get(conn, row.id) or row
-                event, change = self._event(conn, "deleted", current, at, reason)
-                events.append(event)
-                changes.append(change)
-                if decision is not None:
-                    events.append(self.incidents.write(conn, decision))
-            store.delete_history(conn, [row.seq for _, row in leaving])
-            return events, changes, then(conn) if then is not None else None
-
-        events, changes, result = await self.writer.run(remove)
-        for (_, row), decision in zip(leaving, decisions):
-            if decision is not None:
-                self.incidents.remember(decision.incident)
-            self.incidents.forget_subject(row.id)
-        for event in events:
-            self.bus.publish(event)
-        if then is not None:
-            return changes, result
-        return Changed(None, changes)
+        return await subjects.delete(self.writer, self.bus, self.incidents, "monitor", rows, self.clock.time(),
+                                     store.get, store.delete_history, serialize, reason, then)
 
     async def pause(self, monitor_id: str, resume_at_ms: int | None) -> Changed:
         """Config monitors too; with resume_at it resumes by itself then."""
@@ -276,7 +239,7 @@ class MonitorCommands:
                    if running.managed_by == "config" and key not in keys]
         removed = self.service.retain(keys)
         now = self.clock.time()
-        rows = [(running, self.service.snapshot(running)) for running in leaving]
+        rows = [self.service.snapshot(running) for running in leaving]
         _, stored = await self._delete(rows, "removed from the config file",
                                        lambda conn: store.reconcile(conn, monitors, now))
         return self.service.apply(monitors, stored) | {"removed": removed}

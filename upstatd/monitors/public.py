@@ -12,26 +12,20 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from upstatd import metadata
-from upstatd.config.schema import SEVERITIES
+from upstatd.shapes import (LABEL_FIELDS, MANAGERS, STATUSES, UNSET, Seconds, Severity, Unset,  # noqa: F401
+                             number, seconds)
 from upstatd.ids import seq_id
 from upstatd.monitors import specs
 from upstatd.monitors.evaluate import STATES
 from upstatd.probes import PROBES
 from upstatd.store.monitors import MonitorRow
 
-UNSET = msgspec.UNSET
-Unset = msgspec.UnsetType
 CURRENT_STATES = (*STATES, "maintenance")
-STATUSES = ("active", "paused")
-MANAGERS = ("config", "api")
 
 Options = Annotated[dict[str, Any], msgspec.Meta(
     description="The type's options, exactly as under the type's key in the config file "
                 "(docs/configuration.md)")]
 TypeName = Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(PROBES)})]
-Severity = Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(SEVERITIES)})]
-Seconds = Annotated[float, msgspec.Meta(description="seconds")]
 
 class MonitorConfirmation(msgspec.Struct):
     failures: int
@@ -82,9 +76,7 @@ _FIELDS = [
     ("interval_seconds", Seconds | Unset, UNSET),
     ("timeout_seconds", Seconds | Unset, UNSET),
     ("confirmation", MonitorConfirmationIn | Unset, UNSET),
-    ("severity", Severity | Unset, UNSET),
-    ("tags", list[str] | Unset, UNSET),
-    ("metadata", metadata.Metadata | Unset, UNSET),
+    *LABEL_FIELDS,
 ]
 MonitorCreate = msgspec.defstruct("MonitorCreate", [
     ("type", TypeName), ("url", str), *_FIELDS,
@@ -151,27 +143,19 @@ class MonitorStatus(msgspec.Struct):
 
 # -- conversions -------------------------------------------------------------------------
 
-def _seconds(ms: int | None) -> int | None:
-    return None if ms is None else ms // 1000
-
-
-def _number(seconds: float) -> int | float:
-    return int(seconds) if float(seconds).is_integer() else seconds
-
-
 def monitor_object(row: MonitorRow) -> Any:
     confirmation = row.spec["confirmation"]
     block = {row.type: specs.redact(row.type, row.spec.get(row.type) or {})}
     return Monitor(
         id=row.id, object="monitor", key=row.key, name=row.name, type=row.type, url=row.url,
-        interval_seconds=_number(row.interval_ms / 1000), timeout_seconds=_number(row.timeout_ms / 1000),
+        interval_seconds=number(row.interval_ms / 1000), timeout_seconds=number(row.timeout_ms / 1000),
         confirmation=MonitorConfirmation(confirmation["failures"], confirmation["successes"],
-                                  _number(confirmation["recheck"])),
+                                  number(confirmation["recheck"])),
         severity=row.spec["severity"], tags=list(row.spec["tags"]), metadata=row.metadata, **block,
         status=row.status, current_state=row.current_state, managed_by=row.managed_by,
-        paused_at=_seconds(row.paused_at), resume_at=_seconds(row.resume_at),
-        last_check_at=_seconds(row.last_check_at), created_at=_seconds(row.created_at),
-        updated_at=_seconds(row.updated_at))
+        paused_at=seconds(row.paused_at), resume_at=seconds(row.resume_at),
+        last_check_at=seconds(row.last_check_at), created_at=seconds(row.created_at),
+        updated_at=seconds(row.updated_at))
 
 
 def _ms(us: int | None) -> float | None:

@@ -137,25 +137,21 @@ class MonitorService:
 
     def pause(self, key: str, resume_at: float | None, stored: StoredMonitor | None = None) -> None:
         """Stop probing; with `resume_at` (wall seconds), resume by itself then."""
-        running = self.monitors.get(key)
-        if running is None:
-            self._early[key] = (True, resume_at)
-            return
-        running.stored = stored or running.stored
-        running.paused = True
-        running.resume_at = resume_at
-        self._arm(running, None)
+        self._set_paused(key, True, resume_at, stored)
 
     def resume(self, key: str, stored: StoredMonitor | None = None) -> None:
         """Probe again: the first probe within half a second, then on the grid."""
+        self._set_paused(key, False, None, stored)
+
+    def _set_paused(self, key: str, paused: bool, resume_at: float | None, stored: StoredMonitor | None) -> None:
         running = self.monitors.get(key)
         if running is None:
-            self._early[key] = (False, None)
+            self._early[key] = (paused, resume_at)
             return
         running.stored = stored or running.stored
-        running.paused = False
-        running.resume_at = None
-        self._arm(running, self.clock.monotonic() + (running.phase % 1.0) / 2)
+        running.paused = paused
+        running.resume_at = resume_at
+        self._arm(running, None if paused else self.clock.monotonic() + (running.phase % 1.0) / 2)
 
     def _paused_early(self, running: Running) -> Running:
         if self._early:

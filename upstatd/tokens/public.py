@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from upstatd import metadata, permissions
+from upstatd.shapes import seconds
 from upstatd.store.tokens import Token
 
 
@@ -58,14 +59,11 @@ class TokenUpdate(msgspec.Struct, forbid_unknown_fields=True):
     metadata: metadata.Metadata | msgspec.UnsetType = msgspec.UNSET
 
 
-def _seconds(ms: int | None) -> int | None:
-    return None if ms is None else ms // 1000
-
 
 def token_object(token: Token) -> TokenObject:
     return TokenObject(token.id, "token", token.name, token.permissions, token.metadata,
-                       _seconds(token.expires_at), _seconds(token.last_used_at), _seconds(token.revoked_at),
-                       _seconds(token.created_at))
+                       seconds(token.expires_at), seconds(token.last_used_at), seconds(token.revoked_at),
+                       seconds(token.created_at))
 
 
 def public(token: Token) -> dict:

@@ -28,7 +28,8 @@ from upstatd.heartbeats import commands, deadlines
 from upstatd.heartbeats.deadlines import KINDS as PING_KINDS
 from upstatd.heartbeats.deadlines import STATES
 from upstatd.heartbeats.public import (MANAGERS, STATUSES, Heartbeat, HeartbeatCreate, HeartbeatUpdate, NoBody,
-                                       Ping, _enum, _seconds, _state, ping_object)
+                                       Ping, _enum, _state, ping_object)
+from upstatd.shapes import seconds as _seconds
 from upstatd.heartbeats.schedule import KINDS as SCHEDULE_KINDS
 from upstatd.ids import parse_seq_id
 from upstatd.store import heartbeats as store

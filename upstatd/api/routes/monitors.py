@@ -30,7 +30,8 @@ from upstatd.ids import parse_seq_id
 from upstatd.monitors import commands
 from upstatd.monitors.public import (CURRENT_STATES, MANAGERS, STATUSES, Check, Monitor, MonitorCreate,
                                      MonitorLatency, MonitorStatus, MonitorUpdate, NoBody, PauseBody, TypeName,
-                                     _seconds, check_object, monitor_object)
+                                     check_object, monitor_object)
+from upstatd.shapes import seconds as _seconds
 from upstatd.probes import PROBES
 from upstatd.store import monitors as store
 from upstatd.store import uptime as figures

@@ -1,0 +1,73 @@
+"""What the commands of monitors and heartbeats (the subjects of checks and
+incidents) share: the config file's ownership, the first validation problem
+as a domain error, a change's event, and a delete that resolves incidents.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
+
+from upstatd.errors import Conflict, Invalid, Malformed
+from upstatd.events import Event, EventBus, ResourceChanged
+from upstatd.incidents.service import IncidentService
+from upstatd.store.writer import Writer
+
+
+class Changed(NamedTuple):
+    row: Any                        # the subject after the change (None once deleted)
+    events: list[ResourceChanged]   # empty: nothing changed, nothing written
+
+
+def editable(kind: str, row: Any, verb: str, file: str) -> None:
+    """A subject from the config file is the file's: the API may read, pause and resume it."""
+    if row.managed_by == "config":
+        raise Conflict(f"{kind} {row.id} is managed by the config file {file} ({kind}s entry with key "
+                       f"'{row.key}'), so it cannot be {verb} over the API: change it in {file} and "
+                       f"reload (systemctl reload upstatd); pause and resume work over the API",
+                       "managed_by_config")
+
+
+def problem(problems: list, param: str | None, message: str) -> Exception:
+    """The first of the config chain's problems as the API's error; an unknown key is 400."""
+    more = f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})" if len(problems) > 1 else ""
+    error = Malformed if message.startswith("unknown key") else Invalid
+    return error(f"{param}: {message}{more}" if param else f"{message}{more}", param)
+
+
+def record(bus: EventBus, conn: sqlite3.Connection, kind: str, action: str, obj: dict, subject_id: str,
+           at: float, reason: str | None = None) -> tuple[Event, ResourceChanged]:
+    """<kind>.<action> with the public shape `obj`, inside the change's transaction."""
+    event = bus.record(conn, f"{kind}.{action}", obj, at, {"reason": reason} if reason else None)
+    return event, ResourceChanged(kind, action, subject_id, at, reason)
+
+
+async def delete(writer: Writer, bus: EventBus, incidents: IncidentService, kind: str, rows: Sequence[Any],
+                 at: float, get: Callable, delete_history: Callable, serialize: Callable[[Any], dict],
+                 reason: str | None, then: Callable[[sqlite3.Connection], Any] | None = None) -> Any:
+    """Delete the rows with their history in one transaction: a <kind>.deleted event each
+    (the row as it stands), each open incident resolved, and `then(conn)` (a reconcile).
+    Returns (changes, then's result) with `then`, else Changed(None, changes)."""
+    decisions = [incidents.decide_deleted(row.id, kind, at) for row in rows]
+
+    def remove(conn: sqlite3.Connection) -> tuple[list[Event], list[ResourceChanged], Any]:
+        events, changes = [], []
+        for row, decision in zip(rows, decisions):
+            current = get(conn, row.id) or row
+            event, change = record(bus, conn, kind, "deleted", serialize(current), row.id, at, reason)
+            events.append(event)
+            changes.append(change)
+            if decision is not None:
+                events.append(incidents.write(conn, decision))
+        delete_history(conn, [row.seq for row in rows])
+        return events, changes, then(conn) if then is not None else None
+
+    events, changes, result = await writer.run(remove)
+    for row, decision in zip(rows, decisions):
+        if decision is not None:
+            incidents.remember(decision.incident)
+        incidents.forget_subject(row.id)
+    for event in events:
+        bus.publish(event)
+    return (changes, result) if then is not None else Changed(None, changes)
