@@ -43,6 +43,16 @@ def record(bus: EventBus, conn: sqlite3.Connection, kind: str, action: str, obj:
     return event, ResourceChanged(kind, action, subject_id, at, reason)
 
 
+async def run(writer: Writer, bus: EventBus, job: Callable[[sqlite3.Connection], tuple]) -> Changed:
+    """`job` -> (row, event, change), or (row, None, None) when nothing changed (nothing
+    written); the event is published after the commit."""
+    row, event, change = await writer.run(job)
+    if event is None:
+        return Changed(row, [])
+    bus.publish(event)
+    return Changed(row, [change])
+
+
 async def delete(writer: Writer, bus: EventBus, incidents: IncidentService, kind: str, rows: Sequence[Any],
                  at: float, get: Callable, delete_history: Callable, serialize: Callable[[Any], dict],
                  reason: str | None, then: Callable[[sqlite3.Connection], Any] | None = None) -> Any:

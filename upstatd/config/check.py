@@ -296,3 +296,13 @@ def parse_metadata(value: Any) -> dict[str, str]:
         if len(item) > 500:
             raise Invalid(f"must be at most 500 characters, got {len(item)}", at=(key,))
     return dict(value)
+
+
+def entries(value: Any, path: Path, problems: Problems, noun: str) -> list:
+    """A section that is a list of entries (monitors, heartbeats, webhooks): absent is none."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        problems.add(path, f"must be a list of {noun}, got {type_name(value)}")
+        return []
+    return value

@@ -12,6 +12,7 @@ from typing import Any
 import msgspec
 
 from upstatd.config.check import (
+    entries,
     SEVERITIES, Invalid, Path, Problems, block, boolean, byte_size, choice, duration, integer, parse_metadata,
     take, text, text_list, type_name,
 )
@@ -51,11 +52,7 @@ class PingSettings(msgspec.Struct, frozen=True):
 
 
 def parse_heartbeats(value: Any, path: Path, problems: Problems) -> tuple[HeartbeatSpec, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        problems.add(path, f"must be a list of heartbeats, got {type_name(value)}")
-        return ()
+    value = entries(value, path, problems, "heartbeats")
     out = []
     first: dict[tuple[str, str], int] = {}  # (field, value) -> line first used on
     for index, item in enumerate(value):

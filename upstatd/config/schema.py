@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 
 from upstatd.config.check import (
+    entries,
     SEVERITIES, Invalid, Path, Problems, block, choice, duration, format_duration, integer, parse_metadata,
     take, text, text_list, type_name,
 )
@@ -197,11 +198,7 @@ MONITOR_KEYS = ("key", "name", "type", "url", "interval", "timeout", "confirmati
 
 
 def parse_monitors(value: Any, path: Path, problems: Problems, defaults: Defaults) -> tuple[MonitorSpec, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        problems.add(path, f"must be a list of monitors, got {type_name(value)}")
-        return ()
+    value = entries(value, path, problems, "monitors")
     monitors = []
     first_line: dict[str, int] = {}
     for index, item in enumerate(value):

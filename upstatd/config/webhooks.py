@@ -10,6 +10,7 @@ from typing import Any
 import msgspec
 
 from upstatd.config.check import (
+    entries,
     Invalid, Path, Problems, block, boolean, parse_metadata, take, text, type_name,
 )
 
@@ -99,11 +100,7 @@ def parse_secret(value: Any) -> str:
 
 
 def parse_webhooks(value: Any, path: Path, problems: Problems) -> tuple[WebhookSpec, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        problems.add(path, f"must be a list of webhook endpoints, got {type_name(value)}")
-        return ()
+    value = entries(value, path, problems, "webhook endpoints")
     out = []
     first: dict[str, int] = {}
     for index, item in enumerate(value):

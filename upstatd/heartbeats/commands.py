@@ -237,12 +237,12 @@ class HeartbeatCommands:
             paused = store.pause(conn, row.seq, now_ms)
             return (paused, *self._event(conn, "paused", paused, now_ms / 1000))
 
-        row, event, changed = await self.writer.run(change)
-        if event is None:
-            return Changed(row, [])
-        self.bus.publish(event)
+        done = await subjects.run(self.writer, self.bus, change)
+        if not done.events:
+            return done
+        row = done.row
         self.service.pause(row.key or row.id, row)
-        return Changed(row, [changed])
+        return done
 
     async def resume(self, heartbeat_id: str) -> Changed:
         """`new` again until its next ping. Resuming an active heartbeat changes nothing."""
@@ -257,12 +257,12 @@ class HeartbeatCommands:
             resumed = store.by_seq(conn, row.seq)
             return (resumed, *self._event(conn, "unpaused", resumed, now_ms / 1000))
 
-        row, event, changed = await self.writer.run(change)
-        if event is None:
-            return Changed(row, [])
-        self.bus.publish(event)
+        done = await subjects.run(self.writer, self.bus, change)
+        if not done.events:
+            return done
+        row = done.row
         self.service.resume(row.key or row.id, row)
-        return Changed(await self._fresh(row, self.service.beats.get(row.key or row.id)), [changed])
+        return done._replace(row=await self._fresh(row, self.service.beats.get(row.key or row.id)))
 
     async def reconcile(self, config: Config) -> dict[str, int]:
         """SIGHUP: make the config heartbeats match the file. Removed ones stop before

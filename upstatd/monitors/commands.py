@@ -207,10 +207,10 @@ class MonitorCommands:
             paused = store.pause(conn, row.seq, now_ms, resume_at_ms)
             return (paused, *self._event(conn, "paused", paused, now_ms / 1000))
 
-        row, event, changed = await self.writer.run(change)
-        self.bus.publish(event)
+        done = await subjects.run(self.writer, self.bus, change)
+        row = done.row
         self.service.pause(row.key or row.id, None if resume_at_ms is None else resume_at_ms / 1000, row.stored())
-        return Changed(row, [changed])
+        return done
 
     async def resume(self, monitor_id: str) -> Changed:
         """Probed within a second, then on its interval. Resuming an active monitor changes nothing."""
@@ -223,12 +223,12 @@ class MonitorCommands:
             resumed = store.resume(conn, row.seq, now_ms)
             return (resumed, *self._event(conn, "unpaused", resumed, now_ms / 1000))
 
-        row, event, changed = await self.writer.run(change)
-        if event is None:
-            return Changed(row, [])
-        self.bus.publish(event)
+        done = await subjects.run(self.writer, self.bus, change)
+        if not done.events:
+            return done
+        row = done.row
         self.service.resume(row.key or row.id, row.stored())
-        return Changed(row, [changed])
+        return done
 
     async def reconcile(self, monitors: tuple[MonitorSpec, ...]) -> dict[str, int]:
         """SIGHUP: make the config monitors match the file. Removed ones stop first
