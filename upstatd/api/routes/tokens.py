@@ -20,7 +20,7 @@ from aiohttp import web
 from upstatd import metadata
 from upstatd import permissions
 from upstatd.api import pagination
-from upstatd.api.bodies import future_ms, read_json, read_query, respond
+from upstatd.api.bodies import future_ms, no_content, read_json, read_query, respond
 from upstatd.tokens.admin import create_token
 from upstatd.tokens.public import (CreatedToken, TokenCreate, TokenList, TokenObject, TokenUpdate,
                                    token_object)
@@ -145,24 +145,24 @@ async def update(request: web.Request) -> web.Response:
     return respond(token_object(token))
 
 
-async def _revoke(request: web.Request) -> web.Response:
+async def _revoke(request: web.Request) -> Token:
     now_ms = _context(request).now_ms()
 
     def change(conn: sqlite3.Connection, target: Token) -> Token:
         return store.revoke(conn, target.id, now_ms)
 
-    token = await _write(request, request.match_info["id"], "revoke", change)
-    return respond(token_object(token))
+    return await _write(request, request.match_info["id"], "revoke", change)
 
 
 @route("POST", "/api/tokens/{id}/revoke", "tokens", "delete",
        "Revoke a token: it stops working at once; revoking twice keeps the first revoked_at",
        response=TokenObject)
 async def revoke(request: web.Request) -> web.Response:
-    return await _revoke(request)
+    return respond(token_object(await _revoke(request)))
 
 
-@route("DELETE", "/api/tokens/{id}", "tokens", "delete", "Same as POST /api/tokens/{id}/revoke",
-       response=TokenObject)
+@route("DELETE", "/api/tokens/{id}", "tokens", "delete",
+       "Revoke a token, as POST /api/tokens/{id}/revoke; no body", status=204)
 async def delete(request: web.Request) -> web.Response:
-    return await _revoke(request)
+    await _revoke(request)
+    return no_content()
