@@ -51,6 +51,7 @@ from upstatd.store.checks import CheckLog
 from upstatd.store.settings import id_key
 from upstatd.store.writer import Writer
 from upstatd.tokens.admin import bootstrap_admin_token
+from upstatd.tokens.commands import TokenCommands
 from upstatd.systemd import Notifier, run_status, run_watchdog, watchdog_interval
 
 log = structlog.get_logger("upstatd")
@@ -140,6 +141,7 @@ class Daemon:
                               Limits(*msgspec.structs.astuple(config.rate_limit)), lambda: self.config,
                               self.monitor_commands, self.heartbeat_commands,
                               IncidentCommands(self.clock, self.writer, self.read_db, self.incidents, self.bus),
+                              TokenCommands(self.clock, self.writer, self.read_db),
                               self.heartbeats, self.bus,
                               self.incidents, self.webhooks)
         self.listener = HttpListener(build_app(self.health, self.api), config.server.host, config.server.port)

@@ -43,3 +43,11 @@ class Malformed(DomainError):
 
     def __init__(self, message: str, param: str | None = None, code: str = "parameter_invalid") -> None:
         super().__init__(message, param, code)
+
+
+class Forbidden(DomainError):
+    """The caller lacks a permission the change needs (403): a token cannot grant,
+    change or revoke what it does not hold itself."""
+
+    def __init__(self, message: str, param: str | None = None) -> None:
+        super().__init__(message, param, "missing_permission")

@@ -112,6 +112,8 @@ def from_domain(exc: domain.DomainError) -> ApiError:
         return ApiError(404, "invalid_request_error", exc.code, exc.message, exc.param)
     if isinstance(exc, domain.Conflict):
         return ApiError(409, "invalid_request_error", exc.code, exc.message, exc.param)
+    if isinstance(exc, domain.Forbidden):
+        return ApiError(403, "permission_error", exc.code, exc.message, exc.param)
     if isinstance(exc, domain.Malformed):
         return ApiError(400, "invalid_request_error", exc.code, exc.message, exc.param)
     return ApiError(422, "invalid_request_error", exc.code or "parameter_invalid", exc.message, exc.param)

@@ -53,7 +53,7 @@ def build_app(health: Callable[[], dict], context: Any = None) -> web.Applicatio
                                  headers={"Cache-Control": "no-store"})
 
     app.router.add_get("/healthz", healthz)
-    if context is not None and getattr(context, "heartbeats", None) is not None:
+    if context is not None:
         from upstatd.api import ping
         app[ping.HEARTBEATS] = context.heartbeats
         app[ping.CREATOR] = ping.SlugCreator(context.heartbeat_commands.create_from_slug)

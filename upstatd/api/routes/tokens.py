@@ -11,29 +11,23 @@
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 import msgspec
 from aiohttp import web
 
-from upstatd import metadata
-from upstatd import permissions
 from upstatd.api import pagination
 from upstatd.api.bodies import future_ms, no_content, read_json, read_query, respond
-from upstatd.tokens.admin import create_token
-from upstatd.tokens.public import (CreatedToken, TokenCreate, TokenList, TokenObject, TokenUpdate,
-                                   token_object)
-from upstatd.api.errors import ApiError, invalid, not_found
 from upstatd.api.pagination import ListQuery
 from upstatd.api.routes import route
 from upstatd.store import tokens as store
 from upstatd.store.tokens import Token
+from upstatd.tokens.public import (CreatedToken, TokenCreate, TokenList, TokenObject, TokenUpdate,
+                                   token_object)
 
 
 class TokenListQuery(ListQuery, forbid_unknown_fields=False):
     revoked: bool | None = None  # true: only revoked tokens; false: only those not revoked
-
 
 
 # -- helpers ----------------------------------------------------------------------
@@ -49,64 +43,15 @@ def _caller(request: web.Request) -> Token:
     return request[TOKEN]
 
 
-def _lacks(resource: str, action: str, why: str, param: str | None = None) -> ApiError:
-    return ApiError(403, "permission_error", "missing_permission",
-                    f"this token lacks the permission {resource}:{action}, {why}", param)
-
-
-def _check_name(name: str) -> str:
-    if not name.strip():
-        raise invalid("name must not be blank", "name")
-    return name
-
-
-def _find(conn: sqlite3.Connection, token_id: str) -> Token:
-    token = store.get(conn, token_id)
-    if token is None:
-        raise not_found(f"no token with id '{token_id}'", "id")
-    return token
-
-
-def _may_manage(caller: Token, target: Token, verb: str) -> None:
-    """Only a token holding every permission of another may change or revoke it."""
-    lacking = permissions.missing(caller.permissions, target.permissions)
-    if lacking is not None:
-        raise _lacks(*lacking, f"which token {target.id} holds, so it cannot {verb} it")
-
-
-async def _write(request: web.Request, token_id: str, verb: str, change) -> Token:
-    """Load, check the caller may manage it, change it: one transaction on the writer."""
-    context, caller = _context(request), _caller(request)
-
-    def run(conn: sqlite3.Connection) -> Token:
-        target = _find(conn, token_id)
-        _may_manage(caller, target, verb)
-        return change(conn, target)
-
-    return await context.writer.run(run)
-
-
 # -- routes -----------------------------------------------------------------------
 
 @route("POST", "/api/tokens", "tokens", "create", "Create a token; the answer holds its secret, shown only once",
        body=TokenCreate, response=CreatedToken, status=201)
 async def create(request: web.Request) -> web.Response:
-    context, caller = _context(request), _caller(request)
+    context = _context(request)
     body = await read_json(request, TokenCreate)
-    name = _check_name(body.name)
-    try:
-        granted = permissions.parse_object(body.permissions)
-    except permissions.PermissionSyntaxError as exc:
-        raise invalid(str(exc), exc.param) from None
-    lacking = permissions.missing(caller.permissions, granted)
-    if lacking is not None:
-        raise _lacks(*lacking, "so it cannot grant it", f"permissions.{lacking[0]}")
-    now_ms = context.now_ms()
-    expires_at_ms = future_ms(body.expires_at, now_ms, "expires_at")
-    labels = metadata.merge({}, metadata.validate(body.metadata))
-
-    token, secret = await context.writer.run(
-        lambda conn: create_token(conn, name, granted, expires_at_ms, now_ms, labels))
+    expires_at_ms = future_ms(body.expires_at, context.now_ms(), "expires_at")
+    token, secret = await context.token_commands.create(_caller(request), body, expires_at_ms)
     made = token_object(token)
     return respond(CreatedToken(**msgspec.structs.asdict(made), secret=secret), status=201)
 
@@ -126,32 +71,19 @@ async def list_tokens(request: web.Request) -> web.Response:
 @route("GET", "/api/tokens/{id}", "tokens", "read", "Retrieve a token (never its secret)",
        response=TokenObject)
 async def retrieve(request: web.Request) -> web.Response:
-    token = await _context(request).read_conn.call(_find, request.match_info["id"])
-    return respond(token_object(token))
+    return respond(token_object(await _context(request).token_commands.get(request.match_info["id"])))
 
 
 @route("PATCH", "/api/tokens/{id}", "tokens", "update", "Rename a token or change its metadata",
        body=TokenUpdate, response=TokenObject)
 async def update(request: web.Request) -> web.Response:
     body = await read_json(request, TokenUpdate)
-    name = None if body.name is msgspec.UNSET else _check_name(body.name)
-    patch = None if body.metadata is msgspec.UNSET else metadata.validate(body.metadata)
-
-    def change(conn: sqlite3.Connection, target: Token) -> Token:
-        labels = target.metadata if patch is None else metadata.merge(target.metadata, patch)
-        return store.update(conn, target.id, name or target.name, labels)
-
-    token = await _write(request, request.match_info["id"], "update", change)
+    token = await _context(request).token_commands.update(_caller(request), request.match_info["id"], body)
     return respond(token_object(token))
 
 
 async def _revoke(request: web.Request) -> Token:
-    now_ms = _context(request).now_ms()
-
-    def change(conn: sqlite3.Connection, target: Token) -> Token:
-        return store.revoke(conn, target.id, now_ms)
-
-    return await _write(request, request.match_info["id"], "revoke", change)
+    return await _context(request).token_commands.revoke(_caller(request), request.match_info["id"])
 
 
 @route("POST", "/api/tokens/{id}/revoke", "tokens", "delete",
