@@ -42,7 +42,8 @@ log = structlog.get_logger("upstatd.monitors")
 class Running:
     """One monitor as the daemon runs it. Replaced, not mutated, when its spec changes."""
 
-    __slots__ = ("spec", "seq", "id", "state", "phase", "managed_by", "paused", "resume_at", "stored")
+    __slots__ = ("spec", "seq", "id", "state", "phase", "managed_by", "paused", "resume_at", "stored",
+                 "last_check_at")
 
     def __init__(self, spec: MonitorSpec, stored: StoredMonitor, managed_by: str = "config") -> None:
         self.spec = spec
@@ -54,6 +55,7 @@ class Running:
         self.managed_by = managed_by
         self.paused = stored.status == "paused"
         self.resume_at = stored.resume_at if self.paused else None  # wall seconds
+        self.last_check_at: int | None = None  # Unix ms of its latest result this run
 
 
 def phase_offset(key: str, interval: float) -> float:
@@ -97,6 +99,7 @@ class MonitorService:
             running = self._paused_early(Running(spec, stored[key]))
             if current is not None:
                 running.state = current.state  # a changed spec keeps its confirmed state
+                running.last_check_at = current.last_check_at
                 counts["changed"] += 1
             else:
                 counts["added"] += 1
@@ -123,6 +126,7 @@ class MonitorService:
         running = self._paused_early(Running(spec, stored, managed_by))
         if current is not None:
             running.state = current.state
+            running.last_check_at = current.last_check_at
         self.monitors[spec.key] = running
         now = self.clock.monotonic()
         first = now + (running.phase % 1.0) / 2 if probe_soon else next_slot(now, running.phase, spec.interval)
@@ -160,7 +164,7 @@ class MonitorService:
                 running.paused, running.resume_at = early
         return running
 
-    def snapshot(self, running: Running, last_check_at: int | None = None) -> MonitorRow:
+    def snapshot(self, running: Running) -> MonitorRow:
         """The monitor as its row would read now (for the public shape of its events:
         the probe path reads no database)."""
         spec, stored = running.spec, running.stored
@@ -170,7 +174,7 @@ class MonitorService:
             spec_document(spec), "paused" if running.paused else "active", running.state.state,
             round(running.state.since * 1000), stored.paused_at if running.paused else None,
             None if running.resume_at is None else round(running.resume_at * 1000), spec.metadata,
-            stored.created_at, stored.updated_at, last_check_at)
+            stored.created_at, stored.updated_at, running.last_check_at)
 
     def _arm(self, running: Running, first: float | None) -> None:
         """Active: on the grid from `first` (a pending re-check stays: the state is
@@ -254,6 +258,7 @@ class MonitorService:
                _us(phases.get("resolve")), _us(phases.get("connect")), _us(phases.get("tls")),
                _us(phases.get("first_byte")), _us(phases.get("transfer")), details)
         check_seq = self.checks.add((running.seq, *row))
+        running.last_check_at = now_ms
         if outcome.transition is not None:
             check_row = (check_seq, *row)  # as the checks list reads it (store/uptime.py CHECK_COLUMNS)
             before, after = outcome.transition
@@ -265,7 +270,7 @@ class MonitorService:
             change = StateChanged(Subject("monitor", running.id, running.spec.name, running.spec.severity),
                                   before, after, now, None, result.error_kind, result.error_message)
             # Queued after the state change, in this order: the same commit.
-            self.bus.emit(change.type, msgspec.to_builtins(public.monitor_object(self.snapshot(running, now_ms))),
+            self.bus.emit(change.type, msgspec.to_builtins(public.monitor_object(self.snapshot(running))),
                           now, {"previous_attributes": {"current_state": before},
                                 "check": msgspec.to_builtins(public.check_object(check_row, running.id))})
             self.incidents.on_state_change(change)
