@@ -216,8 +216,11 @@ class Outbox:
         """Wake the consumers once what came with the event is committed (readable)."""
         while True:
             await self._new.wait()
+            if not self.consumers:  # nobody to wake: no flush either (the ping path's commits stay as they are)
+                self._new.clear()
+                continue
             # the writer's own linger first: its batch commits as it would have (group commit kept)
-            await asyncio.sleep(getattr(self.writer, "linger", 0) or 0)
+            await asyncio.sleep(self.writer.linger)
             self._new.clear()
             try:
                 await self.writer.flush()

@@ -12,6 +12,7 @@ answer in the same transaction as the change: no listener, no second pass.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 from upstatd.events import StateChanged
@@ -43,9 +44,10 @@ def worse(a: str, b: str) -> bool:
     return (SEVERITIES.index(a) if a in SEVERITIES else 0) < (SEVERITIES.index(b) if b in SEVERITIES else 0)
 
 
-def decide(current: Incident | None, change: StateChanged, reopen_window: float, new_id: str) -> Decision | None:
+def decide(current: Incident | None, change: StateChanged, reopen_window: float,
+           new_id: Callable[[], str]) -> Decision | None:
     """The incident change that `change` makes, or None. `current` is the subject's
-    latest system incident that is not closed; `new_id` names one if it opens."""
+    latest system incident that is not closed; `new_id()` names one if it opens."""
     kind = change.subject.kind
     at_ms = round(change.at * 1000)
     if change.to_state in FAILING.get(kind, ()):
@@ -76,7 +78,7 @@ def _title(change: StateChanged, degraded: bool) -> str:
 
 
 def _failed(current: Incident | None, change: StateChanged, degraded: bool, error_kind: str | None,
-            message: str | None, at_ms: int, window: float, new_id: str) -> Decision | None:
+            message: str | None, at_ms: int, window: float, new_id: Callable[[], str]) -> Decision | None:
     subject = change.subject
     name = subject.name or subject.id
     severity = lifecycle.severity_for(subject.severity or "critical", degraded)
@@ -97,6 +99,6 @@ def _failed(current: Incident | None, change: StateChanged, degraded: bool, erro
                                   error_message=message, title=title, updated_at=at_ms)
         note = f"{name} failed again within {window:g} s of the resolution" + (f": {message}" if message else "")
         return Decision(changed, "reopened", note, move.event, False)
-    incident = Incident(new_id, "open", severity, kind, "system", title, message, subject.id, at_ms, at_ms, at_ms,
+    incident = Incident(new_id(), "open", severity, kind, "system", title, message, subject.id, at_ms, at_ms, at_ms,
                         affected=[subject.id])
     return Decision(incident, "created", message, "incident.created", True)

@@ -38,6 +38,10 @@ SYSTEM = "system"
 KINDS = {"acknowledge": "acknowledged", "resolve": "resolved", "reopen": "reopened", "close": "closed"}
 
 
+def _new_incident_id() -> str:
+    return new_id("inc")
+
+
 class IncidentService:
     def __init__(self, clock: Clock, writer: Any, bus: EventBus, settings: IncidentSettings) -> None:
         self.clock = clock
@@ -62,7 +66,7 @@ class IncidentService:
     def on_state_change(self, change: StateChanged) -> IncidentChanged | None:
         """Queue what the state change does to the subject's incident, behind the change."""
         decision = policy.decide(self.by_subject.get(change.subject.id), change, self.settings.reopen_window,
-                                 new_id("inc"))
+                                 _new_incident_id)
         if decision is None:
             return None
         return self.queue_change(decision.incident, decision.kind, decision.note, SYSTEM, round(change.at * 1000),
