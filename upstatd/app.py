@@ -14,6 +14,7 @@ import fcntl
 import gc
 import os
 import signal
+from collections.abc import Awaitable, Callable
 
 import msgspec
 import structlog
@@ -89,6 +90,8 @@ class Daemon:
         self._reload_lock = asyncio.Lock()
         self._lock_file: int | None = None
         self._open_probe_types: set[str] = set()
+        # What start() opened, in order; stop() (and a failed start) close it backwards.
+        self._closers: list[tuple[str, Callable[[], Awaitable[None]]]] = []
         self._status_note = ""  # a failed reload says so in STATUS= until the next reload
 
     # -- lifecycle ---------------------------------------------------------
@@ -96,10 +99,13 @@ class Daemon:
     async def start(self) -> None:
         config = self.config
         self._lock(config.storage_path)
+        self._closers.append(("lock", self._unlock))
         db.prepare_file(config.storage_path)
         self.write_db = await db.Database.open(config.storage_path)
+        self._closers.append(("write_db", self.write_db.close))
         await self.write_db.call(db.migrate)
         self.read_db = await db.Database.open(config.storage_path, readonly=True)
+        self._closers.append(("read_db", self.read_db.close))
 
         def first_reconcile(conn):
             return (id_key(conn), reconcile(conn, config.monitors, self.clock.time()),
@@ -113,6 +119,7 @@ class Daemon:
 
         self.writer = Writer(self.write_db)
         self.writer.start()
+        self._closers.append(("writer", self.writer.stop))
         self.checks = CheckLog(self.writer, next_check)
         await bootstrap_admin_token(self.writer, config.storage_path, self.clock)
 
@@ -146,7 +153,10 @@ class Daemon:
                               self.incidents, self.webhooks)
         self.listener = HttpListener(build_app(self.health, self.api), config.server.host, config.server.port)
         await self.listener.start()
+        self._closers.append(("listener", self.listener.stop))
+        self._closers.append(("webhooks", self.webhooks.stop))  # before its start: it may fail half way
         await self.webhooks.start(config.webhooks)
+        self._closers.append(("probe types", self._close_probe_types))
 
         self._open_probe_types |= await open_probe_types(
             ({spec.type for spec in config.monitors} | {spec.type for spec, _ in api_monitors})
@@ -180,37 +190,29 @@ class Daemon:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self.listener.stop()
-        await self.webhooks.stop()
-        for kind in self._open_probe_types:
-            await PROBES[kind].close()
-        await self.writer.stop()
-        await self.read_db.close()
-        await self.write_db.close()
+        await self._close_all()
         self.notifier.close()
-        if self._lock_file is not None:
-            os.close(self._lock_file)
-            self._lock_file = None  # a second stop() must not close a descriptor reused since
         log.info("daemon.stopped", probes_cancelled=cancelled)
 
-    async def _close_what_started(self) -> None:
-        """After a failed start: close what did open (the database threads would
-        otherwise keep the process alive), in stop order."""
-        for name, close in (("listener", lambda: self.listener.stop()),
-                            ("webhooks", lambda: self.webhooks.stop()),
-                            ("writer", lambda: self.writer.stop()),
-                            ("read_db", lambda: self.read_db.close()),
-                            ("write_db", lambda: self.write_db.close())):
-            if hasattr(self, name):
-                try:
-                    await close()
-                except Exception as exc:  # already failing: report, go on closing
-                    log.warning("daemon.cleanup_failed", part=name, error=str(exc))
+    async def _close_all(self) -> None:
+        """Close what start() opened, the last opened first (a failed start too: the
+        database threads would otherwise keep the process alive). A second call does nothing."""
+        while self._closers:
+            name, close = self._closers.pop()
+            try:
+                await close()
+            except Exception as exc:  # closing anyway: report, go on with the rest
+                log.warning("daemon.cleanup_failed", part=name, error=str(exc))
+
+    async def _close_probe_types(self) -> None:
         for kind in self._open_probe_types:
             await PROBES[kind].close()
+        self._open_probe_types = set()
+
+    async def _unlock(self) -> None:
         if self._lock_file is not None:
             os.close(self._lock_file)
-            self._lock_file = None
+            self._lock_file = None  # never close a descriptor reused since
 
     async def serve(self) -> None:
         """Start, run until SIGTERM or SIGINT, stop. SIGHUP reloads the config."""
@@ -218,7 +220,7 @@ class Daemon:
         try:
             await self.start()
         except BaseException:
-            await self._close_what_started()
+            await self._close_all()
             raise
         loop.add_signal_handler(signal.SIGTERM, self._on_stop_signal, "SIGTERM")
         loop.add_signal_handler(signal.SIGINT, self._on_stop_signal, "SIGINT")
