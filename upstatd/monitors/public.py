@@ -16,15 +16,11 @@ from upstatd import metadata
 from upstatd.config.schema import SEVERITIES
 from upstatd.ids import seq_id
 from upstatd.monitors import specs
-from upstatd.monitors.evaluate import STATES
 from upstatd.probes import PROBES
-from upstatd.store.monitors import MonitorRow
+from upstatd.store.monitors import CURRENT_STATES, MANAGERS, STATUSES, MonitorRow
 
 UNSET = msgspec.UNSET
 Unset = msgspec.UnsetType
-CURRENT_STATES = (*STATES, "maintenance")
-STATUSES = ("active", "paused")
-MANAGERS = ("config", "api")
 
 Options = Annotated[dict[str, Any], msgspec.Meta(
     description="The type's options, exactly as under the type's key in the config file "
