@@ -73,17 +73,3 @@ def page(conn: sqlite3.Connection, table: str, columns: str, query: ListQuery, w
 
 def envelope(data: list[Any], has_more: bool, url: str) -> dict:
     return {"object": "list", "data": data, "has_more": has_more, "url": url}
-
-
-def created_range(query: Any, where: list[str], args: list) -> None:
-    """The filters created_gte / created_lte (Unix seconds, both inclusive) on a
-    `created_at` column in ms, added to `where` and `args`."""
-    if query.created_gte is not None:
-        where.append("created_at >= ?")
-        args.append(query.created_gte * 1000)
-    if query.created_lte is not None:
-        if query.created_gte is not None and query.created_lte < query.created_gte:
-            raise invalid(f"created_lte ({query.created_lte}) is before created_gte ({query.created_gte})",
-                          "created_lte")
-        where.append("created_at < ?")
-        args.append((query.created_lte + 1) * 1000)

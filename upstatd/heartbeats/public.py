@@ -19,7 +19,7 @@ from upstatd.heartbeats import deadlines
 from upstatd.heartbeats.deadlines import KINDS as PING_KINDS
 from upstatd.heartbeats.schedule import Schedule
 from upstatd.ids import seq_id
-from upstatd.store.heartbeats import HeartbeatRow
+from upstatd.store.heartbeats import MANAGERS, STATUSES, HeartbeatRow
 
 
 class Links(NamedTuple):
@@ -41,8 +41,6 @@ def _enum(values) -> Any:
 
 UNSET = msgspec.UNSET
 Unset = msgspec.UnsetType
-STATUSES = ("active", "paused")
-MANAGERS = ("config", "api")
 
 Severity = Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(SEVERITIES)})]
 Methods = Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(METHODS)})]
