@@ -13,8 +13,6 @@ from upstatd.config.check import SEVERITIES
 
 UNSET = msgspec.UNSET
 Unset = msgspec.UnsetType
-STATUSES = ("active", "paused")
-MANAGERS = ("config", "api")
 Severity = Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(SEVERITIES)})]
 Seconds = Annotated[float, msgspec.Meta(description="seconds")]
 

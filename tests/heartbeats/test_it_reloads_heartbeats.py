@@ -39,7 +39,7 @@ class Harness:
         try:
             await daemon.start()
         except BaseException:
-            await daemon._close_what_started()
+            await daemon._close_all()
             raise
         self.daemons.append(daemon)
         return daemon

@@ -80,7 +80,7 @@ class ApiContext:
             raise errors.unauthenticated("this API token has expired")
         if now - self._touched.get(token.id, 0) >= LAST_USED_EVERY_MS:
             self._touched[token.id] = now
-            self.writer.add("UPDATE tokens SET last_used_at = ? WHERE seq = ?", (now, token.seq))
+            self.writer.add(*tokens.touch_statement(token.seq, now))
         return token
 
     @staticmethod

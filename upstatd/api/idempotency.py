@@ -34,8 +34,8 @@ with the same key, token and parameters.
 
 from __future__ import annotations
 
-import sqlite3
 import hashlib
+import sqlite3
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -44,6 +44,7 @@ from aiohttp import web
 
 from upstatd.api import errors
 from upstatd.api.bodies import read_body
+from upstatd.store import idempotency as store
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
@@ -98,41 +99,29 @@ def storable(body: bytes) -> bytes:
 
 
 def claim(conn: sqlite3.Connection, key: str, token_id: str, hashed: str, now_ms: int,
-                started_ms: int) -> tuple[int, bytes] | None:
+          started_ms: int) -> tuple[int, bytes] | None:
     """In the writer's transaction: None when this request owns the key now; (status, body)
     to replay; raises the 409s."""
-    conn.execute("DELETE FROM idempotency_keys WHERE created_at <= ?", (now_ms - TTL_MS,))
-    rows = conn.execute(
-        "SELECT token_id, request_hash, status, body, created_at FROM idempotency_keys WHERE key = ?", (key,)).fetchall()
-    if not rows:
-        conn.execute("INSERT INTO idempotency_keys (key, token_id, request_hash, status, body, created_at) "
-                           "VALUES (?, ?, ?, NULL, NULL, ?)", (key, token_id, hashed, now_ms))
+    store.delete_expired(conn, now_ms - TTL_MS)
+    row = store.get(conn, key)
+    if row is None:
+        store.insert(conn, key, token_id, hashed, now_ms)
         return None
-    owner, first_hash, status, body, created_at = rows[0]
-    if owner != token_id:
+    if row.token_id != token_id:
         raise errors.idempotency(f"this {HEADER} was already used by another API token; "
                                  "each key belongs to the token that first sent it: use a new key",
                                  "idempotency_key_other_token")
-    if first_hash != hashed:
+    if row.request_hash != hashed:
         raise errors.idempotency(f"this {HEADER} was already used for a request with other parameters "
                                  "(method, path or body); use a new key for a new request",
                                  "idempotency_key_reused")
-    if status is None:
-        if created_at < started_ms:  # its request died with the daemon that ran it: take it over
-            conn.execute("UPDATE idempotency_keys SET created_at = ? WHERE key = ?", (now_ms, key))
+    if row.status is None:
+        if row.created_at < started_ms:  # its request died with the daemon that ran it: take it over
+            store.take_over(conn, key, now_ms)
             return None
         raise errors.idempotency("a request with this key is still in progress; retry after it finishes",
                                  "idempotency_key_in_progress")
-    return status, bytes(body or b"")
-
-
-def finish(conn: sqlite3.Connection, key: str, status: int, body: bytes) -> None:
-    conn.execute("UPDATE idempotency_keys SET status = ?, body = ? WHERE key = ? AND status IS NULL",
-                       (status, body, key))
-
-
-def release(conn: sqlite3.Connection, key: str) -> None:
-    conn.execute("DELETE FROM idempotency_keys WHERE key = ? AND status IS NULL", (key,))
+    return row.status, bytes(row.body or b"")
 
 
 async def run(request: web.Request, context: Any, token_id: str, started_ms: int,
@@ -154,12 +143,12 @@ async def run(request: web.Request, context: Any, token_id: str, started_ms: int
         if (response.status < 500 and response.status not in NOT_STORED
                 and isinstance(payload, (bytes, bytearray))):
             kept = storable(bytes(payload))
-            await context.writer.run(lambda conn: finish(conn, key, response.status, kept))
+            await context.writer.run(lambda conn: store.finish(conn, key, response.status, kept))
             done = True
         return response
     finally:
         if not done:
             try:
-                await context.writer.run(lambda conn: release(conn, key))
+                await context.writer.run(lambda conn: store.release(conn, key))
             except BaseException:  # cancelled while releasing: queue it instead
-                context.writer.add("DELETE FROM idempotency_keys WHERE key = ? AND status IS NULL", (key,))
+                context.writer.add(*store.release_statement(key))

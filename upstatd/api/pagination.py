@@ -1,19 +1,21 @@
-"""Cursor pagination, newest first: `limit` (1-100, default 10) and exclusive
-`starting_after` / `ending_before` object ids. Pages are cut on the internal
-`seq`, which only grows, so inserts made while a client walks the list never
-shift what it has not seen yet."""
+"""Cursor pagination, the API side: `limit` (1-100, default 10) and exclusive
+`starting_after` / `ending_before` object ids (ListQuery), the list envelope.
+The pages themselves are cut in the store (upstatd.store.pages), newest first."""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from functools import cache
-from typing import Annotated, Any, Literal
+from functools import cache, partial
+from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
 
 from upstatd.api.bodies import MAX_TIMESTAMP
 from upstatd.api.errors import invalid, unprocessable
+from upstatd.store import pages
+
+T = TypeVar("T")
 
 Timestamp = Annotated[int, msgspec.Meta(ge=0, le=MAX_TIMESTAMP, description="Unix seconds")]
 Limit = Annotated[int, msgspec.Meta(ge=1, le=100, description="How many objects to return, 1-100")]
@@ -49,50 +51,25 @@ def check(query: ListQuery) -> None:
         raise invalid("give starting_after or ending_before, not both", "ending_before")
 
 
-def page(conn: sqlite3.Connection, table: str, columns: str, query: ListQuery,
-               where: str = "1", args: tuple = (),
-               cursor_seq: Callable[[sqlite3.Connection, str], int | None] | None = None) -> tuple[list[Any], bool]:
-    """Rows of `table` matching `where`, one page of them, and whether more exist
-    beyond the page in the direction of travel. `cursor_seq` finds the seq of the
-    object a cursor names (default: by the table's `id` column)."""
+def values(query: msgspec.Struct) -> dict[str, Any]:
+    """A list query as the plain keyword values of the store's list functions (filters and paging)."""
+    return msgspec.structs.asdict(query)
+
+
+async def fetch(db: Any, list_page: Callable[..., T], query: msgspec.Struct, **owner: Any) -> T:
+    """`list_page(conn, **owner, **filters and paging of query)` on the read connection `db`:
+    `found, has_more = await pagination.fetch(conn, store.pings_page, query, heartbeat_seq=row.seq)`."""
+    return await db.call(partial(list_page, **owner, **values(query)))
+
+
+def page(conn: sqlite3.Connection, table: str, columns: str, query: ListQuery, where: str = "1", args: tuple = (),
+         cursor_seq: pages.CursorSeq | None = None) -> tuple[list[Any], bool]:
+    """store.pages.page with the query's paging, for the routes that still pass their own
+    table and clause (tokens, webhook endpoints); the others call their store's list function."""
     check(query)
-    cursor_id = query.starting_after or query.ending_before
-    sql_where, sql_args = where, list(args)
-    if cursor_id:
-        if cursor_seq is None:
-            rows = conn.execute(f"SELECT seq FROM {table} WHERE id = ?", (cursor_id,)).fetchall()
-            seq = rows[0][0] if rows else None
-        else:
-            seq = cursor_seq(conn, cursor_id)
-        if seq is None:
-            param = "starting_after" if query.starting_after else "ending_before"
-            raise invalid(f"{param}: no object with id '{cursor_id}' in this list to page from", param)
-        sql_where += " AND seq < ?" if query.starting_after else " AND seq > ?"
-        sql_args.append(seq)
-    order = "ASC" if query.ending_before else "DESC"
-    rows = list(conn.execute(
-        f"SELECT {columns} FROM {table} WHERE {sql_where} ORDER BY seq {order} LIMIT ?",
-        (*sql_args, query.limit + 1)).fetchall())
-    has_more = len(rows) > query.limit
-    rows = rows[:query.limit]
-    if query.ending_before:
-        rows.reverse()
-    return rows, has_more
+    return pages.page(conn, table, columns, query.limit, query.starting_after, query.ending_before, where, args,
+                      cursor_seq)
 
 
 def envelope(data: list[Any], has_more: bool, url: str) -> dict:
     return {"object": "list", "data": data, "has_more": has_more, "url": url}
-
-
-def created_range(query: Any, where: list[str], args: list) -> None:
-    """The filters created_gte / created_lte (Unix seconds, both inclusive) on a
-    `created_at` column in ms, added to `where` and `args`."""
-    if query.created_gte is not None:
-        where.append("created_at >= ?")
-        args.append(query.created_gte * 1000)
-    if query.created_lte is not None:
-        if query.created_gte is not None and query.created_lte < query.created_gte:
-            raise invalid(f"created_lte ({query.created_lte}) is before created_gte ({query.created_gte})",
-                          "created_lte")
-        where.append("created_at < ?")
-        args.append((query.created_lte + 1) * 1000)

@@ -12,14 +12,13 @@ from typing import Annotated, Any, Literal, NamedTuple
 
 import msgspec
 
-from upstatd.shapes import (LABEL_FIELDS, MANAGERS, STATUSES, UNSET, Seconds, Severity, Unset,  # noqa: F401
-                             number, seconds)
+from upstatd.shapes import LABEL_FIELDS, UNSET, Seconds, Severity, Unset, number, seconds
 from upstatd.config.heartbeats import METHODS
 from upstatd.heartbeats import deadlines
 from upstatd.heartbeats.deadlines import KINDS as PING_KINDS
 from upstatd.heartbeats.schedule import Schedule
 from upstatd.ids import seq_id
-from upstatd.store.heartbeats import HeartbeatRow
+from upstatd.store.heartbeats import MANAGERS, STATUSES, HeartbeatRow  # noqa: F401  (the routes' filters)
 
 
 class Links(NamedTuple):

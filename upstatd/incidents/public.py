@@ -16,11 +16,10 @@ from upstatd.incidents.lifecycle import SEVERITIES, STATUSES
 from upstatd.monitors.public import Check
 from upstatd.shapes import seconds
 from upstatd.store import incidents as store
-from upstatd.store.incidents import Incident, duration_seconds
+from upstatd.store.incidents import SOURCES, Incident, duration_seconds
 
 UNSET = msgspec.UNSET
 Unset = msgspec.UnsetType
-SOURCES = ("system", "manual")
 TYPES = (*dict.fromkeys(lifecycle.TYPES.values()), "manual")
 MAX_AFFECTED = 100
 FAILED_CHECKS = 20  # per monitor, newest first, in GET .../affected-checks

@@ -12,15 +12,12 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from upstatd.shapes import (LABEL_FIELDS, MANAGERS, STATUSES, UNSET, Seconds, Severity, Unset,  # noqa: F401
-                             number, seconds)
+from upstatd.shapes import LABEL_FIELDS, UNSET, Seconds, Severity, Unset, number, seconds
 from upstatd.ids import seq_id
 from upstatd.monitors import specs
-from upstatd.monitors.evaluate import STATES
 from upstatd.probes import PROBES
-from upstatd.store.monitors import MonitorRow
+from upstatd.store.monitors import CURRENT_STATES, MANAGERS, STATUSES, MonitorRow  # noqa: F401  (the routes' filters)
 
-CURRENT_STATES = (*STATES, "maintenance")
 
 Options = Annotated[dict[str, Any], msgspec.Meta(
     description="The type's options, exactly as under the type's key in the config file "

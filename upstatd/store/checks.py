@@ -8,7 +8,10 @@ same batch that inserts it.
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
+from upstatd.store import pages
+from upstatd.store.uptime import CHECK_COLUMNS
 from upstatd.store.writer import Writer
 
 COLUMNS = ("seq", "monitor_seq", "created_at", "ok", "state", "latency_us", "status_code",
@@ -21,6 +24,26 @@ MAX_PENDING = 200_000  # checks waiting while the disk is full; older ones are d
 def next_seq(conn: sqlite3.Connection) -> int:
     (seq,) = conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM checks").fetchone()
     return seq
+
+
+def list_page(conn: sqlite3.Connection, monitor_seq: int, *, ok: bool | None = None,
+              created_gte: int | None = None, created_lte: int | None = None, limit: int,
+              starting_after: str | None = None, ending_before: str | None = None) -> tuple[list[Any], bool]:
+    """One page of a monitor's checks (rows of CHECK_COLUMNS), newest first; cursors are chk_ ids."""
+    where = (pages.Where("monitor_seq = ?", monitor_seq)
+             .equal("ok", None if ok is None else int(ok))
+             .created(created_gte, created_lte))
+    return pages.page(conn, "checks", CHECK_COLUMNS, limit, starting_after, ending_before, where,
+                      cursor_seq=pages.child_cursor("chk", "checks", "monitor_seq", monitor_seq))
+
+
+def failed_between(conn: sqlite3.Connection, monitor_seq: int, since_ms: int, until_ms: int,
+                   limit: int) -> list[Any]:
+    """A monitor's failed checks from `since_ms` to `until_ms` (both inclusive), newest first."""
+    return conn.execute(
+        f"SELECT {CHECK_COLUMNS} FROM checks WHERE monitor_seq = ? AND ok = 0 "
+        f"AND created_at >= ? AND created_at <= ? ORDER BY seq DESC LIMIT ?",
+        (monitor_seq, since_ms, until_ms, limit)).fetchall()
 
 
 class CheckLog:

@@ -7,12 +7,20 @@ from __future__ import annotations
 import secrets
 import sqlite3
 import uuid
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import msgspec
 
 from upstatd.config.heartbeats import HeartbeatSpec
+from upstatd.heartbeats.deadlines import KINDS as PING_KINDS
+from upstatd.heartbeats.deadlines import STATES
+from upstatd.heartbeats.schedule import KINDS as SCHEDULE_KINDS
 from upstatd.ids import new_id
+from upstatd.store import pages
+
+# The vocabularies of the filterable columns (the public shapes use them too).
+STATUSES = ("active", "paused")
+MANAGERS = ("config", "api")
 
 
 class HeartbeatConflict(Exception):
@@ -167,6 +175,50 @@ def get(conn: sqlite3.Connection, heartbeat_id: str) -> HeartbeatRow | None:
 def by_seq(conn: sqlite3.Connection, seq: int) -> HeartbeatRow:
     rows = conn.execute(f"SELECT {COLUMNS} FROM heartbeats WHERE seq = ?", (seq,)).fetchall()
     return from_row(rows[0])
+
+
+def list_page(conn: sqlite3.Connection, *, status: str | None = None, current_state: str | None = None,
+              schedule: str | None = None, tag: str | None = None, slug: str | None = None,
+              managed_by: str | None = None, created_gte: int | None = None, created_lte: int | None = None,
+              limit: int, starting_after: str | None = None, ending_before: str | None = None
+              ) -> tuple[list[HeartbeatRow], bool]:
+    """One page of heartbeats, newest first, and whether more exist (store.pages)."""
+    where = (pages.Where()
+             .equal("status", status, "status", STATUSES)
+             .equal("current_state", current_state, "current_state", STATES)
+             .equal("managed_by", managed_by, "managed_by", MANAGERS)
+             .equal("json_extract(spec, '$.schedule.kind')", schedule, "schedule", SCHEDULE_KINDS)
+             .equal("slug", slug)
+             .tagged(TABLE, tag)
+             .created(created_gte, created_lte))
+    rows, has_more = pages.page(conn, TABLE, COLUMNS, limit, starting_after, ending_before, where)
+    return [from_row(row) for row in rows], has_more
+
+
+def last_ping(conn: sqlite3.Connection, heartbeat_seq: int) -> Any | None:
+    """The heartbeat's newest ping (a row of PING_COLUMNS), or None."""
+    rows = conn.execute(f"SELECT {PING_COLUMNS} FROM pings WHERE heartbeat_seq = ? ORDER BY seq DESC LIMIT 1",
+                        (heartbeat_seq,)).fetchall()
+    return rows[0] if rows else None
+
+
+def pings_page(conn: sqlite3.Connection, heartbeat_seq: int, *, kind: str | None = None, rid: str | None = None,
+               created_gte: int | None = None, created_lte: int | None = None, limit: int,
+               starting_after: str | None = None, ending_before: str | None = None) -> tuple[list[Any], bool]:
+    """One page of a heartbeat's pings (rows of PING_COLUMNS), newest first; cursors are png_ ids."""
+    where = (pages.Where("heartbeat_seq = ?", heartbeat_seq)
+             .equal("kind", kind, "kind", PING_KINDS)
+             .equal("rid", None if rid is None else rid.lower())
+             .created(created_gte, created_lte))
+    return pages.page(conn, "pings", PING_COLUMNS, limit, starting_after, ending_before, where,
+                      cursor_seq=pages.child_cursor("png", "pings", "heartbeat_seq", heartbeat_seq))
+
+
+def ping_body(conn: sqlite3.Connection, heartbeat_seq: int, n: int) -> tuple[bytes | None, int] | None:
+    """(body as stored, its size as received) of ping number `n`, or None when there is no such ping."""
+    rows = conn.execute("SELECT body, body_size FROM pings WHERE heartbeat_seq = ? AND n = ?",
+                        (heartbeat_seq, n)).fetchall()
+    return (rows[0][0], rows[0][1]) if rows else None
 
 
 def api_heartbeats(conn: sqlite3.Connection) -> list[HeartbeatRow]:

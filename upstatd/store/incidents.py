@@ -17,12 +17,16 @@ from typing import Any
 
 import msgspec
 
+from upstatd.errors import Malformed
 from upstatd.ids import seq_id
+from upstatd.incidents.lifecycle import SEVERITIES, STATUSES
+from upstatd.store import pages
 
 TABLE = "incidents"
 COLUMNS = ("seq, id, status, severity, type, source, title, error_message, subject_id, started_at, "
            "acknowledged_at, acknowledged_by, resolved_at, closed_at, metadata, created_at, updated_at")
 UPDATE_COLUMNS = "seq, incident_seq, created_at, kind, status, message, author"
+SOURCES = ("system", "manual")
 UPDATE_KINDS = ("created", "comment", "acknowledged", "resolved", "reopened", "closed", "updated")
 
 INSERT = ("INSERT INTO incidents (id, status, severity, type, source, title, error_message, subject_id, "
@@ -160,6 +164,68 @@ def tracked(conn: sqlite3.Connection) -> list[Incident]:
         f"SELECT {COLUMNS} FROM incidents WHERE seq IN (SELECT max(seq) FROM incidents "
         f"WHERE subject_id IS NOT NULL GROUP BY subject_id) AND status != 'closed'").fetchall())
     return with_affected(conn, rows)
+
+
+def list_page(conn: sqlite3.Connection, *, status: str | None = None, severity: str | None = None,
+              source: str | None = None, monitor_id: str | None = None, created_gte: int | None = None,
+              created_lte: int | None = None, since: int | None = None, limit: int,
+              starting_after: str | None = None, ending_before: str | None = None
+              ) -> tuple[list[Incident], bool]:
+    """One page of incidents, newest first; `since` (Unix seconds): changed at or after it."""
+    where = (pages.Where()
+             .equal("status", status, "status", STATUSES)
+             .equal("severity", severity, "severity", SEVERITIES)
+             .equal("source", source, "source", SOURCES))
+    if monitor_id is not None:
+        where.add(_OF_MONITOR, monitor_id)
+    where.created(created_gte, created_lte)
+    if since is not None:
+        where.add("updated_at >= ?", since * 1000)
+    return _page(conn, where, limit, starting_after, ending_before)
+
+
+def monitor_page(conn: sqlite3.Connection, monitor_id: str, *, from_: int | None = None, to: int | None = None,
+                 limit: int, starting_after: str | None = None, ending_before: str | None = None
+                 ) -> tuple[list[Incident], bool]:
+    """One page of a monitor's incidents, newest first; from/to (Unix seconds): those that overlap the window."""
+    where = pages.Where(_OF_MONITOR, monitor_id)
+    if from_ is not None and to is not None and to < from_:
+        raise Malformed(f"to ({to}) is before from ({from_})", "to")
+    if from_ is not None:  # still going then, or resolved after it began
+        where.add("(resolved_at IS NULL OR resolved_at >= ?)", from_ * 1000)
+    if to is not None:
+        where.add("started_at < ?", (to + 1) * 1000)
+    return _page(conn, where, limit, starting_after, ending_before)
+
+
+_OF_MONITOR = "seq IN (SELECT incident_seq FROM incident_monitors WHERE monitor_id = ?)"
+
+
+def _page(conn: sqlite3.Connection, where: pages.Where, limit: int, starting_after: str | None,
+          ending_before: str | None) -> tuple[list[Incident], bool]:
+    rows, has_more = pages.page(conn, TABLE, COLUMNS, limit, starting_after, ending_before, where)
+    return with_affected(conn, rows), has_more
+
+
+def seq_of(conn: sqlite3.Connection, incident_id: str) -> int | None:
+    rows = conn.execute("SELECT seq FROM incidents WHERE id = ?", (incident_id,)).fetchall()
+    return rows[0][0] if rows else None
+
+
+def updates_page(conn: sqlite3.Connection, incident_seq: int, *, limit: int, starting_after: str | None = None,
+                 ending_before: str | None = None) -> tuple[list[Any], bool]:
+    """One page of an incident's timeline (rows of UPDATE_COLUMNS), newest first; cursors are iup_ ids."""
+    return pages.page(conn, "incident_updates", UPDATE_COLUMNS, limit, starting_after, ending_before,
+                      "incident_seq = ?", (incident_seq,),
+                      pages.child_cursor("iup", "incident_updates", "incident_seq", incident_seq))
+
+
+def last_started_for(conn: sqlite3.Connection, monitor_id: str) -> int | None:
+    """When the monitor's latest incident started (Unix ms), or None."""
+    rows = conn.execute(
+        "SELECT max(i.started_at) FROM incident_monitors AS m JOIN incidents AS i ON i.seq = m.incident_seq "
+        "WHERE m.monitor_id = ?", (monitor_id,)).fetchall()
+    return rows[0][0] if rows else None
 
 
 def update_object(row: Any, incident_id: str) -> dict:

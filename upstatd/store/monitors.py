@@ -11,6 +11,14 @@ import msgspec
 
 from upstatd.config.schema import MonitorSpec
 from upstatd.ids import new_id
+from upstatd.monitors.evaluate import STATES
+from upstatd.probes import PROBES
+from upstatd.store import pages
+
+# The vocabularies of the filterable columns (the public shapes use them too).
+CURRENT_STATES = (*STATES, "maintenance")
+STATUSES = ("active", "paused")
+MANAGERS = ("config", "api")
 
 
 class StoredMonitor(NamedTuple):
@@ -172,6 +180,23 @@ def get(conn: sqlite3.Connection, monitor_id: str) -> MonitorRow | None:
 def by_seq(conn: sqlite3.Connection, seq: int) -> MonitorRow:
     rows = conn.execute(f"SELECT {COLUMNS} FROM monitors WHERE seq = ?", (seq,)).fetchall()
     return from_row(rows[0])
+
+
+def list_page(conn: sqlite3.Connection, *, status: str | None = None, current_state: str | None = None,
+              type: str | None = None, tag: str | None = None, managed_by: str | None = None,
+              created_gte: int | None = None, created_lte: int | None = None, limit: int,
+              starting_after: str | None = None, ending_before: str | None = None
+              ) -> tuple[list[MonitorRow], bool]:
+    """One page of monitors, newest first, and whether more exist (store.pages)."""
+    where = (pages.Where()
+             .equal("status", status, "status", STATUSES)
+             .equal("current_state", current_state, "current_state", CURRENT_STATES)
+             .equal("type", type, "type", tuple(PROBES))
+             .equal("managed_by", managed_by, "managed_by", MANAGERS)
+             .tagged(TABLE, tag)
+             .created(created_gte, created_lte))
+    rows, has_more = pages.page(conn, TABLE, COLUMNS, limit, starting_after, ending_before, where)
+    return [from_row(row) for row in rows], has_more
 
 
 def api_monitors(conn: sqlite3.Connection) -> list[MonitorRow]:

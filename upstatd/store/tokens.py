@@ -98,6 +98,11 @@ def list_all(conn: sqlite3.Connection) -> list[Token]:
     return [from_row(row) for row in rows]
 
 
+def touch_statement(seq: int, now_ms: int) -> tuple[str, tuple]:
+    """The token was used now: for `writer.add` (queued, not waited for)."""
+    return "UPDATE tokens SET last_used_at = ? WHERE seq = ?", (now_ms, seq)
+
+
 def revoke(conn: sqlite3.Connection, token_id: str, now_ms: int) -> Token | None:
     """Revoke (inside the caller's transaction); a token already revoked keeps its revoked_at."""
     conn.execute("UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",

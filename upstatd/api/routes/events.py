@@ -10,13 +10,12 @@ from aiohttp import web
 
 from upstatd.api import pagination
 from upstatd.api.bodies import read_query, respond
-from upstatd.api.errors import invalid, not_found
+from upstatd.api.errors import not_found
 from upstatd.api.pagination import ListQuery
 from upstatd.api.routes import route
-from upstatd.events import TYPES, event_from_row
+from upstatd.store import events as store
 
 Timestamp = pagination.Timestamp
-COLUMNS = "id, type, created_at, data"
 
 
 class EventData(msgspec.Struct):
@@ -48,33 +47,15 @@ def _context(request: web.Request) -> Any:
 @route("GET", "/api/events", "events", "read", "List events, newest first (kept 30 days)",
        query=EventListQuery, response=EventList)
 async def list_events(request: web.Request) -> web.Response:
-    context = _context(request)
     query = read_query(request, EventListQuery)
-    where, args = ["1"], []
-    if query.type is not None:
-        if query.type.endswith(".*"):
-            prefix = query.type[:-1]
-            if not any(known.startswith(prefix) for known in TYPES):
-                raise invalid(f"type: no event type starts with '{prefix}' (types: {', '.join(TYPES)})", "type")
-            where.append("substr(type, 1, ?) = ?")
-            args += [len(prefix), prefix]
-        else:
-            if query.type not in TYPES:
-                raise invalid(f"type must be an event type or a pattern like incident.*, got '{query.type}' "
-                              f"(types: {', '.join(TYPES)})", "type")
-            where.append("type = ?")
-            args.append(query.type)
-    pagination.created_range(query, where, args)
-    rows, has_more = await context.read_conn.call(pagination.page, "events", COLUMNS, query, " AND ".join(where),
-                                           tuple(args))
-    return respond(pagination.envelope([event_from_row(row).as_json() for row in rows], has_more, "/api/events"))
+    found, has_more = await pagination.fetch(_context(request).read_conn, store.list_page, query)
+    return respond(pagination.envelope([event.as_json() for event in found], has_more, "/api/events"))
 
 
 @route("GET", "/api/events/{id}", "events", "read", "Retrieve an event", response=EventObject)
 async def retrieve(request: web.Request) -> web.Response:
-    context = _context(request)
     event_id = request.match_info["id"]
-    rows = await context.read_conn.execute_fetchall(f"SELECT {COLUMNS} FROM events WHERE id = ?", (event_id,))
-    if not rows:
+    event = await _context(request).read_conn.call(store.get, event_id)
+    if event is None:
         raise not_found(f"no event with id '{event_id}' (events are kept 30 days)", "id")
-    return respond(event_from_row(rows[0]).as_json())
+    return respond(event.as_json())

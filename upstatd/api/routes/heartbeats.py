@@ -12,8 +12,8 @@
 
 from __future__ import annotations
 
-import sqlite3
 import codecs
+import sqlite3
 from typing import Any, Literal
 
 import msgspec
@@ -31,7 +31,6 @@ from upstatd.heartbeats.public import (MANAGERS, STATUSES, Heartbeat, HeartbeatC
                                        Ping, _enum, _state, ping_object)
 from upstatd.shapes import seconds as _seconds
 from upstatd.heartbeats.schedule import KINDS as SCHEDULE_KINDS
-from upstatd.ids import parse_seq_id
 from upstatd.store import heartbeats as store
 from upstatd.store.heartbeats import HeartbeatRow
 
@@ -105,30 +104,10 @@ async def create(request: web.Request) -> web.Response:
 @route("GET", "/api/heartbeats", "heartbeats", "read", "List heartbeats, newest first",
        query=HeartbeatListQuery, response=HeartbeatList)
 async def list_heartbeats(request: web.Request) -> web.Response:
-    context = _context(request)
+    commands_ = _context(request).heartbeat_commands
     query = read_query(request, HeartbeatListQuery)
-    where, args = ["1"], []
-    for param, options, column in (("status", STATUSES, "status"), ("current_state", STATES, "current_state"),
-                                   ("managed_by", MANAGERS, "managed_by"),
-                                   ("schedule", SCHEDULE_KINDS, "json_extract(spec, '$.schedule.kind')")):
-        value = getattr(query, param)
-        if value is None:
-            continue
-        if value not in options:
-            raise invalid(f"{param} must be one of {', '.join(options)}, got '{value}'", param)
-        where.append(f"{column} = ?")
-        args.append(value)
-    if query.slug is not None:
-        where.append("slug = ?")
-        args.append(query.slug)
-    if query.tag is not None:
-        where.append("EXISTS (SELECT 1 FROM json_each(heartbeats.spec, '$.tags') WHERE value = ?)")
-        args.append(query.tag)
-    pagination.created_range(query, where, args)
-    rows, has_more = await context.read_conn.call(pagination.page, store.TABLE, store.COLUMNS, query,
-                                           " AND ".join(where), tuple(args))
-    return respond(pagination.envelope([context.heartbeat_commands.serialize(store.from_row(row)) for row in rows],
-                                       has_more, "/api/heartbeats"))
+    found, has_more = await pagination.fetch(_context(request).read_conn, store.list_page, query)
+    return respond(pagination.envelope([commands_.serialize(row) for row in found], has_more, "/api/heartbeats"))
 
 
 @route("GET", "/api/heartbeats/{id}", "heartbeats", "read", "Retrieve a heartbeat", response=Heartbeat)
@@ -186,11 +165,9 @@ async def resume(request: web.Request) -> web.Response:
        "Current state, last ping, next expected ping, when it turns late and down, last run's duration",
        response=HeartbeatStatus)
 async def status(request: web.Request) -> web.Response:
-    context = _context(request)
-    conn = context.read_conn
+    conn = _context(request).read_conn
     row = await conn.call(_find, request.match_info["id"])
-    last = await conn.execute_fetchall(
-        f"SELECT {store.PING_COLUMNS} FROM pings WHERE heartbeat_seq = ? ORDER BY seq DESC LIMIT 1", (row.seq,))
+    last = await conn.call(store.last_ping, row.seq)
     state = _state(row)
     late_at = down_at = None
     change = None if row.status == "paused" else deadlines.next_change(state, row.spec["grace"])
@@ -204,7 +181,7 @@ async def status(request: web.Request) -> web.Response:
     return respond(HeartbeatStatus(
         "heartbeat_status", row.id, row.status, row.current_state, row.state_since // 1000,
         row.started_at is not None, _seconds(row.started_at),
-        ping_object(last[0], row.id) if last else None,
+        None if last is None else ping_object(last, row.id),
         None if expected is None else int(expected), None if late_at is None else int(late_at),
         None if down_at is None else int(down_at),
         None if row.last_duration_ms is None else row.last_duration_ms / 1000))
@@ -213,49 +190,27 @@ async def status(request: web.Request) -> web.Response:
 @route("GET", "/api/heartbeats/{id}/pings", "heartbeats", "read", "List a heartbeat's pings, newest first",
        query=PingListQuery, response=PingList)
 async def list_pings(request: web.Request) -> web.Response:
-    context = _context(request)
-    conn = context.read_conn
+    conn = _context(request).read_conn
     row = await conn.call(_find, request.match_info["id"])
     query = read_query(request, PingListQuery)
-    pagination.check(query)
-    where, args = ["heartbeat_seq = ?"], [row.seq]
-    if query.kind is not None:
-        if query.kind not in PING_KINDS:
-            raise invalid(f"kind must be one of {', '.join(PING_KINDS)}, got '{query.kind}'", "kind")
-        where.append("kind = ?")
-        args.append(query.kind)
-    if query.rid is not None:
-        where.append("rid = ?")
-        args.append(query.rid.lower())
-    pagination.created_range(query, where, args)
-
-    def cursor_seq(db: sqlite3.Connection, cursor: str) -> int | None:
-        seq = parse_seq_id("png", cursor)
-        found = seq is not None and db.execute(
-            "SELECT 1 FROM pings WHERE seq = ? AND heartbeat_seq = ?", (seq, row.seq)).fetchall()
-        return seq if found else None
-
-    rows, has_more = await conn.call(pagination.page, "pings", store.PING_COLUMNS, query, " AND ".join(where),
-                                           tuple(args), cursor_seq)
-    return respond(pagination.envelope([ping_object(item, row.id) for item in rows], has_more,
+    found, has_more = await pagination.fetch(conn, store.pings_page, query, heartbeat_seq=row.seq)
+    return respond(pagination.envelope([ping_object(item, row.id) for item in found], has_more,
                                        f"/api/heartbeats/{row.id}/pings"))
 
 
 @route("GET", "/api/heartbeats/{id}/pings/{n}/body", "heartbeats", "read",
        "A ping's body as received (the first pings.body_limit bytes): text/plain if it is UTF-8")
 async def ping_body(request: web.Request) -> web.Response:
-    context = _context(request)
-    conn = context.read_conn
+    conn = _context(request).read_conn
     row = await conn.call(_find, request.match_info["id"])
     n_text = request.match_info["n"]
     if not n_text.isdigit() or not n_text.isascii() or len(n_text) > 18:
         raise invalid(f"n must be a ping number (1, 2, ...), got '{n_text[:40]}'", "n")
-    found = await conn.execute_fetchall("SELECT body, body_size FROM pings WHERE heartbeat_seq = ? AND n = ?",
-                                        (row.seq, int(n_text)))
-    if not found:
+    found = await conn.call(store.ping_body, row.seq, int(n_text))
+    if found is None:
         raise not_found(f"heartbeat {row.id} has no ping number {n_text} (old pings are pruned beyond "
                         f"pings.keep)", "n")
-    body, size = found[0]
+    body, size = found
     if body is None:
         raise not_found(f"ping {n_text} of heartbeat {row.id} has no body", "n")
     try:

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Annotated, Any
 
 import msgspec
@@ -21,19 +20,17 @@ from aiohttp import web
 
 from upstatd.api import pagination
 from upstatd.api.bodies import MAX_TIMESTAMP, read_json, read_query, respond
-from upstatd.api.errors import invalid, not_found
+from upstatd.api.errors import not_found
 from upstatd.api.pagination import ListQuery
 from upstatd.api.routes import route
-from upstatd.incidents.public import (FAILED_CHECKS, SOURCES, AffectedCheck, AffectedChecks, CommentBody,
+from upstatd.incidents.public import (FAILED_CHECKS, AffectedCheck, AffectedChecks, CommentBody,
                                       IncidentCreate, IncidentObject, IncidentPatch, IncidentUpdate, Severity,
                                       Source, Status, StatusBody, TransitionBody, incident_object, update_object)
 from upstatd.monitors.public import check_object
-from upstatd.ids import parse_seq_id
-from upstatd.incidents.lifecycle import SEVERITIES, STATUSES
+from upstatd.store import checks
 from upstatd.store import heartbeats as heartbeat_store
 from upstatd.store import incidents as store
 from upstatd.store import monitors as monitor_store
-from upstatd.store import uptime as figures
 
 Timestamp = pagination.Timestamp
 
@@ -76,10 +73,7 @@ def _author(request: web.Request, given: str | None) -> str:
     return request[TOKEN].name
 
 
-def _listed(conn: sqlite3.Connection, query: ListQuery, where: list[str], args: list,
-            url: str) -> web.Response:
-    rows, has_more = pagination.page(conn, store.TABLE, store.COLUMNS, query, " AND ".join(where), tuple(args))
-    found = store.with_affected(conn, rows)
+def _listed(found: list, has_more: bool, url: str) -> web.Response:
     return respond(pagination.envelope([incident_object(item) for item in found], has_more, url))
 
 
@@ -96,24 +90,9 @@ async def create(request: web.Request) -> web.Response:
 @route("GET", "/api/incidents", "incidents", "read", "List incidents, newest first", query=IncidentListQuery,
        response=IncidentList)
 async def list_incidents(request: web.Request) -> web.Response:
-    context = _context(request)
     query = read_query(request, IncidentListQuery)
-    where, args = ["1"], []
-    for param, options in (("status", STATUSES), ("severity", SEVERITIES), ("source", SOURCES)):
-        value = getattr(query, param)
-        if value is not None and value not in options:
-            raise invalid(f"{param} must be one of {', '.join(options)}, got '{value}'", param)
-        if value is not None:
-            where.append(f"{param} = ?")
-            args.append(value)
-    if query.monitor_id is not None:
-        where.append("seq IN (SELECT incident_seq FROM incident_monitors WHERE monitor_id = ?)")
-        args.append(query.monitor_id)
-    pagination.created_range(query, where, args)
-    if query.since is not None:
-        where.append("updated_at >= ?")
-        args.append(query.since * 1000)
-    return await context.read_conn.call(_listed, query, where, args, "/api/incidents")
+    found, has_more = await pagination.fetch(_context(request).read_conn, store.list_page, query)
+    return _listed(found, has_more, "/api/incidents")
 
 
 @route("GET", "/api/incidents/{id}", "incidents", "read", "Retrieve an incident", response=IncidentObject)
@@ -182,25 +161,14 @@ async def comment(request: web.Request) -> web.Response:
        "An incident's timeline: comments and every change, newest first", query=ListQuery,
        response=IncidentUpdateList)
 async def list_updates(request: web.Request) -> web.Response:
-    context = _context(request)
-    conn = context.read_conn
+    conn = _context(request).read_conn
     incident_id = request.match_info["id"]
     query = read_query(request, ListQuery)
-    pagination.check(query)
-    rows = await conn.execute_fetchall("SELECT seq FROM incidents WHERE id = ?", (incident_id,))
-    if not rows:
+    incident_seq = await conn.call(store.seq_of, incident_id)
+    if incident_seq is None:
         raise not_found(f"no incident with id '{incident_id}'", "id")
-    incident_seq = rows[0][0]
-
-    def cursor_seq(db: sqlite3.Connection, cursor: str) -> int | None:
-        seq = parse_seq_id("iup", cursor)
-        found = seq is not None and db.execute(
-            "SELECT 1 FROM incident_updates WHERE seq = ? AND incident_seq = ?", (seq, incident_seq)).fetchall()
-        return seq if found else None
-
-    page, has_more = await conn.call(pagination.page, "incident_updates", store.UPDATE_COLUMNS, query,
-                                           "incident_seq = ?", (incident_seq,), cursor_seq)
-    return respond(pagination.envelope([update_object(row, incident_id) for row in page], has_more,
+    found, has_more = await pagination.fetch(conn, store.updates_page, query, incident_seq=incident_seq)
+    return respond(pagination.envelope([update_object(row, incident_id) for row in found], has_more,
                                        f"/api/incidents/{incident_id}/updates"))
 
 
@@ -226,10 +194,8 @@ async def affected_checks(request: web.Request) -> web.Response:
         if monitor is None:
             data.append(AffectedCheck("affected_check", subject, "monitor", None, None, []))
             continue
-        rows = await conn.execute_fetchall(
-            f"SELECT {figures.CHECK_COLUMNS} FROM checks WHERE monitor_seq = ? AND ok = 0 "
-            f"AND created_at >= ? AND created_at <= ? ORDER BY seq DESC LIMIT ?",
-            (monitor.seq, incident.started_at - _lead(monitor), until, FAILED_CHECKS))
+        rows = await conn.call(checks.failed_between, monitor.seq, incident.started_at - _lead(monitor), until,
+                               FAILED_CHECKS)
         data.append(AffectedCheck("affected_check", subject, "monitor", monitor.name, monitor.current_state,
                                   [check_object(row, subject) for row in rows]))
     return respond(AffectedChecks("list", data, f"/api/incidents/{incident_id}/affected-checks"))
@@ -247,21 +213,10 @@ def _lead(monitor: Any) -> int:
        "A monitor's incidents, newest first; from/to: those that overlap the window", query=MonitorIncidentsQuery,
        response=IncidentList)
 async def monitor_incidents(request: web.Request) -> web.Response:
-    context = _context(request)
-    conn = context.read_conn
+    conn = _context(request).read_conn
     monitor_id = request.match_info["id"]
     query = read_query(request, MonitorIncidentsQuery)
-    pagination.check(query)
     if await conn.call(monitor_store.get, monitor_id) is None:
         raise not_found(f"no monitor with id '{monitor_id}'", "id")
-    where = ["seq IN (SELECT incident_seq FROM incident_monitors WHERE monitor_id = ?)"]
-    args: list = [monitor_id]
-    if query.from_ is not None and query.to is not None and query.to < query.from_:
-        raise invalid(f"to ({query.to}) is before from ({query.from_})", "to")
-    if query.from_ is not None:  # still going then, or resolved after it began
-        where.append("(resolved_at IS NULL OR resolved_at >= ?)")
-        args.append(query.from_ * 1000)
-    if query.to is not None:
-        where.append("started_at < ?")
-        args.append((query.to + 1) * 1000)
-    return await conn.call(_listed, query, where, args, f"/api/monitors/{monitor_id}/incidents")
+    found, has_more = await pagination.fetch(conn, store.monitor_page, query, monitor_id=monitor_id)
+    return _listed(found, has_more, f"/api/monitors/{monitor_id}/incidents")

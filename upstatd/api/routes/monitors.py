@@ -23,16 +23,15 @@ from aiohttp import web
 
 from upstatd.api import pagination
 from upstatd.api.bodies import future_ms, no_content, read_json, read_query, respond
-from upstatd.api.errors import invalid
 from upstatd.api.pagination import ListQuery
 from upstatd.api.routes import route
-from upstatd.ids import parse_seq_id
 from upstatd.monitors import commands
 from upstatd.monitors.public import (CURRENT_STATES, MANAGERS, STATUSES, Check, Monitor, MonitorCreate,
                                      MonitorLatency, MonitorStatus, MonitorUpdate, NoBody, PauseBody, TypeName,
                                      check_object, monitor_object)
 from upstatd.shapes import seconds as _seconds
-from upstatd.probes import PROBES
+from upstatd.store import checks
+from upstatd.store import incidents as incident_store
 from upstatd.store import monitors as store
 from upstatd.store import uptime as figures
 from upstatd.store.monitors import MonitorRow
@@ -86,28 +85,9 @@ async def create(request: web.Request) -> web.Response:
 @route("GET", "/api/monitors", "monitors", "read", "List monitors, newest first", query=MonitorListQuery,
        response=MonitorList)
 async def list_monitors(request: web.Request) -> web.Response:
-    context = _context(request)
     query = read_query(request, MonitorListQuery)
-    where, args = ["1"], []
-    for param, options, column in (("status", STATUSES, "status"),
-                                   ("current_state", CURRENT_STATES, "current_state"),
-                                   ("type", tuple(PROBES), "type"),
-                                   ("managed_by", MANAGERS, "managed_by")):
-        value = getattr(query, param)
-        if value is None:
-            continue
-        if value not in options:
-            raise invalid(f"{param} must be one of {', '.join(options)}, got '{value}'", param)
-        where.append(f"{column} = ?")
-        args.append(value)
-    if query.tag is not None:
-        where.append("EXISTS (SELECT 1 FROM json_each(monitors.spec, '$.tags') WHERE value = ?)")
-        args.append(query.tag)
-    pagination.created_range(query, where, args)
-    rows, has_more = await context.read_conn.call(pagination.page, store.TABLE, store.COLUMNS, query,
-                                                  " AND ".join(where), tuple(args))
-    return respond(pagination.envelope([monitor_object(store.from_row(row)) for row in rows], has_more,
-                                       "/api/monitors"))
+    found, has_more = await pagination.fetch(_context(request).read_conn, store.list_page, query)
+    return respond(pagination.envelope([monitor_object(row) for row in found], has_more, "/api/monitors"))
 
 
 @route("GET", "/api/monitors/{id}", "monitors", "read", "Retrieve a monitor", response=Monitor)
@@ -168,10 +148,7 @@ async def status(request: web.Request) -> web.Response:
     row = await conn.call(_find, request.match_info["id"])
     numbers = await conn.call(figures.monitor_figures, row.seq, row.created_at, context.now_ms())
     last = numbers.last_check
-    started = await conn.execute_fetchall(
-        "SELECT max(i.started_at) FROM incident_monitors AS m JOIN incidents AS i ON i.seq = m.incident_seq "
-        "WHERE m.monitor_id = ?", (row.id,))
-    last_incident_ms = started[0][0] if started else None
+    last_incident_ms = await conn.call(incident_store.last_started_for, row.id)
     return respond(MonitorStatus(
         "monitor_status", row.id, row.status, row.current_state, row.state_since // 1000,
         None if last is None else check_object(last, row.id),
@@ -182,25 +159,9 @@ async def status(request: web.Request) -> web.Response:
 @route("GET", "/api/monitors/{id}/checks", "monitors", "read", "List a monitor's checks, newest first",
        query=CheckListQuery, response=CheckList)
 async def list_checks(request: web.Request) -> web.Response:
-    context = _context(request)
-    conn = context.read_conn
+    conn = _context(request).read_conn
     row = await conn.call(_find, request.match_info["id"])
     query = read_query(request, CheckListQuery)
-    pagination.check(query)
-    where, args = ["monitor_seq = ?"], [row.seq]
-    if query.ok is not None:
-        where.append("ok = ?")
-        args.append(int(query.ok))
-    pagination.created_range(query, where, args)
-
-    def cursor_seq(db: sqlite3.Connection, cursor: str) -> int | None:
-        # chk_ ids are derived from the row's seq (ids.seq_id): decode, then check it is this monitor's
-        seq = parse_seq_id("chk", cursor)
-        found = seq is not None and db.execute(
-            "SELECT 1 FROM checks WHERE seq = ? AND monitor_seq = ?", (seq, row.seq)).fetchall()
-        return seq if found else None
-
-    rows, has_more = await conn.call(pagination.page, "checks", figures.CHECK_COLUMNS, query,
-                                           " AND ".join(where), tuple(args), cursor_seq)
-    return respond(pagination.envelope([check_object(item, row.id) for item in rows], has_more,
+    found, has_more = await pagination.fetch(conn, checks.list_page, query, monitor_seq=row.seq)
+    return respond(pagination.envelope([check_object(item, row.id) for item in found], has_more,
                                        f"/api/monitors/{row.id}/checks"))
