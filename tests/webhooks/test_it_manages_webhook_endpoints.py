@@ -1,5 +1,5 @@
-"""/api/webhook-endpoints over real HTTP: create (the secret shown once),
-read, update, delete; validation errors name their param; config endpoints
+"""/api/webhook-endpoints over real HTTP: create (the secret shown once, masked
+on reads), read, update, delete; delivery times in integer seconds; validation errors name their param; config endpoints
 are read-only but for enabling; permissions; POST …/test sends a ping that is
 recorded as a delivery and not stored as an event; a new endpoint gets no
 history; a changed URL and a rotated secret take effect at once; a reload
@@ -11,6 +11,8 @@ import asyncio
 
 from hookkit import SECRET, Receiver, deliveries, eventually, webhooks_yaml
 from upstatd.delivery.sign import verify
+
+MASK = "********"
 
 
 def error(body: dict) -> tuple[int | None, str, str | None]:
@@ -28,16 +30,17 @@ async def test_it_creates_reads_updates_and_deletes_an_endpoint(api):
     now = int(api.clock.time())
     expected = {"id": endpoint_id, "object": "webhook_endpoint", "key": None,
                 "url": "https://hooks.example.com/upstat", "events": ["incident.*", "monitor.down"],
-                "enabled": True, "status": "enabled", "disabled_reason": None, "description": "bridge",
-                "metadata": {"team": "ops"}, "failing_since": None, "managed_by": "api"}
-    assert {k: v for k, v in made.items() if k not in ("secret", "created_at", "updated_at")} == expected
+                "secret": MASK, "enabled": True, "status": "enabled", "disabled_reason": None,
+                "description": "bridge", "metadata": {"team": "ops"}, "failing_since": None, "managed_by": "api"}
+    assert {k: v for k, v in made.items() if k not in ("secret", "created_at", "updated_at")} == \
+        {k: v for k, v in expected.items() if k != "secret"}
     assert abs(made["created_at"] - now) <= 1
 
     status, _, read = await api.request("GET", f"/api/webhook-endpoints/{endpoint_id}")
-    assert status == 200 and "secret" not in read
+    assert status == 200 and read["secret"] == MASK
     assert {k: v for k, v in read.items() if k not in ("created_at", "updated_at")} == expected
     status, _, listed = await api.request("GET", "/api/webhook-endpoints")
-    assert [item["id"] for item in listed["data"]] == [endpoint_id] and "secret" not in listed["data"][0]
+    assert [item["id"] for item in listed["data"]] == [endpoint_id] and listed["data"][0] == read
     assert listed["url"] == "/api/webhook-endpoints"
 
     status, _, changed = await api.request("PATCH", f"/api/webhook-endpoints/{endpoint_id}", json={
@@ -45,6 +48,7 @@ async def test_it_creates_reads_updates_and_deletes_an_endpoint(api):
     assert status == 200, changed
     assert (changed["url"], changed["events"], changed["description"], changed["metadata"]) == \
         ("http://127.0.0.1:9/x", ["*"], None, {"team": "ops", "env": "prod"})
+    assert changed["secret"] == MASK
     status, _, off = await api.request("PATCH", f"/api/webhook-endpoints/{endpoint_id}", json={"enabled": False})
     assert (off["enabled"], off["status"], off["disabled_reason"]) == (False, "disabled", None)
     assert endpoint_id not in api.daemon.webhooks.workers
@@ -135,7 +139,8 @@ async def test_a_test_ping_is_sent_and_recorded_but_not_stored_as_an_event(api):
         assert sent["id"].startswith("whd_") and sent["endpoint_id"] == made["id"] and sent["latency_ms"] > 0
         (got,) = receiver.got
         assert got.json["type"] == "ping" and got.json["id"] == sent["event_id"]
-        assert got.json["data"]["object"]["id"] == made["id"] and "secret" not in got.json["data"]["object"]
+        status, _, read = await api.request("GET", f"/api/webhook-endpoints/{made['id']}")
+        assert got.json["data"]["object"] == read and read["secret"] == MASK
         assert got.headers["Upstat-Event-Id"] == sent["event_id"]
         assert verify(made["secret"], got.body, got.headers["Upstat-Signature"])
         status, _, events = await api.request("GET", "/api/events")
@@ -207,3 +212,25 @@ async def test_a_reload_reconciles_the_yaml_endpoints(start_api):
     finally:
         await one.close()
         await two.close()
+
+
+async def test_delivery_times_are_integer_seconds_with_milliseconds_beside(api):
+    _, _, made = await api.request("POST", "/api/webhook-endpoints", json={
+        "url": "http://127.0.0.1:1/down", "events": ["monitor.updated"]})
+    api.daemon.webhooks.backoff_base = 30  # one attempt, its retry far off
+    before_ms = round(api.clock.time() * 1000)
+    api.daemon.bus.emit("monitor.updated", {"n": 1}, api.clock.time())
+    await eventually(lambda: _attempts(api, made["id"]))
+    _, _, tested = await api.request("POST", f"/api/webhook-endpoints/{made['id']}/test")
+    _, _, page = await api.request("GET", f"/api/webhook-endpoints/{made['id']}/deliveries")
+    ping, failed = page["data"]
+    assert ping == tested and ping["next_attempt_at"] is None and ping["next_attempt_at_ms"] is None
+    for item in page["data"]:
+        assert type(item["created_at"]) is int and type(item["created_at_ms"]) is int
+        assert item["created_at"] == item["created_at_ms"] // 1000 and item["created_at_ms"] >= before_ms
+    assert type(failed["next_attempt_at"]) is int and type(failed["next_attempt_at_ms"]) is int
+    assert failed["next_attempt_at"] == failed["next_attempt_at_ms"] // 1000
+    assert 20_000 <= failed["next_attempt_at_ms"] - failed["created_at_ms"] <= 40_000
+    _, _, older = await api.request(
+        "GET", f"/api/webhook-endpoints/{made['id']}/deliveries?starting_after={ping['id']}")
+    assert older["data"] == [failed]

@@ -26,7 +26,7 @@ import structlog
 import upstatd
 from upstatd.clock import Clock
 from upstatd.config.webhooks import WebhookSpec, matches
-from upstatd.delivery import sign
+from upstatd.delivery import public, sign
 from upstatd.delivery.outbox import Attempt, Consumer, Outbox
 from upstatd.delivery.policy import Policy
 from upstatd.events import Event, EventBus
@@ -169,7 +169,7 @@ class WebhookDispatcher:
 
     def _consumer(self, row: EndpointRow, resume_waits: bool) -> Consumer:
         def disabled_event(conn: Any) -> tuple[str, dict]:
-            return "webhook_endpoint.disabled", store.public(store.by_seq(conn, row.seq))
+            return "webhook_endpoint.disabled", public.endpoint_data(store.by_seq(conn, row.seq))
 
         return Consumer(f"webhook:{row.id}", lambda kind: matches(row.events, kind), WebhookChannel(self, row),
                         store.ledger(row.seq), self.policy, disabled_event, resume_waits)
@@ -179,7 +179,7 @@ class WebhookDispatcher:
     async def send_test(self, row: EndpointRow) -> int:
         """POST a `ping` event (not stored as an event) once; returns the delivery's seq."""
         now = self.clock.time()
-        event = Event(new_id("evt"), "ping", now, store.public(row))
+        event = Event(new_id("evt"), "ping", now, public.endpoint_data(row))
         attempt = await WebhookChannel(self, row).send(event)
         ledger = store.ledger(row.seq)
         return await self.writer.run(

@@ -167,12 +167,3 @@ def ledger(seq: int) -> Ledger:
     """Where the endpoint's consumer keeps its place: its row's cursor and its deliveries."""
     return Ledger(TABLE, "webhook_deliveries", "endpoint_seq", seq)
 
-
-def public(row: EndpointRow) -> dict[str, Any]:
-    """The endpoint as the API shows it (never the secret); also data.object of its events."""
-    return {"id": row.id, "object": "webhook_endpoint", "key": row.key, "url": row.url, "events": list(row.events),
-            "enabled": row.enabled, "status": "enabled" if row.enabled else "disabled",
-            "disabled_reason": row.disabled_reason, "description": row.description, "metadata": row.metadata,
-            "failing_since": None if row.failing_since is None else row.failing_since // 1000,
-            "managed_by": row.managed_by, "created_at": row.created_at // 1000,
-            "updated_at": row.updated_at // 1000}

@@ -1,7 +1,7 @@
 """/api/webhook-endpoints: where events are POSTed, and every attempt made.
 
 - The secret (`whsec_…`) is in the answer to create (and rotate-secret) only;
-  reads never show it (idempotent replays show it as null).
+  every other read shows it as "********" (idempotent replays: null).
 - Endpoints from the config file (`managed_by: "config"`) can be read, tested,
   and enabled or disabled; other changes answer 409 naming the file and key.
 - A change reaches the delivery task when it is committed: a new or re-enabled
@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import sqlite3
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import msgspec
 from aiohttp import web
@@ -26,79 +26,21 @@ from upstatd.api.pagination import ListQuery
 from upstatd.api.routes import route
 from upstatd.config.check import Invalid
 from upstatd.config.webhooks import parse_events, parse_url
-from upstatd.ids import new_id, parse_seq_id, seq_id
+from upstatd.delivery.public import (EndpointCreate, EndpointUpdate, NoBody, WebhookDelivery, WebhookEndpoint,
+                                     delivery_object, endpoint_object)
+from upstatd.ids import new_id, parse_seq_id
 from upstatd.store import webhooks as store
 from upstatd.store.webhooks import EndpointRow
 
 UNSET = msgspec.UNSET
-Unset = msgspec.UnsetType
-Url = Annotated[str, msgspec.Meta(description="http:// or https:// URL the events are POSTed to")]
-Patterns = Annotated[list[str], msgspec.Meta(description="Event types and patterns: monitor.down, incident.*, *")]
-Description = Annotated[str, msgspec.Meta(max_length=1000)]
 
 
 # -- shapes -------------------------------------------------------------------------------
-
-class WebhookEndpoint(msgspec.Struct, kw_only=True):
-    id: str
-    object: Literal["webhook_endpoint"]
-    key: str | None
-    url: str
-    events: list[str]
-    enabled: bool
-    status: Literal["enabled", "disabled"]
-    disabled_reason: str | None
-    description: str | None
-    metadata: dict[str, str]
-    failing_since: int | None
-    managed_by: Literal["config", "api"]
-    created_at: int
-    updated_at: int
-
-
-class CreatedWebhookEndpoint(WebhookEndpoint, kw_only=True):
-    secret: str | None   # whsec_…, in this answer only
-
 
 class DeletedWebhookEndpoint(msgspec.Struct):
     id: str
     object: Literal["webhook_endpoint"]
     deleted: bool
-
-
-class WebhookDelivery(msgspec.Struct):
-    id: str
-    object: Literal["webhook_delivery"]
-    endpoint_id: str
-    event_id: str
-    event_type: str
-    attempt: int
-    created_at: float              # Unix seconds, to the millisecond
-    ok: bool
-    status_code: int | None
-    latency_ms: float | None
-    error: str | None
-    next_attempt_at: float | None  # when the retry goes (null: none)
-
-
-class EndpointCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    url: Url
-    events: Patterns
-    description: Description | None = None
-    enabled: bool = True
-    metadata: metadata.Metadata = {}
-
-
-class EndpointUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    url: Url | Unset = UNSET
-    events: Patterns | Unset = UNSET
-    description: Description | None | Unset = UNSET
-    enabled: bool | Unset = UNSET
-    metadata: metadata.Metadata | Unset = UNSET
-
-
-class NoBody(msgspec.Struct, forbid_unknown_fields=True):
-    pass
 
 
 class EndpointListQuery(ListQuery, forbid_unknown_fields=True):
@@ -112,17 +54,6 @@ class DeliveryListQuery(ListQuery, forbid_unknown_fields=True):
 
 EndpointList = pagination.list_of(WebhookEndpoint, "WebhookEndpointList")
 DeliveryList = pagination.list_of(WebhookDelivery, "WebhookDeliveryList")
-
-
-def endpoint_object(row: EndpointRow) -> dict:
-    return store.public(row)
-
-
-def delivery_object(row: Any, endpoint_id: str) -> WebhookDelivery:
-    (seq, _, event_id, event_type, attempt, created_at, ok, status_code, latency_ms, error, next_at) = row
-    return WebhookDelivery(seq_id("whd", seq), "webhook_delivery", endpoint_id, event_id, event_type, attempt,
-                           created_at / 1000, bool(ok), status_code, latency_ms, error,
-                           None if next_at is None else next_at / 1000)
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -165,7 +96,7 @@ async def _sync(context: Any) -> None:
 
 @route("POST", "/api/webhook-endpoints", "webhooks", "create",
        "Create a webhook endpoint; the answer holds its signing secret, shown only once",
-       body=EndpointCreate, response=CreatedWebhookEndpoint, status=201)
+       body=EndpointCreate, response=WebhookEndpoint, status=201)
 async def create(request: web.Request) -> web.Response:
     context = _context(request)
     body = await read_json(request, EndpointCreate)
@@ -178,7 +109,7 @@ async def create(request: web.Request) -> web.Response:
     row = await context.writer.run(lambda conn: store.insert(
         conn, endpoint_id, url, events, secret, body.enabled, body.description, meta, now_ms))
     await _sync(context)
-    return respond({**endpoint_object(row), "secret": secret}, status=201)
+    return respond(endpoint_object(row, secret), status=201)
 
 
 @route("GET", "/api/webhook-endpoints", "webhooks", "read", "List webhook endpoints, newest first",
@@ -271,7 +202,7 @@ async def send_test(request: web.Request) -> web.Response:
 
 @route("POST", "/api/webhook-endpoints/{id}/rotate-secret", "webhooks", "update",
        "Replace the signing secret; the answer holds the new one, shown only once", body=NoBody,
-       response=CreatedWebhookEndpoint)
+       response=WebhookEndpoint)
 async def rotate_secret(request: web.Request) -> web.Response:
     context = _context(request)
     endpoint_id = request.match_info["id"]
@@ -287,7 +218,7 @@ async def rotate_secret(request: web.Request) -> web.Response:
 
     row = await context.writer.run(change)
     await _sync(context)
-    return respond({**endpoint_object(row), "secret": secret})
+    return respond(endpoint_object(row, secret))
 
 
 @route("GET", "/api/webhook-endpoints/{id}/deliveries", "webhooks", "read",
