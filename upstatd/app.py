@@ -27,6 +27,7 @@ from upstatd.api.server import HttpListener, build_app
 from upstatd.clock import Clock
 from upstatd.config.load import ConfigError, load_config
 from upstatd.config.schema import Config
+from upstatd.delivery.endpoints import WebhookEndpointCommands
 from upstatd.delivery.webhooks import WebhookDispatcher
 from upstatd.events import EventBus
 from upstatd.events import prune as prune_events
@@ -117,6 +118,8 @@ class Daemon:
         self.incidents = IncidentService(self.clock, self.writer, self.bus, config.incidents)
         await self.incidents.load(self.read_db)
         self.webhooks = WebhookDispatcher(self.clock, self.writer, self.read_db, self.bus)
+        self.webhook_commands = WebhookEndpointCommands(self.clock, self.writer, self.read_db, self.webhooks,
+                                                        self.bus, lambda: self.config)
         self.monitors = MonitorService(self.clock, self.runner, self.writer, self.checks, self.bus, self.incidents)
         self.monitor_commands = MonitorCommands(self.clock, self.writer, self.read_db, self.monitors, self.bus,
                                                 self.incidents, lambda: self.config, self._open_probe_type)
@@ -135,10 +138,11 @@ class Daemon:
         self.api = ApiContext(self.read_db, self.writer, self.clock, await self.read_db.call(api_version),
                               Limits(*msgspec.structs.astuple(config.rate_limit)), lambda: self.config,
                               self.monitor_commands, self.heartbeat_commands, self.heartbeats, self.bus,
-                              self.incidents, self.webhooks)
+                              self.incidents, self.webhooks, webhook_commands=self.webhook_commands)
         self.listener = HttpListener(build_app(self.health, self.api), config.server.host, config.server.port)
         await self.listener.start()
-        await self.webhooks.start(config.webhooks)
+        await self.webhook_commands.reconcile(config.webhooks)
+        await self.webhooks.start()
 
         self._open_probe_types |= await open_probe_types(
             ({spec.type for spec in config.monitors} | {spec.type for spec, _ in api_monitors})
@@ -252,7 +256,7 @@ class Daemon:
                 log.error("config.reload_failed", file=self.config.file, errors=[str(exc)])
                 beats = {"failed": str(exc)}
             self.incidents.settings = config.incidents
-            await self.webhooks.reload(config.webhooks)
+            await self.webhook_commands.reconcile(config.webhooks)
             self.runner.max_in_flight = config.scheduler.max_in_flight
             self.api.limiter.limits = Limits(*msgspec.structs.astuple(config.rate_limit))
             # The listener and the database stay as started until a restart.

@@ -1,5 +1,8 @@
 """/api/webhook-endpoints over real HTTP: create (the secret shown once, masked
-on reads), read, update, delete; delivery times in integer seconds; validation errors name their param; config endpoints
+on reads), read, update (a change that changes nothing writes nothing), delete
+(204); validation errors name their param (422, or 400 for a wrong type or an
+unknown parameter); a disable over the API is a webhook_endpoint.disabled
+event showing the endpoint as GET does; config endpoints
 are read-only but for enabling; permissions; POST …/test sends a ping that is
 recorded as a delivery and not stored as an event; a new endpoint gets no
 history; a changed URL and a rotated secret take effect at once; a reload
@@ -8,10 +11,13 @@ reconciles the YAML endpoints."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 
 from hookkit import SECRET, Receiver, deliveries, eventually, webhooks_yaml
+from upstatd.clock import FakeClock
 from upstatd.delivery.sign import verify
 
+NOW = 1_800_000_000  # a FakeClock's wall time, Unix seconds
 MASK = "********"
 
 
@@ -49,6 +55,8 @@ async def test_it_creates_reads_updates_and_deletes_an_endpoint(api):
     assert (changed["url"], changed["events"], changed["description"], changed["metadata"]) == \
         ("http://127.0.0.1:9/x", ["*"], None, {"team": "ops", "env": "prod"})
     assert changed["secret"] == MASK
+    status, _, again = await api.request("PUT", f"/api/webhook-endpoints/{endpoint_id}", json={"events": ["*"]})
+    assert status == 200 and again == changed  # PUT is a partial update too
     status, _, off = await api.request("PATCH", f"/api/webhook-endpoints/{endpoint_id}", json={"enabled": False})
     assert (off["enabled"], off["status"], off["disabled_reason"]) == (False, "disabled", None)
     assert endpoint_id not in api.daemon.webhooks.workers
@@ -56,30 +64,40 @@ async def test_it_creates_reads_updates_and_deletes_an_endpoint(api):
     assert listed["data"] == []
 
     status, _, deleted = await api.request("DELETE", f"/api/webhook-endpoints/{endpoint_id}")
-    assert status == 200 and deleted == {"id": endpoint_id, "object": "webhook_endpoint", "deleted": True}
+    assert (status, deleted) == (204, None)
     for path in ("", "/deliveries"):
         status, _, gone = await api.request("GET", f"/api/webhook-endpoints/{endpoint_id}{path}")
         assert status == 404 and error(gone)[1] == "resource_missing"
 
 
 async def test_bad_input_names_the_param(api):
-    cases = [
-        ({"url": "ftp://x", "events": ["*"]}, "url"),
-        ({"url": "not a url", "events": ["*"]}, "url"),
-        ({"url": "https://x.example", "events": []}, "events"),
-        ({"url": "https://x.example", "events": ["monitor.down", "nope.*"]}, "events.1"),
-        ({"url": "https://x.example", "events": ["ping"]}, "events.0"),
-        ({"url": "https://x.example"}, "events"),
-        ({"url": "https://x.example", "events": ["*"], "secret": "mine-mine-mine-mine"}, "secret"),
-        ({"url": "https://x.example", "events": ["*"], "metadata": {"k": 1}}, "metadata.k"),
-        ({"url": "https://x.example", "events": "*"}, "events"),
+    cases = [  # well-formed values the checks refuse: 422
+        ({"url": "ftp://x", "events": ["*"]}, 422, "url"),
+        ({"url": "not a url", "events": ["*"]}, 422, "url"),
+        ({"url": "https://x.example", "events": []}, 422, "events"),
+        ({"url": "https://x.example", "events": ["monitor.down", "nope.*"]}, 422, "events.1"),
+        ({"url": "https://x.example", "events": ["ping"]}, 422, "events.0"),
+        ({"url": "https://x.example", "events": ["*"], "description": "d" * 1001}, 422, "description"),
+        ({"url": "https://x.example", "events": ["*"], "metadata": {"k" * 41: "v"}}, 422, "metadata." + "k" * 41),
+        # a missing field, an unknown one, a wrong type: 400
+        ({"url": "https://x.example"}, 400, "events"),
+        ({"url": "https://x.example", "events": ["*"], "secret": "mine-mine-mine-mine"}, 400, "secret"),
+        ({"url": "https://x.example", "events": ["*"], "metadata": {"k": 1}}, 400, "metadata.k"),
+        ({"url": "https://x.example", "events": "*"}, 400, "events"),
     ]
-    for body, param in cases:
+    for body, code, param in cases:
         status, _, answer = await api.request("POST", "/api/webhook-endpoints", json=body)
-        assert status == 400, (body, answer)
+        assert status == code, (body, answer)
         assert error(answer)[0] == "invalid_request_error" and error(answer)[2] == param, (body, answer)
+    _, _, made = await api.request("POST", "/api/webhook-endpoints", json={"url": "https://x.example",
+                                                                            "events": ["*"]})
+    status, _, answer = await api.request("PATCH", f"/api/webhook-endpoints/{made['id']}",
+                                          json={"events": ["monitor.nope"]})
+    assert (status, error(answer)[2]) == (422, "events.0")
     status, _, answer = await api.request("PATCH", "/api/webhook-endpoints/we_nope", json={"enabled": True})
     assert status == 404
+    status, _, listed = await api.request("GET", "/api/webhook-endpoints")
+    assert [item["id"] for item in listed["data"]] == [made["id"]]  # nothing half-made
 
 
 async def test_the_secret_is_shown_once_even_to_a_replay(api):
@@ -212,6 +230,82 @@ async def test_a_reload_reconciles_the_yaml_endpoints(start_api):
     finally:
         await one.close()
         await two.close()
+
+
+def _stored(api, endpoint_id: str) -> tuple:
+    with sqlite3.connect(api.db_path) as conn:
+        return conn.execute("SELECT url, events, description, metadata, enabled, updated_at FROM "
+                            "webhook_endpoints WHERE id = ?", (endpoint_id,)).fetchone()
+
+
+async def _events(api, pattern: str = "webhook_endpoint.*") -> list[dict]:
+    await api.daemon.writer.flush()
+    _, _, listed = await api.request("GET", f"/api/events?type={pattern}")
+    return listed["data"]
+
+
+async def test_a_change_that_changes_nothing_writes_nothing(start_api):
+    clock = FakeClock(wall=NOW)
+    api = await start_api(clock=clock)
+    _, _, made = await api.request("POST", "/api/webhook-endpoints", json={
+        "url": "https://hooks.example.com/a", "events": ["monitor.*", "incident.*"], "description": "d",
+        "metadata": {"team": "ops"}})
+    path = f"/api/webhook-endpoints/{made['id']}"
+    before = _stored(api, made["id"])
+    clock.advance(100)
+    for method, body in (("PATCH", {}),
+                         ("PATCH", {"url": made["url"], "events": ["monitor.*", "incident.*", "monitor.*"],
+                                    "description": "d", "metadata": {"team": "ops", "absent": ""},
+                                    "enabled": True}),
+                         ("PUT", {"enabled": True})):
+        status, _, answer = await api.request(method, path, json=body)
+        assert (status, answer["updated_at"]) == (200, NOW), (method, body, answer)
+        assert {k: v for k, v in answer.items() if k != "secret"} == \
+            {k: v for k, v in made.items() if k != "secret"}
+    assert _stored(api, made["id"]) == before
+    # disabled twice: one event
+    status, _, off = await api.request("PATCH", path, json={"enabled": False})
+    assert (status, off["updated_at"]) == (200, NOW + 100)
+    clock.advance(100)
+    status, _, again = await api.request("PATCH", path, json={"enabled": False})
+    assert (status, again) == (200, off)
+    assert [event["type"] for event in await _events(api)] == ["webhook_endpoint.disabled"]
+    # a real change moves updated_at
+    status, _, changed = await api.request("PATCH", path, json={"metadata": {"team": "web"}})
+    assert (status, changed["updated_at"], changed["metadata"]) == (200, NOW + 200, {"team": "web"})
+
+
+async def test_a_disable_over_the_api_is_an_event_showing_the_endpoint_as_get_does(start_api):
+    api = await start_api(webhooks_yaml("https://hooks.example.com/cfg", key="cfg"))
+    _, _, made = await api.request("POST", "/api/webhook-endpoints", json={
+        "url": "https://hooks.example.com/a", "events": ["*"], "metadata": {"team": "ops"}})
+    _, _, listed = await api.request("GET", "/api/webhook-endpoints")
+    config_id = next(item["id"] for item in listed["data"] if item["key"] == "cfg")
+    for endpoint_id, reason in ((made["id"], None), (config_id, "disabled over the API")):
+        status, _, off = await api.request("PATCH", f"/api/webhook-endpoints/{endpoint_id}",
+                                           json={"enabled": False})
+        assert status == 200 and off["disabled_reason"] == reason
+        status, _, read = await api.request("GET", f"/api/webhook-endpoints/{endpoint_id}")
+        (event,) = [item for item in await _events(api) if item["data"]["object"]["id"] == endpoint_id]
+        assert event["type"] == "webhook_endpoint.disabled"
+        assert event["data"]["object"] == read == off and read["secret"] == MASK
+        assert event["data"]["reason"] == "disabled over the API"
+    # enabling records no event (there is no type for it)
+    await api.request("PATCH", f"/api/webhook-endpoints/{made['id']}", json={"enabled": True})
+    assert len(await _events(api)) == 2
+
+
+async def test_delete_answers_204_with_no_body(api):
+    _, _, made = await api.request("POST", "/api/webhook-endpoints", json={
+        "url": "https://hooks.example.com/a", "events": ["*"]})
+    async with api.session.delete(f"{api.url}/api/webhook-endpoints/{made['id']}",
+                                  headers={"Authorization": f"Bearer {api.admin_token}"}) as response:
+        assert response.status == 204 and await response.read() == b""
+        assert "Content-Type" not in response.headers and response.headers["Request-Id"]
+    assert made["id"] not in api.daemon.webhooks.workers
+    status, _, _ = await api.request("DELETE", f"/api/webhook-endpoints/{made['id']}")
+    assert status == 404
+    assert await _events(api) == []  # no event type for it
 
 
 async def test_delivery_times_are_integer_seconds_with_milliseconds_beside(api):

@@ -23,7 +23,7 @@ LAST_USED_EVERY_MS = 60_000  # last_used_at is written at most once a minute per
 class ApiContext:
     def __init__(self, read_conn: Database, writer: Writer, clock: Clock, version: str, limits: Limits,
                  config: Callable[[], Any], monitor_commands: Any, heartbeat_commands: Any, heartbeats: Any,
-                 bus: Any, incidents: Any, webhooks: Any) -> None:
+                 bus: Any, incidents: Any, webhooks: Any, webhook_commands: Any = None) -> None:
         self.read_conn = read_conn
         self.writer = writer
         self.clock = clock
@@ -36,6 +36,7 @@ class ApiContext:
         self.bus = bus                             # EventBus
         self.incidents = incidents                 # IncidentService
         self.webhooks = webhooks                   # WebhookDispatcher
+        self.webhook_commands = webhook_commands   # WebhookEndpointCommands
         self._touched: dict[str, int] = {}
 
     @property

@@ -26,7 +26,8 @@ MAX_DESCRIPTION = 1000
 
 Url = Annotated[str, msgspec.Meta(description="http:// or https:// URL the events are POSTed to")]
 Patterns = Annotated[list[str], msgspec.Meta(description="Event types and patterns: monitor.down, incident.*, *")]
-Description = Annotated[str, msgspec.Meta(max_length=MAX_DESCRIPTION)]
+# checked by the command (422), documented here
+Description = Annotated[str, msgspec.Meta(extra_json_schema={"maxLength": MAX_DESCRIPTION})]
 Secret = Annotated[str | None, msgspec.Meta(
     description=f"The signing secret (whsec_…) in the answer to create and rotate-secret only; "
                 f"\"{MASK}\" on every other read, null in an idempotent replay")]
