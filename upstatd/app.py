@@ -29,6 +29,7 @@ from upstatd.api.server import HttpListener, build_app
 from upstatd.clock import Clock
 from upstatd.config.load import ConfigError, load_config
 from upstatd.config.schema import Config
+from upstatd.delivery.endpoints import WebhookEndpointCommands
 from upstatd.delivery.webhooks import WebhookDispatcher
 from upstatd.events import EventBus
 from upstatd.events import prune as prune_events
@@ -129,6 +130,8 @@ class Daemon:
         self.incidents = IncidentService(self.clock, self.writer, self.bus, config.incidents)
         await self.incidents.load(self.read_db)
         self.webhooks = WebhookDispatcher(self.clock, self.writer, self.read_db, self.bus)
+        self.webhook_commands = WebhookEndpointCommands(self.clock, self.writer, self.read_db, self.webhooks,
+                                                        self.bus, lambda: self.config)
         self.monitors = MonitorService(self.clock, self.runner, self.writer, self.checks, self.bus, self.incidents)
         self.monitor_commands = MonitorCommands(self.clock, self.writer, self.read_db, self.monitors, self.bus,
                                                 self.incidents, lambda: self.config, self._open_probe_type)
@@ -148,14 +151,14 @@ class Daemon:
                               Limits(*msgspec.structs.astuple(config.rate_limit)), lambda: self.config,
                               self.monitor_commands, self.heartbeat_commands,
                               IncidentCommands(self.clock, self.writer, self.read_db, self.incidents, self.bus),
-                              TokenCommands(self.clock, self.writer, self.read_db),
-                              self.heartbeats, self.bus,
-                              self.incidents, self.webhooks)
+                              TokenCommands(self.clock, self.writer, self.read_db), self.webhook_commands,
+                              self.heartbeats, self.bus, self.incidents, self.webhooks)
         self.listener = HttpListener(build_app(self.health, self.api), config.server.host, config.server.port)
         await self.listener.start()
         self._closers.append(("listener", self.listener.stop))
         self._closers.append(("webhooks", self.webhooks.stop))  # before its start: it may fail half way
-        await self.webhooks.start(config.webhooks)
+        await self.webhook_commands.reconcile(config.webhooks)
+        await self.webhooks.start()
         self._closers.append(("probe types", self._close_probe_types))
 
         self._open_probe_types |= await open_probe_types(
@@ -274,7 +277,7 @@ class Daemon:
                 log.error("config.reload_failed", file=self.config.file, errors=[str(exc)])
                 beats = {"failed": str(exc)}
             self.incidents.settings = config.incidents
-            await self.webhooks.reload(config.webhooks)
+            await self.webhook_commands.reconcile(config.webhooks)
             self.runner.max_in_flight = config.scheduler.max_in_flight
             self.api.limiter.limits = Limits(*msgspec.structs.astuple(config.rate_limit))
             # The listener and the database stay as started until a restart.

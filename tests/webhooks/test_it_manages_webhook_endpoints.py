@@ -1,5 +1,8 @@
-"""/api/webhook-endpoints over real HTTP: create (the secret shown once),
-read, update, delete; validation errors name their param; config endpoints
+"""/api/webhook-endpoints over real HTTP: create (the secret shown once, masked
+on reads), read, update (a change that changes nothing writes nothing), delete
+(204); validation errors name their param (422, or 400 for a wrong type or an
+unknown parameter); a disable over the API is a webhook_endpoint.disabled
+event showing the endpoint as GET does; config endpoints
 are read-only but for enabling; permissions; POST …/test sends a ping that is
 recorded as a delivery and not stored as an event; a new endpoint gets no
 history; a changed URL and a rotated secret take effect at once; a reload
@@ -8,9 +11,14 @@ reconciles the YAML endpoints."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 
 from hookkit import SECRET, Receiver, deliveries, eventually, webhooks_yaml
+from upstatd.clock import FakeClock
 from upstatd.delivery.sign import verify
+
+NOW = 1_800_000_000  # a FakeClock's wall time, Unix seconds
+MASK = "********"
 
 
 def error(body: dict) -> tuple[int | None, str, str | None]:
@@ -28,16 +36,17 @@ async def test_it_creates_reads_updates_and_deletes_an_endpoint(api):
     now = int(api.clock.time())
     expected = {"id": endpoint_id, "object": "webhook_endpoint", "key": None,
                 "url": "https://hooks.example.com/upstat", "events": ["incident.*", "monitor.down"],
-                "enabled": True, "status": "enabled", "disabled_reason": None, "description": "bridge",
-                "metadata": {"team": "ops"}, "failing_since": None, "managed_by": "api"}
-    assert {k: v for k, v in made.items() if k not in ("secret", "created_at", "updated_at")} == expected
+                "secret": MASK, "enabled": True, "status": "enabled", "disabled_reason": None,
+                "description": "bridge", "metadata": {"team": "ops"}, "failing_since": None, "managed_by": "api"}
+    assert {k: v for k, v in made.items() if k not in ("secret", "created_at", "updated_at")} == \
+        {k: v for k, v in expected.items() if k != "secret"}
     assert abs(made["created_at"] - now) <= 1
 
     status, _, read = await api.request("GET", f"/api/webhook-endpoints/{endpoint_id}")
-    assert status == 200 and "secret" not in read
+    assert status == 200 and read["secret"] == MASK
     assert {k: v for k, v in read.items() if k not in ("created_at", "updated_at")} == expected
     status, _, listed = await api.request("GET", "/api/webhook-endpoints")
-    assert [item["id"] for item in listed["data"]] == [endpoint_id] and "secret" not in listed["data"][0]
+    assert [item["id"] for item in listed["data"]] == [endpoint_id] and listed["data"][0] == read
     assert listed["url"] == "/api/webhook-endpoints"
 
     status, _, changed = await api.request("PATCH", f"/api/webhook-endpoints/{endpoint_id}", json={
@@ -45,6 +54,9 @@ async def test_it_creates_reads_updates_and_deletes_an_endpoint(api):
     assert status == 200, changed
     assert (changed["url"], changed["events"], changed["description"], changed["metadata"]) == \
         ("http://127.0.0.1:9/x", ["*"], None, {"team": "ops", "env": "prod"})
+    assert changed["secret"] == MASK
+    status, _, again = await api.request("PUT", f"/api/webhook-endpoints/{endpoint_id}", json={"events": ["*"]})
+    assert status == 200 and again == changed  # PUT is a partial update too
     status, _, off = await api.request("PATCH", f"/api/webhook-endpoints/{endpoint_id}", json={"enabled": False})
     assert (off["enabled"], off["status"], off["disabled_reason"]) == (False, "disabled", None)
     assert endpoint_id not in api.daemon.webhooks.workers
@@ -52,7 +64,7 @@ async def test_it_creates_reads_updates_and_deletes_an_endpoint(api):
     assert listed["data"] == []
 
     status, _, deleted = await api.request("DELETE", f"/api/webhook-endpoints/{endpoint_id}")
-    assert status == 200 and deleted == {"id": endpoint_id, "object": "webhook_endpoint", "deleted": True}
+    assert (status, deleted) == (204, None)
     for path in ("", "/deliveries"):
         status, _, gone = await api.request("GET", f"/api/webhook-endpoints/{endpoint_id}{path}")
         assert status == 404 and error(gone)[1] == "resource_missing"
@@ -65,6 +77,9 @@ async def test_bad_input_names_the_param(api):
         ({"url": "https://x.example", "events": []}, 422, "events"),
         ({"url": "https://x.example", "events": ["monitor.down", "nope.*"]}, 422, "events.1"),
         ({"url": "https://x.example", "events": ["ping"]}, 422, "events.0"),
+        ({"url": "https://x.example", "events": ["*"], "description": "d" * 1001}, 422, "description"),
+        ({"url": "https://x.example", "events": ["*"], "metadata": {"k" * 41: "v"}}, 422, "metadata." + "k" * 41),
+        # a missing field, an unknown one, a wrong type: 400
         ({"url": "https://x.example"}, 400, "events"),
         ({"url": "https://x.example", "events": ["*"], "secret": "mine-mine-mine-mine"}, 400, "secret"),
         ({"url": "https://x.example", "events": ["*"], "metadata": {"k": 1}}, 400, "metadata.k"),
@@ -74,8 +89,15 @@ async def test_bad_input_names_the_param(api):
         status, _, answer = await api.request("POST", "/api/webhook-endpoints", json=body)
         assert status == expected, (body, answer)
         assert error(answer)[0] == "invalid_request_error" and error(answer)[2] == param, (body, answer)
+    _, _, made = await api.request("POST", "/api/webhook-endpoints", json={"url": "https://x.example",
+                                                                            "events": ["*"]})
+    status, _, answer = await api.request("PATCH", f"/api/webhook-endpoints/{made['id']}",
+                                          json={"events": ["monitor.nope"]})
+    assert (status, error(answer)[2]) == (422, "events.0")
     status, _, answer = await api.request("PATCH", "/api/webhook-endpoints/we_nope", json={"enabled": True})
     assert status == 404
+    status, _, listed = await api.request("GET", "/api/webhook-endpoints")
+    assert [item["id"] for item in listed["data"]] == [made["id"]]  # nothing half-made
 
 
 async def test_the_secret_is_shown_once_even_to_a_replay(api):
@@ -135,7 +157,8 @@ async def test_a_test_ping_is_sent_and_recorded_but_not_stored_as_an_event(api):
         assert sent["id"].startswith("whd_") and sent["endpoint_id"] == made["id"] and sent["latency_ms"] > 0
         (got,) = receiver.got
         assert got.json["type"] == "ping" and got.json["id"] == sent["event_id"]
-        assert got.json["data"]["object"]["id"] == made["id"] and "secret" not in got.json["data"]["object"]
+        status, _, read = await api.request("GET", f"/api/webhook-endpoints/{made['id']}")
+        assert got.json["data"]["object"] == read and read["secret"] == MASK
         assert got.headers["Upstat-Event-Id"] == sent["event_id"]
         assert verify(made["secret"], got.body, got.headers["Upstat-Signature"])
         status, _, events = await api.request("GET", "/api/events")
@@ -207,3 +230,101 @@ async def test_a_reload_reconciles_the_yaml_endpoints(start_api):
     finally:
         await one.close()
         await two.close()
+
+
+def _stored(api, endpoint_id: str) -> tuple:
+    with sqlite3.connect(api.db_path) as conn:
+        return conn.execute("SELECT url, events, description, metadata, enabled, updated_at FROM "
+                            "webhook_endpoints WHERE id = ?", (endpoint_id,)).fetchone()
+
+
+async def _events(api, pattern: str = "webhook_endpoint.*") -> list[dict]:
+    await api.daemon.writer.flush()
+    _, _, listed = await api.request("GET", f"/api/events?type={pattern}")
+    return listed["data"]
+
+
+async def test_a_change_that_changes_nothing_writes_nothing(start_api):
+    clock = FakeClock(wall=NOW)
+    api = await start_api(clock=clock)
+    _, _, made = await api.request("POST", "/api/webhook-endpoints", json={
+        "url": "https://hooks.example.com/a", "events": ["monitor.*", "incident.*"], "description": "d",
+        "metadata": {"team": "ops"}})
+    path = f"/api/webhook-endpoints/{made['id']}"
+    before = _stored(api, made["id"])
+    clock.advance(100)
+    for method, body in (("PATCH", {}),
+                         ("PATCH", {"url": made["url"], "events": ["monitor.*", "incident.*", "monitor.*"],
+                                    "description": "d", "metadata": {"team": "ops", "absent": ""},
+                                    "enabled": True}),
+                         ("PUT", {"enabled": True})):
+        status, _, answer = await api.request(method, path, json=body)
+        assert (status, answer["updated_at"]) == (200, NOW), (method, body, answer)
+        assert {k: v for k, v in answer.items() if k != "secret"} == \
+            {k: v for k, v in made.items() if k != "secret"}
+    assert _stored(api, made["id"]) == before
+    # disabled twice: one event
+    status, _, off = await api.request("PATCH", path, json={"enabled": False})
+    assert (status, off["updated_at"]) == (200, NOW + 100)
+    clock.advance(100)
+    status, _, again = await api.request("PATCH", path, json={"enabled": False})
+    assert (status, again) == (200, off)
+    assert [event["type"] for event in await _events(api)] == ["webhook_endpoint.disabled"]
+    # a real change moves updated_at
+    status, _, changed = await api.request("PATCH", path, json={"metadata": {"team": "web"}})
+    assert (status, changed["updated_at"], changed["metadata"]) == (200, NOW + 200, {"team": "web"})
+
+
+async def test_a_disable_over_the_api_is_an_event_showing_the_endpoint_as_get_does(start_api):
+    api = await start_api(webhooks_yaml("https://hooks.example.com/cfg", key="cfg"))
+    _, _, made = await api.request("POST", "/api/webhook-endpoints", json={
+        "url": "https://hooks.example.com/a", "events": ["*"], "metadata": {"team": "ops"}})
+    _, _, listed = await api.request("GET", "/api/webhook-endpoints")
+    config_id = next(item["id"] for item in listed["data"] if item["key"] == "cfg")
+    for endpoint_id, reason in ((made["id"], None), (config_id, "disabled over the API")):
+        status, _, off = await api.request("PATCH", f"/api/webhook-endpoints/{endpoint_id}",
+                                           json={"enabled": False})
+        assert status == 200 and off["disabled_reason"] == reason
+        status, _, read = await api.request("GET", f"/api/webhook-endpoints/{endpoint_id}")
+        (event,) = [item for item in await _events(api) if item["data"]["object"]["id"] == endpoint_id]
+        assert event["type"] == "webhook_endpoint.disabled"
+        assert event["data"]["object"] == read == off and read["secret"] == MASK
+        assert event["data"]["reason"] == "disabled over the API"
+    # enabling records no event (there is no type for it)
+    await api.request("PATCH", f"/api/webhook-endpoints/{made['id']}", json={"enabled": True})
+    assert len(await _events(api)) == 2
+
+
+async def test_delete_answers_204_with_no_body(api):
+    _, _, made = await api.request("POST", "/api/webhook-endpoints", json={
+        "url": "https://hooks.example.com/a", "events": ["*"]})
+    async with api.session.delete(f"{api.url}/api/webhook-endpoints/{made['id']}",
+                                  headers={"Authorization": f"Bearer {api.admin_token}"}) as response:
+        assert response.status == 204 and await response.read() == b""
+        assert "Content-Type" not in response.headers and response.headers["Request-Id"]
+    assert made["id"] not in api.daemon.webhooks.workers
+    status, _, _ = await api.request("DELETE", f"/api/webhook-endpoints/{made['id']}")
+    assert status == 404
+    assert await _events(api) == []  # no event type for it
+
+
+async def test_delivery_times_are_integer_seconds_with_milliseconds_beside(api):
+    _, _, made = await api.request("POST", "/api/webhook-endpoints", json={
+        "url": "http://127.0.0.1:1/down", "events": ["monitor.updated"]})
+    api.daemon.webhooks.backoff_base = 30  # one attempt, its retry far off
+    before_ms = round(api.clock.time() * 1000)
+    api.daemon.bus.emit("monitor.updated", {"n": 1}, api.clock.time())
+    await eventually(lambda: _attempts(api, made["id"]))
+    _, _, tested = await api.request("POST", f"/api/webhook-endpoints/{made['id']}/test")
+    _, _, page = await api.request("GET", f"/api/webhook-endpoints/{made['id']}/deliveries")
+    ping, failed = page["data"]
+    assert ping == tested and ping["next_attempt_at"] is None and ping["next_attempt_at_ms"] is None
+    for item in page["data"]:
+        assert type(item["created_at"]) is int and type(item["created_at_ms"]) is int
+        assert item["created_at"] == item["created_at_ms"] // 1000 and item["created_at_ms"] >= before_ms
+    assert type(failed["next_attempt_at"]) is int and type(failed["next_attempt_at_ms"]) is int
+    assert failed["next_attempt_at"] == failed["next_attempt_at_ms"] // 1000
+    assert 20_000 <= failed["next_attempt_at_ms"] - failed["created_at_ms"] <= 40_000
+    _, _, older = await api.request(
+        "GET", f"/api/webhook-endpoints/{made['id']}/deliveries?starting_after={ping['id']}")
+    assert older["data"] == [failed]

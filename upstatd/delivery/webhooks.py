@@ -10,7 +10,8 @@ with a `webhook_endpoint.disabled` event. A restart resumes from the stored
 cursor (at least once: receivers de-duplicate by `Upstat-Event-Id`).
 
 This module keeps the running consumers in step with the stored endpoints
-(YAML reconcile at start and reload, API changes through `sync`).
+(`sync`, called by delivery/endpoints.py after each change it commits: the
+API's and the YAML reconcile at start and reload).
 """
 
 from __future__ import annotations
@@ -25,12 +26,11 @@ import structlog
 
 import upstatd
 from upstatd.clock import Clock
-from upstatd.config.webhooks import WebhookSpec, matches
-from upstatd.delivery import sign
+from upstatd.config.webhooks import matches
+from upstatd.delivery import public, sign
 from upstatd.delivery.outbox import Attempt, Consumer, Outbox
 from upstatd.delivery.policy import Policy
 from upstatd.events import Event, EventBus
-from upstatd.ids import new_id
 from upstatd.store import webhooks as store
 from upstatd.store.webhooks import EndpointRow
 
@@ -108,27 +108,15 @@ class WebhookDispatcher:
 
     # -- lifecycle ---------------------------------------------------------
 
-    async def start(self, specs: tuple[WebhookSpec, ...]) -> None:
-        """Reconcile the YAML endpoints, start one consumer per enabled endpoint."""
+    async def start(self) -> None:
+        """Start one consumer per enabled endpoint (the YAML ones reconciled before:
+        WebhookEndpointCommands.reconcile), each honouring the retry wait its event had."""
         self.session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=0),
             headers={"User-Agent": f"upstatd/{upstatd.__version__} (webhooks)"})
-        now_ms = round(self.clock.time() * 1000)
-        await self.writer.run(lambda conn: store.reconcile(conn, specs, now_ms))
         await self.sync(resume_waits=True)
         self.outbox.start()
         log.info("webhooks.started", endpoints=len(self.outbox.consumers))
-
-    async def reload(self, specs: tuple[WebhookSpec, ...]) -> None:
-        """Apply a reloaded `webhooks:` section."""
-        now_ms = round(self.clock.time() * 1000)
-        async with self._lock:  # removed endpoints stop before their rows go
-            keys = {spec.key for spec in specs}
-            for consumer in list(self.outbox.consumers.values()):
-                if consumer.channel.row.key is not None and consumer.channel.row.key not in keys:
-                    await self.outbox.remove(consumer.name)
-        await self.writer.run(lambda conn: store.reconcile(conn, specs, now_ms))
-        await self.sync(resume_waits=True)
 
     async def stop(self) -> None:
         """Stop delivering; what is not delivered stays in the outbox for the next start."""
@@ -167,20 +155,23 @@ class WebhookDispatcher:
         async with self._lock:
             await self.outbox.remove(f"webhook:{endpoint_id}")
 
+    async def retain(self, keys: set[str]) -> None:
+        """Stop the consumers of config endpoints whose key is not in `keys` (before a
+        reconcile deletes their rows)."""
+        async with self._lock:
+            for consumer in list(self.outbox.consumers.values()):
+                if consumer.channel.row.key is not None and consumer.channel.row.key not in keys:
+                    await self.outbox.remove(consumer.name)
+
     def _consumer(self, row: EndpointRow, resume_waits: bool) -> Consumer:
         def disabled_event(conn: Any) -> tuple[str, dict]:
-            return "webhook_endpoint.disabled", store.public(store.by_seq(conn, row.seq))
+            return "webhook_endpoint.disabled", public.endpoint_data(store.by_seq(conn, row.seq))
 
         return Consumer(f"webhook:{row.id}", lambda kind: matches(row.events, kind), WebhookChannel(self, row),
                         store.ledger(row.seq), self.policy, disabled_event, resume_waits)
 
     # -- a test ping ---------------------------------------------------------
 
-    async def send_test(self, row: EndpointRow) -> int:
-        """POST a `ping` event (not stored as an event) once; returns the delivery's seq."""
-        now = self.clock.time()
-        event = Event(new_id("evt"), "ping", now, store.public(row))
-        attempt = await WebhookChannel(self, row).send(event)
-        ledger = store.ledger(row.seq)
-        return await self.writer.run(
-            lambda conn: ledger.record(conn, event.id, event.type, 1, round(now * 1000), attempt, None))
+    async def send_once(self, row: EndpointRow, event: Event) -> Attempt:
+        """POST one event to an endpoint once, whether or not it is enabled (a test ping)."""
+        return await WebhookChannel(self, row).send(event)

@@ -12,15 +12,17 @@ from __future__ import annotations
 import base64
 import secrets
 import sqlite3
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import msgspec
 
 from upstatd.config.webhooks import WebhookSpec
-from upstatd.ids import new_id
+from upstatd.ids import new_id, parse_seq_id
 from upstatd.store.outbox import Ledger
 
 TABLE = "webhook_endpoints"
+DELIVERY_TABLE = "webhook_deliveries"
 COLUMNS = ("seq, id, key, managed_by, url, events, secret, enabled, description, metadata, cursor, "
            "failing_since, disabled_reason, created_at, updated_at")
 DELIVERY_COLUMNS = ("seq, endpoint_seq, event_id, event_type, attempt, created_at, ok, status_code, latency_ms, "
@@ -168,11 +170,38 @@ def ledger(seq: int) -> Ledger:
     return Ledger(TABLE, "webhook_deliveries", "endpoint_seq", seq)
 
 
-def public(row: EndpointRow) -> dict[str, Any]:
-    """The endpoint as the API shows it (never the secret); also data.object of its events."""
-    return {"id": row.id, "object": "webhook_endpoint", "key": row.key, "url": row.url, "events": list(row.events),
-            "enabled": row.enabled, "status": "enabled" if row.enabled else "disabled",
-            "disabled_reason": row.disabled_reason, "description": row.description, "metadata": row.metadata,
-            "failing_since": None if row.failing_since is None else row.failing_since // 1000,
-            "managed_by": row.managed_by, "created_at": row.created_at // 1000,
-            "updated_at": row.updated_at // 1000}
+# -- reads for the API's lists (the pages are cut by api/pagination.py) ------------------------
+
+def endpoints_where(enabled: bool | None) -> tuple[str, tuple]:
+    """The WHERE of the endpoints list: all, or only the enabled (disabled) ones."""
+    if enabled is None:
+        return "1", ()
+    return "enabled = ?", (int(enabled),)
+
+
+def deliveries_where(endpoint_seq: int, ok: bool | None, event_id: str | None) -> tuple[str, tuple]:
+    """The WHERE of an endpoint's deliveries: its own, optionally only (un)successful or one event's."""
+    where, args = ["endpoint_seq = ?"], [endpoint_seq]
+    if ok is not None:
+        where.append("ok = ?")
+        args.append(int(ok))
+    if event_id is not None:
+        where.append("event_id = ?")
+        args.append(event_id)
+    return " AND ".join(where), tuple(args)
+
+
+def delivery_cursor(endpoint_seq: int) -> Callable[[sqlite3.Connection, str], int | None]:
+    """The seq a `whd_` cursor names, if it is one of this endpoint's deliveries (ids.seq_id)."""
+    def cursor_seq(conn: sqlite3.Connection, cursor: str) -> int | None:
+        seq = parse_seq_id("whd", cursor)
+        found = seq is not None and conn.execute(
+            f"SELECT 1 FROM {DELIVERY_TABLE} WHERE seq = ? AND endpoint_seq = ?", (seq, endpoint_seq)).fetchall()
+        return seq if found else None
+    return cursor_seq
+
+
+def delivery(conn: sqlite3.Connection, seq: int) -> tuple | None:
+    """One delivery row (DELIVERY_COLUMNS)."""
+    rows = conn.execute(f"SELECT {DELIVERY_COLUMNS} FROM {DELIVERY_TABLE} WHERE seq = ?", (seq,)).fetchall()
+    return tuple(rows[0]) if rows else None
