@@ -38,3 +38,20 @@ def route(method: str, path: str, resource: str, action: str, summary: str, *, q
         ROUTES.append(Route(method, path, handler, resource, action, summary, query, body, response, status))
         return handler
     return register
+
+
+def partial_update(path: str, resource: str, summary: str, *, body: Any, response: Any
+                   ) -> Callable[[Handler], Handler]:
+    """PATCH and PUT on one handler: PUT is the same partial update (the API's convention)."""
+    def register(handler: Handler) -> Handler:
+        route("PATCH", path, resource, "update", summary, body=body, response=response)(handler)
+        route("PUT", path, resource, "update", "Same as PATCH (a partial update)", body=body,
+              response=response)(handler)
+        return handler
+    return register
+
+
+def context(request: web.Request) -> Any:
+    """What the handlers reach (api/context.py ApiContext): the commands, the read database."""
+    from upstatd.api.server import CONTEXT  # not at import: the server imports the route table
+    return request.app[CONTEXT]

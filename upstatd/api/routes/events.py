@@ -12,6 +12,7 @@ from upstatd.api import pagination
 from upstatd.api.bodies import read_query, respond
 from upstatd.api.errors import not_found
 from upstatd.api.pagination import ListQuery
+from upstatd.api.routes import context as _context
 from upstatd.api.routes import route
 from upstatd.store import events as store
 
@@ -38,10 +39,6 @@ class EventListQuery(ListQuery, forbid_unknown_fields=True):
 
 EventList = pagination.list_of(EventObject, "EventList")
 
-
-def _context(request: web.Request) -> Any:
-    from upstatd.api.server import CONTEXT
-    return request.app[CONTEXT]
 
 
 @route("GET", "/api/events", "events", "read", "List events, newest first (kept 30 days)",

@@ -13,8 +13,7 @@
 from __future__ import annotations
 
 import codecs
-import sqlite3
-from typing import Any, Literal
+from typing import Literal
 
 import msgspec
 from aiohttp import web
@@ -23,7 +22,8 @@ from upstatd.api import pagination
 from upstatd.api.bodies import no_content, read_json, read_query, respond
 from upstatd.api.errors import invalid, not_found
 from upstatd.api.pagination import ListQuery
-from upstatd.api.routes import route
+from upstatd.api.routes import context as _context
+from upstatd.api.routes import partial_update, route
 from upstatd.heartbeats import commands, deadlines
 from upstatd.heartbeats.deadlines import KINDS as PING_KINDS
 from upstatd.heartbeats.deadlines import STATES
@@ -32,7 +32,6 @@ from upstatd.heartbeats.public import (MANAGERS, STATUSES, Heartbeat, HeartbeatC
 from upstatd.shapes import seconds as _seconds
 from upstatd.heartbeats.schedule import KINDS as SCHEDULE_KINDS
 from upstatd.store import heartbeats as store
-from upstatd.store.heartbeats import HeartbeatRow
 
 # Bounded: a bound outside SQLite's 64-bit integers (times 1000) would be a 500, not a 400.
 Timestamp = pagination.Timestamp
@@ -81,13 +80,6 @@ PingList = pagination.list_of(Ping, "PingList")
 
 # -- helpers ----------------------------------------------------------------------------------
 
-def _context(request: web.Request) -> Any:
-    from upstatd.api.server import CONTEXT
-    return request.app[CONTEXT]
-
-
-def _find(conn: sqlite3.Connection, heartbeat_id: str) -> HeartbeatRow:
-    return commands.find(conn, heartbeat_id)
 
 
 # -- routes ----------------------------------------------------------------------------------
@@ -116,24 +108,14 @@ async def retrieve(request: web.Request) -> web.Response:
     return respond(commands_.serialize(await commands_.get(request.match_info["id"])))
 
 
-async def _update(request: web.Request) -> web.Response:
+@partial_update("/api/heartbeats/{id}", "heartbeats",
+                "Update a heartbeat: only the fields given change; metadata merges",
+                body=HeartbeatUpdate, response=Heartbeat)
+async def update(request: web.Request) -> web.Response:
     commands_ = _context(request).heartbeat_commands
     body = await read_json(request, HeartbeatUpdate)
     changed = await commands_.update(request.match_info["id"], body)
     return respond(commands_.serialize(changed.row))
-
-
-@route("PATCH", "/api/heartbeats/{id}", "heartbeats", "update",
-       "Update a heartbeat: only the fields given change; metadata merges", body=HeartbeatUpdate,
-       response=Heartbeat)
-async def update(request: web.Request) -> web.Response:
-    return await _update(request)
-
-
-@route("PUT", "/api/heartbeats/{id}", "heartbeats", "update", "Same as PATCH (a partial update)",
-       body=HeartbeatUpdate, response=Heartbeat)
-async def replace(request: web.Request) -> web.Response:
-    return await _update(request)
 
 
 @route("DELETE", "/api/heartbeats/{id}", "heartbeats", "delete", "Delete a heartbeat with its pings", status=204)
@@ -166,7 +148,7 @@ async def resume(request: web.Request) -> web.Response:
        response=HeartbeatStatus)
 async def status(request: web.Request) -> web.Response:
     conn = _context(request).read_conn
-    row = await conn.call(_find, request.match_info["id"])
+    row = await conn.call(commands.find, request.match_info["id"])
     last = await conn.call(store.last_ping, row.seq)
     state = _state(row)
     late_at = down_at = None
@@ -191,7 +173,7 @@ async def status(request: web.Request) -> web.Response:
        query=PingListQuery, response=PingList)
 async def list_pings(request: web.Request) -> web.Response:
     conn = _context(request).read_conn
-    row = await conn.call(_find, request.match_info["id"])
+    row = await conn.call(commands.find, request.match_info["id"])
     query = read_query(request, PingListQuery)
     found, has_more = await pagination.fetch(conn, store.pings_page, query, heartbeat_seq=row.seq)
     return respond(pagination.envelope([ping_object(item, row.id) for item in found], has_more,
@@ -202,7 +184,7 @@ async def list_pings(request: web.Request) -> web.Response:
        "A ping's body as received (the first pings.body_limit bytes): text/plain if it is UTF-8")
 async def ping_body(request: web.Request) -> web.Response:
     conn = _context(request).read_conn
-    row = await conn.call(_find, request.match_info["id"])
+    row = await conn.call(commands.find, request.match_info["id"])
     n_text = request.match_info["n"]
     if not n_text.isdigit() or not n_text.isascii() or len(n_text) > 18:
         raise invalid(f"n must be a ping number (1, 2, ...), got '{n_text[:40]}'", "n")

@@ -22,7 +22,8 @@ from upstatd.api import pagination
 from upstatd.api.bodies import MAX_TIMESTAMP, read_json, read_query, respond
 from upstatd.api.errors import not_found
 from upstatd.api.pagination import ListQuery
-from upstatd.api.routes import route
+from upstatd.api.routes import context as _context
+from upstatd.api.routes import partial_update, route
 from upstatd.incidents.public import (FAILED_CHECKS, AffectedCheck, AffectedChecks, CommentBody,
                                       IncidentCreate, IncidentObject, IncidentPatch, IncidentUpdate, Severity,
                                       Source, Status, StatusBody, TransitionBody, incident_object, update_object)
@@ -60,10 +61,6 @@ IncidentUpdateList = pagination.list_of(IncidentUpdate, "IncidentUpdateList")
 
 # -- helpers -------------------------------------------------------------------------------
 
-def _context(request: web.Request) -> Any:
-    from upstatd.api.server import CONTEXT
-    return request.app[CONTEXT]
-
 
 def _author(request: web.Request, given: str | None) -> str:
     """Who made the change: the `author` given, else the token's name."""
@@ -100,23 +97,14 @@ async def retrieve(request: web.Request) -> web.Response:
     return respond(incident_object(await _context(request).incident_commands.get(request.match_info["id"])))
 
 
-async def _update(request: web.Request) -> web.Response:
+@partial_update("/api/incidents/{id}", "incidents",
+                "Change an incident's severity, title, message or metadata",
+                body=IncidentPatch, response=IncidentObject)
+async def update(request: web.Request) -> web.Response:
     body = await read_json(request, IncidentPatch)
     incident = await _context(request).incident_commands.update(request.match_info["id"], body,
                                                                 _author(request, body.author))
     return respond(incident_object(incident))
-
-
-@route("PATCH", "/api/incidents/{id}", "incidents", "update",
-       "Change an incident's severity, title, message or metadata", body=IncidentPatch, response=IncidentObject)
-async def update(request: web.Request) -> web.Response:
-    return await _update(request)
-
-
-@route("PUT", "/api/incidents/{id}", "incidents", "update", "Same as PATCH (a partial update)",
-       body=IncidentPatch, response=IncidentObject)
-async def replace(request: web.Request) -> web.Response:
-    return await _update(request)
 
 
 def _transition(action: str, summary: str) -> None:

@@ -15,8 +15,7 @@
 
 from __future__ import annotations
 
-import sqlite3
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
 from aiohttp import web
@@ -24,7 +23,8 @@ from aiohttp import web
 from upstatd.api import pagination
 from upstatd.api.bodies import future_ms, no_content, read_json, read_query, respond
 from upstatd.api.pagination import ListQuery
-from upstatd.api.routes import route
+from upstatd.api.routes import context as _context
+from upstatd.api.routes import partial_update, route
 from upstatd.monitors import commands
 from upstatd.monitors.public import (CURRENT_STATES, MANAGERS, STATUSES, Check, Monitor, MonitorCreate,
                                      MonitorLatency, MonitorStatus, MonitorUpdate, NoBody, PauseBody, TypeName,
@@ -34,7 +34,6 @@ from upstatd.store import checks
 from upstatd.store import incidents as incident_store
 from upstatd.store import monitors as store
 from upstatd.store import uptime as figures
-from upstatd.store.monitors import MonitorRow
 
 Timestamp = pagination.Timestamp
 
@@ -63,13 +62,6 @@ CheckList = pagination.list_of(Check, "CheckList")
 
 # -- helpers -------------------------------------------------------------------------------
 
-def _context(request: web.Request) -> Any:
-    from upstatd.api.server import CONTEXT
-    return request.app[CONTEXT]
-
-
-def _find(conn: sqlite3.Connection, monitor_id: str) -> MonitorRow:
-    return commands.find(conn, monitor_id)
 
 
 # -- routes -------------------------------------------------------------------------------
@@ -95,23 +87,13 @@ async def retrieve(request: web.Request) -> web.Response:
     return respond(monitor_object(await _context(request).monitor_commands.get(request.match_info["id"])))
 
 
-async def _update(request: web.Request) -> web.Response:
+@partial_update("/api/monitors/{id}", "monitors",
+                "Update a monitor: only the fields given change; type blocks and metadata merge",
+                body=MonitorUpdate, response=Monitor)
+async def update(request: web.Request) -> web.Response:
     body = await read_json(request, MonitorUpdate)
     changed = await _context(request).monitor_commands.update(request.match_info["id"], body)
     return respond(monitor_object(changed.row))
-
-
-@route("PATCH", "/api/monitors/{id}", "monitors", "update",
-       "Update a monitor: only the fields given change; type blocks and metadata merge",
-       body=MonitorUpdate, response=Monitor)
-async def update(request: web.Request) -> web.Response:
-    return await _update(request)
-
-
-@route("PUT", "/api/monitors/{id}", "monitors", "update", "Same as PATCH (a partial update)",
-       body=MonitorUpdate, response=Monitor)
-async def replace(request: web.Request) -> web.Response:
-    return await _update(request)
 
 
 @route("DELETE", "/api/monitors/{id}", "monitors", "delete", "Delete a monitor and its history", status=204)
@@ -145,7 +127,7 @@ async def resume(request: web.Request) -> web.Response:
 async def status(request: web.Request) -> web.Response:
     context = _context(request)
     conn = context.read_conn
-    row = await conn.call(_find, request.match_info["id"])
+    row = await conn.call(commands.find, request.match_info["id"])
     numbers = await conn.call(figures.monitor_figures, row.seq, row.created_at, context.now_ms())
     last = numbers.last_check
     last_incident_ms = await conn.call(incident_store.last_started_for, row.id)
@@ -160,7 +142,7 @@ async def status(request: web.Request) -> web.Response:
        query=CheckListQuery, response=CheckList)
 async def list_checks(request: web.Request) -> web.Response:
     conn = _context(request).read_conn
-    row = await conn.call(_find, request.match_info["id"])
+    row = await conn.call(commands.find, request.match_info["id"])
     query = read_query(request, CheckListQuery)
     found, has_more = await pagination.fetch(conn, checks.list_page, query, monitor_seq=row.seq)
     return respond(pagination.envelope([check_object(item, row.id) for item in found], has_more,

@@ -11,14 +11,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
 from aiohttp import web
 
 from upstatd.api import pagination
 from upstatd.api.bodies import future_ms, no_content, read_json, read_query, respond
 from upstatd.api.pagination import ListQuery
+from upstatd.api.routes import context as _context
 from upstatd.api.routes import route
 from upstatd.store import tokens as store
 from upstatd.store.tokens import Token
@@ -31,10 +30,6 @@ class TokenListQuery(ListQuery, forbid_unknown_fields=False):
 
 
 # -- helpers ----------------------------------------------------------------------
-
-def _context(request: web.Request) -> Any:
-    from upstatd.api.server import CONTEXT
-    return request.app[CONTEXT]
 
 
 def _caller(request: web.Request) -> Token:

@@ -14,14 +14,14 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from aiohttp import web
 
 from upstatd.api import pagination
 from upstatd.api.bodies import no_content, read_json, read_query, respond
 from upstatd.api.pagination import ListQuery
-from upstatd.api.routes import route
+from upstatd.api.routes import context as _context
+from upstatd.api.routes import partial_update, route
 from upstatd.delivery import endpoints as commands
 from upstatd.delivery.public import (EndpointCreate, EndpointUpdate, NoBody, WebhookDelivery, WebhookEndpoint,
                                      delivery_object, endpoint_object)
@@ -44,10 +44,6 @@ DeliveryList = pagination.list_of(WebhookDelivery, "WebhookDeliveryList")
 
 
 # -- helpers ---------------------------------------------------------------------------------
-
-def _context(request: web.Request) -> Any:
-    from upstatd.api.server import CONTEXT
-    return request.app[CONTEXT]
 
 
 def _commands(request: web.Request) -> commands.WebhookEndpointCommands:
@@ -82,23 +78,13 @@ async def retrieve(request: web.Request) -> web.Response:
     return respond(endpoint_object(await _commands(request).get(request.match_info["id"])))
 
 
-async def _update(request: web.Request) -> web.Response:
+@partial_update("/api/webhook-endpoints/{id}", "webhooks",
+                "Update a webhook endpoint: only the fields given change; metadata merges",
+                body=EndpointUpdate, response=WebhookEndpoint)
+async def update(request: web.Request) -> web.Response:
     body = await read_json(request, EndpointUpdate)
     changed = await _commands(request).update(request.match_info["id"], body)
     return respond(endpoint_object(changed.row))
-
-
-@route("PATCH", "/api/webhook-endpoints/{id}", "webhooks", "update",
-       "Update a webhook endpoint: only the fields given change; metadata merges", body=EndpointUpdate,
-       response=WebhookEndpoint)
-async def update(request: web.Request) -> web.Response:
-    return await _update(request)
-
-
-@route("PUT", "/api/webhook-endpoints/{id}", "webhooks", "update", "Same as PATCH (a partial update)",
-       body=EndpointUpdate, response=WebhookEndpoint)
-async def replace(request: web.Request) -> web.Response:
-    return await _update(request)
 
 
 @route("DELETE", "/api/webhook-endpoints/{id}", "webhooks", "delete",
