@@ -14,6 +14,8 @@ from typing import NamedTuple
 
 import msgspec
 
+from upstatd.store import pages
+
 from upstatd.ids import _base62, new_id
 
 # Times are Unix milliseconds here, like the other tables; the API shows seconds.
@@ -115,3 +117,11 @@ def update(conn: sqlite3.Connection, token_id: str, name: str,
     conn.execute("UPDATE tokens SET name = ?, metadata = ? WHERE id = ?",
                        (name, msgspec.json.encode(metadata).decode(), token_id))
     return get(conn, token_id)
+
+
+def list_page(conn: sqlite3.Connection, *, revoked: bool | None = None, limit: int,
+              starting_after: str | None = None, ending_before: str | None = None) -> tuple[list[Token], bool]:
+    """One page of tokens, newest first; `revoked`: only revoked ones (True) or only the others (False)."""
+    where = "1" if revoked is None else ("revoked_at IS NOT NULL" if revoked else "revoked_at IS NULL")
+    rows, has_more = pages.page(conn, TABLE, COLUMNS, limit, starting_after, ending_before, where)
+    return [from_row(row) for row in rows], has_more

@@ -54,13 +54,9 @@ async def create(request: web.Request) -> web.Response:
 @route("GET", "/api/tokens", "tokens", "read", "List tokens, newest first", query=TokenListQuery,
        response=TokenList)
 async def list_tokens(request: web.Request) -> web.Response:
-    context = _context(request)
     query = read_query(request, TokenListQuery)
-    where = "1" if query.revoked is None else (
-        "revoked_at IS NOT NULL" if query.revoked else "revoked_at IS NULL")
-    rows, has_more = await context.read_conn.call(pagination.page, store.TABLE, store.COLUMNS, query, where)
-    return respond(pagination.envelope([token_object(store.from_row(row)) for row in rows], has_more,
-                                       "/api/tokens"))
+    found, has_more = await pagination.fetch(_context(request).read_conn, store.list_page, query)
+    return respond(pagination.envelope([token_object(token) for token in found], has_more, "/api/tokens"))
 
 
 @route("GET", "/api/tokens/{id}", "tokens", "read", "Retrieve a token (never its secret)",
