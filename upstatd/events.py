@@ -95,7 +95,8 @@ class Event(NamedTuple):
     id: str
     type: str
     created: float          # Unix seconds
-    object: dict[str, Any]  # data.object: the public shape of what changed (its serializer's)
+    object: Any             # data.object: the public shape of what changed (its serializer's Struct, or
+                            # as decoded from the outbox, a dict)
     extra: dict[str, Any] | None = None  # more of data: previous_attributes, the check, a reason
 
     def as_json(self) -> dict:

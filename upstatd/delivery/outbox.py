@@ -210,7 +210,8 @@ class Outbox:
             log.error("outbox.consumer_died", consumer=consumer.name, error=repr(consumer.task.exception()))
 
     def _on_event(self, event: Event) -> None:
-        self._new.set()
+        if self.consumers:  # nobody to wake: not even the notifier (every flip on the ping path comes here)
+            self._new.set()
 
     async def _notify(self) -> None:
         """Wake the consumers once what came with the event is committed (readable)."""

@@ -123,10 +123,11 @@ def _state(row: HeartbeatRow) -> deadlines.HeartbeatState:
                              _s(row.last_duration_ms), schedule)
 
 
-def heartbeat_object(row: HeartbeatRow, links: Links) -> Heartbeat:
+def heartbeat_object(row: HeartbeatRow, links: Links, state: deadlines.HeartbeatState | None = None) -> Heartbeat:
+    """`state`: the running heartbeat's, when the caller has it (the ping path), else the row's."""
     schedule = row.spec["schedule"]
     kind = schedule["kind"]
-    state = _state(row)
+    state = state or _state(row)
     expected = state.expected_at if row.current_state in ("up", "late") else None
     base, ping_key = links
     return Heartbeat(

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import msgspec
 import structlog
 
 from upstatd.clock import Clock
@@ -260,7 +259,8 @@ class HeartbeatService:
         change = StateChanged(Subject("heartbeat", beat.id, beat.spec.name, beat.spec.severity),
                               flip.from_state, flip.to_state, flip.at, flip.reason)
         # Queued after the flip, in this order: the same commit.
-        self.bus.emit(change.type, msgspec.to_builtins(public.heartbeat_object(self.snapshot(beat), self.links())),
+        # The Struct itself: the outbox row encodes it straight to JSON (no dict on the ping path).
+        self.bus.emit(change.type, public.heartbeat_object(self.snapshot(beat), self.links(), beat.state),
                       flip.at, {"previous_attributes": {"current_state": flip.from_state}, "reason": flip.reason})
         self.incidents.on_state_change(change)
 

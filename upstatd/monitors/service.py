@@ -270,9 +270,10 @@ class MonitorService:
             change = StateChanged(Subject("monitor", running.id, running.spec.name, running.spec.severity),
                                   before, after, now, None, result.error_kind, result.error_message)
             # Queued after the state change, in this order: the same commit.
-            self.bus.emit(change.type, msgspec.to_builtins(public.monitor_object(self.snapshot(running))),
-                          now, {"previous_attributes": {"current_state": before},
-                                "check": msgspec.to_builtins(public.check_object(check_row, running.id))})
+            # The Structs themselves: the outbox row encodes them straight to JSON.
+            self.bus.emit(change.type, public.monitor_object(self.snapshot(running)), now,
+                          {"previous_attributes": {"current_state": before},
+                           "check": public.check_object(check_row, running.id)})
             self.incidents.on_state_change(change)
         elif result.error_kind is not None:
             log.debug("monitor.check_failed", monitor=key, outcome=result.outcome,
