@@ -456,3 +456,17 @@ OK_RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\
 
 async def start_raw(handler: Handler, host: str = "127.0.0.1") -> RawServer:
     return await RawServer(handler).start(host)
+
+
+async def eventually(check, timeout: float = 10.0, interval: float = 0.02):
+    """Poll an async or plain check until it returns something truthy (bounded by `timeout`)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {timeout}s")
+        await asyncio.sleep(interval)

@@ -10,10 +10,9 @@ endpoint row: the tables every consumer kind copies), with a scripted channel.
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import Any
 
+from loopback import eventually  # noqa: F401  (the kit's users import it from here)
 from upstatd.clock import FakeClock
 from upstatd.delivery.outbox import Attempt, Consumer, Outbox
 from upstatd.delivery.policy import Policy
@@ -90,17 +89,3 @@ class Box:
     async def events(self, kind: str) -> list[str]:
         return [row[0] for row in await self.read_db.execute_fetchall(
             "SELECT id FROM events WHERE type = ? ORDER BY seq", (kind,))]
-
-
-async def eventually(check, timeout: float = 5.0, interval: float = 0.02) -> Any:
-    """Poll an async or plain check until it returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not true within {timeout}s")
-        await asyncio.sleep(interval)

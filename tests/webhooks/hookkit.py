@@ -18,6 +18,8 @@ from typing import Any
 from aiohttp import web
 from multidict import CIMultiDict
 
+from loopback import eventually  # noqa: F401  (the kit's users import it from here)
+
 SECRET = "s3cret-s3cret-s3cret"
 
 
@@ -81,19 +83,6 @@ class Receiver:
                 await self._arrived.wait()
         await asyncio.wait_for(enough(), timeout)
 
-
-async def eventually(check, timeout: float = 10.0, interval: float = 0.05) -> Any:
-    """Poll an async or plain check until it returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not true within {timeout}s")
-        await asyncio.sleep(interval)
 
 
 async def deliveries(daemon, key: str = "hooks") -> list[tuple]:
