@@ -152,7 +152,7 @@ class Daemon:
                               self.monitor_commands, self.heartbeat_commands,
                               IncidentCommands(self.clock, self.writer, self.read_db, self.incidents, self.bus),
                               TokenCommands(self.clock, self.writer, self.read_db), self.webhook_commands,
-                              self.heartbeats, self.bus, self.incidents, self.webhooks)
+                              self.heartbeats)
         self.listener = HttpListener(build_app(self.health, self.api), config.server.host, config.server.port)
         await self.listener.start()
         self._closers.append(("listener", self.listener.stop))

@@ -24,8 +24,7 @@ LAST_USED_EVERY_MS = 60_000  # last_used_at is written at most once a minute per
 class ApiContext:
     def __init__(self, read_conn: Database, writer: Writer, clock: Clock, version: str, limits: Limits,
                  config: Callable[[], Any], monitor_commands: Any, heartbeat_commands: Any,
-                 incident_commands: Any, token_commands: Any, webhook_commands: Any, heartbeats: Any, bus: Any,
-                 incidents: Any, webhooks: Any) -> None:
+                 incident_commands: Any, token_commands: Any, webhook_commands: Any, heartbeats: Any) -> None:
         self.read_conn = read_conn
         self.writer = writer
         self.clock = clock
@@ -36,10 +35,7 @@ class ApiContext:
         self.heartbeat_commands = heartbeat_commands  # HeartbeatCommands
         self.incident_commands = incident_commands  # IncidentCommands
         self.token_commands = token_commands       # TokenCommands
-        self.heartbeats = heartbeats               # HeartbeatService
-        self.bus = bus                             # EventBus
-        self.incidents = incidents                 # IncidentService
-        self.webhooks = webhooks                   # WebhookDispatcher
+        self.heartbeats = heartbeats               # HeartbeatService (the ping URLs take pings)
         self.webhook_commands = webhook_commands   # WebhookEndpointCommands
         self._touched: dict[str, int] = {}
 

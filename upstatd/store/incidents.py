@@ -18,7 +18,6 @@ from typing import Any
 import msgspec
 
 from upstatd.errors import Malformed
-from upstatd.ids import seq_id
 from upstatd.incidents.lifecycle import SEVERITIES, STATUSES
 from upstatd.store import pages
 
@@ -68,29 +67,11 @@ class Incident:
         return dataclasses.replace(self, **changes)
 
 
-def _seconds(ms: int | None) -> int | None:
-    return None if ms is None else ms // 1000
-
-
 def duration_seconds(incident: Incident) -> float | None:
     """From the start to the (last) resolution; null while it is open or acknowledged."""
     if incident.resolved_at is None:
         return None
     return round(max(0, incident.resolved_at - incident.started_at) / 1000, 3)
-
-
-def public(incident: Incident) -> dict:
-    """The API object (also the data.object of incident.* events)."""
-    return {
-        "id": incident.id, "object": "incident", "status": incident.status, "severity": incident.severity,
-        "type": incident.type, "source": incident.source, "title": incident.title,
-        "error_message": incident.error_message, "affected_monitor_ids": list(incident.affected),
-        "started_at": _seconds(incident.started_at), "acknowledged_at": _seconds(incident.acknowledged_at),
-        "acknowledged_by": incident.acknowledged_by, "resolved_at": _seconds(incident.resolved_at),
-        "closed_at": _seconds(incident.closed_at), "duration_seconds": duration_seconds(incident),
-        "metadata": dict(incident.metadata), "created_at": _seconds(incident.created_at),
-        "updated_at": _seconds(incident.updated_at),
-    }
 
 
 # -- statements --------------------------------------------------------------------------
@@ -226,10 +207,3 @@ def last_started_for(conn: sqlite3.Connection, monitor_id: str) -> int | None:
         "SELECT max(i.started_at) FROM incident_monitors AS m JOIN incidents AS i ON i.seq = m.incident_seq "
         "WHERE m.monitor_id = ?", (monitor_id,)).fetchall()
     return rows[0][0] if rows else None
-
-
-def update_object(row: Any, incident_id: str) -> dict:
-    seq, _, created_at, kind, status, message, author = row
-    return {"id": seq_id("iup", seq), "object": "incident_update", "incident_id": incident_id,
-            "kind": kind, "status": status, "message": message, "author": author,
-            "created_at": created_at // 1000}
