@@ -238,7 +238,7 @@ def _with_database(path: str, job, args: argparse.Namespace) -> int:
 def _token_create(conn, args: argparse.Namespace) -> int:
     import upstatd.app  # noqa: F401  (the API's routes declare the permission resources)
     from upstatd import permissions
-    from upstatd.tokens.admin import create_token
+    from upstatd.tokens.admin import create_token, in_transaction
     from upstatd.tokens.public import public
     from upstatd.config.check import Invalid, parse_duration
 
@@ -263,13 +263,7 @@ def _token_create(conn, args: argparse.Namespace) -> int:
             print("upstatd: --expires must be longer than 0s", file=sys.stderr)
             return 2
         expires_at_ms = now_ms + round(seconds * 1000)
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        token, secret = create_token(conn, name, granted, expires_at_ms, now_ms)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
+    token, secret = in_transaction(conn, lambda conn: create_token(conn, name, granted, expires_at_ms, now_ms))
     if args.json:
         print(json.dumps({**public(token), "secret": secret}, indent=2))
     else:
@@ -309,21 +303,17 @@ def _token_list(conn, args: argparse.Namespace) -> int:
 
 
 def _token_revoke(conn, args: argparse.Namespace) -> int:
-    from upstatd.store import tokens
+    from upstatd.errors import NotFound
+    from upstatd.tokens.admin import in_transaction, revoke_token
 
-    conn.execute("BEGIN IMMEDIATE")
+    now_ms = round(time.time() * 1000)
     try:
-        before = tokens.get(conn, args.id)
-        token = tokens.revoke(conn, args.id, round(time.time() * 1000)) if before else None
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    if token is None:
-        print(f"upstatd: no token with id '{args.id}'", file=sys.stderr)
+        token, revoked_before = in_transaction(conn, lambda conn: revoke_token(conn, args.id, now_ms))
+    except NotFound as exc:
+        print(f"upstatd: {exc}", file=sys.stderr)
         return 1
-    if before.revoked_at is not None:
-        print(f"{token.id} '{token.name}' was already revoked at {_utc(token.revoked_at)}")
+    if revoked_before is not None:
+        print(f"{token.id} '{token.name}' was already revoked at {_utc(revoked_before)}")
     else:
         print(f"revoked {token.id} '{token.name}': it stops working now")
     return 0

@@ -16,6 +16,10 @@ Unset = msgspec.UnsetType
 Severity = Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(SEVERITIES)})]
 Seconds = Annotated[float, msgspec.Meta(description="seconds")]
 
+class NoBody(msgspec.Struct, forbid_unknown_fields=True):
+    """The body of an action that takes no parameters: unknown ones are refused."""
+
+
 # the labels of a monitor or heartbeat in its create and update bodies
 LABEL_FIELDS = [
     ("severity", Severity | Unset, UNSET),

@@ -6,8 +6,10 @@ as a domain error, a change's event, and a delete that resolves incidents.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
+
+import structlog
 
 from upstatd.errors import Conflict, Invalid, Malformed
 from upstatd.events import Event, EventBus, ResourceChanged
@@ -43,6 +45,22 @@ def record(bus: EventBus, conn: sqlite3.Connection, kind: str, action: str, obj:
     return event, ResourceChanged(kind, action, subject_id, at, reason)
 
 
+def runnable(kind: str, rows: Iterable[Any], build: Callable[[Any], tuple[Any, list]],
+             api_param: Callable[[Any], str | None]) -> list[tuple[Any, Any]]:
+    """The stored rows made over the API with their specs, ready to run (at start). One
+    that no longer validates (a time zone or ca_file gone since) is logged and left
+    out; the API still shows it. `build(row)` -> (spec or None, problems)."""
+    out = []
+    for row in rows:
+        spec, problems = build(row)
+        if spec is None:
+            structlog.get_logger(f"upstatd.{kind}s").error(f"{kind}.invalid_stored", id=row.id,
+                      errors=[f"{api_param(path) or row.id}: {message}" for path, message in problems])
+            continue
+        out.append((spec, row))
+    return out
+
+
 async def run(writer: Writer, bus: EventBus, job: Callable[[sqlite3.Connection], tuple]) -> Changed:
     """`job` -> (row, event, change), or (row, None, None) when nothing changed (nothing
     written); the event is published after the commit."""
@@ -51,6 +69,23 @@ async def run(writer: Writer, bus: EventBus, job: Callable[[sqlite3.Connection],
         return Changed(row, [])
     bus.publish(event)
     return Changed(row, [change])
+
+
+async def set_status(writer: Writer, bus: EventBus, find: Callable[[sqlite3.Connection], Any], status: str,
+                     write: Callable[[sqlite3.Connection, Any], Any],
+                     event: Callable[[sqlite3.Connection, str, Any], tuple[Event, ResourceChanged]],
+                     unchanged: Callable[[Any], bool] | None = None) -> Changed:
+    """Pause (`status` "paused") or resume ("active") the subject `find(conn)` reads:
+    `write(conn, row)` -> the row after, recorded as <kind>.paused or .unpaused. A
+    subject already so (`unchanged(row)`, default: its status is `status`) changes nothing."""
+    def change(conn: sqlite3.Connection) -> tuple[Any, Event | None, ResourceChanged | None]:
+        row = find(conn)
+        if unchanged(row) if unchanged is not None else row.status == status:
+            return row, None, None
+        after = write(conn, row)
+        return (after, *event(conn, "paused" if status == "paused" else "unpaused", after))
+
+    return await run(writer, bus, change)
 
 
 async def delete(writer: Writer, bus: EventBus, incidents: IncidentService, kind: str, rows: Sequence[Any],

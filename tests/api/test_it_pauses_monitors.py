@@ -70,6 +70,23 @@ async def test_it_does_not_probe_a_paused_monitor(api):
         await web.close()
 
 
+async def test_it_writes_nothing_for_a_pause_that_changes_nothing(start_api):
+    api = await start_api(clock=FakeClock(wall=NOW))
+    _, _, made = await api.request("POST", "/api/monitors", json={
+        "type": "tcp", "url": f"tcp://127.0.0.1:{closed_port()}", "interval_seconds": 60})
+    path = f"/api/monitors/{made['id']}"
+    resume_at = NOW + 3600
+    _, _, paused = await api.request("POST", f"{path}/pause", json={"resume_at": resume_at})
+    api.clock.advance(5)
+    status, _, again = await api.request("POST", f"{path}/pause", json={"resume_at": resume_at})
+    assert (status, again["updated_at"], again["resume_at"]) == (200, paused["updated_at"], resume_at)
+    api.clock.advance(5)
+    _, _, later = await api.request("POST", f"{path}/pause", json={"resume_at": resume_at + 60})
+    assert (later["updated_at"], later["paused_at"]) == (NOW + 10, paused["paused_at"])
+    _, _, events = await api.request("GET", "/api/events?type=monitor.paused")
+    assert [event["data"]["object"]["resume_at"] for event in events["data"]] == [resume_at + 60, resume_at]
+
+
 async def test_it_resumes_by_itself_at_resume_at(start_api):
     api = await start_api(clock=FakeClock(wall=NOW))
     web = await start_web()

@@ -113,8 +113,7 @@ def _resolve(schema: dict, components: dict) -> dict:
 
 
 def _operation_id(route: Any, taken: set[str]) -> str:
-    module = getattr(route.handler, "__module__", "") or ""
-    base = f"{module.rsplit('.', 1)[-1]}_{getattr(route.handler, '__name__', 'handler')}"
+    base = route.operation
     name, n = base, 2
     if name in taken:  # one handler for two methods (PATCH and PUT): the method tells them apart
         name = base = f"{base}_{route.method.lower()}"

@@ -4,7 +4,6 @@ The pages themselves are cut in the store (upstatd.store.pages), newest first.""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from functools import cache, partial
 from typing import Annotated, Any, Literal, TypeVar
@@ -12,8 +11,7 @@ from typing import Annotated, Any, Literal, TypeVar
 import msgspec
 
 from upstatd.api.bodies import MAX_TIMESTAMP
-from upstatd.api.errors import invalid, unprocessable
-from upstatd.store import pages
+from upstatd.api.errors import invalid
 
 T = TypeVar("T")
 
@@ -43,14 +41,6 @@ def list_of(item: type, name: str | None = None) -> type:
         module=__name__)
 
 
-def check(query: ListQuery) -> None:
-    """For a ListQuery made without read_query (its Meta bounds checked limit already)."""
-    if not 1 <= query.limit <= 100:
-        raise unprocessable(f"limit must be between 1 and 100, got {query.limit}", "limit")
-    if query.starting_after and query.ending_before:
-        raise invalid("give starting_after or ending_before, not both", "ending_before")
-
-
 def values(query: msgspec.Struct) -> dict[str, Any]:
     """A list query as the plain keyword values of the store's list functions (filters and paging)."""
     return msgspec.structs.asdict(query)
@@ -60,15 +50,6 @@ async def fetch(db: Any, list_page: Callable[..., T], query: msgspec.Struct, **o
     """`list_page(conn, **owner, **filters and paging of query)` on the read connection `db`:
     `found, has_more = await pagination.fetch(conn, store.pings_page, query, heartbeat_seq=row.seq)`."""
     return await db.call(partial(list_page, **owner, **values(query)))
-
-
-def page(conn: sqlite3.Connection, table: str, columns: str, query: ListQuery, where: str = "1", args: tuple = (),
-         cursor_seq: pages.CursorSeq | None = None) -> tuple[list[Any], bool]:
-    """store.pages.page with the query's paging, for the routes that still pass their own
-    table and clause (tokens, webhook endpoints); the others call their store's list function."""
-    check(query)
-    return pages.page(conn, table, columns, query.limit, query.starting_after, query.ending_before, where, args,
-                      cursor_seq)
 
 
 def envelope(data: list[Any], has_more: bool, url: str) -> dict:

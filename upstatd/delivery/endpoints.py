@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 
 from upstatd import metadata
 from upstatd.clock import Clock
+from upstatd.commands import Commands
 from upstatd.config import check
 from upstatd.config.schema import Config
 from upstatd.config.webhooks import WebhookSpec, parse_events, parse_url
@@ -73,20 +74,15 @@ def checked_description(value: Any) -> Any:
     return value
 
 
-class WebhookEndpointCommands:
+class WebhookEndpointCommands(Commands):
     def __init__(self, clock: Clock, writer: Writer, read_db: Database, dispatcher: WebhookDispatcher,
                  bus: EventBus, config: Callable[[], Config]) -> None:
-        self.clock = clock
-        self.writer = writer
-        self.read_db = read_db
+        super().__init__(clock, writer, read_db)
         self.dispatcher = dispatcher
         self.bus = bus
         self.config = config  # the running config (the file's name)
 
     # -- helpers -------------------------------------------------------------------
-
-    def _now_ms(self) -> int:
-        return round(self.clock.time() * 1000)
 
     def _event(self, conn: sqlite3.Connection, action: str, row: EndpointRow, at: float,
                reason: str | None = None) -> tuple[Event, ResourceChanged]:

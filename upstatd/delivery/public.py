@@ -84,10 +84,6 @@ class EndpointUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     metadata: metadata.Metadata | Unset = UNSET
 
 
-class NoBody(msgspec.Struct, forbid_unknown_fields=True):
-    pass
-
-
 # -- conversions -----------------------------------------------------------------------------
 
 def _seconds(ms: int | None) -> int | None:

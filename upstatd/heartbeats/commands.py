@@ -17,6 +17,7 @@ import structlog
 
 from upstatd import metadata, subjects
 from upstatd.clock import Clock
+from upstatd.commands import Commands
 from upstatd.config.heartbeats import HeartbeatSpec, slugify
 from upstatd.config.schema import Config
 from upstatd.errors import Conflict, NotFound
@@ -94,12 +95,10 @@ def check_slug(conn: sqlite3.Connection, slug: str, seq: int = 0) -> None:
                        f"slug URLs", "slug_in_use", "slug")
 
 
-class HeartbeatCommands:
+class HeartbeatCommands(Commands):
     def __init__(self, clock: Clock, writer: Writer, read_db: Database, service: HeartbeatService, bus: EventBus,
                  incidents: IncidentService, config: Callable[[], Config]) -> None:
-        self.clock = clock
-        self.writer = writer
-        self.read_db = read_db
+        super().__init__(clock, writer, read_db)
         self.service = service
         self.bus = bus
         self.incidents = incidents
@@ -111,12 +110,13 @@ class HeartbeatCommands:
     def serialize(self, row: HeartbeatRow) -> public.Heartbeat:
         return public.heartbeat_object(row, self.service.links())
 
-    def _now_ms(self) -> int:
-        return round(self.clock.time() * 1000)
-
     def _event(self, conn: sqlite3.Connection, action: str, row: HeartbeatRow,
                at: float) -> tuple[Event, ResourceChanged]:
         return subjects.record(self.bus, conn, "heartbeat", action, self._public(row), row.id, at)
+
+    def _at(self, now_ms: int) -> Callable[[sqlite3.Connection, str, HeartbeatRow], tuple[Event, ResourceChanged]]:
+        """The recorder of a change made at `now_ms`."""
+        return lambda conn, action, row: self._event(conn, action, row, now_ms / 1000)
 
     def _public(self, row: HeartbeatRow) -> dict:
         return msgspec.to_builtins(self.serialize(row))
@@ -126,6 +126,14 @@ class HeartbeatCommands:
 
     async def get(self, heartbeat_id: str) -> HeartbeatRow:
         return await self.read_db.call(find, heartbeat_id)
+
+    async def status(self, heartbeat_id: str) -> public.HeartbeatStatus:
+        """Current state, last ping, next expected ping, when it turns late and down: one read."""
+        def read(conn: sqlite3.Connection) -> public.HeartbeatStatus:
+            row = find(conn, heartbeat_id)
+            return public.status_object(row, store.last_ping(conn, row.seq))
+
+        return await self.read_db.call(read)
 
     async def _fresh(self, row: HeartbeatRow, beat: Beat | None) -> HeartbeatRow:
         """The row again if the running heartbeat moved on from it (a deadline passed
@@ -227,42 +235,30 @@ class HeartbeatCommands:
                                      store.get, store.delete_history, self._public, reason, then)
 
     async def pause(self, heartbeat_id: str) -> Changed:
-        """No alarms until it is resumed or, unless manual_resume, pinged."""
+        """No alarms until it is resumed or, unless manual_resume, pinged. Pausing a paused one changes nothing."""
         now_ms = self._now_ms()
-
-        def change(conn: sqlite3.Connection) -> tuple[HeartbeatRow, Event | None, Any]:
-            row = find(conn, heartbeat_id)
-            if row.status == "paused":
-                return row, None, None
-            paused = store.pause(conn, row.seq, now_ms)
-            return (paused, *self._event(conn, "paused", paused, now_ms / 1000))
-
-        done = await subjects.run(self.writer, self.bus, change)
-        if not done.events:
-            return done
-        row = done.row
-        self.service.pause(row.key or row.id, row)
+        done = await subjects.set_status(self.writer, self.bus, lambda conn: find(conn, heartbeat_id), "paused",
+                                         lambda conn, row: store.pause(conn, row.seq, now_ms), self._at(now_ms))
+        if done.events:
+            self.service.pause(done.row.key or done.row.id, done.row)
         return done
 
     async def resume(self, heartbeat_id: str) -> Changed:
         """`new` again until its next ping. Resuming an active heartbeat changes nothing."""
         now_ms = self._now_ms()
 
-        def change(conn: sqlite3.Connection) -> tuple[HeartbeatRow, Event | None, Any]:
-            row = find(conn, heartbeat_id)
-            if row.status != "paused":
-                return row, None, None
+        def write(conn: sqlite3.Connection, row: HeartbeatRow) -> HeartbeatRow:
             for sql, params in store.resume_statements(row.seq, now_ms, "new", now_ms):
                 conn.execute(sql, params)
-            resumed = store.by_seq(conn, row.seq)
-            return (resumed, *self._event(conn, "unpaused", resumed, now_ms / 1000))
+            return store.by_seq(conn, row.seq)
 
-        done = await subjects.run(self.writer, self.bus, change)
+        done = await subjects.set_status(self.writer, self.bus, lambda conn: find(conn, heartbeat_id), "active",
+                                         write, self._at(now_ms))
         if not done.events:
             return done
-        row = done.row
-        self.service.resume(row.key or row.id, row)
-        return done._replace(row=await self._fresh(row, self.service.beats.get(row.key or row.id)))
+        key = done.row.key or done.row.id
+        self.service.resume(key, done.row)
+        return done._replace(row=await self._fresh(done.row, self.service.beats.get(key)))
 
     async def reconcile(self, config: Config) -> dict[str, int]:
         """SIGHUP: make the config heartbeats match the file. Removed ones stop before

@@ -90,10 +90,6 @@ HeartbeatUpdate = msgspec.defstruct("HeartbeatUpdate", _FIELDS, kw_only=True, fo
                                     module=__name__)
 
 
-class NoBody(msgspec.Struct, forbid_unknown_fields=True):
-    pass
-
-
 class Ping(msgspec.Struct):
     id: str
     object: Literal["ping"]
@@ -109,6 +105,42 @@ class Ping(msgspec.Struct):
     remote_addr: str | None
     user_agent: str | None
     body_size: int               # bytes received; the first pings.body_limit of them are kept
+
+
+class HeartbeatStatus(msgspec.Struct):
+    object: Literal["heartbeat_status"]
+    heartbeat_id: str
+    status: str
+    current_state: str
+    since: int
+    started: bool
+    started_at: int | None
+    last_ping: Ping | None
+    next_expected_at: int | None   # the next slot a ping is due by
+    late_at: int | None            # when it turns late if nothing comes (null: it will not)
+    down_at: int | None            # when it turns down if nothing comes (null: it will not)
+    last_duration_seconds: float | None
+
+
+def status_object(row: HeartbeatRow, last: Any) -> HeartbeatStatus:
+    """`last`: the row of its latest ping, or None."""
+    state = _state(row)
+    late_at = down_at = None
+    change = None if row.status == "paused" else deadlines.next_change(state, row.spec["grace"])
+    if change is not None:
+        if change[1] == "late":
+            late_at = change[0]
+            down_at = deadlines.next_change(state._replace(state="late"), row.spec["grace"])[0]
+        else:
+            down_at = change[0]
+    expected = state.expected_at if row.current_state in ("up", "late") else None
+    return HeartbeatStatus(
+        "heartbeat_status", row.id, row.status, row.current_state, row.state_since // 1000,
+        row.started_at is not None, seconds(row.started_at),
+        None if last is None else ping_object(last, row.id),
+        None if expected is None else int(expected), None if late_at is None else int(late_at),
+        None if down_at is None else int(down_at),
+        None if row.last_duration_ms is None else row.last_duration_ms / 1000)
 
 
 def _s(ms: int | None) -> float | None:

@@ -10,13 +10,10 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-import structlog
-
+from upstatd import subjects
 from upstatd.config.check import Path, Problems
 from upstatd.config.heartbeats import HeartbeatSpec, parse_heartbeat
 from upstatd.store.heartbeats import HeartbeatRow, api_heartbeats
-
-log = structlog.get_logger("upstatd.heartbeats")
 
 API_NAMES = {"period": "period_seconds", "grace": "grace_seconds"}
 
@@ -60,14 +57,5 @@ def api_param(path: Path) -> str | None:
 
 
 def load_api_heartbeats(conn: sqlite3.Connection) -> list[tuple[HeartbeatSpec, HeartbeatRow]]:
-    """The heartbeats made over the API, ready to run (at start). One that no longer
-    validates (a time zone gone from the system) is logged and left out; the API still shows it."""
-    out = []
-    for row in api_heartbeats(conn):
-        spec, problems = build(shape(row))
-        if spec is None:
-            log.error("heartbeat.invalid_stored", id=row.id,
-                      errors=[f"{api_param(path) or row.id}: {message}" for path, message in problems])
-            continue
-        out.append((spec, row))
-    return out
+    """The heartbeats made over the API that still validate, ready to run (subjects.runnable)."""
+    return subjects.runnable("heartbeat", api_heartbeats(conn), lambda row: build(shape(row)), api_param)

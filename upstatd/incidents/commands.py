@@ -23,6 +23,7 @@ import msgspec
 
 from upstatd import metadata
 from upstatd.clock import Clock
+from upstatd.commands import Commands
 from upstatd.errors import Conflict, Invalid, NotFound
 from upstatd.events import Event, EventBus
 from upstatd.ids import new_id
@@ -31,6 +32,8 @@ from upstatd.incidents.lifecycle import SEVERITIES, STATUSES, Refused
 from upstatd.incidents.policy import ACTIVE
 from upstatd.incidents.public import MAX_AFFECTED, TYPES, UNSET
 from upstatd.incidents.service import IncidentService
+from upstatd.monitors.public import check_object
+from upstatd.store import checks
 from upstatd.store import heartbeats as heartbeat_store
 from upstatd.store import incidents as store
 from upstatd.store import monitors as monitor_store
@@ -100,17 +103,20 @@ def moved(incident: Incident, action: str, now: int, author: str) -> Incident:
     return incident.replace(status=status, closed_at=now, updated_at=now)
 
 
-class IncidentCommands:
+def _lead(monitor: Any) -> int:
+    """The failed checks that confirmed the failure came before the incident
+    opened: look back over the confirmation (failures x (interval + timeout))."""
+    confirmation = monitor.spec.get("confirmation") or {}
+    failures = int(confirmation.get("failures", 1) or 1)
+    return failures * (monitor.interval_ms + monitor.timeout_ms)
+
+
+class IncidentCommands(Commands):
     def __init__(self, clock: Clock, writer: Writer, read_db: Database, service: IncidentService,
                  bus: EventBus) -> None:
-        self.clock = clock
-        self.writer = writer
-        self.read_db = read_db
+        super().__init__(clock, writer, read_db)
         self.service = service
         self.bus = bus
-
-    def _now_ms(self) -> int:
-        return round(self.clock.time() * 1000)
 
     async def get(self, incident_id: str) -> Incident:
         incident = await self.read_db.call(store.get, incident_id)
@@ -120,6 +126,32 @@ class IncidentCommands:
         if tracked is not None and tracked.id == incident.id:
             return tracked  # a change queued a moment ago, not committed yet
         return incident
+
+    async def affected_checks(self, incident_id: str) -> public.AffectedChecks:
+        """Its monitors and heartbeats as they are now, with each monitor's checks that failed during it."""
+        incident = await self.get(incident_id)
+        until = incident.resolved_at if incident.resolved_at is not None else self._now_ms()
+
+        def read(conn: sqlite3.Connection) -> list[public.AffectedCheck]:
+            data = []
+            for subject in incident.affected:
+                if subject.startswith("hbt_"):
+                    beat = heartbeat_store.get(conn, subject)
+                    data.append(public.AffectedCheck("affected_check", subject, "heartbeat", beat and beat.name,
+                                                     beat and beat.current_state, []))
+                    continue
+                monitor = monitor_store.get(conn, subject)
+                if monitor is None:
+                    data.append(public.AffectedCheck("affected_check", subject, "monitor", None, None, []))
+                    continue
+                rows = checks.failed_between(conn, monitor.seq, incident.started_at - _lead(monitor), until,
+                                             public.FAILED_CHECKS)
+                data.append(public.AffectedCheck("affected_check", subject, "monitor", monitor.name,
+                                                 monitor.current_state, [check_object(row, subject) for row in rows]))
+            return data
+
+        return public.AffectedChecks("list", await self.read_db.call(read),
+                                     f"/api/incidents/{incident.id}/affected-checks")
 
     async def create(self, body: public.IncidentCreate, author: str) -> Incident:
         """A manual incident: open, source manual."""
@@ -249,27 +281,24 @@ class IncidentCommands:
         """A timeline entry; it moves the incident's updated_at (so `since` polling sees it)."""
         tracked = self.service.tracked(incident_id)
         if tracked is not None:
+            # the memory first, so the probe path goes on from it; the job runs after what is queued
             not_closed(tracked, "commented on")
             now = self._now_ms()
-            changed = tracked.replace(updated_at=now)
-            self.service.remember(changed)
-            self.writer.add(*store.save_statement(changed))
+            tracked = tracked.replace(updated_at=now)
+            self.service.remember(tracked)
 
-            def entry(conn: sqlite3.Connection) -> tuple[Event, public.IncidentUpdate]:
-                return self._comment(conn, changed, message, author, now)
-
-            # The entry's number comes from its insert: after what is queued, in one job.
-            event, update = await self.writer.run(entry)
-        else:
-            def job(conn: sqlite3.Connection) -> tuple[Event, public.IncidentUpdate]:
+        def job(conn: sqlite3.Connection) -> tuple[Event, public.IncidentUpdate]:
+            if tracked is not None:
+                changed, at = tracked, now
+            else:
                 current = self.service.find(conn, incident_id)
                 not_closed(current, "commented on")
-                now = self._now_ms()
-                changed = current.replace(updated_at=now)
-                conn.execute(*store.save_statement(changed))
-                return self._comment(conn, changed, message, author, now)
+                at = self._now_ms()
+                changed = current.replace(updated_at=at)
+            conn.execute(*store.save_statement(changed))  # the save and the entry: one transaction
+            return self._comment(conn, changed, message, author, at)
 
-            event, update = await self.writer.run(job)
+        event, update = await self.writer.run(job)
         self.bus.publish(event)
         return update
 

@@ -18,6 +18,7 @@ import structlog
 
 from upstatd import metadata, subjects
 from upstatd.clock import Clock
+from upstatd.commands import Commands
 from upstatd.config.schema import Config, Defaults, MonitorSpec
 from upstatd.errors import Invalid, NotFound
 from upstatd.events import Event, EventBus, ResourceChanged
@@ -27,7 +28,9 @@ from upstatd.monitors import public, specs
 from upstatd.monitors.public import UNSET
 from upstatd.monitors.service import MonitorService
 from upstatd.probes import PROBES, ProbeSetupError
+from upstatd.store import incidents as incident_store
 from upstatd.store import monitors as store
+from upstatd.store import uptime as figures
 from upstatd.store.db import Database
 from upstatd.store.monitors import MonitorRow
 from upstatd.store.writer import Writer
@@ -73,13 +76,11 @@ def apply_fields(shape: dict, body: Any) -> None:
         shape["confirmation"] = confirmation
 
 
-class MonitorCommands:
+class MonitorCommands(Commands):
     def __init__(self, clock: Clock, writer: Writer, read_db: Database, service: MonitorService, bus: EventBus,
                  incidents: IncidentService, config: Callable[[], Config],
                  open_probe_type: Callable[[str], Awaitable[None]]) -> None:
-        self.clock = clock
-        self.writer = writer
-        self.read_db = read_db
+        super().__init__(clock, writer, read_db)
         self.service = service
         self.bus = bus
         self.incidents = incidents
@@ -88,12 +89,13 @@ class MonitorCommands:
 
     # -- helpers -------------------------------------------------------------------
 
-    def _now_ms(self) -> int:
-        return round(self.clock.time() * 1000)
-
     def _event(self, conn: sqlite3.Connection, action: str, row: MonitorRow,
                at: float) -> tuple[Event, ResourceChanged]:
         return subjects.record(self.bus, conn, "monitor", action, serialize(row), row.id, at)
+
+    def _at(self, now_ms: int) -> Callable[[sqlite3.Connection, str, MonitorRow], tuple[Event, ResourceChanged]]:
+        """The recorder of a change made at `now_ms`."""
+        return lambda conn, action, row: self._event(conn, action, row, now_ms / 1000)
 
     def _editable(self, row: MonitorRow, verb: str) -> None:
         subjects.editable("monitor", row, verb, self.config().file)
@@ -107,6 +109,17 @@ class MonitorCommands:
 
     async def get(self, monitor_id: str) -> MonitorRow:
         return await self.read_db.call(find, monitor_id)
+
+    async def status(self, monitor_id: str) -> public.MonitorStatus:
+        """Current state, last check, uptime over 24 h / 7 d / 30 d, latency over 24 h: one read."""
+        now_ms = self._now_ms()
+
+        def read(conn: sqlite3.Connection) -> public.MonitorStatus:
+            row = find(conn, monitor_id)
+            numbers = figures.monitor_figures(conn, row.seq, row.created_at, now_ms)
+            return public.status_object(row, numbers, incident_store.last_started_for(conn, row.id))
+
+        return await self.read_db.call(read)
 
     # -- use cases ---------------------------------------------------------------------
 
@@ -199,35 +212,26 @@ class MonitorCommands:
                                      store.get, store.delete_history, serialize, reason, then)
 
     async def pause(self, monitor_id: str, resume_at_ms: int | None) -> Changed:
-        """Config monitors too; with resume_at it resumes by itself then."""
+        """Config monitors too; with resume_at it resumes by itself then. A paused monitor
+        only gets the new resume_at (the same one changes nothing)."""
         now_ms = self._now_ms()
-
-        def change(conn: sqlite3.Connection) -> tuple[MonitorRow, Event, ResourceChanged]:
-            row = find(conn, monitor_id)
-            paused = store.pause(conn, row.seq, now_ms, resume_at_ms)
-            return (paused, *self._event(conn, "paused", paused, now_ms / 1000))
-
-        done = await subjects.run(self.writer, self.bus, change)
-        row = done.row
-        self.service.pause(row.key or row.id, None if resume_at_ms is None else resume_at_ms / 1000, row.stored())
+        done = await subjects.set_status(
+            self.writer, self.bus, lambda conn: find(conn, monitor_id), "paused",
+            lambda conn, row: store.pause(conn, row.seq, now_ms, resume_at_ms), self._at(now_ms),
+            unchanged=lambda row: row.status == "paused" and row.resume_at == resume_at_ms)
+        if done.events:
+            row = done.row
+            self.service.pause(row.key or row.id, None if resume_at_ms is None else resume_at_ms / 1000,
+                               row.stored())
         return done
 
     async def resume(self, monitor_id: str) -> Changed:
         """Probed within a second, then on its interval. Resuming an active monitor changes nothing."""
         now_ms = self._now_ms()
-
-        def change(conn: sqlite3.Connection) -> tuple[MonitorRow, Event | None, Any]:
-            row = find(conn, monitor_id)
-            if row.status != "paused":
-                return row, None, None
-            resumed = store.resume(conn, row.seq, now_ms)
-            return (resumed, *self._event(conn, "unpaused", resumed, now_ms / 1000))
-
-        done = await subjects.run(self.writer, self.bus, change)
-        if not done.events:
-            return done
-        row = done.row
-        self.service.resume(row.key or row.id, row.stored())
+        done = await subjects.set_status(self.writer, self.bus, lambda conn: find(conn, monitor_id), "active",
+                                         lambda conn, row: store.resume(conn, row.seq, now_ms), self._at(now_ms))
+        if done.events:
+            self.service.resume(done.row.key or done.row.id, done.row.stored())
         return done
 
     async def reconcile(self, monitors: tuple[MonitorSpec, ...]) -> dict[str, int]:

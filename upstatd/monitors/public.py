@@ -86,10 +86,6 @@ MonitorUpdate = msgspec.defstruct("MonitorUpdate", [
 ], kw_only=True, forbid_unknown_fields=True, module=__name__)
 
 
-class NoBody(msgspec.Struct, forbid_unknown_fields=True):
-    pass
-
-
 class PauseBody(msgspec.Struct, forbid_unknown_fields=True):
     # resume by itself then; null: stay paused until resumed (future_ms checks the range, in words)
     resume_at: int | None = None
@@ -157,6 +153,16 @@ def monitor_object(row: MonitorRow) -> Any:
 
 def _ms(us: int | None) -> float | None:
     return None if us is None else us / 1000
+
+
+def status_object(row: MonitorRow, numbers: Any, last_incident_ms: int | None) -> MonitorStatus:
+    """`numbers`: store.uptime.monitor_figures of the monitor."""
+    last = numbers.last_check
+    return MonitorStatus(
+        "monitor_status", row.id, row.status, row.current_state, row.state_since // 1000,
+        None if last is None else check_object(last, row.id),
+        numbers.uptime["24h"], numbers.uptime["7d"], numbers.uptime["30d"], seconds(last_incident_ms),
+        MonitorLatency(numbers.p50_ms, numbers.p95_ms, numbers.latency_checks))
 
 
 def check_object(row: Any, monitor_id: str) -> Check:

@@ -17,13 +17,10 @@ import sqlite3
 import copy
 from typing import Any
 
-import structlog
-
+from upstatd import subjects
 from upstatd.config.check import Path, Problems
 from upstatd.config.schema import Defaults, MonitorSpec, parse_monitor
 from upstatd.store.monitors import MonitorRow, StoredMonitor, api_monitors
-
-log = structlog.get_logger("upstatd.monitors")
 
 API_NAMES = {"interval": "interval_seconds", "timeout": "timeout_seconds"}
 REDACTED = "********"
@@ -123,14 +120,6 @@ def _place_path(kind: str, options: dict, container: dict, name: str) -> tuple:
 
 
 def load_api_monitors(conn: sqlite3.Connection) -> list[tuple[MonitorSpec, StoredMonitor]]:
-    """The monitors made over the API, ready to run (at start). One that no longer
-    validates (a ca_file gone since) is logged and left unscheduled; the API still shows it."""
-    out = []
-    for row in api_monitors(conn):
-        spec, problems = build(shape(row))
-        if spec is None:
-            log.error("monitor.invalid_stored", id=row.id,
-                      errors=[f"{api_param(path) or row.id}: {message}" for path, message in problems])
-            continue
-        out.append((spec, row.stored()))
-    return out
+    """The monitors made over the API that still validate, ready to run (subjects.runnable)."""
+    found = subjects.runnable("monitor", api_monitors(conn), lambda row: build(shape(row)), api_param)
+    return [(spec, row.stored()) for spec, row in found]

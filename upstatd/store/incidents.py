@@ -193,9 +193,11 @@ def seq_of(conn: sqlite3.Connection, incident_id: str) -> int | None:
     return rows[0][0] if rows else None
 
 
-def updates_page(conn: sqlite3.Connection, incident_seq: int, *, limit: int, starting_after: str | None = None,
+def updates_page(conn: sqlite3.Connection, incident_id: str, *, limit: int, starting_after: str | None = None,
                  ending_before: str | None = None) -> tuple[list[Any], bool]:
-    """One page of an incident's timeline (rows of UPDATE_COLUMNS), newest first; cursors are iup_ ids."""
+    """One page of an incident's timeline (rows of UPDATE_COLUMNS), newest first; cursors are iup_ ids.
+    An incident opened a moment ago may not be committed yet: its timeline is empty until it is."""
+    incident_seq = seq_of(conn, incident_id)
     return pages.page(conn, "incident_updates", UPDATE_COLUMNS, limit, starting_after, ending_before,
                       "incident_seq = ?", (incident_seq,),
                       pages.child_cursor("iup", "incident_updates", "incident_seq", incident_seq))

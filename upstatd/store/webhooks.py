@@ -12,13 +12,13 @@ from __future__ import annotations
 import base64
 import secrets
 import sqlite3
-from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import msgspec
 
 from upstatd.config.webhooks import WebhookSpec
-from upstatd.ids import new_id, parse_seq_id
+from upstatd.ids import new_id
+from upstatd.store import pages
 from upstatd.store.outbox import Ledger
 
 TABLE = "webhook_endpoints"
@@ -170,35 +170,26 @@ def ledger(seq: int) -> Ledger:
     return Ledger(TABLE, "webhook_deliveries", "endpoint_seq", seq)
 
 
-# -- reads for the API's lists (the pages are cut by api/pagination.py) ------------------------
+# -- reads for the API's lists ----------------------------------------------------------------
 
-def endpoints_where(enabled: bool | None) -> tuple[str, tuple]:
-    """The WHERE of the endpoints list: all, or only the enabled (disabled) ones."""
-    if enabled is None:
-        return "1", ()
-    return "enabled = ?", (int(enabled),)
-
-
-def deliveries_where(endpoint_seq: int, ok: bool | None, event_id: str | None) -> tuple[str, tuple]:
-    """The WHERE of an endpoint's deliveries: its own, optionally only (un)successful or one event's."""
-    where, args = ["endpoint_seq = ?"], [endpoint_seq]
-    if ok is not None:
-        where.append("ok = ?")
-        args.append(int(ok))
-    if event_id is not None:
-        where.append("event_id = ?")
-        args.append(event_id)
-    return " AND ".join(where), tuple(args)
+def list_page(conn: sqlite3.Connection, *, enabled: bool | None = None, limit: int,
+              starting_after: str | None = None, ending_before: str | None = None
+              ) -> tuple[list[EndpointRow], bool]:
+    """One page of endpoints, newest first: all, or only the enabled (disabled) ones."""
+    where = pages.Where().equal("enabled", None if enabled is None else int(enabled))
+    rows, has_more = pages.page(conn, TABLE, COLUMNS, limit, starting_after, ending_before, where)
+    return [from_row(row) for row in rows], has_more
 
 
-def delivery_cursor(endpoint_seq: int) -> Callable[[sqlite3.Connection, str], int | None]:
-    """The seq a `whd_` cursor names, if it is one of this endpoint's deliveries (ids.seq_id)."""
-    def cursor_seq(conn: sqlite3.Connection, cursor: str) -> int | None:
-        seq = parse_seq_id("whd", cursor)
-        found = seq is not None and conn.execute(
-            f"SELECT 1 FROM {DELIVERY_TABLE} WHERE seq = ? AND endpoint_seq = ?", (seq, endpoint_seq)).fetchall()
-        return seq if found else None
-    return cursor_seq
+def deliveries_page(conn: sqlite3.Connection, endpoint_seq: int, *, ok: bool | None = None,
+                    event_id: str | None = None, limit: int, starting_after: str | None = None,
+                    ending_before: str | None = None) -> tuple[list[Any], bool]:
+    """One page of an endpoint's delivery attempts, newest first; cursors are whd_ ids."""
+    where = (pages.Where("endpoint_seq = ?", endpoint_seq)
+             .equal("ok", None if ok is None else int(ok))
+             .equal("event_id", event_id))
+    return pages.page(conn, DELIVERY_TABLE, DELIVERY_COLUMNS, limit, starting_after, ending_before, where,
+                      cursor_seq=pages.child_cursor("whd", DELIVERY_TABLE, "endpoint_seq", endpoint_seq))
 
 
 def delivery(conn: sqlite3.Connection, seq: int) -> tuple | None:

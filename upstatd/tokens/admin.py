@@ -6,17 +6,21 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Callable
+from typing import TypeVar
 
 import structlog
 
 import upstatd
 from upstatd import permissions
 from upstatd.clock import Clock
+from upstatd.errors import NotFound
 from upstatd.store import settings, tokens
 from upstatd.store.tokens import Token
 from upstatd.store.writer import Writer
 
 log = structlog.get_logger("upstatd.tokens")
+T = TypeVar("T")
 
 ADMIN_TOKEN_FILE = "admin-token"
 
@@ -28,6 +32,29 @@ def create_token(conn: sqlite3.Connection, name: str, granted: permissions.Permi
     token, secret = tokens.create(conn, name, granted, expires_at_ms, now_ms, metadata)
     settings.pin_api_version(conn, upstatd.API_VERSIONS[-1])
     return token, secret
+
+
+def revoke_token(conn: sqlite3.Connection, token_id: str, now_ms: int) -> tuple[Token, int | None]:
+    """Inside the caller's transaction: the token revoked, and when it was revoked
+    before (None: just now). It stops working at once; revoking twice keeps the first."""
+    before = tokens.get(conn, token_id)
+    if before is None:
+        raise NotFound(f"no token with id '{token_id}'")
+    after = tokens.revoke(conn, token_id, now_ms)
+    assert after is not None
+    return after, before.revoked_at
+
+
+def in_transaction(conn: sqlite3.Connection, job: Callable[[sqlite3.Connection], T]) -> T:
+    """`job` in one write transaction of a connection of its own (the CLI's, beside a running daemon)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = job(conn)
+        conn.execute("COMMIT")
+        return result
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
 
 
 def admin_token_path(storage_path: str) -> str:

@@ -11,13 +11,11 @@ import sqlite3
 import msgspec
 
 from upstatd import metadata, permissions
-from upstatd.clock import Clock
+from upstatd.commands import Commands
 from upstatd.errors import Forbidden, Malformed, NotFound
 from upstatd.store import tokens as store
-from upstatd.store.db import Database
 from upstatd.store.tokens import Token
-from upstatd.store.writer import Writer
-from upstatd.tokens.admin import create_token
+from upstatd.tokens.admin import create_token, revoke_token
 from upstatd.tokens.public import TokenCreate, TokenUpdate
 
 
@@ -45,15 +43,7 @@ def may_manage(caller: Token, target: Token, verb: str) -> None:
         raise lacks(*lacking, f"which token {target.id} holds, so it cannot {verb} it")
 
 
-class TokenCommands:
-    def __init__(self, clock: Clock, writer: Writer, read_db: Database) -> None:
-        self.clock = clock
-        self.writer = writer
-        self.read_db = read_db
-
-    def _now_ms(self) -> int:
-        return round(self.clock.time() * 1000)
-
+class TokenCommands(Commands):
     async def get(self, token_id: str) -> Token:
         return await self.read_db.call(find, token_id)
 
@@ -91,9 +81,8 @@ class TokenCommands:
         now_ms = self._now_ms()
 
         def change(conn: sqlite3.Connection) -> Token:
-            target = find(conn, token_id)
-            may_manage(caller, target, "revoke")
-            return store.revoke(conn, target.id, now_ms)
+            may_manage(caller, find(conn, token_id), "revoke")
+            return revoke_token(conn, token_id, now_ms)[0]
 
         return await self.writer.run(change)
 

@@ -10,6 +10,9 @@ from typing import Any, NamedTuple
 from aiohttp import web
 
 from upstatd import permissions
+from upstatd.shapes import NoBody
+from upstatd.api import pagination
+from upstatd.api.bodies import no_content, read_json, read_query, respond
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -25,6 +28,7 @@ class Route(NamedTuple):
     body: Any = None       # msgspec Struct of the JSON body
     response: Any = None   # msgspec Struct (or list envelope) returned
     status: int = 200
+    operation: str = ""    # the OpenAPI operationId's stem: <module>_<handler>
 
 
 ROUTES: list[Route] = []
@@ -35,7 +39,9 @@ def route(method: str, path: str, resource: str, action: str, summary: str, *, q
     def register(handler: Handler) -> Handler:
         if resource:
             permissions.declare(resource)
-        ROUTES.append(Route(method, path, handler, resource, action, summary, query, body, response, status))
+        operation = f"{handler.__module__.rsplit('.', 1)[-1]}_{handler.__name__}"
+        ROUTES.append(Route(method, path, handler, resource, action, summary, query, body, response, status,
+                            operation))
         return handler
     return register
 
@@ -49,6 +55,105 @@ def partial_update(path: str, resource: str, summary: str, *, body: Any, respons
               response=response)(handler)
         return handler
     return register
+
+
+class Resource:
+    """The thin routes of one resource, each one command: read the query or body
+    (refusing unknown fields), call the command with the path's id, answer with the
+    resource's public shape. `commands(context)` are the resource's commands (get,
+    create, update, delete, and the actions given); `show(context, row)` its shape.
+    A route that does more than that is written out in the resource's module."""
+
+    def __init__(self, path: str, resource: str, commands: Callable[[Any], Any],
+                 show: Callable[[Any, Any], Any]) -> None:
+        self.path, self.resource, self.commands, self.show = path, resource, commands, show
+        self.one = f"{path}/{{id}}"
+
+    def _declare(self, name: str, method: str, path: str, action: str, summary: str, handler: Handler,
+                 resource: str | None = None, **schemas: Any) -> None:
+        handler.__name__ = name
+        handler.__module__ = f"{__name__}.{self.resource}"  # operationId <resource>_<name>, as if written there
+        route(method, path, resource or self.resource, action, summary, **schemas)(handler)
+
+    def create(self, summary: str, *, body: Any, response: Any,
+               answer: Callable[[Any, Any], Any] | None = None) -> None:
+        """POST path: commands.create(body) -> 201 with the new object."""
+        async def handler(request: web.Request) -> web.Response:
+            given = await read_json(request, body)
+            changed = await self.commands(context(request)).create(given)
+            return respond(self._answer(request, changed, answer), status=201)
+        self._declare("create", "POST", self.path, "create", summary, handler, body=body, response=response,
+                      status=201)
+
+    def list(self, summary: str, *, query: Any, response: Any, page: Callable[..., Any]) -> None:
+        """GET path: one page of `page(conn, **query)`, each row in the public shape."""
+        async def handler(request: web.Request) -> web.Response:
+            ctx = context(request)
+            found, has_more = await pagination.fetch(ctx.read_conn, page, read_query(request, query))
+            return respond(pagination.envelope([self.show(ctx, row) for row in found], has_more, self.path))
+        self._declare(f"list_{self.resource}", "GET", self.path, "read", summary, handler, query=query,
+                      response=response)
+
+    def retrieve(self, summary: str, *, response: Any) -> None:
+        async def handler(request: web.Request) -> web.Response:
+            ctx = context(request)
+            return respond(self.show(ctx, await self.commands(ctx).get(request.match_info["id"])))
+        self._declare("retrieve", "GET", self.one, "read", summary, handler, response=response)
+
+    def update(self, summary: str, *, body: Any, response: Any) -> None:
+        """PATCH and PUT (the same partial update): commands.update(id, body)."""
+        async def handler(request: web.Request) -> web.Response:
+            given = await read_json(request, body)
+            changed = await self.commands(context(request)).update(request.match_info["id"], given)
+            return respond(self._answer(request, changed, None))
+        handler.__name__ = "update"
+        handler.__module__ = f"{__name__}.{self.resource}"
+        partial_update(self.one, self.resource, summary, body=body, response=response)(handler)
+
+    def delete(self, summary: str) -> None:
+        """DELETE: commands.delete(id) -> 204 with no body."""
+        async def handler(request: web.Request) -> web.Response:
+            await self.commands(context(request)).delete(request.match_info["id"])
+            return no_content()
+        self._declare("delete", "DELETE", self.one, "delete", summary, handler, status=204)
+
+    def children(self, name: str, summary: str, *, query: Any, response: Any, page: Callable[..., Any],
+                 show: Callable[[Any, str], Any], owner: Callable[[Any], Any] = lambda row: row.seq,
+                 resource: str | None = None) -> None:
+        """GET path/{id}/<name>: one page of `page(conn, owner(object), **query)` (a monitor's
+        checks, ...), each child as `show(child, object id)`; `resource` names another permission."""
+        async def handler(request: web.Request) -> web.Response:
+            ctx = context(request)
+            parent = await self.commands(ctx).get(request.match_info["id"])
+            filters = pagination.values(read_query(request, query))
+            found, has_more = await ctx.read_conn.call(lambda conn: page(conn, owner(parent), **filters))
+            return respond(pagination.envelope([show(item, parent.id) for item in found], has_more,
+                                               f"{self.path}/{parent.id}/{name}"))
+        self._declare(f"list_{name}", "GET", f"{self.one}/{name}", "read", summary, handler, query=query,
+                      response=response, resource=resource)
+
+    def view(self, name: str, summary: str, read: Callable[..., Awaitable[Any]], *, response: Any) -> None:
+        """GET path/{id}/<name>: read(commands, id), answered as it is (a monitor's status, ...)."""
+        async def handler(request: web.Request) -> web.Response:
+            return respond(await read(self.commands(context(request)), request.match_info["id"]))
+        self._declare(name.replace("-", "_"), "GET", f"{self.one}/{name}", "read", summary, handler,
+                      response=response)
+
+    def action(self, name: str, summary: str, command: Callable[..., Awaitable[Any]], *, response: Any,
+               body: Any = None, answer: Callable[[Any, Any], Any] | None = None) -> None:
+        """POST path/{id}/<name>: command(commands, id[, body]); no body given: any is refused."""
+        async def handler(request: web.Request) -> web.Response:
+            given = await read_json(request, body or NoBody)
+            commands = self.commands(context(request))
+            args = (request.match_info["id"],) if body is None else (request.match_info["id"], given)
+            return respond(self._answer(request, await command(commands, *args), answer))
+        self._declare(name.replace("-", "_"), "POST", f"{self.one}/{name}", "update", summary, handler,
+                      body=body or NoBody, response=response)
+
+    def _answer(self, request: web.Request, result: Any, answer: Callable[[Any, Any], Any] | None) -> Any:
+        """A command's Changed in the public shape, or as `answer(context, result)` says."""
+        ctx = context(request)
+        return answer(ctx, result) if answer is not None else self.show(ctx, result.row)
 
 
 def context(request: web.Request) -> Any:

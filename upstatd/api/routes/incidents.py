@@ -13,25 +13,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
 from aiohttp import web
 
 from upstatd.api import pagination
-from upstatd.api.bodies import MAX_TIMESTAMP, read_json, read_query, respond
-from upstatd.api.errors import not_found
+from upstatd.api.bodies import MAX_TIMESTAMP, read_json, respond
 from upstatd.api.pagination import ListQuery
 from upstatd.api.routes import context as _context
-from upstatd.api.routes import partial_update, route
-from upstatd.incidents.public import (FAILED_CHECKS, AffectedCheck, AffectedChecks, CommentBody,
+from upstatd.api.routes import Resource, partial_update, route
+from upstatd.incidents.commands import IncidentCommands
+from upstatd.incidents.public import (AffectedChecks, CommentBody,
                                       IncidentCreate, IncidentObject, IncidentPatch, IncidentUpdate, Severity,
                                       Source, Status, StatusBody, TransitionBody, incident_object, update_object)
-from upstatd.monitors.public import check_object
-from upstatd.store import checks
-from upstatd.store import heartbeats as heartbeat_store
 from upstatd.store import incidents as store
-from upstatd.store import monitors as monitor_store
 
 Timestamp = pagination.Timestamp
 
@@ -50,11 +46,6 @@ class IncidentListQuery(ListQuery, forbid_unknown_fields=True):
                      ] | None = None
 
 
-class MonitorIncidentsQuery(ListQuery, forbid_unknown_fields=True):
-    from_: Timestamp | None = msgspec.field(default=None, name="from")
-    to: Timestamp | None = None
-
-
 IncidentList = pagination.list_of(IncidentObject, "IncidentList")
 IncidentUpdateList = pagination.list_of(IncidentUpdate, "IncidentUpdateList")
 
@@ -70,10 +61,6 @@ def _author(request: web.Request, given: str | None) -> str:
     return request[TOKEN].name
 
 
-def _listed(found: list, has_more: bool, url: str) -> web.Response:
-    return respond(pagination.envelope([incident_object(item) for item in found], has_more, url))
-
-
 # -- routes -------------------------------------------------------------------------------
 
 @route("POST", "/api/incidents", "incidents", "create", "Open an incident by hand (source manual)",
@@ -84,17 +71,16 @@ async def create(request: web.Request) -> web.Response:
     return respond(incident_object(incident), status=201)
 
 
-@route("GET", "/api/incidents", "incidents", "read", "List incidents, newest first", query=IncidentListQuery,
-       response=IncidentList)
-async def list_incidents(request: web.Request) -> web.Response:
-    query = read_query(request, IncidentListQuery)
-    found, has_more = await pagination.fetch(_context(request).read_conn, store.list_page, query)
-    return _listed(found, has_more, "/api/incidents")
-
-
-@route("GET", "/api/incidents/{id}", "incidents", "read", "Retrieve an incident", response=IncidentObject)
-async def retrieve(request: web.Request) -> web.Response:
-    return respond(incident_object(await _context(request).incident_commands.get(request.match_info["id"])))
+incidents = Resource("/api/incidents", "incidents", lambda context: context.incident_commands,
+                     lambda context, incident: incident_object(incident))
+incidents.list("List incidents, newest first", query=IncidentListQuery, response=IncidentList,
+               page=store.list_page)
+incidents.retrieve("Retrieve an incident", response=IncidentObject)
+incidents.children("updates", "An incident's timeline: comments and every change, newest first", query=ListQuery,
+                   response=IncidentUpdateList, page=store.updates_page, show=update_object,
+                   owner=lambda incident: incident.id)
+incidents.view("affected-checks", "The incident's monitors and heartbeats: their current state and the checks "
+               "that failed during it", IncidentCommands.affected_checks, response=AffectedChecks)
 
 
 @partial_update("/api/incidents/{id}", "incidents",
@@ -143,68 +129,3 @@ async def comment(request: web.Request) -> web.Response:
     update = await _context(request).incident_commands.comment(request.match_info["id"], body.message,
                                                                _author(request, body.author))
     return respond(update, status=201)
-
-
-@route("GET", "/api/incidents/{id}/updates", "incidents", "read",
-       "An incident's timeline: comments and every change, newest first", query=ListQuery,
-       response=IncidentUpdateList)
-async def list_updates(request: web.Request) -> web.Response:
-    conn = _context(request).read_conn
-    incident_id = request.match_info["id"]
-    query = read_query(request, ListQuery)
-    incident_seq = await conn.call(store.seq_of, incident_id)
-    if incident_seq is None:
-        raise not_found(f"no incident with id '{incident_id}'", "id")
-    found, has_more = await pagination.fetch(conn, store.updates_page, query, incident_seq=incident_seq)
-    return respond(pagination.envelope([update_object(row, incident_id) for row in found], has_more,
-                                       f"/api/incidents/{incident_id}/updates"))
-
-
-@route("GET", "/api/incidents/{id}/affected-checks", "incidents", "read",
-       "The incident's monitors and heartbeats: their current state and the checks that failed during it",
-       response=AffectedChecks)
-async def affected_checks(request: web.Request) -> web.Response:
-    context = _context(request)
-    conn = context.read_conn
-    incident_id = request.match_info["id"]
-    incident = await conn.call(store.get, incident_id)
-    if incident is None:
-        raise not_found(f"no incident with id '{incident_id}'", "id")
-    until = incident.resolved_at if incident.resolved_at is not None else context.now_ms()
-    data = []
-    for subject in incident.affected:
-        if subject.startswith("hbt_"):
-            beat = await conn.call(heartbeat_store.get, subject)
-            data.append(AffectedCheck("affected_check", subject, "heartbeat", beat and beat.name,
-                                      beat and beat.current_state, []))
-            continue
-        monitor = await conn.call(monitor_store.get, subject)
-        if monitor is None:
-            data.append(AffectedCheck("affected_check", subject, "monitor", None, None, []))
-            continue
-        rows = await conn.call(checks.failed_between, monitor.seq, incident.started_at - _lead(monitor), until,
-                               FAILED_CHECKS)
-        data.append(AffectedCheck("affected_check", subject, "monitor", monitor.name, monitor.current_state,
-                                  [check_object(row, subject) for row in rows]))
-    return respond(AffectedChecks("list", data, f"/api/incidents/{incident_id}/affected-checks"))
-
-
-def _lead(monitor: Any) -> int:
-    """The failed checks that confirmed the failure came before the incident
-    opened: look back over the confirmation (failures x (interval + timeout))."""
-    confirmation = monitor.spec.get("confirmation") or {}
-    failures = int(confirmation.get("failures", 1) or 1)
-    return failures * (monitor.interval_ms + monitor.timeout_ms)
-
-
-@route("GET", "/api/monitors/{id}/incidents", "incidents", "read",
-       "A monitor's incidents, newest first; from/to: those that overlap the window", query=MonitorIncidentsQuery,
-       response=IncidentList)
-async def monitor_incidents(request: web.Request) -> web.Response:
-    conn = _context(request).read_conn
-    monitor_id = request.match_info["id"]
-    query = read_query(request, MonitorIncidentsQuery)
-    if await conn.call(monitor_store.get, monitor_id) is None:
-        raise not_found(f"no monitor with id '{monitor_id}'", "id")
-    found, has_more = await pagination.fetch(conn, store.monitor_page, query, monitor_id=monitor_id)
-    return _listed(found, has_more, f"/api/monitors/{monitor_id}/incidents")

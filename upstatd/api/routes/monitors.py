@@ -21,19 +21,18 @@ import msgspec
 from aiohttp import web
 
 from upstatd.api import pagination
-from upstatd.api.bodies import future_ms, no_content, read_json, read_query, respond
+from upstatd.api.bodies import future_ms, read_json, respond
 from upstatd.api.pagination import ListQuery
 from upstatd.api.routes import context as _context
-from upstatd.api.routes import partial_update, route
+from upstatd.api.routes import Resource, route
+from upstatd.incidents.public import IncidentObject, incident_object
 from upstatd.monitors import commands
 from upstatd.monitors.public import (CURRENT_STATES, MANAGERS, STATUSES, Check, Monitor, MonitorCreate,
-                                     MonitorLatency, MonitorStatus, MonitorUpdate, NoBody, PauseBody, TypeName,
+                                     MonitorStatus, MonitorUpdate, PauseBody, TypeName,
                                      check_object, monitor_object)
-from upstatd.shapes import seconds as _seconds
 from upstatd.store import checks
 from upstatd.store import incidents as incident_store
 from upstatd.store import monitors as store
-from upstatd.store import uptime as figures
 
 Timestamp = pagination.Timestamp
 
@@ -56,50 +55,36 @@ class CheckListQuery(ListQuery, forbid_unknown_fields=True):
     created_lte: Timestamp | None = None
 
 
+class MonitorIncidentsQuery(ListQuery, forbid_unknown_fields=True):
+    from_: Timestamp | None = msgspec.field(default=None, name="from")
+    to: Timestamp | None = None
+
+
 MonitorList = pagination.list_of(Monitor, "MonitorList")
 CheckList = pagination.list_of(Check, "CheckList")
-
-
-# -- helpers -------------------------------------------------------------------------------
-
+IncidentList = pagination.list_of(IncidentObject, "IncidentList")
 
 
 # -- routes -------------------------------------------------------------------------------
 
-@route("POST", "/api/monitors", "monitors", "create", "Create a monitor; it is probed within a second",
-       body=MonitorCreate, response=Monitor, status=201)
-async def create(request: web.Request) -> web.Response:
-    body = await read_json(request, MonitorCreate)
-    changed = await _context(request).monitor_commands.create(body)
-    return respond(monitor_object(changed.row), status=201)
-
-
-@route("GET", "/api/monitors", "monitors", "read", "List monitors, newest first", query=MonitorListQuery,
-       response=MonitorList)
-async def list_monitors(request: web.Request) -> web.Response:
-    query = read_query(request, MonitorListQuery)
-    found, has_more = await pagination.fetch(_context(request).read_conn, store.list_page, query)
-    return respond(pagination.envelope([monitor_object(row) for row in found], has_more, "/api/monitors"))
-
-
-@route("GET", "/api/monitors/{id}", "monitors", "read", "Retrieve a monitor", response=Monitor)
-async def retrieve(request: web.Request) -> web.Response:
-    return respond(monitor_object(await _context(request).monitor_commands.get(request.match_info["id"])))
-
-
-@partial_update("/api/monitors/{id}", "monitors",
-                "Update a monitor: only the fields given change; type blocks and metadata merge",
+monitors = Resource("/api/monitors", "monitors", lambda context: context.monitor_commands,
+                    lambda context, row: monitor_object(row))
+monitors.create("Create a monitor; it is probed within a second", body=MonitorCreate, response=Monitor)
+monitors.list("List monitors, newest first", query=MonitorListQuery, response=MonitorList, page=store.list_page)
+monitors.retrieve("Retrieve a monitor", response=Monitor)
+monitors.update("Update a monitor: only the fields given change; type blocks and metadata merge",
                 body=MonitorUpdate, response=Monitor)
-async def update(request: web.Request) -> web.Response:
-    body = await read_json(request, MonitorUpdate)
-    changed = await _context(request).monitor_commands.update(request.match_info["id"], body)
-    return respond(monitor_object(changed.row))
-
-
-@route("DELETE", "/api/monitors/{id}", "monitors", "delete", "Delete a monitor and its history", status=204)
-async def delete(request: web.Request) -> web.Response:
-    await _context(request).monitor_commands.delete(request.match_info["id"])
-    return no_content()
+monitors.delete("Delete a monitor and its history")
+monitors.children("checks", "List a monitor's checks, newest first", query=CheckListQuery, response=CheckList,
+                  page=checks.list_page, show=check_object)
+monitors.children("incidents", "A monitor's incidents, newest first; from/to: those that overlap the window",
+                  query=MonitorIncidentsQuery, response=IncidentList, page=incident_store.monitor_page,
+                  show=lambda incident, monitor_id: incident_object(incident), owner=lambda row: row.id,
+                  resource="incidents")
+monitors.view("status", "Current state, last check, uptime over 24 h / 7 d / 30 d and latency over 24 h",
+              commands.MonitorCommands.status, response=MonitorStatus)
+monitors.action("resume", "Resume a paused monitor: probed within a second, then on its interval",
+                commands.MonitorCommands.resume, response=Monitor)
 
 
 @route("POST", "/api/monitors/{id}/pause", "monitors", "update",
@@ -111,39 +96,3 @@ async def pause(request: web.Request) -> web.Response:
     resume_at_ms = future_ms(body.resume_at, context.now_ms(), "resume_at")
     changed = await context.monitor_commands.pause(request.match_info["id"], resume_at_ms)
     return respond(monitor_object(changed.row))
-
-
-@route("POST", "/api/monitors/{id}/resume", "monitors", "update",
-       "Resume a paused monitor: probed within a second, then on its interval", response=Monitor)
-async def resume(request: web.Request) -> web.Response:
-    await read_json(request, NoBody)  # no parameters: refuse unknown ones
-    changed = await _context(request).monitor_commands.resume(request.match_info["id"])
-    return respond(monitor_object(changed.row))
-
-
-@route("GET", "/api/monitors/{id}/status", "monitors", "read",
-       "Current state, last check, uptime over 24 h / 7 d / 30 d and latency over 24 h",
-       response=MonitorStatus)
-async def status(request: web.Request) -> web.Response:
-    context = _context(request)
-    conn = context.read_conn
-    row = await conn.call(commands.find, request.match_info["id"])
-    numbers = await conn.call(figures.monitor_figures, row.seq, row.created_at, context.now_ms())
-    last = numbers.last_check
-    last_incident_ms = await conn.call(incident_store.last_started_for, row.id)
-    return respond(MonitorStatus(
-        "monitor_status", row.id, row.status, row.current_state, row.state_since // 1000,
-        None if last is None else check_object(last, row.id),
-        numbers.uptime["24h"], numbers.uptime["7d"], numbers.uptime["30d"], _seconds(last_incident_ms),
-        MonitorLatency(numbers.p50_ms, numbers.p95_ms, numbers.latency_checks)))
-
-
-@route("GET", "/api/monitors/{id}/checks", "monitors", "read", "List a monitor's checks, newest first",
-       query=CheckListQuery, response=CheckList)
-async def list_checks(request: web.Request) -> web.Response:
-    conn = _context(request).read_conn
-    row = await conn.call(commands.find, request.match_info["id"])
-    query = read_query(request, CheckListQuery)
-    found, has_more = await pagination.fetch(conn, checks.list_page, query, monitor_seq=row.seq)
-    return respond(pagination.envelope([check_object(item, row.id) for item in found], has_more,
-                                       f"/api/monitors/{row.id}/checks"))
