@@ -25,7 +25,8 @@ import upstatd.api.routes.all  # noqa: F401  (the route table, and with it the p
 from upstatd.api.bootstrap import api_version
 from upstatd.api.context import ApiContext
 from upstatd.api.ratelimit import Limits
-from upstatd.api.server import HttpListener, build_app
+from upstatd.api.listener import ConnectionCaps, HttpListener
+from upstatd.api.server import build_app
 from upstatd.clock import Clock
 from upstatd.config.load import ConfigError, load_config
 from upstatd.config.schema import Config
@@ -153,7 +154,11 @@ class Daemon:
                               IncidentCommands(self.clock, self.writer, self.read_db, self.incidents, self.bus),
                               TokenCommands(self.clock, self.writer, self.read_db), self.webhook_commands,
                               self.heartbeats)
-        self.listener = HttpListener(build_app(self.health, self.api), config.server.host, config.server.port)
+        server = config.server
+        self.listener = HttpListener(
+            build_app(self.health, self.api, server.body_timeout), server.host, server.port,
+            header_timeout=server.header_timeout,
+            caps=ConnectionCaps(server.max_connections, server.max_connections_per_address))
         await self.listener.start()
         self._closers.append(("listener", self.listener.stop))
         self._closers.append(("webhooks", self.webhooks.stop))  # before its start: it may fail half way

@@ -199,21 +199,23 @@ async def test_it_keeps_config_monitors_read_only_except_pause_and_resume(start_
     assert fetched["name"] == "Shop"
 
 
-async def test_it_never_shows_secrets_and_keeps_them_when_sent_back(api):
+async def test_it_never_shows_secrets_and_keeps_them_when_sent_back(capfd, api):  # capture from the start
     web = await start_web()
     try:
         status, _, made = await api.request("POST", "/api/monitors", json={
             "type": "http", "url": web.url("/ok"),
             "http": {"auth": {"basic": {"username": "ana", "password": "s3cret-pw"}},
-                     "headers": {"Cookie": "session=s3cret-cookie", "X-Team": "ops"}}})
+                     "headers": {"Cookie": "session=s3cret-cookie", "X-Api-Key": "s3cret-key",
+                                 "Accept": "text/plain"}}})
         assert status == 201, made
         assert made["http"] == {"auth": {"basic": {"username": "ana", "password": "********"}},
-                                "headers": {"Cookie": "********", "X-Team": "ops"}}
+                                "headers": {"Cookie": "********", "X-Api-Key": "********",
+                                            "Accept": "text/plain"}}  # every value but harmless ones
         # The block sent back as shown, with one change: the secrets stay what they were.
         shown = made["http"] | {"follow_redirects": False}
         status, _, patched = await api.request("PATCH", f"/api/monitors/{made['id']}", json={"http": shown})
         assert status == 200 and patched["http"] == shown
-        for path in ("/api/monitors", f"/api/monitors/{made['id']}"):
+        for path in ("/api/monitors", f"/api/monitors/{made['id']}", "/api/events"):
             _, _, body = await api.request("GET", path)
             assert "s3cret" not in str(body)
         # ... and the probe still sends them.
@@ -224,6 +226,9 @@ async def test_it_never_shows_secrets_and_keeps_them_when_sent_back(api):
             await api.request("GET", "/api/monitors")
         headers = dict(web.seen[0].headers)
         assert headers["Cookie"] == "session=s3cret-cookie"
+        assert headers["X-Api-Key"] == "s3cret-key"
+        out, err = capfd.readouterr()
+        assert "daemon." in out + err and "s3cret" not in out + err  # the log is read, and holds none
         assert headers["Authorization"] == "Basic YW5hOnMzY3JldC1wdw=="
     finally:
         await web.close()

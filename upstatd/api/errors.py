@@ -96,6 +96,16 @@ def internal(request_id: str) -> ApiError:
                     f"something went wrong on our side; quote request id {request_id}")
 
 
+RETRY_AFTER_SECONDS = 5
+
+
+def unavailable(why: str) -> ApiError:
+    """503: the database cannot be written now; nothing was changed, and nothing will be."""
+    return ApiError(503, "api_error", "storage_unavailable",
+                    f"{why}: nothing was changed; retry in {RETRY_AFTER_SECONDS} s (reads still answer)",
+                    headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
 def unauthenticated(message: str) -> ApiError:
     return ApiError(401, "authentication_error", "unauthenticated", message,
                     headers={"WWW-Authenticate": 'Bearer realm="upstatd"'})

@@ -34,6 +34,8 @@ with the same key, token and parameters.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import sqlite3
 from collections.abc import Awaitable, Callable
@@ -50,6 +52,7 @@ HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
 TTL_MS = 24 * 3600 * 1000
+RELEASE_WAIT = 1.0  # s: how long a failed request waits for its key to be released
 NOT_STORED = frozenset({400, 422})  # refused input: nothing ran, a corrected retry may use the key
 
 _canonical = msgspec.json.Encoder(order="sorted")
@@ -148,7 +151,9 @@ async def run(request: web.Request, context: Any, token_id: str, started_ms: int
         return response
     finally:
         if not done:
-            try:
-                await context.writer.run(lambda conn: store.release(conn, key))
-            except BaseException:  # cancelled while releasing: queue it instead
-                context.writer.add(*store.release_statement(key))
+            # Queued, then waited for a moment at most, so a retry finds the key free: a
+            # failing writer (disk full) must not hold the answer, which is a 503 then.
+            context.writer.add(*store.release_statement(key))
+            if not context.writer.failing:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(context.writer.flush(), RELEASE_WAIT)

@@ -14,6 +14,8 @@ uncounted).
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
@@ -23,7 +25,7 @@ import upstatd
 from aiohttp import web
 
 from upstatd.api import errors, idempotency
-from upstatd.api.bodies import MAX_BODY, refuse_unknown_query, respond
+from upstatd.api.bodies import BODY_TIMEOUT, MAX_BODY, refuse_unknown_query, respond
 from upstatd.api.errors import ApiError
 from upstatd.errors import DomainError
 from upstatd.api.ratelimit import headers as ratelimit_headers
@@ -32,7 +34,7 @@ from upstatd.ids import new_id
 
 log = structlog.get_logger("upstatd.api")
 
-__all__ = ["MAX_BODY", "CONTEXT", "REQUEST_ID", "VERSION", "build_app", "api_middleware", "HttpListener"]
+__all__ = ["MAX_BODY", "CONTEXT", "REQUEST_ID", "VERSION", "build_app", "api_middleware"]
 
 CONTEXT = web.AppKey("context", Any)
 TOKEN = web.RequestKey("token", Any)  # the authenticated Token, for handlers
@@ -42,9 +44,10 @@ VERSION = web.RequestKey("version", str)  # the Upstat-Version this request is a
 VERSION_HEADER = "Upstat-Version"
 
 
-def build_app(health: Callable[[], dict], context: Any = None) -> web.Application:
+def build_app(health: Callable[[], dict], context: Any = None, body_timeout: float = 30.0) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY, middlewares=[api_middleware])
     app[CONTEXT] = context
+    app[BODY_TIMEOUT] = body_timeout
     app[STARTED_MS] = context.now_ms() if context is not None else 0
 
     async def healthz(request: web.Request) -> web.Response:
@@ -115,11 +118,10 @@ async def api_middleware(request: web.Request, handler) -> web.StreamResponse:
             needed = permission_of(request.match_info.handler)
             if needed is not None and not context.allows(token, *needed):
                 raise errors.forbidden(*needed)
-            if idempotency.applies(request):
-                response = await idempotency.run(request, context, token.id, request.app[STARTED_MS],
-                                                 lambda: answer(request, handler))
-            else:
+            if request.method in READS:
                 response = await answer(request, handler)
+            else:
+                response = await write(request, context, token, handler)
     except Exception as exc:
         response = error_response(request, exc)
     response.headers.update(headers)
@@ -128,6 +130,29 @@ async def api_middleware(request: web.Request, handler) -> web.StreamResponse:
         response.headers.update(context.anonymous_rate_limit_headers())
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+READS = frozenset(("GET", "HEAD", "OPTIONS"))
+WRITE_PATIENCE = 4.0  # s: an API write still waiting for the database then answers 503 and is dropped
+
+
+async def write(request: web.Request, context: Any, token: Any, handler) -> web.StreamResponse:
+    """A request that writes: refused at once while the writer is failing (disk full),
+    and given up after WRITE_PATIENCE if the database cannot take it meanwhile. Either
+    way the answer is a 503 with Retry-After and the change is never applied later (the
+    writer skips a job whose caller stopped waiting). Reads go on answering."""
+    if context.writer.failing:
+        raise errors.unavailable("the database cannot be written now (is the disk full?)")
+    try:
+        async with asyncio.timeout(WRITE_PATIENCE):
+            if idempotency.applies(request):
+                return await idempotency.run(request, context, token.id, request.app[STARTED_MS],
+                                             lambda: answer(request, handler))
+            return await answer(request, handler)
+    except TimeoutError:
+        log.warning("api.write_timed_out", request_id=request[REQUEST_ID], method=request.method,
+                    path=request.path, seconds=WRITE_PATIENCE, writer_failing=context.writer.failing)
+        raise errors.unavailable(f"the database did not take the change within {WRITE_PATIENCE:g} s") from None
 
 
 async def answer(request: web.Request, handler) -> web.StreamResponse:
@@ -148,6 +173,10 @@ def error_response(request: web.Request, exc: Exception) -> web.Response:
         failure = exc
     elif isinstance(exc, DomainError):
         failure = errors.from_domain(exc)
+    elif isinstance(exc, sqlite3.OperationalError):  # the disk or a lock, not a bug: nothing was applied
+        log.warning("api.storage_failed", request_id=request_id, method=request.method, path=request.path,
+                    error=str(exc))
+        failure = errors.unavailable(f"the database refused the change ({exc})")
     elif isinstance(exc, web.HTTPRequestEntityTooLarge):
         failure = errors.too_large(MAX_BODY)
     elif isinstance(exc, web.HTTPException):
@@ -185,18 +214,3 @@ def choose_version(request: web.Request, context: Any) -> str:
                        f"(this installation is pinned to {context.version})",
                        param=VERSION_HEADER)
     return asked
-
-
-class HttpListener:
-    def __init__(self, app: web.Application, host: str, port: int) -> None:
-        self.runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        self.host = host
-        self.port = port
-
-    async def start(self) -> None:
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, self.host, self.port, reuse_address=True)
-        await site.start()
-
-    async def stop(self) -> None:
-        await self.runner.cleanup()

@@ -58,6 +58,10 @@ class Server(msgspec.Struct, frozen=True):
     host: str = "127.0.0.1"
     port: int = 8080
     public_url: str | None = None
+    header_timeout: float = 10.0          # s: a request's head must have come by then
+    body_timeout: float = 30.0            # s: and its body (API and pings)
+    max_connections: int = 1024           # open at once, in all
+    max_connections_per_address: int = 128
 
 
 class Scheduler(msgspec.Struct, frozen=True):
@@ -111,13 +115,19 @@ def parse_config(data: Any, file: str, problems: Problems,
 
 
 def parse_server(value: Any, path: Path, problems: Problems) -> Server:
-    section = block(value, path, problems, ("listen", "public_url"))
+    section = block(value, path, problems, ("listen", "public_url", "header_timeout", "body_timeout",
+                                            "max_connections", "max_connections_per_address"))
     if section is None:
         return Server()
     host, port = take(section, "listen", parse_listen, path, problems, ("127.0.0.1", 8080))
     public_url = take(section, "public_url", text(r"https?://\S+", hint="must start with http:// or https://"),
                       path, problems)
-    return Server(host, port, public_url)
+    header_timeout = take(section, "header_timeout", duration(min=0.1, max=3600), path, problems, 10.0)
+    body_timeout = take(section, "body_timeout", duration(min=0.1, max=3600), path, problems, 30.0)
+    total = take(section, "max_connections", integer(min=1, max=1_000_000), path, problems, 1024)
+    per_address = take(section, "max_connections_per_address", integer(min=1, max=1_000_000), path, problems,
+                       128)
+    return Server(host, port, public_url, header_timeout, body_timeout, total, per_address)
 
 
 def parse_listen(value: Any) -> tuple[str, int]:

@@ -253,14 +253,14 @@ class MonitorService:
         now_ms = round(now * 1000)
         phases = result.phases
         details = msgspec.json.encode(result.details).decode() if result.details else None
-        row = (now_ms, int(result.ok), outcome.state.state, round(result.latency_ms * 1000),
+        row = (running.seq, now_ms, int(result.ok), outcome.state.state, round(result.latency_ms * 1000),
                result.status_code, result.error_kind, result.error_message,
                _us(phases.get("resolve")), _us(phases.get("connect")), _us(phases.get("tls")),
                _us(phases.get("first_byte")), _us(phases.get("transfer")), details)
-        check_seq = self.checks.add((running.seq, *row))
+        check_seq = self.checks.add(row)
         running.last_check_at = now_ms
         if outcome.transition is not None:
-            check_row = (check_seq, *row)  # as the checks list reads it (store/uptime.py CHECK_COLUMNS)
+            check_row = (check_seq, *row[1:])  # as the checks list reads it (store/uptime.py CHECK_COLUMNS)
             before, after = outcome.transition
             self.writer.add(SET_STATE, (after, now_ms, running.seq))
             self.writer.add(INSERT_STATE_CHANGE, (running.seq, now_ms, before, after, check_seq,

@@ -24,7 +24,9 @@ from upstatd.store.monitors import MonitorRow, StoredMonitor, api_monitors
 
 API_NAMES = {"interval": "interval_seconds", "timeout": "timeout_seconds"}
 REDACTED = "********"
-SECRET_HEADERS = frozenset(("authorization", "proxy-authorization", "cookie"))
+# Every header value is shown masked except these: an X-Api-Key or any custom header may be a secret.
+HARMLESS_HEADERS = frozenset(("accept", "accept-encoding", "accept-language", "cache-control", "connection",
+                              "content-type", "host", "origin", "pragma", "referer", "user-agent"))
 
 
 def shape(row: MonitorRow) -> dict[str, Any]:
@@ -71,7 +73,8 @@ def api_param(path: Path) -> str | None:
 # -- secrets in type options ---------------------------------------------------------
 
 def _secret_places(kind: str, options: dict) -> list[tuple[dict, str]]:
-    """(container, name) of every secret value in a type block: HTTP auth and credential headers."""
+    """(container, name) of every secret value in a type block: HTTP auth, and every header
+    but the harmless ones."""
     if kind != "http" or not isinstance(options, dict):
         return []
     places: list[tuple[dict, str]] = []
@@ -85,7 +88,7 @@ def _secret_places(kind: str, options: dict) -> list[tuple[dict, str]]:
     headers = options.get("headers")
     if isinstance(headers, dict):
         places.extend((headers, name) for name in headers
-                      if isinstance(name, str) and name.lower() in SECRET_HEADERS)
+                      if isinstance(name, str) and name.lower() not in HARMLESS_HEADERS)
     return places
 
 

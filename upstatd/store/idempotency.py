@@ -49,7 +49,3 @@ def finish(conn: sqlite3.Connection, key: str, status: int, body: bytes) -> None
 def release_statement(key: str) -> tuple[str, tuple]:
     """Forget a running key (its request failed or was refused), for `writer.add`."""
     return RELEASE, (key,)
-
-
-def release(conn: sqlite3.Connection, key: str) -> None:
-    conn.execute(*release_statement(key))

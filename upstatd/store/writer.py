@@ -5,7 +5,9 @@ transaction (group commit: 1 row per transaction ~8k rows/s, 100+ ~180k
 rows/s). Work that must know it is durable (`await writer.run(fn)`,
 `await writer.flush()`) waits for its commit. If a commit fails (disk full),
 the batch is kept and retried; rows queued with a `cap` (checks) beyond it
-are dropped and counted rather than growing memory without bound.
+are dropped and counted rather than growing memory without bound. A job
+whose caller stopped waiting (cancelled: the API answered 503) is never run,
+so a request refused while the disk was full is not applied once it is not.
 
 The writer knows no table: it runs the statements it is given.
 """
@@ -59,11 +61,11 @@ class Writer:
         rows = self._rows.get(sql)
         if rows is None:
             rows = self._rows[sql] = []
-        if cap is not None:
-            self._caps[sql] = cap
-            if len(rows) >= cap:
-                rows.pop(0)
-                self.dropped += 1
+            if cap is not None:
+                self._caps[sql] = cap
+        elif cap is not None and len(rows) >= cap:
+            rows.pop(0)
+            self.dropped += 1
         rows.append(row)
         self._wake.set()
 
@@ -114,7 +116,8 @@ class Writer:
             flushes, self._flushes = self._flushes, []
             jobs, self._jobs = self._jobs, []
             if not await self._commit_batch():
-                self._flushes, self._jobs = flushes + self._flushes, jobs + self._jobs
+                live = [job for job in jobs if not job[1].done()]  # a cancelled one is dropped here
+                self._flushes, self._jobs = flushes + self._flushes, live + self._jobs
                 await asyncio.sleep(RETRY_DELAY)
                 self._wake.set()
                 continue
@@ -166,6 +169,8 @@ class Writer:
         return True
 
     async def _run_job(self, fn: Callable, future: asyncio.Future) -> None:
+        if future.done():  # its caller gave up (cancelled): not applied later
+            return
         try:
             result = await self.db.transaction(fn)
         except BaseException as exc:  # the job's error belongs to its caller

@@ -9,8 +9,9 @@
 - Every change reaches the scheduler as soon as its transaction commits:
   a new, changed or resumed monitor is probed within half a second.
 - PUT is a partial update, the same as PATCH; `type` cannot change.
-- Secrets in type options (HTTP `auth`, `Authorization`/`Cookie` headers) are
-  shown as "********"; sending that value back keeps the stored secret.
+- Secrets in type options (HTTP `auth`, every header value but a few harmless
+  ones: monitors.specs.HARMLESS_HEADERS) are shown as "********"; sending that
+  value back keeps the stored secret.
 """
 
 from __future__ import annotations
