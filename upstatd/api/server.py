@@ -14,7 +14,6 @@ uncounted).
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from collections.abc import Callable
 from typing import Any
@@ -31,6 +30,7 @@ from upstatd.errors import DomainError
 from upstatd.api.ratelimit import headers as ratelimit_headers
 from upstatd.api.routes import ROUTES
 from upstatd.ids import new_id
+from upstatd.store.writer import PATIENCE, Unavailable
 
 log = structlog.get_logger("upstatd.api")
 
@@ -133,26 +133,24 @@ async def api_middleware(request: web.Request, handler) -> web.StreamResponse:
 
 
 READS = frozenset(("GET", "HEAD", "OPTIONS"))
-WRITE_PATIENCE = 4.0  # s: an API write still waiting for the database then answers 503 and is dropped
+WRITE_PATIENCE = 4.0  # s: an API write whose job the database has not started by then answers 503
 
 
 async def write(request: web.Request, context: Any, token: Any, handler) -> web.StreamResponse:
     """A request that writes: refused at once while the writer is failing (disk full),
-    and given up after WRITE_PATIENCE if the database cannot take it meanwhile. Either
-    way the answer is a 503 with Retry-After and the change is never applied later (the
-    writer skips a job whose caller stopped waiting). Reads go on answering."""
+    and its jobs refused if the database has not started them within WRITE_PATIENCE
+    (store.writer.PATIENCE). Either way the answer is a 503 with Retry-After and the
+    change is never applied later. Reads go on answering."""
     if context.writer.failing:
         raise errors.unavailable("the database cannot be written now (is the disk full?)")
+    patience = PATIENCE.set(WRITE_PATIENCE)
     try:
-        async with asyncio.timeout(WRITE_PATIENCE):
-            if idempotency.applies(request):
-                return await idempotency.run(request, context, token.id, request.app[STARTED_MS],
-                                             lambda: answer(request, handler))
-            return await answer(request, handler)
-    except TimeoutError:
-        log.warning("api.write_timed_out", request_id=request[REQUEST_ID], method=request.method,
-                    path=request.path, seconds=WRITE_PATIENCE, writer_failing=context.writer.failing)
-        raise errors.unavailable(f"the database did not take the change within {WRITE_PATIENCE:g} s") from None
+        if idempotency.applies(request):
+            return await idempotency.run(request, context, token.id, request.app[STARTED_MS],
+                                         lambda: answer(request, handler))
+        return await answer(request, handler)
+    finally:
+        PATIENCE.reset(patience)
 
 
 async def answer(request: web.Request, handler) -> web.StreamResponse:
@@ -173,6 +171,10 @@ def error_response(request: web.Request, exc: Exception) -> web.Response:
         failure = exc
     elif isinstance(exc, DomainError):
         failure = errors.from_domain(exc)
+    elif isinstance(exc, Unavailable):
+        log.warning("api.write_refused", request_id=request_id, method=request.method, path=request.path,
+                    error=str(exc))
+        failure = errors.unavailable(str(exc))
     elif isinstance(exc, sqlite3.OperationalError):  # the disk or a lock, not a bug: nothing was applied
         log.warning("api.storage_failed", request_id=request_id, method=request.method, path=request.path,
                     error=str(exc))

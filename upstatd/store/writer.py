@@ -5,9 +5,13 @@ transaction (group commit: 1 row per transaction ~8k rows/s, 100+ ~180k
 rows/s). Work that must know it is durable (`await writer.run(fn)`,
 `await writer.flush()`) waits for its commit. If a commit fails (disk full),
 the batch is kept and retried; rows queued with a `cap` (checks) beyond it
-are dropped and counted rather than growing memory without bound. A job
-whose caller stopped waiting (cancelled: the API answered 503) is never run,
-so a request refused while the disk was full is not applied once it is not.
+are dropped and counted rather than growing memory without bound.
+
+A caller that cannot wait for a failing disk sets PATIENCE (the API does, for
+each write request): its job is then refused with `Unavailable` at once while
+the writer is failing, or when it has not started within that many seconds;
+a refused job, like one whose caller was cancelled, is never run later. A job
+that has started is waited for: its answer is the truth either way.
 
 The writer knows no table: it runs the statements it is given.
 """
@@ -15,6 +19,7 @@ The writer knows no table: it runs the statements it is given.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import sqlite3
 from collections.abc import Callable
 from typing import Any
@@ -26,6 +31,12 @@ from upstatd.store.db import Database
 log = structlog.get_logger("upstatd.store")
 
 RETRY_DELAY = 1.0
+# s a job may wait to start before it is refused (None: as long as it takes); see the module's doc
+PATIENCE: contextvars.ContextVar[float | None] = contextvars.ContextVar("writer_patience", default=None)
+
+
+class Unavailable(Exception):
+    """The database cannot take a job now (the writer is failing: disk full, a lock held elsewhere)."""
 
 
 class Writer:
@@ -37,6 +48,7 @@ class Writer:
         self._caps: dict[str, int] = {}                   # INSERT -> how many rows may wait
         self._latest: dict[Any, tuple[str, tuple]] = {}  # key -> the last statement queued for it
         self._jobs: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future]] = []
+        self._started: set[asyncio.Future] = set()  # the jobs running now
         self._flushes: list[asyncio.Future] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
@@ -78,10 +90,25 @@ class Writer:
     async def run(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
         """Run fn(conn) (plain sqlite3, on the database's thread) in its own
         transaction after what is queued; returns its result or raises its error."""
-        future = asyncio.get_running_loop().create_future()
+        patience = PATIENCE.get()
+        if patience is not None and self.failing:
+            raise Unavailable("the database cannot be written now (is the disk full?)")
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
         self._jobs.append((fn, future))
         self._wake.set()
-        return await future
+        if patience is None:
+            return await future
+
+        def give_up() -> None:
+            if not future.done() and future not in self._started:
+                future.set_exception(Unavailable(f"the database did not take the change within {patience:g} s"))
+
+        timer = loop.call_later(patience, give_up)
+        try:
+            return await future
+        finally:
+            timer.cancel()
 
     async def flush(self) -> None:
         """Return once everything queued before this call is committed."""
@@ -169,8 +196,9 @@ class Writer:
         return True
 
     async def _run_job(self, fn: Callable, future: asyncio.Future) -> None:
-        if future.done():  # its caller gave up (cancelled): not applied later
+        if future.done():  # refused (PATIENCE) or its caller cancelled: not applied later
             return
+        self._started.add(future)
         try:
             result = await self.db.transaction(fn)
         except BaseException as exc:  # the job's error belongs to its caller
@@ -179,6 +207,8 @@ class Writer:
             if isinstance(exc, asyncio.CancelledError):
                 raise
             return
+        finally:
+            self._started.discard(future)
         if not future.done():
             future.set_result(result)
 
