@@ -24,7 +24,7 @@ async def paired(start_pinger):
 
 async def ping_ok(pinger, path: str, method: str = "GET") -> None:
     status, _, text = await pinger.ping(method, path)
-    assert (status, text) == (200, "" if method == "HEAD" else "OK\n"), (path, text)
+    assert (status, text) == (200, "" if method == "HEAD" else "OK"), (path, text)
 
 
 def run_state(pinger, key: str = "backup") -> tuple:

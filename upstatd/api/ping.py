@@ -12,6 +12,11 @@ HEAD, GET and POST; `?rid=<uuid>` pairs a start with its finish. A POST body
 is kept up to `pings.body_limit` bytes. The answer is plain text, never
 cached, and comes only once the ping is committed to the database: a job
 that got a 200 is never reported missing because of a crash.
+
+The answers a script may compare are Healthchecks' to the byte, with no
+newline: `OK` (200), `Created` (201, a slug URL's ?create=1 made it),
+`not found` (404), `ambiguous slug` (409). Refusals (400, 405, 503) say
+what was wrong in words of their own.
 """
 
 from __future__ import annotations
@@ -54,9 +59,10 @@ def answer(text: str, status: int = 200, limit: int | None = None) -> web.Respon
     headers = {"Cache-Control": "no-store", "Access-Control-Allow-Origin": "*"}
     if limit is not None:
         headers["Ping-Body-Limit"] = str(limit)
+        headers["Access-Control-Expose-Headers"] = "Ping-Body-Limit"
     if status == 503:
         headers["Retry-After"] = "5"
-    return web.Response(text=text + "\n", status=status, headers=headers)
+    return web.Response(text=text, status=status, headers=headers)
 
 
 
@@ -166,7 +172,8 @@ def running(service: HeartbeatService, form: str, name: str) -> Beat | None:
         return service.by_token.get(name)
     found = service.find_slug(name)
     if len(found) > 1:
-        raise PingError(409, f"ambiguous slug '{name}': {len(found)} heartbeats use it; ping by UUID")
+        log.warning("ping.ambiguous_slug", slug=name, heartbeats=[beat.id for beat in found])
+        raise PingError(409, "ambiguous slug")  # Healthchecks' words; which ones: the log
     return found[0] if found else None
 
 
