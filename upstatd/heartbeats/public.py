@@ -151,7 +151,7 @@ def _state(row: HeartbeatRow) -> deadlines.HeartbeatState:
     """The row's state with its next expected slot (from the stored schedule)."""
     schedule = Schedule(**row.spec["schedule"])
     return deadlines.restore(row.current_state, row.state_since / 1000, _s(row.last_ping_at),
-                             _s(row.last_success_at), _s(row.started_at), row.start_rid,
+                             _s(row.last_success_at), tuple((rid, at / 1000) for rid, at in row.runs),
                              _s(row.last_duration_ms), schedule)
 
 
