@@ -153,7 +153,8 @@ class Daemon:
                               IncidentCommands(self.clock, self.writer, self.read_db, self.incidents, self.bus),
                               TokenCommands(self.clock, self.writer, self.read_db), self.webhook_commands,
                               self.heartbeats)
-        self.listener = HttpListener(build_app(self.health, self.api), config.server.host, config.server.port)
+        self.listener = HttpListener(build_app(self.health, self.api, config.server.trusted_proxies),
+                                     config.server.host, config.server.port)
         await self.listener.start()
         self._closers.append(("listener", self.listener.stop))
         self._closers.append(("webhooks", self.webhooks.stop))  # before its start: it may fail half way

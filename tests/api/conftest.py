@@ -9,7 +9,7 @@
     async def test_with_options(start_api):
         api = await start_api("api: {rate_limit: {per_token_minute: 3}}", clock=FakeClock())
 
-`start_api(extra_yaml="", clock=None)` starts one more daemon (stopped after the
+`start_api(extra_yaml="", clock=None, server="")` starts one more daemon (stopped after the
 test); `extra_yaml` is appended to the config file: any top-level section but
 `server:` (e.g. `api:`, `monitors:`, or `storage:` to use a given database;
 without `monitors:` the daemon runs with none, without `storage:` on a fresh
@@ -78,9 +78,10 @@ class Api:
         return secret
 
 
-def config_text(port: int, state_dir: Path, extra: str = "") -> str:
+def config_text(port: int, state_dir: Path, extra: str = "", server: str = "") -> str:
+    """`server`: more keys of the server section, as a flow mapping's items (`trusted_proxies: [127.0.0.1]`)."""
     extra = textwrap.dedent(extra).strip()
-    text = f'server: {{listen: "127.0.0.1:{port}"}}\n'
+    text = f'server: {{listen: "127.0.0.1:{port}"{", " + server if server else ""}}}\n'
     if "storage:" not in extra:
         text += f'storage: {{path: "{state_dir / "upstatd.db"}"}}\n'
     if "monitors:" not in extra:
@@ -90,14 +91,14 @@ def config_text(port: int, state_dir: Path, extra: str = "") -> str:
 
 @pytest.fixture
 async def start_api(tmp_path: Path):
-    """start_api(extra_yaml="", clock=None) -> Api: a started daemon, stopped after the test."""
+    """start_api(extra_yaml="", clock=None, server="") -> Api: a started daemon, stopped after the test."""
     started: list[tuple[Daemon, aiohttp.ClientSession]] = []
 
-    async def start(extra_yaml: str = "", clock: Clock | None = None) -> Api:
+    async def start(extra_yaml: str = "", clock: Clock | None = None, server: str = "") -> Api:
         base = tmp_path / f"daemon{len(started)}"
         base.mkdir()
         config_path = base / "config.yaml"
-        config_path.write_text(config_text(closed_port(), base / "state", extra_yaml))
+        config_path.write_text(config_text(closed_port(), base / "state", extra_yaml, server))
         daemon = Daemon(load_config(str(config_path), environ={}), clock=clock, notifier=Notifier(None))
         await daemon.start()
         session = aiohttp.ClientSession()

@@ -67,7 +67,8 @@ async def test_it_lists_pings_newest_first_with_every_field(api):
     assert (listed["object"], listed["has_more"], listed["url"]) == (
         "list", False, f"/api/heartbeats/{made['id']}/pings")
     base = {"object": "ping", "heartbeat_id": made["id"], "exit_status": None, "rid": None,
-            "duration_seconds": None, "method": "POST", "remote_addr": "127.0.0.1", "body_size": 0}
+            "duration_seconds": None, "method": "POST", "remote_addr": "127.0.0.1", "body_size": 0,
+            "scheme": "http"}
     later = NOW + 42.75
 
     def at(seconds: float) -> dict:  # whole seconds, and the milliseconds beside them
@@ -91,7 +92,7 @@ async def test_it_lists_pings_newest_first_with_every_field(api):
     assert list(listed["data"][0]) == ["id", "object", "heartbeat_id", "n", "created_at", "created_at_ms", "kind",
                                        "exit_status",
                                        "rid", "duration_seconds", "method", "remote_addr", "user_agent",
-                                       "body_size"]
+                                       "body_size", "scheme"]
     # The heartbeat shows the run's duration and the last ping.
     _, _, fetched = await api.request("GET", f"/api/heartbeats/{made['id']}")
     assert (fetched["last_duration_seconds"], fetched["last_ping_at"]) == (42.25, NOW + 42)

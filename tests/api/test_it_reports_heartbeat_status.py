@@ -84,7 +84,7 @@ async def test_it_goes_late_then_down_at_the_exact_seconds(api):
         "id": seq_id("png", seq), "object": "ping", "heartbeat_id": made["id"], "n": 1, "created_at": NOW + 10,
         "created_at_ms": (NOW + 10) * 1000,
         "kind": "success", "exit_status": None, "rid": None, "duration_seconds": None, "method": "GET",
-        "remote_addr": "127.0.0.1", "user_agent": body["last_ping"]["user_agent"], "body_size": 0}
+        "remote_addr": "127.0.0.1", "user_agent": body["last_ping"]["user_agent"], "body_size": 0, "scheme": "http"}
     expected = NOW + 10 + 3600
     assert deadlines(body) == ("up", NOW + 10, expected, expected, expected + 600)
     _, _, fetched = await api.request("GET", f"/api/heartbeats/{made['id']}")

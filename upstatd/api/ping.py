@@ -155,7 +155,8 @@ async def handle(request: web.Request) -> web.Response:
             raise PingError(404, "not found")
         agent = request.headers.get("User-Agent")
         service.ping(beat, kind, request.method, exit_status=exit_status, rid=rid, body=body, body_size=size,
-                     remote_addr=request.remote, user_agent=agent[:200] if agent else None)
+                     remote_addr=request.remote, user_agent=agent[:200] if agent else None,
+                     scheme=request.scheme)
         try:
             await service.writer.flush()
         except sqlite3.Error as exc:  # the batch holding this ping was refused

@@ -58,6 +58,7 @@ class Server(msgspec.Struct, frozen=True):
     host: str = "127.0.0.1"
     port: int = 8080
     public_url: str | None = None
+    trusted_proxies: tuple[str, ...] = ()   # networks (`10.0.0.0/8`, `192.0.2.7/32`) whose X-Forwarded-* count
 
 
 class Scheduler(msgspec.Struct, frozen=True):
@@ -111,13 +112,31 @@ def parse_config(data: Any, file: str, problems: Problems,
 
 
 def parse_server(value: Any, path: Path, problems: Problems) -> Server:
-    section = block(value, path, problems, ("listen", "public_url"))
+    section = block(value, path, problems, ("listen", "public_url", "trusted_proxies"))
     if section is None:
         return Server()
     host, port = take(section, "listen", parse_listen, path, problems, ("127.0.0.1", 8080))
     public_url = take(section, "public_url", text(r"https?://\S+", hint="must start with http:// or https://"),
                       path, problems)
-    return Server(host, port, public_url)
+    proxies = take(section, "trusted_proxies", parse_networks, path, problems, ())
+    return Server(host, port, public_url, proxies)
+
+
+def parse_networks(value: Any) -> tuple[str, ...]:
+    """A list of IP addresses and networks -> their networks as text (`192.0.2.7` -> `192.0.2.7/32`)."""
+    if not isinstance(value, list):
+        raise Invalid(f"must be a list of IP addresses or networks like 10.0.0.0/8, got {type_name(value)}")
+    out = []
+    for index, item in enumerate(value):
+        if not isinstance(item, str):
+            raise Invalid(f"must be an IP address or network like 10.0.0.0/8, got {type_name(item)}", at=(index,))
+        try:
+            network = ipaddress.ip_network(item.strip(), strict=False)
+        except ValueError:
+            raise Invalid(f"must be an IP address or network like 10.0.0.0/8 or ::1, got '{item}'",
+                          at=(index,)) from None
+        out.append(str(network))
+    return tuple(out)
 
 
 def parse_listen(value: Any) -> tuple[str, int]:

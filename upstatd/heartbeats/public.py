@@ -102,9 +102,10 @@ class Ping(msgspec.Struct):
     rid: str | None
     duration_seconds: float | None
     method: str
-    remote_addr: str | None
+    remote_addr: str | None      # the client's, or X-Forwarded-For's from a trusted proxy
     user_agent: str | None
     body_size: int               # bytes received; the first pings.body_limit of them are kept
+    scheme: str | None           # http or https (X-Forwarded-Proto via a trusted proxy); null: stored before
 
 
 class HeartbeatStatus(msgspec.Struct):
@@ -179,6 +180,8 @@ def heartbeat_object(row: HeartbeatRow, links: Links, state: deadlines.Heartbeat
 
 
 def ping_object(row: Any, heartbeat_id: str) -> Ping:
-    (seq, n, created_at, kind, exit_status, rid, duration_ms, method, remote_addr, user_agent, body_size) = row
+    (seq, n, created_at, kind, exit_status, rid, duration_ms, method, remote_addr, user_agent, body_size,
+     scheme) = row
     return Ping(seq_id("png", seq), "ping", heartbeat_id, n, created_at // 1000, created_at, kind, exit_status, rid,
-                None if duration_ms is None else duration_ms / 1000, method, remote_addr, user_agent, body_size)
+                None if duration_ms is None else duration_ms / 1000, method, remote_addr, user_agent, body_size,
+                scheme)

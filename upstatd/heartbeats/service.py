@@ -190,7 +190,7 @@ class HeartbeatService:
 
     def ping(self, beat: Beat, kind: str, method: str, *, exit_status: int | None = None,
              rid: str | None = None, body: bytes = b"", body_size: int = 0, remote_addr: str | None = None,
-             user_agent: str | None = None) -> str:
+             user_agent: str | None = None, scheme: str | None = None) -> str:
         """Record one ping and apply it; returns the kind recorded (`ignored` for a
         ping that must not count: a GET to a POST-only heartbeat, a ping to a
         heartbeat paused with manual_resume). The caller awaits the writer's
@@ -208,7 +208,7 @@ class HeartbeatService:
         now_ms = round(now * 1000)
         self.writer.add_row(store.INSERT_PING, (
             beat.seq, beat.last_n, now_ms, kind, exit_status, rid, _ms(outcome.duration), method,
-            remote_addr, user_agent, body_size, body or None))
+            remote_addr, user_agent, body_size, body or None, scheme))
         if outcome.state is not beat.state:
             beat.state = outcome.state
             self._save_state(beat)

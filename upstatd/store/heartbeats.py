@@ -60,7 +60,7 @@ COLUMNS = ("seq, id, key, managed_by, name, slug, token, spec, metadata, status,
 
 INSERT_PING = (
     "INSERT INTO pings (heartbeat_seq, n, created_at, kind, exit_status, rid, duration_ms, method, "
-    "remote_addr, user_agent, body_size, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+    "remote_addr, user_agent, body_size, body, scheme) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 SAVE_STATE = (
     "UPDATE heartbeats SET current_state = ?, state_since = ?, last_ping_at = ?, last_success_at = ?, "
     "started_at = ?, start_rid = ?, last_duration_ms = ?, runs = ? WHERE seq = ?")
@@ -68,7 +68,7 @@ INSERT_FLIP = (
     "INSERT INTO heartbeat_flips (heartbeat_seq, created_at, from_state, to_state, reason, ping_n) "
     "VALUES (?, ?, ?, ?, ?, ?)")
 PING_COLUMNS = ("seq, n, created_at, kind, exit_status, rid, duration_ms, method, remote_addr, user_agent, "
-                "body_size")
+                "body_size, scheme")
 
 
 def from_row(row) -> HeartbeatRow:
