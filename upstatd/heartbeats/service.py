@@ -21,7 +21,7 @@ import structlog
 from upstatd.clock import Clock
 from upstatd.config.heartbeats import HeartbeatSpec, PingSettings
 from upstatd.events import EventBus, StateChanged, Subject
-from upstatd.heartbeats import deadlines, public
+from upstatd.heartbeats import deadlines, keywords, public
 from upstatd.heartbeats.deadlines import Flip, HeartbeatState
 from upstatd.heartbeats.public import Links
 from upstatd.incidents.service import IncidentService
@@ -193,10 +193,14 @@ class HeartbeatService:
              user_agent: str | None = None, scheme: str | None = None) -> str:
         """Record one ping and apply it; returns the kind recorded (`ignored` for a
         ping that must not count: a GET to a POST-only heartbeat, a ping to a
-        heartbeat paused with manual_resume). The caller awaits the writer's
-        flush before answering, so a 200 means the ping is on disk."""
+        heartbeat paused with manual_resume). A success ping's body may make it
+        another kind (`body_keywords`, heartbeats/keywords.py). The caller awaits
+        the writer's flush before answering, so a 200 means the ping is on disk."""
         now = self.clock.time()
-        if beat.spec.methods == "post" and method != "POST":
+        kind = keywords.classify(kind, body, beat.spec.body_keywords)
+        if kind == "ignored":
+            pass
+        elif beat.spec.methods == "post" and method != "POST":
             kind = "ignored"
         elif beat.paused:
             if beat.spec.manual_resume:

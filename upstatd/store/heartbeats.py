@@ -98,6 +98,8 @@ def spec_columns(spec: HeartbeatSpec) -> tuple:
         "severity": spec.severity,
         "tags": list(spec.tags),
     }
+    if spec.body_keywords is not None:  # only when set: rows from before keep their spec as it was
+        rest["body_keywords"] = msgspec.structs.asdict(spec.body_keywords)
     return (spec.name, spec.slug, msgspec.json.encode(rest).decode(), msgspec.json.encode(spec.metadata).decode())
 
 
