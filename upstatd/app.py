@@ -25,6 +25,7 @@ import upstatd.api.routes.all  # noqa: F401  (the route table, and with it the p
 from upstatd.api.bootstrap import api_version
 from upstatd.api.context import ApiContext
 from upstatd.api.ratelimit import Limits
+from upstatd.api.forwarded import trusted_peer
 from upstatd.api.listener import ConnectionCaps, HttpListener
 from upstatd.api.server import build_app
 from upstatd.clock import Clock
@@ -156,9 +157,10 @@ class Daemon:
                               self.heartbeats)
         server = config.server
         self.listener = HttpListener(
-            build_app(self.health, self.api, server.body_timeout), server.host, server.port,
+            build_app(self.health, self.api, server.trusted_proxies, server.body_timeout), server.host, server.port,
             header_timeout=server.header_timeout,
-            caps=ConnectionCaps(server.max_connections, server.max_connections_per_address))
+            caps=ConnectionCaps(server.max_connections, server.max_connections_per_address,
+                                exempt=trusted_peer(server.trusted_proxies)))
         await self.listener.start()
         self._closers.append(("listener", self.listener.stop))
         self._closers.append(("webhooks", self.webhooks.stop))  # before its start: it may fail half way

@@ -80,6 +80,7 @@ class Api:
 
 
 def config_text(port: int, state_dir: Path, extra: str = "", server: str = "") -> str:
+    """`server`: more keys of the server section, as a flow mapping's items (`trusted_proxies: [127.0.0.1]`)."""
     extra = textwrap.dedent(extra).strip()
     text = f'server: {{listen: "127.0.0.1:{port}"{", " + server if server else ""}}}\n'
     if "storage:" not in extra:
@@ -91,7 +92,7 @@ def config_text(port: int, state_dir: Path, extra: str = "", server: str = "") -
 
 @pytest.fixture
 async def start_api(tmp_path: Path):
-    """start_api(extra_yaml="", clock=None) -> Api: a started daemon, stopped after the test."""
+    """start_api(extra_yaml="", clock=None, server="") -> Api: a started daemon, stopped after the test."""
     started: list[tuple[Daemon, aiohttp.ClientSession]] = []
 
     async def start(extra_yaml: str = "", clock: Clock | None = None, server: str = "") -> Api:

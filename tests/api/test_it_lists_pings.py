@@ -50,15 +50,15 @@ async def test_it_lists_pings_newest_first_with_every_field(api):
     made = await make(api, slug="job", methods="post")
     url = made["ping_url"]
     agent = {"User-Agent": "backup.sh/1.0"}
-    assert await ping(api, url + "/start?rid=" + RID.upper(), "POST", headers=agent) == (200, "OK\n")
+    assert await ping(api, url + "/start?rid=" + RID.upper(), "POST", headers=agent) == (200, "OK")
     api.clock.advance(42.25)
-    assert await ping(api, url + f"/0?rid={RID}", "POST", b"dumped 12 tables", agent) == (200, "OK\n")
+    assert await ping(api, url + f"/0?rid={RID}", "POST", b"dumped 12 tables", agent) == (200, "OK")
     api.clock.advance(0.5)
-    assert await ping(api, url + "/log", "POST", b"x" * 40, agent) == (200, "OK\n")
-    assert await ping(api, url + "/3", "POST", headers={"User-Agent": "u" * 300}) == (200, "OK\n")
-    assert await ping(api, url + "/fail", "POST") == (200, "OK\n")
-    assert await ping(api, url, "GET") == (200, "OK\n")          # POST only: ignored
-    assert await ping(api, made["slug_url"], "POST") == (200, "OK\n")
+    assert await ping(api, url + "/log", "POST", b"x" * 40, agent) == (200, "OK")
+    assert await ping(api, url + "/3", "POST", headers={"User-Agent": "u" * 300}) == (200, "OK")
+    assert await ping(api, url + "/fail", "POST") == (200, "OK")
+    assert await ping(api, url, "GET") == (200, "OK")          # POST only: ignored
+    assert await ping(api, made["slug_url"], "POST") == (200, "OK")
     seqs = await ping_seqs(api, made["id"])
     assert len(seqs) == 7
 
@@ -67,7 +67,8 @@ async def test_it_lists_pings_newest_first_with_every_field(api):
     assert (listed["object"], listed["has_more"], listed["url"]) == (
         "list", False, f"/api/heartbeats/{made['id']}/pings")
     base = {"object": "ping", "heartbeat_id": made["id"], "exit_status": None, "rid": None,
-            "duration_seconds": None, "method": "POST", "remote_addr": "127.0.0.1", "body_size": 0}
+            "duration_seconds": None, "method": "POST", "remote_addr": "127.0.0.1", "body_size": 0,
+            "scheme": "http"}
     later = NOW + 42.75
 
     def at(seconds: float) -> dict:  # whole seconds, and the milliseconds beside them
@@ -91,7 +92,7 @@ async def test_it_lists_pings_newest_first_with_every_field(api):
     assert list(listed["data"][0]) == ["id", "object", "heartbeat_id", "n", "created_at", "created_at_ms", "kind",
                                        "exit_status",
                                        "rid", "duration_seconds", "method", "remote_addr", "user_agent",
-                                       "body_size"]
+                                       "body_size", "scheme"]
     # The heartbeat shows the run's duration and the last ping.
     _, _, fetched = await api.request("GET", f"/api/heartbeats/{made['id']}")
     assert (fetched["last_duration_seconds"], fetched["last_ping_at"]) == (42.25, NOW + 42)
@@ -103,9 +104,9 @@ async def test_it_filters_and_pages_pings(api):
     for index in range(30):  # ten seconds apart; every third one a log, every fifth with a rid
         suffix = "/log" if index % 3 == 0 else ""
         rid = f"?rid={RID if index % 2 else OTHER_RID}" if index % 5 == 0 else ""
-        assert await ping(api, made["ping_url"] + suffix + rid) == (200, "OK\n")
+        assert await ping(api, made["ping_url"] + suffix + rid) == (200, "OK")
         api.clock.advance(10)
-    assert await ping(api, other["ping_url"]) == (200, "OK\n")
+    assert await ping(api, other["ping_url"]) == (200, "OK")
     ids = [seq_id("png", seq) for seq in await ping_seqs(api, made["id"])]
     foreign = seq_id("png", (await ping_seqs(api, other["id"]))[0])
     path = f"/api/heartbeats/{made['id']}/pings"
@@ -172,12 +173,12 @@ async def test_it_serves_ping_bodies_as_received(api):
     made = await make(api, slug="job")
     url = made["ping_url"]
     text = "héllo wörld\n".encode()                  # 14 bytes of UTF-8, within the limit of 16
-    assert await ping(api, url, "POST", text) == (200, "OK\n")                              # 1
-    assert await ping(api, url + "/fail", "POST", b"\xff\xfe\x00binary") == (200, "OK\n")   # 2
-    assert await ping(api, url + "/log", "POST", b"0123456789abcdefXYZ") == (200, "OK\n")  # 3: cut at 16
-    assert await ping(api, url, "POST", ("a" * 15 + "é!").encode()) == (200, "OK\n")       # 4: cut inside é
-    assert await ping(api, url) == (200, "OK\n")                                            # 5: no body
-    assert await ping(api, url, "POST", b"") == (200, "OK\n")                               # 6: empty
+    assert await ping(api, url, "POST", text) == (200, "OK")                              # 1
+    assert await ping(api, url + "/fail", "POST", b"\xff\xfe\x00binary") == (200, "OK")   # 2
+    assert await ping(api, url + "/log", "POST", b"0123456789abcdefXYZ") == (200, "OK")  # 3: cut at 16
+    assert await ping(api, url, "POST", ("a" * 15 + "é!").encode()) == (200, "OK")       # 4: cut inside é
+    assert await ping(api, url) == (200, "OK")                                            # 5: no body
+    assert await ping(api, url, "POST", b"") == (200, "OK")                               # 6: empty
     path = f"/api/heartbeats/{made['id']}/pings"
 
     status, content_type, body, headers = await body_of(api, f"{path}/1/body")
@@ -209,7 +210,7 @@ async def test_it_serves_ping_bodies_as_received(api):
 
     # Another heartbeat's ping number 1 is its own.
     other = await make(api, slug="other")
-    assert await ping(api, other["ping_url"], "POST", b"other") == (200, "OK\n")
+    assert await ping(api, other["ping_url"], "POST", b"other") == (200, "OK")
     assert (await body_of(api, f"/api/heartbeats/{other['id']}/pings/1/body"))[2] == b"other"
     assert (await body_of(api, f"{path}/1/body"))[2] == text
 

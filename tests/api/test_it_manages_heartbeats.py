@@ -54,7 +54,7 @@ async def test_it_creates_reads_updates_and_deletes_a_heartbeat(api):
     expected = {
         "id": heartbeat_id, "object": "heartbeat", "key": None, "name": "DB backup", "slug": "db-backup",
         "period_seconds": None, "cron": "30 2 * * *", "oncalendar": None, "timezone": "Europe/Riga",
-        "grace_seconds": 900, "methods": "post", "manual_resume": True, "severity": "major",
+        "grace_seconds": 900, "methods": "post", "manual_resume": True, "body_keywords": None, "severity": "major",
         "tags": ["db", "eu"], "metadata": {"team": "ops", "env": "prod"}, "status": "active", "current_state": "new",
         "started": False, "ping_url": f"{api.url}/ping/{TOKEN}",  # kept lowercase
         "slug_url": f"{api.url}/ping/{ping_key}/db-backup", "last_ping_at": None, "next_expected_at": None,
@@ -230,7 +230,7 @@ async def test_it_keeps_config_heartbeats_read_only_except_pause_and_resume(star
     _, _, fetched = await api.request("GET", path)
     assert fetched == nightly
     assert "nightly" in api.daemon.heartbeats.beats  # still running, its ping URL still answers
-    assert await ping(api, nightly["ping_url"]) == (200, "OK\n")
+    assert await ping(api, nightly["ping_url"]) == (200, "OK")
 
     status, _, paused = await api.request("POST", f"{path}/pause")
     assert (status, paused["status"], paused["paused_at"]) == (200, "paused", NOW)
@@ -266,7 +266,7 @@ async def test_it_refuses_a_slug_or_a_token_already_in_use(start_api):
     assert fetched == weekly  # nothing of a refused update is kept
     assert api.daemon.heartbeats.by_token[OTHER_TOKEN].id == weekly["id"]
     assert api.daemon.heartbeats.by_token[TOKEN].spec.key == "nightly"
-    assert await ping(api, f"{api.url}/ping/{TOKEN}") == (200, "OK\n")
+    assert await ping(api, f"{api.url}/ping/{TOKEN}") == (200, "OK")
     assert [beat.id for beat in api.daemon.heartbeats.find_slug("nightly")] == [nightly_id]
 
     # Its own slug and token are no conflict; a freed slug can be taken.
@@ -282,7 +282,7 @@ async def test_it_applies_a_change_to_the_running_heartbeat_at_once(api):
     _, _, made = await api.request("POST", "/api/heartbeats", json={
         "slug": "job", "period_seconds": 3600, "grace_seconds": 600})
     path = f"/api/heartbeats/{made['id']}"
-    assert await ping(api, made["ping_url"]) == (200, "OK\n")
+    assert await ping(api, made["ping_url"]) == (200, "OK")
     _, _, fetched = await api.request("GET", path)
     assert (fetched["current_state"], fetched["last_ping_at"], fetched["next_expected_at"]) == (
         "up", NOW, NOW + 3600)
@@ -291,7 +291,7 @@ async def test_it_applies_a_change_to_the_running_heartbeat_at_once(api):
     status, _, patched = await api.request("PATCH", path, json={"period_seconds": 300})
     assert (status, patched["current_state"], patched["next_expected_at"]) == (200, "up", NOW + 300)
     api.clock.advance(100)
-    assert await ping(api, made["ping_url"]) == (200, "OK\n")
+    assert await ping(api, made["ping_url"]) == (200, "OK")
     _, _, fetched = await api.request("GET", path)
     assert (fetched["last_ping_at"], fetched["next_expected_at"]) == (NOW + 100, NOW + 100 + 300)
 
@@ -308,7 +308,7 @@ async def test_it_applies_a_change_to_the_running_heartbeat_at_once(api):
     assert status == 200, patched
     assert patched["ping_url"] == f"{api.url}/ping/{OTHER_TOKEN}"
     assert (await ping(api, made["ping_url"]))[0] == 404
-    assert await ping(api, patched["ping_url"]) == (200, "OK\n")
+    assert await ping(api, patched["ping_url"]) == (200, "OK")
     _, _, fetched = await api.request("GET", path)
     assert (fetched["current_state"], fetched["next_expected_at"]) == ("up", NOW + 300 + 60)
 
@@ -316,17 +316,17 @@ async def test_it_applies_a_change_to_the_running_heartbeat_at_once(api):
     status, _, patched = await api.request("PATCH", path, json={"slug": "job-2"})
     assert status == 200 and patched["slug_url"] == made["slug_url"].replace("/job", "/job-2")
     assert (await ping(api, made["slug_url"]))[0] == 404
-    assert await ping(api, patched["slug_url"] + "/log") == (200, "OK\n")
+    assert await ping(api, patched["slug_url"] + "/log") == (200, "OK")
 
     # POST only: a GET ping is recorded and ignored.
     await api.request("PATCH", path, json={"methods": "post"})
     api.clock.advance(30)
-    assert await ping(api, patched["ping_url"]) == (200, "OK\n")
+    assert await ping(api, patched["ping_url"]) == (200, "OK")
     _, _, pings = await api.request("GET", f"{path}/pings?limit=1")
     assert [(item["kind"], item["method"]) for item in pings["data"]] == [("ignored", "GET")]
     _, _, fetched = await api.request("GET", path)
     assert fetched["last_ping_at"] == NOW + 300
-    assert await ping(api, patched["ping_url"], "POST") == (200, "OK\n")
+    assert await ping(api, patched["ping_url"], "POST") == (200, "OK")
     _, _, fetched = await api.request("GET", path)
     assert (fetched["last_ping_at"], fetched["next_expected_at"]) == (NOW + 330, NOW + 390)
 
@@ -335,11 +335,11 @@ async def test_it_deletes_a_heartbeat_with_its_pings(api):
     _, _, made = await api.request("POST", "/api/heartbeats", json={"slug": "job", "period_seconds": 60})
     _, _, kept = await api.request("POST", "/api/heartbeats", json={"slug": "other", "period_seconds": 60})
     for url in (made["ping_url"], made["ping_url"] + "/start", made["slug_url"], kept["ping_url"]):
-        assert await ping(api, url) == (200, "OK\n")
+        assert await ping(api, url) == (200, "OK")
     status, _, _ = await api.request("DELETE", f"/api/heartbeats/{made['id']}")
     assert status == 204
-    assert await ping(api, made["ping_url"]) == (404, "not found\n")
-    assert await ping(api, made["slug_url"]) == (404, "not found\n")
+    assert await ping(api, made["ping_url"]) == (404, "not found")
+    assert await ping(api, made["slug_url"]) == (404, "not found")
     status, _, answer = await api.request("GET", f"/api/heartbeats/{made['id']}/pings")
     assert (status, error(answer)[2]) == (404, "id")
     await api.daemon.writer.flush()
@@ -349,7 +349,7 @@ async def test_it_deletes_a_heartbeat_with_its_pings(api):
     # The slug is free again, and a new heartbeat starts its own pings afresh.
     status, _, again = await api.request("POST", "/api/heartbeats", json={"slug": "job", "period_seconds": 60})
     assert status == 201, again
-    assert await ping(api, again["slug_url"]) == (200, "OK\n")
+    assert await ping(api, again["slug_url"]) == (200, "OK")
     _, _, pings = await api.request("GET", f"/api/heartbeats/{again['id']}/pings")
     assert [item["n"] for item in pings["data"]] == [1]
 
@@ -357,9 +357,9 @@ async def test_it_deletes_a_heartbeat_with_its_pings(api):
 async def test_it_creates_a_heartbeat_from_a_slug_url_when_asked(api):
     ping_key = api.daemon.heartbeats.ping_key
     url = f"{api.url}/ping/{ping_key}/made-by-cron"
-    assert await ping(api, url) == (404, "not found\n")
-    assert await ping(api, url + "?create=1") == (201, "Created\n")
-    assert await ping(api, url + "?create=1") == (200, "OK\n")
+    assert await ping(api, url) == (404, "not found")
+    assert await ping(api, url + "?create=1") == (201, "Created")
+    assert await ping(api, url + "?create=1") == (200, "OK")
     status, _, listed = await api.request("GET", "/api/heartbeats?slug=made-by-cron")
     assert status == 200
     (made,) = listed["data"]
@@ -388,8 +388,8 @@ async def test_it_filters_the_list(start_api):
         await api.daemon.writer.run(lambda conn, id=made[name]["id"], at=(NOW + 100 * offset) * 1000:
                                     conn.execute("UPDATE heartbeats SET created_at = ? WHERE id = ?", (at, id)))
     await api.request("POST", f"/api/heartbeats/{made['weekday']['id']}/pause")
-    assert await ping(api, made["hourly"]["ping_url"]) == (200, "OK\n")
-    assert await ping(api, made["every-5"]["ping_url"] + "/fail") == (200, "OK\n")
+    assert await ping(api, made["hourly"]["ping_url"]) == (200, "OK")
+    assert await ping(api, made["every-5"]["ping_url"] + "/fail") == (200, "OK")
 
     async def slugs(query: str) -> list[str]:
         status, _, body = await api.request("GET", f"/api/heartbeats?{query}")
@@ -470,7 +470,7 @@ async def test_it_pages_through_heartbeats(api):
 async def test_it_checks_permissions(api):
     _, _, made = await api.request("POST", "/api/heartbeats", json={"slug": "job", "period_seconds": 60})
     path = f"/api/heartbeats/{made['id']}"
-    assert await ping(api, made["ping_url"] + "/0", "POST", b"done") == (200, "OK\n")
+    assert await ping(api, made["ping_url"] + "/0", "POST", b"done") == (200, "OK")
     reader = await api.make_token("heartbeats:read")
     for route in (path, "/api/heartbeats", f"{path}/status", f"{path}/pings", f"{path}/pings/1/body"):
         status, _, _ = await api.request("GET", route, token=reader)

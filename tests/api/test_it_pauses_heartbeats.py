@@ -55,7 +55,7 @@ async def test_it_pauses_and_resumes_a_heartbeat(api):
     for slug in ("paused", "control"):  # the same schedule; only the first is paused
         _, _, made[slug] = await api.request("POST", "/api/heartbeats", json={
             "slug": slug, "period_seconds": 60, "grace_seconds": 30})
-        assert await ping(api, made[slug]["ping_url"]) == (200, "OK\n")
+        assert await ping(api, made[slug]["ping_url"]) == (200, "OK")
     heartbeat_id = made["paused"]["id"]
     path = f"/api/heartbeats/{heartbeat_id}"
     assert timer_of(api, heartbeat_id) is not None
@@ -105,7 +105,7 @@ async def test_it_pauses_and_resumes_a_heartbeat(api):
 
     # The next ping starts the clock again.
     api.clock.advance(5)
-    assert await ping(api, made["paused"]["ping_url"]) == (200, "OK\n")
+    assert await ping(api, made["paused"]["ping_url"]) == (200, "OK")
     _, _, fetched = await api.request("GET", path)
     assert (fetched["current_state"], fetched["next_expected_at"]) == ("up", NOW + 115 + 60)
     assert timer_of(api, heartbeat_id) is not None
@@ -121,12 +121,12 @@ async def test_a_ping_resumes_a_paused_heartbeat_unless_manual_resume(api):
     api.clock.advance(10)
 
     # A log ping is recorded and resumes nothing.
-    assert await ping(api, auto["ping_url"] + "/log") == (200, "OK\n")
+    assert await ping(api, auto["ping_url"] + "/log") == (200, "OK")
     _, _, fetched = await api.request("GET", f"/api/heartbeats/{auto['id']}")
     assert (fetched["status"], fetched["current_state"]) == ("paused", "new")
 
     # Any other ping resumes it: it is up from that ping.
-    assert await ping(api, auto["ping_url"]) == (200, "OK\n")
+    assert await ping(api, auto["ping_url"]) == (200, "OK")
     _, _, fetched = await api.request("GET", f"/api/heartbeats/{auto['id']}")
     assert (fetched["status"], fetched["paused_at"], fetched["current_state"], fetched["last_ping_at"],
             fetched["next_expected_at"]) == ("active", None, "up", NOW + 10, NOW + 70)
@@ -137,7 +137,7 @@ async def test_a_ping_resumes_a_paused_heartbeat_unless_manual_resume(api):
 
     # manual_resume: the ping answers 200 (the job is not to blame) but is ignored.
     for suffix in ("", "/start", "/fail", "/0"):
-        assert await ping(api, manual["ping_url"] + suffix) == (200, "OK\n")
+        assert await ping(api, manual["ping_url"] + suffix) == (200, "OK")
     _, _, fetched = await api.request("GET", f"/api/heartbeats/{manual['id']}")
     assert (fetched["status"], fetched["paused_at"], fetched["current_state"], fetched["last_ping_at"],
             fetched["started"]) == ("paused", NOW, "new", None, False)
@@ -148,7 +148,7 @@ async def test_a_ping_resumes_a_paused_heartbeat_unless_manual_resume(api):
     # ... until it is resumed over the API; then its pings count again.
     status, _, resumed = await api.request("POST", f"/api/heartbeats/{manual['id']}/resume")
     assert (status, resumed["status"], resumed["current_state"]) == (200, "active", "new")
-    assert await ping(api, manual["ping_url"]) == (200, "OK\n")
+    assert await ping(api, manual["ping_url"]) == (200, "OK")
     _, _, fetched = await api.request("GET", f"/api/heartbeats/{manual['id']}")
     assert (fetched["current_state"], fetched["last_ping_at"]) == ("up", NOW + 10)
 
@@ -156,9 +156,9 @@ async def test_a_ping_resumes_a_paused_heartbeat_unless_manual_resume(api):
 async def test_a_paused_heartbeat_that_was_down_is_new_after_resume(api):
     _, _, made = await api.request("POST", "/api/heartbeats", json={"slug": "job", "period_seconds": 60})
     path = f"/api/heartbeats/{made['id']}"
-    assert await ping(api, made["ping_url"] + "/start") == (200, "OK\n")
-    assert await ping(api, made["ping_url"] + "/fail") == (200, "OK\n")
-    assert await ping(api, made["ping_url"] + "/start") == (200, "OK\n")  # a run in progress
+    assert await ping(api, made["ping_url"] + "/start") == (200, "OK")
+    assert await ping(api, made["ping_url"] + "/fail") == (200, "OK")
+    assert await ping(api, made["ping_url"] + "/start") == (200, "OK")  # a run in progress
     _, _, fetched = await api.request("GET", path)
     assert (fetched["current_state"], fetched["started"]) == ("down", True)
     await api.request("POST", f"{path}/pause")
@@ -180,7 +180,7 @@ async def test_it_pauses_a_config_heartbeat_and_keeps_the_pause_across_a_reload(
     _, _, listed = await api.request("GET", "/api/heartbeats")
     (nightly,) = listed["data"]
     path = f"/api/heartbeats/{nightly['id']}"
-    assert await ping(api, nightly["ping_url"]) == (200, "OK\n")
+    assert await ping(api, nightly["ping_url"]) == (200, "OK")
     status, _, paused = await api.request("POST", f"{path}/pause")
     assert (status, paused["status"], paused["managed_by"], paused["current_state"]) == (
         200, "paused", "config", "up")
@@ -202,7 +202,7 @@ async def test_it_pauses_a_config_heartbeat_and_keeps_the_pause_across_a_reload(
     assert (status, resumed["status"], resumed["current_state"], resumed["paused_at"]) == (
         200, "active", "new", None)
     assert not api.daemon.heartbeats.beats["nightly"].paused
-    assert await ping(api, nightly["ping_url"]) == (200, "OK\n")
+    assert await ping(api, nightly["ping_url"]) == (200, "OK")
     _, _, state = await api.request("GET", f"{path}/status")
     assert (state["current_state"], state["late_at"], state["down_at"]) == ("up", NOW + 3600, NOW + 3600 + 1200)
 

@@ -77,14 +77,14 @@ async def test_a_new_heartbeat_has_no_deadline(api):
 async def test_it_goes_late_then_down_at_the_exact_seconds(api):
     made, path = await make(api, "job", period_seconds=3600, grace_seconds=600)
     api.clock.advance(10)
-    assert await ping(api, made["ping_url"]) == (200, "OK\n")
+    assert await ping(api, made["ping_url"]) == (200, "OK")
     body = await status_of(api, path)
     seq = (await api.daemon.read_db.execute_fetchall("SELECT max(seq) FROM pings"))[0][0]
     assert body["last_ping"] == {
         "id": seq_id("png", seq), "object": "ping", "heartbeat_id": made["id"], "n": 1, "created_at": NOW + 10,
         "created_at_ms": (NOW + 10) * 1000,
         "kind": "success", "exit_status": None, "rid": None, "duration_seconds": None, "method": "GET",
-        "remote_addr": "127.0.0.1", "user_agent": body["last_ping"]["user_agent"], "body_size": 0}
+        "remote_addr": "127.0.0.1", "user_agent": body["last_ping"]["user_agent"], "body_size": 0, "scheme": "http"}
     expected = NOW + 10 + 3600
     assert deadlines(body) == ("up", NOW + 10, expected, expected, expected + 600)
     _, _, fetched = await api.request("GET", f"/api/heartbeats/{made['id']}")
@@ -98,7 +98,7 @@ async def test_it_goes_late_then_down_at_the_exact_seconds(api):
     assert deadlines(body) == ("down", expected + 600, None, None, None)
 
     # A ping brings it back up with the next slot from that ping.
-    assert await ping(api, made["ping_url"]) == (200, "OK\n")
+    assert await ping(api, made["ping_url"]) == (200, "OK")
     now = NOW + 10 + 3605 + 1000
     assert deadlines(await status_of(api, path)) == ("up", now, now + 3600, now + 3600, now + 4200)
 
@@ -109,7 +109,7 @@ async def test_it_computes_cron_and_oncalendar_slots_in_their_time_zone(api):
                                          grace_seconds=60)
     tokyo, tokyo_path = await make(api, "tokyo", cron="0 9 * * 1", timezone="Asia/Tokyo", grace_seconds=0)
     for made in (riga, new_york, tokyo):
-        assert await ping(api, made["ping_url"]) == (200, "OK\n")
+        assert await ping(api, made["ping_url"]) == (200, "OK")
 
     slot = at("Europe/Riga", 2027, 1, 16, 2, 30)       # 02:30 tomorrow in Riga: 00:30 UTC
     assert slot == NOW + 16 * 3600 + 1800
@@ -122,14 +122,14 @@ async def test_it_computes_cron_and_oncalendar_slots_in_their_time_zone(api):
 
     # A cron slot stays the next one while pings come before it.
     api.clock.advance(3600)
-    assert await ping(api, riga["ping_url"]) == (200, "OK\n")
+    assert await ping(api, riga["ping_url"]) == (200, "OK")
     assert deadlines(await status_of(api, riga_path)) == ("up", NOW, slot, slot, slot + 900)
 
     # A ping after today's 09:00 in New York (a Friday) expects Monday's.
     api.clock.advance(6 * 3600)                         # 10:00 in New York: late since 09:00
     body = await wait_for_state(api, new_york_path, "down")  # grace 60 s long gone: down at 09:01
     assert deadlines(body) == ("down", slot_ny + 60, None, None, None)
-    assert await ping(api, new_york["ping_url"]) == (200, "OK\n")
+    assert await ping(api, new_york["ping_url"]) == (200, "OK")
     monday = at("America/New_York", 2027, 1, 18, 9, 0)
     assert deadlines(await status_of(api, new_york_path)) == ("up", NOW + 7 * 3600, monday, monday, monday + 60)
     _, _, fetched = await api.request("GET", f"/api/heartbeats/{new_york['id']}")
@@ -144,9 +144,9 @@ async def test_it_computes_cron_and_oncalendar_slots_in_their_time_zone(api):
 
 async def test_a_run_in_progress_holds_back_late_and_can_overrun(api):
     made, path = await make(api, "job", period_seconds=3600, grace_seconds=600)
-    assert await ping(api, made["ping_url"]) == (200, "OK\n")
+    assert await ping(api, made["ping_url"]) == (200, "OK")
     api.clock.advance(3300)
-    assert await ping(api, made["ping_url"] + f"/start?rid={RID}") == (200, "OK\n")
+    assert await ping(api, made["ping_url"] + f"/start?rid={RID}") == (200, "OK")
     body = await status_of(api, path)
     # Due at NOW + 3600; the run overruns at NOW + 3300 + 600 = NOW + 3900, before slot + grace.
     assert (body["started"], body["started_at"], body["last_ping"]["kind"]) == (True, NOW + 3300, "start")
@@ -156,7 +156,7 @@ async def test_a_run_in_progress_holds_back_late_and_can_overrun(api):
     await api.daemon.writer.flush()
     assert deadlines(await status_of(api, path)) == ("up", NOW, NOW + 3600, None, NOW + 3900)
     api.clock.advance(30.5)
-    assert await ping(api, made["ping_url"] + f"/0?rid={RID}") == (200, "OK\n")
+    assert await ping(api, made["ping_url"] + f"/0?rid={RID}") == (200, "OK")
     body = await status_of(api, path)
     finished = NOW + 3730.5
     assert (body["started"], body["started_at"], body["last_duration_seconds"]) == (False, None, 430.5)
@@ -165,7 +165,7 @@ async def test_a_run_in_progress_holds_back_late_and_can_overrun(api):
 
     # A run that never finishes: down at start + grace ("overrun"), whatever the slot says.
     api.clock.advance(100)
-    assert await ping(api, made["ping_url"] + "/start") == (200, "OK\n")
+    assert await ping(api, made["ping_url"] + "/start") == (200, "OK")
     started = int(finished + 100)
     assert deadlines(await status_of(api, path))[3:] == (None, started + 600)
     api.clock.advance(601)
@@ -178,7 +178,7 @@ async def test_a_run_in_progress_holds_back_late_and_can_overrun(api):
 
 async def test_a_start_before_the_first_ping_arms_only_the_overrun(api):
     made, path = await make(api, "job", cron="0 3 * * *", grace_seconds=120)
-    assert await ping(api, made["ping_url"] + "/start") == (200, "OK\n")
+    assert await ping(api, made["ping_url"] + "/start") == (200, "OK")
     body = await status_of(api, path)
     assert (body["started"], body["started_at"]) == (True, NOW)
     assert deadlines(body) == ("new", NOW, None, None, NOW + 120)
@@ -189,14 +189,14 @@ async def test_a_start_before_the_first_ping_arms_only_the_overrun(api):
 
 async def test_a_failure_or_a_pause_has_no_deadline(api):
     failed, failed_path = await make(api, "failed", period_seconds=60)
-    assert await ping(api, failed["ping_url"]) == (200, "OK\n")
-    assert await ping(api, failed["ping_url"] + "/7") == (200, "OK\n")
+    assert await ping(api, failed["ping_url"]) == (200, "OK")
+    assert await ping(api, failed["ping_url"] + "/7") == (200, "OK")
     body = await status_of(api, failed_path)
     assert deadlines(body) == ("down", NOW, None, None, None)
     assert (body["last_ping"]["kind"], body["last_ping"]["exit_status"], body["last_ping"]["n"]) == ("fail", 7, 2)
 
     paused, paused_path = await make(api, "paused", period_seconds=60, grace_seconds=30)
-    assert await ping(api, paused["ping_url"]) == (200, "OK\n")
+    assert await ping(api, paused["ping_url"]) == (200, "OK")
     await api.request("POST", f"/api/heartbeats/{paused['id']}/pause")
     body = await status_of(api, paused_path)
     assert (body["status"], *deadlines(body)) == ("paused", "up", NOW, NOW + 60, None, None)

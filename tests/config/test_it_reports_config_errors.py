@@ -264,6 +264,22 @@ CASES = [
     ),
     pytest.param(
         """\
+        server:
+          trusted_proxies: [10.0.0.0/8, proxy.lan, 300.1.1.1, 7]
+        """,
+        ["2: server.trusted_proxies[1]: must be an IP address or network like 10.0.0.0/8 or ::1, got 'proxy.lan'"],
+        id="trusted-proxies-not-addresses",
+    ),
+    pytest.param(
+        """\
+        server:
+          trusted_proxies: 10.0.0.0/8
+        """,
+        ["2: server.trusted_proxies: must be a list of IP addresses or networks like 10.0.0.0/8, got a string"],
+        id="trusted-proxies-not-a-list",
+    ),
+    pytest.param(
+        """\
         monitors:
           - key: web
             type: http

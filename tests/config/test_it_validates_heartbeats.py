@@ -12,6 +12,7 @@ import pytest
 
 from upstatd.config.heartbeats import DEFAULT_GRACE, HEARTBEAT_KEYS, HeartbeatSpec, PingSettings
 from upstatd.config.load import ConfigError
+from upstatd.heartbeats.keywords import BodyKeywords
 from upstatd.heartbeats.schedule import Schedule
 
 TOKEN = "5bf66975-d4c7-4bf5-bcc8-b8d8a82ea278"
@@ -359,6 +360,48 @@ CASES = [
         """,
         ["1: heartbeats: must be a list of heartbeats, got a mapping"], id="not-a-list"),
 ]
+
+
+CASES += [
+    pytest.param(
+        """\
+        heartbeats:
+          - key: a
+            period: 1h
+            body_keywords: {}
+          - key: b
+            period: 1h
+            body_keywords: {failure: error, succes: [ok]}
+          - key: c
+            period: 1h
+            body_keywords: {failure: [" ", ok], otherwise: fail}
+          - key: d
+            period: 1h
+            body_keywords: [error]
+        """,
+        ["4: heartbeats[0].body_keywords: needs at least one keyword in start, success or failure",
+         "7: heartbeats[1].body_keywords.succes: unknown key (expected one of: failure, otherwise, start, success)",
+         "7: heartbeats[1].body_keywords.failure: must be a list of strings, got a string",
+         "10: heartbeats[2].body_keywords.failure[0]: must not be blank",
+         "10: heartbeats[2].body_keywords.otherwise: must be one of success, failure, ignore, got 'fail'",
+         "13: heartbeats[3].body_keywords: must be a mapping, got a list"],
+        id="body-keywords"),
+]
+
+
+@pytest.mark.parametrize("keywords, expected", [
+    pytest.param("{failure: [ERROR, Traceback]}", BodyKeywords(failure=("ERROR", "Traceback"), otherwise="success"),
+                 id="failure-only-otherwise-success"),
+    pytest.param("{success: [done], start: [begin]}", BodyKeywords(start=("begin",), success=("done",),
+                                                                   otherwise="ignore"),
+                 id="success-listed-otherwise-ignore"),
+    pytest.param("{success: [done], otherwise: failure}", BodyKeywords(success=("done",), otherwise="failure"),
+                 id="otherwise-given"),
+    pytest.param("null", None, id="null-none"),
+])
+def test_body_keywords_and_their_default(make_config, keywords, expected):
+    config = make_config(f"heartbeats:\n  - {{key: a, period: 1h, body_keywords: {keywords}}}\n")
+    assert config.heartbeats[0].body_keywords == expected
 
 
 @pytest.mark.parametrize("text, expected", CASES)

@@ -32,11 +32,11 @@ api = _api_conftest.api
 
 @pytest.fixture
 async def start_pinger(start_api):
-    """start_pinger(pings_yaml=..., heartbeats_yaml=..., clock=None) -> Pinger."""
+    """start_pinger(pings_yaml=..., heartbeats_yaml=..., clock=None, server="") -> Pinger."""
 
     async def start(pings: str = f"pings: {{key: {PING_KEY}}}", heartbeats: str = HEARTBEATS,
-                    clock: Any = None) -> Pinger:
-        return Pinger(await start_api(heartbeats_yaml(pings, heartbeats), clock=clock))
+                    clock: Any = None, server: str = "") -> Pinger:
+        return Pinger(await start_api(heartbeats_yaml(pings, heartbeats), clock=clock, server=server))
 
     return start
 

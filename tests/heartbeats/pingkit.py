@@ -27,7 +27,7 @@ heartbeats:
   - {{key: manual, period: 1h, token: "{MANUAL}", manual_resume: true}}
 """
 
-PING_COLUMNS = ("n", "created_at", "kind", "exit_status", "rid", "duration_ms", "method", "remote_addr",
+PING_COLUMNS = ("n", "created_at", "kind", "exit_status", "rid", "duration_ms", "method", "remote_addr", "scheme",
                 "user_agent", "body_size", "body")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from upstatd.heartbeats import deadlines
+from upstatd.heartbeats import deadlines, runs
 from upstatd.heartbeats.deadlines import Flip, HeartbeatState
 from upstatd.heartbeats.schedule import Schedule
 
@@ -117,7 +117,7 @@ NEXT_CHANGE_CASES = [
     pytest.param(HeartbeatState("new", T0), GRACE, None, id="new-never-goes-late"),
     pytest.param(HeartbeatState("new", T0, T0 - DAY, T0 - DAY, E), GRACE, None,
                  id="new-after-resume-keeps-no-deadline"),
-    pytest.param(HeartbeatState("new", T0, T0, None, None, T0), GRACE, (T0 + GRACE, "down", "overrun"),
+    pytest.param(HeartbeatState("new", T0, T0, None, None, ((None, T0),)), GRACE, (T0 + GRACE, "down", "overrun"),
                  id="new-with-a-start-can-overrun"),
     pytest.param(HeartbeatState("up", T0, T0, T0, E), GRACE, (E, "late", "deadline"), id="up"),
     pytest.param(HeartbeatState("up", T0, T0, T0, E), 0.0, (E, "down", "missed"),
@@ -125,16 +125,23 @@ NEXT_CHANGE_CASES = [
     pytest.param(HeartbeatState("late", E, T0, T0, E), GRACE, (E + GRACE, "down", "missed"), id="late"),
     pytest.param(HeartbeatState("late", E, T0, T0, E), 0.0, (E, "down", "missed"), id="late-grace-0"),
     pytest.param(HeartbeatState("down", E, T0, T0, E), GRACE, None, id="down-stays-down"),
-    pytest.param(HeartbeatState("down", E, E, T0, E, E), GRACE, None, id="down-with-a-start-stays-down"),
-    pytest.param(HeartbeatState("up", T0, T0 + 100, T0, E, T0 + 100), GRACE, (T0 + 100 + GRACE, "down", "overrun"),
+    pytest.param(HeartbeatState("down", E, E, T0, E, ((None, E),)), GRACE, None, id="down-with-a-start-stays-down"),
+    pytest.param(HeartbeatState("up", T0, T0 + 100, T0, E, ((None, T0 + 100),)), GRACE,
+                 (T0 + 100 + GRACE, "down", "overrun"),
                  id="up-started-early-overrun-first"),
-    pytest.param(HeartbeatState("up", T0, E - 60, T0, E, E - 60), GRACE, (E - 60 + GRACE, "down", "overrun"),
+    pytest.param(HeartbeatState("up", T0, E - 60, T0, E, ((None, E - 60),)), GRACE, (E - 60 + GRACE, "down", "overrun"),
                  id="up-started-near-slot-no-late-overrun-first"),
-    pytest.param(HeartbeatState("late", E, E + 120, T0, E, E + 120), GRACE, (E + GRACE, "down", "missed"),
+    pytest.param(HeartbeatState("late", E, E + 120, T0, E, ((None, E + 120),)), GRACE, (E + GRACE, "down", "missed"),
                  id="late-started-in-grace-slot-first"),
     # an overrun that fell due before this state began had its flip: no deadline again, no hold on late
-    pytest.param(HeartbeatState("up", T0 + 2000, T0 + 2000, T0 + 2000, T0 + 2000 + HOUR, T0 + 100, A), GRACE,
+    pytest.param(HeartbeatState("up", T0 + 2000, T0 + 2000, T0 + 2000, T0 + 2000 + HOUR, ((A, T0 + 100),)), GRACE,
                  (T0 + 2000 + HOUR, "late", "deadline"), id="up-after-an-overrun-no-stale-overrun"),
+    # overlapping runs: the earliest start overruns first; one that already overran is no deadline
+    pytest.param(HeartbeatState("up", T0, T0 + 300, T0, E, ((B, T0 + 300), (A, T0 + 100))), GRACE,
+                 (T0 + 100 + GRACE, "down", "overrun"), id="two-runs-the-earliest-overruns-first"),
+    pytest.param(HeartbeatState("up", T0 + 2000, T0 + 2100, T0 + 2000, T0 + 2000 + HOUR,
+                                ((A, T0 + 100), (B, T0 + 2100))), GRACE,
+                 (T0 + 2100 + GRACE, "down", "overrun"), id="an-overran-run-beside-a-live-one"),
 ]
 
 
@@ -183,10 +190,30 @@ START_CASES = [
         [("success", T0), ("start", T0 + 100, A), ("success", T0 + 160, B)],
         "up", [], (T0 + 100, A), [None, None, None],
         id="finish-with-another-rid-ends-nothing"),
+    # Healthchecks: a finish without a rid ends the run a start with one began
     pytest.param(
         [("success", T0), ("start", T0 + 100, A), ("success", T0 + 160)],
-        "up", [], (T0 + 100, A), [None, None, None],
-        id="finish-without-the-rid-ends-nothing"),
+        "up", [], (None, None), [None, None, 60.0],
+        id="finish-without-a-rid-ends-the-run-started-with-one"),
+    pytest.param(
+        [("success", T0), ("start", T0 + 100, A), ("fail", T0 + 160)],
+        "down", [Flip("up", "down", T0 + 160, "fail")], (None, None), [None, None, 60.0],
+        id="fail-without-a-rid-ends-the-run-started-with-one"),
+    pytest.param(
+        [("success", T0), ("start", T0 + 100, A), ("start", T0 + 150, B), ("success", T0 + 160),
+         ("advance", T0 + 100 + GRACE)],
+        "up", [], (None, None), [None, None, None, 10.0],
+        id="finish-without-a-rid-ends-every-run-timed-from-the-latest"),
+    # and a failure with another rid ends the run too
+    pytest.param(
+        [("success", T0), ("start", T0 + 100, A), ("fail", T0 + 160, B)],
+        "down", [Flip("up", "down", T0 + 160, "fail")], (None, None), [None, None, None],
+        id="fail-with-another-rid-ends-the-run"),
+    pytest.param(
+        [("success", T0), ("start", T0 + 100, A), ("fail", T0 + 160, B), ("success", T0 + 170, A)],
+        "up", [Flip("up", "down", T0 + 160, "fail"), Flip("down", "up", T0 + 170, "ping")], (None, None),
+        [None, None, None, None],
+        id="after-a-fail-with-another-rid-the-runs-own-finish-pairs-with-nothing"),
     pytest.param(
         [("success", T0), ("start", T0 + 100), ("success", T0 + 160, B)],
         "up", [], (T0 + 100, None), [None, None, None],
@@ -199,10 +226,33 @@ START_CASES = [
         [("success", T0), ("start", T0 + 100, A), ("fail", T0 + 130, A)],
         "down", [Flip("up", "down", T0 + 130, "fail")], (None, None), [None, None, 30.0],
         id="a-fail-pairs-too"),
+    # overlapping runs pair by rid (README): each finish ends its own run
     pytest.param(
-        [("success", T0), ("start", T0 + 100, A), ("start", T0 + 200, B), ("success", T0 + 260, B)],
+        [("success", T0), ("start", T0 + 100, A), ("start", T0 + 200, B), ("success", T0 + 260, A)],
+        "up", [], (T0 + 200, B), [None, None, None, 160.0],
+        id="start-a-start-b-finish-a-gives-as-duration"),
+    pytest.param(
+        [("success", T0), ("start", T0 + 100, A), ("start", T0 + 200, B), ("success", T0 + 260, B),
+         ("success", T0 + 300, A)],
+        "up", [], (None, None), [None, None, None, 60.0, 200.0],
+        id="overlapping-runs-each-finish-its-own"),
+    pytest.param(
+        [("success", T0), ("start", T0 + 100, A), ("start", T0 + 200, B), ("fail", T0 + 260, B)],
+        "down", [Flip("up", "down", T0 + 260, "fail")], (T0 + 100, A), [None, None, None, 60.0],
+        id="a-fail-with-its-rid-ends-only-its-run"),
+    pytest.param(
+        [("success", T0), ("start", T0 + 100, A), ("start", T0 + 200, B), ("success", T0 + 260, B),
+         ("advance", T0 + 100 + GRACE)],
+        "down", [Flip("up", "down", T0 + 100 + GRACE, "overrun")], (T0 + 100, A), [None, None, None, 60.0],
+        id="the-run-left-open-still-overruns"),
+    pytest.param(
+        [("success", T0), ("start", T0 + 100, A), ("start", T0 + 200, A), ("success", T0 + 260, A)],
         "up", [], (None, None), [None, None, None, 60.0],
-        id="a-second-start-replaces-the-first"),
+        id="a-rid-started-again-counts-from-its-new-start"),
+    pytest.param(
+        [("success", T0), ("start", T0 + 100), ("start", T0 + 200), ("success", T0 + 260)],
+        "up", [], (None, None), [None, None, None, 60.0],
+        id="without-rids-a-second-start-replaces-the-first"),
     # After an overrun the start stays: its finish, however late, pairs and gives the duration.
     pytest.param(
         [("success", T0), ("start", T0 + 100, A), ("advance", T0 + 100 + GRACE), ("success", T0 + 2000, A)],
@@ -218,6 +268,16 @@ START_CASES = [
         (T0 + 100, A), [None, None, None],
         id="an-unpaired-finish-after-an-overrun-stays-up"),
 ]
+
+
+def test_open_runs_are_bounded():
+    """The latest runs.MAX_OPEN starts are kept; the oldest is forgotten (its finish pairs with nothing)."""
+    rids = [f"00000000-0000-4000-8000-{n:012d}" for n in range(runs.MAX_OPEN + 1)]
+    hb, _, _ = run([("start", T0 + n, rid) for n, rid in enumerate(rids)])
+    assert [rid for rid, _ in hb.runs] == rids[1:]
+    hb, _, durations = run([("success", T0 + 100, rids[0]), ("success", T0 + 100, rids[1])], hb=hb)
+    assert durations == [None, 99.0]
+    assert len(hb.runs) == runs.MAX_OPEN - 1
 
 
 @pytest.mark.parametrize("events, state, flips, start, durations", START_CASES)
@@ -338,17 +398,17 @@ def test_advance_over_a_long_gap_gives_each_flip_once_at_its_own_time():
 
 
 @pytest.mark.parametrize("stored, now, flips", [
-    pytest.param(("up", T0, T0, T0, None, None, None), T0 + 3 * DAY,
+    pytest.param(("up", T0, T0, T0, (), None), T0 + 3 * DAY,
                  [Flip("up", "late", E, "deadline"), Flip("late", "down", E + GRACE, "missed")], id="up"),
-    pytest.param(("late", E, T0, T0, None, None, None), T0 + 3 * DAY,
+    pytest.param(("late", E, T0, T0, (), None), T0 + 3 * DAY,
                  [Flip("late", "down", E + GRACE, "missed")], id="late"),
-    pytest.param(("up", T0, T0 + 10, T0, T0 + 10, A, None), T0 + 3 * DAY,
+    pytest.param(("up", T0, T0 + 10, T0, ((A, T0 + 10),), None), T0 + 3 * DAY,
                  [Flip("up", "down", T0 + 10 + GRACE, "overrun")], id="running"),
-    pytest.param(("up", T0, T0, T0, None, None, None), E + 300,
+    pytest.param(("up", T0, T0, T0, (), None), E + 300,
                  [Flip("up", "late", E, "deadline")], id="stopped-for-less-than-grace"),
-    pytest.param(("up", T0, T0, T0, None, None, None), E - 1, [], id="nothing-due"),
-    pytest.param(("down", E + GRACE, T0, T0, None, None, None), T0 + 3 * DAY, [], id="down"),
-    pytest.param(("new", T0, None, None, None, None, None), T0 + 3 * DAY, [], id="new"),
+    pytest.param(("up", T0, T0, T0, (), None), E - 1, [], id="nothing-due"),
+    pytest.param(("down", E + GRACE, T0, T0, (), None), T0 + 3 * DAY, [], id="down"),
+    pytest.param(("new", T0, None, None, (), None), T0 + 3 * DAY, [], id="new"),
 ])
 def test_restored_states_catch_up(stored, now, flips):
     hb = deadlines.restore(*stored, HOURLY)
@@ -358,8 +418,8 @@ def test_restored_states_catch_up(stored, now, flips):
 
 
 def test_restore_computes_the_expected_slot_again():
-    assert deadlines.restore("up", T0, T0, T0, None, None, None, HOURLY).expected_at == E
-    assert deadlines.restore("new", T0, None, None, None, None, None, HOURLY).expected_at is None
+    assert deadlines.restore("up", T0, T0, T0, (), None, HOURLY).expected_at == E
+    assert deadlines.restore("new", T0, None, None, (), None, HOURLY).expected_at is None
 
 
 def test_grace_0_goes_down_at_the_slot_without_a_late():

@@ -1,7 +1,9 @@
-"""`?rid=<uuid>` pairs a /start with its finish over HTTP: the finish with the
-same rid (or none after a start without one) ends the run and carries its
-duration; any other finish counts as a success or failure but ends nothing.
-The daemon runs on a FakeClock, so durations are exact."""
+"""`?rid=<uuid>` pairs a /start with its finish over HTTP, as Healthchecks
+does: the finish with the same rid ends its run and carries its duration; a
+finish without a rid ends the run (whatever rid its start had); a failure
+with another rid ends it too; a success with another rid counts as a success
+but ends nothing. Overlapping runs pair by rid. The daemon runs on a
+FakeClock, so durations are exact."""
 
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ async def paired(start_pinger):
 
 async def ping_ok(pinger, path: str, method: str = "GET") -> None:
     status, _, text = await pinger.ping(method, path)
-    assert (status, text) == (200, "" if method == "HEAD" else "OK\n"), (path, text)
+    assert (status, text) == (200, "" if method == "HEAD" else "OK"), (path, text)
 
 
 def run_state(pinger, key: str = "backup") -> tuple:
@@ -60,7 +62,7 @@ async def test_every_finish_pairs(paired, finish, kind, state):
     assert run_state(paired) == (state, None, None, 61500)
 
 
-async def test_a_finish_with_another_rid_ends_nothing(paired):
+async def test_a_success_with_another_rid_ends_nothing_a_failure_ends_the_run(paired):
     await ping_ok(paired, f"{BACKUP}/start?rid={RID_A}")
     started_ms = paired.heartbeat("backup")["started_at"]
     paired.clock.advance(5)
@@ -71,20 +73,41 @@ async def test_a_finish_with_another_rid_ends_nothing(paired):
     paired.clock.advance(5)
     await ping_ok(paired, f"{BACKUP}/fail?rid={RID_B}")
     assert last(paired) == ("fail", RID_B, None)
-    assert run_state(paired) == ("down", started_ms, RID_A, None)
+    assert run_state(paired) == ("down", None, None, None)   # Healthchecks: any failure ends the run
+    assert paired.heartbeat("backup")["runs"] is None
     paired.clock.advance(2.5)
-    await ping_ok(paired, f"{BACKUP}/0?rid={RID_A}")   # its own finish, 12.5 s after the start
-    assert last(paired) == ("success", RID_A, 12500)
-    assert run_state(paired) == ("up", None, None, 12500)
+    await ping_ok(paired, f"{BACKUP}/0?rid={RID_A}")   # its own finish: no run left to pair with
+    assert last(paired) == ("success", RID_A, None)
+    assert run_state(paired) == ("up", None, None, None)
 
 
-async def test_a_finish_without_a_rid_does_not_end_a_run_that_had_one(paired):
-    started_ms = round(paired.clock.time() * 1000)
+async def down_at(pinger, key: str = "backup") -> tuple[str, int | None]:
+    heartbeat_id = pinger.heartbeat(key)["id"]
+    status, _, body = await pinger.api.request("GET", f"/api/heartbeats/{heartbeat_id}/status")
+    assert status == 200, body
+    return body["started"], body["down_at"]
+
+
+async def test_a_finish_without_a_rid_ends_the_run_started_with_one(paired):
+    """Healthchecks' rule: `/start?rid=R` then a plain success is a finished run,
+    not an overrun one grace (10 min) later."""
+    started = paired.clock.time()
     await ping_ok(paired, f"{BACKUP}/start?rid={RID_A}")
     paired.clock.advance(3)
     await ping_ok(paired, BACKUP)
-    assert last(paired) == ("success", None, None)
-    assert run_state(paired) == ("up", started_ms, RID_A, None)
+    assert last(paired) == ("success", None, 3000)
+    assert run_state(paired) == ("up", None, None, 3000)
+    # the next alarm is the missed slot (1 h + 10 min after the success), not start + 10 min
+    assert await down_at(paired) == (False, int(started + 3 + 3600 + 600))
+
+
+async def test_a_failure_without_a_rid_ends_the_run_started_with_one(paired):
+    await ping_ok(paired, f"{BACKUP}/start?rid={RID_A}")
+    paired.clock.advance(4)
+    await ping_ok(paired, f"{BACKUP}/fail")
+    assert last(paired) == ("fail", None, 4000)
+    assert run_state(paired) == ("down", None, None, 4000)
+    assert await down_at(paired) == (False, None)
 
 
 async def test_a_finish_with_a_rid_does_not_end_a_run_that_had_none(paired):
@@ -123,16 +146,21 @@ async def test_a_log_ping_with_the_rid_ends_nothing(paired):
     assert last(paired) == ("success", RID_A, 4000)
 
 
-async def test_a_new_start_replaces_the_run(paired):
+async def test_overlapping_runs_pair_by_rid(paired):
+    started = paired.clock.time()
     await ping_ok(paired, f"{BACKUP}/start?rid={RID_A}")
     paired.clock.advance(10)
     await ping_ok(paired, f"{BACKUP}/start?rid={RID_B}")
+    b_started_ms = round(paired.clock.time() * 1000)
     paired.clock.advance(1)
     await ping_ok(paired, f"{BACKUP}?rid={RID_A}")
-    assert last(paired) == ("success", RID_A, None)
+    assert last(paired) == ("success", RID_A, 11000)     # A's own duration
+    assert run_state(paired) == ("up", b_started_ms, RID_B, 11000)
+    assert await down_at(paired) == (True, int(started + 10 + 600))   # B may still overrun
     paired.clock.advance(1)
     await ping_ok(paired, f"{BACKUP}?rid={RID_B}")
     assert last(paired) == ("success", RID_B, 2000)
+    assert run_state(paired) == ("up", None, None, 2000)
 
 
 async def test_an_uppercase_rid_is_the_same_rid(paired):

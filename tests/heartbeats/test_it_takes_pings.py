@@ -30,7 +30,7 @@ ACTIONS = [
 
 def check_ok(status: int, headers, text: str, method: str, expected: str = "OK") -> None:
     assert status == (201 if expected == "Created" else 200), text
-    assert text == ("" if method == "HEAD" else expected + "\n")
+    assert text == ("" if method == "HEAD" else expected)
     assert headers["Cache-Control"] == "no-store"
     assert headers["Content-Type"].startswith("text/plain")
 
@@ -77,7 +77,7 @@ async def test_a_bad_exit_status_or_action_is_400(pinger):
 
 
 async def test_the_reason_names_what_is_wrong(pinger):
-    assert (await pinger.ping("GET", f"{BACKUP}/256"))[2] == "exit status must be 0-255, got 256\n"
+    assert (await pinger.ping("GET", f"{BACKUP}/256"))[2] == "exit status must be 0-255, got 256"
     text = (await pinger.ping("GET", f"{BACKUP}/abc"))[2]
     assert text.startswith("unknown ping action 'abc': ping URLs are /ping/<uuid>")
 
@@ -142,7 +142,7 @@ async def test_an_unknown_uuid_is_404_and_makes_nothing(pinger):
             status, headers, text = await pinger.ping(method, UNKNOWN + action,
                                                       data=b"output" if method == "POST" else None)
             assert status == 404, (method, action)
-            assert text == ("" if method == "HEAD" else "not found\n")
+            assert text == ("" if method == "HEAD" else "not found")
             assert headers["Cache-Control"] == "no-store"
     assert pinger.count("pings") == 0
     assert [tuple(row) for row in pinger.rows("SELECT * FROM heartbeats ORDER BY seq")] == heartbeats
@@ -153,7 +153,7 @@ async def test_other_methods_are_405(pinger):
         for path in (BACKUP, f"{BACKUP}/fail", f"{PING_KEY}/backup", f"{PING_KEY}/new-one?create=1", UNKNOWN):
             status, headers, text = await pinger.ping(method, path, data=b"x")
             assert status == 405, (method, path)
-            assert text == f"{method} is not allowed: ping with HEAD, GET or POST\n"
+            assert text == f"{method} is not allowed: ping with HEAD, GET or POST"
             assert headers["Cache-Control"] == "no-store"
     assert pinger.count("pings") == 0
     assert pinger.count("heartbeats") == 4
@@ -187,7 +187,7 @@ async def test_an_unknown_slug_is_404_without_create(pinger):
                  f"{PING_KEY}/nope?create=yes", f"{PING_KEY}/reports",   # a key with its own slug is not a slug
                  f"{PING_KEY}/Backup"):                                  # slugs are case-sensitive
         status, _, text = await pinger.ping("GET", path)
-        assert (status, text) == (404, "not found\n"), path
+        assert (status, text) == (404, "not found"), path
     assert pinger.count("heartbeats") == 4
     assert pinger.count("pings") == 0
 
@@ -198,7 +198,7 @@ async def test_a_wrong_ping_key_is_404_and_makes_nothing(pinger):
         for path in (f"{key}/backup", f"{key}/nightly-reports/fail", f"{key}/backup?create=1",
                      f"{key}/brand-new?create=1"):
             status, _, text = await pinger.ping("POST", path, data=b"x")
-            assert (status, text) == (404, "not found\n"), path
+            assert (status, text) == (404, "not found"), path
     assert pinger.count("heartbeats") == 4
     assert pinger.count("pings") == 0
 
@@ -235,7 +235,7 @@ async def test_twenty_concurrent_creates_make_one_heartbeat(pinger):
     assert len(made) == 1
     assert pinger.count("heartbeats") == 5
     # One request made it (201); the others pinged the one it made (200).
-    assert sorted(results) == [(200, "OK\n")] * 19 + [(201, "Created\n")]
+    assert sorted(results) == [(200, "OK")] * 19 + [(201, "Created")]
     rows = pinger.pings(made[0]["id"])
     assert sorted(row["body"] for row in rows) == sorted(f"run {i}".encode() for i in range(20))
     assert [row["n"] for row in rows] == list(range(1, 21))
@@ -247,7 +247,7 @@ async def test_a_uuid_shaped_ping_key_still_names_slugs(start_pinger):
     for path, kind in ((f"{key}/backup", "success"), (f"{key}/backup/start", "start"),
                        (f"{key}/nightly-reports/fail", "fail")):
         status, _, text = await pinger.ping("GET", path)
-        assert (status, text) == (200, "OK\n"), (path, text)
+        assert (status, text) == (200, "OK"), (path, text)
     assert [row["kind"] for row in pinger.pings("backup")] == ["success", "start"]
     assert [row["kind"] for row in pinger.pings("reports")] == ["fail"]
     assert (await pinger.ping("GET", BACKUP))[0] == 200  # tokens still work

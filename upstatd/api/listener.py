@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable, Container
+from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -68,10 +68,11 @@ class Capped(asyncio.Protocol):
 class ConnectionCaps:
     """Open connections counted per client address and in all."""
 
-    def __init__(self, total: int, per_address: int, exempt: Callable[[str], bool] | Container[str] = ()) -> None:
+    def __init__(self, total: int, per_address: int, exempt: Callable[[str], bool] = lambda address: False
+                 ) -> None:
         self.total = total
         self.per_address = per_address
-        self.exempt = exempt if callable(exempt) else exempt.__contains__
+        self.exempt = exempt  # addresses not held to per_address (trusted proxies)
         self.open = 0
         self.by_address: Counter[str] = Counter()
         self.refused = 0

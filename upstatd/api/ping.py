@@ -12,6 +12,11 @@ HEAD, GET and POST; `?rid=<uuid>` pairs a start with its finish. A POST body
 is kept up to `pings.body_limit` bytes. The answer is plain text, never
 cached, and comes only once the ping is committed to the database: a job
 that got a 200 is never reported missing because of a crash.
+
+The answers a script may compare are Healthchecks' to the byte, with no
+newline: `OK` (200), `Created` (201, a slug URL's ?create=1 made it),
+`not found` (404), `ambiguous slug` (409). Refusals (400, 405, 503) say
+what was wrong in words of their own.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from typing import Any
 import structlog
 from aiohttp import web
 
+from upstatd.api.bodies import BODY_TIMEOUT
 from upstatd.api.errors import ApiError
 from upstatd.config.heartbeats import SLUG_PATTERN
 from upstatd.heartbeats.service import Beat, HeartbeatService
@@ -54,9 +60,10 @@ def answer(text: str, status: int = 200, limit: int | None = None) -> web.Respon
     headers = {"Cache-Control": "no-store", "Access-Control-Allow-Origin": "*"}
     if limit is not None:
         headers["Ping-Body-Limit"] = str(limit)
+        headers["Access-Control-Expose-Headers"] = "Ping-Body-Limit"
     if status == 503:
         headers["Retry-After"] = "5"
-    return web.Response(text=text + "\n", status=status, headers=headers)
+    return web.Response(text=text, status=status, headers=headers)
 
 
 
@@ -98,9 +105,19 @@ def parse_path(tail: str, ping_key: str) -> tuple[str, str, str | None]:
 
 
 async def read_body(request: web.Request, limit: int) -> tuple[bytes, int]:
-    """(the first `limit` bytes of the body, how many bytes it had)."""
+    """(the first `limit` bytes of the body, how many bytes it had). A body that has
+    not come within server.body_timeout is a 408: the ping is not recorded."""
     if not request.can_read_body:
         return b"", 0
+    seconds = request.app[BODY_TIMEOUT]
+    try:
+        async with asyncio.timeout(seconds):
+            return await _read_body(request, limit)
+    except TimeoutError:
+        raise PingError(408, f"the body did not arrive within {seconds:g} s") from None
+
+
+async def _read_body(request: web.Request, limit: int) -> tuple[bytes, int]:
     kept = bytearray()
     size = 0
     while True:
@@ -149,7 +166,8 @@ async def handle(request: web.Request) -> web.Response:
             raise PingError(404, "not found")
         agent = request.headers.get("User-Agent")
         service.ping(beat, kind, request.method, exit_status=exit_status, rid=rid, body=body, body_size=size,
-                     remote_addr=request.remote, user_agent=agent[:200] if agent else None)
+                     remote_addr=request.remote, user_agent=agent[:200] if agent else None,
+                     scheme=request.scheme)
         try:
             await service.writer.flush()
         except sqlite3.Error as exc:  # the batch holding this ping was refused
@@ -166,7 +184,8 @@ def running(service: HeartbeatService, form: str, name: str) -> Beat | None:
         return service.by_token.get(name)
     found = service.find_slug(name)
     if len(found) > 1:
-        raise PingError(409, f"ambiguous slug '{name}': {len(found)} heartbeats use it; ping by UUID")
+        log.warning("ping.ambiguous_slug", slug=name, heartbeats=[beat.id for beat in found])
+        raise PingError(409, "ambiguous slug")  # Healthchecks' words; which ones: the log
     return found[0] if found else None
 
 

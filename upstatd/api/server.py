@@ -14,8 +14,9 @@ uncounted).
 
 from __future__ import annotations
 
+import ipaddress
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import structlog
@@ -23,7 +24,7 @@ import structlog
 import upstatd
 from aiohttp import web
 
-from upstatd.api import errors, idempotency
+from upstatd.api import errors, forwarded, idempotency
 from upstatd.api.bodies import BODY_TIMEOUT, MAX_BODY, refuse_unknown_query, respond
 from upstatd.api.errors import ApiError
 from upstatd.errors import DomainError
@@ -44,8 +45,14 @@ VERSION = web.RequestKey("version", str)  # the Upstat-Version this request is a
 VERSION_HEADER = "Upstat-Version"
 
 
-def build_app(health: Callable[[], dict], context: Any = None, body_timeout: float = 30.0) -> web.Application:
-    app = web.Application(client_max_size=MAX_BODY, middlewares=[api_middleware])
+def build_app(health: Callable[[], dict], context: Any = None, trusted_proxies: Sequence[str] = (),
+              body_timeout: float = 30.0) -> web.Application:
+    """`trusted_proxies`: networks whose X-Forwarded-For and -Proto are believed (api/forwarded.py)."""
+    middlewares = [api_middleware]
+    if trusted_proxies:  # none: not even a middleware on the ping path
+        networks = [ipaddress.ip_network(network, strict=False) for network in trusted_proxies]
+        middlewares.insert(0, forwarded.middleware(networks))
+    app = web.Application(client_max_size=MAX_BODY, middlewares=middlewares)
     app[CONTEXT] = context
     app[BODY_TIMEOUT] = body_timeout
     app[STARTED_MS] = context.now_ms() if context is not None else 0
@@ -185,7 +192,7 @@ def error_response(request: web.Request, exc: Exception) -> web.Response:
         failure = route_error(request, exc)
     else:  # a bug: say so without details, log them
         log.error("api.request_failed", request_id=request_id, method=request.method, path=request.path,
-                  exc_info=exc)
+                  remote_addr=request.remote, exc_info=exc)
         failure = errors.internal(request_id)
     return respond(failure.body(request_id), failure.status, headers=failure.headers)
 

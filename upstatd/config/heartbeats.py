@@ -16,6 +16,7 @@ from upstatd.config.check import (
     SEVERITIES, Invalid, Path, Problems, block, boolean, byte_size, choice, duration, integer, parse_metadata,
     take, text, text_list, type_name,
 )
+from upstatd.heartbeats.keywords import MAX_KEYWORD_LEN, MAX_KEYWORDS, OTHERWISE, BodyKeywords, default_otherwise
 from upstatd.heartbeats.schedule import (
     Schedule, ScheduleError, check_cron, check_oncalendar, check_timezone,
 )
@@ -28,7 +29,8 @@ DEFAULT_GRACE = 3600.0
 YEAR = 365 * 86400.0
 
 HEARTBEAT_KEYS = ("key", "name", "slug", "period", "cron", "oncalendar", "timezone", "grace", "token",
-                  "methods", "manual_resume", "severity", "tags", "metadata")
+                  "methods", "manual_resume", "severity", "tags", "metadata", "body_keywords")
+KEYWORD_LISTS = ("start", "success", "failure")
 
 
 class HeartbeatSpec(msgspec.Struct, frozen=True):
@@ -43,6 +45,7 @@ class HeartbeatSpec(msgspec.Struct, frozen=True):
     severity: str
     tags: tuple[str, ...]
     metadata: dict[str, str]
+    body_keywords: BodyKeywords | None = None   # what a success ping's body says (heartbeats/keywords.py)
 
 
 class PingSettings(msgspec.Struct, frozen=True):
@@ -96,10 +99,41 @@ def parse_heartbeat(value: Any, path: Path, problems: Problems) -> HeartbeatSpec
     severity = take(section, "severity", choice(*SEVERITIES), path, problems, "critical")
     tags = take(section, "tags", text_list, path, problems, [])
     metadata = take(section, "metadata", parse_metadata, path, problems, {})
+    body_keywords = parse_body_keywords(section.get("body_keywords"), path + ("body_keywords",), problems)
     if len(problems.items) > before or schedule is None:
         return None
     return HeartbeatSpec(key, name, slug, schedule, grace, token, methods, manual_resume, severity,
-                         tuple(tags), metadata)
+                         tuple(tags), metadata, body_keywords)
+
+
+def parse_body_keywords(value: Any, path: Path, problems: Problems) -> BodyKeywords | None:
+    """`{start: [...], success: [...], failure: [...], otherwise: success|failure|ignore}`; null: none."""
+    if value is None:
+        return None
+    section = block(value, path, problems, (*KEYWORD_LISTS, "otherwise"))
+    if section is None:
+        return None
+    before = len(problems.items)
+    lists = {name: tuple(take(section, name, _keywords, path, problems, [])) for name in KEYWORD_LISTS}
+    otherwise = take(section, "otherwise", choice(*OTHERWISE), path, problems, default_otherwise(lists["success"]))
+    if len(problems.items) > before:
+        return None
+    if not any(lists.values()):
+        problems.add(path, "needs at least one keyword in start, success or failure")
+        return None
+    return BodyKeywords(**lists, otherwise=otherwise)
+
+
+def _keywords(value: Any) -> list[str]:
+    words = text_list(value)
+    if len(words) > MAX_KEYWORDS:
+        raise Invalid(f"at most {MAX_KEYWORDS} keywords, got {len(words)}")
+    for index, word in enumerate(words):
+        if not word.strip():
+            raise Invalid("must not be blank", at=(index,))
+        if len(word) > MAX_KEYWORD_LEN:
+            raise Invalid(f"must be at most {MAX_KEYWORD_LEN} characters, got {len(word)}", at=(index,))
+    return words
 
 
 def parse_schedule(section: dict, path: Path, problems: Problems) -> Schedule | None:

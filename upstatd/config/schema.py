@@ -62,6 +62,7 @@ class Server(msgspec.Struct, frozen=True):
     body_timeout: float = 30.0            # s: and its body (API and pings)
     max_connections: int = 1024           # open at once, in all
     max_connections_per_address: int = 128
+    trusted_proxies: tuple[str, ...] = ()   # networks (`10.0.0.0/8`, `192.0.2.7/32`) whose X-Forwarded-* count
 
 
 class Scheduler(msgspec.Struct, frozen=True):
@@ -116,7 +117,7 @@ def parse_config(data: Any, file: str, problems: Problems,
 
 def parse_server(value: Any, path: Path, problems: Problems) -> Server:
     section = block(value, path, problems, ("listen", "public_url", "header_timeout", "body_timeout",
-                                            "max_connections", "max_connections_per_address"))
+                                            "max_connections", "max_connections_per_address", "trusted_proxies"))
     if section is None:
         return Server()
     host, port = take(section, "listen", parse_listen, path, problems, ("127.0.0.1", 8080))
@@ -127,7 +128,25 @@ def parse_server(value: Any, path: Path, problems: Problems) -> Server:
     total = take(section, "max_connections", integer(min=1, max=1_000_000), path, problems, 1024)
     per_address = take(section, "max_connections_per_address", integer(min=1, max=1_000_000), path, problems,
                        128)
-    return Server(host, port, public_url, header_timeout, body_timeout, total, per_address)
+    proxies = take(section, "trusted_proxies", parse_networks, path, problems, ())
+    return Server(host, port, public_url, header_timeout, body_timeout, total, per_address, proxies)
+
+
+def parse_networks(value: Any) -> tuple[str, ...]:
+    """A list of IP addresses and networks -> their networks as text (`192.0.2.7` -> `192.0.2.7/32`)."""
+    if not isinstance(value, list):
+        raise Invalid(f"must be a list of IP addresses or networks like 10.0.0.0/8, got {type_name(value)}")
+    out = []
+    for index, item in enumerate(value):
+        if not isinstance(item, str):
+            raise Invalid(f"must be an IP address or network like 10.0.0.0/8, got {type_name(item)}", at=(index,))
+        try:
+            network = ipaddress.ip_network(item.strip(), strict=False)
+        except ValueError:
+            raise Invalid(f"must be an IP address or network like 10.0.0.0/8 or ::1, got '{item}'",
+                          at=(index,)) from None
+        out.append(str(network))
+    return tuple(out)
 
 
 def parse_listen(value: Any) -> tuple[str, int]:

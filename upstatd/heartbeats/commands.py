@@ -75,6 +75,12 @@ def apply_fields(shape: dict, body: Any) -> None:
         value = getattr(body, field)
         if value is not UNSET:
             shape[name] = value
+    keywords = body.body_keywords
+    if keywords is None:
+        shape.pop("body_keywords", None)
+    elif keywords is not UNSET:  # replaces the heartbeat's keywords whole
+        shape["body_keywords"] = {name: value for name, value in msgspec.structs.asdict(keywords).items()
+                                  if value is not UNSET}
     given = {name: getattr(body, field) for field, name in (("period_seconds", "period"), ("cron", "cron"),
                                                             ("oncalendar", "oncalendar"))
              if getattr(body, field) is not UNSET}

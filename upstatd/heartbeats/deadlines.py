@@ -7,16 +7,17 @@ slots are wall-clock times).
     late  the slot passed, in grace; down at slot + grace
     down  missed, failed (`/fail`, a non-zero exit status) or overran
 
-A `/start` arms one more deadline, start + grace (an overrun), and holds
-back `late` while the run goes on; the finish that carries the same `rid`
-(or none, if the start had none) ends the run and gives its duration.
-A finish with another rid ends nothing: Healthchecks pairs them the same way.
+A `/start` opens a run (heartbeats/runs.py says which finish ends which run):
+each open run arms one more deadline, its start + grace (an overrun), and
+holds back `late` while it goes on.
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
+from upstatd.heartbeats import runs as runs_
+from upstatd.heartbeats.runs import Runs
 from upstatd.heartbeats.schedule import Schedule
 
 STATES = ("new", "up", "late", "down")
@@ -29,9 +30,17 @@ class HeartbeatState(NamedTuple):
     last_ping_at: float | None = None     # the last success, fail or start
     last_success_at: float | None = None  # deadlines count from here
     expected_at: float | None = None      # the first slot after last_success_at
-    started_at: float | None = None       # a run in progress
-    start_rid: str | None = None
+    runs: Runs = ()                       # runs in progress: (rid, started_at), oldest first
     last_duration: float | None = None    # seconds, of the last paired run
+
+    @property
+    def started_at(self) -> float | None:
+        """The latest start still open."""
+        return self.runs[-1][1] if self.runs else None
+
+    @property
+    def start_rid(self) -> str | None:
+        return self.runs[-1][0] if self.runs else None
 
 
 class Flip(NamedTuple):
@@ -48,12 +57,10 @@ class PingOutcome(NamedTuple):
 
 
 def restore(state: str, since: float, last_ping_at: float | None, last_success_at: float | None,
-            started_at: float | None, start_rid: str | None, last_duration: float | None,
-            schedule: Schedule) -> HeartbeatState:
+            runs: Runs, last_duration: float | None, schedule: Schedule) -> HeartbeatState:
     """A state read back from the database: the expected slot is computed again."""
     expected = schedule.next_after(last_success_at) if last_success_at is not None else None
-    return HeartbeatState(state, since, last_ping_at, last_success_at, expected, started_at, start_rid,
-                          last_duration)
+    return HeartbeatState(state, since, last_ping_at, last_success_at, expected, tuple(runs), last_duration)
 
 
 def ping(hb: HeartbeatState, kind: str, rid: str | None, now: float, schedule: Schedule) -> PingOutcome:
@@ -61,12 +68,9 @@ def ping(hb: HeartbeatState, kind: str, rid: str | None, now: float, schedule: S
     if kind in ("log", "ignored"):
         return PingOutcome(hb, None, None)
     if kind == "start":
-        return PingOutcome(hb._replace(last_ping_at=now, started_at=now, start_rid=rid), None, None)
-    duration = None
-    started_at, start_rid, last_duration = hb.started_at, hb.start_rid, hb.last_duration
-    if started_at is not None and rid == start_rid:
-        duration = max(0.0, now - started_at)
-        started_at, start_rid, last_duration = None, None, duration
+        return PingOutcome(hb._replace(last_ping_at=now, runs=runs_.start(hb.runs, rid, now)), None, None)
+    runs, duration = runs_.finish(hb.runs, kind, rid, now)
+    last_duration = hb.last_duration if duration is None else duration
     if kind == "success":
         expected = hb.expected_at
         # A cron slot stays the next one while pings come before it: no new calendar walk.
@@ -74,12 +78,11 @@ def ping(hb: HeartbeatState, kind: str, rid: str | None, now: float, schedule: S
                 or not hb.last_success_at <= now < expected:
             expected = schedule.next_after(now)
         target, reason = "up", "ping"
-        state = hb._replace(last_ping_at=now, last_success_at=now, expected_at=expected,
-                            started_at=started_at, start_rid=start_rid, last_duration=last_duration)
+        state = hb._replace(last_ping_at=now, last_success_at=now, expected_at=expected, runs=runs,
+                            last_duration=last_duration)
     else:  # fail
         target, reason = "down", "fail"
-        state = hb._replace(last_ping_at=now, started_at=started_at, start_rid=start_rid,
-                            last_duration=last_duration)
+        state = hb._replace(last_ping_at=now, runs=runs, last_duration=last_duration)
     if hb.state == target:
         return PingOutcome(state, None, duration)
     return PingOutcome(state._replace(state=target, since=now), Flip(hb.state, target, now, reason), duration)
@@ -87,7 +90,7 @@ def ping(hb: HeartbeatState, kind: str, rid: str | None, now: float, schedule: S
 
 def resume(hb: HeartbeatState, now: float) -> tuple[HeartbeatState, Flip | None]:
     """Resumed over the API: wait for the next ping again, whatever came before."""
-    state = hb._replace(started_at=None, start_rid=None)
+    state = hb._replace(runs=())
     if hb.state == "new":
         return state, None
     return state._replace(state="new", since=now), Flip(hb.state, "new", now, "resumed")
@@ -98,15 +101,17 @@ def next_change(hb: HeartbeatState, grace: float) -> tuple[float, str, str] | No
     # A start whose overrun fell due before this state began has had its flip (or a
     # ping came after it): it stays for pairing a late finish, but is no deadline again,
     # or a finish with another rid would flip straight back to down, back-dated to before
-    # the ping that brought the heartbeat up.
-    running = hb.started_at is not None and hb.started_at + grace > hb.since
+    # the ping that brought the heartbeat up. The earliest of the others overruns first.
+    live = [started_at for _, started_at in hb.runs if started_at + grace > hb.since]
+    running = bool(live)
+    first_start = min(live) if live else 0.0
     if hb.state == "down" or (hb.state == "new" and not running):
         return None
     down: tuple[float, str] | None = None
     if hb.state in ("up", "late") and hb.expected_at is not None:
         down = (hb.expected_at + grace, "missed")
-    if running and (down is None or hb.started_at + grace < down[0]):
-        down = (hb.started_at + grace, "overrun")
+    if running and (down is None or first_start + grace < down[0]):
+        down = (first_start + grace, "overrun")
     if hb.state == "up" and not running and hb.expected_at is not None \
             and (down is None or hb.expected_at < down[0]):
         return hb.expected_at, "late", "deadline"

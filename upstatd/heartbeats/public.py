@@ -16,6 +16,7 @@ from upstatd.shapes import LABEL_FIELDS, UNSET, Seconds, Severity, Unset, number
 from upstatd.config.heartbeats import METHODS
 from upstatd.heartbeats import deadlines
 from upstatd.heartbeats.deadlines import KINDS as PING_KINDS
+from upstatd.heartbeats.keywords import MAX_KEYWORD_LEN, MAX_KEYWORDS, OTHERWISE
 from upstatd.heartbeats.schedule import Schedule
 from upstatd.ids import seq_id
 from upstatd.store.heartbeats import MANAGERS, STATUSES, HeartbeatRow  # noqa: F401  (the routes' filters)
@@ -40,6 +41,28 @@ def _enum(values) -> Any:
 
 
 Methods = Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(METHODS)})]
+Otherwise = Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(OTHERWISE)})]
+Keywords = Annotated[list[Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_KEYWORD_LEN)]],
+                     msgspec.Meta(max_length=MAX_KEYWORDS)]
+
+
+class BodyKeywords(msgspec.Struct, kw_only=True):
+    """What a success ping's body says: the first list with a keyword in the body
+    (failure, then success, then start; case-insensitive) decides, else `otherwise`."""
+    start: Keywords
+    success: Keywords
+    failure: Keywords
+    otherwise: Otherwise
+
+
+class BodyKeywordsInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """At least one keyword in all; `otherwise` defaults to ignore when success
+    keywords are given, else to success."""
+    start: Keywords | Unset = UNSET
+    success: Keywords | Unset = UNSET
+    failure: Keywords | Unset = UNSET
+    otherwise: Otherwise | Unset = UNSET
+
 
 class Heartbeat(msgspec.Struct, kw_only=True):
     id: str
@@ -54,6 +77,7 @@ class Heartbeat(msgspec.Struct, kw_only=True):
     grace_seconds: int | float
     methods: Methods
     manual_resume: bool
+    body_keywords: BodyKeywords | None
     severity: Severity
     tags: list[str]
     metadata: dict[str, str]
@@ -82,6 +106,7 @@ _FIELDS = [
     ("token", str | Unset, UNSET),
     ("methods", Methods | Unset, UNSET),
     ("manual_resume", bool | Unset, UNSET),
+    ("body_keywords", BodyKeywordsInput | None | Unset, UNSET),   # null: none
     *LABEL_FIELDS,
 ]
 HeartbeatCreate = msgspec.defstruct("HeartbeatCreate", _FIELDS, kw_only=True, forbid_unknown_fields=True,
@@ -102,9 +127,10 @@ class Ping(msgspec.Struct):
     rid: str | None
     duration_seconds: float | None
     method: str
-    remote_addr: str | None
+    remote_addr: str | None      # the client's, or X-Forwarded-For's from a trusted proxy
     user_agent: str | None
     body_size: int               # bytes received; the first pings.body_limit of them are kept
+    scheme: str | None           # http or https (X-Forwarded-Proto via a trusted proxy); null: stored before
 
 
 class HeartbeatStatus(msgspec.Struct):
@@ -151,7 +177,7 @@ def _state(row: HeartbeatRow) -> deadlines.HeartbeatState:
     """The row's state with its next expected slot (from the stored schedule)."""
     schedule = Schedule(**row.spec["schedule"])
     return deadlines.restore(row.current_state, row.state_since / 1000, _s(row.last_ping_at),
-                             _s(row.last_success_at), _s(row.started_at), row.start_rid,
+                             _s(row.last_success_at), tuple((rid, at / 1000) for rid, at in row.runs),
                              _s(row.last_duration_ms), schedule)
 
 
@@ -168,7 +194,8 @@ def heartbeat_object(row: HeartbeatRow, links: Links, state: deadlines.Heartbeat
         cron=schedule["expression"] if kind == "cron" else None,
         oncalendar=schedule["expression"] if kind == "oncalendar" else None,
         timezone=schedule["timezone"], grace_seconds=number(row.spec["grace"]), methods=row.spec["methods"],
-        manual_resume=row.spec["manual_resume"], severity=row.spec["severity"], tags=list(row.spec["tags"]),
+        manual_resume=row.spec["manual_resume"], body_keywords=_keywords(row.spec.get("body_keywords")),
+        severity=row.spec["severity"], tags=list(row.spec["tags"]),
         metadata=row.metadata, status=row.status, current_state=row.current_state,
         started=row.started_at is not None, ping_url=f"{base}/ping/{row.token}",
         slug_url=f"{base}/ping/{ping_key}/{row.slug}", last_ping_at=seconds(row.last_ping_at),
@@ -178,7 +205,16 @@ def heartbeat_object(row: HeartbeatRow, links: Links, state: deadlines.Heartbeat
         updated_at=seconds(row.updated_at))
 
 
+def _keywords(stored: dict | None) -> BodyKeywords | None:
+    if stored is None:
+        return None
+    return BodyKeywords(start=list(stored["start"]), success=list(stored["success"]),
+                        failure=list(stored["failure"]), otherwise=stored["otherwise"])
+
+
 def ping_object(row: Any, heartbeat_id: str) -> Ping:
-    (seq, n, created_at, kind, exit_status, rid, duration_ms, method, remote_addr, user_agent, body_size) = row
+    (seq, n, created_at, kind, exit_status, rid, duration_ms, method, remote_addr, user_agent, body_size,
+     scheme) = row
     return Ping(seq_id("png", seq), "ping", heartbeat_id, n, created_at // 1000, created_at, kind, exit_status, rid,
-                None if duration_ms is None else duration_ms / 1000, method, remote_addr, user_agent, body_size)
+                None if duration_ms is None else duration_ms / 1000, method, remote_addr, user_agent, body_size,
+                scheme)

@@ -21,7 +21,7 @@ import structlog
 from upstatd.clock import Clock
 from upstatd.config.heartbeats import HeartbeatSpec, PingSettings
 from upstatd.events import EventBus, StateChanged, Subject
-from upstatd.heartbeats import deadlines, public
+from upstatd.heartbeats import deadlines, keywords, public
 from upstatd.heartbeats.deadlines import Flip, HeartbeatState
 from upstatd.heartbeats.public import Links
 from upstatd.incidents.service import IncidentService
@@ -41,6 +41,15 @@ def _ms(seconds: float | None) -> int | None:
     return None if seconds is None else round(seconds * 1000)
 
 
+def runs_from_row(runs) -> tuple:
+    """The runs column ((rid, ms), ...) -> deadlines' ((rid, seconds), ...)."""
+    return tuple((rid, at / 1000) for rid, at in runs)
+
+
+def runs_to_row(runs) -> tuple:
+    return tuple((rid, round(at * 1000)) for rid, at in runs)
+
+
 class Beat:
     """One heartbeat as the daemon runs it."""
 
@@ -57,7 +66,7 @@ class Beat:
         self.last_n = row.last_n
         self.state = deadlines.restore(
             row.current_state, row.state_since / 1000, _s(row.last_ping_at), _s(row.last_success_at),
-            _s(row.started_at), row.start_rid, _s(row.last_duration_ms), spec.schedule)
+            runs_from_row(row.runs), _s(row.last_duration_ms), spec.schedule)
 
 
 class HeartbeatService:
@@ -107,7 +116,7 @@ class HeartbeatService:
             self._forget(current)
             old = current.state
             beat.state = deadlines.restore(old.state, old.since, old.last_ping_at, old.last_success_at,
-                                           old.started_at, old.start_rid, old.last_duration, spec.schedule)
+                                           old.runs, old.last_duration, spec.schedule)
             beat.last_n = max(beat.last_n, current.last_n)
             # Pauses and resumes reach the running heartbeat at once (a ping may have
             # resumed it after `row` was read): the running one knows best.
@@ -149,7 +158,8 @@ class HeartbeatService:
             status="paused" if beat.paused else "active", current_state=state.state,
             state_since=round(state.since * 1000), last_ping_at=_ms(state.last_ping_at),
             last_success_at=_ms(state.last_success_at), started_at=_ms(state.started_at),
-            start_rid=state.start_rid, last_duration_ms=_ms(state.last_duration), last_n=beat.last_n)
+            start_rid=state.start_rid, last_duration_ms=_ms(state.last_duration), last_n=beat.last_n,
+            runs=runs_to_row(state.runs))
 
     def find_slug(self, slug: str) -> list[Beat]:
         return self.by_slug.get(slug, [])
@@ -180,13 +190,17 @@ class HeartbeatService:
 
     def ping(self, beat: Beat, kind: str, method: str, *, exit_status: int | None = None,
              rid: str | None = None, body: bytes = b"", body_size: int = 0, remote_addr: str | None = None,
-             user_agent: str | None = None) -> str:
+             user_agent: str | None = None, scheme: str | None = None) -> str:
         """Record one ping and apply it; returns the kind recorded (`ignored` for a
         ping that must not count: a GET to a POST-only heartbeat, a ping to a
-        heartbeat paused with manual_resume). The caller awaits the writer's
-        flush before answering, so a 200 means the ping is on disk."""
+        heartbeat paused with manual_resume). A success ping's body may make it
+        another kind (`body_keywords`, heartbeats/keywords.py). The caller awaits
+        the writer's flush before answering, so a 200 means the ping is on disk."""
         now = self.clock.time()
-        if beat.spec.methods == "post" and method != "POST":
+        kind = keywords.classify(kind, body, beat.spec.body_keywords)
+        if kind == "ignored":
+            pass
+        elif beat.spec.methods == "post" and method != "POST":
             kind = "ignored"
         elif beat.paused:
             if beat.spec.manual_resume:
@@ -198,7 +212,7 @@ class HeartbeatService:
         now_ms = round(now * 1000)
         self.writer.add_row(store.INSERT_PING, (
             beat.seq, beat.last_n, now_ms, kind, exit_status, rid, _ms(outcome.duration), method,
-            remote_addr, user_agent, body_size, body or None))
+            remote_addr, user_agent, body_size, body or None, scheme))
         if outcome.state is not beat.state:
             beat.state = outcome.state
             self._save_state(beat)
@@ -248,7 +262,8 @@ class HeartbeatService:
         state = beat.state
         self.writer.put(("heartbeat", beat.seq), store.SAVE_STATE, (
             state.state, round(state.since * 1000), _ms(state.last_ping_at), _ms(state.last_success_at),
-            _ms(state.started_at), state.start_rid, _ms(state.last_duration), beat.seq))
+            _ms(state.started_at), state.start_rid, _ms(state.last_duration),
+            store.encode_runs(runs_to_row(state.runs)), beat.seq))
 
     def _record_flip(self, beat: Beat, flip: Flip, ping_n: int | None) -> None:
         self._save_state(beat)

@@ -35,6 +35,8 @@ def shape(row: HeartbeatRow) -> dict[str, Any]:
         "tags": list(spec["tags"]),
         "metadata": dict(row.metadata),
     }
+    if spec.get("body_keywords") is not None:
+        out["body_keywords"] = dict(spec["body_keywords"])
     kind = schedule["kind"]
     out[kind] = schedule["period"] if kind == "period" else schedule["expression"]
     return out

@@ -50,31 +50,42 @@ class HeartbeatRow(NamedTuple):
     created_at: int
     updated_at: int
     last_n: int       # the number of its newest ping (0: none yet)
+    runs: tuple = ()  # the open starts: ((rid or None, started_at ms), ...), oldest first
 
 
 TABLE = "heartbeats"
 COLUMNS = ("seq, id, key, managed_by, name, slug, token, spec, metadata, status, current_state, state_since, "
            "last_ping_at, last_success_at, started_at, start_rid, last_duration_ms, paused_at, created_at, "
-           "updated_at, coalesce((SELECT max(n) FROM pings WHERE heartbeat_seq = heartbeats.seq), 0)")
+           "updated_at, coalesce((SELECT max(n) FROM pings WHERE heartbeat_seq = heartbeats.seq), 0), runs")
 
 INSERT_PING = (
     "INSERT INTO pings (heartbeat_seq, n, created_at, kind, exit_status, rid, duration_ms, method, "
-    "remote_addr, user_agent, body_size, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+    "remote_addr, user_agent, body_size, body, scheme) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 SAVE_STATE = (
     "UPDATE heartbeats SET current_state = ?, state_since = ?, last_ping_at = ?, last_success_at = ?, "
-    "started_at = ?, start_rid = ?, last_duration_ms = ? WHERE seq = ?")
+    "started_at = ?, start_rid = ?, last_duration_ms = ?, runs = ? WHERE seq = ?")
 INSERT_FLIP = (
     "INSERT INTO heartbeat_flips (heartbeat_seq, created_at, from_state, to_state, reason, ping_n) "
     "VALUES (?, ?, ?, ?, ?, ?)")
 PING_COLUMNS = ("seq, n, created_at, kind, exit_status, rid, duration_ms, method, remote_addr, user_agent, "
-                "body_size")
+                "body_size, scheme")
 
 
 def from_row(row) -> HeartbeatRow:
     values = list(row)
     values[7] = msgspec.json.decode(values[7])
     values[8] = msgspec.json.decode(values[8])
+    values[21] = decode_runs(values[21])
     return HeartbeatRow(*values)
+
+
+def decode_runs(stored: str | None) -> tuple:
+    return () if not stored else tuple((rid, at) for rid, at in msgspec.json.decode(stored))
+
+
+def encode_runs(runs) -> str | None:
+    """((rid, started_at ms), ...) -> the runs column."""
+    return msgspec.json.encode([list(run) for run in runs]).decode() if runs else None
 
 
 def spec_columns(spec: HeartbeatSpec) -> tuple:
@@ -87,6 +98,8 @@ def spec_columns(spec: HeartbeatSpec) -> tuple:
         "severity": spec.severity,
         "tags": list(spec.tags),
     }
+    if spec.body_keywords is not None:  # only when set: rows from before keep their spec as it was
+        rest["body_keywords"] = msgspec.structs.asdict(spec.body_keywords)
     return (spec.name, spec.slug, msgspec.json.encode(rest).decode(), msgspec.json.encode(spec.metadata).decode())
 
 
@@ -270,7 +283,7 @@ def pause(conn: sqlite3.Connection, seq: int, now_ms: int) -> HeartbeatRow:
 def resume_statements(seq: int, now_ms: int, state: str, since_ms: int) -> list[tuple[str, tuple]]:
     """End a pause (over the API, or by a ping): active, in `state` from `since_ms`."""
     return [("UPDATE heartbeats SET status = 'active', paused_at = NULL, current_state = ?, state_since = ?, "
-             "started_at = NULL, start_rid = NULL, updated_at = ? WHERE seq = ?",
+             "started_at = NULL, start_rid = NULL, runs = NULL, updated_at = ? WHERE seq = ?",
              (state, since_ms, now_ms, seq))]
 
 
