@@ -154,3 +154,14 @@ async def test_it_caps_connections_per_address_and_in_all(start_api):
     assert status == 200
     for _, writer in (*held[1:], (fourth, fourth_writer), (sixth, sixth_writer)):
         writer.close()
+
+
+async def test_it_does_not_hold_a_trusted_proxy_to_the_per_address_cap(start_api):
+    api = await start_api(server="max_connections_per_address: 2, trusted_proxies: [127.0.0.1]")
+    port = api.daemon.config.server.port
+    held = [await open_idle(port, "127.0.0.1") for _ in range(4)]  # the proxy: every client behind it
+    assert not any([await is_cut(reader) for reader, _ in held])
+    others = [await open_idle(port, "127.0.0.2") for _ in range(3)]
+    assert [await is_cut(reader) for reader, _ in others] == [False, False, True]
+    for _, writer in (*held, *others):
+        writer.close()
