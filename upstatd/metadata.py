@@ -28,7 +28,8 @@ MAX_VALUE_LENGTH = 500
 Metadata = Annotated[dict[str, Any], msgspec.Meta(
     description=f"String labels: at most {MAX_KEYS} keys of 1-{MAX_KEY_LENGTH} characters, values of at "
                 f"most {MAX_VALUE_LENGTH} characters. An update merges; a value of \"\" removes the key.",
-    extra_json_schema={"additionalProperties": {"type": "string", "maxLength": MAX_VALUE_LENGTH},
+    extra_json_schema={"propertyNames": {"minLength": 1, "maxLength": MAX_KEY_LENGTH},
+                       "additionalProperties": {"type": "string", "maxLength": MAX_VALUE_LENGTH},
                        "maxProperties": MAX_KEYS})]
 
 

@@ -22,8 +22,10 @@ from upstatd import errors as domain
 
 ACTIONS = ("read", "create", "update", "delete")
 # For the OpenAPI document: the permissions object; openapi.py adds PermissionResource from the route table.
+# Every resource named holds at least one action: parse_object refuses a token left with none, and a
+# client that sends each resource with an action never meets that refusal.
 JSON_SCHEMA = {"propertyNames": {"$ref": "#/components/schemas/PermissionResource"},
-               "additionalProperties": {"type": "array", "items": {"enum": [*ACTIONS, "*"]}},
+               "additionalProperties": {"type": "array", "items": {"enum": [*ACTIONS, "*"]}, "minItems": 1},
                "minProperties": 1}
 
 Permissions = dict[str, list[str]]

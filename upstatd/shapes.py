@@ -4,7 +4,7 @@ conversions of the API (Unix seconds; whole numbers shown as integers)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 
@@ -16,6 +16,42 @@ Unset = msgspec.UnsetType
 Severity = Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(SEVERITIES)})]
 Seconds = Annotated[float, msgspec.Meta(description="seconds")]
 
+
+def rule(**json_schema) -> msgspec.Meta:
+    """A constraint that a validator (config/*.py, the probes) applies with its own
+    message, carried to the JSON Schema / OpenAPI document only: decoding does not
+    check it, so the API's error stays the validator's (422 naming the param).
+    `Annotated[str, rule(minLength=1, maxLength=200)]`."""
+    return msgspec.Meta(extra_json_schema=json_schema)
+
+
+def seconds_between(low: float, high: float) -> Any:
+    """A number of seconds the config chain bounds (duration(min=low, max=high))."""
+    return Annotated[float, msgspec.Meta(description="seconds", extra_json_schema={"minimum": low,
+                                                                                    "maximum": high})]
+
+
+Tags = Annotated[list[Annotated[str, rule(minLength=1)]], msgspec.Meta(description="Labels, each a non-empty string")]
+
+# Rules across the fields of a Struct that no one field's type can carry (exactly one of
+# period_seconds, cron, oncalendar), as JSON Schema keywords added to the Struct's schema in
+# the OpenAPI document (api/openapi.py). Declared beside the Struct with `across(Struct, ...)`;
+# the validator that applies the rule stays the one that words its error.
+ACROSS: dict[str, Any] = {}
+
+
+def across(struct: type, schema: Any) -> None:
+    """`schema`: JSON Schema keywords (or a callable making them) for `struct`'s component."""
+    ACROSS[struct.__name__] = schema
+
+
+def at_most_one_of(*names: str) -> dict:
+    """No two of `names` present with non-null values."""
+    set_ = {"not": {"type": "null"}}
+    return {"not": {"anyOf": [{"required": [a, b], "properties": {a: set_, b: set_}}
+                              for i, a in enumerate(names) for b in names[i + 1:]]}}
+
+
 class NoBody(msgspec.Struct, forbid_unknown_fields=True):
     """The body of an action that takes no parameters: unknown ones are refused."""
 
@@ -23,7 +59,7 @@ class NoBody(msgspec.Struct, forbid_unknown_fields=True):
 # the labels of a monitor or heartbeat in its create and update bodies
 LABEL_FIELDS = [
     ("severity", Severity | Unset, UNSET),
-    ("tags", list[str] | Unset, UNSET),
+    ("tags", Tags | Unset, UNSET),
     ("metadata", metadata.Metadata | Unset, UNSET),
 ]
 

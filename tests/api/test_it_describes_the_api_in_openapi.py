@@ -6,6 +6,7 @@ daemon and finds no server error and no answer the document does not describe.""
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import time
 
@@ -18,7 +19,7 @@ from upstatd import API_VERSIONS as VERSIONS
 from upstatd.api.routes import ROUTES, Route
 from upstatd.api.routes.meta import PUBLIC_ROUTES
 
-MAX_EXAMPLES = 10         # per operation; the whole run takes a few seconds
+MAX_EXAMPLES = 10         # per operation: ~520 requests, 6-10 s for the whole document on 2 cores
 RUN_BUDGET_SECONDS = 90
 
 
@@ -75,6 +76,34 @@ async def test_it_covers_every_route_with_its_parameters_and_errors(api):
         "type": "http", "scheme": "bearer", "description": "An API token: `Authorization: Bearer upst_…`"}
 
 
+async def test_it_describes_answers_as_they_are(api):
+    """The ping body is text or bytes, not JSON; a created token's secret is null in a replay."""
+    _, _, document = await api.request("GET", "/api/openapi.json", token=None)
+    body = document["paths"]["/api/heartbeats/{id}/pings/{n}/body"]["get"]
+    assert set(body["responses"]["200"]["content"]) == {"text/plain", "application/octet-stream"}
+    n = next(p for p in body["parameters"] if p.get("name") == "n")
+    assert n["schema"]["pattern"] == "^[0-9]{1,18}$"
+    secret = document["components"]["schemas"]["CreatedToken"]["properties"]["secret"]
+    assert {"type": "null"} in secret["anyOf"], secret
+
+
+async def test_it_carries_the_validators_rules(api):
+    """A few of the rules the validators apply, as the document states them."""
+    _, _, document = await api.request("GET", "/api/openapi.json", token=None)
+    schemas = document["components"]["schemas"]
+    token = schemas["TokenCreate"]["properties"]
+    assert token["metadata"]["propertyNames"] == {"minLength": 1, "maxLength": 40}
+    assert token["permissions"]["additionalProperties"]["minItems"] == 1
+    heartbeat = schemas["HeartbeatCreate"]
+    assert [set(branch["required"]) for branch in heartbeat["oneOf"]] == [
+        {"period_seconds"}, {"cron"}, {"oncalendar"}]
+    monitor = schemas["MonitorCreate"]
+    http = next(branch for branch in monitor["oneOf"] if branch["properties"]["type"] == {"const": "http"})
+    assert http["properties"]["tcp"] is False and http["properties"]["url"]["pattern"].startswith("^[Hh]")
+    assert monitor["properties"]["http"]["additionalProperties"] is False
+    assert monitor["properties"]["interval_seconds"]["minimum"] == 1
+
+
 def test_a_list_query_is_described_with_its_bounds():
     from upstatd.api.pagination import ListQuery
 
@@ -114,8 +143,12 @@ def test_a_route_that_declares_no_schemas_is_still_described():
 
 # -- schemathesis against the running daemon ------------------------------------------
 
+CA_FILE = "/etc/ssl/certs/ca-certificates.crt"  # a readable PEM bundle, for a generated ca_file
+DEFAULT_INTERVAL = 60  # config.schema.Defaults.interval: a timeout given alone must not exceed it
+
+
 def loopback_only(case, target: str) -> None:
-    """Generated monitors (and, later, webhooks) would reach whatever host hypothesis made
+    """Generated monitors and webhook endpoints would reach whatever host hypothesis made
     up: every `url` in a body is pointed at a closed loopback port instead, and a monitor
     becomes an HTTP one without other types' options (a DNS nameserver, an ICMP host).
     A route that takes another field naming a network target must be added here."""
@@ -131,17 +164,89 @@ def loopback_only(case, target: str) -> None:
             body.pop(kind, None)
 
 
-def run_schemathesis(document: dict, base_url: str, token: str, max_examples: int) -> tuple[list[str], int]:
-    """Blocking: runs in a thread while the daemon serves on the test's event loop."""
+def within_the_documented_gaps(case, now: int) -> None:
+    """What the document cannot say (docs/api.md, "What the document cannot say"): values
+    that depend on the clock, on the database or on the host, and comparisons between
+    fields. A generated value there is moved to one the server accepts, each rule for one
+    gap listed there; everything else the document allows must be accepted as generated."""
+    # an integer is written without a fraction (3, not 3.0, which JSON Schema counts as an integer)
+    case.body = body = _whole_numbers(case.body)
+    case.query = query = _whole_numbers(case.query)
+    if isinstance(body, dict):
+        # times that must lie ahead: expires_at (tokens), resume_at (a monitor's pause)
+        for name in ("expires_at", "resume_at"):
+            if isinstance(body.get(name), int) and body[name] <= now + 60:
+                body[name] = now + 86400 + body[name] % 86400
+        # ids that must name existing monitors or heartbeats
+        if body.get("affected_monitor_ids"):
+            body["affected_monitor_ids"] = []
+        # an update may not clear (null) the only schedule (period_seconds, as FRESH makes them)
+        schedule = [body.get(name) for name in ("period_seconds", "cron", "oncalendar")]
+        if "period_seconds" in body and body["period_seconds"] is None and all(item is None for item in schedule):
+            del body["period_seconds"]
+        # timeout_seconds <= interval_seconds (the one given, else the default)
+        timeout = body.get("timeout_seconds")
+        if isinstance(timeout, (int, float)):
+            interval = body.get("interval_seconds", DEFAULT_INTERVAL)
+            if isinstance(interval, (int, float)) and timeout > interval:
+                body["timeout_seconds"] = interval
+        # a CA file must exist on the daemon's host
+        block = body.get("http")
+        if isinstance(block, dict) and "ca_file" in block:
+            if os.path.exists(CA_FILE):
+                block["ca_file"] = CA_FILE
+            else:
+                del block["ca_file"]
+    if isinstance(query, dict):
+        # a cursor must name an object of the list
+        query.pop("starting_after", None)
+        query.pop("ending_before", None)
+        # a range must not be reversed
+        for low, high in (("created_gte", "created_lte"), ("from", "to")):
+            if isinstance(query.get(low), int) and isinstance(query.get(high), int) and query[low] > query[high]:
+                query[low], query[high] = query[high], query[low]
+
+
+# what an operation on /api/<things>/{id} is sent every other time: a new thing, made with this body
+FRESH = {
+    "/api/monitors": ("/api/monitors", {"type": "http", "url": "TARGET"}),
+    "/api/heartbeats": ("/api/heartbeats", {"period_seconds": 3600}),
+    "/api/incidents": ("/api/incidents", {"title": "made for schemathesis"}),
+    "/api/tokens": ("/api/tokens", {"name": "made for schemathesis", "permissions": {"monitors": ["read"]}}),
+    "/api/webhook-endpoints": ("/api/webhook-endpoints", {"url": "TARGET", "events": ["*"]}),
+}
+
+
+def _loopback_body(body: dict, target: str) -> dict:
+    return {key: target if value == "TARGET" else value for key, value in body.items()}
+
+
+def _whole_numbers(value):
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _whole_numbers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers(item) for item in value]
+    return value
+
+
+def run_schemathesis(document: dict, base_url: str, token: str, max_examples: int,
+                     only: str | None = None, statuses: dict | None = None) -> tuple[list[str], int]:
+    """Blocking: runs in a thread while the daemon serves on the test's event loop.
+    `only`: the label of one operation (like "POST /api/heartbeats"), else every one;
+    `statuses` collects the statuses each operation answered (label -> Counter)."""
+    from collections import Counter
     import requests
     import schemathesis
     from hypothesis import HealthCheck, Phase, given, settings
     from schemathesis.checks import not_a_server_error
-    from schemathesis.specs.openapi.checks import (content_type_conformance, response_headers_conformance,
-                                                   response_schema_conformance, status_code_conformance)
+    from schemathesis.specs.openapi.checks import (content_type_conformance, positive_data_acceptance,
+                                                   response_headers_conformance, response_schema_conformance,
+                                                   status_code_conformance)
 
     checks = [not_a_server_error, status_code_conformance, content_type_conformance,
-              response_headers_conformance, response_schema_conformance]
+              response_headers_conformance, response_schema_conformance, positive_data_acceptance]
     schema = schemathesis.openapi.from_dict(document)
     target = f"http://127.0.0.1:{closed_port()}/"
     failures: list[str] = []
@@ -150,37 +255,119 @@ def run_schemathesis(document: dict, base_url: str, token: str, max_examples: in
     with requests.Session() as session:
         for result in schema.get_all_operations():
             operation = result.ok()
+            if only is not None and operation.label != only:
+                continue
             failed: list[str] = []
+            turn = 0
 
             @settings(max_examples=max_examples, deadline=None, database=None, derandomize=True,
                       phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
             @given(case=operation.as_strategy())
             def exercise(case) -> None:
-                nonlocal calls
+                nonlocal calls, turn
                 if time.monotonic() > deadline or len(failed) >= 3:
                     return
+                turn += 1
+                fresh = FRESH.get(operation.path.split("/{", 1)[0])
+                if "{id}" in operation.path and fresh is not None and turn % 2:
+                    # every other request names a real object, made for it (a generated id names none)
+                    path, body = fresh
+                    made = session.post(base_url + path, json=_loopback_body(body, target),
+                                        headers={"Authorization": f"Bearer {token}"})
+                    assert made.status_code == 201, made.text
+                    case.path_parameters["id"] = made.json()["id"]
                 loopback_only(case, target)
+                within_the_documented_gaps(case, int(time.time()))
                 response = case.call(base_url=base_url, session=session, timeout=10,
                                      headers={"Authorization": f"Bearer {token}"})
                 calls += 1
+                if statuses is not None:
+                    statuses.setdefault(operation.label, Counter())[response.status_code] += 1
                 try:
                     case.validate_response(response, checks=checks)
-                except Exception as exc:  # collected, so one run reports every operation
+                except (Exception, BaseExceptionGroup) as exc:  # collected: one run reports every operation
                     failed.append(f"{operation.label}: {exc}\n  sent {case.method} {case.formatted_path} "
-                                  f"query={case.query} body={case.body!r:.300}")
+                                  f"query={case.query} body={case.body!r:.300}\n  got {response.status_code} "
+                                  f"{response.text[:300]}")
 
             exercise()
             failures.extend(failed)
     return failures, calls
 
 
-async def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(start_api):
+async def test_schemathesis_finds_no_server_error_no_undocumented_answer_and_no_refused_valid_data(start_api):
+    """Checks: no 5xx; every status, content type, header and body as documented; and every
+    request the document allows (positive data) accepted: not a 400 or 422."""
     api = await start_api("api: {rate_limit: {per_token_minute: 100000, per_token_hour: 100000, "
                           "global_minute: 100000}}")
     _, _, document = await api.request("GET", "/api/openapi.json", token=None)
     started = time.monotonic()
-    failures, calls = await asyncio.to_thread(run_schemathesis, document, api.url, api.admin_token, MAX_EXAMPLES)
+    statuses: dict = {}
+    failures, calls = await asyncio.to_thread(run_schemathesis, document, api.url, api.admin_token, MAX_EXAMPLES,
+                                              statuses=statuses)
     assert not failures, "\n\n".join(failures)
     operations = sum(len(methods) for methods in document["paths"].values())
     assert calls >= operations, (calls, operations)
+    # the generated bodies reach the validators and pass them: every create made something,
+    # every update of a real object changed it
+    for item in ROUTES:
+        label = f"{item.method} {openapi_path(item.path)}"
+        if item.method == "POST" and item.status == 201 and "{" not in item.path:
+            assert statuses[label][201] >= MAX_EXAMPLES // 2, (label, statuses[label])
+        if item.method == "PATCH":
+            assert statuses[label][200] >= 1, (label, statuses[label])
     assert time.monotonic() - started < RUN_BUDGET_SECONDS + 30
+
+
+async def test_positive_data_acceptance_catches_a_document_looser_than_the_validators(start_api):
+    """The check has teeth: without the rule that a heartbeat has exactly one schedule,
+    schemathesis sends heartbeats with none, which the API refuses (422)."""
+    api = await start_api()
+    _, _, document = await api.request("GET", "/api/openapi.json", token=None)
+    del document["components"]["schemas"]["HeartbeatCreate"]["oneOf"]
+    failures, _ = await asyncio.to_thread(run_schemathesis, document, api.url, api.admin_token, 20,
+                                          "POST /api/heartbeats")
+    assert failures and all("Valid data should have been accepted" in failure for failure in failures), failures
+
+
+def check_answers(document: dict, base_url: str, token: str, label: str, calls: list[dict]) -> list[str]:
+    """Blocking: send `label`'s operation the given path parameters, each answer through
+    schemathesis' conformance checks (status, content type, headers, body)."""
+    import requests
+    import schemathesis
+    from schemathesis.specs.openapi.checks import (content_type_conformance, response_headers_conformance,
+                                                   response_schema_conformance, status_code_conformance)
+
+    checks = [status_code_conformance, content_type_conformance, response_headers_conformance,
+              response_schema_conformance]
+    operation = next(result.ok() for result in schemathesis.openapi.from_dict(document).get_all_operations()
+                     if result.ok().label == label)
+    failures = []
+    with requests.Session() as session:
+        for path_parameters in calls:
+            case = operation.Case(path_parameters=path_parameters)
+            response = case.call(base_url=base_url, session=session, headers={"Authorization": f"Bearer {token}"})
+            try:
+                case.validate_response(response, checks=checks)
+            except (Exception, BaseExceptionGroup) as exc:
+                failures.append(f"{path_parameters}: {exc}")
+    return failures
+
+
+async def test_ping_bodies_are_answered_as_documented(api):
+    """Generated requests never find a ping: these are real ones, UTF-8 and not."""
+    _, _, made = await api.request("POST", "/api/heartbeats", json={"period_seconds": 3600})
+    for body in ("héllo".encode(), b"\xff\xfe\x00binary"):
+        async with api.session.post(made["ping_url"], data=body) as response:
+            assert response.status == 200
+    _, _, document = await api.request("GET", "/api/openapi.json", token=None)
+    calls = [{"id": made["id"], "n": n} for n in ("1", "2", "3")]  # text, bytes, no such ping (JSON 404)
+    failures = await asyncio.to_thread(check_answers, document, api.url, api.admin_token,
+                                       "GET /api/heartbeats/{id}/pings/{n}/body", calls)
+    assert not failures, "\n".join(failures)
+    # and it can fail: the document as it was (JSON) does not describe a text answer
+    document["paths"]["/api/heartbeats/{id}/pings/{n}/body"]["get"]["responses"]["200"]["content"] = {
+        "application/json": {"schema": {"type": "object"}}}
+    failures = await asyncio.to_thread(check_answers, document, api.url, api.admin_token,
+                                       "GET /api/heartbeats/{id}/pings/{n}/body", calls[:1])
+    assert failures, "a text answer passed for JSON"

@@ -16,7 +16,9 @@ def check(url, options=None):
 
 def test_it_is_registered_with_its_shared_sockets():
     from upstatd.probes import icmp
-    assert PROBES["icmp"] == (icmp.prepare, icmp.probe, icmp.open, icmp.close)
+    entry = PROBES["icmp"]
+    assert (entry.prepare, entry.run, entry.open, entry.close) == (icmp.prepare, icmp.probe, icmp.open, icmp.close)
+    assert (entry.url_schema, entry.options_schema) == (icmp.URL_SCHEMA, icmp.options_schema)
 
 
 @pytest.mark.parametrize("url, host", [

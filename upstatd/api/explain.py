@@ -34,6 +34,7 @@ _OUT_OF_BOUNDS = re.compile(r"^Expected `[^`]+` (?:>|<|of length|matching|that i
 _PLURAL = {"a string": "strings", "an integer": "integers", "a number": "numbers", "an object": "objects",
            "true or false": "true/false values", "a list": "lists"}
 MISSING = object()  # the value at a path that the request does not hold
+MAX_LISTED = 20  # a longer enum (time zones) is named by its type: "a string"
 
 
 def validation_error(exc: msgspec.ValidationError, schema: type, sent: Any, *, query: bool) -> ApiError:
@@ -172,7 +173,7 @@ def expected(declared: Any, name: str = "", query: bool = False) -> str:
         if isinstance(member, mi.NoneType):
             nullable = True
             continue
-        if "enum" in extra:
+        if "enum" in extra and len(extra["enum"]) <= MAX_LISTED:
             word = "one of: " + ", ".join(str(option) for option in extra["enum"])
         elif isinstance(member, (mi.LiteralType, mi.EnumType)):
             values = member.values if isinstance(member, mi.LiteralType) else \

@@ -10,7 +10,12 @@ routes/meta.py) becomes one operation. What a route declares is all there is:
 - `response`: a msgspec Struct (or `pagination.list_of(Item)`, or `list[Item]`
   for the list envelope of Item) for the answer with `status` (200 by default;
   204 has no body).
-- A route that declares no `body`/`response` is described with a generic object.
+- A route that declares no `body`/`response` is described with a generic object;
+  one that answers something other than JSON says what with `@openapi.produces(...)`,
+  and a path parameter that is not an id gives its schema with `@openapi.path_schema(n=...)`.
+- Rules across a Struct's fields (exactly one schedule of a heartbeat, a monitor's type
+  block going with its type) are declared beside the Struct with `shapes.across` and
+  added to its component here.
 - Error statuses: 400, 401, 403, 429 and 500 on every authenticated route; 404
   where the path names an object; 409 on POST (idempotency) and on routes that
   change a named object; 413 where a body is read; 422 where a body or query
@@ -71,6 +76,31 @@ def responds(*statuses: int) -> Callable:
     return mark
 
 
+def produces(content: dict[str, dict]) -> Callable:
+    """The success answer's media types and schemas, for a handler that does not answer JSON:
+    `@openapi.produces({"text/plain": {"schema": {"type": "string"}}})`."""
+    def mark(handler: Callable) -> Callable:
+        handler.openapi_content = content
+        return handler
+    return mark
+
+
+def path_schema(**schemas: dict) -> Callable:
+    """Schemas of path parameters that are not object ids: `@openapi.path_schema(n={...})`."""
+    def mark(handler: Callable) -> Callable:
+        handler.openapi_path = {**getattr(handler, "openapi_path", {}), **schemas}
+        return handler
+    return mark
+
+
+def _across(components: dict) -> None:
+    """The rules across fields (shapes.ACROSS) into the components of their Structs."""
+    from upstatd.shapes import ACROSS
+    for name, rule in ACROSS.items():
+        if name in components:
+            components[name].update(rule() if callable(rule) else rule)
+
+
 def _as_type(declared: Any) -> Any:
     """`list[Item]` -> the list envelope of Item; anything else as it is."""
     if typing.get_origin(declared) is list:
@@ -110,6 +140,13 @@ def _resolve(schema: dict, components: dict) -> dict:
     while "$ref" in schema:
         schema = components[schema["$ref"].rsplit("/", 1)[1]]
     return schema
+
+
+def _needs_fields(schema: dict) -> bool:
+    """Whether `{}` (what an absent body reads as) fails the schema: a field is required,
+    or every branch of its oneOf requires one (a heartbeat's schedule)."""
+    branches = schema.get("oneOf")
+    return bool(schema.get("required")) or bool(branches) and all(branch.get("required") for branch in branches)
 
 
 def _operation_id(route: Any, taken: set[str]) -> str:
@@ -183,6 +220,7 @@ def _collect(routes: Iterable[Any]) -> tuple[dict[Any, dict], dict]:
             continue
         usable.append(value)
     schemas, components = msgspec.json.schema_components(usable, ref_template=REF)
+    _across(components)
     return dict(zip(usable, schemas)), components
 
 
@@ -210,8 +248,10 @@ def document(routes: Iterable[Any], public_routes: Iterable[Any] = (), version: 
             operation["security"] = []
         else:
             operation["description"] = f"Needs the permission `{route.resource}:{route.action}`."
+        special = getattr(route.handler, "openapi_path", {})
         for name in _path_params(route.path):
-            operation["parameters"].append({"name": name, "in": "path", "required": True, "schema": ID_SCHEMA})
+            operation["parameters"].append({"name": name, "in": "path", "required": True,
+                                            "schema": special.get(name, ID_SCHEMA)})
         if route.query is not None and route.query in schema_of:
             query = _resolve(schema_of[route.query], components)
             required = set(query.get("required", ()))
@@ -225,13 +265,15 @@ def document(routes: Iterable[Any], public_routes: Iterable[Any] = (), version: 
             operation["parameters"].append({"$ref": f"#/components/parameters/{idempotency.HEADER}"})
         if route.body is not None or route.method in ("POST", "PUT", "PATCH"):
             body_schema = schema_of.get(route.body, GENERIC) if route.body is not None else GENERIC
-            needed = bool(_resolve(body_schema, components).get("required")) if route.body is not None else False
+            needed = route.body is not None and _needs_fields(_resolve(body_schema, components))
             operation["requestBody"] = {"required": needed,
                                         "content": {"application/json": {"schema": body_schema}}}
         responses: dict[str, Any] = {}
         success: dict[str, Any] = {"description": route.summary,
                                    "headers": _headers(route.method == "POST")}
-        if route.status != 204:
+        if getattr(route.handler, "openapi_content", None) is not None:
+            success["content"] = route.handler.openapi_content
+        elif route.status != 204:
             response_type = _as_type(route.response)
             schema = schema_of.get(response_type, GENERIC) if response_type is not None else GENERIC
             success["content"] = {"application/json": {"schema": schema}}

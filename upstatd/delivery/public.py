@@ -24,8 +24,22 @@ Unset = msgspec.UnsetType
 MASK = "********"   # the secret on reads (monitors/specs.py masks HTTP secrets the same way)
 MAX_DESCRIPTION = 1000
 
-Url = Annotated[str, msgspec.Meta(description="http:// or https:// URL the events are POSTed to")]
-Patterns = Annotated[list[str], msgspec.Meta(description="Event types and patterns: monitor.down, incident.*, *")]
+# what config/webhooks.py parse_url and parse_events check, documented (their messages are the API's)
+Url = Annotated[str, msgspec.Meta(description="http:// or https:// URL the events are POSTed to",
+                                  extra_json_schema={"maxLength": 2000,
+                                                     "pattern": r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#@]+([/?#]\S*)?$"})]
+
+
+def _subscribable() -> list[str]:
+    """Every emitted type, `*`, and `<group>.*` of each group: the patterns the document lists
+    (parse_events takes any fnmatch pattern that matches an emitted type)."""
+    from upstatd.config.webhooks import deliverable_types
+    types = deliverable_types()
+    return [*types, "*", *dict.fromkeys(f"{kind.split('.')[0]}.*" for kind in types if "." in kind)]
+
+
+Patterns = Annotated[list[Annotated[str, msgspec.Meta(extra_json_schema={"enum": _subscribable()})]], msgspec.Meta(
+    description="Event types and patterns: monitor.down, incident.*, *", extra_json_schema={"minItems": 1})]
 # checked by the command (422), documented here
 Description = Annotated[str, msgspec.Meta(extra_json_schema={"maxLength": MAX_DESCRIPTION})]
 Secret = Annotated[str | None, msgspec.Meta(

@@ -12,8 +12,10 @@ from typing import Annotated, Any, Literal, NamedTuple
 
 import msgspec
 
-from upstatd.shapes import LABEL_FIELDS, UNSET, Seconds, Severity, Unset, number, seconds
-from upstatd.config.heartbeats import METHODS
+from upstatd.shapes import (LABEL_FIELDS, UNSET, Severity, Unset, across, at_most_one_of, number, rule, seconds,
+                            seconds_between)
+from upstatd.config.heartbeats import METHODS, SLUG_PATTERN, YEAR
+from upstatd.heartbeats.schedule import CRON_PATTERN, ONCALENDAR_PATTERN, TIMEZONES
 from upstatd.heartbeats import deadlines
 from upstatd.heartbeats.deadlines import KINDS as PING_KINDS
 from upstatd.heartbeats.keywords import MAX_KEYWORD_LEN, MAX_KEYWORDS, OTHERWISE
@@ -95,15 +97,31 @@ class Heartbeat(msgspec.Struct, kw_only=True):
     updated_at: int
 
 
+# The bounds of config/heartbeats.py parse_heartbeat, documented only (its messages are the
+# API's); openapi.py adds the rule across fields: exactly one of period_seconds, cron, oncalendar.
+Name = Annotated[str, rule(minLength=1, maxLength=200)]
+Slug = Annotated[str, rule(pattern=f"^{SLUG_PATTERN}$")]
+Period = seconds_between(1, YEAR)
+Grace = seconds_between(0, YEAR)
+Cron = Annotated[str, rule(pattern=CRON_PATTERN, description=(
+    "A 5-field cron expression (minute hour day-of-month month day-of-week). The pattern is the "
+    "numeric form (values, lists, */step); names (MON, JAN), ranges and @daily work too"))]
+OnCalendar = Annotated[str, rule(pattern=ONCALENDAR_PATTERN, description=(
+    "A systemd OnCalendar expression. The pattern is a common subset ([weekdays] [*-*-*] hh:mm[:ss], "
+    "daily, weekly, ...); every form of systemd.time(7) that fires again works"))]
+Timezone = Annotated[str, rule(enum=TIMEZONES, description="An IANA time zone name; default UTC")]
+Uuid = Annotated[str, rule(pattern="^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$",
+                           description="The ping UUID; generated when absent")]
+
 _FIELDS = [
-    ("name", str | Unset, UNSET),
-    ("slug", str | Unset, UNSET),
-    ("period_seconds", Seconds | None | Unset, UNSET),
-    ("cron", str | None | Unset, UNSET),
-    ("oncalendar", str | None | Unset, UNSET),
-    ("timezone", str | Unset, UNSET),
-    ("grace_seconds", Seconds | Unset, UNSET),
-    ("token", str | Unset, UNSET),
+    ("name", Name | Unset, UNSET),
+    ("slug", Slug | Unset, UNSET),
+    ("period_seconds", Period | None | Unset, UNSET),
+    ("cron", Cron | None | Unset, UNSET),
+    ("oncalendar", OnCalendar | None | Unset, UNSET),
+    ("timezone", Timezone | Unset, UNSET),
+    ("grace_seconds", Grace | Unset, UNSET),
+    ("token", Uuid | Unset, UNSET),
     ("methods", Methods | Unset, UNSET),
     ("manual_resume", bool | Unset, UNSET),
     ("body_keywords", BodyKeywordsInput | None | Unset, UNSET),   # null: none
@@ -113,6 +131,19 @@ HeartbeatCreate = msgspec.defstruct("HeartbeatCreate", _FIELDS, kw_only=True, fo
                                     module=__name__)
 HeartbeatUpdate = msgspec.defstruct("HeartbeatUpdate", _FIELDS, kw_only=True, forbid_unknown_fields=True,
                                     module=__name__)
+SCHEDULE_FIELDS = ("period_seconds", "cron", "oncalendar")
+
+
+def _exactly_one_schedule() -> dict:
+    """parse_schedule: exactly one of them set (null is not set)."""
+    def only(field: str, kind: str) -> dict:
+        return {"required": [field], "properties": {
+            other: {"type": kind} if other == field else {"type": "null"} for other in SCHEDULE_FIELDS}}
+    return {"oneOf": [only("period_seconds", "number"), only("cron", "string"), only("oncalendar", "string")]}
+
+
+across(HeartbeatCreate, _exactly_one_schedule)
+across(HeartbeatUpdate, lambda: at_most_one_of(*SCHEDULE_FIELDS))  # a new schedule replaces the old one
 
 
 class Ping(msgspec.Struct):

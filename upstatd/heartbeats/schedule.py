@@ -20,6 +20,31 @@ from oncalendar import OnCalendar, OnCalendarError
 KINDS = ("period", "cron", "oncalendar")
 
 
+def _field(value: str, step: str) -> str:
+    """One numeric cron field: *, */step, or a list of values."""
+    return rf"(\*|\*/({step})|({value})(,({value}))*)"
+
+
+# For the OpenAPI document: patterns of forms that always parse and fire again (the schedule
+# checks below accept more: names, ranges, @daily, every OnCalendar form).
+_MINUTE, _HOUR = "[0-5]?[0-9]", "1?[0-9]|2[0-3]"
+_DAY, _MONTH, _WEEKDAY = "[1-9]|1[0-9]|2[0-8]", "[1-9]|1[0-2]", "[0-6]"
+CRON_PATTERN = "^" + " +".join((
+    _field(_MINUTE, "[1-9]|[1-5][0-9]"), _field(_HOUR, "[1-9]|1[0-9]|2[0-3]"), _field(_DAY, _DAY),
+    _field(_MONTH, "[1-9]|1[0-2]"), _field(_WEEKDAY, "[1-6]"))) + "$"
+_WEEKDAYS = "(Mon|Tue|Wed|Thu|Fri|Sat|Sun)"
+ONCALENDAR_PATTERN = (rf"^((minutely|hourly|daily|weekly|monthly|yearly)|"
+                      rf"({_WEEKDAYS}(,{_WEEKDAYS})* )?(\*-\*-\* )?([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?)$")
+
+
+def _zones() -> list[str]:
+    import zoneinfo
+    return sorted(zoneinfo.available_timezones())
+
+
+TIMEZONES = _zones()
+
+
 class ScheduleError(ValueError):
     pass
 

@@ -14,7 +14,7 @@ from upstatd.ids import seq_id
 from upstatd.incidents import lifecycle
 from upstatd.incidents.lifecycle import SEVERITIES, STATUSES
 from upstatd.monitors.public import Check
-from upstatd.shapes import seconds
+from upstatd.shapes import across, seconds
 from upstatd.store import incidents as store
 from upstatd.store.incidents import SOURCES, Incident, duration_seconds
 
@@ -88,7 +88,11 @@ class IncidentCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     severity: Severity = "major"
     type: IncidentType = "manual"
     error_message: Message | None = None
-    affected_monitor_ids: list[str] = []
+    # ids of existing monitors and heartbeats (commands.known_subjects: 422, its message)
+    affected_monitor_ids: Annotated[list[Annotated[str, msgspec.Meta(extra_json_schema={
+        "pattern": "^(mon|hbt)_[A-Za-z0-9]+$"})]], msgspec.Meta(
+            extra_json_schema={"maxItems": MAX_AFFECTED},
+            description="Ids of existing monitors and heartbeats (mon_…, hbt_…)")] = []
     metadata: metadata.Metadata | Unset = UNSET
     message: Message | None = None    # the first timeline entry's text
     author: Author | None = None
@@ -101,6 +105,10 @@ class IncidentPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     error_message: Message | None | Unset = UNSET   # the same, by its field name
     metadata: metadata.Metadata | Unset = UNSET
     author: Author | None = None
+
+
+# message and error_message are one field: commands.update refuses two different values (422)
+across(IncidentPatch, {"not": {"required": ["message", "error_message"]}})
 
 
 class TransitionBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

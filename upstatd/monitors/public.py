@@ -12,8 +12,9 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from upstatd.shapes import LABEL_FIELDS, UNSET, Seconds, Severity, Unset, number, seconds
+from upstatd.shapes import LABEL_FIELDS, UNSET, Severity, Unset, across, number, rule, seconds, seconds_between
 from upstatd.ids import seq_id
+from upstatd.api.bodies import MAX_TIMESTAMP
 from upstatd.monitors import specs
 from upstatd.probes import PROBES
 from upstatd.store.monitors import CURRENT_STATES, MANAGERS, STATUSES, MonitorRow  # noqa: F401  (the routes' filters)
@@ -23,6 +24,26 @@ Options = Annotated[dict[str, Any], msgspec.Meta(
     description="The type's options, exactly as under the type's key in the config file "
                 "(docs/configuration.md)")]
 TypeName = Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(PROBES)})]
+
+
+def _options_in(kind: str) -> Any:
+    """A type block as the API takes it: the probe's own schema of its options (the block as
+    shown in answers is Options: a block written in the config file is shown as written)."""
+    return Annotated[dict[str, Any], msgspec.Meta(
+        description=f"The {kind} options, as under `{kind}:` in the config file (docs/configuration.md)",
+        extra_json_schema=PROBES[kind].options_schema())]
+
+
+# the bounds the config chain puts on them (config/schema.py parse_monitor, parse_confirmation),
+# documented only: its messages are the API's ("interval_seconds: must be >= 1s")
+Interval = seconds_between(1, 86400)
+Timeout = seconds_between(0.1, 300)
+Recheck = seconds_between(1, 3600)
+Count = Annotated[int, rule(minimum=1, maximum=100)]
+Url = Annotated[str, rule(minLength=1, maxLength=2000,
+                          description="The target, in the form of the type: https://host/path, tcp://host:port, "
+                                      "icmp://host, a host name (dns), tls://host:port")]
+Name = Annotated[str, rule(minLength=1, maxLength=200)]
 
 class MonitorConfirmation(msgspec.Struct):
     failures: int
@@ -63,32 +84,54 @@ class DeletedMonitor(msgspec.Struct):
 
 
 class MonitorConfirmationIn(msgspec.Struct, forbid_unknown_fields=True):
-    failures: int | Unset = UNSET
-    successes: int | Unset = UNSET
-    recheck_seconds: Seconds | Unset = UNSET
+    failures: Count | Unset = UNSET
+    successes: Count | Unset = UNSET
+    recheck_seconds: Recheck | Unset = UNSET
 
 
 _FIELDS = [
-    ("name", str | Unset, UNSET),
-    ("interval_seconds", Seconds | Unset, UNSET),
-    ("timeout_seconds", Seconds | Unset, UNSET),
+    ("name", Name | Unset, UNSET),
+    ("interval_seconds", Interval | Unset, UNSET),
+    ("timeout_seconds", Timeout | Unset, UNSET),
     ("confirmation", MonitorConfirmationIn | Unset, UNSET),
     *LABEL_FIELDS,
 ]
+# openapi.py adds what one field cannot say: the type's block and url form go with the type
 MonitorCreate = msgspec.defstruct("MonitorCreate", [
-    ("type", TypeName), ("url", str), *_FIELDS,
-    *((kind, Options | Unset, UNSET) for kind in PROBES),
+    ("type", TypeName), ("url", Url), *_FIELDS,
+    *((kind, _options_in(kind) | Unset, UNSET) for kind in PROBES),
 ], kw_only=True, forbid_unknown_fields=True, module=__name__)
 MonitorUpdate = msgspec.defstruct("MonitorUpdate", [
-    ("type", TypeName | Unset, UNSET), ("url", str | Unset, UNSET), *_FIELDS,
+    ("type", TypeName | Unset, UNSET), ("url", Url | Unset, UNSET), *_FIELDS,
     # merged key by key into the stored block; a key set to null goes back to its default
-    *((kind, Options | None | Unset, UNSET) for kind in PROBES),
+    # (the document leaves that out: docs/api.md, OpenAPI), the block null: all of them
+    *((kind, _options_in(kind) | None | Unset, UNSET) for kind in PROBES),
 ], kw_only=True, forbid_unknown_fields=True, module=__name__)
+
+
+
+
+def _of_type(kind: str) -> dict:
+    """type `kind`: its url form, and no other type's block (parse_monitor)."""
+    return {"required": ["type"], "properties": {
+        "type": {"const": kind}, "url": PROBES[kind].url_schema or {},
+        **{other: False for other in PROBES if other != kind}}}
+
+
+def _no_type_at_most_one_block() -> dict:
+    """An update without `type`: at most one block (the monitor's type's; the one stored decides)."""
+    return {"properties": {"type": False},
+            "not": {"anyOf": [{"required": [a, b]} for i, a in enumerate(PROBES) for b in list(PROBES)[i + 1:]]}}
+
+
+across(MonitorCreate, lambda: {"oneOf": [_of_type(kind) for kind in PROBES]})
+across(MonitorUpdate, lambda: {"oneOf": [*(_of_type(kind) for kind in PROBES), _no_type_at_most_one_block()]})
 
 
 class PauseBody(msgspec.Struct, forbid_unknown_fields=True):
     # resume by itself then; null: stay paused until resumed (future_ms checks the range, in words)
-    resume_at: int | None = None
+    resume_at: Annotated[int, msgspec.Meta(extra_json_schema={"minimum": 0, "maximum": MAX_TIMESTAMP},
+                                           description="Unix seconds, in the future")] | None = None
 
 
 class CheckPhases(msgspec.Struct):

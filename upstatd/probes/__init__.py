@@ -10,6 +10,9 @@ Each probe module provides
         or a raised ProbeError, a good but slow (or nearly expired) answer in
         `phases.degraded(kind, message)`; measurements go in `phases.details`
     and, for types that share resources, `open()` / `close()` (see ProbeType)
+    URL_SCHEMA, options_schema()
+        the JSON Schema of the monitor's `url` for this type and of its type block,
+        as far as JSON Schema can say what prepare() checks (the OpenAPI document)
 
 `run_probe` puts the one deadline around every phase and reports a timeout
 or an unexpected failure the same way for every type.
@@ -34,6 +37,8 @@ class ProbeType(NamedTuple):
     # type exists, closed at stop. `open` raises ProbeSetupError with the fix.
     open: Callable[[], Awaitable[None]] | None = None
     close: Callable[[], Awaitable[None]] | None = None
+    url_schema: dict | None = None                    # JSON Schema of the url (OpenAPI)
+    options_schema: Callable[[], dict] | None = None  # JSON Schema of the type block (OpenAPI)
 
 
 class ProbeSetupError(Exception):
@@ -41,11 +46,12 @@ class ProbeSetupError(Exception):
 
 
 PROBES: dict[str, ProbeType] = {
-    "http": ProbeType(http.prepare, http.probe),
-    "tcp": ProbeType(tcp.prepare, tcp.probe),
-    "dns": ProbeType(dns.prepare, dns.probe),
-    "icmp": ProbeType(icmp.prepare, icmp.probe, icmp.open, icmp.close),
-    "tls": ProbeType(tls.prepare, tls.probe),
+    "http": ProbeType(http.prepare, http.probe, url_schema=http.URL_SCHEMA, options_schema=http.options_schema),
+    "tcp": ProbeType(tcp.prepare, tcp.probe, url_schema=tcp.URL_SCHEMA, options_schema=tcp.options_schema),
+    "dns": ProbeType(dns.prepare, dns.probe, url_schema=dns.URL_SCHEMA, options_schema=dns.options_schema),
+    "icmp": ProbeType(icmp.prepare, icmp.probe, icmp.open, icmp.close, url_schema=icmp.URL_SCHEMA,
+                      options_schema=icmp.options_schema),
+    "tls": ProbeType(tls.prepare, tls.probe, url_schema=tls.URL_SCHEMA, options_schema=tls.options_schema),
 }
 
 

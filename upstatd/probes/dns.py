@@ -101,6 +101,8 @@ RCODES = ("NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
 TRANSPORTS = ("udp", "tcp")
 OPTION_KEYS = ("record_type", "nameserver", "transport", "expected_rcode", "contains", "equals",
                "min_answers")
+URL_SCHEMA = {"pattern": r"^[^\s/]+$", "maxLength": 253,
+              "description": "The name to look up, like example.com (an IP address for record_type PTR)"}
 MAX_SHOWN = 20          # answers kept in details and shown in a message
 EDNS_PAYLOAD = 1232     # the UDP size DNS flag day 2020 settled on; larger answers come over TCP
 RESOLV_CONF = "/etc/resolv.conf"
@@ -443,3 +445,19 @@ def _check_answers(target: DnsTarget, answers: list[str]) -> str | None:
             return f"no {target.record_type} records for {target.name} (expected at least {target.min_answers})"
         return f"expected at least {target.min_answers} answers, got {len(answers)}: {show(answers)}"
     return None
+
+
+def options_schema() -> dict:
+    """The `dns` block's JSON Schema (the OpenAPI document). contains, equals and min_answers
+    check the answers of a NOERROR reply only."""
+    answers = {"type": "array", "items": {"type": "string", "minLength": 1}}
+    return {"type": "object", "additionalProperties": False, "properties": {
+        "record_type": {"enum": list(RECORD_TYPES)},
+        "nameserver": {"type": "string", "minLength": 1, "pattern": r"^[0-9A-Fa-f.:\[\]]+$",
+                       "description": "An IP address, with :port if not 53 ([v6]:port)"},
+        "transport": {"enum": list(TRANSPORTS)},
+        "expected_rcode": {"enum": list(RCODES)},
+        "contains": {**answers, "minItems": 1}, "equals": answers,
+        "min_answers": {"type": "integer", "minimum": 0}},
+        "if": {"required": ["expected_rcode"], "properties": {"expected_rcode": {"not": {"const": "NOERROR"}}}},
+        "then": {"properties": {"contains": False, "equals": False, "min_answers": {"const": 0}}}}

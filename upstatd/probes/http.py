@@ -44,7 +44,8 @@ OPTION_KEYS = ("method", "headers", "body", "auth", "expected_status", "follow_r
                "max_redirects", "verify_tls", "ca_file", "tls_expiry_days", "ip_version",
                "keyword", "keyword_absent", "regex", "json", "max_response_time")
 
-_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_TOKEN_PATTERN = r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"
+_TOKEN = re.compile(_TOKEN_PATTERN[1:-1])
 _STATUS_CLASS = re.compile(r"([1-5])xx", re.IGNORECASE)
 _STATUS_RANGE = re.compile(r"(\d{3})\s*-\s*(\d{3})")
 # characters left alone when quoting a path: reserved + unreserved + existing escapes
@@ -118,6 +119,68 @@ def prepare(url: Any, options: Any, path: Path, problems: Problems) -> HttpTarge
         expected=expected, expected_text=expected_text, follow_redirects=follow,
         max_redirects=max_redirects, verify_tls=verify, ca_file=ca_file, tls_expiry_days=expiry_days,
         family=family, checks=checks, max_response_time=max_time)
+
+
+URL_SCHEMA = {"pattern": r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#@]+([/?#]\S*)?$", "maxLength": 2000,
+              "description": "http:// or https:// URL"}
+
+
+def _any_case(*words: str) -> str:
+    """A regex matching any of `words` in any case (JSON Schema patterns have no flags)."""
+    return "^(" + "|".join("".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else re.escape(c) for c in word)
+                          for word in words) + ")$"
+
+
+def options_schema() -> dict:
+    """The `http` block's JSON Schema (the OpenAPI document): what the parsers above check,
+    as far as JSON Schema can say it (docs/api.md, OpenAPI, lists the rest)."""
+    from upstatd.probes.http_body import JSON_PATH_PATTERN
+    from upstatd.probes.tls import CA_FILE_SCHEMA, EXPIRY_DAYS_SCHEMA, IP_VERSION_SCHEMA
+    status = [{"type": "integer", "minimum": 100, "maximum": 599},
+              {"type": "string", "pattern": r"^\s*([1-5][xX][xX]|[1-5][0-9][0-9])\s*$",
+               "description": "A status code, or a class like 2xx; ranges like 200-299 (low <= high) also work"}]
+    text_value = {"type": "string", "minLength": 1, "maxLength": 1000}
+    check = {"type": "object", "additionalProperties": False, "required": ["path"],
+             "properties": {"path": {"type": "string", "pattern": JSON_PATH_PATTERN},
+                            "equals": {}, "not_equals": {}, "exists": {"type": "boolean"}},
+             "minProperties": 2, "maxProperties": 2,
+             "description": 'path and exactly one of equals, not_equals, exists: {path: "$.status", equals: "ok"}'}
+    body_checks = ("keyword", "keyword_absent", "regex", "json")
+    return {"type": "object", "additionalProperties": False, "properties": {
+        "method": {"enum": list(METHODS)},
+        "headers": {"type": "object",
+                    "propertyNames": {"pattern": _TOKEN_PATTERN,
+                                      "not": {"pattern": _any_case("content-length", "transfer-encoding")}},
+                    "additionalProperties": {"anyOf": [{"type": "string", "pattern": "^[^\\r\\n\\u0000]*$"},
+                                                       {"type": ["number", "boolean"]}]},
+                    "description": "Header names and values (Content-Length and Transfer-Encoding come from the body)"},
+        "body": {"type": "string", "minLength": 1, "maxLength": MAX_BODY},
+        "auth": {"oneOf": [
+            {"type": "object", "additionalProperties": False, "required": ["bearer"],
+             "properties": {"bearer": {"type": "string", "pattern": "^[!-~]+$"}}},
+            {"type": "object", "additionalProperties": False, "required": ["basic"],
+             "properties": {"basic": {
+                 "type": "object", "additionalProperties": False, "required": ["username", "password"],
+                 "properties": {"username": {"type": "string", "pattern": "^[ -9;-~]+$"},
+                                "password": {"type": "string", "pattern": "^[ -~]*$"}}}}}]},
+        "expected_status": {"anyOf": [*status, {"type": "array", "items": {"anyOf": status}, "minItems": 1}]},
+        "follow_redirects": {"type": "boolean"},
+        "max_redirects": {"type": "integer", "minimum": 0, "maximum": 30},
+        "verify_tls": {"type": "boolean"},
+        "ca_file": CA_FILE_SCHEMA,
+        "tls_expiry_days": EXPIRY_DAYS_SCHEMA,
+        "ip_version": IP_VERSION_SCHEMA,
+        "keyword": text_value,
+        "keyword_absent": text_value,
+        "regex": {**text_value, "format": "regex", "description": "A Python regular expression"},
+        "json": {"type": "array", "items": check, "minItems": 1},
+        "max_response_time": {"type": "number", "minimum": 0.001, "description": "seconds"}},
+        # auth makes the Authorization header: not both
+        "dependentSchemas": {"auth": {"properties": {"headers": {
+            "propertyNames": {"not": {"pattern": _any_case("authorization")}}}}}},
+        # a HEAD answer has no body to check
+        "if": {"required": ["method"], "properties": {"method": {"const": "HEAD"}}},
+        "then": {"properties": {key: False for key in body_checks}}}
 
 
 def parse_url(url: Any) -> tuple[bool, str, int, str, str]:

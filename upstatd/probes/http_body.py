@@ -126,6 +126,7 @@ def _json_value(value: Any) -> Any:
 
 # $ then .name, [0], [-1] or ["any key"] / ['any key'], repeated
 _PATH_STEP = re.compile(r"""\.([^.\[\]\s"']+)|\[(-?\d+)\]|\["([^"]*)"\]|\['([^']*)'\]""")
+JSON_PATH_PATTERN = "^\\$(" + _PATH_STEP.pattern + ")*$"  # for the OpenAPI document
 
 
 def parse_json_path(path: str) -> tuple[str | int, ...]:

@@ -49,6 +49,18 @@ from upstatd.probes.tcp import split_host_port
 
 OPTION_KEYS = ("packets", "packet_interval", "max_loss", "max_rtt", "ip_version")
 REPLY_TIMEOUT = 2.0          # seconds a reply may take before its packet counts as lost
+URL_SCHEMA = {"pattern": r"^icmp://[^\s/?#@:]+/?$", "description": "icmp://host"}
+
+
+def options_schema() -> dict:
+    """The `icmp` block's JSON Schema (the OpenAPI document)."""
+    from upstatd.probes.tls import IP_VERSION_SCHEMA
+    return {"type": "object", "additionalProperties": False, "properties": {
+        "packets": {"type": "integer", "minimum": 1, "maximum": 100},
+        "packet_interval": {"type": "number", "minimum": 0.01, "maximum": 10, "description": "seconds"},
+        "max_loss": {"type": "number", "minimum": 0, "maximum": 100, "description": "percent"},
+        "max_rtt": {"type": "number", "minimum": 0.0001, "maximum": REPLY_TIMEOUT, "description": "seconds"},
+        "ip_version": IP_VERSION_SCHEMA}}
 
 
 class IcmpTarget(msgspec.Struct, frozen=True):

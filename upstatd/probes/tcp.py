@@ -23,6 +23,14 @@ class TcpTarget(msgspec.Struct, frozen=True):
     port: int
 
 
+URL_SCHEMA = {"pattern": r"^tcp://[^\s/?#@]+:[0-9]{1,5}/?$", "description": "tcp://host:port"}
+
+
+def options_schema() -> dict:
+    """The `tcp` block takes no options (yet)."""
+    return {"type": "object", "additionalProperties": False, "maxProperties": 0}
+
+
 def prepare(url: Any, options: Any, path: Path, problems: Problems) -> TcpTarget | None:
     before = len(problems.items)
     block(options, path + ("tcp",), problems, known=())

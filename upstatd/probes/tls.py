@@ -30,6 +30,7 @@ from upstatd.probes.result import ProbeError, ProbeResult, Phases
 from upstatd.probes.tcp import connect, normalize_host, split_host_port
 
 OPTION_KEYS = ("verify", "server_name", "tls_expiry_days", "ip_version", "ca_file")
+URL_SCHEMA = {"pattern": r"^tls://[^\s/?#@]+(:[0-9]{1,5})?/?$", "description": "tls://host:port (port 443 by default)"}
 DEFAULT_EXPIRY_DAYS = 14
 DEFAULT_PORT = 443
 DAY = 86400.0
@@ -103,6 +104,17 @@ def parse_server_name(value: Any) -> str:
 parse_expiry_days = integer(0, 3650)
 
 _IP_VERSIONS = {"auto": 0, "4": socket.AF_INET, "6": socket.AF_INET6}
+
+# The JSON Schemas of the options above (the OpenAPI document's monitor type blocks): what
+# JSON Schema can say of them; what it cannot is in docs/api.md (OpenAPI: what the document
+# cannot say).
+IP_VERSION_SCHEMA = {"enum": ["auto", "4", "6", 4, 6], "description": "auto, 4 or 6"}
+CA_FILE_SCHEMA = {"type": "string", "pattern": "^/", "maxLength": 4096,
+                  "description": "Absolute path of a readable PEM file of CA certificates on the daemon's host"}
+EXPIRY_DAYS_SCHEMA = {"type": "integer", "minimum": 0, "maximum": 3650,
+                      "description": "Degraded this many days before the certificate expires; 0: never"}
+HOST_SCHEMA = {"type": "string", "minLength": 1, "maxLength": 253, "pattern": "^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$",
+               "description": "A host name or IP address"}
 
 
 def parse_ip_version(value: Any) -> int:
@@ -340,3 +352,10 @@ async def probe(target: TlsTarget, phases: Phases) -> ProbeResult:
         raise ProbeError("ssl_error", "the server's certificate could not be read")
     warning = note_certificate(phases.details, not_after, target.expiry_days)
     return phases.degraded("ssl_error", warning) if warning else phases.success()
+
+
+def options_schema() -> dict:
+    """The `tls` block's JSON Schema (the OpenAPI document)."""
+    return {"type": "object", "additionalProperties": False, "properties": {
+        "verify": {"type": "boolean"}, "server_name": HOST_SCHEMA, "tls_expiry_days": EXPIRY_DAYS_SCHEMA,
+        "ip_version": IP_VERSION_SCHEMA, "ca_file": CA_FILE_SCHEMA}}

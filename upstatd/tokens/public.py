@@ -10,11 +10,15 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from upstatd import metadata, permissions
+from upstatd.api.bodies import MAX_TIMESTAMP
 from upstatd.shapes import seconds
 from upstatd.store.tokens import Token
 
 
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100, description="1-100 characters")]
+# not blank: tokens/commands.check_name (400, its message), so only documented here
+NOT_BLANK = r"[^\s\x1c-\x1f]"  # a character str.strip() keeps
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100, description="1-100 characters, not all blank",
+                                   extra_json_schema={"pattern": NOT_BLANK})]
 PermissionsIn = Annotated[dict[str, Any], msgspec.Meta(
     description='resource -> actions, like {"monitors": ["read"], "incidents": ["*"]}; "*" is every action',
     extra_json_schema=permissions.JSON_SCHEMA)]  # the resources: the route table's, filled in by openapi.py
@@ -37,7 +41,10 @@ class TokenObject(msgspec.Struct):
 
 
 class CreatedToken(TokenObject):
-    secret: str                # upst_…, in this answer only
+    # upst_…, in this answer only; null in an idempotent replay of it (api/idempotency.py)
+    secret: Annotated[str | None, msgspec.Meta(
+        description="The secret (upst_…), in the answer to the create request only; null when that answer "
+                    "is replayed for the same Idempotency-Key")]
 
 
 class TokenList(msgspec.Struct):
@@ -50,7 +57,9 @@ class TokenList(msgspec.Struct):
 class TokenCreate(msgspec.Struct, forbid_unknown_fields=True):
     name: Name
     permissions: PermissionsIn
-    expires_at: int | None = None  # Unix seconds, in the future; null: never
+    # Unix seconds, in the future (api/bodies.future_ms: 422); null: never
+    expires_at: Annotated[int, msgspec.Meta(extra_json_schema={"minimum": 0, "maximum": MAX_TIMESTAMP},
+                                            description="Unix seconds, in the future; null: never")] | None = None
     metadata: metadata.Metadata = {}
 
 

@@ -14,7 +14,11 @@ from upstatd.api.errors import not_found
 from upstatd.api.pagination import ListQuery
 from upstatd.api.routes import context as _context
 from upstatd.api.routes import route
+from upstatd.events import TYPES
 from upstatd.store import events as store
+
+# what store/events.list_page takes (400 otherwise): a type, or a prefix pattern of one
+QUERY_TYPES = (*TYPES, *dict.fromkeys(f"{kind.split('.')[0]}.*" for kind in TYPES if "." in kind))
 
 Timestamp = pagination.Timestamp
 
@@ -32,7 +36,8 @@ class EventObject(msgspec.Struct):
 
 
 class EventListQuery(ListQuery, forbid_unknown_fields=True):
-    type: Annotated[str, msgspec.Meta(description="An event type, or a prefix pattern like incident.*")] | None = None
+    type: Annotated[str, msgspec.Meta(description="An event type, or a prefix pattern like incident.*",
+                                      extra_json_schema={"enum": list(QUERY_TYPES)})] | None = None
     created_gte: Timestamp | None = None
     created_lte: Timestamp | None = None
 

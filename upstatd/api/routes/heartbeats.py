@@ -16,7 +16,7 @@ import codecs
 
 from aiohttp import web
 
-from upstatd.api import pagination
+from upstatd.api import openapi, pagination
 from upstatd.api.errors import invalid, not_found
 from upstatd.api.pagination import ListQuery
 from upstatd.api.routes import context as _context
@@ -78,8 +78,16 @@ heartbeats.action("resume", "Resume a paused heartbeat: it is `new` again until 
                   commands.HeartbeatCommands.resume, response=Heartbeat)
 
 
+PING_NUMBER = {"type": "string", "pattern": "^[0-9]{1,18}$", "description": "The ping's number, n of the ping"}
+
+
+@openapi.path_schema(n=PING_NUMBER)
+@openapi.produces({
+    "text/plain": {"schema": {"type": "string"}},
+    "application/octet-stream": {"schema": {"type": "string", "contentMediaType": "application/octet-stream"}}})
 @route("GET", "/api/heartbeats/{id}/pings/{n}/body", "heartbeats", "read",
-       "A ping's body as received (the first pings.body_limit bytes): text/plain if it is UTF-8")
+       "A ping's body as received (the first pings.body_limit bytes): text/plain if it is UTF-8, "
+       "application/octet-stream if not")
 async def ping_body(request: web.Request) -> web.Response:
     context = _context(request)
     row = await context.heartbeat_commands.get(request.match_info["id"])
