@@ -82,7 +82,7 @@ async def test_the_openapi_document_describes_them(api):
     keywords = schemas["BodyKeywordsInput"]["properties"]
     assert keywords["otherwise"]["enum"] == ["success", "failure", "ignore"]
     assert keywords["failure"]["maxItems"] == 20
-    assert keywords["failure"]["items"] == {"type": "string", "minLength": 1, "maxLength": 200}
+    assert keywords["failure"]["items"] == {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S"}
     assert "body_keywords" in schemas["HeartbeatCreate"]["properties"]
     assert "body_keywords" in schemas["Heartbeat"]["required"]
     assert "scheme" in schemas["Ping"]["properties"]

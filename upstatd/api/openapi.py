@@ -171,7 +171,9 @@ def _error_statuses(route: Any, public: bool) -> list[int]:
     if route.method == "POST":
         statuses |= {409, 413}  # Idempotency-Key: conflicts; the body is read to hash it
     if route.body is not None or route.method in ("PUT", "PATCH"):
-        statuses.add(413)
+        statuses |= {408, 413}  # a body that did not come within server.body_timeout; too large
+    if route.method not in ("GET", "HEAD") and not public:
+        statuses.add(503)  # the database cannot be written now (disk full): nothing was changed
     if route.body is not None or route.query is not None or route.method != "GET":
         statuses.add(422)  # a well-formed value that fails validation (Meta bounds, domain Invalid)
     statuses |= set(getattr(route.handler, "openapi_errors", ()))

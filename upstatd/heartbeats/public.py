@@ -44,7 +44,8 @@ def _enum(values) -> Any:
 
 Methods = Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(METHODS)})]
 Otherwise = Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(OTHERWISE)})]
-Keywords = Annotated[list[Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_KEYWORD_LEN)]],
+# not blank: config/heartbeats.py says so in its words, the document by pattern
+Keywords = Annotated[list[Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_KEYWORD_LEN), rule(pattern=r"\S")]],
                      msgspec.Meta(max_length=MAX_KEYWORDS)]
 
 
@@ -143,6 +144,8 @@ def _exactly_one_schedule() -> dict:
 
 
 across(HeartbeatCreate, _exactly_one_schedule)
+across(BodyKeywordsInput, {"anyOf": [{"required": [name], "properties": {name: {"minItems": 1}}}
+                                     for name in ("start", "success", "failure")]})  # a keyword in all
 across(HeartbeatUpdate, lambda: at_most_one_of(*SCHEDULE_FIELDS))  # a new schedule replaces the old one
 
 
