@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import structlog
 
 from upstatd.errors import Conflict, Invalid, Malformed
 from upstatd.events import Event, EventBus, ResourceChanged
-from upstatd.incidents.service import IncidentService
 from upstatd.store.writer import Writer
+
+if TYPE_CHECKING:  # a type only: importing it here made `import upstatd.monitors.service` circular
+    from upstatd.incidents.service import IncidentService
 
 
 class Changed(NamedTuple):
