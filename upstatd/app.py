@@ -359,6 +359,6 @@ class Daemon:
             "in_flight": self.runner.in_flight,
             "scheduler": self.runner.stats.snapshot(),
             "store": {"pending": self.writer.pending, "rows_written": self.writer.rows_written,
-                      "commits": self.writer.commits, "dropped": self.writer.dropped,
+                      "commits": self.writer.commits, "jobs": self.writer.jobs, "dropped": self.writer.dropped,
                       "failing": failing},
         }

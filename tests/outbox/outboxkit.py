@@ -10,6 +10,7 @@ endpoint row: the tables every consumer kind copies), with a scripted channel.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from loopback import eventually  # noqa: F401  (the kit's users import it from here)
@@ -22,6 +23,15 @@ from upstatd.store import webhooks as endpoints
 
 OK = Attempt(True, 200, 1.0, None)
 FAST = Policy(backoff_base=0.01, backoff_max=0.02, jitter=0.0, disable_after=None)
+
+
+class JumpingClock(FakeClock):
+    """A FakeClock whose sleep moves it on at once by the time asked: the consumer's
+    backoff waits pass in no real time, and the stored times are as if they had."""
+
+    async def sleep(self, seconds: float) -> None:
+        self.advance(max(0.0, seconds))
+        await asyncio.sleep(0)
 
 
 class Script:
@@ -42,7 +52,7 @@ class Script:
 class Box:
     def __init__(self, database: Any, writer: Any, read_db: Any, seq: int) -> None:
         self.database, self.writer, self.read_db, self.seq = database, writer, read_db, seq
-        self.clock = FakeClock(wall=1_800_000_000)
+        self.clock = JumpingClock(wall=1_800_000_000)
         self.bus = EventBus(writer)
         self.outbox = Outbox(self.clock, writer, read_db, self.bus)
         self.outbox.poll_interval = 0.05
@@ -72,6 +82,19 @@ class Box:
         seq, event = await self.writer.run(record)
         self.bus.publish(event)
         return seq, event
+
+    async def emit_many(self, count: int, kind: str = "monitor.down") -> list[tuple[int, Event]]:
+        """`count` events committed in one transaction; [(seq, event), ...] in order."""
+        def record(conn: Any) -> list[tuple[int, Event]]:
+            out = []
+            for n in range(count):
+                event = self.bus.record(conn, kind, {"kind": kind, "n": n}, self.clock.time())
+                out.append((conn.execute("SELECT seq FROM events WHERE id = ?", (event.id,)).fetchone()[0], event))
+            return out
+        made = await self.writer.run(record)
+        for _, event in made:
+            self.bus.publish(event)
+        return made
 
     async def attempts(self) -> list[tuple]:
         """(attempt, ok, error, event_id, next_attempt_at) of the target, oldest first."""

@@ -5,6 +5,7 @@ and answers from a script (a list of statuses, then 200), optionally slowly.
     ... url=receiver.url ...
     await receiver.wait_for(4)
     receiver.got[-1].body, receiver.got[-1].headers["Upstat-Signature"]
+    receiver.connections()   # how many connections they came over
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class Received:
     body: bytes
     at: float          # time.monotonic()
     status: int        # what it was answered
+    peer: tuple = ()   # the client's (address, port): one per connection
 
     @property
     def json(self) -> Any:
@@ -69,9 +71,14 @@ class Receiver:
         if self.delay:
             await asyncio.sleep(self.delay)
         status = self.script.pop(0) if self.script else self.then
-        self.got.append(Received(CIMultiDict(request.headers), body, time.monotonic(), status))
+        peer = tuple(request.transport.get_extra_info("peername") or ()) if request.transport else ()
+        self.got.append(Received(CIMultiDict(request.headers), body, time.monotonic(), status, peer))
         self._arrived.set()
         return web.Response(status=status, text="nope" if status >= 300 else "thanks")
+
+    def connections(self) -> int:
+        """How many connections the requests came over (distinct client ports)."""
+        return len({item.peer for item in self.got})
 
     def ok(self) -> list[Received]:
         return [item for item in self.got if 200 <= item.status < 300]

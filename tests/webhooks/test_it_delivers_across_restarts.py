@@ -104,11 +104,15 @@ async def test_an_endpoint_failing_for_24_hours_is_disabled_with_an_event(start_
         api.daemon.webhooks.backoff_base = 0.05
         api.daemon.webhooks.backoff_max = 0.1
         api.daemon.bus.emit("monitor.down", {"id": "mon_1"}, clock.time())
+        await dead.wait_for(1)
+        await eventually(lambda: clock.sleeping)  # the retry waits on the daemon's clock
+        clock.advance(1)
         await dead.wait_for(2)
         await api.daemon.writer.flush()  # failing_since is queued with the attempt
         status, _, listed = await api.request("GET", "/api/webhook-endpoints?enabled=true")
         hook = next(item for item in listed["data"] if item["key"] == "hooks")
         assert hook["failing_since"] == 1_800_000_000 and hook["enabled"]
+        await eventually(lambda: clock.sleeping)
         clock.advance(24 * 3600)
         await watcher.wait_for(1)
         disabled = watcher.got[0].json

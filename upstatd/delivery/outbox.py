@@ -1,16 +1,24 @@
 """Outbox consumers: each reads the committed events (`events`, by seq) after
-its own cursor, keeps those its filter takes, and hands them to its channel
-one at a time, in order, until the channel's attempt succeeds (later events
-wait behind a failing one).
+its own cursor, a page at a time, keeps those its filter takes, and hands
+them to its channel one at a time, in order, until the channel's attempt
+succeeds (later events wait behind a failing one).
 
-Every attempt is one writer transaction: its row, the cursor moved past the
-event (a success, or a failure the channel says is not worth retrying), the
-failing streak, and, once the streak lasted the policy's `disable_after`, the
-target disabled with an event. The consumer's state in memory changes only
-after that commit, so a crash, a channel that raises or a transaction that
-fails never leaves a cursor moved without its attempt, or an attempt without
-its cursor. The next retry's time is in the attempt's row: a restart resumes
-the wait and the count (at least once: receivers de-duplicate by event id).
+Successes are saved a page at a time: the page's attempt rows and the cursor
+moved past its last event are one writer transaction, submitted when the
+page is sent and committed while the next page goes out (one save in flight
+at most), so an event costs its POST and no database round trip. A failed
+attempt is a sync point: the save in flight is waited for, then the failure
+is one transaction with the successes sent before it: their rows and the
+cursor up to them, its own row, the failing streak, the cursor past it when
+it is given up and, once the streak lasted the policy's `disable_after`, the
+target disabled with an event. The consumer's state in memory (its committed
+cursor, the streak) changes only after the commit that holds it, so a crash,
+a channel that raises or a transaction that fails never leaves a cursor
+moved without its attempts, or an attempt without its cursor: what was sent
+but not committed is sent again (at least once: receivers de-duplicate by
+event id). A consumer stopped mid-page submits what it sent before it ends.
+The next retry's time is in the attempt's row: a restart resumes the wait
+and the count.
 
 The pure decisions (filter, backoff, disable) are delivery/policy.py; where a
 consumer keeps its place is a store.outbox.Ledger.
@@ -34,7 +42,7 @@ from upstatd.store.outbox import Ledger
 log = structlog.get_logger("upstatd.outbox")
 
 POLL_INTERVAL = 1.0  # seconds between looks at the outbox without a wake-up
-BATCH = 100          # events read at a time
+BATCH = 100          # events read at a time; the successes among them are saved together
 
 
 class Attempt(NamedTuple):
@@ -58,6 +66,24 @@ class Channel(Protocol):
 DisabledEvent = Callable[[sqlite3.Connection], tuple[str, dict[str, Any]]]
 
 
+class Sent(NamedTuple):
+    """An attempt made, waiting to be saved."""
+    seq: int
+    event: Event
+    attempt: int
+    result: Attempt
+    at: float                  # wall seconds
+    step: Step | None = None   # a failure's decision (a success moves on, ends any streak)
+
+
+class Save(NamedTuple):
+    """One transaction's worth: the attempts in order and where the cursor goes."""
+    sent: list[Sent]
+    upto: int | None             # the cursor after it (None: it stays)
+    failing_since: float | None  # the streak after it
+    was_failing: float | None    # the streak as committed before it
+
+
 class Consumer:
     def __init__(self, name: str, filter: Callable[[str], bool], channel: Channel, ledger: Ledger,
                  policy: Policy | None = None, disabled_event: DisabledEvent | None = None,
@@ -69,12 +95,15 @@ class Consumer:
         self.policy = policy or Policy()  # read at each decision: a shared one can change underway
         self.disabled_event = disabled_event
         self.resume_waits = resume_waits  # a restart honours the stored retry wait; an API change tries at once
-        self.cursor = 0
-        self.failing_since: float | None = None
+        self.cursor = 0                   # committed: the last event seq done with
+        self.position = 0                 # read up to here (ahead of the cursor by what is not saved yet)
+        self.failing_since: float | None = None  # committed
         self.wake = asyncio.Event()
         self.task: asyncio.Task | None = None
         self.outbox: Outbox | None = None
         self._fresh = True  # the head event's attempts may be in the database (a restart, a failed save)
+        self._unsaved: list[Sent] = []    # successes sent, not submitted yet (this page's)
+        self._saving: tuple[asyncio.Future, Save] | None = None  # the save in flight
 
     async def run(self) -> None:
         """Deliver until cancelled, or until the target is disabled or gone."""
@@ -83,25 +112,40 @@ class Consumer:
         if place is None:
             return
         self.cursor, since_ms = place
+        self.position = self.cursor
         self.failing_since = None if since_ms is None else since_ms / 1000
+        try:
+            await self._consume()
+        finally:  # cancelled (a stop, a change) or disabled: what was sent is recorded
+            left = [self._saving[0]] if self._saving is not None else []
+            self._saving = None
+            self._submit(self.position)
+            if self._saving is not None:
+                left.append(self._saving[0])
+            for future in left:  # nobody waits for these now: an error is logged, not lost
+                future.add_done_callback(_log_failed)
+
+    async def _consume(self) -> None:
+        box = self.outbox
         while True:
             self.wake.clear()
             try:
                 rows = await box.read_db.execute_fetchall(
                     "SELECT seq, id, type, created_at, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
-                    (self.cursor, BATCH))
+                    (self.position, BATCH))
                 for row in rows:
                     if self.filter(row[2]) and not await self._deliver(row[0], event_from_row(row[1:])):
                         return  # disabled
-                    self.cursor = row[0]
-                if rows:  # past events not for it (those sent moved it with their attempt)
-                    box.writer.put(("outbox_cursor", self.name), *self.ledger.advance_statement(self.cursor))
+                    self.position = row[0]
+                if rows:  # the page's successes and the cursor past it (events not for it too)
+                    await self._save_page()
                     continue
+                await self._settle()  # caught up: the last page is committed before the wait
             except asyncio.CancelledError:
                 raise
             except Exception:  # a bug or the disk: nothing half-saved; keep the task, try again
                 log.exception("outbox.consumer_failed", consumer=self.name)
-                self._fresh = True
+                await self._rewind()
             try:
                 await asyncio.wait_for(self.wake.wait(), box.poll_interval)
             except TimeoutError:
@@ -117,7 +161,7 @@ class Consumer:
             if attempt and next_ms is not None and self.resume_waits:
                 left = next_ms / 1000 - box.clock.time()
                 if left > 0:  # never longer than a fresh wait would be (the wall clock moved back)
-                    await asyncio.sleep(min(left, backoff(self.policy, attempt, 1.0)))
+                    await box.clock.sleep(min(left, backoff(self.policy, attempt, 1.0)))
         while True:
             attempt += 1
             try:
@@ -128,10 +172,19 @@ class Consumer:
                 log.exception("outbox.channel_failed", consumer=self.name, event_id=event.id)
                 result = Attempt(False, None, 0.0, f"{type(exc).__name__}: {exc}")
             now = box.clock.time()
-            step = decide(self.policy, attempt, result.ok, result.retry, result.error, now,
-                          self.failing_since, random.random())
-            events = await box.writer.run(lambda conn: self._save(conn, seq, event, attempt, result, now, step))
-            self.failing_since = step.failing_since  # committed: now memory may follow
+            if result.ok:  # saved with its page; the next event goes now
+                self._unsaved.append(Sent(seq, event, attempt, result, now))
+                return True
+            # A failure: decided on the committed streak, which successes before it end.
+            await self._settle()
+            streak = None if self._unsaved else self.failing_since
+            step = decide(self.policy, attempt, False, result.retry, result.error, now, streak,
+                          random.random())
+            sent, self._unsaved = self._unsaved + [Sent(seq, event, attempt, result, now, step)], []
+            upto = seq if step.done else (self.position if self.position > self.cursor else None)
+            save = Save(sent, upto, step.failing_since, self.failing_since)
+            self._saving = (box.writer.submit(lambda conn: self._save(conn, save)), save)
+            events = await self._settle()
             for recorded in events:
                 box.bus.publish(recorded)
             if step.disable is not None:
@@ -141,21 +194,78 @@ class Consumer:
                 return True
             log.info("outbox.attempt_failed", consumer=self.name, event_id=event.id, attempt=attempt,
                      error=result.error, retry_in=round(step.next_at - now, 3))
-            await asyncio.sleep(max(0.0, step.next_at - now))
+            await box.clock.sleep(max(0.0, step.next_at - now))
 
-    def _save(self, conn: sqlite3.Connection, seq: int, event: Event, attempt: int, result: Attempt,
-              now: float, step: Step) -> list[Event]:
-        """One transaction (on the database's thread): the attempt and all it changes."""
-        ledger, now_ms = self.ledger, _ms(now)
-        ledger.record(conn, event.id, event.type, attempt, now_ms, result, _ms(step.next_at))
-        if step.done:
-            ledger.advance(conn, seq)
-        if step.failing_since != self.failing_since:
-            ledger.set_failing(conn, _ms(step.failing_since))
-        if step.disable is None or not ledger.disable(conn, step.disable, now_ms) or self.disabled_event is None:
+    async def _save_page(self) -> None:
+        """The page is sent: submit its successes and the cursor past it, once the save before
+        it committed (one in flight); nothing to record is a cursor move on the writer's queue."""
+        await self._settle()
+        if self._unsaved:
+            self._submit(self.position)
+        elif self.position > self.cursor:
+            self.outbox.writer.put(("outbox_cursor", self.name), *self.ledger.advance_statement(self.position))
+            self.cursor = self.position  # nothing hangs on it: no attempt goes with it
+
+    def _submit(self, upto: int) -> None:
+        """Queue the successes sent and the cursor at `upto` as one writer job (not waited for)."""
+        if not self._unsaved:
+            return
+        sent, self._unsaved = self._unsaved, []
+        save = Save(sent, upto, None, self.failing_since)
+        self._saving = (self.outbox.writer.submit(lambda conn: self._save(conn, save)), save)
+
+    async def _settle(self) -> list[Event]:
+        """Wait for the save in flight; once it committed, memory follows (its error is raised).
+        Shielded: a consumer stopped meanwhile leaves its save to run (a cancelled job would not)."""
+        if self._saving is None:
+            return []
+        future, save = self._saving
+        try:
+            events = await asyncio.shield(future)
+        finally:
+            if future.done():
+                self._saving = None  # else: still in flight, for run()'s end to look after
+        self._committed(save)
+        return events
+
+    def _committed(self, save: Save) -> None:
+        if save.upto is not None:
+            self.cursor = max(self.cursor, save.upto)
+        self.failing_since = save.failing_since
+
+    async def _rewind(self) -> None:
+        """After an error: keep what committed, send again what did not (from the committed cursor)."""
+        try:
+            await self._settle()
+        except Exception:
+            pass  # logged by whoever raised first; those events are sent again
+        self._unsaved = []
+        self.position = self.cursor
+        self._fresh = True
+
+    def _save(self, conn: sqlite3.Connection, save: Save) -> list[Event]:
+        """One transaction (on the database's thread): the attempts and all they change."""
+        ledger = self.ledger
+        disable = None
+        for sent in save.sent:
+            step = sent.step
+            ledger.record(conn, sent.event.id, sent.event.type, sent.attempt, _ms(sent.at), sent.result,
+                          None if step is None else _ms(step.next_at))
+            if step is not None and step.disable is not None:
+                disable = (step.disable, sent.at)
+        if save.upto is not None:
+            ledger.advance(conn, save.upto)
+        if save.failing_since != save.was_failing:
+            ledger.set_failing(conn, _ms(save.failing_since))
+        if disable is None or not ledger.disable(conn, disable[0], _ms(disable[1])) or self.disabled_event is None:
             return []
         kind, obj = self.disabled_event(conn)
-        return [self.outbox.bus.record(conn, kind, obj, now)]
+        return [self.outbox.bus.record(conn, kind, obj, disable[1])]
+
+
+def _log_failed(future: asyncio.Future) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.warning("outbox.save_failed", error=str(future.exception()))
 
 
 def _ms(at: float | None) -> int | None:

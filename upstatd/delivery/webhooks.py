@@ -2,9 +2,10 @@
 
 Each enabled endpoint is an outbox consumer (delivery/outbox.py) named
 `webhook:<id>`: its filter is the endpoint's patterns, its channel a
-`WebhookChannel` (one signed POST through one shared aiohttp session, 10 s
+`WebhookChannel` (one signed POST through one shared aiohttp session, whose
+kept-alive connection to the endpoint carries event after event; 10 s
 timeout, redirects not followed), its place the endpoint's `cursor` and its
-`webhook_deliveries` rows. A failure waits min(1 h, 1 s * 2**(attempt-1))
+`webhook_deliveries` rows (saved a page of events at a time). A failure waits min(1 h, 1 s * 2**(attempt-1))
 ± 20 % and retries the same event; an endpoint failing for 24 h is disabled
 with a `webhook_endpoint.disabled` event. A restart resumes from the stored
 cursor (at least once: receivers de-duplicate by `Upstat-Event-Id`).

@@ -54,6 +54,7 @@ class Writer:
         self._task: asyncio.Task | None = None
         self.rows_written = 0
         self.commits = 0
+        self.jobs = 0      # transactions run for `run`/`submit` jobs
         self.dropped = 0
         self.failing = False
         self._rejected: sqlite3.Error | None = None  # why the last batch was refused (not retried)
@@ -109,6 +110,16 @@ class Writer:
             return await future
         finally:
             timer.cancel()
+
+    def submit(self, fn: Callable[[sqlite3.Connection], Any]) -> asyncio.Future:
+        """Queue a job without waiting for it (no PATIENCE: for the daemon's own work,
+        the outbox's saves): it runs, and before a later flush() returns, unless its
+        future is cancelled before it starts (await it through asyncio.shield to keep
+        it); the future holds its result or its error."""
+        future = asyncio.get_running_loop().create_future()
+        self._jobs.append((fn, future))
+        self._wake.set()
+        return future
 
     async def flush(self) -> None:
         """Return once everything queued before this call is committed."""
@@ -198,6 +209,7 @@ class Writer:
     async def _run_job(self, fn: Callable, future: asyncio.Future) -> None:
         if future.done():  # refused (PATIENCE) or its caller cancelled: not applied later
             return
+        self.jobs += 1
         self._started.add(future)
         try:
             result = await self.db.transaction(fn)
