@@ -115,12 +115,16 @@ class Helper:
         self.ready = self._read_line(15.0)
 
     def mark(self) -> dict:
+        self.send("mark")
+        return self._read_line(5.0)
+
+    def send(self, command: str) -> None:
+        """One line to the helper (`mark`, or a command of its own)."""
         try:
-            self.proc.stdin.write(b"mark\n")
+            self.proc.stdin.write(command.encode() + b"\n")
             self.proc.stdin.flush()
         except BrokenPipeError:
             raise BenchError(f"{self.name} exited early: {self._stderr()}") from None
-        return self._read_line(5.0)
 
     def close(self) -> dict | None:
         """Stop it; returns its final counters when it printed them."""

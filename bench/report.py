@@ -30,6 +30,7 @@ TARGETS = [
     ("storage", "writer_rows_per_s", ">=", 50_000, "storage: writer check rows/s"),
     ("storage", "http_kb_per_monitor_day", "<=", 150, "storage: kB per HTTP monitor per day at 60 s"),
     ("pings", "pings_per_s", ">=", 5000, "pings: durable pings/s (wrk, 2xx only)"),
+    ("webhooks", "events_per_s", ">=", 300, "webhooks: events/s received by an endpoint answering in 1 ms"),
 ]
 
 
@@ -208,6 +209,28 @@ def markdown(summaries: dict[str, dict], machine_info: dict, runs: int, smoke: b
                           f"{m['cpu_percent']:.0f} %", _num(m.get('pings_per_commit')),
                           f"yes, {len(s['runs'])} of {len(s['runs'])} runs",
                           f"{m['client_cpu_percent']:.0f} %", f"{m['others_cpu_percent']:.0f} %"]])
+        lines.append("")
+
+    if (s := summaries.get("webhooks")) and s["median"]:
+        m = s["median"]
+        lines += [f"**Webhooks** ({_num(m['heartbeats'], 0)} heartbeats flipped by {_num(m['flips_per_s'], 0)} "
+                  f"pings/s, {_num(m['endpoints_n'], 0)} endpoint(s) subscribed to every event, each answering "
+                  f"after {m['delay_ms']:g} ms; {_num(m['window_s'], 0)} s window after warm-up)", ""]
+        rows = []
+        for key in sorted({k.split(".")[1] for k in m if k.startswith("endpoints.")}, key=int):
+            e = {k.split(".", 2)[2]: v for k, v in m.items() if k.startswith(f"endpoints.{key}.")}
+            rates = [run["endpoints"][key]["events_per_s"] for run in s["runs"] if key in run.get("endpoints", {})]
+            rows.append([f"/hook/{key}",
+                         f"{_num(statistics.median(rates), 0)} ({_num(min(rates), 0)}–{_num(max(rates), 0)})",
+                         _num(m['offered_events_per_s'], 0), _num(e.get('backlog_at_warmup_end'), 0),
+                         _num(e.get('backlog_at_window_end'), 0),
+                         "n/a" if m.get('drain_s') is None else f"{m['drain_s']:.1f} s",
+                         _num(e.get('connections'), 0), _num(m.get('writer_jobs_per_event'), 3),
+                         f"{m['cpu_percent']:.0f} %", f"{m['helper_cpu_percent']:.0f} %",
+                         f"{m['others_cpu_percent']:.0f} %"])
+        lines += _table(["endpoint", "events/s received (min–max)", "events/s offered", "backlog after warm-up",
+                         "backlog at window end", "drain after", "connections", "writer jobs/event",
+                         "daemon CPU", "load+receiver CPU", "other CPU"], rows)
         lines.append("")
 
     target_rows = []

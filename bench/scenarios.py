@@ -1,4 +1,4 @@
-"""The scenarios (the fifth, pings, is in bench.pings). Each is one function
+"""The scenarios (the fifth, pings, is in bench.pings; the sixth, webhooks, in bench.webhooks). Each is one function
 taking the Context and returning a dict of measurements for one run;
 bench.report takes medians over runs.
 
@@ -27,6 +27,7 @@ from bench import proc
 from bench.daemon import Daemon, monitor
 from bench.peer import Blackbox, targets_for
 from bench.pings import pings
+from bench.webhooks import webhooks
 from bench.proc import BenchError, Helper
 from bench.targets import Targets
 
@@ -64,6 +65,17 @@ class Settings:
     pings_warmup: float = 5.0
     pings_window: float = 30.0
     pings_min_rate: float = 0.0  # below this many pings/s a run is an error (smoke: broken, not slow)
+    # 6. webhooks (bench.webhooks): flipping heartbeats' events POSTed to endpoints answering in ~1 ms
+    hooks_endpoints: int = 1
+    hooks_heartbeats: int = 200
+    hooks_monitors: int = 500         # HTTP monitors probing beside (the writer's usual load: it lingers)
+    hooks_monitor_interval: int = 5
+    hooks_flips_per_s: float = 250.0  # each flip is two events (the heartbeat's, its incident's)
+    hooks_delay_ms: float = 1.0
+    hooks_warmup: float = 5.0
+    hooks_window: float = 20.0
+    hooks_drain: float = 30.0         # seconds the backlog may take to arrive after the load stops
+    hooks_min_rate: float = 0.0       # below this many events/s a run is an error (smoke: broken, not slow)
 
 
 FULL = Settings()
@@ -71,7 +83,9 @@ SMOKE = Settings(smoke=True, cost_rate=100, cost_warmup=1.5, cost_window=2.0,
                  scale_monitors=1000, scale_warmup=3.0, scale_window=6.0,
                  size_monitors=5000, size_settle=1.0, size_window=5.0,
                  writer_warmup=0.5, writer_window=2.0, writer_monitors=1000, day_monitors=20,
-                 pings_warmup=1.0, pings_window=3.0, pings_min_rate=250.0)
+                 pings_warmup=1.0, pings_window=3.0, pings_min_rate=250.0,
+                 hooks_heartbeats=50, hooks_monitors=100, hooks_monitor_interval=1, hooks_flips_per_s=100.0, hooks_warmup=1.0, hooks_window=3.0,
+                 hooks_drain=10.0, hooks_min_rate=20.0)
 
 
 @dataclass
@@ -508,4 +522,5 @@ def check_row(rng: random.Random, seq: int, kind: str, created_ms: int) -> tuple
             msgspec.json.encode(details).decode())
 
 
-SCENARIOS = {"probe-cost": probe_cost, "scale": scale, "size": size, "storage": storage, "pings": pings}
+SCENARIOS = {"probe-cost": probe_cost, "scale": scale, "size": size, "storage": storage, "pings": pings,
+             "webhooks": webhooks}
