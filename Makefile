@@ -32,7 +32,7 @@ check-config: $(VENV)/.installed
 status: $(VENV)/.installed
 	$(BIN)/upstatd status -c $(CONFIG)
 
-# Performance harness (BENCHMARKS.md): ~30 min, exits 1 on a missed target.
+# Performance harness (BENCHMARKS.md): ~35 min, exits 1 on a missed target.
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench
 
