@@ -1,4 +1,4 @@
-"""PATIENCE (what an API write sets): a job the writer has not started within it
+"""`patient(seconds)` (what an API write runs in): a job the writer has not started within it
 is refused with Unavailable and never runs later; a job it has started is
 waited for, however long it takes; while the writer is failing, a patient job
 is refused at once."""
@@ -12,7 +12,7 @@ import time
 import pytest
 
 from upstatd.store import db
-from upstatd.store.writer import PATIENCE, Unavailable, Writer
+from upstatd.store.writer import Unavailable, Writer, patient
 
 
 @pytest.fixture
@@ -39,11 +39,8 @@ async def marks(database) -> list[str]:
 
 
 async def patiently(writer: Writer, job, seconds: float):
-    token = PATIENCE.set(seconds)
-    try:
+    with patient(seconds):
         return await writer.run(job)
-    finally:
-        PATIENCE.reset(token)
 
 
 async def test_it_refuses_a_job_that_waits_too_long_and_never_runs_it(database):
@@ -85,3 +82,19 @@ async def test_it_refuses_a_patient_job_at_once_while_failing(database, tmp_path
     await asyncio.wait_for(writer.flush(), 5)
     assert await marks(database) == ["queued"]
     await writer.stop()
+
+
+async def test_it_leaves_tasks_started_meanwhile_to_wait(database):
+    writer = Writer(database, linger=0)
+    writer.start()
+    try:
+        with patient(0.1):
+            slow = asyncio.create_task(writer.run(mark("slow", 0.4)))  # the daemon's work, started here
+            await asyncio.sleep(0.05)
+            later = asyncio.create_task(writer.run(mark("behind")))  # waits behind the slow one, patiently
+            with pytest.raises(Unavailable):
+                await writer.run(mark("mine"))  # this task's own job: refused
+        assert (await slow, await later) == ("slow", "behind")
+        assert await marks(database) == ["slow", "behind"]
+    finally:
+        await writer.stop()

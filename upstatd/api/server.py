@@ -31,7 +31,7 @@ from upstatd.errors import DomainError
 from upstatd.api.ratelimit import headers as ratelimit_headers
 from upstatd.api.routes import ROUTES
 from upstatd.ids import new_id
-from upstatd.store.writer import PATIENCE, Unavailable
+from upstatd.store.writer import Unavailable, patient
 
 log = structlog.get_logger("upstatd.api")
 
@@ -146,18 +146,15 @@ WRITE_PATIENCE = 4.0  # s: an API write whose job the database has not started b
 async def write(request: web.Request, context: Any, token: Any, handler) -> web.StreamResponse:
     """A request that writes: refused at once while the writer is failing (disk full),
     and its jobs refused if the database has not started them within WRITE_PATIENCE
-    (store.writer.PATIENCE). Either way the answer is a 503 with Retry-After and the
+    (store.writer.patient). Either way the answer is a 503 with Retry-After and the
     change is never applied later. Reads go on answering."""
     if context.writer.failing:
         raise errors.unavailable("the database cannot be written now (is the disk full?)")
-    patience = PATIENCE.set(WRITE_PATIENCE)
-    try:
+    with patient(WRITE_PATIENCE):
         if idempotency.applies(request):
             return await idempotency.run(request, context, token.id, request.app[STARTED_MS],
                                          lambda: answer(request, handler))
         return await answer(request, handler)
-    finally:
-        PATIENCE.reset(patience)
 
 
 async def answer(request: web.Request, handler) -> web.StreamResponse:

@@ -7,8 +7,8 @@ rows/s). Work that must know it is durable (`await writer.run(fn)`,
 the batch is kept and retried; rows queued with a `cap` (checks) beyond it
 are dropped and counted rather than growing memory without bound.
 
-A caller that cannot wait for a failing disk sets PATIENCE (the API does, for
-each write request): its job is then refused with `Unavailable` at once while
+A caller that cannot wait for a failing disk runs `with patient(seconds):` (the
+API does, for each write request): its jobs are then refused with `Unavailable` at once while
 the writer is failing, or when it has not started within that many seconds;
 a refused job, like one whose caller was cancelled, is never run later. A job
 that has started is waited for: its answer is the truth either way.
@@ -19,9 +19,10 @@ The writer knows no table: it runs the statements it is given.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import structlog
@@ -32,7 +33,19 @@ log = structlog.get_logger("upstatd.store")
 
 RETRY_DELAY = 1.0
 # s a job may wait to start before it is refused (None: as long as it takes); see the module's doc
-PATIENCE: contextvars.ContextVar[float | None] = contextvars.ContextVar("writer_patience", default=None)
+# The task it holds for: a task started meanwhile (a consumer the request created) is the daemon's own work.
+_PATIENCE: contextvars.ContextVar[tuple[asyncio.Task | None, float] | None] = contextvars.ContextVar(
+    "writer_patience", default=None)
+
+
+@contextlib.contextmanager
+def patient(seconds: float) -> Iterator[None]:
+    """Jobs this task runs meanwhile wait at most `seconds` to start (see the module's doc)."""
+    token = _PATIENCE.set((asyncio.current_task(), seconds))
+    try:
+        yield
+    finally:
+        _PATIENCE.reset(token)
 
 
 class Unavailable(Exception):
@@ -91,7 +104,8 @@ class Writer:
     async def run(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
         """Run fn(conn) (plain sqlite3, on the database's thread) in its own
         transaction after what is queued; returns its result or raises its error."""
-        patience = PATIENCE.get()
+        held = _PATIENCE.get()
+        patience = held[1] if held is not None and held[0] is asyncio.current_task() else None
         if patience is not None and self.failing:
             raise Unavailable("the database cannot be written now (is the disk full?)")
         loop = asyncio.get_running_loop()
@@ -112,7 +126,7 @@ class Writer:
             timer.cancel()
 
     def submit(self, fn: Callable[[sqlite3.Connection], Any]) -> asyncio.Future:
-        """Queue a job without waiting for it (no PATIENCE: for the daemon's own work,
+        """Queue a job without waiting for it (no patience: for the daemon's own work,
         the outbox's saves): it runs, and before a later flush() returns, unless its
         future is cancelled before it starts (await it through asyncio.shield to keep
         it); the future holds its result or its error."""
@@ -207,7 +221,7 @@ class Writer:
         return True
 
     async def _run_job(self, fn: Callable, future: asyncio.Future) -> None:
-        if future.done():  # refused (PATIENCE) or its caller cancelled: not applied later
+        if future.done():  # refused (patient) or its caller cancelled: not applied later
             return
         self.jobs += 1
         self._started.add(future)
