@@ -146,8 +146,9 @@ class Consumer:
             except Exception:  # a bug or the disk: nothing half-saved; keep the task, try again
                 log.exception("outbox.consumer_failed", consumer=self.name)
                 await self._rewind()
-            try:
-                await asyncio.wait_for(self.wake.wait(), box.poll_interval)
+            try:  # asyncio.timeout, not wait_for: 3.11's wait_for can lose a cancel that meets a wake
+                async with asyncio.timeout(box.poll_interval):
+                    await self.wake.wait()
             except TimeoutError:
                 pass
 
@@ -299,9 +300,11 @@ class Outbox:
 
     async def remove(self, name: str) -> None:
         consumer = self.consumers.pop(name, None)
-        if consumer is not None:
+        if consumer is None:
+            return
+        while not consumer.task.done():  # again if a cancel was lost on the way (it must not outlive this)
             consumer.task.cancel()
-            await asyncio.gather(consumer.task, return_exceptions=True)
+            await asyncio.wait({consumer.task}, timeout=1.0)
 
     async def stop(self) -> None:
         """Stop every consumer; what is not delivered stays in the outbox for the next start."""

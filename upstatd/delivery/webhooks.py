@@ -146,6 +146,8 @@ class WebhookDispatcher:
                     stopped = True
             if stopped:  # the cursors they moved past skipped events are in the database before others read them
                 await self.writer.flush()
+            if self.session is None:  # stopped while this sync waited: start nothing that would outlive it
+                return
             running = self.workers
             for row in rows.values():
                 if row.enabled and row.id not in running:
