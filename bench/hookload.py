@@ -26,11 +26,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 import time
 
 import uvloop
+
+from bench import pacing
 
 TICK = 0.01
 MAX_LAG = 0.1
@@ -191,8 +192,6 @@ async def main(args: argparse.Namespace) -> None:
     tokens = [line.strip() for line in open(args.tokens) if line.strip()]
     stop, quiet = asyncio.Event(), asyncio.Event()
     load: list[asyncio.Task] = []
-    buffer = bytearray()
-
     def command(line: str) -> None:
         if line == "mark":
             say(stats.snapshot())
@@ -203,19 +202,7 @@ async def main(args: argparse.Namespace) -> None:
         elif line == "stop":
             stop.set()
 
-    def readable() -> None:
-        data = os.read(0, 4096)
-        if not data:
-            loop.remove_reader(0)
-            stop.set()
-            return
-        buffer.extend(data)
-        while b"\n" in buffer:
-            line, _, rest = bytes(buffer).partition(b"\n")
-            buffer[:] = rest
-            command(line.decode().strip())
-
-    loop.add_reader(0, readable)
+    pacing.read_commands(command, stop)
     say({"ready": True, "port": args.listen})
     try:
         await asyncio.wait_for(stop.wait(), args.lifetime)

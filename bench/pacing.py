@@ -43,7 +43,8 @@ def say(obj: dict) -> None:
     sys.stdout.flush()
 
 
-def _listen_for_marks(counts: Counts, stop: asyncio.Event) -> None:
+def read_commands(command: Callable[[str], None], stop: asyncio.Event) -> None:
+    """Call `command(line)` for each line the harness writes to stdin; its end sets `stop`."""
     loop = asyncio.get_running_loop()
     buffer = bytearray()
 
@@ -57,12 +58,18 @@ def _listen_for_marks(counts: Counts, stop: asyncio.Event) -> None:
         while b"\n" in buffer:
             line, _, rest = bytes(buffer).partition(b"\n")
             buffer[:] = rest
-            if line.strip() == b"mark":
-                say(counts.snapshot())
-            elif line.strip() == b"stop":
-                stop.set()
+            command(line.decode().strip())
 
     loop.add_reader(0, readable)
+
+
+def _listen_for_marks(counts: Counts, stop: asyncio.Event) -> None:
+    def command(line: str) -> None:
+        if line == "mark":
+            say(counts.snapshot())
+        elif line == "stop":
+            stop.set()
+    read_commands(command, stop)
 
 
 async def run_paced(start_one: Callable[[], None], counts: Counts, rate: float, duration: float,

@@ -1,7 +1,8 @@
-"""`patient(seconds)` (what an API write runs in): a job the writer has not started within it
-is refused with Unavailable and never runs later; a job it has started is
-waited for, however long it takes; while the writer is failing, a patient job
-is refused at once."""
+"""`patient(seconds)` (what an API write runs in): a job the writer has not
+started within it is refused with Unavailable and never runs later; a job it
+has started is waited for, however long it takes; while the writer is failing,
+a patient job is refused at once; tasks started meanwhile are the daemon's own
+work and wait as long as it takes."""
 
 from __future__ import annotations
 
@@ -11,19 +12,15 @@ import time
 
 import pytest
 
-from upstatd.store import db
 from upstatd.store.writer import Unavailable, Writer, patient
 
 
 @pytest.fixture
-async def database(tmp_path):
-    path = str(tmp_path / "upstatd.db")
-    db.prepare_file(path)
-    database = await db.Database.open(path)
-    await database.call(db.migrate)
-    await database.call(lambda conn: conn.execute("CREATE TABLE marks (name TEXT)"))
-    yield database
-    await database.close()
+async def marked(store):
+    """tests/conftest.py's store, with a table to mark which jobs ran."""
+    database, writer, path = store
+    await writer.run(lambda conn: conn.execute("CREATE TABLE marks (name TEXT)"))
+    return store
 
 
 def mark(name: str, seconds: float = 0.0):
@@ -43,26 +40,21 @@ async def patiently(writer: Writer, job, seconds: float):
         return await writer.run(job)
 
 
-async def test_it_refuses_a_job_that_waits_too_long_and_never_runs_it(database):
-    writer = Writer(database, linger=0)
-    writer.start()
-    try:
-        slow = asyncio.create_task(patiently(writer, mark("slow", 0.5), 0.1))  # starts at once
-        await asyncio.sleep(0.05)
-        with pytest.raises(Unavailable, match="within 0.1 s"):
-            await patiently(writer, mark("queued"), 0.1)  # behind the slow one: not started in time
-        assert await slow == "slow"  # started, so waited for past its patience
-        await writer.flush()
-        assert await marks(database) == ["slow"]
-        assert await patiently(writer, mark("later"), 0.1) == "later"
-    finally:
-        await writer.stop()
+async def test_it_refuses_a_job_that_waits_too_long_and_never_runs_it(marked):
+    database, writer, _ = marked
+    slow = asyncio.create_task(patiently(writer, mark("slow", 0.5), 0.1))  # starts at once
+    await asyncio.sleep(0.05)
+    with pytest.raises(Unavailable, match="within 0.1 s"):
+        await patiently(writer, mark("queued"), 0.1)  # behind the slow one: not started in time
+    assert await slow == "slow"  # started, so waited for past its patience
+    await writer.flush()
+    assert await marks(database) == ["slow"]
+    assert await patiently(writer, mark("later"), 0.1) == "later"
 
 
-async def test_it_refuses_a_patient_job_at_once_while_failing(database, tmp_path):
-    writer = Writer(database, linger=0)
-    writer.start()
-    blocker = sqlite3.connect(str(tmp_path / "upstatd.db"), isolation_level=None)
+async def test_it_refuses_a_patient_job_at_once_while_failing(marked):
+    database, writer, path = marked
+    blocker = sqlite3.connect(path, isolation_level=None)
     try:
         await database.call(lambda conn: conn.execute("PRAGMA busy_timeout = 0"))
         blocker.execute("BEGIN IMMEDIATE")
@@ -81,20 +73,15 @@ async def test_it_refuses_a_patient_job_at_once_while_failing(database, tmp_path
         blocker.close()
     await asyncio.wait_for(writer.flush(), 5)
     assert await marks(database) == ["queued"]
-    await writer.stop()
 
 
-async def test_it_leaves_tasks_started_meanwhile_to_wait(database):
-    writer = Writer(database, linger=0)
-    writer.start()
-    try:
-        with patient(0.1):
-            slow = asyncio.create_task(writer.run(mark("slow", 0.4)))  # the daemon's work, started here
-            await asyncio.sleep(0.05)
-            later = asyncio.create_task(writer.run(mark("behind")))  # waits behind the slow one, patiently
-            with pytest.raises(Unavailable):
-                await writer.run(mark("mine"))  # this task's own job: refused
-        assert (await slow, await later) == ("slow", "behind")
-        assert await marks(database) == ["slow", "behind"]
-    finally:
-        await writer.stop()
+async def test_it_leaves_tasks_started_meanwhile_to_wait(marked):
+    database, writer, _ = marked
+    with patient(0.1):
+        slow = asyncio.create_task(writer.run(mark("slow", 0.4)))  # the daemon's work, started here
+        await asyncio.sleep(0.05)
+        later = asyncio.create_task(writer.run(mark("behind")))  # waits behind the slow one, patiently
+        with pytest.raises(Unavailable):
+            await writer.run(mark("mine"))  # this task's own job: refused
+    assert (await slow, await later) == ("slow", "behind")
+    assert await marks(database) == ["slow", "behind"]
