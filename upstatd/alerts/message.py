@@ -199,8 +199,22 @@ DEFAULTS: dict[str, dict[str, str]] = {
 
 # -- environments ----------------------------------------------------------------
 
-_plain = SandboxedEnvironment(autoescape=False, undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
-_html = SandboxedEnvironment(autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+@jinja2.pass_eval_context
+def _tojson(eval_ctx, value, indent=None):
+    """Jinja2's tojson, with an undefined name (or one the sandbox refused) its own clear error."""
+    if isinstance(value, jinja2.Undefined):
+        value._fail_with_undefined_error()
+    return jinja2.filters.do_tojson(eval_ctx, value, indent)
+
+
+def _sandbox(autoescape: bool) -> SandboxedEnvironment:
+    env = SandboxedEnvironment(autoescape=autoescape, undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    env.filters["tojson"] = _tojson
+    return env
+
+
+_plain = _sandbox(False)
+_html = _sandbox(True)
 
 
 def environment(part: str) -> SandboxedEnvironment:
