@@ -121,8 +121,10 @@ async def test_a_slow_receiver_fails_the_attempt_on_time_without_blocking_the_lo
         took = time.monotonic() - started
     assert not attempt.ok and attempt.retry is True and attempt.error == "no answer within 0.5s", attempt
     assert 0.45 <= took < 1.0
-    assert lag.ticks >= 20           # the loop ran all along
-    assert lag.worst < 0.1, lag.worst
+    # the loop ran all along: a blocked loop would tick about once, ~0.5 s late
+    # (the margins allow for a machine busy with other work)
+    assert lag.ticks >= 15, lag.ticks
+    assert lag.worst < 0.25, lag.worst
     assert len(receiver.got) == 1
 
 

@@ -5,6 +5,7 @@ busy one (451) and a closed port are retried; nothing raises."""
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 import time
 
@@ -121,8 +122,6 @@ async def test_a_closed_port_is_retried():
 
 
 async def test_a_silent_server_times_out_and_is_retried():
-    import asyncio
-
     async def silent(reader, writer):  # accepts, never greets
         await reader.read()
 
