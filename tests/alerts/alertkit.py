@@ -1,0 +1,165 @@
+"""Helpers for the alert senders' tests: facts to render, and real peers on
+loopback: an SMTP server (aiosmtpd, in the test's own event loop), an HTTP
+receiver that answers as scripted, and a ticker measuring event loop lag."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import ssl
+import time
+from dataclasses import dataclass, field
+
+import msgspec
+from aiohttp import web
+from aiosmtpd.smtp import SMTP, AuthResult
+
+from upstatd.alerts.message import Facts, Phase
+
+START = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC
+
+
+def facts(**changes) -> Facts:
+    base = Facts(kind="monitor", name="shop frontend", reason="opened", incident_id="inc_7Hq2",
+                 started_at=START, at=START + 725, url="https://shop.example/health", type="http",
+                 error_kind="timeout", error_message="no answer within 10s",
+                 phases=(Phase("dns", 2.0), Phase("connect", 11.0)), severity="critical")
+    return msgspec.structs.replace(base, **changes)
+
+
+# -- SMTP ------------------------------------------------------------------------
+
+@dataclass
+class Mail:
+    sender: str
+    recipients: list[str]
+    message: email.message.EmailMessage
+    tls: bool
+    login: str | None
+
+    def part(self, subtype: str) -> str:
+        return self.message.get_body((subtype,)).get_content()
+
+
+class MailHandler:
+    """Accepts mail; refuses (550) any recipient at `refuse`, answers 451 to one at `busy`."""
+
+    def __init__(self) -> None:
+        self.mails: list[Mail] = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.startswith("nobody@"):
+            return "550 5.1.1 no such mailbox"
+        if address.startswith("busy@"):
+            return "451 4.3.0 try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+        login = session.auth_data.decode() if isinstance(session.auth_data, bytes) else session.auth_data
+        self.mails.append(Mail(envelope.mail_from, list(envelope.rcpt_tos), message,
+                               tls=session.ssl is not None, login=login))
+        return "250 2.0.0 accepted"
+
+
+def _authenticate(server, session, envelope, mechanism, auth_data):
+    ok = auth_data.login == b"alerts" and auth_data.password == b"s3cret"
+    return AuthResult(success=ok, handled=False, auth_data=auth_data.login if ok else None)
+
+
+class SmtpServer:
+    """A real SMTP server on 127.0.0.1; with `tls_context` it offers STARTTLS
+    and a login (alerts / s3cret) after it."""
+
+    def __init__(self, tls_context: ssl.SSLContext | None = None) -> None:
+        self.handler = MailHandler()
+        self.tls_context = tls_context
+        self.server: asyncio.Server | None = None
+        self.port = 0
+
+    @property
+    def mails(self) -> list[Mail]:
+        return self.handler.mails
+
+    async def start(self) -> SmtpServer:
+        def protocol() -> SMTP:
+            if self.tls_context is None:
+                return SMTP(self.handler, hostname="mail.test")
+            return SMTP(self.handler, hostname="mail.test", tls_context=self.tls_context,
+                        require_starttls=True, authenticator=_authenticate, auth_require_tls=True)
+        self.server = await asyncio.get_running_loop().create_server(protocol, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+        return self
+
+    async def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+
+
+# -- HTTP ------------------------------------------------------------------------
+
+@dataclass
+class Got:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Receiver:
+    """An HTTP receiver on 127.0.0.1 answering `status` (after `delay` seconds) to any POST."""
+    status: int = 200
+    delay: float = 0.0
+    got: list[Got] = field(default_factory=list)
+    runner: web.AppRunner | None = None
+    port: int = 0
+
+    async def start(self) -> Receiver:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self.runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = self.runner.addresses[0][1]
+        return self
+
+    def url(self, path: str = "/") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        self.got.append(Got(request.path_qs, dict(request.headers), await request.read()))
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        return web.json_response({"ok": self.status < 400}, status=self.status)
+
+    async def close(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+
+
+class LagMeter:
+    """A task ticking every `interval` seconds; `worst` is the longest it was late."""
+
+    def __init__(self, interval: float = 0.01) -> None:
+        self.interval = interval
+        self.worst = 0.0
+        self.ticks = 0
+        self.task: asyncio.Task | None = None
+
+    async def _tick(self) -> None:
+        while True:
+            before = time.perf_counter()
+            await asyncio.sleep(self.interval)
+            self.worst = max(self.worst, time.perf_counter() - before - self.interval)
+            self.ticks += 1
+
+    def __enter__(self) -> LagMeter:
+        self.task = asyncio.get_running_loop().create_task(self._tick())
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.task.cancel()
