@@ -16,7 +16,6 @@ a refused connection, a timeout (retry=True). Redirects are not followed.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import Mapping
@@ -27,9 +26,9 @@ from yarl import URL
 import upstatd
 from upstatd.alerts.message import Message, TemplateProblem, compile_template, render_template
 from upstatd.delivery.outbox import Attempt
+from upstatd.delivery.post import post
 
 TIMEOUT = 10.0
-ERROR_SNIPPET = 200
 
 DEFAULT_BODY = """\
 {
@@ -78,23 +77,11 @@ class TemplateWebhookChannel:
         except TemplateProblem as exc:
             return Attempt(False, None, _ms(started), str(exc), False)
         session = self.session or await self._session()
-        status, error, retry = None, None, True
-        try:
-            async with session.post(self.url, data=data, headers=self.headers, allow_redirects=False,
-                                    timeout=aiohttp.ClientTimeout(total=self.timeout)) as response:
-                status = response.status
-                answer = await response.content.read(64 * 1024)
-                if not 200 <= status < 300:
-                    text = answer[:ERROR_SNIPPET].decode("utf-8", "replace").strip()
-                    error = f"HTTP {status}" + (f": {text}" if text else "")
-                    retry = not (400 <= status < 500 and status not in (408, 429))
-        except asyncio.TimeoutError:
-            error = f"no answer within {self.timeout:g}s"
-        except aiohttp.ClientError as exc:
-            error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        except (OSError, ValueError) as exc:  # a URL aiohttp cannot use
-            error = f"{type(exc).__name__}: {exc}"
-        return Attempt(error is None, status, _ms(started), error, retry if error else True)
+        posted = await post(session, self.url, data, self.headers, self.timeout)
+        status, error = posted.status, posted.error
+        # a 4xx says this message will never be taken, except a timeout or a rate limit
+        retry = error is None or status is None or not (400 <= status < 500 and status not in (408, 429))
+        return Attempt(error is None, status, _ms(started), error, retry)
 
     async def _session(self) -> aiohttp.ClientSession:
         if self._own_session is None or self._own_session.closed:

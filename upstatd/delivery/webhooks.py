@@ -18,7 +18,6 @@ API's and the YAML reconcile at start and reload).
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 import aiohttp
@@ -31,6 +30,7 @@ from upstatd.config.webhooks import matches
 from upstatd.delivery import public, sign
 from upstatd.delivery.outbox import Attempt, Consumer, Outbox
 from upstatd.delivery.policy import Policy
+from upstatd.delivery.post import post
 from upstatd.events import Event, EventBus
 from upstatd.store import webhooks as store
 from upstatd.store.webhooks import EndpointRow
@@ -41,7 +41,6 @@ TIMEOUT = 10.0               # seconds per attempt, connect to last byte
 BACKOFF_BASE = 1.0           # seconds before the first retry; doubles per failed attempt
 BACKOFF_MAX = 3600.0
 DISABLE_AFTER = 24 * 3600.0  # seconds of failing before an endpoint is disabled
-ERROR_SNIPPET = 200          # characters of a failing answer's body kept in the delivery's error
 
 _encoder = msgspec.json.Encoder()
 
@@ -67,24 +66,9 @@ class WebhookChannel:
         body = _encoder.encode(event.as_json())
         headers = {"Content-Type": "application/json",
                    **sign.headers(self.row.secret, event.id, body, int(d.clock.time()))}
-        started = time.perf_counter()
-        status, error = None, None
-        try:
-            async with d.session.post(self.row.url, data=body, headers=headers, allow_redirects=False,
-                                      timeout=aiohttp.ClientTimeout(total=d.timeout)) as response:
-                status = response.status
-                answer = await response.content.read(64 * 1024)
-                if not 200 <= status < 300:
-                    text = answer[:ERROR_SNIPPET].decode("utf-8", "replace").strip()
-                    error = f"HTTP {status}" + (f": {text}" if text else "")
-        except asyncio.TimeoutError:
-            error = f"no answer within {d.timeout:g}s"
-        except aiohttp.ClientError as exc:
-            error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        except (OSError, ValueError) as exc:  # a URL aiohttp cannot use
-            error = f"{type(exc).__name__}: {exc}"
-        latency = round((time.perf_counter() - started) * 1000, 3)
-        return Attempt(error is None and status is not None, status, latency, error)
+        posted = await post(d.session, self.row.url, body, headers, d.timeout)
+        return Attempt(posted.error is None and posted.status is not None, posted.status, posted.latency_ms,
+                       posted.error)
 
 
 class WebhookDispatcher:

@@ -1,0 +1,41 @@
+"""One POST to a receiver, as every HTTP channel makes it: no redirects
+followed, a total timeout, at most 64 KiB of the answer read, and every
+failure in words (never an exception): the signed webhooks and the alert
+channels' template webhooks share it."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import NamedTuple
+
+import aiohttp
+
+ERROR_SNIPPET = 200  # characters of a failing answer's body kept in the error
+
+
+class Posted(NamedTuple):
+    status: int | None   # the receiver's answer, when it gave one
+    error: str | None    # None: a 2xx
+    latency_ms: float
+
+
+async def post(session: aiohttp.ClientSession, url: str, body: bytes, headers: dict[str, str],
+               timeout: float) -> Posted:
+    started = time.perf_counter()
+    status, error = None, None
+    try:
+        async with session.post(url, data=body, headers=headers, allow_redirects=False,
+                                timeout=aiohttp.ClientTimeout(total=timeout)) as response:
+            status = response.status
+            answer = await response.content.read(64 * 1024)
+            if not 200 <= status < 300:
+                text = answer[:ERROR_SNIPPET].decode("utf-8", "replace").strip()
+                error = f"HTTP {status}" + (f": {text}" if text else "")
+    except asyncio.TimeoutError:
+        error = f"no answer within {timeout:g}s"
+    except aiohttp.ClientError as exc:
+        error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    except (OSError, ValueError) as exc:  # a URL aiohttp cannot use
+        error = f"{type(exc).__name__}: {exc}"
+    return Posted(status, error, round((time.perf_counter() - started) * 1000, 3))
