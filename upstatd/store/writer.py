@@ -8,10 +8,10 @@ the batch is kept and retried; rows queued with a `cap` (checks) beyond it
 are dropped and counted rather than growing memory without bound.
 
 A caller that cannot wait for a failing disk runs `with patient(seconds):` (the
-API does, for each write request): its jobs are then refused with `Unavailable` at once while
-the writer is failing, or when it has not started within that many seconds;
-a refused job, like one whose caller was cancelled, is never run later. A job
-that has started is waited for: its answer is the truth either way.
+API does, for each write request): its jobs are then refused with `Unavailable`
+at once while the writer is failing, or when one has not started within that
+many seconds. A refused job, like one whose caller was cancelled, is never run
+later. A job that has started is waited for: its answer is the truth either way.
 
 The writer knows no table: it runs the statements it is given.
 """
@@ -32,8 +32,8 @@ from upstatd.store.db import Database
 log = structlog.get_logger("upstatd.store")
 
 RETRY_DELAY = 1.0
-# s a job may wait to start before it is refused (None: as long as it takes); see the module's doc
-# The task it holds for: a task started meanwhile (a consumer the request created) is the daemon's own work.
+# (the task, seconds its jobs may wait to start): set by patient(). Only that task's jobs are held
+# to it; a task started meanwhile (a consumer a request created) is the daemon's own work.
 _PATIENCE: contextvars.ContextVar[tuple[asyncio.Task | None, float] | None] = contextvars.ContextVar(
     "writer_patience", default=None)
 
