@@ -5,17 +5,8 @@ again (a restart) goes on from the stored cursor, counting attempts on."""
 
 from __future__ import annotations
 
-import pytest
-
-from outboxkit import Box, Script, eventually
+from outboxkit import Script, eventually
 from upstatd.delivery.outbox import Attempt
-
-
-@pytest.fixture
-async def box(store):
-    box = await Box.open(store)
-    yield box
-    await box.close()
 
 
 async def test_events_go_in_order_and_the_filter_picks_them(box):

@@ -10,7 +10,7 @@ import sqlite3
 
 import pytest
 
-from outboxkit import FAST, Box, Script, eventually
+from outboxkit import FAST, Script, eventually
 from upstatd.delivery.outbox import Attempt
 from upstatd.delivery.policy import Policy
 from upstatd.store import webhooks as endpoints
@@ -35,13 +35,6 @@ class Faulty:
                 raise sqlite3.OperationalError(f"injected failure after {name}")
             return result
         return failing
-
-
-@pytest.fixture
-async def box(store):
-    box = await Box.open(store)
-    yield box
-    await box.close()
 
 
 # (the ledger method that fails, what the channel answers, the policy): a success whose cursor

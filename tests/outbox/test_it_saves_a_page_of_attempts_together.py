@@ -8,21 +8,12 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
-from outboxkit import OK, Box, Script, eventually
+from outboxkit import OK, Script, eventually
 from upstatd.clock import FakeClock
 from upstatd.delivery.outbox import BATCH, Attempt
 from upstatd.delivery.policy import Policy
 
 FAILED = Attempt(False, 503, 1.0, "HTTP 503: busy")
-
-
-@pytest.fixture
-async def box(store):
-    box = await Box.open(store)
-    yield box
-    await box.close()
 
 
 async def test_a_page_of_successes_is_one_transaction(box):

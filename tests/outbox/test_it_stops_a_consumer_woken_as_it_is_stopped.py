@@ -7,20 +7,11 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
-from outboxkit import Box, Script
-
-
-@pytest.fixture
-async def box(store):
-    box = await Box.open(store)
-    box.outbox.poll_interval = 30  # idle consumers wait on their wake, not on the poll
-    yield box
-    await box.close()
+from outboxkit import Script
 
 
 async def test_a_consumer_woken_and_removed_at_once_stops(box):
+    box.outbox.poll_interval = 30  # idle consumers wait on their wake, not on the poll
     for round in range(20):  # bounded; each round a fresh consumer, idle, then woken and removed together
         consumer = box.consumer(Script())
         for _ in range(100):  # until it waits for its wake (bounded)

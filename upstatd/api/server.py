@@ -5,6 +5,8 @@ Every `/api` request goes through one middleware, in this order: request id,
 route resolution (404/405), version, authentication, rate limit, permission,
 idempotency (POST with `Idempotency-Key`), query parameter names (a 400 for a
 name the route's query Struct lacks; a route without one takes none), handler.
+A write (any method but GET, HEAD, OPTIONS) runs `patient`: a 503 while the
+database cannot take it (`write`).
 Public routes (the OpenAPI document) skip authentication, rate limit and
 permission. Any failure on the way, and any exception out of a handler, becomes
 the error envelope; every response carries `Request-Id`, `Upstat-Version` and
