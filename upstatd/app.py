@@ -28,6 +28,9 @@ from upstatd.api.ratelimit import Limits
 from upstatd.api.forwarded import trusted_peer
 from upstatd.api.listener import ConnectionCaps, HttpListener
 from upstatd.api.server import build_app
+from upstatd.alerts.commands import AlertChannelCommands
+from upstatd.alerts.dispatcher import AlertDispatcher
+from upstatd.alerts.router import Subject
 from upstatd.clock import Clock
 from upstatd.config.load import ConfigError, load_config
 from upstatd.config.schema import Config
@@ -132,6 +135,12 @@ class Daemon:
         self.incidents = IncidentService(self.clock, self.writer, self.bus, config.incidents)
         await self.incidents.load(self.read_db)
         self.webhooks = WebhookDispatcher(self.clock, self.writer, self.read_db, self.bus)
+        # before any state can change: every incident event from now on is routed to its channels
+        self.alerts = AlertDispatcher(self.clock, self.writer, self.read_db, self.bus, self.runner, self._subject,
+                                      lambda: self.config.server.public_url,
+                                      lambda: self.config.defaults.alert_channels)
+        self.alert_commands = AlertChannelCommands(self.clock, self.writer, self.read_db, self.alerts,
+                                                   lambda: self.config)
         self.webhook_commands = WebhookEndpointCommands(self.clock, self.writer, self.read_db, self.webhooks,
                                                         self.bus, lambda: self.config)
         self.monitors = MonitorService(self.clock, self.runner, self.writer, self.checks, self.bus, self.incidents)
@@ -155,6 +164,7 @@ class Daemon:
                               IncidentCommands(self.clock, self.writer, self.read_db, self.incidents, self.bus),
                               TokenCommands(self.clock, self.writer, self.read_db), self.webhook_commands,
                               self.heartbeats)
+        self.api.alert_channel_commands = self.alert_commands
         server = config.server
         self.listener = HttpListener(
             build_app(self.health, self.api, server.trusted_proxies, server.body_timeout), server.host, server.port,
@@ -166,6 +176,9 @@ class Daemon:
         self._closers.append(("webhooks", self.webhooks.stop))  # before its start: it may fail half way
         await self.webhook_commands.reconcile(config.webhooks)
         await self.webhooks.start()
+        self._closers.append(("alerts", self.alerts.stop))
+        await self.alert_commands.reconcile(config.alert_channels)
+        await self.alerts.start()
         self._closers.append(("probe types", self._close_probe_types))
 
         self._open_probe_types |= await open_probe_types(
@@ -285,6 +298,8 @@ class Daemon:
                 beats = {"failed": str(exc)}
             self.incidents.settings = config.incidents
             await self.webhook_commands.reconcile(config.webhooks)
+            self.config = msgspec.structs.replace(self.config, defaults=config.defaults)  # the router's defaults
+            await self.alert_commands.reconcile(config.alert_channels)
             self.runner.max_in_flight = config.scheduler.max_in_flight
             self.api.limiter.limits = Limits(*msgspec.structs.astuple(config.rate_limit))
             # The listener and the database stay as started until a restart.
@@ -298,6 +313,20 @@ class Daemon:
         self._stop.set()
 
     # -- helpers -------------------------------------------------------------
+
+    def _subject(self, subject_id: str) -> Subject | None:
+        """A running monitor or heartbeat as the alert router sees it (any thread: reads only)."""
+        running = self.monitors.by_id.get(subject_id)
+        if running is not None:
+            spec = running.spec
+            return Subject("monitor", running.id, spec.name, spec.url, spec.type, running.state.state,
+                           spec.alert_channels, spec.reminder_interval)
+        beat = self.heartbeats.by_id.get(subject_id)
+        if beat is not None:
+            spec = beat.spec
+            return Subject("heartbeat", beat.id, spec.name, None, spec.schedule.kind, beat.state.state,
+                           spec.alert_channels, spec.reminder_interval)
+        return None
 
     async def _open_probe_type(self, kind: str) -> None:
         """A monitor made over the API may use a type no config monitor uses (ICMP sockets)."""

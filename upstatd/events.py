@@ -13,6 +13,9 @@ Two ways in, one per way of writing:
 The events table is the outbox: webhook delivery reads it by `seq`, so an
 event that was committed is never lost across a crash. Listeners are only
 told that events exist (to wake up and read the table); none of them writes.
+Recorders (`add_recorder`) are the one exception, on purpose: what an event
+causes that must be durable with it (the alerts of an incident event) is
+written by them in the event's own commit, beside its row.
 """
 
 from __future__ import annotations
@@ -112,19 +115,36 @@ def _row(event: Event) -> tuple:
     return (event.id, event.type, round(event.created * 1000), _encoder.encode(event.data()).decode())
 
 
+# (event, execute): statements that go with the event, through `execute` (the writer's queue on the
+# probe path, the caller's transaction on the API path): one commit with it.
+Recorder = Callable[[Event, Callable[[str, tuple], Any]], None]
+
+
 class EventBus:
     def __init__(self, writer: Any) -> None:
         self.writer = writer
         self.listeners: list[Callable[[Event], None]] = []
+        self.recorders: list[Recorder] = []
 
     def subscribe(self, listener: Callable[[Event], None]) -> None:
         self.listeners.append(listener)
+
+    def add_recorder(self, recorder: Recorder) -> None:
+        self.recorders.append(recorder)
+
+    def _recorded(self, event: Event, execute: Callable[[str, tuple], Any]) -> None:
+        for recorder in self.recorders:
+            try:
+                recorder(event, execute)
+            except Exception:  # a recorder's bug must not undo the change that made the event
+                log.exception("events.recorder_failed", event_type=event.type, recorder=repr(recorder))
 
     def emit(self, type: str, obj: dict[str, Any], at: float, extra: dict[str, Any] | None = None) -> Event:
         """Queue the event with what the caller just queued (the same commit), then
         tell the listeners."""
         event = Event(new_id("evt"), type, at, obj, extra)
         self.writer.add(INSERT_EVENT, _row(event))
+        self._recorded(event, self.writer.add)
         self.publish(event)
         return event
 
@@ -133,6 +153,7 @@ class EventBus:
         """Insert the event inside the caller's transaction; publish it after the commit."""
         event = Event(new_id("evt"), type, at, obj, extra)
         conn.execute(INSERT_EVENT, _row(event))
+        self._recorded(event, conn.execute)
         return event
 
     def publish(self, event: Event) -> None:

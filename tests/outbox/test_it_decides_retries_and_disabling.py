@@ -38,6 +38,12 @@ DAY = 86400.0
     (DEFAULT, 1, False, False, NOW - 2 * DAY, Step(False, None, NOW - 2 * DAY, "r")),
     # never disabled
     (Policy(disable_after=None), 90, False, True, NOW - 365 * DAY, Step(False, NOW + 3600.0, NOW - 365 * DAY, None)),
+    # never disabled, but an event failing that long is given up (alert channels): one try each
+    (Policy(disable_after=None, give_up_after=DAY), 5, False, True, NOW - DAY + 1,
+     Step(False, NOW + 16.0, NOW - DAY + 1, None)),
+    (Policy(disable_after=None, give_up_after=DAY), 5, False, True, NOW - DAY, Step(True, None, NOW - DAY, None)),
+    (Policy(disable_after=None, give_up_after=DAY), 1, False, True, NOW - 2 * DAY,
+     Step(True, None, NOW - 2 * DAY, None)),
     # a short period (tests, escalations)
     (Policy(disable_after=60), 2, False, True, NOW - 60, Step(False, None, NOW - 60, "r")),
 ])

@@ -25,7 +25,7 @@ import jinja2
 import msgspec
 from jinja2.sandbox import SandboxedEnvironment
 
-Kind = Literal["monitor", "heartbeat"]
+Kind = Literal["monitor", "heartbeat", "incident"]  # incident: a manual one, about no subject
 Reason = Literal["opened", "reminder", "escalated", "acknowledged", "resolved", "test"]
 REASONS: tuple[str, ...] = Reason.__args__  # type: ignore[attr-defined]
 PARTS = ("subject", "text", "html")
@@ -248,6 +248,50 @@ def check_templates(templates: Mapping[str, str]) -> None:
         if part not in PARTS:
             raise TemplateProblem(f"unknown template {part!r}: expected one of {', '.join(PARTS)}")
         compile_template(source, part)
+
+
+# -- a digest: the alerts of a flood in one message (alerts/flood.py) ------------------
+
+DIGEST_SUBJECT = ("[DIGEST] {{ count }} alerts: "
+                  "{% for headline, n in counts %}{{ n }} {{ headline }}{% if not loop.last %}, {% endif %}{% endfor %}")
+
+DIGEST_TEXT = """\
+{{ count }} alerts came within a short time; they are listed together here, not sent one by one.
+{% for a in alerts %}
+[{{ a.headline }}] {{ a.kind }} {{ a.name }}{% if a.url %} ({{ a.url }}){% endif %}: \
+{% if a.recovered %}up again after {{ a.down_for }}{% else %}down since {{ a.since }}\
+{% if a.error %}, {{ a.error }}{% endif %}{% endif %}{% if a.incident_url %} {{ a.incident_url }}{% endif %}
+{%- endfor %}
+"""
+
+DIGEST_HTML = """\
+<!doctype html>
+<html><body style="font-family: sans-serif">
+<p>{{ count }} alerts came within a short time; they are listed together here, not sent one by one.</p>
+<table>
+<tr><th align="left">State</th><th align="left">Name</th><th align="left">Target</th><th align="left">Since</th><th align="left">Error</th></tr>
+{% for a in alerts %}<tr><td>{{ a.headline }}</td><td>{% if a.incident_url %}<a href="{{ a.incident_url }}">{{ a.name }}</a>{% else %}{{ a.name }}{% endif %}</td><td>{{ a.url or '' }}</td><td>{{ a.since }}{% if a.recovered %} (down for {{ a.down_for }}){% endif %}</td><td>{{ a.error or '' }}</td></tr>
+{% endfor %}</table>
+</body></html>
+"""
+
+
+def render_digest(members: list[Facts], public_url: str | None = None) -> Message:
+    """Several alerts as one message. Its facts are the first alert's; its template
+    variables add `digest` (true), `count`, `counts` and `alerts` (each alert's variables)."""
+    if not members:
+        raise ValueError("a digest needs at least one alert")
+    alerts = [context(facts, public_url) for facts in members]
+    counts: dict[str, int] = {}
+    for values in alerts:
+        counts[values["headline"]] = counts.get(values["headline"], 0) + 1
+    values = {**alerts[0], "reason": "digest", "digest": True, "count": len(alerts), "counts": list(counts.items()),
+              "alerts": alerts}
+    subject = " ".join(render_template(compile_template(DIGEST_SUBJECT, "subject"), values, "subject").split())
+    text = render_template(compile_template(DIGEST_TEXT, "text"), values, "text")
+    html = render_template(compile_template(DIGEST_HTML, "html"), values, "html")
+    return Message(subject=subject, text=text, html=html, facts=members[0],
+                   context={**values, "subject": subject, "text": text})
 
 
 def render(facts: Facts, public_url: str | None = None, channel_type: str = "email",

@@ -37,6 +37,7 @@ class ApiContext:
         self.token_commands = token_commands       # TokenCommands
         self.heartbeats = heartbeats               # HeartbeatService (the ping URLs take pings)
         self.webhook_commands = webhook_commands   # WebhookEndpointCommands
+        self.alert_channel_commands: Any = None    # AlertChannelCommands (set by the daemon)
         self._touched: dict[str, int] = {}
 
     @property

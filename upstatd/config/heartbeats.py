@@ -16,6 +16,7 @@ from upstatd.config.check import (
     SEVERITIES, Invalid, Path, Problems, block, boolean, byte_size, choice, duration, integer, parse_metadata,
     take, text, text_list, type_name,
 )
+from upstatd.config.alert_channels import REMINDER_INTERVAL, parse_refs
 from upstatd.heartbeats.keywords import MAX_KEYWORD_LEN, MAX_KEYWORDS, OTHERWISE, BodyKeywords, default_otherwise
 from upstatd.heartbeats.schedule import (
     Schedule, ScheduleError, check_cron, check_oncalendar, check_timezone,
@@ -29,7 +30,8 @@ DEFAULT_GRACE = 3600.0
 YEAR = 365 * 86400.0
 
 HEARTBEAT_KEYS = ("key", "name", "slug", "period", "cron", "oncalendar", "timezone", "grace", "token",
-                  "methods", "manual_resume", "severity", "tags", "metadata", "body_keywords")
+                  "methods", "manual_resume", "severity", "tags", "metadata", "body_keywords", "alert_channels",
+                  "reminder_interval")
 KEYWORD_LISTS = ("start", "success", "failure")
 
 
@@ -46,6 +48,8 @@ class HeartbeatSpec(msgspec.Struct, frozen=True):
     tags: tuple[str, ...]
     metadata: dict[str, str]
     body_keywords: BodyKeywords | None = None   # what a success ping's body says (heartbeats/keywords.py)
+    alert_channels: tuple[str, ...] | None = None   # channel keys or ids; None: defaults.alert_channels
+    reminder_interval: float | None = None          # seconds; None: each channel's own
 
 
 class PingSettings(msgspec.Struct, frozen=True):
@@ -100,10 +104,13 @@ def parse_heartbeat(value: Any, path: Path, problems: Problems) -> HeartbeatSpec
     tags = take(section, "tags", text_list, path, problems, [])
     metadata = take(section, "metadata", parse_metadata, path, problems, {})
     body_keywords = parse_body_keywords(section.get("body_keywords"), path + ("body_keywords",), problems)
+    alert_channels = take(section, "alert_channels", parse_refs, path, problems)
+    reminder_interval = take(section, "reminder_interval", REMINDER_INTERVAL, path, problems)
     if len(problems.items) > before or schedule is None:
         return None
     return HeartbeatSpec(key, name, slug, schedule, grace, token, methods, manual_resume, severity,
-                         tuple(tags), metadata, body_keywords)
+                         tuple(tags), metadata, body_keywords,
+                         None if alert_channels is None else tuple(alert_channels), reminder_interval)
 
 
 def parse_body_keywords(value: Any, path: Path, problems: Problems) -> BodyKeywords | None:

@@ -19,6 +19,7 @@ from upstatd.config.check import (
     SEVERITIES, Invalid, Path, Problems, block, choice, duration, format_duration, integer, parse_metadata,
     take, text, text_list, type_name,
 )
+from upstatd.config.alert_channels import REMINDER_INTERVAL, ChannelSpec, parse_alert_channels, parse_refs
 from upstatd.config.heartbeats import HeartbeatSpec, PingSettings, parse_heartbeats, parse_pings
 from upstatd.config.incidents import IncidentSettings, parse_incidents
 from upstatd.config.webhooks import WebhookSpec, parse_webhooks
@@ -37,6 +38,7 @@ class Defaults(msgspec.Struct, frozen=True):
     interval: float = 60.0
     timeout: float = 10.0
     confirmation: Confirmation = Confirmation()
+    alert_channels: tuple[str, ...] = ()   # channel keys or ids alerted for subjects that name none
 
 
 class MonitorSpec(msgspec.Struct, frozen=True):
@@ -52,6 +54,8 @@ class MonitorSpec(msgspec.Struct, frozen=True):
     metadata: dict[str, str]
     options: dict[str, Any]  # the type block as written (`http:`), for the store
     target: Any              # prepared by the probe module: what a probe needs
+    alert_channels: tuple[str, ...] | None = None   # channel keys or ids; None: defaults.alert_channels
+    reminder_interval: float | None = None          # seconds; None: each channel's own
 
 
 class Server(msgspec.Struct, frozen=True):
@@ -87,12 +91,13 @@ class Config(msgspec.Struct, frozen=True):
     pings: PingSettings = PingSettings()
     incidents: IncidentSettings = IncidentSettings()
     webhooks: tuple[WebhookSpec, ...] = ()
+    alert_channels: tuple[ChannelSpec, ...] = ()
 
 
 def parse_config(data: Any, file: str, problems: Problems,
                  environ: Mapping[str, str] = os.environ) -> Config | None:
     sections = ("server", "storage", "scheduler", "defaults", "monitors", "heartbeats", "pings", "incidents",
-                "webhooks", "api")
+                "webhooks", "alert_channels", "api")
     if not isinstance(data, dict):
         problems.add((), f"the top level must be a mapping of sections ({', '.join(sorted(sections))}), "
                          f"got {type_name(data)}")
@@ -108,11 +113,31 @@ def parse_config(data: Any, file: str, problems: Problems,
     pings = parse_pings(top.get("pings"), ("pings",), problems)
     incidents = parse_incidents(top.get("incidents"), ("incidents",), problems)
     webhooks = parse_webhooks(top.get("webhooks"), ("webhooks",), problems)
+    channels = parse_alert_channels(top.get("alert_channels"), ("alert_channels",), problems)
+    check_channel_refs(top, channels, problems)
     rate_limit = parse_api(top.get("api"), ("api",), problems)
     if problems:
         return None
     return Config(file, server, storage_path, scheduler, defaults, monitors, rate_limit, heartbeats, pings,
-                  incidents, webhooks)
+                  incidents, webhooks, channels)
+
+
+def check_channel_refs(top: dict, channels: tuple[ChannelSpec, ...], problems: Problems) -> None:
+    """Every `alert_channels` entry names a channel of the file by key, or one made over the API by id."""
+    keys = {spec.key for spec in channels}
+    places: list[tuple[Path, Any]] = [(("defaults", "alert_channels"), (top.get("defaults") or {}).get("alert_channels")
+                                       if isinstance(top.get("defaults"), dict) else None)]
+    for section in ("monitors", "heartbeats"):
+        items = top.get(section)
+        for index, item in enumerate(items if isinstance(items, list) else ()):
+            if isinstance(item, dict):
+                places.append(((section, index, "alert_channels"), item.get("alert_channels")))
+    for path, refs in places:
+        for index, ref in enumerate(refs if isinstance(refs, list) else ()):
+            if isinstance(ref, str) and ref and ref not in keys and not ref.startswith("ch_"):
+                known = ", ".join(sorted(keys)) or "none defined"
+                problems.add(path + (index,), f"no alert channel with key '{ref}' (alert_channels keys: {known}; "
+                                              f"a channel made over the API is named by its id, ch_...)")
 
 
 def parse_server(value: Any, path: Path, problems: Problems) -> Server:
@@ -198,7 +223,7 @@ def parse_api(value: Any, path: Path, problems: Problems) -> RateLimit:
 
 def parse_defaults(value: Any, path: Path, problems: Problems) -> Defaults:
     base = Defaults()
-    section = block(value, path, problems, ("interval", "timeout", "confirmation"))
+    section = block(value, path, problems, ("interval", "timeout", "confirmation", "alert_channels"))
     if section is None:
         return base
     before = len(problems.items)
@@ -208,7 +233,8 @@ def parse_defaults(value: Any, path: Path, problems: Problems) -> Defaults:
         problems.add(path + ("timeout",), f"must not exceed defaults.interval ({format_duration(interval)})")
     confirmation = parse_confirmation(section.get("confirmation"), path + ("confirmation",),
                                       problems, base.confirmation)
-    return Defaults(interval, timeout, confirmation)
+    channels = take(section, "alert_channels", parse_refs, path, problems, [])
+    return Defaults(interval, timeout, confirmation, tuple(channels))
 
 
 def parse_confirmation(value: Any, path: Path, problems: Problems, base: Confirmation) -> Confirmation:
@@ -223,7 +249,7 @@ def parse_confirmation(value: Any, path: Path, problems: Problems, base: Confirm
 
 
 MONITOR_KEYS = ("key", "name", "type", "url", "interval", "timeout", "confirmation", "severity",
-                "tags", "metadata")
+                "tags", "metadata", "alert_channels", "reminder_interval")
 
 
 def parse_monitors(value: Any, path: Path, problems: Problems, defaults: Defaults) -> tuple[MonitorSpec, ...]:
@@ -265,6 +291,8 @@ def parse_monitor(value: Any, path: Path, problems: Problems, defaults: Defaults
     severity = take(section, "severity", choice(*SEVERITIES), path, problems, "critical")
     tags = take(section, "tags", text_list, path, problems, [])
     metadata = take(section, "metadata", parse_metadata, path, problems, {})
+    alert_channels = take(section, "alert_channels", parse_refs, path, problems)
+    reminder_interval = take(section, "reminder_interval", REMINDER_INTERVAL, path, problems)
     for other in PROBES:
         if other != kind and other in section and kind:
             problems.add(path + (other,), f"'{other}' options are not allowed on a monitor of type {kind} "
@@ -276,4 +304,5 @@ def parse_monitor(value: Any, path: Path, problems: Problems, defaults: Defaults
         return None
     timeout = min(timeout, interval)  # a default timeout never outlasts a short interval
     return MonitorSpec(key, name, kind, url, interval, timeout, confirmation, severity,
-                       tuple(tags), metadata, section.get(kind) or {}, target)
+                       tuple(tags), metadata, section.get(kind) or {}, target,
+                       None if alert_channels is None else tuple(alert_channels), reminder_interval)

@@ -1,4 +1,5 @@
-"""Outbox consumers: each reads the committed events (`events`, by seq) after
+"""Outbox consumers: each reads the committed events (`events`, by seq; an
+alert channel reads its own queue of alerts: the ledger's `pending`) after
 its own cursor, a page at a time, keeps those its filter takes, and hands
 them to its channel one at a time, in order, until the channel's attempt
 succeeds (later events wait behind a failing one).
@@ -130,9 +131,7 @@ class Consumer:
         while True:
             self.wake.clear()
             try:
-                rows = await box.read_db.execute_fetchall(
-                    "SELECT seq, id, type, created_at, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
-                    (self.position, BATCH))
+                rows = await box.read_db.execute_fetchall(*self.ledger.pending(self.position, BATCH))
                 for row in rows:
                     if self.filter(row[2]) and not await self._deliver(row[0], event_from_row(row[1:])):
                         return  # disabled
@@ -321,6 +320,10 @@ class Outbox:
             del self.consumers[consumer.name]
         if not consumer.task.cancelled() and consumer.task.exception() is not None:
             log.error("outbox.consumer_died", consumer=consumer.name, error=repr(consumer.task.exception()))
+
+    def poke(self) -> None:
+        """Rows were queued without an event (reminders): wake the consumers once they commit."""
+        self._new.set()
 
     def _on_event(self, event: Event) -> None:
         if self.consumers:  # nobody to wake: not even the notifier (every flip on the ping path comes here)

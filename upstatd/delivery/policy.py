@@ -17,6 +17,7 @@ class Policy:
     backoff_max: float = 3600.0
     jitter: float = 0.2                         # ± this fraction of each wait
     disable_after: float | None = 24 * 3600.0   # seconds of failing before the target is disabled; None: never
+    give_up_after: float | None = None          # seconds of failing after which an event gets no retry; None: never
 
 
 class Step(NamedTuple):
@@ -41,7 +42,8 @@ def decide(policy: Policy, attempt: int, ok: bool, retry: bool, error: str | Non
     since = now if failing_since is None else failing_since
     if policy.disable_after is not None and now - since >= policy.disable_after:
         return Step(False, None, since, disabled_reason(policy.disable_after, since, error))
-    if not retry:  # the channel says another try cannot succeed: the event is given up
+    if not retry or (policy.give_up_after is not None and now - since >= policy.give_up_after):
+        # the channel says another try cannot succeed, or it has failed for too long: given up
         return Step(True, None, since, None)
     return Step(False, now + backoff(policy, attempt, rand), since, None)
 

@@ -81,6 +81,7 @@ class HeartbeatService:
         self.settings = settings
         self.ping_key = ping_key
         self.beats: dict[str, Beat] = {}
+        self.by_id: dict[str, Beat] = {}  # hbt_… -> the running heartbeat (alerts look it up)
         self.by_token: dict[str, Beat] = {}
         self.by_slug: dict[str, list[Beat]] = {}
 
@@ -127,6 +128,7 @@ class HeartbeatService:
     def reinstate(self, beat: Beat) -> None:
         """Run a removed heartbeat again, as it was."""
         self.beats[beat.spec.key] = beat
+        self.by_id[beat.id] = beat
         self.by_token[beat.token] = beat
         self.by_slug.setdefault(beat.spec.slug, []).append(beat)
         self._catch_up(beat)
@@ -135,6 +137,8 @@ class HeartbeatService:
         beat = self.beats.pop(key, None)
         if beat is None:
             return False
+        if self.by_id.get(beat.id) is beat:
+            del self.by_id[beat.id]
         self._forget(beat)
         self.timers.cancel(key)
         return True

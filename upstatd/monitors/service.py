@@ -82,6 +82,7 @@ class MonitorService:
         self.bus = bus                # state changes become events, in the same commit
         self.incidents = incidents    # and open or resolve incidents, in the same commit
         self.monitors: dict[str, Running] = {}
+        self.by_id: dict[str, Running] = {}  # mon_… -> the running monitor (alerts look it up)
         # Pauses and resumes of monitors not running yet (the API answers a moment
         # before the daemon has loaded the monitors): applied when they are.
         self._early: dict[str, tuple[bool, float | None]] = {}
@@ -104,6 +105,7 @@ class MonitorService:
             else:
                 counts["added"] += 1
             self.monitors[key] = running
+            self.by_id[running.id] = running
             self._arm(running, next_slot(now, running.phase, spec.interval))
         return counts
 
@@ -128,6 +130,7 @@ class MonitorService:
             running.state = current.state
             running.last_check_at = current.last_check_at
         self.monitors[spec.key] = running
+        self.by_id[running.id] = running
         now = self.clock.monotonic()
         first = now + (running.phase % 1.0) / 2 if probe_soon else next_slot(now, running.phase, spec.interval)
         self._arm(running, first)
@@ -135,6 +138,8 @@ class MonitorService:
 
     def remove(self, key: str) -> bool:
         running = self.monitors.pop(key, None)  # a result still in flight is dropped on arrival
+        if running is not None and self.by_id.get(running.id) is running:
+            del self.by_id[running.id]
         for timers in (self.slots, self.rechecks, self.resumes):
             timers.cancel(key)
         return running is not None

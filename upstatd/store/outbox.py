@@ -1,8 +1,8 @@
 """Where an outbox consumer keeps its place: plain sqlite3, run on the read
 connection or inside a writer transaction.
 
-A kind of consumer (webhook endpoints now; notification channels next) has
-two tables of this shape, and each consumer is one row of the first:
+A kind of consumer (webhook endpoints, alert channels) has two tables of
+this shape, and each consumer is one row of the first:
 
 - `targets`: `seq`, `cursor` (the last event seq done with), `failing_since`
   (ms, the first failure of the current streak), `enabled`,
@@ -11,6 +11,9 @@ two tables of this shape, and each consumer is one row of the first:
   `event_id`, `event_type`, `attempt` (1, 2, ... per event), `created_at`,
   `ok`, `status_code`, `latency_ms`, `error`, `next_attempt_at` (ms: when
   the retry goes, so a restart resumes the wait).
+
+What a consumer reads is `pending`: the events table for webhooks; an alert
+channel reads its own queue instead (store/alerts.py AlertLedger).
 
 Table and column names come from code, never from input.
 """
@@ -26,6 +29,10 @@ class Ledger(NamedTuple):
     attempts: str  # "webhook_deliveries"
     owner: str     # the attempts' column naming the target: "endpoint_seq"
     seq: int       # this consumer's row in `targets`
+
+    def pending(self, after: int, limit: int) -> tuple[str, tuple]:
+        """The query of the next `limit` items after seq `after`: (seq, id, type, created_at ms, data JSON)."""
+        return "SELECT seq, id, type, created_at, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit)
 
     def load(self, conn: sqlite3.Connection) -> tuple[int, int | None] | None:
         """(cursor, failing_since ms) of the target, or None if it is gone or disabled."""

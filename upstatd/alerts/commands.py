@@ -1,0 +1,202 @@
+"""Alert channel use cases: create, update, delete, send a test message, and
+reconcile the config file's channels; and the reads of alerts. Each change is
+one writer transaction, then the dispatcher follows (AlertDispatcher.sync).
+
+A body is checked by the config file's own parser (config/alert_channels.py
+parse_channel) in the file's form, so the API and YAML say the same things;
+a problem's path is named as the API's param. Channels from the config file
+can be read and tested, and enabled or disabled; other changes answer 409.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import msgspec
+
+from upstatd.alerts import public
+from upstatd.alerts.dispatcher import AlertDispatcher
+from upstatd.alerts.message import Facts
+from upstatd.clock import Clock
+from upstatd.commands import Commands
+from upstatd.config.alert_channels import ChannelSpec, parse_channel
+from upstatd.config.check import Problems
+from upstatd.config.schema import Config
+from upstatd.delivery.outbox import Attempt
+from upstatd.errors import Conflict, Invalid, NotFound
+from upstatd.ids import new_id
+from upstatd.store import alerts as store
+from upstatd.store.alerts import AlertRow, ChannelRow
+from upstatd.store.db import Database
+from upstatd.store.writer import Writer
+
+API_NAMES = {"reminder_interval": "reminder_interval_seconds", "digest_window": "digest_window_seconds"}
+FILE_NAMES = {api: name for name, api in API_NAMES.items()}
+
+
+class Changed(NamedTuple):
+    row: ChannelRow | None
+    changed: bool
+
+
+class Tested(NamedTuple):
+    row: ChannelRow
+    alert: AlertRow
+    attempts: list[tuple]
+    result: Attempt
+
+
+def find(conn: sqlite3.Connection, channel_id: str) -> ChannelRow:
+    row = store.get(conn, channel_id)
+    if row is None:
+        raise NotFound(f"no alert channel with id '{channel_id}'")
+    return row
+
+
+def api_param(path: tuple) -> str | None:
+    parts = [str(part) for part in path]
+    if not parts:
+        return None
+    parts[0] = API_NAMES.get(parts[0], parts[0])
+    return ".".join(parts)
+
+
+def checked(document: dict[str, Any]) -> ChannelSpec:
+    """The API body in the file's form -> the spec, or the first problem as a 422 naming its param."""
+    problems = Problems("api")
+    spec = parse_channel(document, (), problems, keyed=False)
+    if problems.items:
+        _, _, message, path = problems.items[0]
+        param = api_param(path)
+        raise Invalid(f"{param}: {message}" if param else message, param)
+    assert spec is not None
+    return spec
+
+
+def file_form(body: msgspec.Struct) -> dict[str, Any]:
+    out = {}
+    for name in body.__struct_fields__:
+        value = getattr(body, name)
+        if value is not msgspec.UNSET:
+            out[FILE_NAMES.get(name, name)] = value
+    return out
+
+
+def document(row: ChannelRow) -> dict[str, Any]:
+    """A stored channel in the file's form (secrets in clear)."""
+    return {"name": row.name, "type": row.type, "events": list(row.events), "degraded": row.degraded,
+            "reminder_interval": row.reminder_interval, "digest_window": row.digest_window,
+            "templates": dict(row.templates), "enabled": row.enabled, row.type: dict(row.settings)}
+
+
+class AlertChannelCommands(Commands):
+    def __init__(self, clock: Clock, writer: Writer, read_db: Database, dispatcher: AlertDispatcher,
+                 config: Callable[[], Config]) -> None:
+        super().__init__(clock, writer, read_db)
+        self.dispatcher = dispatcher
+        self.config = config
+
+    async def get(self, channel_id: str) -> ChannelRow:
+        return await self.read_db.call(find, channel_id)
+
+    def _editable(self, row: ChannelRow, verb: str) -> None:
+        if row.managed_by == "config":
+            file = self.config().file
+            raise Conflict(f"alert channel {row.id} is managed by the config file {file} (alert_channels entry "
+                           f"with key '{row.key}'), so it cannot be {verb} over the API: change it in {file} and "
+                           f"reload (systemctl reload upstatd); enabling and disabling work over the API",
+                           "managed_by_config")
+
+    async def create(self, body: public.ChannelCreate) -> Changed:
+        spec = checked(file_form(body))
+        now_ms = self._now_ms()
+        row = await self.writer.run(lambda conn: store.insert(conn, new_id("ch"), spec, "api", now_ms))
+        await self.dispatcher.sync()
+        return Changed(row, True)
+
+    async def update(self, channel_id: str, body: public.ChannelUpdate) -> Changed:
+        """PATCH and PUT (partial). A type block sent back with "********" keeps the secrets."""
+        given = file_form(body)
+        now_ms = self._now_ms()
+
+        def change(conn: sqlite3.Connection) -> Changed:
+            row = find(conn, channel_id)
+            if set(given) - {"enabled"}:
+                self._editable(row, "changed")
+            merged = {**document(row), **given}
+            kind = merged["type"]
+            if kind != row.type:
+                merged.pop(row.type, None)
+                if kind not in given:
+                    raise Invalid(f"{kind}: a channel changed to type {kind} needs its '{kind}' settings", kind)
+            elif isinstance(merged.get(kind), dict):
+                merged[kind] = public.keep_secrets(kind, merged[kind], row.settings)
+            spec = checked({name: value for name, value in merged.items() if value is not None})
+            spec = msgspec.structs.replace(spec, key=row.key)
+            if spec == row.spec():
+                return Changed(row, False)
+            store.update(conn, row, spec, now_ms)
+            return Changed(store.by_seq(conn, row.seq), True)
+
+        changed = await self.writer.run(change)
+        if changed.changed:
+            await self.dispatcher.sync()
+        return changed
+
+    async def delete(self, channel_id: str) -> Changed:
+        """With its alerts and attempts; its consumer stops first."""
+        row = await self.read_db.call(find, channel_id)
+        self._editable(row, "deleted")
+        await self.dispatcher.remove(channel_id)
+        try:
+            await self.writer.run(lambda conn: store.delete(conn, [find(conn, channel_id).seq]))
+        finally:
+            await self.dispatcher.sync()
+        return Changed(None, True)
+
+    async def send_test(self, channel_id: str) -> Tested:
+        """Send a test message now, enabled or not; recorded as an alert (reason test) with its attempt."""
+        row = await self.read_db.call(find, channel_id)
+        now = self.clock.time()
+        facts = Facts(kind="monitor", name=f"alert channel {row.name}", reason="test", incident_id="",
+                      started_at=now, at=now)
+        result = await self.dispatcher.send_once(row, facts)
+        alert_id, now_ms = new_id("alt"), round(now * 1000)
+        ledger = store.ledger(row.seq)
+
+        def record(conn: sqlite3.Connection) -> tuple[AlertRow, list[tuple]]:
+            find(conn, channel_id)  # deleted meanwhile: no orphan alert
+            conn.execute(*store.insert_statement(alert_id, row.seq, None, "test", "queued", None, None,
+                                                 msgspec.to_builtins(facts), None, now_ms))
+            ledger.record(conn, alert_id, "test", 1, now_ms, result, None)
+            return store.alert(conn, alert_id), store.attempts_of(conn, [alert_id])[alert_id]
+
+        alert, attempts = await self.writer.run(record)
+        return Tested(row, alert, attempts, result)
+
+    async def reconcile(self, specs: tuple[ChannelSpec, ...]) -> None:
+        """Start and SIGHUP: make the config channels match the file."""
+        await self.dispatcher.retain({spec.key for spec in specs})
+        now_ms = self._now_ms()
+        await self.writer.run(lambda conn: store.reconcile(conn, specs, now_ms))
+        await self.dispatcher.sync(resume_waits=True)
+
+    # -- alerts ------------------------------------------------------------------------------
+
+    async def alert(self, alert_id: str) -> public.Alert:
+        def read(conn: sqlite3.Connection) -> public.Alert:
+            row = store.alert(conn, alert_id)
+            if row is None or row.reason == "digest":
+                raise NotFound(f"no alert with id '{alert_id}'")
+            return shown(conn, [row])[0]
+        return await self.read_db.call(read)
+
+
+def shown(conn: sqlite3.Connection, rows: list[AlertRow]) -> list[public.Alert]:
+    """Alerts in the public shape, with their attempts (a suppressed one: its digest's)."""
+    channels = {row.seq: row for row in store.all_channels(conn)}
+    attempts = store.attempts_of(conn, list({row.digest_id or row.id for row in rows}))
+    return [public.alert_object(row, channels.get(row.channel_seq), attempts[row.digest_id or row.id])
+            for row in rows]
