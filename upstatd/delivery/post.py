@@ -1,9 +1,10 @@
 """One POST to a receiver, as every HTTP channel makes it: no redirects
 followed, a total timeout, at most 64 KiB of the answer read, and every
-failure in words (never an exception): the signed webhooks and the alert
-channels' template webhooks share it. The answer's bytes (as far as read)
-come back too, for a channel whose receiver explains a refusal in a body of
-its own (PagerDuty's Events API answers JSON with `message` and `errors`)."""
+failure in words (never an exception): the signed webhooks, the alert
+channels' template webhooks and PagerDuty share it. The answer's bytes (as
+far as read) come back too, for a channel whose receiver explains a refusal
+in a body of its own (PagerDuty's Events API answers JSON with `message` and
+`errors`)."""
 
 from __future__ import annotations
 
