@@ -1,11 +1,13 @@
 """Helpers for the alert senders' tests: facts to render, and real peers on
 loopback: an SMTP server (aiosmtpd, in the test's own event loop), an HTTP
-receiver that answers as scripted, and a ticker measuring event loop lag."""
+receiver that answers as scripted, PagerDuty's Events API as its reference
+describes it, and a ticker measuring event loop lag."""
 
 from __future__ import annotations
 
 import asyncio
 import email
+import json
 import email.policy
 import ssl
 import time
@@ -139,6 +141,70 @@ class Receiver:
     async def close(self) -> None:
         if self.runner is not None:
             await self.runner.cleanup()
+
+
+PD_SEVERITIES = ("critical", "error", "warning", "info")
+
+
+@dataclass
+class PagerDuty(Receiver):
+    """PagerDuty's Events API v2 on 127.0.0.1: an event is checked as the
+    reference says (a 32-character routing_key, an event_action, a dedup_key
+    of at most 255 characters; a trigger's payload with a summary of at most
+    1024 characters, a source and one of PagerDuty's four severities) and
+    answered 202 with {status, message, dedup_key}, or 400 with {status,
+    message, errors}. Every event taken is in `.events`. A `status` other
+    than 202 is answered as it is, with `answer` (JSON for a dict) as its body;
+    `delay` seconds before any answer."""
+    status: int = 202
+    answer: dict | str = ""
+    events: list[dict] = field(default_factory=list)
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        self.got.append(Got(request.path_qs, dict(request.headers), body))
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.status != 202:
+            if isinstance(self.answer, dict):
+                return web.json_response(self.answer, status=self.status)
+            return web.Response(text=self.answer, status=self.status)
+        try:
+            event = json.loads(body)
+        except ValueError:
+            return self._invalid(["the body is not JSON"])
+        errors = self._check(event)
+        if errors:
+            return self._invalid(errors)
+        self.events.append(event)
+        return web.json_response({"status": "success", "message": "Event processed",
+                                  "dedup_key": event.get("dedup_key") or "generated-by-pagerduty"}, status=202)
+
+    @staticmethod
+    def _check(event: dict) -> list[str]:
+        errors = []
+        if len(str(event.get("routing_key", ""))) != 32:
+            errors.append("routing_key: must be 32 characters")
+        if event.get("event_action") not in ("trigger", "acknowledge", "resolve"):
+            errors.append("event_action: must be trigger, acknowledge or resolve")
+        if len(str(event.get("dedup_key", ""))) > 255:
+            errors.append("dedup_key: longer than 255 characters")
+        if event.get("event_action") in ("acknowledge", "resolve") and not event.get("dedup_key"):
+            errors.append("dedup_key: required to acknowledge or resolve")
+        if event.get("event_action") == "trigger":
+            payload = event.get("payload") or {}
+            if not payload.get("summary") or len(payload["summary"]) > 1024:
+                errors.append("payload.summary: required, at most 1024 characters")
+            if not payload.get("source"):
+                errors.append("payload.source: required")
+            if payload.get("severity") not in PD_SEVERITIES:
+                errors.append("payload.severity: must be critical, error, warning or info")
+        return errors
+
+    @staticmethod
+    def _invalid(errors: list[str]) -> web.Response:
+        return web.json_response({"status": "invalid event", "message": "Event object is invalid",
+                                  "errors": errors}, status=400)
 
 
 class LagMeter:

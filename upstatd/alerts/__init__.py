@@ -14,6 +14,7 @@ another try may succeed (`retry`). Senders:
     email.EmailChannel               SMTP through aiosmtplib (text + HTML parts)
     apprise_channel.AppriseChannel   any Apprise URL, off the loop in its own thread pool
     webhook.TemplateWebhookChannel   a JSON POST whose body is a sandboxed template
+    pagerduty.PagerDutyChannel       PagerDuty Events API v2, the incident's id as dedup key (resolve resolves the page)
 
 How they sit under the outbox: the alert channels' consumer (the next slice)
 is an outbox Channel whose `send(event)` turns the event (and the incident

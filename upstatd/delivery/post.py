@@ -1,7 +1,10 @@
 """One POST to a receiver, as every HTTP channel makes it: no redirects
 followed, a total timeout, at most 64 KiB of the answer read, and every
-failure in words (never an exception): the signed webhooks and the alert
-channels' template webhooks share it."""
+failure in words (never an exception): the signed webhooks, the alert
+channels' template webhooks and PagerDuty share it. The answer's bytes (as
+far as read) come back too, for a channel whose receiver explains a refusal
+in a body of its own (PagerDuty's Events API answers JSON with `message` and
+`errors`)."""
 
 from __future__ import annotations
 
@@ -18,12 +21,13 @@ class Posted(NamedTuple):
     status: int | None   # the receiver's answer, when it gave one
     error: str | None    # None: a 2xx
     latency_ms: float
+    answer: bytes = b""  # the answer's body, at most 64 KiB of it
 
 
 async def post(session: aiohttp.ClientSession, url: str, body: bytes, headers: dict[str, str],
                timeout: float) -> Posted:
     started = time.perf_counter()
-    status, error = None, None
+    status, error, answer = None, None, b""
     try:
         async with session.post(url, data=body, headers=headers, allow_redirects=False,
                                 timeout=aiohttp.ClientTimeout(total=timeout)) as response:
@@ -38,4 +42,4 @@ async def post(session: aiohttp.ClientSession, url: str, body: bytes, headers: d
         error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     except (OSError, ValueError) as exc:  # a URL aiohttp cannot use
         error = f"{type(exc).__name__}: {exc}"
-    return Posted(status, error, round((time.perf_counter() - started) * 1000, 3))
+    return Posted(status, error, round((time.perf_counter() - started) * 1000, 3), answer)
