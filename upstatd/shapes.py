@@ -56,12 +56,55 @@ class NoBody(msgspec.Struct, forbid_unknown_fields=True):
     """The body of an action that takes no parameters: unknown ones are refused."""
 
 
+class ChannelRef(msgspec.Struct, forbid_unknown_fields=True):
+    """UptimeGuard's form of an alert channel on a monitor: {"id", "type"} (the type is ignored)."""
+    id: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    type: str | msgspec.UnsetType = msgspec.UNSET
+
+
+class ChannelShown(msgspec.Struct):
+    id: str
+    type: str | None
+
+
+AlertChannels = Annotated[list[Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | ChannelRef],
+                          msgspec.Meta(max_length=50, description="Alert channels by id (ch_…) or config key, or "
+                                       "as [{\"id\": \"ch_…\"}]; null: defaults.alert_channels, []: none")]
+ReminderInterval = Annotated[float, msgspec.Meta(ge=60, le=7 * 86400, description="seconds between reminders "
+                             "of an open, unacknowledged incident (null: each channel's own)")]
+
 # the labels of a monitor or heartbeat in its create and update bodies
 LABEL_FIELDS = [
     ("severity", Severity | Unset, UNSET),
     ("tags", Tags | Unset, UNSET),
     ("metadata", metadata.Metadata | Unset, UNSET),
+    ("alert_channels", AlertChannels | None | Unset, UNSET),
+    ("reminder_interval_seconds", ReminderInterval | None | Unset, UNSET),
 ]
+# and in their answers
+ROUTING_SHOWN = [
+    ("alert_channels", list[ChannelShown] | None),
+    ("reminder_interval_seconds", int | float | None),
+]
+
+
+def routing_in(shape: dict, body: Any) -> None:
+    """A body's alert_channels and reminder_interval_seconds into the file's form (null: the default)."""
+    from upstatd.alerts import refs
+    for field, name, value in (("alert_channels", "alert_channels", lambda v: refs.given(v)),
+                               ("reminder_interval_seconds", "reminder_interval", lambda v: v)):
+        given = getattr(body, field)
+        if given is None:
+            shape.pop(name, None)
+        elif given is not UNSET:
+            shape[name] = value(given)
+
+
+def routing_shown(spec: dict) -> dict:
+    from upstatd.alerts import refs
+    interval = spec.get("reminder_interval")
+    return {"alert_channels": refs.shown(spec.get("alert_channels")),
+            "reminder_interval_seconds": None if interval is None else number(interval)}
 
 
 def seconds(ms: int | None) -> int | None:

@@ -12,6 +12,7 @@ import email.policy
 import ssl
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import msgspec
 from aiohttp import web
@@ -112,19 +113,21 @@ class Got:
 
 @dataclass
 class Receiver:
-    """An HTTP receiver on 127.0.0.1 answering `status` (after `delay` seconds) to any POST."""
+    """An HTTP receiver on 127.0.0.1 answering `status` (after `delay` seconds) to any POST;
+    with `script`, its statuses first, one per request."""
     status: int = 200
     delay: float = 0.0
+    script: list[int] = field(default_factory=list)
     got: list[Got] = field(default_factory=list)
     runner: web.AppRunner | None = None
     port: int = 0
 
-    async def start(self) -> Receiver:
+    async def start(self, port: int = 0) -> Receiver:
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self.runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
         await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        site = web.TCPSite(self.runner, "127.0.0.1", port)
         await site.start()
         self.port = self.runner.addresses[0][1]
         return self
@@ -136,7 +139,11 @@ class Receiver:
         self.got.append(Got(request.path_qs, dict(request.headers), await request.read()))
         if self.delay:
             await asyncio.sleep(self.delay)
-        return web.json_response({"ok": self.status < 400}, status=self.status)
+        status = self.script.pop(0) if self.script else self.status
+        return web.json_response({"ok": status < 400}, status=status)
+
+    def json(self, index: int) -> Any:
+        return json.loads(self.got[index].body)
 
     async def close(self) -> None:
         if self.runner is not None:

@@ -36,7 +36,7 @@ async def test_an_outage_and_its_recovery_are_emailed(start_api):
         await eventually(lambda: len(smtp.mails) >= 1, timeout=15)
         down = smtp.mails[0]
         assert down.recipients == ["ops@example.com"] and down.sender == "upstatd@example.com"
-        assert "orders database" in down.message["Subject"] and "DOWN" in down.message["Subject"]
+        assert down.message["Subject"].startswith("[DOWN] monitor orders database is down")
         for part in (down.part("plain"), down.part("html")):
             assert "orders database" in part and f"127.0.0.1:{port}" in part
             assert "connection_error" in part or "refused" in part.lower()

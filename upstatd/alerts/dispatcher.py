@@ -30,6 +30,7 @@ import structlog
 
 import upstatd
 from upstatd.alerts import message as messages
+from upstatd.alerts import refs
 from upstatd.alerts.apprise_channel import AppriseChannel
 from upstatd.alerts.email import EmailChannel
 from upstatd.alerts.message import Facts, TemplateProblem
@@ -131,8 +132,7 @@ class AlertDispatcher:
         self.executor = concurrent.futures.ThreadPoolExecutor(APPRISE_THREADS, thread_name_prefix="apprise")
         told = await self.read_db.call(load_told)
         for entry in told.values():  # a subject's own reminder interval beats its channels'
-            subject_id = entry.incident.get("subject_id")
-            subject = self.router.lookup(subject_id) if subject_id else None
+            subject = self.router.subject_of(entry.incident)
             if subject is not None and subject.reminder_interval:
                 entry.reminders = {seq: subject.reminder_interval for seq in entry.channels}
         self.router.load(told)
@@ -156,6 +156,7 @@ class AlertDispatcher:
         async with self._lock:
             rows = {row.id: row for row in await self.read_db.call(store.all_channels)}
             self.router.use_channels(list(rows.values()), self.defaults())
+            refs.use(rows.values())
             if self.session is None:
                 return
             stopped = False

@@ -129,7 +129,7 @@ class Router:
 
     def _alerts(self, kind: str, incident: dict, event: Event) -> tuple[list[tuple[str, tuple]], float | None]:
         incident_id = incident["id"]
-        subject = self.lookup(incident["subject_id"]) if incident.get("subject_id") else None
+        subject = self.subject_of(incident)
         told = self.told.get(incident_id)
         if told is not None:
             told.incident = incident
@@ -168,6 +168,13 @@ class Router:
                     told.reminders[row.seq] = float(interval)
         told = self.told.get(incident_id)
         return statements, None if told is None else told.next_reminder()
+
+    def subject_of(self, incident: dict) -> Subject | None:
+        """A system incident's subject: the one monitor or heartbeat it affects (its public shape)."""
+        affected = incident.get("affected_monitor_ids") or ()
+        if incident.get("source") != "system" or len(affected) != 1:
+            return None
+        return self.lookup(affected[0])
 
     def _routed(self, incident: dict, subject: Subject | None) -> list[ChannelRow]:
         if subject is not None:
@@ -208,7 +215,7 @@ class Router:
             told = self.told.get(incident_id)
             if told is None or not told.reminding:
                 return [], set(), None
-            subject = self.lookup(told.incident["subject_id"]) if told.incident.get("subject_id") else None
+            subject = self.subject_of(told.incident)
             facts = self.facts(told.incident, subject, "reminder", now)
             statements, seqs = [], set()
             for seq, interval in told.reminders.items():

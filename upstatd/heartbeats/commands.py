@@ -18,6 +18,8 @@ import structlog
 from upstatd import metadata, subjects
 from upstatd.clock import Clock
 from upstatd.commands import Commands
+from upstatd.alerts import refs
+from upstatd.shapes import routing_in
 from upstatd.config.heartbeats import HeartbeatSpec, slugify
 from upstatd.config.schema import Config
 from upstatd.errors import Conflict, NotFound
@@ -75,6 +77,7 @@ def apply_fields(shape: dict, body: Any) -> None:
         value = getattr(body, field)
         if value is not UNSET:
             shape[name] = value
+    routing_in(shape, body)
     keywords = body.body_keywords
     if keywords is None:
         shape.pop("body_keywords", None)
@@ -179,6 +182,7 @@ class HeartbeatCommands(Commands):
                     made = msgspec.structs.replace(made, slug=f"{base}-{number}")
                     number += 1
             check_slug(conn, made.slug)
+            refs.check(conn, made.alert_channels)
             try:
                 row = store.insert(conn, heartbeat_id, made, now_ms)
             except HeartbeatConflict as exc:
@@ -208,6 +212,8 @@ class HeartbeatCommands(Commands):
                 return row, None, None, None
             if spec.slug != row.slug:
                 check_slug(conn, spec.slug, row.seq)
+            if body.alert_channels is not UNSET:
+                refs.check(conn, spec.alert_channels)
             try:
                 row = store.update(conn, row.seq, spec, token, now_ms)
             except HeartbeatConflict as exc:

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal, NamedTuple
 
 import msgspec
 
-from upstatd.shapes import (LABEL_FIELDS, UNSET, Severity, Unset, across, at_most_one_of, number, rule, seconds,
+from upstatd.shapes import (LABEL_FIELDS, ChannelShown, routing_shown, UNSET, Severity, Unset, across, at_most_one_of, number, rule, seconds,
                             seconds_between)
 from upstatd.config.heartbeats import METHODS, SLUG_PATTERN, YEAR
 from upstatd.heartbeats.schedule import CRON_PATTERN, ONCALENDAR_PATTERN, TIMEZONES
@@ -83,6 +83,8 @@ class Heartbeat(msgspec.Struct, kw_only=True):
     body_keywords: BodyKeywords | None
     severity: Severity
     tags: list[str]
+    alert_channels: list[ChannelShown] | None
+    reminder_interval_seconds: int | float | None
     metadata: dict[str, str]
     status: Literal["active", "paused"]
     current_state: Literal["new", "up", "late", "down"]
@@ -230,7 +232,7 @@ def heartbeat_object(row: HeartbeatRow, links: Links, state: deadlines.Heartbeat
         timezone=schedule["timezone"], grace_seconds=number(row.spec["grace"]), methods=row.spec["methods"],
         manual_resume=row.spec["manual_resume"], body_keywords=_keywords(row.spec.get("body_keywords")),
         severity=row.spec["severity"], tags=list(row.spec["tags"]),
-        metadata=row.metadata, status=row.status, current_state=row.current_state,
+        **routing_shown(row.spec), metadata=row.metadata, status=row.status, current_state=row.current_state,
         started=row.started_at is not None, ping_url=f"{base}/ping/{row.token}",
         slug_url=f"{base}/ping/{ping_key}/{row.slug}", last_ping_at=seconds(row.last_ping_at),
         next_expected_at=None if expected is None else int(expected),

@@ -7,6 +7,8 @@ accepts exactly what YAML accepts. The bridge is the file's form (`shape`):
 
 from __future__ import annotations
 
+import copy
+
 import sqlite3
 from typing import Any
 
@@ -37,6 +39,9 @@ def shape(row: HeartbeatRow) -> dict[str, Any]:
     }
     if spec.get("body_keywords") is not None:
         out["body_keywords"] = dict(spec["body_keywords"])
+    for name in ("alert_channels", "reminder_interval"):
+        if spec.get(name) is not None:
+            out[name] = copy.deepcopy(spec[name])
     kind = schedule["kind"]
     out[kind] = schedule["period"] if kind == "period" else schedule["expression"]
     return out

@@ -19,6 +19,8 @@ import structlog
 from upstatd import metadata, subjects
 from upstatd.clock import Clock
 from upstatd.commands import Commands
+from upstatd.alerts import refs
+from upstatd.shapes import routing_in
 from upstatd.config.schema import Config, Defaults, MonitorSpec
 from upstatd.errors import Invalid, NotFound
 from upstatd.events import Event, EventBus, ResourceChanged
@@ -74,6 +76,7 @@ def apply_fields(shape: dict, body: Any) -> None:
             if value is not UNSET:
                 confirmation[key] = value
         shape["confirmation"] = confirmation
+    routing_in(shape, body)
 
 
 class MonitorCommands(Commands):
@@ -138,6 +141,7 @@ class MonitorCommands(Commands):
         now_ms = self._now_ms()
 
         def add(conn: sqlite3.Connection) -> tuple[MonitorRow, Event, ResourceChanged]:
+            refs.check(conn, spec.alert_channels)
             row = store.insert(conn, monitor_id, spec, now_ms)
             return (row, *self._event(conn, "created", row, now_ms / 1000))
 
@@ -180,6 +184,8 @@ class MonitorCommands(Commands):
             spec = build(shape, defaults)
             if store.same_spec(row, spec):
                 return row, None, None, None
+            if body.alert_channels is not UNSET:
+                refs.check(conn, spec.alert_channels)
             row = store.update(conn, row.seq, spec, now_ms)
             return (row, spec, *self._event(conn, "updated", row, now_ms / 1000))
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from upstatd.shapes import LABEL_FIELDS, UNSET, Severity, Unset, across, number, rule, seconds, seconds_between
+from upstatd.shapes import LABEL_FIELDS, ROUTING_SHOWN, UNSET, routing_shown, Severity, Unset, across, number, rule, seconds, seconds_between
 from upstatd.ids import seq_id
 from upstatd.api.bodies import MAX_TIMESTAMP
 from upstatd.monitors import specs
@@ -66,6 +66,7 @@ Monitor = msgspec.defstruct("Monitor", [
     ("metadata", dict[str, str]),
     # exactly one of these: the block named after the monitor's type
     *((kind, Options | Unset, UNSET) for kind in PROBES),
+    *ROUTING_SHOWN,
     ("status", Literal["active", "paused"]),
     ("current_state", Literal[CURRENT_STATES]),
     ("managed_by", Literal["config", "api"]),
@@ -188,6 +189,7 @@ def monitor_object(row: MonitorRow) -> Any:
         confirmation=MonitorConfirmation(confirmation["failures"], confirmation["successes"],
                                   number(confirmation["recheck"])),
         severity=row.spec["severity"], tags=list(row.spec["tags"]), metadata=row.metadata, **block,
+        **routing_shown(row.spec),
         status=row.status, current_state=row.current_state, managed_by=row.managed_by,
         paused_at=seconds(row.paused_at), resume_at=seconds(row.resume_at),
         last_check_at=seconds(row.last_check_at), created_at=seconds(row.created_at),

@@ -44,6 +44,9 @@ def shape(row: MonitorRow) -> dict[str, Any]:
         "tags": list(spec["tags"]),
         "metadata": dict(row.metadata),
     }
+    for name in ("alert_channels", "reminder_interval"):
+        if spec.get(name) is not None:
+            out[name] = copy.deepcopy(spec[name])
     options = spec.get(row.type)
     if options:
         out[row.type] = copy.deepcopy(options)

@@ -100,6 +100,10 @@ def spec_columns(spec: HeartbeatSpec) -> tuple:
     }
     if spec.body_keywords is not None:  # only when set: rows from before keep their spec as it was
         rest["body_keywords"] = msgspec.structs.asdict(spec.body_keywords)
+    if spec.alert_channels is not None:
+        rest["alert_channels"] = list(spec.alert_channels)
+    if spec.reminder_interval is not None:
+        rest["reminder_interval"] = spec.reminder_interval
     return (spec.name, spec.slug, msgspec.json.encode(rest).decode(), msgspec.json.encode(spec.metadata).decode())
 
 

@@ -41,6 +41,9 @@ def spec_document(spec: MonitorSpec) -> dict:
         "tags": list(spec.tags),
         "metadata": spec.metadata,
         spec.type: spec.options,
+        # only when set: rows from before keep their spec as it was
+        **({} if spec.alert_channels is None else {"alert_channels": list(spec.alert_channels)}),
+        **({} if spec.reminder_interval is None else {"reminder_interval": spec.reminder_interval}),
     }
 
 
