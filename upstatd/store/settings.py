@@ -18,6 +18,17 @@ def id_key(conn: sqlite3.Connection) -> bytes:
     return bytes.fromhex(rows[0][0])
 
 
+def link_key(conn: sqlite3.Connection) -> bytes:
+    """The key of acknowledge and resolve links (alerts.links): 32 random bytes
+    made at the first start, the same way as id_key. A secret: whoever has it can
+    make links that move any incident; never logged or shown. Inside the caller's
+    transaction; a racing first writer's key wins."""
+    conn.execute("INSERT OR IGNORE INTO settings (key, value) VALUES ('link_key', ?)",
+                 (secrets.token_bytes(KEY_SIZE).hex(),))
+    rows = conn.execute("SELECT value FROM settings WHERE key = 'link_key'").fetchall()
+    return bytes.fromhex(rows[0][0])
+
+
 def api_version(conn: sqlite3.Connection) -> str | None:
     """The API version the installation is pinned to (None: no token made yet)."""
     rows = conn.execute("SELECT value FROM settings WHERE key = 'api_version'").fetchall()
