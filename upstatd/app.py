@@ -55,7 +55,7 @@ from upstatd.store.heartbeats import HeartbeatConflict
 from upstatd.store.monitors import reconcile
 from upstatd.store import checks
 from upstatd.store.checks import CheckLog
-from upstatd.store.settings import id_key
+from upstatd.store.settings import id_key, link_key
 from upstatd.store.writer import Writer
 from upstatd.tokens.admin import bootstrap_admin_token
 from upstatd.tokens.commands import TokenCommands
@@ -116,9 +116,10 @@ class Daemon:
         def first_reconcile(conn):
             return (id_key(conn), reconcile(conn, config.monitors, self.clock.time()),
                     heartbeat_store.reconcile(conn, config.heartbeats, self.clock.time()),
-                    heartbeat_store.ping_key(conn, config.pings.key), checks.next_seq(conn))
+                    heartbeat_store.ping_key(conn, config.pings.key), checks.next_seq(conn), link_key(conn))
         try:
-            key, stored, stored_beats, ping_key, next_check = await self.write_db.transaction(first_reconcile)
+            key, stored, stored_beats, ping_key, next_check, links_key = await self.write_db.transaction(
+                first_reconcile)
             ids.use_key(key)  # before anything gives out a chk_/png_ id
         except HeartbeatConflict as exc:
             raise StartError(f"{config.file}: {exc}") from None
@@ -163,7 +164,7 @@ class Daemon:
                               self.monitor_commands, self.heartbeat_commands,
                               IncidentCommands(self.clock, self.writer, self.read_db, self.incidents, self.bus),
                               TokenCommands(self.clock, self.writer, self.read_db), self.webhook_commands,
-                              self.heartbeats)
+                              self.heartbeats, link_key=links_key)
         self.api.alert_channel_commands = self.alert_commands
         server = config.server
         self.listener = HttpListener(

@@ -1,5 +1,6 @@
 """What API handlers reach: the database, the writer, the clock, the running
-monitors, and the request's token. One object, built by the daemon."""
+monitors, the request's token, and the key of incident links. One object,
+built by the daemon."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ LAST_USED_EVERY_MS = 60_000  # last_used_at is written at most once a minute per
 class ApiContext:
     def __init__(self, read_conn: Database, writer: Writer, clock: Clock, version: str, limits: Limits,
                  config: Callable[[], Any], monitor_commands: Any, heartbeat_commands: Any,
-                 incident_commands: Any, token_commands: Any, webhook_commands: Any, heartbeats: Any) -> None:
+                 incident_commands: Any, token_commands: Any, webhook_commands: Any, heartbeats: Any, *,
+                 link_key: bytes) -> None:
         self.read_conn = read_conn
         self.writer = writer
         self.clock = clock
@@ -38,6 +40,7 @@ class ApiContext:
         self.heartbeats = heartbeats               # HeartbeatService (the ping URLs take pings)
         self.webhook_commands = webhook_commands   # WebhookEndpointCommands
         self.alert_channel_commands: Any = None    # AlertChannelCommands (set by the daemon)
+        self.link_key = link_key                   # signs acknowledge/resolve links (alerts/links.py); a secret
         self._touched: dict[str, int] = {}
 
     @property

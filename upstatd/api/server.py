@@ -1,5 +1,6 @@
 """The HTTP listener: `/healthz`, the ping URLs under `/ping` (upstatd.api.ping),
-and the REST API under `/api`.
+the incident links under `/incident-links` (upstatd.api.links), and the REST
+API under `/api`.
 
 Every `/api` request goes through one middleware, in this order: request id,
 route resolution (404/405), version, authentication, rate limit, permission,
@@ -70,6 +71,9 @@ def build_app(health: Callable[[], dict], context: Any = None, trusted_proxies: 
         app[ping.HEARTBEATS] = context.heartbeats
         app[ping.CREATOR] = ping.SlugCreator(context.heartbeat_commands.create_from_slug)
         app.router.add_route("*", "/ping/{tail:.*}", ping.handle)
+        from upstatd.api import links  # acknowledge/resolve links: the token in the URL is the credential
+        app[links.CONTEXT] = context
+        app.router.add_route("*", links.PATH, links.handle)
     if context is not None:
         import upstatd.api.routes.all  # noqa: F401  (registers every route)
         from upstatd.api.routes.meta import PUBLIC_ROUTES
