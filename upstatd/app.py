@@ -28,6 +28,7 @@ from upstatd.api.ratelimit import Limits
 from upstatd.api.forwarded import trusted_peer
 from upstatd.api.listener import ConnectionCaps, HttpListener
 from upstatd.api.server import build_app
+from upstatd.alerts import links as incident_links
 from upstatd.alerts.commands import AlertChannelCommands
 from upstatd.alerts.dispatcher import AlertDispatcher
 from upstatd.alerts.router import Subject
@@ -140,6 +141,8 @@ class Daemon:
         self.alerts = AlertDispatcher(self.clock, self.writer, self.read_db, self.bus, self.runner, self._subject,
                                       lambda: self.config.server.public_url,
                                       lambda: self.config.defaults.alert_channels)
+        self.alerts.links = lambda incident_id, now: incident_links.urls(  # signed one-click links (alerts/links.py)
+            links_key, self.config.server.public_url, incident_id, now)
         self.alert_commands = AlertChannelCommands(self.clock, self.writer, self.read_db, self.alerts,
                                                    lambda: self.config)
         self.webhook_commands = WebhookEndpointCommands(self.clock, self.writer, self.read_db, self.webhooks,
