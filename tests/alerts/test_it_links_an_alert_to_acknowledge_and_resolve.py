@@ -1,7 +1,7 @@
 """End to end: with `server.public_url` set, the outage email (aiosmtpd on
 loopback) carries an acknowledge and a resolve link under it, in the text and
 the HTML part; the acknowledge link, followed on the daemon, acknowledges the
-incident as "alert link"; the acknowledgement's own alert carries only the
+incident as "alert link" and stops its reminders; the acknowledgement's own alert carries only the
 resolve link, and that one resolves it."""
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ async def test_the_links_of_an_alert_acknowledge_and_resolve_its_incident(start_
                 type: email
                 events: [incident.created, incident.acknowledged, incident.resolved]
                 digest_window: 0s
+                reminder_interval: 30m
                 email: {{host: 127.0.0.1, port: {smtp.port}, security: none, from: upstatd@example.com,
                          to: [ops@example.com]}}
             defaults: {{alert_channels: [ops-mail]}}
@@ -55,6 +56,8 @@ async def test_the_links_of_an_alert_acknowledge_and_resolve_its_incident(start_
         assert (link.incident_id, link.action) == (incident_id, "acknowledge")
         assert now - 60 < link.expires_at - links.TTL <= now  # a week from when the alert was made
 
+        reminders = api.daemon.alerts.reminders
+        assert reminders.when(incident_id) is not None  # due in 30 minutes
         async with aiohttp.ClientSession() as browser:
             local = acknowledge.replace(PUBLIC, api.url)
             async with browser.get(local) as answer:
@@ -63,6 +66,7 @@ async def test_the_links_of_an_alert_acknowledge_and_resolve_its_incident(start_
                 assert answer.status == 200 and "Incident acknowledged" in await answer.text()
         status, _, incident = await api.request("GET", f"/api/incidents/{incident_id}")
         assert (incident["status"], incident["acknowledged_by"]) == ("acknowledged", "alert link")
+        await eventually(lambda: reminders.when(incident_id) is None, timeout=5)  # no more reminders
 
         await eventually(lambda: len(smtp.mails) >= 2, timeout=15)
         acknowledged = smtp.mails[1]
