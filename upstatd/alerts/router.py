@@ -7,7 +7,8 @@ between the incident and its channels, and the probe path reads no database.
   the channels of the monitors it affects, or the defaults.
 - What: each channel's `events`. An incident opened by a degraded state
   alerts only channels with `degraded: true`; when it turns into an outage
-  (severity raised, the subject down) the others hear of it then. The
+  (severity raised, the subject down) the others hear of it then (so does a
+  channel added while an outage is open, at its next change). The
   acknowledgement and the recovery go only to channels told of the opening.
 - How: alerts/flood.py says whether an alert goes alone or joins a digest.
 - Reminders: each incident told to a channel with a `reminder_interval` (the
