@@ -209,13 +209,37 @@ def parse_body(value: Any) -> str:
     return value
 
 
+def parse_secret_url(value: Any) -> str:
+    """parse_url without quoting the value back: a webhook's URL may hold its token."""
+    try:
+        return parse_url(value)
+    except Invalid:
+        raise Invalid("must be an http:// or https:// URL like https://example.com/hooks"
+                      + ("" if isinstance(value, str) else f", got {type_name(value)}")) from None
+
+
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}")
+
+
+def parse_headers(value: Any) -> dict[str, str]:
+    """HTTP header names (tokens) to values on one line; the values are secrets (not quoted back)."""
+    headers = text_map(value)
+    for name, item in headers.items():
+        if not _HEADER_NAME.fullmatch(name):
+            raise Invalid("must be an HTTP header name: letters, digits and !#$%&'*+-.^_`|~", at=(name,))
+        if any(ch in item for ch in "\r\n\0") or len(item) > 8000:
+            raise Invalid("must be a header value on one line (no CR, LF or NUL), at most 8000 characters",
+                          at=(name,))
+    return headers
+
+
 def parse_webhook(value: Any, path: Path, problems: Problems) -> dict[str, Any] | None:
     section = block(value, path, problems, ("url", "body", "headers"), required=("url",))
     if section is None:
         return None
-    return {"url": take(section, "url", parse_url, path, problems),
+    return {"url": take(section, "url", parse_secret_url, path, problems),
             "body": take(section, "body", parse_body, path, problems),
-            "headers": take(section, "headers", text_map, path, problems, {})}
+            "headers": take(section, "headers", parse_headers, path, problems, {})}
 
 
 def parse_pagerduty(value: Any, path: Path, problems: Problems) -> dict[str, Any] | None:
