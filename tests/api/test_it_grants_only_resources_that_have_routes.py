@@ -1,5 +1,5 @@
 """Token permissions name the resources the route table declares, and only
-those: a resource DESIGN.md lists for later (alert_channels, on_call, ...) has
+those: a resource DESIGN.md lists for later (maintenance, on_call, ...) has
 no route yet, so it cannot be granted (422 naming permissions.<resource>); a
 permissions object of the wrong shape is a 400. The admin token made at first
 start holds every action on exactly the route table's resources."""
@@ -16,7 +16,7 @@ ROUTED = sorted({route.resource for route in ROUTES})
 
 # permissions sent, status, param, words in the message
 REFUSED = [
-    ({"alert_channels": ["read"]}, 422, "permissions.alert_channels", "unknown resource 'alert_channels'"),
+    ({"maintenance": ["read"]}, 422, "permissions.maintenance", "unknown resource 'maintenance'"),
     ({"on_call": ["*"]}, 422, "permissions.on_call", "unknown resource 'on_call'"),
     ({"catalog": ["read"]}, 422, "permissions.catalog", "unknown resource 'catalog'"),
     ({"status_pages": ["read"], "monitors": ["read"]}, 422, "permissions.status_pages", "unknown resource"),
