@@ -16,12 +16,17 @@ the channel's consumer never sends it again (store/alerts.py pending).
 
 from __future__ import annotations
 
+import concurrent.futures
+import os
 import re
 import sqlite3
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+import aiohttp
 import msgspec
+
+import upstatd
 
 from upstatd.alerts import public
 from upstatd.alerts.dispatcher import AlertDispatcher
@@ -242,3 +247,98 @@ def shown(conn: sqlite3.Connection, rows: list[AlertRow]) -> list[public.Alert]:
     attempts = store.attempts_of(conn, list({row.digest_id or row.id for row in rows}))
     return [public.alert_object(row, channels.get(row.channel_seq), attempts[row.digest_id or row.id])
             for row in rows]
+
+
+# -- without the daemon: `upstatd notify-test` ------------------------------------------------
+
+class Lookup(NamedTuple):
+    """The channel a test goes through (`send`), and its stored row to record the test
+    against (`stored`: None when the database does not know it)."""
+    send: ChannelRow
+    stored: ChannelRow | None
+
+
+def unsaved_row(spec: ChannelSpec) -> ChannelRow:
+    """A config file's channel as a row (seq 0: stored nowhere)."""
+    return ChannelRow(0, "", spec.key, "config", spec.name, spec.type, dict(spec.settings), list(spec.events),
+                      spec.degraded, spec.reminder_interval, spec.digest_window, dict(spec.templates), spec.enabled,
+                      0, None, None, 0, 0)
+
+
+def stored_channel(path: str, ref: str) -> ChannelRow | None:
+    """The channel `ref` (id or key) in the database at `path`, read-only; None when there is
+    no database, no such channel, or no alert_channels table yet."""
+    if not os.path.exists(path):
+        return None
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2)
+        try:
+            return store.find_ref(conn, ref)
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+
+
+def lookup(config: Config, ref: str) -> Lookup:
+    """A config key (the file's settings, as the daemon will use them after a reload) or a
+    channel id or key in the database; NotFound names what exists."""
+    stored = stored_channel(config.storage_path, ref)
+    for spec in config.alert_channels:
+        if spec.key == ref:
+            return Lookup(unsaved_row(spec), stored if stored is not None and stored.key == ref else None)
+    if stored is not None:
+        return Lookup(stored, stored)
+    keys = ", ".join(spec.key for spec in config.alert_channels if spec.key) or "none"
+    raise NotFound(f"no alert channel '{ref}': not a key in {config.file} (its keys: {keys}), nor a channel "
+                   f"in the database {config.storage_path}")
+
+
+async def send_test_alone(row: ChannelRow, clock: Clock, public_url: str | None) -> tuple[Facts, Attempt]:
+    """One test message through `row`, as the daemon's test sends it (AlertDispatcher.send_once),
+    from a dispatcher that only sends: no queue, no timers, no database; its HTTP session
+    and Apprise thread closed after."""
+    from upstatd.events import EventBus
+    from upstatd.scheduler.runner import Runner
+
+    dispatcher = AlertDispatcher(clock, None, None, EventBus(None), Runner(clock), lambda subject_id: None,
+                                 lambda: public_url, lambda: ())
+    dispatcher.session = aiohttp.ClientSession(headers={"User-Agent": f"upstatd/{upstatd.__version__} (alerts)"})
+    dispatcher.executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="apprise")
+    try:
+        facts = test_facts(row.name, clock.time())
+        return facts, await dispatcher.send_once(row, facts)
+    finally:
+        await dispatcher.stop()
+
+
+def record_test_in(path: str, row: ChannelRow, facts: Facts, result: Attempt, now_ms: int,
+                   busy_timeout_ms: int = 2000) -> str:
+    """The test as an alert in the database at `path` (beside a running daemon: SQLite waits
+    `busy_timeout_ms` for its writer) -> the alert's id. Raises sqlite3.Error."""
+    conn = sqlite3.connect(path, isolation_level=None, timeout=busy_timeout_ms / 1000)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if store.by_seq(conn, row.seq) is None:
+                raise sqlite3.OperationalError(f"alert channel {row.id} is no longer in the database")
+            alert_id = new_id("alt")
+            record_test(conn, row, alert_id, facts, result, now_ms)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return alert_id
+    finally:
+        conn.close()
+
+
+def describe_attempt(row: ChannelRow, result: Attempt) -> str:
+    """One line: which channel, ok or failed, the status code, the latency, the error."""
+    name = row.key or row.id
+    label = f"{name} ({row.type}{', ' + row.id if row.id and row.id != name else ''})"
+    status = f"status {result.status_code}" if result.status_code is not None else "no status"
+    latency = f"{result.latency_ms:.1f} ms" if result.latency_ms is not None else "-"
+    if result.ok:
+        return f"{label}: ok, {status}, {latency}"
+    return f"{label}: failed, {status}, {latency}: {result.error}"
