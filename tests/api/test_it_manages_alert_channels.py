@@ -164,6 +164,7 @@ async def test_a_partial_update_changes_only_what_is_given_and_keeps_masked_secr
     assert_masked(changed)
     row = await api.daemon.read_db.call(alert_store.get, email["id"])
     assert row.settings["password"] == SMTP_PASSWORD and row.settings["username"] == "alerts"
+    assert SMTP_PASSWORD not in repr(row) and SMTP_PASSWORD not in repr(row.spec())  # a log line, a traceback
 
     # a header not stored cannot be "********": there is nothing to keep
     status, _, error = await api.request("PATCH", f"/api/alert-channels/{webhook['id']}",

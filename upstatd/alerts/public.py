@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from upstatd.config.alert_channels import ALERTABLE, SECRETS, TYPES
+from upstatd.config.alert_channels import ALERTABLE, SECRETS, TYPES, masked
 from upstatd.shapes import across, number
 from upstatd.store.alerts import STATUSES, AlertRow, ChannelRow
 
@@ -198,14 +198,8 @@ class ChannelTest(msgspec.Struct, kw_only=True):
 # -- secrets ---------------------------------------------------------------------------------
 
 def redact(kind: str, settings: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(settings)
-    for name in SECRETS.get(kind, ()):
-        value = out.get(name)
-        if isinstance(value, dict):
-            out[name] = {header: MASK for header in value}
-        elif value is not None:
-            out[name] = MASK
-    return {name: value for name, value in out.items() if value is not None}
+    """The type block as answers show it: secrets masked, unset keys left out."""
+    return {name: value for name, value in copy.deepcopy(masked(kind, settings)).items() if value is not None}
 
 
 def keep_secrets(kind: str, new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:

@@ -55,6 +55,22 @@ class ChannelSpec(msgspec.Struct, frozen=True):
     templates: dict[str, str] = {}
     enabled: bool = True
 
+    def __repr__(self) -> str:  # a log line or a traceback shows the settings with their secrets masked
+        return (f"ChannelSpec(key={self.key!r}, name={self.name!r}, type={self.type!r}, "
+                f"settings={masked(self.type, self.settings)!r}, events={self.events!r}, enabled={self.enabled!r})")
+
+
+def masked(kind: str, settings: dict[str, Any]) -> dict[str, Any]:
+    """The type block with its secrets as "********" (a header map: each value)."""
+    out = dict(settings)
+    for name in SECRETS.get(kind, ()):
+        value = out.get(name)
+        if isinstance(value, dict):
+            out[name] = {header: "********" for header in value}
+        elif value is not None:
+            out[name] = "********"
+    return out
+
 
 def parse_alert_channels(value: Any, path: Path, problems: Problems) -> tuple[ChannelSpec, ...]:
     value = entries(value, path, problems, "alert channels")

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from upstatd.config.alert_channels import ChannelSpec
+from upstatd.config.alert_channels import ChannelSpec, masked
 from upstatd.ids import new_id
 from upstatd.store import pages
 from upstatd.store.outbox import Ledger
@@ -56,6 +56,10 @@ class ChannelRow(NamedTuple):
     disabled_reason: str | None
     created_at: int
     updated_at: int
+
+    def __repr__(self) -> str:  # never the secrets (a log line, a traceback)
+        return (f"ChannelRow(seq={self.seq}, id={self.id!r}, key={self.key!r}, type={self.type!r}, "
+                f"settings={masked(self.type, self.settings)!r}, enabled={self.enabled!r})")
 
     def spec(self) -> ChannelSpec:
         return ChannelSpec(self.key, self.name, self.type, self.settings, tuple(self.events), self.degraded,
