@@ -102,6 +102,14 @@ async def test_it_carries_the_validators_rules(api):
     assert http["properties"]["tcp"] is False and http["properties"]["url"]["pattern"].startswith("^[Hh]")
     assert monitor["properties"]["http"]["additionalProperties"] is False
     assert monitor["properties"]["interval_seconds"]["minimum"] == 1
+    channel = schemas["ChannelCreate"]
+    email = next(branch for branch in channel["oneOf"] if branch["properties"]["type"] == {"const": "email"})
+    assert email["required"] == ["type", "email"] and email["properties"]["webhook"] is False
+    block = channel["properties"]["email"]
+    assert block["additionalProperties"] is False and block["required"] == ["host", "from", "to"]
+    assert "required" not in schemas["ChannelUpdate"]["properties"]["email"]  # merged into the stored block
+    assert schemas["ChannelCreate"]["properties"]["pagerduty"]["properties"]["routing_key"]["pattern"] == \
+        "^[A-Za-z0-9]{20,64}$"
 
 
 def test_a_list_query_is_described_with_its_bounds():
