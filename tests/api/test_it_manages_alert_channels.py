@@ -166,6 +166,16 @@ async def test_a_partial_update_changes_only_what_is_given_and_keeps_masked_secr
     assert row.settings["password"] == SMTP_PASSWORD and row.settings["username"] == "alerts"
     assert SMTP_PASSWORD not in repr(row) and SMTP_PASSWORD not in repr(row.spec())  # a log line, a traceback
 
+    # a port left to its default follows the security; one given stays
+    _, _, plain = await api.request("POST", "/api/alert-channels", json={
+        "type": "email", "email": {"host": "mail.example", "from": "a@example.com", "to": ["b@example.com"]}})
+    assert (plain["email"]["security"], plain["email"]["port"]) == ("starttls", 587)
+    _, _, changed = await api.request("PATCH", f"/api/alert-channels/{plain['id']}", json={"email": {"security": "tls"}})
+    assert (changed["email"]["security"], changed["email"]["port"]) == ("tls", 465)
+    _, _, changed = await api.request("PATCH", f"/api/alert-channels/{plain['id']}", json={"email": {"port": 2525}})
+    _, _, changed = await api.request("PATCH", f"/api/alert-channels/{plain['id']}", json={"email": {"security": "none"}})
+    assert (changed["email"]["security"], changed["email"]["port"]) == ("none", 2525)
+
     # a header not stored cannot be "********": there is nothing to keep
     status, _, error = await api.request("PATCH", f"/api/alert-channels/{webhook['id']}",
                                          json={"webhook": {"headers": {"X-Other": MASK}}})

@@ -33,7 +33,7 @@ from upstatd.alerts.dispatcher import AlertDispatcher
 from upstatd.alerts.message import Facts
 from upstatd.clock import Clock
 from upstatd.commands import Commands
-from upstatd.config.alert_channels import SECRETS, ChannelSpec, parse_channel
+from upstatd.config.alert_channels import EMAIL_PORTS, SECRETS, ChannelSpec, parse_channel
 from upstatd.config.check import Problems
 from upstatd.config.schema import Config
 from upstatd.delivery.outbox import Attempt
@@ -183,6 +183,9 @@ class AlertChannelCommands(Commands):
                     raise Invalid(f"{kind}: a channel changed to type {kind} needs its '{kind}' settings", kind)
             else:
                 block = {**row.settings, **given.get(kind, {})}
+                if kind == "email" and "port" not in given.get(kind, {}) and \
+                        row.settings.get("port") == EMAIL_PORTS.get(row.settings.get("security")):
+                    block.pop("port", None)  # the old security's default port: the new one's instead
                 merged[kind] = public.keep_secrets(kind, block, row.settings)
             spec = checked({name: value for name, value in merged.items() if value is not None})
             no_mask(spec.type, spec.settings)

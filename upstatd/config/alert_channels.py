@@ -41,6 +41,7 @@ TEMPLATE_PARTS = ("subject", "text", "html")
 # The values of each type block that are secrets: never shown, never logged.
 SECRETS = {"email": ("password",), "apprise": ("url",), "webhook": ("url", "headers"), "pagerduty": ("routing_key",)}
 _ADDRESS = re.compile(r"[^@\s<>]+@[^@\s<>]+")
+EMAIL_PORTS = {"starttls": 587, "tls": 465, "none": 25}  # each security's default port
 
 
 class ChannelSpec(msgspec.Struct, frozen=True):
@@ -183,7 +184,7 @@ def parse_email(value: Any, path: Path, problems: Problems) -> dict[str, Any] | 
     security = take(section, "security", choice("starttls", "tls", "none"), path, problems, "starttls")
     out = {
         "host": take(section, "host", text(max_len=253), path, problems),
-        "port": take(section, "port", integer(1, 65535), path, problems, {"tls": 465, "none": 25}.get(security, 587)),
+        "port": take(section, "port", integer(1, 65535), path, problems, EMAIL_PORTS.get(security, 587)),
         "security": security,
         "username": take(section, "username", text(max_len=200), path, problems),
         "password": take(section, "password", text(max_len=500), path, problems),
