@@ -170,10 +170,11 @@ async def test_a_partial_update_changes_only_what_is_given_and_keeps_masked_secr
     _, _, plain = await api.request("POST", "/api/alert-channels", json={
         "type": "email", "email": {"host": "mail.example", "from": "a@example.com", "to": ["b@example.com"]}})
     assert (plain["email"]["security"], plain["email"]["port"]) == ("starttls", 587)
-    _, _, changed = await api.request("PATCH", f"/api/alert-channels/{plain['id']}", json={"email": {"security": "tls"}})
+    one = f"/api/alert-channels/{plain['id']}"
+    _, _, changed = await api.request("PATCH", one, json={"email": {"security": "tls"}})
     assert (changed["email"]["security"], changed["email"]["port"]) == ("tls", 465)
-    _, _, changed = await api.request("PATCH", f"/api/alert-channels/{plain['id']}", json={"email": {"port": 2525}})
-    _, _, changed = await api.request("PATCH", f"/api/alert-channels/{plain['id']}", json={"email": {"security": "none"}})
+    _, _, changed = await api.request("PATCH", one, json={"email": {"port": 2525}})
+    _, _, changed = await api.request("PATCH", one, json={"email": {"security": "none"}})
     assert (changed["email"]["security"], changed["email"]["port"]) == ("none", 2525)
 
     # a header not stored cannot be "********": there is nothing to keep
@@ -282,7 +283,8 @@ async def test_config_channels_are_read_only_but_for_enabled_and_hide_env_secret
         assert_masked(channel)
     hook_id = channels["ops-hook"]["id"]
 
-    for method, path, body in (("PATCH", hook_id, {"name": "renamed"}), ("PUT", hook_id, {"events": ["incident.created"]}),
+    for method, path, body in (("PATCH", hook_id, {"name": "renamed"}),
+                               ("PUT", hook_id, {"events": ["incident.created"]}),
                                ("PATCH", hook_id, {"webhook": {"body": '{"a": 1}'}}),
                                ("PATCH", hook_id, {"name": "renamed", "enabled": False}),
                                ("DELETE", hook_id, None)):

@@ -201,9 +201,11 @@ def parse_apprise_url(value: Any) -> str:
         raise Invalid(f"must be an Apprise URL like slack://... or ntfy://host/topic, got {type_name(value)}"
                       if not isinstance(value, str) else
                       "must be an Apprise URL like slack://TokenA/TokenB/TokenC or ntfy://host/topic")
-    import apprise
+    import importlib
 
-    import upstatd.alerts.apprise_channel  # noqa: F401  (its records, which can quote the URL, kept out of the log)
+    import apprise
+    # its import keeps Apprise's records (they quote parts of the URL) out of the log
+    importlib.import_module("upstatd.alerts.apprise_channel")
     if apprise.Apprise.instantiate(value) is None:  # the URL is a secret: only its scheme is named
         raise Invalid(f"Apprise cannot use this URL (scheme '{value.partition('://')[0]}'); "
                       f"see https://github.com/caronc/apprise/wiki for the URL of each service")
