@@ -1,4 +1,4 @@
-"""`upstatd run | check-config | status | probe | token | version`, and `upstatd --version`."""
+"""`upstatd run | check-config | status | probe | token | notify-test | version`, and `upstatd --version`."""
 
 from __future__ import annotations
 
@@ -66,11 +66,21 @@ def main(argv: list[str] | None = None) -> int:
     token_revoke.add_argument("id", help="the token's id, tok_...")
     token_revoke.add_argument("-c", "--config", default=DEFAULT_CONFIG)
 
+    notify = commands.add_parser(
+        "notify-test", help="send a test message through an alert channel now",
+        description="Send one test message through CHANNEL now and print the attempt (ok or failed, status "
+                    "code, latency, error). Works with the daemon running or not; the test is recorded as "
+                    "an alert (reason test) when the database knows the channel. Exit status: 0 sent, "
+                    "1 failed, 2 unknown channel or bad arguments.")
+    notify.add_argument("channel", metavar="CHANNEL", help="the channel's key in the config file, or its id (ch_...)")
+    notify.add_argument("-c", "--config", default=DEFAULT_CONFIG)
+
     commands.add_parser("version", help="print the version")
 
     args = parser.parse_args(argv)
     return {"run": cmd_run, "check-config": cmd_check_config, "status": cmd_status,
-            "probe": cmd_probe, "token": cmd_token, "version": cmd_version}[args.command](args)
+            "probe": cmd_probe, "token": cmd_token, "notify-test": cmd_notify_test,
+            "version": cmd_version}[args.command](args)
 
 
 def _load(path: str, loader=None, prefix: str = ""):
@@ -196,6 +206,39 @@ def ago(timestamp: int | None, now: float) -> str:
         if seconds >= size:
             return f"{seconds // size}{unit} ago"
     return f"{seconds}s ago"
+
+
+# -- upstatd notify-test ------------------------------------------------------------
+
+def cmd_notify_test(args: argparse.Namespace) -> int:
+    """The channel from the config file (by key) or the database (by id); sent as the API's
+    test sends it (alerts/commands.py), then recorded if the database can take it."""
+    from upstatd.alerts import commands as alerts
+    from upstatd.clock import Clock
+    from upstatd.errors import NotFound
+
+    config = _load(args.config)
+    if config is None:
+        return 2
+    try:
+        found = alerts.lookup(config, args.channel)
+    except NotFound as exc:
+        print(f"upstatd: {exc}", file=sys.stderr)
+        return 2
+    clock = Clock()
+    facts, result = asyncio.run(alerts.send_test_alone(found.send, clock, config.server.public_url))
+    print(alerts.describe_attempt(found.stored or found.send, result), flush=True)
+    if found.stored is None:
+        print(f"upstatd: not recorded: the database {config.storage_path} has no such channel yet "
+              f"(it gets the file's channels when the daemon starts or reloads)", file=sys.stderr)
+    else:
+        try:
+            alert_id = alerts.record_test_in(config.storage_path, found.stored, facts, result,
+                                             round(clock.time() * 1000))
+            print(f"recorded as alert {alert_id}")
+        except sqlite3.Error as exc:
+            print(f"upstatd: sent, but not recorded in {config.storage_path}: {exc}", file=sys.stderr)
+    return 0 if result.ok else 1
 
 
 # -- upstatd token ------------------------------------------------------------------

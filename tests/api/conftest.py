@@ -9,8 +9,8 @@
     async def test_with_options(start_api):
         api = await start_api("api: {rate_limit: {per_token_minute: 3}}", clock=FakeClock())
 
-`start_api(extra_yaml="", clock=None, server="")` starts one more daemon (stopped
-after the test); `server` adds keys to the `server:` block after `listen`
+`start_api(extra_yaml="", clock=None, server="", environ=None)` starts one more daemon (stopped
+after the test); `environ` is what `${VAR}` in the file expands from (default: nothing); `server` adds keys to the `server:` block after `listen`
 ("header_timeout: 1s"); `extra_yaml` is appended to the config file: any
 top-level section but `server:` (e.g. `api:`, `monitors:`, or `storage:` to use a given database;
 without `monitors:` the daemon runs with none, without `storage:` on a fresh
@@ -21,6 +21,7 @@ to move time (`api.clock.advance(61)`).
 from __future__ import annotations
 
 import gc
+import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,9 @@ from upstatd.app import Daemon
 from upstatd.clock import Clock
 from upstatd.config.load import load_config
 from upstatd.systemd import Notifier
+
+# the alert channels' loopback peers (SMTP, HTTP receivers) are tests/alerts/alertkit.py's
+sys.path.append(str(Path(__file__).parent.parent / "alerts"))
 
 ADMIN = object()  # request(token=ADMIN): the admin token, the default
 
@@ -92,15 +96,17 @@ def config_text(port: int, state_dir: Path, extra: str = "", server: str = "") -
 
 @pytest.fixture
 async def start_api(tmp_path: Path):
-    """start_api(extra_yaml="", clock=None, server="") -> Api: a started daemon, stopped after the test."""
+    """start_api(extra_yaml="", clock=None, server="", environ=None) -> Api: a started daemon, stopped
+    after the test."""
     started: list[tuple[Daemon, aiohttp.ClientSession]] = []
 
-    async def start(extra_yaml: str = "", clock: Clock | None = None, server: str = "") -> Api:
+    async def start(extra_yaml: str = "", clock: Clock | None = None, server: str = "",
+                    environ: dict[str, str] | None = None) -> Api:
         base = tmp_path / f"daemon{len(started)}"
         base.mkdir()
         config_path = base / "config.yaml"
         config_path.write_text(config_text(closed_port(), base / "state", extra_yaml, server))
-        daemon = Daemon(load_config(str(config_path), environ={}), clock=clock, notifier=Notifier(None))
+        daemon = Daemon(load_config(str(config_path), environ=environ or {}), clock=clock, notifier=Notifier(None))
         await daemon.start()
         session = aiohttp.ClientSession()
         started.append((daemon, session))

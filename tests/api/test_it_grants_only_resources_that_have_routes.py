@@ -1,5 +1,5 @@
 """Token permissions name the resources the route table declares, and only
-those: a resource DESIGN.md lists for later (on_call, catalog, ...) has
+those: a resource DESIGN.md lists for later (maintenance, on_call, ...) has
 no route yet, so it cannot be granted (422 naming permissions.<resource>); a
 permissions object of the wrong shape is a 400. The admin token made at first
 start holds every action on exactly the route table's resources."""

@@ -4,30 +4,43 @@ one writer transaction, then the dispatcher follows (AlertDispatcher.sync).
 
 A body is checked by the config file's own parser (config/alert_channels.py
 parse_channel) in the file's form, so the API and YAML say the same things;
-a problem's path is named as the API's param. Channels from the config file
-can be read and tested, and enabled or disabled; other changes answer 409.
+a problem's path is named as the API's param (an unknown key is a 400, the
+rest 422). Channels from the config file can be read and tested, and enabled
+or disabled; other changes answer 409.
+
+A test message (`send_test`, and `upstatd notify-test` through `test_facts`,
+`AlertDispatcher.send_once` and `record_test`) is sent at once, never
+retried, and recorded as an alert with reason `test` and its one attempt;
+the channel's consumer never sends it again (store/alerts.py pending).
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import os
+import re
 import sqlite3
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+import aiohttp
 import msgspec
+
+import upstatd
 
 from upstatd.alerts import public
 from upstatd.alerts.dispatcher import AlertDispatcher
 from upstatd.alerts.message import Facts
 from upstatd.clock import Clock
 from upstatd.commands import Commands
-from upstatd.config.alert_channels import ChannelSpec, parse_channel
+from upstatd.config.alert_channels import EMAIL_PORTS, SECRETS, ChannelSpec, parse_channel
 from upstatd.config.check import Problems
 from upstatd.config.schema import Config
 from upstatd.delivery.outbox import Attempt
 from upstatd.errors import Conflict, Invalid, NotFound
 from upstatd.ids import new_id
 from upstatd.store import alerts as store
+from upstatd.subjects import problem
 from upstatd.store.alerts import AlertRow, ChannelRow
 from upstatd.store.db import Database
 from upstatd.store.writer import Writer
@@ -55,8 +68,13 @@ def find(conn: sqlite3.Connection, channel_id: str) -> ChannelRow:
     return row
 
 
-def api_param(path: tuple) -> str | None:
+def api_param(path: tuple, message: str = "") -> str | None:
+    """("reminder_interval",) -> "reminder_interval_seconds"; ("email", "to", 0) -> "email.to.0";
+    a missing key is named itself: ("email",) + "missing required key 'host'" -> "email.host"."""
     parts = [str(part) for part in path]
+    missing = re.match(r"missing required key '([^']+)'", message)
+    if missing:
+        parts.append(missing.group(1))
     if not parts:
         return None
     parts[0] = API_NAMES.get(parts[0], parts[0])
@@ -64,15 +82,44 @@ def api_param(path: tuple) -> str | None:
 
 
 def checked(document: dict[str, Any]) -> ChannelSpec:
-    """The API body in the file's form -> the spec, or the first problem as a 422 naming its param."""
+    """The API body in the file's form -> the spec, or the first problem as the API's error
+    naming its param (400 for an unknown key, else 422)."""
     problems = Problems("api")
     spec = parse_channel(document, (), problems, keyed=False)
     if problems.items:
-        _, _, message, path = problems.items[0]
-        param = api_param(path)
-        raise Invalid(f"{param}: {message}" if param else message, param)
+        found = [(path, message) for _, _, message, path in problems.items]
+        path, message = found[0]
+        raise problem(found, api_param(path, message), message)
     assert spec is not None
     return spec
+
+
+def no_mask(kind: str, settings: dict[str, Any]) -> None:
+    """A secret that still reads "********" has no stored value to keep: refused, not stored."""
+    for name in SECRETS.get(kind, ()):
+        value = settings.get(name)
+        masked = [f"{kind}.{name}"] if value == public.MASK else \
+            [f"{kind}.{name}.{header}" for header, item in value.items() if item == public.MASK] \
+            if isinstance(value, dict) else []
+        if masked:
+            raise Invalid(f"{masked[0]}: \"********\" stands for a stored secret, and there is none to keep "
+                          f"here: send the secret itself", masked[0])
+
+
+def test_facts(channel_name: str, now: float) -> Facts:
+    """What a test message says (reason test: no incident, no links)."""
+    return Facts(kind="monitor", name=f"alert channel {channel_name}", reason="test", incident_id="",
+                 started_at=now, at=now)
+
+
+def record_test(conn: sqlite3.Connection, row: ChannelRow, alert_id: str, facts: Facts, result: Attempt,
+                now_ms: int) -> tuple[AlertRow, list[tuple]]:
+    """A test sent through `row` as an alert (reason test) with its one attempt, inside the
+    caller's transaction; -> the alert and its attempts."""
+    conn.execute(*store.insert_statement(alert_id, row.seq, None, "test", "queued", None, None,
+                                         msgspec.to_builtins(facts), None, now_ms))
+    store.ledger(row.seq).record(conn, alert_id, "test", 1, now_ms, result, None)
+    return store.alert(conn, alert_id), store.attempts_of(conn, [alert_id])[alert_id]
 
 
 def file_form(body: msgspec.Struct) -> dict[str, Any]:
@@ -111,13 +158,16 @@ class AlertChannelCommands(Commands):
 
     async def create(self, body: public.ChannelCreate) -> Changed:
         spec = checked(file_form(body))
+        no_mask(spec.type, spec.settings)
         now_ms = self._now_ms()
         row = await self.writer.run(lambda conn: store.insert(conn, new_id("ch"), spec, "api", now_ms))
         await self.dispatcher.sync()
         return Changed(row, True)
 
     async def update(self, channel_id: str, body: public.ChannelUpdate) -> Changed:
-        """PATCH and PUT (partial). A type block sent back with "********" keeps the secrets."""
+        """PATCH and PUT (partial). The type block given is merged key by key into the stored
+        one (null: back to the default); "********" sent back keeps a stored secret. A new
+        type needs its whole block."""
         given = file_form(body)
         now_ms = self._now_ms()
 
@@ -131,13 +181,18 @@ class AlertChannelCommands(Commands):
                 merged.pop(row.type, None)
                 if kind not in given:
                     raise Invalid(f"{kind}: a channel changed to type {kind} needs its '{kind}' settings", kind)
-            elif isinstance(merged.get(kind), dict):
-                merged[kind] = public.keep_secrets(kind, merged[kind], row.settings)
+            else:
+                block = {**row.settings, **given.get(kind, {})}
+                if kind == "email" and "port" not in given.get(kind, {}) and \
+                        row.settings.get("port") == EMAIL_PORTS.get(row.settings.get("security")):
+                    block.pop("port", None)  # the old security's default port: the new one's instead
+                merged[kind] = public.keep_secrets(kind, block, row.settings)
             spec = checked({name: value for name, value in merged.items() if value is not None})
+            no_mask(spec.type, spec.settings)
             spec = msgspec.structs.replace(spec, key=row.key)
             if spec == row.spec():
                 return Changed(row, False)
-            store.update(conn, row, spec, now_ms)
+            store.update(conn, row, spec, now_ms, store.API_DISABLED)
             return Changed(store.by_seq(conn, row.seq), True)
 
         changed = await self.writer.run(change)
@@ -160,18 +215,13 @@ class AlertChannelCommands(Commands):
         """Send a test message now, enabled or not; recorded as an alert (reason test) with its attempt."""
         row = await self.read_db.call(find, channel_id)
         now = self.clock.time()
-        facts = Facts(kind="monitor", name=f"alert channel {row.name}", reason="test", incident_id="",
-                      started_at=now, at=now)
+        facts = test_facts(row.name, now)
         result = await self.dispatcher.send_once(row, facts)
         alert_id, now_ms = new_id("alt"), round(now * 1000)
-        ledger = store.ledger(row.seq)
 
         def record(conn: sqlite3.Connection) -> tuple[AlertRow, list[tuple]]:
             find(conn, channel_id)  # deleted meanwhile: no orphan alert
-            conn.execute(*store.insert_statement(alert_id, row.seq, None, "test", "queued", None, None,
-                                                 msgspec.to_builtins(facts), None, now_ms))
-            ledger.record(conn, alert_id, "test", 1, now_ms, result, None)
-            return store.alert(conn, alert_id), store.attempts_of(conn, [alert_id])[alert_id]
+            return record_test(conn, row, alert_id, facts, result, now_ms)
 
         alert, attempts = await self.writer.run(record)
         return Tested(row, alert, attempts, result)
@@ -200,3 +250,98 @@ def shown(conn: sqlite3.Connection, rows: list[AlertRow]) -> list[public.Alert]:
     attempts = store.attempts_of(conn, list({row.digest_id or row.id for row in rows}))
     return [public.alert_object(row, channels.get(row.channel_seq), attempts[row.digest_id or row.id])
             for row in rows]
+
+
+# -- without the daemon: `upstatd notify-test` ------------------------------------------------
+
+class Lookup(NamedTuple):
+    """The channel a test goes through (`send`), and its stored row to record the test
+    against (`stored`: None when the database does not know it)."""
+    send: ChannelRow
+    stored: ChannelRow | None
+
+
+def unsaved_row(spec: ChannelSpec) -> ChannelRow:
+    """A config file's channel as a row (seq 0: stored nowhere)."""
+    return ChannelRow(0, "", spec.key, "config", spec.name, spec.type, dict(spec.settings), list(spec.events),
+                      spec.degraded, spec.reminder_interval, spec.digest_window, dict(spec.templates), spec.enabled,
+                      0, None, None, 0, 0)
+
+
+def stored_channel(path: str, ref: str) -> ChannelRow | None:
+    """The channel `ref` (id or key) in the database at `path`, read-only; None when there is
+    no database, no such channel, or no alert_channels table yet."""
+    if not os.path.exists(path):
+        return None
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2)
+        try:
+            return store.find_ref(conn, ref)
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+
+
+def lookup(config: Config, ref: str) -> Lookup:
+    """A config key (the file's settings, as the daemon will use them after a reload) or a
+    channel id or key in the database; NotFound names what exists."""
+    stored = stored_channel(config.storage_path, ref)
+    for spec in config.alert_channels:
+        if spec.key == ref:
+            return Lookup(unsaved_row(spec), stored if stored is not None and stored.key == ref else None)
+    if stored is not None:
+        return Lookup(stored, stored)
+    keys = ", ".join(spec.key for spec in config.alert_channels if spec.key) or "none"
+    raise NotFound(f"no alert channel '{ref}': not a key in {config.file} (its keys: {keys}), nor a channel "
+                   f"in the database {config.storage_path}")
+
+
+async def send_test_alone(row: ChannelRow, clock: Clock, public_url: str | None) -> tuple[Facts, Attempt]:
+    """One test message through `row`, as the daemon's test sends it (AlertDispatcher.send_once),
+    from a dispatcher that only sends: no queue, no timers, no database; its HTTP session
+    and Apprise thread closed after."""
+    from upstatd.events import EventBus
+    from upstatd.scheduler.runner import Runner
+
+    dispatcher = AlertDispatcher(clock, None, None, EventBus(None), Runner(clock), lambda subject_id: None,
+                                 lambda: public_url, lambda: ())
+    dispatcher.session = aiohttp.ClientSession(headers={"User-Agent": f"upstatd/{upstatd.__version__} (alerts)"})
+    dispatcher.executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="apprise")
+    try:
+        facts = test_facts(row.name, clock.time())
+        return facts, await dispatcher.send_once(row, facts)
+    finally:
+        await dispatcher.stop()
+
+
+def record_test_in(path: str, row: ChannelRow, facts: Facts, result: Attempt, now_ms: int,
+                   busy_timeout_ms: int = 2000) -> str:
+    """The test as an alert in the database at `path` (beside a running daemon: SQLite waits
+    `busy_timeout_ms` for its writer) -> the alert's id. Raises sqlite3.Error."""
+    conn = sqlite3.connect(path, isolation_level=None, timeout=busy_timeout_ms / 1000)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if store.by_seq(conn, row.seq) is None:
+                raise sqlite3.OperationalError(f"alert channel {row.id} is no longer in the database")
+            alert_id = new_id("alt")
+            record_test(conn, row, alert_id, facts, result, now_ms)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return alert_id
+    finally:
+        conn.close()
+
+
+def describe_attempt(row: ChannelRow, result: Attempt) -> str:
+    """One line: which channel, ok or failed, the status code, the latency, the error."""
+    name = row.key or row.id
+    label = f"{name} ({row.type}{', ' + row.id if row.id and row.id != name else ''})"
+    status = f"status {result.status_code}" if result.status_code is not None else "no status"
+    latency = f"{result.latency_ms:.1f} ms" if result.latency_ms is not None else "-"
+    if result.ok:
+        return f"{label}: ok, {status}, {latency}"
+    return f"{label}: failed, {status}, {latency}: {result.error}"

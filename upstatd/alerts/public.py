@@ -14,7 +14,8 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from upstatd.config.alert_channels import ALERTABLE, SECRETS, TYPES
+from upstatd.config.alert_channels import ALERTABLE, SECRETS, TYPES, masked
+from upstatd.shapes import across, number
 from upstatd.store.alerts import STATUSES, AlertRow, ChannelRow
 
 UNSET = msgspec.UNSET
@@ -35,7 +36,57 @@ Window = Annotated[float, msgspec.Meta(ge=0, le=3600, description="seconds of fl
 Templates = Annotated[dict[str, Annotated[str, msgspec.Meta(min_length=1, max_length=20_000)]], msgspec.Meta(
     description="Jinja2 overrides of the message: subject, text, html",
     extra_json_schema={"propertyNames": {"enum": ["subject", "text", "html"]}})]
-Block = Annotated[dict[str, Any], msgspec.Meta(description="The type's settings, as in the config file")]
+Block = Annotated[dict[str, Any], msgspec.Meta(description="The type's settings, as in the config file "
+                                                           '(secrets shown as "********")')]
+
+# The type blocks as the API takes them: what config/alert_channels.py checks, as far as JSON
+# Schema says it (documented only: the validator words the errors, 422 naming the param).
+_ADDRESS = {"type": "string", "maxLength": 320, "pattern": r"^[^@\s<>]+@[^@\s<>]+$",
+            "description": "an email address, like ops@example.com"}
+_HTTP_URL = {"type": "string", "maxLength": 2000, "pattern": r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#@]+([/?#]\S*)?$",
+             "description": "http:// or https:// URL"}
+_TEMPLATE = {"type": "string", "minLength": 1, "maxLength": 20_000}
+_KEYS: dict[str, dict[str, dict]] = {
+    "email": {
+        "host": {"type": "string", "minLength": 1, "maxLength": 253, "description": "the SMTP server"},
+        "port": {"type": "integer", "minimum": 1, "maximum": 65535,
+                 "description": "default: 587 (starttls), 465 (tls), 25 (none)"},
+        "security": {"enum": ["starttls", "tls", "none"], "description": "default: starttls"},
+        "username": {"type": "string", "minLength": 1, "maxLength": 200},
+        "password": {"type": "string", "minLength": 1, "maxLength": 500, "description": "a secret"},
+        "from": _ADDRESS,
+        "to": {"type": "array", "items": _ADDRESS, "minItems": 1, "maxItems": 100},
+    },
+    "apprise": {
+        "url": {"type": "string", "maxLength": 2000, "pattern": "^[A-Za-z0-9+.-]+://",
+                "description": "an Apprise URL (slack://, tgram://, ntfy://, json://, ...); a secret"},
+    },
+    "webhook": {
+        "url": {**_HTTP_URL, "description": "http:// or https:// URL the JSON is POSTed to; a secret"},
+        "body": {**_TEMPLATE, "description": "a Jinja2 template that renders JSON (sandboxed)"},
+        "headers": {"type": "object", "description": "header name -> value (the values are secrets)",
+                    "propertyNames": {"pattern": "^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$"},
+                    "additionalProperties": {"type": "string", "maxLength": 8000, "pattern": "^[^\r\n\x00]*$"}},
+    },
+    "pagerduty": {
+        "routing_key": {"type": "string", "pattern": "^[A-Za-z0-9]{20,64}$",
+                        "description": "the integration key of a PagerDuty service (Events API v2); a secret"},
+        "url": {**_HTTP_URL, "description": "default: PagerDuty's Events API v2"},
+    },
+}
+_REQUIRED = {"email": ["host", "from", "to"], "apprise": ["url"], "webhook": ["url"], "pagerduty": ["routing_key"]}
+
+
+def _block_in(kind: str, whole: bool) -> Any:
+    """`whole`: a new channel's block (its required keys); else an update's, merged key by key
+    into the stored one."""
+    schema: dict[str, Any] = {"properties": _KEYS[kind], "additionalProperties": False}
+    if whole:
+        schema["required"] = _REQUIRED[kind]
+    if kind == "email":
+        schema["dependentRequired"] = {"username": ["password"], "password": ["username"]}
+    return Annotated[dict[str, Any], msgspec.Meta(
+        description=f"The {kind} channel's settings, as under `{kind}:` in the config file", extra_json_schema=schema)]
 
 
 class AlertChannel(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -46,8 +97,8 @@ class AlertChannel(msgspec.Struct, kw_only=True, omit_defaults=True):
     type: ChannelType
     events: list[str]
     degraded: bool
-    reminder_interval_seconds: float | None
-    digest_window_seconds: float
+    reminder_interval_seconds: int | float | None
+    digest_window_seconds: int | float
     templates: dict[str, str]
     enabled: bool
     status: Literal["enabled", "disabled"]
@@ -98,15 +149,16 @@ class ChannelCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     digest_window_seconds: Window | Unset = UNSET
     templates: Templates | Unset = UNSET
     enabled: bool | Unset = UNSET
-    email: Block | Unset = UNSET
-    apprise: Block | Unset = UNSET
-    webhook: Block | Unset = UNSET
-    pagerduty: Block | Unset = UNSET
+    email: _block_in("email", True) | Unset = UNSET
+    apprise: _block_in("apprise", True) | Unset = UNSET
+    webhook: _block_in("webhook", True) | Unset = UNSET
+    pagerduty: _block_in("pagerduty", True) | Unset = UNSET
 
 
 class ChannelUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """Only what is given changes; a type block replaces the stored one (secrets sent
-    back as "********" keep their stored values)."""
+    """Only what is given changes; a type block is merged key by key into the stored one
+    (a key set to null goes back to its default; secrets sent back as "********" keep
+    their stored values). A new `type` needs its whole block."""
     type: ChannelType | Unset = UNSET
     name: Name | Unset = UNSET
     events: Events | Unset = UNSET
@@ -115,10 +167,26 @@ class ChannelUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     digest_window_seconds: Window | Unset = UNSET
     templates: Templates | Unset = UNSET
     enabled: bool | Unset = UNSET
-    email: Block | Unset = UNSET
-    apprise: Block | Unset = UNSET
-    webhook: Block | Unset = UNSET
-    pagerduty: Block | Unset = UNSET
+    email: _block_in("email", False) | Unset = UNSET
+    apprise: _block_in("apprise", False) | Unset = UNSET
+    webhook: _block_in("webhook", False) | Unset = UNSET
+    pagerduty: _block_in("pagerduty", False) | Unset = UNSET
+
+
+def _of_type(kind: str) -> dict:
+    """type `kind`: its block, and no other type's."""
+    return {"required": ["type", kind],
+            "properties": {"type": {"const": kind}, **{other: False for other in TYPES if other != kind}}}
+
+
+def _no_type_at_most_one_block() -> dict:
+    """An update without `type`: at most one block (the stored type's: the one stored decides)."""
+    return {"properties": {"type": False},
+            "not": {"anyOf": [{"required": [a, b]} for i, a in enumerate(TYPES) for b in TYPES[i + 1:]]}}
+
+
+across(ChannelCreate, lambda: {"oneOf": [_of_type(kind) for kind in TYPES]})
+across(ChannelUpdate, lambda: {"oneOf": [*(_of_type(kind) for kind in TYPES), _no_type_at_most_one_block()]})
 
 
 class ChannelTest(msgspec.Struct, kw_only=True):
@@ -130,14 +198,8 @@ class ChannelTest(msgspec.Struct, kw_only=True):
 # -- secrets ---------------------------------------------------------------------------------
 
 def redact(kind: str, settings: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(settings)
-    for name in SECRETS.get(kind, ()):
-        value = out.get(name)
-        if isinstance(value, dict):
-            out[name] = {header: MASK for header in value}
-        elif value is not None:
-            out[name] = MASK
-    return {name: value for name, value in out.items() if value is not None}
+    """The type block as answers show it: secrets masked, unset keys left out."""
+    return {name: value for name, value in copy.deepcopy(masked(kind, settings)).items() if value is not None}
 
 
 def keep_secrets(kind: str, new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
@@ -161,8 +223,9 @@ def _seconds(ms: int | None) -> int | None:
 def channel_object(row: ChannelRow) -> AlertChannel:
     return AlertChannel(
         id=row.id, object="alert_channel", key=row.key, name=row.name, type=row.type, events=list(row.events),
-        degraded=row.degraded, reminder_interval_seconds=row.reminder_interval,
-        digest_window_seconds=row.digest_window, templates=dict(row.templates), enabled=row.enabled,
+        degraded=row.degraded,
+        reminder_interval_seconds=None if row.reminder_interval is None else number(row.reminder_interval),
+        digest_window_seconds=number(row.digest_window), templates=dict(row.templates), enabled=row.enabled,
         status="enabled" if row.enabled else "disabled", managed_by=row.managed_by,
         failing_since=_seconds(row.failing_since), created_at=row.created_at // 1000,
         updated_at=row.updated_at // 1000, **{row.type: redact(row.type, row.settings)})

@@ -41,6 +41,7 @@ TEMPLATE_PARTS = ("subject", "text", "html")
 # The values of each type block that are secrets: never shown, never logged.
 SECRETS = {"email": ("password",), "apprise": ("url",), "webhook": ("url", "headers"), "pagerduty": ("routing_key",)}
 _ADDRESS = re.compile(r"[^@\s<>]+@[^@\s<>]+")
+EMAIL_PORTS = {"starttls": 587, "tls": 465, "none": 25}  # each security's default port
 
 
 class ChannelSpec(msgspec.Struct, frozen=True):
@@ -54,6 +55,22 @@ class ChannelSpec(msgspec.Struct, frozen=True):
     digest_window: float = DIGEST_WINDOW     # seconds; 0 is off
     templates: dict[str, str] = {}
     enabled: bool = True
+
+    def __repr__(self) -> str:  # a log line or a traceback shows the settings with their secrets masked
+        return (f"ChannelSpec(key={self.key!r}, name={self.name!r}, type={self.type!r}, "
+                f"settings={masked(self.type, self.settings)!r}, events={self.events!r}, enabled={self.enabled!r})")
+
+
+def masked(kind: str, settings: dict[str, Any]) -> dict[str, Any]:
+    """The type block with its secrets as "********" (a header map: each value)."""
+    out = dict(settings)
+    for name in SECRETS.get(kind, ()):
+        value = out.get(name)
+        if isinstance(value, dict):
+            out[name] = {header: "********" for header in value}
+        elif value is not None:
+            out[name] = "********"
+    return out
 
 
 def parse_alert_channels(value: Any, path: Path, problems: Problems) -> tuple[ChannelSpec, ...]:
@@ -167,7 +184,7 @@ def parse_email(value: Any, path: Path, problems: Problems) -> dict[str, Any] | 
     security = take(section, "security", choice("starttls", "tls", "none"), path, problems, "starttls")
     out = {
         "host": take(section, "host", text(max_len=253), path, problems),
-        "port": take(section, "port", integer(1, 65535), path, problems, {"tls": 465, "none": 25}.get(security, 587)),
+        "port": take(section, "port", integer(1, 65535), path, problems, EMAIL_PORTS.get(security, 587)),
         "security": security,
         "username": take(section, "username", text(max_len=200), path, problems),
         "password": take(section, "password", text(max_len=500), path, problems),
@@ -184,7 +201,11 @@ def parse_apprise_url(value: Any) -> str:
         raise Invalid(f"must be an Apprise URL like slack://... or ntfy://host/topic, got {type_name(value)}"
                       if not isinstance(value, str) else
                       "must be an Apprise URL like slack://TokenA/TokenB/TokenC or ntfy://host/topic")
+    import importlib
+
     import apprise
+    # its import keeps Apprise's records (they quote parts of the URL) out of the log
+    importlib.import_module("upstatd.alerts.apprise_channel")
     if apprise.Apprise.instantiate(value) is None:  # the URL is a secret: only its scheme is named
         raise Invalid(f"Apprise cannot use this URL (scheme '{value.partition('://')[0]}'); "
                       f"see https://github.com/caronc/apprise/wiki for the URL of each service")
@@ -209,13 +230,37 @@ def parse_body(value: Any) -> str:
     return value
 
 
+def parse_secret_url(value: Any) -> str:
+    """parse_url without quoting the value back: a webhook's URL may hold its token."""
+    try:
+        return parse_url(value)
+    except Invalid:
+        raise Invalid("must be an http:// or https:// URL like https://example.com/hooks"
+                      + ("" if isinstance(value, str) else f", got {type_name(value)}")) from None
+
+
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}")
+
+
+def parse_headers(value: Any) -> dict[str, str]:
+    """HTTP header names (tokens) to values on one line; the values are secrets (not quoted back)."""
+    headers = text_map(value)
+    for name, item in headers.items():
+        if not _HEADER_NAME.fullmatch(name):
+            raise Invalid("must be an HTTP header name: letters, digits and !#$%&'*+-.^_`|~", at=(name,))
+        if any(ch in item for ch in "\r\n\0") or len(item) > 8000:
+            raise Invalid("must be a header value on one line (no CR, LF or NUL), at most 8000 characters",
+                          at=(name,))
+    return headers
+
+
 def parse_webhook(value: Any, path: Path, problems: Problems) -> dict[str, Any] | None:
     section = block(value, path, problems, ("url", "body", "headers"), required=("url",))
     if section is None:
         return None
-    return {"url": take(section, "url", parse_url, path, problems),
+    return {"url": take(section, "url", parse_secret_url, path, problems),
             "body": take(section, "body", parse_body, path, problems),
-            "headers": take(section, "headers", text_map, path, problems, {})}
+            "headers": take(section, "headers", parse_headers, path, problems, {})}
 
 
 def parse_pagerduty(value: Any, path: Path, problems: Problems) -> dict[str, Any] | None:

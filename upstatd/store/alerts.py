@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from upstatd.config.alert_channels import ChannelSpec
+from upstatd.config.alert_channels import ChannelSpec, masked
 from upstatd.ids import new_id
 from upstatd.store import pages
 from upstatd.store.outbox import Ledger
@@ -33,6 +33,7 @@ ATTEMPT_COLUMNS = "seq, event_id, attempt, created_at, ok, status_code, latency_
 INSERT_ALERT = ("INSERT INTO alerts (id, channel_seq, incident_id, reason, status, digest_id, event_id, facts, "
                 "due_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 STATUSES = ("queued", "sent", "failed", "suppressed")
+API_DISABLED = "disabled over the API"  # disabled_reason of a channel the API disabled
 _encoder = msgspec.json.Encoder()
 
 
@@ -46,8 +47,8 @@ class ChannelRow(NamedTuple):
     settings: dict[str, Any]
     events: list[str]
     degraded: bool
-    reminder_interval: int | None
-    digest_window: int
+    reminder_interval: float | None   # seconds
+    digest_window: float              # seconds
     templates: dict[str, str]
     enabled: bool
     cursor: int
@@ -56,9 +57,14 @@ class ChannelRow(NamedTuple):
     created_at: int
     updated_at: int
 
+    def __repr__(self) -> str:  # never the secrets (a log line, a traceback)
+        return (f"ChannelRow(seq={self.seq}, id={self.id!r}, key={self.key!r}, type={self.type!r}, "
+                f"settings={masked(self.type, self.settings)!r}, enabled={self.enabled!r})")
+
     def spec(self) -> ChannelSpec:
         return ChannelSpec(self.key, self.name, self.type, self.settings, tuple(self.events), self.degraded,
-                           self.reminder_interval, float(self.digest_window), self.templates, self.enabled)
+                           None if self.reminder_interval is None else float(self.reminder_interval),
+                           float(self.digest_window), self.templates, self.enabled)
 
 
 class AlertRow(NamedTuple):
@@ -98,9 +104,9 @@ def _json(value: Any) -> str:
 
 
 def _fields(spec: ChannelSpec) -> tuple:
+    # durations as given (90.5 s stays 90.5: rounding would make 0.4 s of digest window "off")
     return (spec.name, spec.type, _json(spec.settings), _json(list(spec.events)), int(spec.degraded),
-            None if spec.reminder_interval is None else round(spec.reminder_interval), round(spec.digest_window),
-            _json(spec.templates))
+            spec.reminder_interval, spec.digest_window, _json(spec.templates))
 
 
 # -- channels ----------------------------------------------------------------------------
@@ -152,14 +158,17 @@ def insert(conn: sqlite3.Connection, channel_id: str, spec: ChannelSpec, managed
     return by_seq(conn, seq)
 
 
-def update(conn: sqlite3.Connection, row: ChannelRow, spec: ChannelSpec, now_ms: int) -> None:
+def update(conn: sqlite3.Connection, row: ChannelRow, spec: ChannelSpec, now_ms: int,
+           reason: str | None = None) -> None:
+    """`reason`: why it is disabled, when this disables it (API_DISABLED over the API)."""
     conn.execute(f"UPDATE {TABLE} SET name = ?, type = ?, settings = ?, events = ?, degraded = ?, "
                  "reminder_interval = ?, digest_window = ?, templates = ?, updated_at = ? WHERE seq = ?",
                  (*_fields(spec), now_ms, row.seq))
-    set_enabled(conn, row, spec.enabled, now_ms)
+    set_enabled(conn, row, spec.enabled, now_ms, reason)
 
 
-def set_enabled(conn: sqlite3.Connection, row: ChannelRow, enabled: bool, now_ms: int) -> None:
+def set_enabled(conn: sqlite3.Connection, row: ChannelRow, enabled: bool, now_ms: int,
+                reason: str | None = None) -> None:
     """Enabled again: from the newest alert on (what queued while disabled is not sent late)."""
     if enabled == row.enabled:
         return
@@ -167,8 +176,8 @@ def set_enabled(conn: sqlite3.Connection, row: ChannelRow, enabled: bool, now_ms
         conn.execute(f"UPDATE {TABLE} SET enabled = 1, disabled_reason = NULL, failing_since = NULL, "
                      "cursor = max(cursor, ?), updated_at = ? WHERE seq = ?", (last_alert_seq(conn), now_ms, row.seq))
     else:
-        conn.execute(f"UPDATE {TABLE} SET enabled = 0, failing_since = NULL, updated_at = ? WHERE seq = ?",
-                     (now_ms, row.seq))
+        conn.execute(f"UPDATE {TABLE} SET enabled = 0, disabled_reason = ?, failing_since = NULL, updated_at = ? "
+                     "WHERE seq = ?", (reason, now_ms, row.seq))
 
 
 def delete(conn: sqlite3.Connection, seqs: list[int]) -> None:
@@ -179,7 +188,9 @@ def delete(conn: sqlite3.Connection, seqs: list[int]) -> None:
 
 
 def reconcile(conn: sqlite3.Connection, specs: tuple[ChannelSpec, ...], now_ms: int) -> None:
-    """Make the config-managed channels match `specs` (inside the caller's transaction)."""
+    """Make the config-managed channels match `specs` (inside the caller's transaction).
+    One the API disabled stays disabled while its entry in the file is unchanged (a
+    restart or reload does not undo it); a changed entry takes `enabled` from the file."""
     stored = {row.key: row for row in map(from_row, conn.execute(
         f"SELECT {COLUMNS} FROM {TABLE} WHERE managed_by = 'config'").fetchall())}
     wanted = {spec.key for spec in specs}
@@ -188,7 +199,9 @@ def reconcile(conn: sqlite3.Connection, specs: tuple[ChannelSpec, ...], now_ms: 
         row = stored.get(spec.key)
         if row is None:
             insert(conn, new_id("ch"), spec, "config", now_ms)
-        elif row.spec() != spec:
+            continue
+        as_filed = row.enabled or row.disabled_reason == API_DISABLED  # what the file said last
+        if msgspec.structs.replace(row.spec(), enabled=as_filed) != spec:
             update(conn, row, spec, now_ms)
 
 
@@ -202,9 +215,11 @@ class AlertLedger(Ledger):
 
     def pending(self, after: int, limit: int) -> tuple[str, tuple]:
         # (seq, id, type, created_at, data): a suppressed alert's type says so (its consumer skips it)
+        # a test (reason test) was sent when it was made: it is not in the queue
         return ("SELECT seq, id, CASE WHEN status = 'suppressed' THEN 'suppressed' ELSE reason END, created_at, "
                 "json_object('object', json(facts), 'due_at', due_at, 'incident_id', incident_id) FROM alerts "
-                "WHERE channel_seq = ? AND seq > ? ORDER BY seq LIMIT ?", (self.seq, after, limit))
+                "WHERE channel_seq = ? AND seq > ? AND reason != 'test' ORDER BY seq LIMIT ?",
+                (self.seq, after, limit))
 
     def record(self, conn: sqlite3.Connection, event_id: str, event_type: str, attempt: int, at_ms: int,
                result: Any, next_at_ms: int | None) -> int:

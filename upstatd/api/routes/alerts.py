@@ -15,9 +15,8 @@ both.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any, Literal
 
-import msgspec
 from aiohttp import web
 
 from upstatd.alerts import public
@@ -39,20 +38,20 @@ PERMISSION = "alert_channels"
 
 class ChannelListQuery(ListQuery, forbid_unknown_fields=True):
     enabled: bool | None = None
-    type: Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(TYPES)})] | None = None
+    type: Literal[TYPES] | None = None
 
 
 class AlertListQuery(ListQuery, forbid_unknown_fields=True):
     incident_id: str | None = None
     channel_id: str | None = None
-    status: Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(store.STATUSES)})] | None = None
+    status: Literal[store.STATUSES] | None = None
     created_gte: Timestamp | None = None
     created_lte: Timestamp | None = None
 
 
 class IncidentAlertListQuery(ListQuery, forbid_unknown_fields=True):
     channel_id: str | None = None
-    status: Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(store.STATUSES)})] | None = None
+    status: Literal[store.STATUSES] | None = None
 
 
 ChannelList = pagination.list_of(AlertChannel, "AlertChannelList")
