@@ -199,9 +199,10 @@ def within_the_documented_gaps(case, now: int) -> None:
         for name in ("expires_at", "resume_at"):
             if isinstance(body.get(name), int) and body[name] <= now + 60:
                 body[name] = now + 86400 + body[name] % 86400
-        # ids that must name existing monitors or heartbeats
-        if body.get("affected_monitor_ids"):
-            body["affected_monitor_ids"] = []
+        # ids that must name existing monitors or heartbeats, or alert channels
+        for name in ("affected_monitor_ids", "alert_channels"):
+            if body.get(name):
+                body[name] = []
         # an update may not clear (null) the only schedule (period_seconds, as FRESH makes them)
         schedule = [body.get(name) for name in ("period_seconds", "cron", "oncalendar")]
         if "period_seconds" in body and body["period_seconds"] is None and all(item is None for item in schedule):

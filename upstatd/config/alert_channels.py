@@ -22,7 +22,7 @@ from typing import Any
 import msgspec
 
 from upstatd.config.check import (
-    Invalid, Path, Problems, block, boolean, choice, duration, entries, integer, take, text, text_list, text_map,
+    Invalid, Path, Problems, block, boolean, choice, duration, keyed, integer, take, text, text_list, text_map,
     type_name,
 )
 from upstatd.config.webhooks import parse_url
@@ -74,20 +74,7 @@ def masked(kind: str, settings: dict[str, Any]) -> dict[str, Any]:
 
 
 def parse_alert_channels(value: Any, path: Path, problems: Problems) -> tuple[ChannelSpec, ...]:
-    value = entries(value, path, problems, "alert channels")
-    out = []
-    first: dict[str, int] = {}
-    for index, item in enumerate(value):
-        spec = parse_channel(item, path + (index,), problems)
-        key = item.get("key") if isinstance(item, dict) else None
-        if isinstance(key, str) and key:
-            if key in first:
-                problems.add(path + (index, "key"), f"duplicate key '{key}' (first used on line {first[key]})")
-                continue
-            first[key] = problems.line(path + (index, "key"))
-        if spec is not None:
-            out.append(spec)
-    return tuple(out)
+    return keyed(value, path, problems, "alert channels", lambda item, at: parse_channel(item, at, problems))
 
 
 def parse_channel(value: Any, path: Path, problems: Problems, keyed: bool = True) -> ChannelSpec | None:

@@ -298,6 +298,25 @@ def parse_metadata(value: Any) -> dict[str, str]:
     return dict(value)
 
 
+def keyed(value: Any, path: Path, problems: Problems, noun: str, parse: Callable[[Any, Path], Any]) -> tuple:
+    """A section that is a list of entries with a unique `key` (monitors, webhooks, alert
+    channels): each parsed by `parse(item, path)`; a repeated key is reported on its line
+    even when either entry has other errors."""
+    out = []
+    first: dict[str, int] = {}
+    for index, item in enumerate(entries(value, path, problems, noun)):
+        spec = parse(item, path + (index,))
+        key = item.get("key") if isinstance(item, dict) else None
+        if isinstance(key, str) and key:
+            if key in first:
+                problems.add(path + (index, "key"), f"duplicate key '{key}' (first used on line {first[key]})")
+                continue
+            first[key] = problems.line(path + (index, "key"))
+        if spec is not None:
+            out.append(spec)
+    return tuple(out)
+
+
 def entries(value: Any, path: Path, problems: Problems, noun: str) -> list:
     """A section that is a list of entries (monitors, heartbeats, webhooks): absent is none."""
     if value is None:

@@ -15,8 +15,7 @@ from typing import Any
 import msgspec
 
 from upstatd.config.check import (
-    entries,
-    SEVERITIES, Invalid, Path, Problems, block, choice, duration, format_duration, integer, parse_metadata,
+    keyed, SEVERITIES, Invalid, Path, Problems, block, choice, duration, format_duration, integer, parse_metadata,
     take, text, text_list, type_name,
 )
 from upstatd.config.alert_channels import REMINDER_INTERVAL, ChannelSpec, parse_alert_channels, parse_refs
@@ -253,22 +252,7 @@ MONITOR_KEYS = ("key", "name", "type", "url", "interval", "timeout", "confirmati
 
 
 def parse_monitors(value: Any, path: Path, problems: Problems, defaults: Defaults) -> tuple[MonitorSpec, ...]:
-    value = entries(value, path, problems, "monitors")
-    monitors = []
-    first_line: dict[str, int] = {}
-    for index, item in enumerate(value):
-        spec = parse_monitor(item, path + (index,), problems, defaults)
-        # a repeated key is reported even when either monitor has other errors
-        key = item.get("key") if isinstance(item, dict) else None
-        if isinstance(key, str) and key:
-            if key in first_line:
-                problems.add(path + (index, "key"),
-                             f"duplicate key '{key}' (first used on line {first_line[key]})")
-                continue
-            first_line[key] = problems.line(path + (index, "key"))
-        if spec is not None:
-            monitors.append(spec)
-    return tuple(monitors)
+    return keyed(value, path, problems, "monitors", lambda item, at: parse_monitor(item, at, problems, defaults))
 
 
 def parse_monitor(value: Any, path: Path, problems: Problems, defaults: Defaults) -> MonitorSpec | None:

@@ -10,8 +10,7 @@ from typing import Any
 import msgspec
 
 from upstatd.config.check import (
-    entries,
-    Invalid, Path, Problems, block, boolean, parse_metadata, take, text, type_name,
+    keyed, Invalid, Path, Problems, block, boolean, parse_metadata, take, text, type_name,
 )
 
 KEY_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}"
@@ -100,20 +99,7 @@ def parse_secret(value: Any) -> str:
 
 
 def parse_webhooks(value: Any, path: Path, problems: Problems) -> tuple[WebhookSpec, ...]:
-    value = entries(value, path, problems, "webhook endpoints")
-    out = []
-    first: dict[str, int] = {}
-    for index, item in enumerate(value):
-        spec = parse_webhook(item, path + (index,), problems)
-        key = item.get("key") if isinstance(item, dict) else None
-        if isinstance(key, str) and key:
-            if key in first:
-                problems.add(path + (index, "key"), f"duplicate key '{key}' (first used on line {first[key]})")
-                continue
-            first[key] = problems.line(path + (index, "key"))
-        if spec is not None:
-            out.append(spec)
-    return tuple(out)
+    return keyed(value, path, problems, "webhook endpoints", lambda item, at: parse_webhook(item, at, problems))
 
 
 def parse_webhook(value: Any, path: Path, problems: Problems) -> WebhookSpec | None:
