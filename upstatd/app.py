@@ -244,13 +244,17 @@ class Daemon:
     async def serve(self) -> None:
         """Start, run until SIGTERM or SIGINT, stop. SIGHUP reloads the config."""
         loop = asyncio.get_running_loop()
+        # Before start: a stop asked for while it runs (the listener answers before the
+        # alert channels are up) is a graceful stop as soon as it is done, not a kill.
+        loop.add_signal_handler(signal.SIGTERM, self._on_stop_signal, "SIGTERM")
+        loop.add_signal_handler(signal.SIGINT, self._on_stop_signal, "SIGINT")
         try:
             await self.start()
         except BaseException:
             await self._close_all()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
             raise
-        loop.add_signal_handler(signal.SIGTERM, self._on_stop_signal, "SIGTERM")
-        loop.add_signal_handler(signal.SIGINT, self._on_stop_signal, "SIGINT")
         loop.add_signal_handler(signal.SIGHUP, lambda: self._tasks.append(
             asyncio.create_task(self.reload(), name="reload")))
         try:
