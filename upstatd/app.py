@@ -10,7 +10,6 @@ Signals are owned here and nowhere else: SIGTERM/SIGINT stop, SIGHUP reloads.
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import gc
 import os
 import signal
@@ -359,13 +358,9 @@ class Daemon:
 
     def _lock(self, storage_path: str) -> None:
         """One daemon per database: a second one would probe and write everything twice."""
-        os.makedirs(os.path.dirname(storage_path), exist_ok=True, mode=0o750)
-        fd = os.open(storage_path + ".lock", os.O_CREAT | os.O_RDWR, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise AlreadyRunning(f"another upstatd is already running on {storage_path}") from None
+        fd = db.lock(storage_path)
+        if fd is None:
+            raise AlreadyRunning(f"another upstatd is already running on {storage_path}")
         self._lock_file = fd
 
     def _status_line(self, note: str | None = None) -> str:

@@ -75,11 +75,31 @@ def main(argv: list[str] | None = None) -> int:
     notify.add_argument("channel", metavar="CHANNEL", help="the channel's key in the config file, or its id (ch_...)")
     notify.add_argument("-c", "--config", default=DEFAULT_CONFIG)
 
+    backup = commands.add_parser(
+        "backup", help="write a consistent copy of the database, the daemon running or not",
+        description="Copy the database through SQLite's online backup API (the daemon keeps running and "
+                    "writing), into a 0600 temporary file beside FILE, check it with PRAGMA integrity_check, "
+                    "then rename it to FILE (replacing a file there only once the copy is good). "
+                    "Run it as the daemon's user. Exit status: 0 written, 1 failed.")
+    backup.add_argument("file", metavar="FILE",
+                        help="the copy to write; an existing directory gets upstatd-<UTC time>.db in it")
+    backup.add_argument("-c", "--config", default=DEFAULT_CONFIG)
+
+    restore = commands.add_parser(
+        "restore", help="put a backup in place of the database (the daemon stopped)",
+        description="Check FILE (PRAGMA integrity_check, a schema version this upstatd knows) and put a copy "
+                    "of it in place of the database, keeping the one there as <db>.before-restore-<UTC time>. "
+                    "Refused while a daemon runs on the database; a daemon cannot start until it is done. "
+                    "Exit status: 0 restored, 1 refused or failed.")
+    restore.add_argument("file", metavar="FILE", help="a file written by upstatd backup")
+    restore.add_argument("-c", "--config", default=DEFAULT_CONFIG)
+
     commands.add_parser("version", help="print the version")
 
     args = parser.parse_args(argv)
     return {"run": cmd_run, "check-config": cmd_check_config, "status": cmd_status,
             "probe": cmd_probe, "token": cmd_token, "notify-test": cmd_notify_test,
+            "backup": cmd_backup, "restore": cmd_restore,
             "version": cmd_version}[args.command](args)
 
 
@@ -206,6 +226,62 @@ def ago(timestamp: int | None, now: float) -> str:
         if seconds >= size:
             return f"{seconds // size}{unit} ago"
     return f"{seconds}s ago"
+
+
+# -- upstatd backup | restore ------------------------------------------------------
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from upstatd.config.load import load_storage_path
+    from upstatd.store.backup import BackupError, backup
+
+    path = _load(args.config, load_storage_path)
+    if path is None:
+        return 1
+    dest = args.file
+    if os.path.isdir(dest):
+        dest = os.path.join(dest, time.strftime("upstatd-%Y%m%dT%H%M%SZ.db", time.gmtime()))
+    try:
+        copied = backup(path, dest)
+    except BackupError as exc:
+        print(f"upstatd: backup failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {copied.path}: {_size(copied.size)}, schema version {copied.schema_version}, "
+          f"integrity_check ok; copied in {copied.seconds:.2f} s ({copied.pages} pages in {copied.steps} "
+          f"step{'' if copied.steps == 1 else 's'}), checked in {copied.check_seconds:.2f} s")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from upstatd.config.load import load_storage_path
+    from upstatd.store.backup import BackupError, restore
+    from upstatd.store.db import newest_version
+
+    path = _load(args.config, load_storage_path)
+    if path is None:
+        return 1
+    try:
+        restored = restore(args.file, path, time.time())
+    except BackupError as exc:
+        print(f"upstatd: restore refused: {exc}", file=sys.stderr)
+        return 1
+    print(f"restored {args.file} to {restored.path}: {_size(restored.size)}, "
+          f"schema version {restored.schema_version}, integrity_check ok")
+    if restored.kept:
+        print(f"the database that was there is kept as {restored.kept}")
+    newest = newest_version()
+    if restored.schema_version < newest:
+        print(f"upstatd migrates it from schema version {restored.schema_version} to {newest} when it starts "
+              f"(keeping a copy as {restored.path}.pre-migration-{restored.schema_version:04d}-{newest:04d})")
+    print("start the daemon again: systemctl start upstatd")
+    return 0
+
+
+def _size(size: int) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size} B" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size} B"
 
 
 # -- upstatd notify-test ------------------------------------------------------------

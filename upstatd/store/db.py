@@ -1,12 +1,16 @@
 """Opening the SQLite file: pragmas, permissions, versioned migrations.
 
 Migrations are `migrations/NNNN_name.sql`, applied in order at start, each
-in one transaction that also bumps `PRAGMA user_version` to NNNN.
+in one transaction that also bumps `PRAGMA user_version` to NNNN. Before a
+database that has a schema is migrated, a copy of it is written beside it
+(`<db>.pre-migration-<from>-<to>`, the last PRE_MIGRATION_KEPT of them kept).
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import glob
 import os
 import re
 import sqlite3
@@ -16,7 +20,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
+import structlog
+
 T = TypeVar("T")
+log = structlog.get_logger("upstatd.store")
+
+PRE_MIGRATION_KEPT = 3  # copies made before a migration, newest first; older ones are deleted
 
 PRAGMAS = (
     "PRAGMA journal_mode = WAL",
@@ -45,6 +54,21 @@ def prepare_file(path: str) -> None:
     Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o750)
     if not os.path.exists(path):
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
+def lock(storage_path: str) -> int | None:
+    """Take the flock on `<db>.lock` that says "this database is in use": the daemon
+    holds it while it runs (one daemon per database), `upstatd restore` while it
+    replaces the file. Returns the descriptor (closing it releases the lock), or
+    None when another process holds it."""
+    os.makedirs(os.path.dirname(storage_path) or ".", exist_ok=True, mode=0o750)
+    fd = os.open(storage_path + ".lock", os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
 
 
 class Database:
@@ -115,14 +139,22 @@ def in_transaction(conn: sqlite3.Connection, fn: Callable[..., T], *args: Any) -
     return result
 
 
+def newest_version() -> int:
+    known = migrations()
+    return known[-1][0] if known else 0
+
+
 def migrate(conn: sqlite3.Connection) -> int:
-    """Apply pending migrations; returns the schema version."""
+    """Apply pending migrations; returns the schema version. A database that already
+    has a schema (version > 0) is copied first (copy_before_migrating)."""
     (version,) = conn.execute("PRAGMA user_version").fetchone()
     known = migrations()
     newest = known[-1][0] if known else 0
     if version > newest:
         raise MigrationError(f"the database is at schema version {version}, newer than this "
                              f"upstatd knows ({newest}); upgrade upstatd or restore a backup")
+    if 0 < version < newest:
+        copy_before_migrating(conn, version, newest)
     for number, name, sql in known:
         if number > version:
             try:
@@ -133,3 +165,45 @@ def migrate(conn: sqlite3.Connection) -> int:
                 raise MigrationError(f"migration {number:04d}_{name} failed: {exc}") from exc
             version = number
     return version
+
+
+def main_file(conn: sqlite3.Connection) -> str:
+    """The file of the connection's main database ("" for an in-memory one)."""
+    for _, name, file in conn.execute("PRAGMA database_list").fetchall():
+        if name == "main":
+            return file or ""
+    return ""
+
+
+def copy_before_migrating(conn: sqlite3.Connection, old: int, new: int) -> str | None:
+    """Write `<db>.pre-migration-<old>-<new>` through the online backup API and keep
+    only the newest PRE_MIGRATION_KEPT such copies. No copy, no migration: a failure
+    (disk full) is a MigrationError, and the database stays as it was."""
+    from upstatd.store.backup import BackupError, copy_database
+
+    path = main_file(conn)
+    if not path:
+        return None
+    dest = f"{path}.pre-migration-{old:04d}-{new:04d}"
+    try:
+        # One step: at start the daemon holds the lock, so nothing else writes meanwhile.
+        copied = copy_database(conn, dest, pages=-1, sleep=0, verify=False)
+    except BackupError as exc:
+        raise MigrationError(f"not migrating {path} from schema version {old} to {new}: the copy kept "
+                             f"before a migration could not be written: {exc}") from None
+    log.info("store.pre_migration_copy", path=dest, from_version=old, to_version=new, bytes=copied.size,
+             seconds=round(copied.seconds, 3))
+    for stale in pre_migration_copies(path)[PRE_MIGRATION_KEPT:]:
+        try:
+            os.remove(stale)
+            log.info("store.pre_migration_copy_removed", path=stale)
+        except OSError as exc:
+            log.warning("store.pre_migration_copy_not_removed", path=stale, error=str(exc))
+    return dest
+
+
+def pre_migration_copies(path: str) -> list[str]:
+    """The copies made before migrations of the database at `path`, newest first."""
+    found = [name for name in glob.glob(glob.escape(path) + ".pre-migration-*")
+             if re.fullmatch(r"\d{4}-\d{4}", name[len(path) + len(".pre-migration-"):])]
+    return sorted(found, key=lambda name: (os.stat(name).st_mtime_ns, name), reverse=True)
