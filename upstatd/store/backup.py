@@ -31,6 +31,7 @@ from upstatd.store import db
 PAGES_PER_STEP = 1024   # 4 MiB a step at the default 4 KiB page size
 STEP_SLEEP = 0.005      # seconds between steps: lets the daemon's writer at the disk
 SIDE_FILES = ("-journal", "-wal", "-shm")
+DAMAGED = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
 
 
 class BackupError(Exception):
@@ -86,6 +87,9 @@ def copy_database(source: sqlite3.Connection, dest: str, *, pages: int = PAGES_P
         _fsync(directory)
     except sqlite3.Error as exc:
         _remove(tmp)
+        if _damaged(exc):
+            raise BackupError(f"cannot copy the database, it is damaged ({exc}), so {dest} was not "
+                              f"written") from None
         raise BackupError(f"cannot write {dest}: {exc}") from None
     except OSError as exc:
         _remove(tmp)
@@ -127,6 +131,10 @@ def integrity_problems(path: str) -> list[str]:
     conn = sqlite3.connect(f"file:{quote(os.path.abspath(path))}?mode=ro", uri=True)
     try:
         rows = [row[0] for row in conn.execute("PRAGMA integrity_check").fetchall()]
+    except sqlite3.DatabaseError as exc:  # damage bad enough that the check itself stops
+        if not _damaged(exc):
+            raise
+        rows = [str(exc)]
     finally:
         conn.close()
     return [] if rows == ["ok"] else rows
@@ -257,6 +265,11 @@ def _match_owner(path: str, like: str) -> None:
         return
     stat = os.stat(like)
     os.chown(path, stat.st_uid, stat.st_gid)
+
+
+def _damaged(exc: sqlite3.Error) -> bool:
+    """The error says the file is damaged or no database (primary code, extended ones included)."""
+    return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in DAMAGED
 
 
 def _fsync(path: str) -> None:
