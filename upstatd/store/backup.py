@@ -148,8 +148,10 @@ def backup(db_path: str, dest: str, *, pages: int = PAGES_PER_STEP, sleep: float
         raise BackupError(f"{dest} is the database itself; name another file")
     try:
         # Read-write but query-only: a read-only connection would leave -wal and -shm behind
-        # when it is the last one to close (the daemon stopped); this one removes them.
-        source = db.connect(db_path, readonly=True)
+        # when it is the last one to close (the daemon stopped); this one removes them. Not
+        # db.connect: its pragmas would switch a file not in WAL mode (a fresh restore) to it.
+        source = sqlite3.connect(db_path, isolation_level=None, timeout=5)
+        source.execute("PRAGMA query_only = ON")
     except sqlite3.Error as exc:
         raise BackupError(f"cannot open {db_path}: {exc}") from None
     try:
