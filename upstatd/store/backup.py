@@ -30,8 +30,10 @@ from upstatd.store import db
 
 PAGES_PER_STEP = 1024   # 4 MiB a step at the default 4 KiB page size
 STEP_SLEEP = 0.005      # seconds between steps: lets the daemon's writer at the disk
-# fsync the copy every this many steps (64 MiB): one flush of a whole 1 GB copy in its
-# final commit stalled the daemon's commits by up to 106 ms (bench/backup.py).
+# fsync the copy every this many steps (64 MiB), so that a GB of dirty pages does not
+# go to disk at once in its final commit. bench/backup.py does not tell this apart
+# from the daemon's own catch-up checkpoint when the snapshot closes: the worst
+# commit of a 1 GB run was 10-113 ms with it, 64-106 ms without (BENCHMARKS.md).
 FLUSH_EVERY_STEPS = 16
 SIDE_FILES = ("-journal", "-wal", "-shm")
 DAMAGED = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
