@@ -72,6 +72,11 @@ class Scheduler(msgspec.Struct, frozen=True):
     max_in_flight: int = 1000
 
 
+class Retention(msgspec.Struct, frozen=True):
+    checks: float = 14 * 86400.0     # s: raw checks (their hourly and daily rollups stay)
+    rollups: float = 400 * 86400.0   # s: hourly and daily rollups
+
+
 class RateLimit(msgspec.Struct, frozen=True):
     per_token_minute: int = 1000
     per_token_hour: int = 10_000
@@ -91,12 +96,13 @@ class Config(msgspec.Struct, frozen=True):
     incidents: IncidentSettings = IncidentSettings()
     webhooks: tuple[WebhookSpec, ...] = ()
     alert_channels: tuple[ChannelSpec, ...] = ()
+    retention: Retention = Retention()
 
 
 def parse_config(data: Any, file: str, problems: Problems,
                  environ: Mapping[str, str] = os.environ) -> Config | None:
     sections = ("server", "storage", "scheduler", "defaults", "monitors", "heartbeats", "pings", "incidents",
-                "webhooks", "alert_channels", "api")
+                "webhooks", "alert_channels", "retention", "api")
     if not isinstance(data, dict):
         problems.add((), f"the top level must be a mapping of sections ({', '.join(sorted(sections))}), "
                          f"got {type_name(data)}")
@@ -114,11 +120,25 @@ def parse_config(data: Any, file: str, problems: Problems,
     webhooks = parse_webhooks(top.get("webhooks"), ("webhooks",), problems)
     channels = parse_alert_channels(top.get("alert_channels"), ("alert_channels",), problems)
     check_channel_refs(top, channels, problems)
+    retention = parse_retention(top.get("retention"), ("retention",), problems)
     rate_limit = parse_api(top.get("api"), ("api",), problems)
     if problems:
         return None
     return Config(file, server, storage_path, scheduler, defaults, monitors, rate_limit, heartbeats, pings,
-                  incidents, webhooks, channels)
+                  incidents, webhooks, channels, retention)
+
+
+def parse_retention(value: Any, path: Path, problems: Problems) -> Retention:
+    section = block(value, path, problems, ("checks", "rollups"))
+    if not section:
+        return Retention()
+    base = Retention()
+    checks = take(section, "checks", duration(min=86400, max=3650 * 86400), path, problems, base.checks)
+    rollups = take(section, "rollups", duration(min=86400, max=3650 * 86400), path, problems, base.rollups)
+    if rollups < checks:
+        problems.add(path + ("rollups",), f"must be at least retention.checks ({format_duration(checks)}): "
+                                          "a check is rolled up before it is pruned")
+    return Retention(checks, rollups)
 
 
 def check_channel_refs(top: dict, channels: tuple[ChannelSpec, ...], problems: Problems) -> None:

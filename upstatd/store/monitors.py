@@ -124,7 +124,7 @@ def _metadata(spec: MonitorSpec) -> str:
 def delete_history(conn: sqlite3.Connection, seqs: list[int]) -> None:
     """Delete monitors with everything recorded about them."""
     removed = [(seq,) for seq in seqs]
-    for sql in ("DELETE FROM checks WHERE monitor_seq = ?",
+    for sql in ("DELETE FROM checks WHERE monitor_seq = ?", "DELETE FROM rollups WHERE monitor_seq = ?",
                 "DELETE FROM state_changes WHERE monitor_seq = ?",
                 "DELETE FROM monitor_pauses WHERE monitor_seq = ?",
                 "DELETE FROM monitors WHERE seq = ?"):
