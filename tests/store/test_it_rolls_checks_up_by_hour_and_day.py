@@ -124,3 +124,23 @@ async def test_checks_are_pruned_once_rolled_up_and_past_retention(store):
     assert await prune(0, DAY_MS + rollups.LAG_MS) == 24 * 60 * 2 + 24 * 2 + 2  # the rest; the first day's rollups
     hours = await database.call(rollups.between, 1, "hour", START, START + 2 * DAY_MS)
     assert [h.start_at for h in hours] == [START + DAY_MS + n * HOUR_MS for n in range(24)]
+
+
+async def test_the_days_latency_reads_rolled_up_hours_and_the_raw_rest(store):
+    """/status's p50/p95: the same figures (within a bucket) before and after the roll-up."""
+    from upstatd.store.uptime import latency_day, seq_at
+    database, _, _ = store
+    rows = make_checks()
+    await insert(database, rows)
+    now = START + DAY_MS + 30 * 60_000 + rollups.LAG_MS  # 24 h back: half an hour into the first day
+    before = await database.call(latency_day, 1, now)
+    await roll_all(database, now)
+    after = await database.call(latency_day, 1, now)
+    good = sorted(row[5] / 1000 for row in rows if row[1] == 1 and row[3] and now - DAY_MS < row[2])
+    assert before == (percentile(good, 50), percentile(good, 95), len(good))  # all raw: exact
+    assert after[2] == len(good)
+    for got, exact in zip(after[:2], before[:2]):
+        assert exact <= got <= exact * 2 ** (1 / histogram.STEPS) + 1e-9
+    assert await database.call(seq_at, START + DAY_MS) == 24 * 60 * 2 + 1
+    assert await database.call(seq_at, START) == 1
+    assert await database.call(seq_at, START + 3 * DAY_MS) == len(rows) + 1
