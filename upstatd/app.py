@@ -386,7 +386,8 @@ class Daemon:
         while True:
             now_ms = round(self.clock.time() * 1000)
             removed = await self.writer.run(
-                lambda conn: rollups.prune(conn, now_ms, retention.checks * 1000, retention.rollups * 1000))
+                lambda conn: rollups.prune(conn, now_ms, retention.checks * 1000, retention.rollups * 1000,
+                                           retention.hourly * 1000))
             pruned += removed
             if removed < rollups.PRUNE_BATCH:
                 break

@@ -54,7 +54,8 @@ async def test_checks_become_rollups_and_old_ones_go(start_api):
 
 @pytest.mark.parametrize("text, words", [
     ("retention: {checks: 1h}", "retention.checks: must be >= 1d"),
-    ("retention: {checks: 30d, rollups: 7d}", "retention.rollups: must be at least retention.checks (30d)"),
+    ("retention: {checks: 30d, hourly: 7d}", "retention.hourly: must be at least retention.checks (30d)"),
+    ("retention: {hourly: 60d, rollups: 40d}", "retention.rollups: must be at least retention.hourly (60d)"),
     ("retention: {raw: 1d}", "retention.raw: unknown key"),
 ])
 def test_retention_is_checked_with_its_line(tmp_path, text, words):

@@ -74,7 +74,8 @@ class Scheduler(msgspec.Struct, frozen=True):
 
 class Retention(msgspec.Struct, frozen=True):
     checks: float = 14 * 86400.0     # s: raw checks (their hourly and daily rollups stay)
-    rollups: float = 400 * 86400.0   # s: hourly and daily rollups
+    rollups: float = 400 * 86400.0   # s: daily rollups
+    hourly: float = 35 * 86400.0     # s: hourly rollups (24 times the rows of the daily ones)
 
 
 class RateLimit(msgspec.Struct, frozen=True):
@@ -129,16 +130,20 @@ def parse_config(data: Any, file: str, problems: Problems,
 
 
 def parse_retention(value: Any, path: Path, problems: Problems) -> Retention:
-    section = block(value, path, problems, ("checks", "rollups"))
+    section = block(value, path, problems, ("checks", "hourly", "rollups"))
     if not section:
         return Retention()
     base = Retention()
-    checks = take(section, "checks", duration(min=86400, max=3650 * 86400), path, problems, base.checks)
-    rollups = take(section, "rollups", duration(min=86400, max=3650 * 86400), path, problems, base.rollups)
-    if rollups < checks:
-        problems.add(path + ("rollups",), f"must be at least retention.checks ({format_duration(checks)}): "
-                                          "a check is rolled up before it is pruned")
-    return Retention(checks, rollups)
+    span = duration(min=86400, max=3650 * 86400)
+    checks = take(section, "checks", span, path, problems, base.checks)
+    rollups = take(section, "rollups", span, path, problems, max(base.rollups, checks))
+    hourly = take(section, "hourly", span, path, problems, min(max(base.hourly, checks), rollups))
+    for name, value, floor, floor_name in (("hourly", hourly, checks, "checks"), ("rollups", rollups, hourly,
+                                                                                  "hourly")):
+        if value < floor:
+            problems.add(path + (name,), f"must be at least retention.{floor_name} ({format_duration(floor)}): "
+                                         "what is pruned is rolled up first")
+    return Retention(checks, rollups, hourly)
 
 
 def check_channel_refs(top: dict, channels: tuple[ChannelSpec, ...], problems: Problems) -> None:

@@ -158,9 +158,10 @@ def save(conn: sqlite3.Connection, batch: Batch) -> None:
 
 # -- pruning ------------------------------------------------------------------------------------
 
-def prune(conn: sqlite3.Connection, now_ms: int, checks_ms: float, rollups_ms: float) -> int:
-    """One batch of each: raw checks older than `checks_ms` and rolled up, rollups older than
-    `rollups_ms`. Returns how many rows went (the caller repeats while that is a full batch).
+def prune(conn: sqlite3.Connection, now_ms: int, checks_ms: float, rollups_ms: float,
+          hourly_ms: float | None = None) -> int:
+    """One batch of each: raw checks older than `checks_ms` and rolled up, hourly rollups older
+    than `hourly_ms` (default: `rollups_ms`), daily ones older than `rollups_ms`. Returns how many rows went (the caller repeats while that is a full batch).
     Each statement reads at most a batch of rows, whatever the table's size."""
     rolled = cursor(conn)
     if rolled is None:
@@ -173,11 +174,11 @@ def prune(conn: sqlite3.Connection, now_ms: int, checks_ms: float, rollups_ms: f
     removed = 0
     if last is not None:
         removed += conn.execute("DELETE FROM checks WHERE seq <= ? AND created_at < ?", (last, before)).rowcount
-    for period in ("hour", "day"):
+    for period, keep_ms in (("hour", rollups_ms if hourly_ms is None else hourly_ms), ("day", rollups_ms)):
         removed += conn.execute(
             "DELETE FROM rollups WHERE (period, start_at, monitor_seq) IN (SELECT period, start_at, monitor_seq "
             "FROM rollups WHERE period = ? AND start_at < ? ORDER BY start_at LIMIT ?)",
-            (period, now_ms - round(rollups_ms), PRUNE_BATCH)).rowcount
+            (period, now_ms - round(keep_ms), PRUNE_BATCH)).rowcount
     return removed
 
 
