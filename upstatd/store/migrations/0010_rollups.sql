@@ -11,9 +11,9 @@ CREATE TABLE rollups (
     latency_min_us  INTEGER,
     latency_max_us  INTEGER,
     latency_sum_us  INTEGER NOT NULL,
-    histogram       TEXT NOT NULL,                 -- JSON {bucket: count} (monitors/histogram.py)
-    phases          TEXT NOT NULL,                 -- JSON {phase: [sum_us, count]}
-    errors          TEXT NOT NULL,                 -- JSON {error_kind: count}
+    histogram       BLOB NOT NULL,                 -- msgpack {bucket: count} (monitors/histogram.py)
+    phases          BLOB NOT NULL,                 -- msgpack {phase: [sum_us, count]}
+    errors          BLOB NOT NULL,                 -- msgpack {error_kind: count}
     PRIMARY KEY (monitor_seq, period, start_at)
 ) WITHOUT ROWID;
 CREATE INDEX rollups_by_time ON rollups (period, start_at);
