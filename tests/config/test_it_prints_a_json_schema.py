@@ -193,6 +193,10 @@ def test_a_placeholder_stands_for_any_scalar():
             interval: ${INTERVAL}
             severity: ${SEVERITY}
             http: {verify_tls: "${VERIFY}", max_redirects: "${REDIRECTS}", max_response_time: 500ms}
+          - key: gateway
+            type: icmp
+            url: icmp://${GATEWAY}
+            icmp: {packet_interval: 200ms, max_rtt: 0.05, packets: "${PACKETS}"}
         webhooks:
           - {key: hook, url: "${HOOK_URL}", events: ["*"], secret: "${S}"}
         """)
