@@ -148,7 +148,7 @@ _keywords.schema = {"type": "array", "maxItems": MAX_KEYWORDS,
 
 def parse_schedule(section: dict, path: Path, problems: Problems) -> Schedule | None:
     """Exactly one of period, cron, oncalendar; timezone for the two calendars."""
-    given = [kind for kind in ("period", "cron", "oncalendar") if section.get(kind) is not None]
+    given = [kind for kind in SCHEDULES if section.get(kind) is not None]
     if len(given) != 1:
         problems.add(path, "needs exactly one of period (like 1h), cron (like \"0 3 * * *\") or oncalendar "
                            f"(like \"Mon..Fri 09:00\"), got {' and '.join(given) if given else 'none'}")
