@@ -75,12 +75,18 @@ def main(argv: list[str] | None = None) -> int:
     notify.add_argument("channel", metavar="CHANNEL", help="the channel's key in the config file, or its id (ch_...)")
     notify.add_argument("-c", "--config", default=DEFAULT_CONFIG)
 
+    commands.add_parser(
+        "schema", help="print the config file's JSON Schema (for editors)",
+        description="Print the JSON Schema (draft 2020-12) of the config file, generated from the code that "
+                    "validates it: `upstatd schema > /etc/upstatd/config.schema.json`, then point the editor "
+                    "at it (docs/configuration.md). `check-config` still checks what JSON Schema cannot say.")
+
     commands.add_parser("version", help="print the version")
 
     args = parser.parse_args(argv)
     return {"run": cmd_run, "check-config": cmd_check_config, "status": cmd_status,
             "probe": cmd_probe, "token": cmd_token, "notify-test": cmd_notify_test,
-            "version": cmd_version}[args.command](args)
+            "version": cmd_version, "schema": cmd_schema}[args.command](args)
 
 
 def _load(path: str, loader=None, prefix: str = ""):
@@ -105,6 +111,12 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     monitors, heartbeats = len(config.monitors), len(config.heartbeats)
     print(f"{args.config}: OK, {monitors} monitor{'' if monitors == 1 else 's'}, "
           f"{heartbeats} heartbeat{'' if heartbeats == 1 else 's'}")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from upstatd.config.json_schema import config_schema
+    print(json.dumps(config_schema(), indent=2))
     return 0
 
 
