@@ -13,6 +13,7 @@ editable install of this checkout stays out and `upstatd` is the wheel's.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -212,3 +213,100 @@ def test_systemd_analyze_rates_the_unit_well_hardened(installed):
     # (which PrivateUsers= would make useless), and the host's root directory.
     assert failed <= {"RootDirectory", "AmbientCapabilities", "RestrictAddressFamilies", "CapabilityBoundingSet",
                       "PrivateNetwork", "PrivateUsers", "DeviceAllow", "IPAddressDeny"}, out
+
+
+def sandbox_command(unit: Path, command: list) -> list[str]:
+    """COMMAND as the unit would run it, as far as this machine allows: a mount namespace with
+    /proc as ProtectProc=invisible and ProcSubset=pid make it, no capability but CAP_NET_RAW
+    (ambient, as AmbientCapabilities= gives it), and the unit's seccomp filters (tests/sandbox.py).
+    Still root: /root, where this machine's Python lives, is closed to other users."""
+    if os.geteuid() != 0:
+        pytest.skip("the sandbox needs root (a mount namespace and a fresh /proc)")
+    for tool in ("unshare", "setpriv"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} (util-linux) is not installed")
+    systemd_analyze()
+    import ctypes.util
+    if ctypes.util.find_library("seccomp") is None:
+        pytest.skip("libseccomp is not installed (systemd depends on it)")
+    probe = run("unshare", "-m", "--propagation", "private", "sh", "-c",
+                "mount -t proc -o hidepid=invisible,subset=pid proc /proc", check=False)
+    if probe.returncode != 0:
+        pytest.skip(f"cannot mount a private /proc here: {probe.stderr.strip()}")
+    inner = " ".join(f"'{a}'" for a in (
+        "setpriv", "--bounding-set=-all,+net_raw", "--inh-caps=-all,+net_raw", "--ambient-caps=-all,+net_raw",
+        sys.executable, Path(__file__).parent / "sandbox.py", unit, *command))
+    return ["unshare", "-m", "--propagation", "private", "sh", "-c",
+            f"mount -t proc -o hidepid=invisible,subset=pid proc /proc && exec {inner}"]
+
+
+def test_the_daemon_survives_the_units_sandbox(venv, tmp_path):
+    """http, tcp and icmp monitors and a heartbeat ping, a reload and a stop, under the generated
+    unit's SystemCallFilter= (without @privileged and @resources), MemoryDenyWriteExecute=,
+    RestrictAddressFamilies=, ProtectProc=, ProcSubset= and capabilities."""
+    prefix, state, units = tmp_path / "etc", tmp_path / "state", tmp_path / "units"
+    run(venv / "bin/upstatd", "init", "--prefix", prefix, "--state", state, "--unit-dir", units)
+    unit, config = units / "upstatd.service", prefix / "config.yaml"
+    command = sandbox_command(unit, [venv / "bin/upstatd", "run", "-c", config])
+    port, token = free_port(), "0b8f2c3e-55a1-4d6e-9f7a-1c2d3e4f5a6b"
+    config.write_text("\n".join([
+        f'server: {{listen: "127.0.0.1:{port}"}}',
+        f"storage: {{path: {state}/upstatd.db}}",
+        "defaults: {interval: 1s, timeout: 1s, confirmation: {failures: 1, successes: 1, recheck: 1s}}",
+        "monitors:",
+        f"  - {{key: http, type: http, url: 'http://127.0.0.1:{port}/healthz'}}",
+        f"  - {{key: tcp, type: tcp, url: 'tcp://127.0.0.1:{port}'}}",
+        "  - {key: icmp, type: icmp, url: 'icmp://127.0.0.1'}",
+        "heartbeats:",
+        f"  - {{key: job, period: 1h, grace: 10m, token: {token}}}",
+    ]) + "\n")
+    notify_path = str(tmp_path / "notify")
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(notify_path)
+    notify.settimeout(0.2)
+    log_path = tmp_path / "daemon.log"
+    messages: list[str] = []
+
+    def wait(prefix: str) -> None:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            assert daemon.poll() is None, log_path.read_text()
+            try:
+                new = notify.recv(4096).decode().splitlines()
+            except TimeoutError:
+                continue
+            messages.extend(new)
+            if any(m.startswith(prefix) for m in new):
+                return
+        raise AssertionError(f"no {prefix}: {messages}\n{log_path.read_text()}")
+
+    def states() -> dict[str, str]:
+        out = run(venv / "bin/upstatd", "status", "-c", config, "--json").stdout
+        return {row["key"]: row["state"] for row in json.loads(out)}
+
+    with log_path.open("wb") as log:
+        daemon = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log,
+                                  env={**os.environ, "NOTIFY_SOCKET": notify_path})
+    try:
+        wait("READY=1")
+        status = Path(f"/proc/{daemon.pid}/status").read_text()
+        assert re.search(r"^Seccomp:\s+2$", status, re.M) and re.search(r"^NoNewPrivs:\s+1$", status, re.M)
+        assert re.search(r"^CapEff:\s+0000000000002000$", status, re.M), status  # CAP_NET_RAW alone
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/ping/{token}", data=b"ok", method="POST")
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            assert answer.status == 200
+        expected = {"http": "up", "tcp": "up", "icmp": "up", "job": "up"}
+        deadline = time.monotonic() + 20
+        while (found := states()) != expected and time.monotonic() < deadline:
+            time.sleep(0.3)
+        assert found == expected, log_path.read_text()
+        daemon.send_signal(signal.SIGHUP)
+        wait("RELOADING=1")
+        wait("READY=1")
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        code = daemon.wait(timeout=30)
+        notify.close()
+    text = log_path.read_text()
+    assert code == 0, text
+    assert "Operation not permitted" not in text and "PermissionError" not in text, text
