@@ -5,8 +5,8 @@ on a machine where systemd is not PID 1:
 
 reads the unit's SystemCallFilter= lines (groups expanded by
 `systemd-analyze syscall-filter`), SystemCallErrorNumber=,
-SystemCallArchitectures=native, MemoryDenyWriteExecute= and
-RestrictAddressFamilies=, loads one seccomp filter for each (the kernel
+SystemCallArchitectures=native, MemoryDenyWriteExecute=,
+RestrictNamespaces=yes and RestrictAddressFamilies=, loads one seccomp filter for each (the kernel
 takes the strictest answer of all, as with systemd's), sets no_new_privs and
 execs COMMAND. Uses libseccomp (a dependency of systemd) through ctypes.
 
@@ -28,6 +28,7 @@ import sys
 ACT_ALLOW = 0x7FFF0000
 CMP_EQ, CMP_MASKED_EQ = 4, 7
 PROT_WRITE, PROT_EXEC, SHM_EXEC = 0x2, 0x4, 0o100000
+CLONE_NEW = (0x80, 0x20000, 0x02000000, 0x04000000, 0x08000000, 0x10000000, 0x20000000, 0x40000000)
 
 
 def act_errno(number: int) -> int:
@@ -124,6 +125,15 @@ def main(argv: list[str]) -> None:
         for name in ("mprotect", "pkey_mprotect"):
             rule(ctx, eperm, name, (2, CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC))
         rule(ctx, eperm, "shmat", (2, CMP_MASKED_EQ, SHM_EXEC, SHM_EXEC))
+        load(ctx)
+    if (found.get("RestrictNamespaces") or ["no"])[-1] == "yes":
+        ctx = lib.seccomp_init(ACT_ALLOW)
+        eperm = act_errno(errno.EPERM)
+        for flag in CLONE_NEW:
+            for name in ("clone", "unshare"):  # x86-64's clone has the flags first
+                rule(ctx, eperm, name, (0, CMP_MASKED_EQ, flag, flag))
+        rule(ctx, eperm, "setns")
+        rule(ctx, act_errno(errno.ENOSYS), "clone3")  # its flags are in memory: glibc falls back to clone
         load(ctx)
     families = " ".join(found.get("RestrictAddressFamilies", [])).split()
     if families and not families[0].startswith("~"):

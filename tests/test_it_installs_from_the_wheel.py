@@ -243,7 +243,7 @@ def sandbox_command(unit: Path, command: list) -> list[str]:
 def test_the_daemon_survives_the_units_sandbox(venv, tmp_path):
     """http, tcp and icmp monitors and a heartbeat ping, a reload and a stop, under the generated
     unit's SystemCallFilter= (without @privileged and @resources), MemoryDenyWriteExecute=,
-    RestrictAddressFamilies=, ProtectProc=, ProcSubset= and capabilities."""
+    RestrictNamespaces=, RestrictAddressFamilies=, ProtectProc=, ProcSubset= and capabilities."""
     prefix, state, units = tmp_path / "etc", tmp_path / "state", tmp_path / "units"
     run(venv / "bin/upstatd", "init", "--prefix", prefix, "--state", state, "--unit-dir", units)
     unit, config = units / "upstatd.service", prefix / "config.yaml"
