@@ -8,7 +8,7 @@ days, hourly rollups a day more) and runs a few days past it, each simulated hou
 then rolled up and pruned. Measured: the file size at each day's end (flat
 within x % once retention is reached), the bytes of a raw check row, an
 hourly and a daily rollup row, and from those the size at the defaults
-(14 days of raw checks, 35 of hourly rollups, 400 of daily ones) for 1,000
+(14 days of raw checks, 14 of hourly rollups, 400 of daily ones) for 1,000
 monitors at 60 s. Reads on that file: /status's figures and a 400-day SLA
 (the store functions the routes call), p99 over random monitors.
 """
@@ -27,7 +27,7 @@ from bench import scenarios
 from upstatd.store import rollups, sla, uptime
 from upstatd.store.rollups import DAY_MS, HOUR_MS
 
-DEFAULT_DAYS = {"checks": 14, "hourly": 35, "daily": 400}
+DEFAULT_DAYS = {"checks": 14, "hourly": 14, "daily": 400}
 FLEET = 1000
 
 
@@ -69,7 +69,7 @@ async def _retention(path: Path, monitors: int, days: int, keep: int, log) -> di
             await writer.flush()
             while (batch := await conn.call(rollups.pending, now_ms)) is not None:
                 await writer.run(lambda c, b=batch: rollups.save(c, b))
-            # hourly rollups kept a day longer than raw checks here (35 days at the defaults), so
+            # hourly rollups kept a day longer than raw checks here (as long at the defaults), so
             # that both reach their retention within the run
             while await writer.run(lambda c: rollups.prune(c, now_ms, keep * DAY_MS, DEFAULT_DAYS["daily"] * DAY_MS,
                                                            (keep + 1) * DAY_MS)) >= rollups.PRUNE_BATCH:

@@ -75,7 +75,7 @@ class Scheduler(msgspec.Struct, frozen=True):
 class Retention(msgspec.Struct, frozen=True):
     checks: float = 14 * 86400.0     # s: raw checks (their hourly and daily rollups stay)
     rollups: float = 400 * 86400.0   # s: daily rollups
-    hourly: float = 35 * 86400.0     # s: hourly rollups (24 times the rows of the daily ones)
+    hourly: float = 14 * 86400.0     # s: hourly rollups (24 times the rows of the daily ones: see BENCHMARKS.md)
 
 
 class RateLimit(msgspec.Struct, frozen=True):

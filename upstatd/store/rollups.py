@@ -33,7 +33,7 @@ PHASES = ("resolve", "connect", "tls", "first_byte", "transfer")
 COLUMNS = ("monitor_seq, period, start_at, checks, failures, ok_checks, latency_min_us, latency_max_us, "
            "latency_sum_us, histogram, phases, errors")
 # msgpack, not JSON: a rollup row is about half the size (measured by bench/retention.py), and
-# 1,000 monitors keep 35 days of hourly rows and 400 of daily ones
+# 1,000 monitors keep 14 days of hourly rows and 400 of daily ones
 _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder()
 
