@@ -31,6 +31,10 @@ TARGETS = [
     ("storage", "http_kb_per_monitor_day", "<=", 150, "storage: kB per HTTP monitor per day at 60 s"),
     ("pings", "pings_per_s", ">=", 5000, "pings: durable pings/s (wrk, 2xx only)"),
     ("webhooks", "events_per_s", ">=", 300, "webhooks: events/s received by an endpoint answering in 1 ms"),
+    ("retention", "flat_pct", "<=", 5, "retention: file size change once retention is reached, %"),
+    ("retention", "projected_gb", "<=", 1.5, "retention: 1,000 monitors at 60 s at the default retention, GB"),
+    ("retention", "status_p99_ms", "<=", 20, "retention: /status figures (store read), p99 ms"),
+    ("retention", "sla_400d_p99_ms", "<=", 20, "retention: a 400-day SLA (store read), p99 ms"),
 ]
 
 
