@@ -15,8 +15,8 @@ from typing import Any
 import msgspec
 
 from upstatd.config.check import (
-    keyed, SEVERITIES, Invalid, Path, Problems, block, choice, duration, format_duration, integer, parse_metadata,
-    take, text, text_list, type_name,
+    keyed, SEVERITIES, Invalid, Path, Problems, block, boolean, choice, duration, format_duration, integer,
+    parse_metadata, take, text, text_list, type_name,
 )
 from upstatd.config.alert_channels import REMINDER_INTERVAL, ChannelSpec, parse_alert_channels, parse_refs
 from upstatd.config.heartbeats import HeartbeatSpec, PingSettings, parse_heartbeats, parse_pings
@@ -78,6 +78,14 @@ class RateLimit(msgspec.Struct, frozen=True):
     global_minute: int = 5000
 
 
+class MetricsSettings(msgspec.Struct, frozen=True):
+    enabled: bool = False          # /metrics answers 404 until enabled
+    token: str | None = None       # a bearer token scrapers must send (never logged)
+
+    def __repr__(self) -> str:     # a Config in a log line or traceback never shows the token
+        return f"MetricsSettings(enabled={self.enabled}, token={'<set>' if self.token else None})"
+
+
 class Config(msgspec.Struct, frozen=True):
     file: str
     server: Server
@@ -91,12 +99,13 @@ class Config(msgspec.Struct, frozen=True):
     incidents: IncidentSettings = IncidentSettings()
     webhooks: tuple[WebhookSpec, ...] = ()
     alert_channels: tuple[ChannelSpec, ...] = ()
+    metrics: MetricsSettings = MetricsSettings()
 
 
 def parse_config(data: Any, file: str, problems: Problems,
                  environ: Mapping[str, str] = os.environ) -> Config | None:
     sections = ("server", "storage", "scheduler", "defaults", "monitors", "heartbeats", "pings", "incidents",
-                "webhooks", "alert_channels", "api")
+                "webhooks", "alert_channels", "api", "metrics")
     if not isinstance(data, dict):
         problems.add((), f"the top level must be a mapping of sections ({', '.join(sorted(sections))}), "
                          f"got {type_name(data)}")
@@ -115,10 +124,11 @@ def parse_config(data: Any, file: str, problems: Problems,
     channels = parse_alert_channels(top.get("alert_channels"), ("alert_channels",), problems)
     check_channel_refs(top, channels, problems)
     rate_limit = parse_api(top.get("api"), ("api",), problems)
+    metrics = parse_metrics(top.get("metrics"), ("metrics",), problems)
     if problems:
         return None
     return Config(file, server, storage_path, scheduler, defaults, monitors, rate_limit, heartbeats, pings,
-                  incidents, webhooks, channels)
+                  incidents, webhooks, channels, metrics)
 
 
 def check_channel_refs(top: dict, channels: tuple[ChannelSpec, ...], problems: Problems) -> None:
@@ -218,6 +228,32 @@ def parse_api(value: Any, path: Path, problems: Problems) -> RateLimit:
     where, base = path + ("rate_limit",), RateLimit()
     return RateLimit(*(take(limits, name, integer(1, 10_000_000), where, problems, getattr(base, name))
                        for name in ("per_token_minute", "per_token_hour", "global_minute")))
+
+
+METRICS_TOKEN_MIN = 16
+
+
+def parse_metrics_token(value: Any) -> str:
+    """A bearer token for scrapers; its value never appears in an error (it is a secret)."""
+    if not isinstance(value, str):
+        raise Invalid(f"must be a string of at least {METRICS_TOKEN_MIN} characters, got {type_name(value)}")
+    if len(value) < METRICS_TOKEN_MIN:
+        raise Invalid(f"must be at least {METRICS_TOKEN_MIN} characters long, got {len(value)} (use a random "
+                      f"string, e.g. from `openssl rand -hex 32`, through ${{VAR}})")
+    if len(value) > 1000:
+        raise Invalid(f"must be at most 1000 characters long, got {len(value)}")
+    if any(ch.isspace() or not ch.isprintable() for ch in value):
+        raise Invalid("must not contain spaces or control characters (it is sent in an Authorization header)")
+    return value
+
+
+def parse_metrics(value: Any, path: Path, problems: Problems) -> MetricsSettings:
+    section = block(value, path, problems, ("enabled", "token"))
+    if section is None:
+        return MetricsSettings()
+    enabled = take(section, "enabled", boolean, path, problems, False)
+    token = take(section, "token", parse_metrics_token, path, problems)
+    return MetricsSettings(enabled, token)
 
 
 def parse_defaults(value: Any, path: Path, problems: Problems) -> Defaults:
