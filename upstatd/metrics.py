@@ -6,12 +6,12 @@ Two parts, one answer:
 - The per-monitor families (`upstatd_monitor_up`, `upstatd_monitor_state`,
   `upstatd_probe_duration_seconds`, `upstatd_probe_phase_duration_seconds`,
   `upstatd_monitor_cert_expiry_timestamp_seconds`) are rendered by
-  `MonitorLines`, a few chunks of monitors at a time, the event loop free
-  between chunks (`CHUNK`). With 100,000 monitors that is about 1.2 million
-  samples; prometheus-client's `generate_latest` costs ~6 µs a sample (over 7 s
-  in all, on the loop), so these lines are rendered here, with each monitor's
-  label text and its lines cached until its spec, state or last check
-  changes. `MonitorCollector` yields the same families as prometheus-client
+  `MonitorLines` and streamed, `CHUNK` monitors at a time, the event loop
+  free between chunks. With 100,000 monitors that is about 1.1 million
+  samples; prometheus-client's `generate_latest` costs ~6-18 µs a sample
+  (seconds in all, on the loop), so these lines are rendered here, with each
+  monitor's label text and its lines cached until its spec, state or last
+  check changes. `MonitorCollector` yields the same families as prometheus-client
   GaugeMetricFamily objects: the reference the tests compare the fast lines
   with, and what any prometheus-client registry can use.
 - Everything else (heartbeats, incidents, and the scheduler, store, delivery
@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator
 from typing import Any
 
 import msgspec
@@ -48,7 +48,7 @@ from upstatd.monitors.evaluate import STATES as MONITOR_STATES
 from upstatd.probes.result import PHASES
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-CHUNK = 1000  # monitors rendered between two yields to the event loop
+CHUNK = 200  # monitors (heartbeats) rendered between two yields to the event loop
 SEVERITIES = ("critical", "major", "minor", "warning")
 UP_STATES = ("up", "degraded")     # upstatd_monitor_up is 1: the target answers
 BEAT_UP_STATES = ("up", "late")    # upstatd_heartbeat_up is 1: not down (late is still within grace)
@@ -73,34 +73,32 @@ def escape(value: str) -> str:
     return value
 
 
-def _number(value: float) -> str:
-    return repr(float(value))
-
-
 # -- the monitors: fast lines ---------------------------------------------------------
 
 
 class MonitorLines:
-    """Renders the per-monitor families, caching each monitor's lines.
+    """Renders the per-monitor families, caching each monitor's lines (as bytes).
 
-    The cache entry of a monitor (by key) holds its spec, label text, state,
-    last check row and their lines; a part is rendered again only when its
-    input is a different object (a spec is replaced, never mutated; a check
-    row is a new tuple each check). A monitor gone from the running set drops
-    out of the cache at the next scrape."""
+    The cache entry of a monitor (by key) holds its spec, its label text and
+    its lines with what they were made from (state, check row, details text);
+    a part is made again only when its input is a different object (a spec is
+    replaced, never mutated; a check row is a new tuple each check). A monitor
+    gone from the running set drops out of the cache at the next scrape.
+
+    `collect` brings every entry up to date, `pieces` cuts the families into
+    byte strings of `chunk` monitors each: both are generators, so that the
+    caller can give the loop a turn between steps (100,000 monitors make about
+    110 MB, whose copying alone is a few hundred milliseconds here)."""
 
     def __init__(self) -> None:
         self._cache: dict[str, list] = {}
 
-    def render(self, monitors: Iterable[Any], chunk: int = CHUNK) -> Generator[None, None, str]:
-        """A generator: yields between chunks (give the loop a turn there), returns the text."""
+    def collect(self, monitors: Iterable[Any], chunk: int = CHUNK) -> Generator[None, None, list]:
+        """Yields between chunks; returns the entries, in the running set's order."""
         running = list(monitors)  # a snapshot of the set: the loop may change it between chunks
         old, cache = self._cache, {}
-        up: list[str] = []
-        states: list[str] = []
-        durations: list[str] = []
-        phases: list[str] = []
-        certs: list[str] = []
+        entries: list[list] = []
+        keep, new_entry, state_lines, check_lines = entries.append, _entry, _state_lines, _check_lines
         for start in range(0, len(running), chunk):
             if start:
                 yield
@@ -109,58 +107,89 @@ class MonitorLines:
                 key = spec.key
                 entry = old.get(key)
                 if entry is None or entry[0] is not spec:
-                    # spec, labels, state, up line, state lines, row, duration line, phase lines, cert line, expiry
-                    entry = [spec, f'key="{escape(key)}",name="{escape(spec.name)}",type="{escape(spec.type)}"',
-                             None, "", "", False, "", "", "", None]
+                    entry = new_entry(spec)
                 cache[key] = entry
                 state = monitor.state.state
                 if entry[2] != state:
-                    labels = entry[1]
-                    entry[2] = state
-                    entry[3] = f"upstatd_monitor_up{{{labels}}} {1 if state in UP_STATES else 0}\n"
-                    entry[4] = "".join(f'upstatd_monitor_state{{{labels},state="{name}"}} '
-                                       f'{1 if name == state else 0}\n' for name in MONITOR_STATES)
+                    state_lines(entry, state)
                 row = monitor.last_check
                 if row is not entry[5]:
-                    entry[5] = row
-                    self._check_lines(entry, row, spec.type)
-                up.append(entry[3])
-                states.append(entry[4])
-                durations.append(entry[6])
-                phases.append(entry[7])
-                certs.append(entry[8])
+                    check_lines(entry, row)
+                keep(entry)
         self._cache = cache
-        out = []
-        for (name, help_text), lines in zip(MONITOR_FAMILIES, (up, states, durations, phases, certs)):
-            out.append(f"# HELP {name} {help_text}\n# TYPE {name} gauge\n")
-            out.append("".join(lines))
-        return "".join(out)
+        return entries
 
     @staticmethod
-    def _check_lines(entry: list, row: tuple | None, kind: str) -> None:
-        labels = entry[1]
-        if row is None:
-            entry[6] = entry[7] = ""
-        else:
-            entry[6] = f"upstatd_probe_duration_seconds{{{labels}}} {_number(row[LATENCY] / 1e6)}\n"
-            entry[7] = "".join(
-                f'upstatd_probe_phase_duration_seconds{{{labels},phase="{phase}"}} {_number(row[column] / 1e6)}\n'
-                for phase, column in PHASE_COLUMNS.items() if row[column] is not None)
-            expiry = cert_expiry(row, kind)
-            if expiry is not None and expiry != entry[9]:  # kept when a check saw no certificate
-                entry[9] = expiry
-                entry[8] = f"upstatd_monitor_cert_expiry_timestamp_seconds{{{labels}}} {_number(expiry)}\n"
+    def pieces(entries: list[list], chunk: int = CHUNK) -> Generator[bytes, None, None]:
+        """The five families' text: HELP, TYPE, then their lines, `chunk` monitors a piece."""
+        for index, (name, help_text) in zip((3, 4, 6, 7, 8), MONITOR_FAMILIES):
+            yield f"# HELP {name} {help_text}\n# TYPE {name} gauge\n".encode()
+            for start in range(0, len(entries), chunk):
+                yield b"".join([entry[index] for entry in entries[start:start + chunk]])
+
+    def render(self, monitors: Iterable[Any]) -> bytes:
+        """All of it at once (tests, the bench)."""
+        steps = self.collect(monitors)
+        while True:
+            try:
+                next(steps)
+            except StopIteration as done:
+                return b"".join(self.pieces(done.value))
+
+
+# A cache entry: [0 spec, 1 labels, 2 state, 3 up line, 4 state lines, 5 check row,
+#                 6 duration line, 7 phase lines, 8 cert line, 9 details text seen]; lines are bytes.
+# Durations are written as integer microseconds with an exponent (`12345e-6`): exact, a valid
+# float for the text format's parsers (Go's ParseFloat, Python's float), and without float
+# formatting, which was half the cost of a scrape.
+def _entry(spec: Any) -> list:
+    labels = f'key="{escape(spec.key)}",name="{escape(spec.name)}",type="{escape(spec.type)}"'
+    return [spec, labels, None, b"", b"", False, b"", b"", b"", None]
+
+
+def _state_lines(entry: list, state: str) -> None:
+    labels = entry[1]
+    entry[2] = state
+    entry[3] = f"upstatd_monitor_up{{{labels}}} {1 if state in UP_STATES else 0}\n".encode()
+    entry[4] = "".join([f'upstatd_monitor_state{{{labels},state="{name}"}} {1 if name == state else 0}\n'
+                        for name in MONITOR_STATES]).encode()
+
+
+def _check_lines(entry: list, row: tuple | None) -> None:
+    entry[5] = row
+    if row is None:
+        entry[6] = entry[7] = b""
+        return
+    labels = entry[1]
+    entry[6] = f"upstatd_probe_duration_seconds{{{labels}}} {row[4]}e-6\n".encode()
+    times = row[8:13]
+    if None not in times:  # every phase (an HTTPS check): one string
+        entry[7] = (f'upstatd_probe_phase_duration_seconds{{{labels},phase="resolve"}} {times[0]}e-6\n'
+                    f'upstatd_probe_phase_duration_seconds{{{labels},phase="connect"}} {times[1]}e-6\n'
+                    f'upstatd_probe_phase_duration_seconds{{{labels},phase="tls"}} {times[2]}e-6\n'
+                    f'upstatd_probe_phase_duration_seconds{{{labels},phase="first_byte"}} {times[3]}e-6\n'
+                    f'upstatd_probe_phase_duration_seconds{{{labels},phase="transfer"}} {times[4]}e-6\n'
+                    ).encode()
+    else:
+        entry[7] = "".join([f'upstatd_probe_phase_duration_seconds{{{labels},phase="{phase}"}} {value}e-6\n'
+                            for phase, value in zip(PHASES, times) if value is not None]).encode()
+    details = row[13]
+    if details is not None and details != entry[9]:  # the same text: the same expiry
+        entry[9] = details
+        expiry = cert_expiry(row, entry[0].type)
+        if expiry is not None:  # a check that saw no certificate keeps the one seen before
+            entry[8] = f"upstatd_monitor_cert_expiry_timestamp_seconds{{{labels}}} {expiry}\n".encode()
 
 
 def cert_expiry(row: tuple | None, kind: str) -> int | None:
-    """`cert_expires_at` (Unix seconds) from the check's details, if it saw a certificate."""
+    """`cert_expires_at` (whole Unix seconds, probes/tls.py note_certificate) from the check's details, if it saw a certificate."""
     if row is None or kind not in TLS_TYPES:
         return None
     details = row[DETAILS]
     if not details or '"cert_expires_at"' not in details:
         return None
     value = msgspec.json.decode(details).get("cert_expires_at")
-    return value if isinstance(value, (int, float)) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 class MonitorCollector(Collector):
@@ -198,16 +227,76 @@ class MonitorCollector(Collector):
         yield from (up, state, duration, phase, cert)
 
 
+# -- the heartbeats: fast lines, and their reference -----------------------------------------
+
+HEARTBEAT_FAMILIES = (
+    ("upstatd_heartbeat_up", "1 when the heartbeat is up or late (not down yet), else 0."),
+    ("upstatd_heartbeat_state", "The heartbeat's state: 1 for the current state, 0 for the others."),
+    ("upstatd_heartbeat_last_ping_timestamp_seconds",
+     "Time (Unix seconds) of the heartbeat's last ping (success, fail or start)."),
+)
+
+
+def heartbeat_pieces(beats: Iterable[Any], chunk: int = CHUNK) -> Generator[bytes, None, None]:
+    """The heartbeat families, `chunk` heartbeats a piece (the caller gives the loop a turn
+    between pieces). Not cached: a heartbeat's state and last ping change with every ping."""
+    running = list(beats)
+    labels = [f'key="{escape(beat.spec.key)}",name="{escape(beat.spec.name)}",'
+              f'type="{escape(beat.spec.schedule.kind)}"' for beat in running]
+    states = [beat.state for beat in running]
+    (up_name, up_help), (state_name, state_help), (ping_name, ping_help) = HEARTBEAT_FAMILIES
+    yield f"# HELP {up_name} {up_help}\n# TYPE {up_name} gauge\n".encode()
+    for start in range(0, len(running), chunk):
+        yield "".join([f"upstatd_heartbeat_up{{{label}}} {1 if state.state in BEAT_UP_STATES else 0}\n"
+                       for label, state in zip(labels[start:start + chunk], states[start:start + chunk])]).encode()
+    yield f"# HELP {state_name} {state_help}\n# TYPE {state_name} gauge\n".encode()
+    for start in range(0, len(running), chunk):
+        yield "".join([f'upstatd_heartbeat_state{{{label},state="{name}"}} {1 if name == state.state else 0}\n'
+                       for label, state in zip(labels[start:start + chunk], states[start:start + chunk])
+                       for name in HEARTBEAT_STATES]).encode()
+    yield f"# HELP {ping_name} {ping_help}\n# TYPE {ping_name} gauge\n".encode()
+    for start in range(0, len(running), chunk):
+        yield "".join([f"upstatd_heartbeat_last_ping_timestamp_seconds{{{label}}} {state.last_ping_at!r}\n"
+                       for label, state in zip(labels[start:start + chunk], states[start:start + chunk])
+                       if state.last_ping_at is not None]).encode()
+
+
+class HeartbeatCollector(Collector):
+    """The heartbeat families as prometheus-client objects (the reference for heartbeat_pieces)."""
+
+    def __init__(self, heartbeats: Callable[[], Iterable[Any]]) -> None:
+        self.heartbeats = heartbeats
+
+    def collect(self):
+        return self._heartbeats()
+
+    def _heartbeats(self):
+        labels = ["key", "name", "type"]
+        (up_name, up_help), (state_name, state_help), (ping_name, ping_help) = HEARTBEAT_FAMILIES
+        up = GaugeMetricFamily(up_name, up_help, labels=labels)
+        state = GaugeMetricFamily(state_name, state_help, labels=[*labels, "state"])
+        last = GaugeMetricFamily(ping_name, ping_help, labels=labels)
+        for beat in list(self.heartbeats()):
+            spec = beat.spec
+            values = [spec.key, spec.name, spec.schedule.kind]
+            current = beat.state.state
+            up.add_metric(values, 1 if current in BEAT_UP_STATES else 0)
+            for name in HEARTBEAT_STATES:
+                state.add_metric([*values, name], 1 if name == current else 0)
+            if beat.state.last_ping_at is not None:
+                last.add_metric(values, beat.state.last_ping_at)
+        yield from (up, state, last)
+
+
 # -- everything else: a prometheus-client collector ----------------------------------------
 
 
 class DaemonCollector(Collector):
-    """Heartbeats, open incidents and the counters of /healthz, from `health()`
-    (the same dict /healthz answers) and the heartbeats' running set."""
+    """Open incidents and the counters of /healthz, from `health()` (the same dict
+    /healthz answers): a few dozen samples, whatever the number of monitors."""
 
-    def __init__(self, health: Callable[[], dict], heartbeats: Callable[[], Iterable[Any]]) -> None:
+    def __init__(self, health: Callable[[], dict]) -> None:
         self.health = health
-        self.heartbeats = heartbeats
         self.incidents_open: dict[str, int] = {}  # severity -> count, set before each collection
 
     def collect(self):
@@ -215,7 +304,6 @@ class DaemonCollector(Collector):
         info = GaugeMetricFamily("upstatd_build", "The running upstatd (value 1).", labels=["version"])
         info.add_metric([health["version"]], 1)
         yield info
-        yield from self._heartbeats()
         incidents = GaugeMetricFamily("upstatd_incidents_open",
                                       "Incidents not resolved yet (open or acknowledged), by severity.",
                                       labels=["severity"])
@@ -235,27 +323,6 @@ class DaemonCollector(Collector):
         yield CounterMetricFamily("upstatd_api_connections_refused",
                                   "HTTP connections refused by max_connections or max_connections_per_address.",
                                   value=api["connections_refused"])
-
-    def _heartbeats(self):
-        labels = ["key", "name", "type"]
-        up = GaugeMetricFamily("upstatd_heartbeat_up", "1 when the heartbeat is up or late (not down yet), else 0.",
-                               labels=labels)
-        state = GaugeMetricFamily("upstatd_heartbeat_state",
-                                  "The heartbeat's state: 1 for the current state, 0 for the others.",
-                                  labels=[*labels, "state"])
-        last = GaugeMetricFamily("upstatd_heartbeat_last_ping_timestamp_seconds",
-                                 "Time (Unix seconds) of the heartbeat's last ping (success, fail or start).",
-                                 labels=labels)
-        for beat in list(self.heartbeats()):
-            spec = beat.spec
-            values = [spec.key, spec.name, spec.schedule.kind]
-            current = beat.state.state
-            up.add_metric(values, 1 if current in BEAT_UP_STATES else 0)
-            for name in HEARTBEAT_STATES:
-                state.add_metric([*values, name], 1 if name == current else 0)
-            if beat.state.last_ping_at is not None:
-                last.add_metric(values, beat.state.last_ping_at)
-        yield from (up, state, last)
 
     @staticmethod
     def _scheduler(health: dict):
@@ -321,35 +388,48 @@ class Metrics:
                  heartbeats: Callable[[], Iterable[Any]], read_db: Any = None) -> None:
         self.monitors = monitors
         self.read_db = read_db
+        self.heartbeats = heartbeats
         self.lines = MonitorLines()
-        self.collector = DaemonCollector(health, heartbeats)
+        self.collector = DaemonCollector(health)
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(self.collector)
 
-    async def scrape(self) -> bytes:
+    async def stream(self, chunk: int = CHUNK) -> AsyncIterator[bytes]:
+        """The answer in pieces, the loop given a turn before each (the probes' ticks run there)."""
         incidents = await self.read_db.call(open_incidents) if self.read_db is not None else {}
-        steps = self.lines.render(self.monitors())
+        steps = self.lines.collect(self.monitors(), chunk)
         while True:
             try:
                 next(steps)
             except StopIteration as done:
-                text = done.value
+                entries = done.value
                 break
-            await asyncio.sleep(0)  # the probes' ticks run between chunks
-        self.collector.incidents_open = incidents  # no await from here to the end: one scrape at a time
-        return text.encode() + generate_latest(self.registry)
+            await asyncio.sleep(0)
+        for piece in self.lines.pieces(entries, chunk):
+            await asyncio.sleep(0)
+            yield piece
+        for piece in heartbeat_pieces(self.heartbeats(), chunk):
+            await asyncio.sleep(0)
+            yield piece
+        self.collector.incidents_open = incidents  # no await from here to the collection
+        yield generate_latest(self.registry)
 
-    def scrape_now(self, incidents: dict[str, int] | None = None) -> bytes:
-        """The same answer in one go (the bench, tests)."""
-        steps = self.lines.render(self.monitors())
+    async def scrape(self) -> bytes:
+        return b"".join([piece async for piece in self.stream()])
+
+    def scrape_now(self, incidents: dict[str, int] | None = None) -> Iterator[bytes]:
+        """The same pieces without the loop (the bench; a reader that keeps up)."""
+        steps = self.lines.collect(self.monitors())
         while True:
             try:
                 next(steps)
             except StopIteration as done:
-                text = done.value
+                entries = done.value
                 break
+        yield from self.lines.pieces(entries)
+        yield from heartbeat_pieces(self.heartbeats())
         self.collector.incidents_open = incidents or {}
-        return text.encode() + generate_latest(self.registry)
+        yield generate_latest(self.registry)
 
 
 def authorized(header: str | None, token: str | None) -> bool:

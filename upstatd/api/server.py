@@ -100,9 +100,13 @@ def metrics_handler(metrics: Any, settings: Callable[[], Any]):
         if not authorized(request.headers.get("Authorization"), current.token):
             headers["WWW-Authenticate"] = 'Bearer realm="upstatd metrics"'
             return web.Response(status=401, text="a bearer token is required (metrics.token)\n", headers=headers)
-        body = await metrics.scrape()
         headers["Content-Type"] = CONTENT_TYPE
-        return web.Response(body=body, headers=headers)
+        response = web.StreamResponse(headers=headers)  # chunked: 100,000 monitors are ~110 MB
+        await response.prepare(request)
+        async for piece in metrics.stream():
+            await response.write(piece)
+        await response.write_eof()
+        return response
     return handle
 
 
