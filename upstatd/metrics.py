@@ -77,7 +77,7 @@ def escape(value: str) -> str:
 
 
 class MonitorLines:
-    """Renders the per-monitor families, caching each monitor's lines (as bytes).
+    """Renders the per-monitor families, caching each monitor's lines.
 
     The cache entry of a monitor (by key) holds its spec, its label text and
     its lines with what they were made from (state, check row, details text);
@@ -125,7 +125,7 @@ class MonitorLines:
         for index, (name, help_text) in zip((3, 4, 6, 7, 8), MONITOR_FAMILIES):
             yield f"# HELP {name} {help_text}\n# TYPE {name} gauge\n".encode()
             for start in range(0, len(entries), chunk):
-                yield b"".join([entry[index] for entry in entries[start:start + chunk]])
+                yield "".join([entry[index] for entry in entries[start:start + chunk]]).encode()
 
     def render(self, monitors: Iterable[Any]) -> bytes:
         """All of it at once (tests, the bench)."""
@@ -138,47 +138,58 @@ class MonitorLines:
 
 
 # A cache entry: [0 spec, 1 labels, 2 state, 3 up line, 4 state lines, 5 check row,
-#                 6 duration line, 7 phase lines, 8 cert line, 9 details text seen]; lines are bytes.
+#                 6 duration line, 7 phase lines, 8 cert line, 9 details text seen].
 # Durations are written as integer microseconds with an exponent (`12345e-6`): exact, a valid
 # float for the text format's parsers (Go's ParseFloat, Python's float), and without float
-# formatting, which was half the cost of a scrape.
+# formatting, which was half the cost of a scrape. Each part is one f-string: a scrape of
+# 100,000 monitors makes a million lines, and every call and join per line shows.
+assert MONITOR_STATES == ("pending", "up", "degraded", "down"), "_state_lines writes them in this order"
+_STATE_VALUES = {state: tuple("1" if name == state else "0" for name in MONITOR_STATES)
+                 for state in MONITOR_STATES}
+
+
 def _entry(spec: Any) -> list:
     labels = f'key="{escape(spec.key)}",name="{escape(spec.name)}",type="{escape(spec.type)}"'
-    return [spec, labels, None, b"", b"", False, b"", b"", b"", None]
+    return [spec, labels, None, "", "", False, "", "", "", None]
 
 
 def _state_lines(entry: list, state: str) -> None:
     labels = entry[1]
     entry[2] = state
-    entry[3] = f"upstatd_monitor_up{{{labels}}} {1 if state in UP_STATES else 0}\n".encode()
-    entry[4] = "".join([f'upstatd_monitor_state{{{labels},state="{name}"}} {1 if name == state else 0}\n'
-                        for name in MONITOR_STATES]).encode()
+    entry[3] = f"upstatd_monitor_up{{{labels}}} {1 if state in UP_STATES else 0}\n"
+    pending, up, degraded, down = _STATE_VALUES.get(state) or ("0", "0", "0", "0")
+    entry[4] = (f'upstatd_monitor_state{{{labels},state="pending"}} {pending}\n'
+                f'upstatd_monitor_state{{{labels},state="up"}} {up}\n'
+                f'upstatd_monitor_state{{{labels},state="degraded"}} {degraded}\n'
+                f'upstatd_monitor_state{{{labels},state="down"}} {down}\n')
 
 
 def _check_lines(entry: list, row: tuple | None) -> None:
     entry[5] = row
     if row is None:
-        entry[6] = entry[7] = b""
+        entry[6] = entry[7] = ""
         return
     labels = entry[1]
-    entry[6] = f"upstatd_probe_duration_seconds{{{labels}}} {row[4]}e-6\n".encode()
+    entry[6] = f"upstatd_probe_duration_seconds{{{labels}}} {row[4]}e-6\n"
     times = row[8:13]
-    if None not in times:  # every phase (an HTTPS check): one string
+    if None not in times:  # every phase (an HTTPS check)
         entry[7] = (f'upstatd_probe_phase_duration_seconds{{{labels},phase="resolve"}} {times[0]}e-6\n'
                     f'upstatd_probe_phase_duration_seconds{{{labels},phase="connect"}} {times[1]}e-6\n'
                     f'upstatd_probe_phase_duration_seconds{{{labels},phase="tls"}} {times[2]}e-6\n'
                     f'upstatd_probe_phase_duration_seconds{{{labels},phase="first_byte"}} {times[3]}e-6\n'
-                    f'upstatd_probe_phase_duration_seconds{{{labels},phase="transfer"}} {times[4]}e-6\n'
-                    ).encode()
+                    f'upstatd_probe_phase_duration_seconds{{{labels},phase="transfer"}} {times[4]}e-6\n')
+    elif times[2] is None and times[3] is None and times[4] is None and None not in times[:2]:  # TCP
+        entry[7] = (f'upstatd_probe_phase_duration_seconds{{{labels},phase="resolve"}} {times[0]}e-6\n'
+                    f'upstatd_probe_phase_duration_seconds{{{labels},phase="connect"}} {times[1]}e-6\n')
     else:
         entry[7] = "".join([f'upstatd_probe_phase_duration_seconds{{{labels},phase="{phase}"}} {value}e-6\n'
-                            for phase, value in zip(PHASES, times) if value is not None]).encode()
+                            for phase, value in zip(PHASES, times) if value is not None])
     details = row[13]
     if details is not None and details != entry[9]:  # the same text: the same expiry
         entry[9] = details
         expiry = cert_expiry(row, entry[0].type)
         if expiry is not None:  # a check that saw no certificate keeps the one seen before
-            entry[8] = f"upstatd_monitor_cert_expiry_timestamp_seconds{{{labels}}} {expiry}\n".encode()
+            entry[8] = f"upstatd_monitor_cert_expiry_timestamp_seconds{{{labels}}} {expiry}\n"
 
 
 def cert_expiry(row: tuple | None, kind: str) -> int | None:
@@ -413,6 +424,18 @@ class Metrics:
             yield piece
         self.collector.incidents_open = incidents  # no await from here to the collection
         yield generate_latest(self.registry)
+
+    async def warm(self, chunk: int = CHUNK) -> None:
+        """Make every running monitor's label text and state lines now, a chunk at a time
+        (the daemon runs this once after start when metrics are enabled), so that no scrape
+        pays for them: the first one then costs what any scrape after new checks costs."""
+        steps = self.lines.collect(self.monitors(), chunk)
+        while True:
+            try:
+                next(steps)
+            except StopIteration:
+                return
+            await asyncio.sleep(0)
 
     async def scrape(self) -> bytes:
         return b"".join([piece async for piece in self.stream()])
