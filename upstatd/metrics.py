@@ -6,8 +6,8 @@ Two parts, one answer:
 - The per-monitor families (`upstatd_monitor_up`, `upstatd_monitor_state`,
   `upstatd_probe_duration_seconds`, `upstatd_probe_phase_duration_seconds`,
   `upstatd_monitor_cert_expiry_timestamp_seconds`) are rendered by
-  `MonitorLines` and streamed, `CHUNK` monitors at a time, the event loop
-  free between chunks. With 100,000 monitors that is about 1.1 million
+  `MonitorLines` and streamed, the event loop free between chunks (`CHUNK`
+  monitors brought up to date, `PIECE` monitors' lines sent). With 100,000 monitors that is about 1.1 million
   samples; prometheus-client's `generate_latest` costs ~6-18 µs a sample
   (seconds in all, on the loop), so these lines are rendered here, with each
   monitor's label text and its lines cached until its spec, state or last
@@ -48,7 +48,8 @@ from upstatd.monitors.evaluate import STATES as MONITOR_STATES
 from upstatd.probes.result import PHASES
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-CHUNK = 200  # monitors (heartbeats) rendered between two yields to the event loop
+CHUNK = 100    # monitors (heartbeats) brought up to date between two turns of the event loop
+PIECE = 1000   # monitors' lines joined into one piece of the answer (cheap: no formatting)
 SEVERITIES = ("critical", "major", "minor", "warning")
 UP_STATES = ("up", "degraded")     # upstatd_monitor_up is 1: the target answers
 BEAT_UP_STATES = ("up", "late")    # upstatd_heartbeat_up is 1: not down (late is still within grace)
@@ -120,7 +121,7 @@ class MonitorLines:
         return entries
 
     @staticmethod
-    def pieces(entries: list[list], chunk: int = CHUNK) -> Generator[bytes, None, None]:
+    def pieces(entries: list[list], chunk: int = PIECE) -> Generator[bytes, None, None]:
         """The five families' text: HELP, TYPE, then their lines, `chunk` monitors a piece."""
         for index, (name, help_text) in zip((3, 4, 6, 7, 8), MONITOR_FAMILIES):
             yield f"# HELP {name} {help_text}\n# TYPE {name} gauge\n".encode()
@@ -416,7 +417,7 @@ class Metrics:
                 entries = done.value
                 break
             await asyncio.sleep(0)
-        for piece in self.lines.pieces(entries, chunk):
+        for piece in self.lines.pieces(entries):
             await asyncio.sleep(0)
             yield piece
         for piece in heartbeat_pieces(self.heartbeats(), chunk):
