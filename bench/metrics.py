@@ -1,4 +1,4 @@
-"""The seventh scenario, metrics: one /metrics scrape of `metrics_monitors`
+"""The eighth scenario, metrics: one /metrics scrape of `metrics_monitors`
 synthetic monitors, in process, over the real collector (upstatd.metrics.Metrics)
 and real `Running` objects whose last check rows are shaped as
 MonitorService.record builds them (types mixed: 60 % HTTP with a certificate,

@@ -130,6 +130,7 @@ async def test_it_monitors_reloads_and_stops(tmp_path, notify_socket):
         # interval 2 s, recheck 1 s, 2 failures: confirmed within a few seconds of start.
         assert time.monotonic() - started < 12
         assert rows["ok"]["latency_ms"] > 0 and rows["ok"]["last_error"] is None
+        assert rows["ok"]["uptime_24h"] == 100.0 and rows["fail"]["uptime_24h"] == 0.0  # since confirmed
         assert rows["fail"]["last_error"]["kind"] == "status_code"
         assert rows["fail"]["status_code"] == 500
         assert rows["closed"]["last_error"]["kind"] == "connection_error"

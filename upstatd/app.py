@@ -55,7 +55,7 @@ from upstatd.store import db
 from upstatd.store import heartbeats as heartbeat_store
 from upstatd.store.heartbeats import HeartbeatConflict
 from upstatd.store.monitors import reconcile
-from upstatd.store import checks
+from upstatd.store import checks, rollups
 from upstatd.store.checks import CheckLog
 from upstatd.store.settings import id_key, link_key
 from upstatd.store.writer import Writer
@@ -68,6 +68,7 @@ log = structlog.get_logger("upstatd")
 SHUTDOWN_TIMEOUT = 30.0  # in-flight probes end by their own deadline well before this
 FORCED_EXIT = 130      # the exit status of a second SIGTERM/SIGINT (as a shell's for SIGINT)
 PRUNE_EVERY = 600.0      # seconds between passes deleting old pings and events
+ROLL_UP_EVERY = 60.0     # seconds between looks for complete hours to roll up (and checks to prune)
 
 
 class AlreadyRunning(Exception):
@@ -200,6 +201,7 @@ class Daemon:
         self.monitors.apply(config.monitors, stored)
         self._tasks.append(asyncio.create_task(self.runner.run(), name="scheduler"))
         self._tasks.append(asyncio.create_task(self._prune(), name="prune"))
+        self._tasks.append(asyncio.create_task(self._roll_up(), name="roll-up"))
         if config.metrics.enabled:  # label texts made once now, in chunks, not by the first scrape
             self._tasks.append(asyncio.create_task(self.metrics.warm(), name="metrics-warm"))
 
@@ -362,6 +364,43 @@ class Daemon:
                 continue
             if pings or events:
                 log.info("store.pruned", pings=pings, events=events, keep_pings=self.heartbeats.settings.keep)
+
+    async def _roll_up(self) -> None:
+        """Roll complete hours up (summarized on the read connection, saved in one writer job),
+        then prune raw checks and rollups past their retention, a batch per job: nothing
+        here runs on the probe path or holds the writer for long."""
+        while True:
+            try:
+                await self.roll_up_once()
+            except Exception as exc:  # the disk: the next pass resumes from the cursor
+                log.warning("store.roll_up_failed", error=str(exc))
+            await asyncio.sleep(ROLL_UP_EVERY)
+
+    async def roll_up_once(self) -> tuple[int, int]:
+        """(hours rolled up, rows pruned) in one pass."""
+        hours = pruned = 0
+        while True:
+            now_ms = round(self.clock.time() * 1000)
+            batch = await self.read_db.call(rollups.pending, now_ms)
+            if batch is None:
+                break
+            await self.writer.run(lambda conn: rollups.save(conn, batch))
+            hours += 1
+            if not batch.more:
+                break
+        retention = self.config.retention
+        while True:
+            now_ms = round(self.clock.time() * 1000)
+            removed = await self.writer.run(
+                lambda conn: rollups.prune(conn, now_ms, retention.checks * 1000, retention.rollups * 1000,
+                                           retention.hourly * 1000))
+            pruned += removed
+            if removed < rollups.PRUNE_BATCH:
+                break
+            await asyncio.sleep(0.05)  # other writes between batches
+        if pruned:
+            log.info("store.pruned_checks", rows=pruned)
+        return hours, pruned
 
     def _lock(self, storage_path: str) -> None:
         """One daemon per database: a second one would probe and write everything twice."""

@@ -180,7 +180,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 def format_table(rows: list[dict], now: float) -> str:
     if not rows:
         return "no monitors or heartbeats"
-    lines = [("KEY", "TYPE", "STATE", "SINCE", "LAST CHECK", "LATENCY", "TARGET", "LAST ERROR")]
+    lines = [("KEY", "TYPE", "STATE", "SINCE", "UPTIME 24H", "LAST CHECK", "LATENCY", "TARGET", "LAST ERROR")]
     for row in rows:
         error = row["last_error"]
         state = "paused" if row["status"] == "paused" else row["state"]
@@ -188,6 +188,7 @@ def format_table(rows: list[dict], now: float) -> str:
             state += " (running)"
         lines.append((
             row["key"] or row["name"], row["type"], state, ago(row["since"], now),
+            "-" if row.get("uptime_24h") is None else f"{row['uptime_24h']:.2f}%",
             ago(row["last_check_at"], now),
             "-" if row["latency_ms"] is None else f"{row['latency_ms']:.1f}ms",
             row["url"],

@@ -72,6 +72,12 @@ class Scheduler(msgspec.Struct, frozen=True):
     max_in_flight: int = 1000
 
 
+class Retention(msgspec.Struct, frozen=True):
+    checks: float = 14 * 86400.0     # s: raw checks (their hourly and daily rollups stay)
+    rollups: float = 400 * 86400.0   # s: daily rollups
+    hourly: float = 35 * 86400.0     # s: hourly rollups (24 times the rows of the daily ones)
+
+
 class RateLimit(msgspec.Struct, frozen=True):
     per_token_minute: int = 1000
     per_token_hour: int = 10_000
@@ -99,13 +105,14 @@ class Config(msgspec.Struct, frozen=True):
     incidents: IncidentSettings = IncidentSettings()
     webhooks: tuple[WebhookSpec, ...] = ()
     alert_channels: tuple[ChannelSpec, ...] = ()
+    retention: Retention = Retention()
     metrics: MetricsSettings = MetricsSettings()
 
 
 def parse_config(data: Any, file: str, problems: Problems,
                  environ: Mapping[str, str] = os.environ) -> Config | None:
     sections = ("server", "storage", "scheduler", "defaults", "monitors", "heartbeats", "pings", "incidents",
-                "webhooks", "alert_channels", "api", "metrics")
+                "webhooks", "alert_channels", "retention", "api", "metrics")
     if not isinstance(data, dict):
         problems.add((), f"the top level must be a mapping of sections ({', '.join(sorted(sections))}), "
                          f"got {type_name(data)}")
@@ -123,12 +130,30 @@ def parse_config(data: Any, file: str, problems: Problems,
     webhooks = parse_webhooks(top.get("webhooks"), ("webhooks",), problems)
     channels = parse_alert_channels(top.get("alert_channels"), ("alert_channels",), problems)
     check_channel_refs(top, channels, problems)
+    retention = parse_retention(top.get("retention"), ("retention",), problems)
     rate_limit = parse_api(top.get("api"), ("api",), problems)
     metrics = parse_metrics(top.get("metrics"), ("metrics",), problems)
     if problems:
         return None
     return Config(file, server, storage_path, scheduler, defaults, monitors, rate_limit, heartbeats, pings,
-                  incidents, webhooks, channels, metrics)
+                  incidents, webhooks, channels, retention, metrics)
+
+
+def parse_retention(value: Any, path: Path, problems: Problems) -> Retention:
+    section = block(value, path, problems, ("checks", "hourly", "rollups"))
+    if not section:
+        return Retention()
+    base = Retention()
+    span = duration(min=86400, max=3650 * 86400)
+    checks = take(section, "checks", span, path, problems, base.checks)
+    rollups = take(section, "rollups", span, path, problems, max(base.rollups, checks))
+    hourly = take(section, "hourly", span, path, problems, min(max(base.hourly, checks), rollups))
+    for name, value, floor, floor_name in (("hourly", hourly, checks, "checks"), ("rollups", rollups, hourly,
+                                                                                  "hourly")):
+        if value < floor:
+            problems.add(path + (name,), f"must be at least retention.{floor_name} ({format_duration(floor)}): "
+                                         "what is pruned is rolled up first")
+    return Retention(checks, rollups, hourly)
 
 
 def check_channel_refs(top: dict, channels: tuple[ChannelSpec, ...], problems: Problems) -> None:

@@ -22,7 +22,7 @@ from upstatd.commands import Commands
 from upstatd.alerts import refs
 from upstatd.shapes import routing_in
 from upstatd.config.schema import Config, Defaults, MonitorSpec
-from upstatd.errors import Invalid, NotFound
+from upstatd.errors import Invalid, Malformed, NotFound
 from upstatd.events import Event, EventBus, ResourceChanged
 from upstatd.ids import new_id
 from upstatd.incidents.service import IncidentService
@@ -32,9 +32,11 @@ from upstatd.monitors.service import MonitorService
 from upstatd.probes import PROBES, ProbeSetupError
 from upstatd.store import incidents as incident_store
 from upstatd.store import monitors as store
+from upstatd.store import sla
 from upstatd.store import uptime as figures
 from upstatd.store.db import Database
 from upstatd.store.monitors import MonitorRow
+from upstatd.store.rollups import DAY_MS
 from upstatd.store.writer import Writer
 from upstatd.subjects import Changed
 
@@ -121,6 +123,24 @@ class MonitorCommands(Commands):
             row = find(conn, monitor_id)
             numbers = figures.monitor_figures(conn, row.seq, row.created_at, now_ms)
             return public.status_object(row, numbers, incident_store.last_started_for(conn, row.id))
+
+        return await self.read_db.call(read)
+
+    async def sla(self, monitor_id: str, from_s: int | None, to_s: int | None) -> public.MonitorSla:
+        """Availability, downtime and incidents (exact) and response times (rollups) of a window
+        of at most 400 days; default: the last 30 days."""
+        now_ms = self._now_ms()
+        end = now_ms if to_s is None else to_s * 1000
+        start = end - 30 * DAY_MS if from_s is None else from_s * 1000
+        if end < start:
+            raise Malformed(f"to ({end // 1000}) is before from ({start // 1000})", "to")
+        if end - start > sla.MAX_DAYS * DAY_MS:
+            raise Invalid(f"the window is at most {sla.MAX_DAYS} days, got {(end - start) / DAY_MS:.3f} days", "to")
+
+        def read(conn: sqlite3.Connection) -> public.MonitorSla:
+            row = find(conn, monitor_id)
+            figures = sla.monitor_sla(conn, row.seq, row.id, row.created_at, start, end, now_ms)
+            return public.sla_object(row.id, start, end, figures)
 
         return await self.read_db.call(read)
 

@@ -217,3 +217,40 @@ def check_object(row: Any, monitor_id: str) -> Check:
                  latency_us / 1000, status_code, error_kind, error_message,
                  CheckPhases(_ms(resolve_us), _ms(connect_us), _ms(tls_us), _ms(first_byte_us), _ms(transfer_us)),
                  None if details is None else msgspec.json.decode(details))
+
+
+class SlaDay(msgspec.Struct):
+    date: str                              # YYYY-MM-DD, UTC
+    availability: float | None             # percent of the counted time up (null: none counted)
+    downtime_duration: int                 # seconds
+    checks: int
+    failures: int
+    average_response_time_ms: float | None
+
+
+class MonitorSla(msgspec.Struct, kw_only=True):
+    object: Literal["monitor_sla"]
+    monitor_id: str
+    from_: int = msgspec.field(name="from")
+    to: int
+    availability: float | None
+    downtime_duration: int                 # seconds, as Better Stack's SLA
+    number_of_incidents: int
+    longest_incident_duration: int
+    average_incident_duration: int
+    checks: int
+    failures: int
+    average_response_time_ms: float | None
+    days: list[SlaDay]
+
+
+def sla_object(monitor_id: str, start_ms: int, end_ms: int, sla: Any) -> MonitorSla:
+    """`sla`: store.sla.Sla."""
+    return MonitorSla(
+        object="monitor_sla", monitor_id=monitor_id, from_=start_ms // 1000, to=end_ms // 1000,
+        availability=sla.availability, downtime_duration=round(sla.downtime_seconds),
+        number_of_incidents=sla.incidents, longest_incident_duration=round(sla.longest_incident_seconds),
+        average_incident_duration=round(sla.average_incident_seconds), checks=sla.checks, failures=sla.failures,
+        average_response_time_ms=sla.average_response_ms,
+        days=[SlaDay(day.date, day.availability, round(day.downtime_seconds), day.checks, day.failures,
+                     day.average_response_ms) for day in sla.days])

@@ -5,6 +5,7 @@ over the API, pauses, state changes, and the status summary that
 from __future__ import annotations
 
 import sqlite3
+import time
 from typing import NamedTuple
 
 import msgspec
@@ -124,7 +125,7 @@ def _metadata(spec: MonitorSpec) -> str:
 def delete_history(conn: sqlite3.Connection, seqs: list[int]) -> None:
     """Delete monitors with everything recorded about them."""
     removed = [(seq,) for seq in seqs]
-    for sql in ("DELETE FROM checks WHERE monitor_seq = ?",
+    for sql in ("DELETE FROM checks WHERE monitor_seq = ?", "DELETE FROM rollups WHERE monitor_seq = ?",
                 "DELETE FROM state_changes WHERE monitor_seq = ?",
                 "DELETE FROM monitor_pauses WHERE monitor_seq = ?",
                 "DELETE FROM monitors WHERE seq = ?"):
@@ -262,19 +263,25 @@ INSERT_STATE_CHANGE = (
 
 STATUS_QUERY = """
 SELECT m.key, m.name, m.type, m.url, m.status, m.current_state, m.state_since,
-       c.created_at, c.latency_us, c.status_code, c.error_kind, c.error_message
+       c.created_at, c.latency_us, c.status_code, c.error_kind, c.error_message, m.seq, m.created_at
 FROM monitors AS m
 LEFT JOIN checks AS c ON c.seq = (SELECT max(seq) FROM checks WHERE monitor_seq = m.seq)
 ORDER BY m.key
 """
 
 
-def read_status(conn: sqlite3.Connection) -> list[dict]:
-    """One dict per monitor, with the names of DESIGN.md's `upstatd status --json`."""
+def read_status(conn: sqlite3.Connection, now_ms: int | None = None) -> list[dict]:
+    """One dict per monitor, with the names of DESIGN.md's `upstatd status --json`, and its
+    uptime over the last 24 hours (as /status computes it)."""
+    from upstatd.monitors.uptime import uptime
+    from upstatd.store.uptime import DAY_MS, history, pauses
+    now_ms = round(time.time() * 1000) if now_ms is None else now_ms
     out = []
-    for row in conn.execute(STATUS_QUERY):
+    for row in conn.execute(STATUS_QUERY).fetchall():
         (key, name, kind, url, status, state, since_ms, checked_ms, latency_us, status_code,
-         error_kind, error_message) = row
+         error_kind, error_message, seq, created_ms) = row
+        since_day = now_ms - DAY_MS
+        percent = uptime(history(conn, seq, created_ms, since_day), pauses(conn, seq, since_day), since_day, now_ms)
         out.append({
             "key": key,
             "name": name,
@@ -287,5 +294,6 @@ def read_status(conn: sqlite3.Connection) -> list[dict]:
             "latency_ms": None if latency_us is None else round(latency_us / 1000, 1),
             "status_code": status_code,
             "last_error": None if error_kind is None else {"kind": error_kind, "message": error_message},
+            "uptime_24h": None if percent is None else round(percent, 3),
         })
     return out

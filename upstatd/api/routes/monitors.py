@@ -22,14 +22,14 @@ import msgspec
 from aiohttp import web
 
 from upstatd.api import pagination
-from upstatd.api.bodies import future_ms, read_json, respond
+from upstatd.api.bodies import future_ms, read_json, read_query, respond
 from upstatd.api.pagination import ListQuery
 from upstatd.api.routes import context as _context
 from upstatd.api.routes import Resource, route
 from upstatd.incidents.public import IncidentObject, incident_object
 from upstatd.monitors import commands
 from upstatd.monitors.public import (CURRENT_STATES, MANAGERS, STATUSES, Check, Monitor, MonitorCreate,
-                                     MonitorStatus, MonitorUpdate, PauseBody, TypeName,
+                                     MonitorSla, MonitorStatus, MonitorUpdate, PauseBody, TypeName,
                                      check_object, monitor_object)
 from upstatd.store import checks
 from upstatd.store import incidents as incident_store
@@ -61,6 +61,11 @@ class MonitorIncidentsQuery(ListQuery, forbid_unknown_fields=True):
     to: Timestamp | None = None
 
 
+class SlaQuery(msgspec.Struct, forbid_unknown_fields=True):
+    from_: Timestamp | None = msgspec.field(default=None, name="from")
+    to: Timestamp | None = None
+
+
 MonitorList = pagination.list_of(Monitor, "MonitorList")
 CheckList = pagination.list_of(Check, "CheckList")
 IncidentList = pagination.list_of(IncidentObject, "IncidentList")
@@ -86,6 +91,14 @@ monitors.view("status", "Current state, last check, uptime over 24 h / 7 d / 30 
               commands.MonitorCommands.status, response=MonitorStatus)
 monitors.action("resume", "Resume a paused monitor: probed within a second, then on its interval",
                 commands.MonitorCommands.resume, response=Monitor)
+
+
+@route("GET", "/api/monitors/{id}/sla", "monitors", "read",
+       "Availability, downtime and incidents over a window of up to 400 days (default: the last 30), "
+       "with the average response time, in all and per UTC day", query=SlaQuery, response=MonitorSla)
+async def sla(request: web.Request) -> web.Response:
+    query = read_query(request, SlaQuery)
+    return respond(await _context(request).monitor_commands.sla(request.match_info["id"], query.from_, query.to))
 
 
 @route("POST", "/api/monitors/{id}/pause", "monitors", "update",
