@@ -101,11 +101,16 @@ def metrics_handler(metrics: Any, settings: Callable[[], Any]):
             headers["WWW-Authenticate"] = 'Bearer realm="upstatd metrics"'
             return web.Response(status=401, text="a bearer token is required (metrics.token)\n", headers=headers)
         headers["Content-Type"] = CONTENT_TYPE
+        if request.method == "HEAD":  # the headers only: no scrape
+            return web.Response(headers=headers)
         response = web.StreamResponse(headers=headers)  # chunked: 100,000 monitors are ~110 MB
         await response.prepare(request)
-        async for piece in metrics.stream():
-            await response.write(piece)
-        await response.write_eof()
+        try:
+            async for piece in metrics.stream():
+                await response.write(piece)
+            await response.write_eof()
+        except ConnectionResetError:  # the scraper went away (its scrape_timeout): nothing to answer
+            log.info("metrics.scrape_abandoned", remote_addr=request.remote)
         return response
     return handle
 
