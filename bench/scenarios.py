@@ -80,7 +80,7 @@ class Settings:
     hooks_min_rate: float = 0.0       # below this many events/s a run is an error (smoke: broken, not slow)
     # 7. retention (bench.retention): days of checks rolled up and pruned, raw kept `retention_keep` days
     retention_monitors: int = 1000
-    retention_days: int = 6
+    retention_days: int = 7
     retention_keep: int = 2
     # 8. metrics (bench.metrics): /metrics scrapes of synthetic monitors, in process
     metrics_monitors: int = 100_000
@@ -94,7 +94,7 @@ SMOKE = Settings(smoke=True, cost_rate=100, cost_warmup=1.5, cost_window=2.0,
                  writer_warmup=0.5, writer_window=2.0, writer_monitors=1000, day_monitors=20,
                  pings_warmup=1.0, pings_window=3.0, pings_min_rate=250.0,
                  hooks_heartbeats=50, hooks_monitors=100, hooks_monitor_interval=1, hooks_flips_per_s=100.0, hooks_warmup=1.0, hooks_window=3.0,
-                 hooks_drain=10.0, hooks_min_rate=20.0, retention_monitors=20, retention_days=3, retention_keep=1,
+                 hooks_drain=10.0, hooks_min_rate=20.0, retention_monitors=20, retention_days=4, retention_keep=1,
                  metrics_monitors=5000, metrics_window=2.0)
 
 

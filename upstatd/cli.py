@@ -1,4 +1,4 @@
-"""`upstatd run | check-config | status | probe | token | notify-test | version`, and `upstatd --version`."""
+"""`upstatd run | check-config | status | probe | token | notify-test | schema | version | init`, and `upstatd --version`."""
 
 from __future__ import annotations
 
@@ -75,12 +75,34 @@ def main(argv: list[str] | None = None) -> int:
     notify.add_argument("channel", metavar="CHANNEL", help="the channel's key in the config file, or its id (ch_...)")
     notify.add_argument("-c", "--config", default=DEFAULT_CONFIG)
 
-    commands.add_parser("version", help="print the version")
+    commands.add_parser(
+        "schema", help="print the config file's JSON Schema (for editors)",
+        description="Print the JSON Schema (draft 2020-12) of the config file, generated from the code that "
+                    "validates it: `upstatd schema > /etc/upstatd/config.schema.json`, then point the editor "
+                    "at it (docs/configuration.md). `check-config` still checks what JSON Schema cannot say.")
+
+    commands.add_parser(
+        "version", help="print the version, and those of Python, SQLite and the libraries in use",
+        description="Print upstatd's version on the first line (what --version prints alone), then "
+                    "Python's, SQLite's and each dependency's, one 'name version' a line.")
+
+    init = commands.add_parser(
+        "init", help="write a starter config and the systemd unit for this installation",
+        description="Write PREFIX/config.yaml (the example config, its database under STATE; mode 0640), "
+                    "make STATE (mode 0750), and write UNIT_DIR/upstatd.service with ExecStart= pointing "
+                    "at this installation. Existing files are left alone unless --force. Run it as root "
+                    "after `useradd --system ... upstatd` and it also sets the owners.")
+    init.add_argument("--prefix", default="/etc/upstatd", help="config directory (default: %(default)s)")
+    init.add_argument("--state", default="/var/lib/upstatd",
+                      help="state directory, for the database (default: %(default)s)")
+    init.add_argument("--unit-dir", default="/etc/systemd/system",
+                      help="where the unit goes (default: %(default)s)")
+    init.add_argument("--force", action="store_true", help="overwrite an existing config or unit")
 
     args = parser.parse_args(argv)
     return {"run": cmd_run, "check-config": cmd_check_config, "status": cmd_status,
             "probe": cmd_probe, "token": cmd_token, "notify-test": cmd_notify_test,
-            "version": cmd_version}[args.command](args)
+            "version": cmd_version, "schema": cmd_schema, "init": cmd_init}[args.command](args)
 
 
 def _load(path: str, loader=None, prefix: str = ""):
@@ -94,7 +116,26 @@ def _load(path: str, loader=None, prefix: str = ""):
 
 
 def cmd_version(args: argparse.Namespace) -> int:
-    print(f"upstatd {upstatd.__version__}")
+    from upstatd.install import versions
+
+    print(f"upstatd {upstatd.__version__}")  # the first line is --version's, alone
+    for name, version in versions()[1:]:
+        print(f"{name} {version}")
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from upstatd.install import Refused, init, next_steps
+
+    try:
+        done = init(args.prefix, args.state, args.unit_dir, force=args.force)
+    except Refused as exc:
+        print(f"upstatd init: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"upstatd init: {exc}", file=sys.stderr)
+        return 1
+    print(next_steps(done))
     return 0
 
 
@@ -105,6 +146,12 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     monitors, heartbeats = len(config.monitors), len(config.heartbeats)
     print(f"{args.config}: OK, {monitors} monitor{'' if monitors == 1 else 's'}, "
           f"{heartbeats} heartbeat{'' if heartbeats == 1 else 's'}")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from upstatd.config.json_schema import config_schema
+    print(json.dumps(config_schema(), indent=2))
     return 0
 
 

@@ -79,7 +79,7 @@ CASES = [
         monitor:
           - key: web
         """,
-        [f"3: monitor: unknown key (expected one of: {SECTIONS})"],
+        [f"3: monitor: unknown key (did you mean 'monitors'? expected one of: {SECTIONS})"],
         id="unknown-top-level-key",
     ),
     pytest.param(
@@ -90,7 +90,7 @@ CASES = [
             url: https://example.com/
             intervall: 30s
         """,
-        [f"5: monitors[0].intervall: unknown key (expected one of: {MONITOR_KEYS})"],
+        [f"5: monitors[0].intervall: unknown key (did you mean 'interval'? expected one of: {MONITOR_KEYS})"],
         id="unknown-monitor-key",
     ),
     pytest.param(
@@ -309,7 +309,7 @@ CASES = [
          "7: monitors[0].http.headers: must be a mapping of names to strings, got a list",
          "8: monitors[0].http.expected_status: must be status codes (100-599), classes like 2xx "
          "or ranges like 200-299, got 700",
-         f"9: monitors[0].http.verify: unknown key (expected one of: {HTTP_KEYS})"],
+         f"9: monitors[0].http.verify: unknown key (did you mean 'verify_tls'? expected one of: {HTTP_KEYS})"],
         id="http-options",
     ),
     pytest.param(

@@ -380,7 +380,8 @@ CASES += [
             body_keywords: [error]
         """,
         ["4: heartbeats[0].body_keywords: needs at least one keyword in start, success or failure",
-         "7: heartbeats[1].body_keywords.succes: unknown key (expected one of: failure, otherwise, start, success)",
+         "7: heartbeats[1].body_keywords.succes: unknown key "
+         "(did you mean 'success'? expected one of: failure, otherwise, start, success)",
          "7: heartbeats[1].body_keywords.failure: must be a list of strings, got a string",
          "10: heartbeats[2].body_keywords.failure[0]: must not be blank",
          "10: heartbeats[2].body_keywords.otherwise: must be one of success, failure, ignore, got 'fail'",

@@ -99,7 +99,7 @@ KNOWN = ("auth, body, ca_file, expected_status, follow_redirects, headers, ip_ve
          "keyword_absent, max_redirects, max_response_time, method, regex, tls_expiry_days, verify_tls")
 
 OPTION_ERRORS = [
-    ({"methd": "GET"}, "methd", f"unknown key (expected one of: {KNOWN})"),
+    ({"methd": "GET"}, "methd", f"unknown key (did you mean 'method'? expected one of: {KNOWN})"),
     ({"method": "FETCH"}, "method", "must be one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, got 'FETCH'"),
     ({"method": 1}, "method", "must be one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, got a number"),
     ({"headers": ["X: 1"]}, "headers", "must be a mapping of names to strings, got a list"),

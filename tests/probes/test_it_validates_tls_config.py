@@ -62,7 +62,7 @@ def test_bad_urls(url, message):
 
 
 OPTION_ERRORS = [
-    ({"verfy": True}, "verfy", f"unknown key (expected one of: {KNOWN})"),
+    ({"verfy": True}, "verfy", f"unknown key (did you mean 'verify'? expected one of: {KNOWN})"),
     ({"verify": "no"}, "verify", "must be true or false, got a string"),
     ({"server_name": "bad name"}, "server_name", "'bad name' is not a valid host name"),
     ({"server_name": 5}, "server_name", "must be a string, got a number"),

@@ -35,8 +35,6 @@ ALERTABLE = ("incident.created", "incident.reopened", "incident.acknowledged", "
 DEFAULT_EVENTS = ("incident.created", "incident.reopened", "incident.resolved", "incident.escalated")
 DIGEST_WINDOW = 60.0  # seconds
 REMINDER_INTERVAL = duration(min=60, max=7 * 86400)
-CHANNEL_KEYS = ("key", "name", "type", "events", "degraded", "reminder_interval", "digest_window", "templates",
-                "enabled", *TYPES)
 TEMPLATE_PARTS = ("subject", "text", "html")
 # The values of each type block that are secrets: never shown, never logged.
 SECRETS = {"email": ("password",), "apprise": ("url",), "webhook": ("url", "headers"), "pagerduty": ("routing_key",)}
@@ -80,21 +78,21 @@ def parse_alert_channels(value: Any, path: Path, problems: Problems) -> tuple[Ch
 def parse_channel(value: Any, path: Path, problems: Problems, keyed: bool = True) -> ChannelSpec | None:
     """One channel; `keyed`: a YAML entry (its key is required), else an API body (no key)."""
     known = CHANNEL_KEYS if keyed else tuple(k for k in CHANNEL_KEYS if k != "key")
-    section = block(value, path, problems, known, required=("key", "type") if keyed else ("type",))
+    section = block(value, path, problems, known, required=CHANNEL_REQUIRED if keyed else ("type",))
     if section is None:
         return None
+    F = CHANNEL_FIELDS
     before = len(problems.items)
-    key = take(section, "key", text(KEY_PATTERN, hint="use letters, digits, '-', '_' and '.'"), path, problems) \
-        if keyed else None
-    kind = take(section, "type", choice(*TYPES), path, problems)
-    name = take(section, "name", text(max_len=200), path, problems, key or kind)
-    events = take(section, "events", parse_events, path, problems, DEFAULT_EVENTS)
-    degraded = take(section, "degraded", boolean, path, problems, False)
-    reminder = take(section, "reminder_interval", REMINDER_INTERVAL, path, problems)
-    window = take(section, "digest_window", duration(min=0, max=3600), path, problems,
+    key = take(section, "key", F["key"], path, problems) if keyed else None
+    kind = take(section, "type", F["type"], path, problems)
+    name = take(section, "name", F["name"], path, problems, key or kind)
+    events = take(section, "events", F["events"], path, problems, DEFAULT_EVENTS)
+    degraded = take(section, "degraded", F["degraded"], path, problems, False)
+    reminder = take(section, "reminder_interval", F["reminder_interval"], path, problems)
+    window = take(section, "digest_window", F["digest_window"], path, problems,
                   0.0 if kind == "pagerduty" else DIGEST_WINDOW)
-    templates = take(section, "templates", parse_templates, path, problems, {})
-    enabled = take(section, "enabled", boolean, path, problems, True)
+    templates = take(section, "templates", F["templates"], path, problems, {})
+    enabled = take(section, "enabled", F["enabled"], path, problems, True)
     for other in TYPES:
         if other != kind and other in section and kind:
             problems.add(path + (other,), f"'{other}' options are not allowed on a channel of type {kind} "
@@ -124,6 +122,9 @@ def parse_events(value: Any) -> list[str]:
     return out
 
 
+parse_events.schema = {"type": "array", "minItems": 1, "items": {"enum": list(ALERTABLE)}}
+
+
 def parse_templates(value: Any) -> dict[str, str]:
     from upstatd.alerts.message import TemplateProblem, compile_template
     if not isinstance(value, dict):
@@ -142,11 +143,19 @@ def parse_templates(value: Any) -> dict[str, str]:
     return out
 
 
+parse_templates.schema = {"type": "object", "additionalProperties": False, "properties": {
+    part: {"type": "string", "minLength": 1, "maxLength": 20_000} for part in TEMPLATE_PARTS}}
+
+
 def parse_address(value: Any) -> str:
     if not isinstance(value, str) or not _ADDRESS.fullmatch(value.strip()) or len(value) > 320:
         shown = f"'{value}'" if isinstance(value, str) else type_name(value)
         raise Invalid(f"must be an email address like ops@example.com, got {shown}")
     return value.strip()
+
+
+parse_address.schema = {"type": "string", "maxLength": 320, "pattern": r"^\s*[^@\s<>]+@[^@\s<>]+\s*$",
+                        "description": "An email address like ops@example.com"}
 
 
 def parse_addresses(value: Any) -> list[str]:
@@ -163,20 +172,32 @@ def parse_addresses(value: Any) -> list[str]:
     return out
 
 
+parse_addresses.schema = {"type": "array", "minItems": 1, "maxItems": 100, "items": parse_address.schema}
+EMAIL_FIELDS = {
+    "host": text(max_len=253),
+    "port": integer(1, 65535),
+    "security": choice(*EMAIL_PORTS),
+    "username": text(max_len=200),
+    "password": text(max_len=500),
+    "from": parse_address,
+    "to": parse_addresses,
+}
+
+
 def parse_email(value: Any, path: Path, problems: Problems) -> dict[str, Any] | None:
-    section = block(value, path, problems, ("host", "port", "security", "username", "password", "from", "to"),
-                    required=("host", "from", "to"))
+    section = block(value, path, problems, EMAIL_FIELDS, required=BLOCK_REQUIRED["email"])
     if section is None:
         return None
-    security = take(section, "security", choice("starttls", "tls", "none"), path, problems, "starttls")
+    F = EMAIL_FIELDS
+    security = take(section, "security", F["security"], path, problems, "starttls")
     out = {
-        "host": take(section, "host", text(max_len=253), path, problems),
-        "port": take(section, "port", integer(1, 65535), path, problems, EMAIL_PORTS.get(security, 587)),
+        "host": take(section, "host", F["host"], path, problems),
+        "port": take(section, "port", F["port"], path, problems, EMAIL_PORTS.get(security, 587)),
         "security": security,
-        "username": take(section, "username", text(max_len=200), path, problems),
-        "password": take(section, "password", text(max_len=500), path, problems),
-        "from": take(section, "from", parse_address, path, problems),
-        "to": take(section, "to", parse_addresses, path, problems),
+        "username": take(section, "username", F["username"], path, problems),
+        "password": take(section, "password", F["password"], path, problems),
+        "from": take(section, "from", F["from"], path, problems),
+        "to": take(section, "to", F["to"], path, problems),
     }
     if (out["username"] is None) != (out["password"] is None):
         problems.add(path, "username and password go together: give both, or neither for a relay without login")
@@ -199,11 +220,16 @@ def parse_apprise_url(value: Any) -> str:
     return value
 
 
+parse_apprise_url.schema = {"type": "string", "maxLength": 2000, "pattern": "://",
+                            "description": "An Apprise URL like slack://TokenA/TokenB/TokenC or ntfy://host/topic"}
+APPRISE_FIELDS = {"url": parse_apprise_url}
+
+
 def parse_apprise(value: Any, path: Path, problems: Problems) -> dict[str, Any] | None:
-    section = block(value, path, problems, ("url",), required=("url",))
+    section = block(value, path, problems, APPRISE_FIELDS, required=BLOCK_REQUIRED["apprise"])
     if section is None:
         return None
-    return {"url": take(section, "url", parse_apprise_url, path, problems)}
+    return {"url": take(section, "url", APPRISE_FIELDS["url"], path, problems)}
 
 
 def parse_body(value: Any) -> str:
@@ -217,6 +243,10 @@ def parse_body(value: Any) -> str:
     return value
 
 
+parse_body.schema = {"type": "string", "minLength": 1, "maxLength": 20_000,
+                     "description": "A Jinja2 template rendering JSON"}
+
+
 def parse_secret_url(value: Any) -> str:
     """parse_url without quoting the value back: a webhook's URL may hold its token."""
     try:
@@ -224,6 +254,9 @@ def parse_secret_url(value: Any) -> str:
     except Invalid:
         raise Invalid("must be an http:// or https:// URL like https://example.com/hooks"
                       + ("" if isinstance(value, str) else f", got {type_name(value)}")) from None
+
+
+parse_secret_url.schema = parse_url.schema
 
 
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}")
@@ -241,21 +274,30 @@ def parse_headers(value: Any) -> dict[str, str]:
     return headers
 
 
+parse_headers.schema = {"type": "object", "propertyNames": {"pattern": "^" + _HEADER_NAME.pattern + "$"},
+                        "additionalProperties": {"anyOf": [{"type": "string", "maxLength": 8000,
+                                                            "pattern": "^[^\\r\\n\\u0000]*$"},
+                                                           {"type": ["number", "boolean"]}]}}
+WEBHOOK_FIELDS = {"url": parse_secret_url, "body": parse_body, "headers": parse_headers}
+
+
 def parse_webhook(value: Any, path: Path, problems: Problems) -> dict[str, Any] | None:
-    section = block(value, path, problems, ("url", "body", "headers"), required=("url",))
+    section = block(value, path, problems, WEBHOOK_FIELDS, required=BLOCK_REQUIRED["webhook"])
     if section is None:
         return None
-    return {"url": take(section, "url", parse_secret_url, path, problems),
-            "body": take(section, "body", parse_body, path, problems),
-            "headers": take(section, "headers", parse_headers, path, problems, {})}
+    F = WEBHOOK_FIELDS
+    return {"url": take(section, "url", F["url"], path, problems),
+            "body": take(section, "body", F["body"], path, problems),
+            "headers": take(section, "headers", F["headers"], path, problems, {})}
 
 
 def parse_pagerduty(value: Any, path: Path, problems: Problems) -> dict[str, Any] | None:
-    section = block(value, path, problems, ("routing_key", "url"), required=("routing_key",))
+    section = block(value, path, problems, PAGERDUTY_FIELDS, required=BLOCK_REQUIRED["pagerduty"])
     if section is None:
         return None
-    return {"routing_key": take(section, "routing_key", parse_routing_key, path, problems),
-            "url": take(section, "url", parse_url, path, problems)}
+    F = PAGERDUTY_FIELDS
+    return {"routing_key": take(section, "routing_key", F["routing_key"], path, problems),
+            "url": take(section, "url", F["url"], path, problems)}
 
 
 def parse_routing_key(value: Any) -> str:
@@ -266,7 +308,15 @@ def parse_routing_key(value: Any) -> str:
     return value
 
 
+parse_routing_key.schema = {"type": "string", "pattern": "^[A-Za-z0-9]{20,64}$",
+                            "description": "The integration key of a PagerDuty service (Events API v2)"}
+PAGERDUTY_FIELDS = {"routing_key": parse_routing_key, "url": parse_url}
 PARSERS = {"email": parse_email, "apprise": parse_apprise, "webhook": parse_webhook, "pagerduty": parse_pagerduty}
+# each type's block: its keys with their parsers, and those it needs
+BLOCK_FIELDS = {"email": EMAIL_FIELDS, "apprise": APPRISE_FIELDS, "webhook": WEBHOOK_FIELDS,
+                "pagerduty": PAGERDUTY_FIELDS}
+BLOCK_REQUIRED = {"email": ("host", "from", "to"), "apprise": ("url",), "webhook": ("url",),
+                  "pagerduty": ("routing_key",)}
 
 
 def parse_refs(value: Any) -> list[str]:
@@ -276,3 +326,20 @@ def parse_refs(value: Any) -> list[str]:
         if len(ref) > 100:
             raise Invalid("must be a channel key or id of at most 100 characters", at=(index,))
     return list(dict.fromkeys(refs))
+
+
+parse_refs.schema = {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 100},
+                     "description": "Alert channel keys (of this file) or ids (ch_..., made over the API)"}
+CHANNEL_FIELDS = {
+    "key": text(KEY_PATTERN, hint="use letters, digits, '-', '_' and '.'"),
+    "name": text(max_len=200),
+    "type": choice(*TYPES),
+    "events": parse_events,
+    "degraded": boolean,
+    "reminder_interval": REMINDER_INTERVAL,
+    "digest_window": duration(min=0, max=3600),
+    "templates": parse_templates,
+    "enabled": boolean,
+}
+CHANNEL_KEYS = (*CHANNEL_FIELDS, *TYPES)  # and a block named after each type (`email:`)
+CHANNEL_REQUIRED = ("key", "type")

@@ -9,6 +9,7 @@ error reads `config.yaml:14: monitors[2].interval: must be >= 1s`.
 from __future__ import annotations
 
 import datetime
+import difflib
 import math
 import re
 from collections.abc import Callable, Iterable
@@ -16,6 +17,34 @@ from typing import Any
 
 Path = tuple[str | int, ...]
 SEVERITIES = ("critical", "major", "minor", "warning")  # of monitors and heartbeats
+
+# JSON Schema (draft 2020-12) of what the parsers below accept, as far as JSON Schema can
+# say it: each parser carries its fragment as `.schema` (a dict, or a function giving one),
+# next to the code that checks, and config/json_schema.py builds `upstatd schema` from them.
+# The fragments describe the value after ${VAR} expansion; the document adds the ${...}
+# alternative an editor needs, as it sees the file before expansion.
+DURATION_PATTERN = r"^\s*(-?[0-9]+(\.[0-9]+)?|([0-9]+(\.[0-9]+)?(ms|s|m|h|d))+)\s*$"
+
+
+def with_schema(parse: Any, schema: dict | Callable[[], dict]) -> Any:
+    """`parse` with its JSON Schema fragment attached (`parse.schema`)."""
+    parse.schema = schema
+    return parse
+
+
+class Rule:
+    """A key its section checks in its own code (it depends on other keys, or is a nested
+    block): only its JSON Schema fragment, so the section still declares it once."""
+
+    def __init__(self, schema: dict | Callable[[], dict]) -> None:
+        self.schema = schema
+
+
+def schema_of(parse: Any) -> dict:
+    schema = getattr(parse, "schema", None)
+    if schema is None:
+        raise TypeError(f"{parse!r} has no JSON Schema fragment (.schema)")
+    return schema() if callable(schema) else schema
 
 
 class Invalid(Exception):
@@ -106,12 +135,20 @@ def block(value: Any, path: Path, problems: Problems, known: Iterable[str],
     known = tuple(known)
     for key in value:
         if key not in known:
-            expected = f"expected one of: {', '.join(sorted(known))}" if known else "this block takes no keys yet"
-            problems.add(path + (key,), f"unknown key ({expected})")
+            problems.add(path + (key,), f"unknown key ({unknown_hint(key, known)})")
     for key in required:
         if value.get(key) is None:
             problems.add(path, f"missing required key '{key}'")
     return value
+
+
+def unknown_hint(key: Any, known: tuple[str, ...]) -> str:
+    """`did you mean 'interval'? expected one of: ...` for a key not in `known`."""
+    if not known:
+        return "this block takes no keys yet"
+    close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.7) if isinstance(key, str) else []
+    guess = f"did you mean '{close[0]}'? " if close else ""
+    return f"{guess}expected one of: {', '.join(sorted(known))}"
 
 
 def take(mapping: dict, key: str, parser: Callable[[Any], Any], path: Path,
@@ -175,7 +212,21 @@ def duration(min: float | None = None, max: float | None = None) -> Callable[[An
         if max is not None and seconds > max:
             raise Invalid(f"must be <= {format_duration(max)}")
         return seconds
-    return parse
+    return with_schema(parse, duration_schema(min, max))
+
+
+def duration_schema(min: float | None = None, max: float | None = None) -> dict:
+    """A number of seconds (within the bounds) or a duration string (bounds unchecked)."""
+    number: dict[str, Any] = {"type": "number"}
+    if min is not None:
+        number["minimum"] = min
+    if max is not None:
+        number["maximum"] = max
+    bounds = [f">= {format_duration(min)}"] if min is not None else []
+    bounds += [f"<= {format_duration(max)}"] if max is not None else []
+    return {"anyOf": [number, {"type": "string", "pattern": DURATION_PATTERN}],
+            "description": "A duration like 30s, 5m or 1h30m, or a number of seconds"
+                           + (f" ({', '.join(bounds)})" if bounds else "")}
 
 
 def integer(min: int | None = None, max: int | None = None) -> Callable[[Any], int]:
@@ -189,13 +240,21 @@ def integer(min: int | None = None, max: int | None = None) -> Callable[[Any], i
         if max is not None and value > max:
             raise Invalid(f"must be <= {max}")
         return value
-    return parse
+    schema: dict[str, Any] = {"type": "integer"}
+    if min is not None:
+        schema["minimum"] = min
+    if max is not None:
+        schema["maximum"] = max
+    return with_schema(parse, schema)
 
 
 def boolean(value: Any) -> bool:
     if not isinstance(value, bool):
         raise Invalid(f"must be true or false, got {type_name(value)}")
     return value
+
+
+boolean.schema = {"type": "boolean"}
 
 
 def text(pattern: str | None = None, max_len: int = 1000, hint: str = "") -> Callable[[Any], str]:
@@ -211,7 +270,10 @@ def text(pattern: str | None = None, max_len: int = 1000, hint: str = "") -> Cal
         if compiled and not compiled.fullmatch(value):
             raise Invalid(f"'{value}' is not valid{': ' + hint if hint else ''}")
         return value
-    return parse
+    schema: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": max_len}
+    if pattern:
+        schema["pattern"] = f"^({pattern})$"
+    return with_schema(parse, schema)
 
 
 def choice(*options: str) -> Callable[[Any], str]:
@@ -220,7 +282,7 @@ def choice(*options: str) -> Callable[[Any], str]:
             shown = f"'{value}'" if isinstance(value, str) else type_name(value)
             raise Invalid(f"must be one of {', '.join(options)}, got {shown}")
         return value
-    return parse
+    return with_schema(parse, {"enum": list(options)})
 
 
 def scalar_text(value: Any) -> str:
@@ -232,6 +294,9 @@ def scalar_text(value: Any) -> str:
     raise Invalid(f"must be a string, got {type_name(value)}")
 
 
+scalar_text.schema = {"type": ["string", "number", "boolean"]}
+
+
 def text_list(value: Any) -> list[str]:
     if not isinstance(value, list):
         raise Invalid(f"must be a list of strings, got {type_name(value)}")
@@ -241,6 +306,9 @@ def text_list(value: Any) -> list[str]:
         if not item:
             raise Invalid("must not be empty", at=(index,))
     return list(value)
+
+
+text_list.schema = {"type": "array", "items": {"type": "string", "minLength": 1}}
 
 
 def text_map(value: Any) -> dict[str, str]:
@@ -255,6 +323,10 @@ def text_map(value: Any) -> dict[str, str]:
         except Invalid as exc:
             raise Invalid(str(exc), at=(key,)) from None
     return out
+
+
+text_map.schema = {"type": "object", "propertyNames": {"minLength": 1},
+                   "additionalProperties": scalar_text.schema}
 
 
 _SIZE = re.compile(r"(\d+)\s*(B|KiB|MiB|kB|MB)?")
@@ -277,7 +349,11 @@ def byte_size(min: int = 0, max: int | None = None) -> Callable[[Any], int]:
         if max is not None and size > max:
             raise Invalid(f"must be at most {max} bytes ({max // 1024} KiB)")
         return size
-    return parse
+    number: dict[str, Any] = {"type": "integer", "minimum": min}
+    if max is not None:
+        number["maximum"] = max
+    return with_schema(parse, {"anyOf": [number, {"type": "string", "pattern": r"^\s*[0-9]+\s*(B|KiB|MiB|kB|MB)?\s*$"}],
+                               "description": "A size like 100KiB, 1MiB or 4096 (bytes)"})
 
 
 def parse_metadata(value: Any) -> dict[str, str]:
@@ -296,6 +372,11 @@ def parse_metadata(value: Any) -> dict[str, str]:
         if len(item) > 500:
             raise Invalid(f"must be at most 500 characters, got {len(item)}", at=(key,))
     return dict(value)
+
+
+parse_metadata.schema = {"type": "object", "maxProperties": 50,
+                         "propertyNames": {"minLength": 1, "maxLength": 40},
+                         "additionalProperties": {"type": "string", "maxLength": 500}}
 
 
 def keyed(value: Any, path: Path, problems: Problems, noun: str, parse: Callable[[Any, Path], Any]) -> tuple:

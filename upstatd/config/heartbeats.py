@@ -13,8 +13,8 @@ import msgspec
 
 from upstatd.config.check import (
     entries,
-    SEVERITIES, Invalid, Path, Problems, block, boolean, byte_size, choice, duration, integer, parse_metadata,
-    take, text, text_list, type_name,
+    SEVERITIES, Invalid, Path, Problems, Rule, block, boolean, byte_size, choice, duration, integer,
+    parse_metadata, take, text, text_list, type_name,
 )
 from upstatd.config.alert_channels import REMINDER_INTERVAL, parse_refs
 from upstatd.heartbeats.keywords import MAX_KEYWORD_LEN, MAX_KEYWORDS, OTHERWISE, BodyKeywords, default_otherwise
@@ -29,9 +29,6 @@ METHODS = ("any", "post")
 DEFAULT_GRACE = 3600.0
 YEAR = 365 * 86400.0
 
-HEARTBEAT_KEYS = ("key", "name", "slug", "period", "cron", "oncalendar", "timezone", "grace", "token",
-                  "methods", "manual_resume", "severity", "tags", "metadata", "body_keywords", "alert_channels",
-                  "reminder_interval")
 KEYWORD_LISTS = ("start", "success", "failure")
 
 
@@ -87,25 +84,25 @@ def parse_heartbeats(value: Any, path: Path, problems: Problems) -> tuple[Heartb
 
 
 def parse_heartbeat(value: Any, path: Path, problems: Problems) -> HeartbeatSpec | None:
-    section = block(value, path, problems, HEARTBEAT_KEYS, required=("key",))
+    section = block(value, path, problems, HEARTBEAT_KEYS, required=HEARTBEAT_REQUIRED)
     if section is None:
         return None
+    F = HEARTBEAT_FIELDS
     before = len(problems.items)
-    key = take(section, "key", text(KEY_PATTERN, hint="use letters, digits, '-', '_' and '.'"), path, problems)
-    name = take(section, "name", text(max_len=200), path, problems, key)
-    slug = take(section, "slug", text(SLUG_PATTERN, hint="use letters, digits, '-', '_' and '.'"),
-                path, problems, key)
+    key = take(section, "key", F["key"], path, problems)
+    name = take(section, "name", F["name"], path, problems, key)
+    slug = take(section, "slug", F["slug"], path, problems, key)
     schedule = parse_schedule(section, path, problems)
-    grace = take(section, "grace", duration(min=0, max=YEAR), path, problems, DEFAULT_GRACE)
-    token = take(section, "token", parse_token, path, problems)
-    methods = take(section, "methods", choice(*METHODS), path, problems, "any")
-    manual_resume = take(section, "manual_resume", boolean, path, problems, False)
-    severity = take(section, "severity", choice(*SEVERITIES), path, problems, "critical")
-    tags = take(section, "tags", text_list, path, problems, [])
-    metadata = take(section, "metadata", parse_metadata, path, problems, {})
+    grace = take(section, "grace", F["grace"], path, problems, DEFAULT_GRACE)
+    token = take(section, "token", F["token"], path, problems)
+    methods = take(section, "methods", F["methods"], path, problems, "any")
+    manual_resume = take(section, "manual_resume", F["manual_resume"], path, problems, False)
+    severity = take(section, "severity", F["severity"], path, problems, "critical")
+    tags = take(section, "tags", F["tags"], path, problems, [])
+    metadata = take(section, "metadata", F["metadata"], path, problems, {})
     body_keywords = parse_body_keywords(section.get("body_keywords"), path + ("body_keywords",), problems)
-    alert_channels = take(section, "alert_channels", parse_refs, path, problems)
-    reminder_interval = take(section, "reminder_interval", REMINDER_INTERVAL, path, problems)
+    alert_channels = take(section, "alert_channels", F["alert_channels"], path, problems)
+    reminder_interval = take(section, "reminder_interval", F["reminder_interval"], path, problems)
     if len(problems.items) > before or schedule is None:
         return None
     return HeartbeatSpec(key, name, slug, schedule, grace, token, methods, manual_resume, severity,
@@ -117,12 +114,14 @@ def parse_body_keywords(value: Any, path: Path, problems: Problems) -> BodyKeywo
     """`{start: [...], success: [...], failure: [...], otherwise: success|failure|ignore}`; null: none."""
     if value is None:
         return None
-    section = block(value, path, problems, (*KEYWORD_LISTS, "otherwise"))
+    section = block(value, path, problems, BODY_KEYWORDS_FIELDS)
     if section is None:
         return None
     before = len(problems.items)
-    lists = {name: tuple(take(section, name, _keywords, path, problems, [])) for name in KEYWORD_LISTS}
-    otherwise = take(section, "otherwise", choice(*OTHERWISE), path, problems, default_otherwise(lists["success"]))
+    lists = {name: tuple(take(section, name, BODY_KEYWORDS_FIELDS[name], path, problems, []))
+             for name in KEYWORD_LISTS}
+    otherwise = take(section, "otherwise", BODY_KEYWORDS_FIELDS["otherwise"], path, problems,
+                     default_otherwise(lists["success"]))
     if len(problems.items) > before:
         return None
     if not any(lists.values()):
@@ -143,17 +142,21 @@ def _keywords(value: Any) -> list[str]:
     return words
 
 
+_keywords.schema = {"type": "array", "maxItems": MAX_KEYWORDS,
+                    "items": {"type": "string", "minLength": 1, "maxLength": MAX_KEYWORD_LEN, "pattern": r"\S"}}
+
+
 def parse_schedule(section: dict, path: Path, problems: Problems) -> Schedule | None:
     """Exactly one of period, cron, oncalendar; timezone for the two calendars."""
-    given = [kind for kind in ("period", "cron", "oncalendar") if section.get(kind) is not None]
+    given = [kind for kind in SCHEDULES if section.get(kind) is not None]
     if len(given) != 1:
         problems.add(path, "needs exactly one of period (like 1h), cron (like \"0 3 * * *\") or oncalendar "
                            f"(like \"Mon..Fri 09:00\"), got {' and '.join(given) if given else 'none'}")
         return None
     kind = given[0]
-    timezone = take(section, "timezone", _zone, path, problems, "UTC")
+    timezone = take(section, "timezone", HEARTBEAT_FIELDS["timezone"], path, problems, "UTC")
     if kind == "period":
-        period = take(section, "period", duration(min=1, max=YEAR), path, problems)
+        period = take(section, "period", HEARTBEAT_FIELDS["period"], path, problems)
         return None if period is None else Schedule("period", period=period, timezone=timezone)
     if timezone is None:
         return None
@@ -168,6 +171,9 @@ def _zone(value: Any) -> str:
         return check_timezone(value)
     except ScheduleError as exc:
         raise Invalid(str(exc)) from None
+
+
+_zone.schema = {"type": "string", "minLength": 1, "description": "An IANA time zone name like Europe/Riga"}
 
 
 def _expression(kind: str, timezone: str):
@@ -206,17 +212,59 @@ def parse_token(value: Any) -> str:
     return parsed
 
 
+parse_token.schema = {"type": "string", "pattern": "^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-"
+                                                   "[0-9A-Fa-f]{12}$",
+                      "description": "A UUID like 5bf66975-d4c7-4bf5-bcc8-b8d8a82ea278"}
+HEARTBEAT_FIELDS = {
+    "key": text(KEY_PATTERN, hint="use letters, digits, '-', '_' and '.'"),
+    "name": text(max_len=200),
+    "slug": text(SLUG_PATTERN, hint="use letters, digits, '-', '_' and '.'"),
+    # exactly one of period, cron, oncalendar (parse_schedule)
+    "period": duration(min=1, max=YEAR),
+    "cron": Rule({"type": "string", "pattern": r"\S", "description": 'A cron expression like "0 3 * * *"'}),
+    "oncalendar": Rule({"anyOf": [{"type": "string", "pattern": r"\S"},
+                                  {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": r"\S"}}],
+                        "description": 'systemd OnCalendar lines like "Mon..Fri 09:00" (a string, or a list)'}),
+    "timezone": _zone,
+    "grace": duration(min=0, max=YEAR),
+    "token": parse_token,
+    "methods": choice(*METHODS),
+    "manual_resume": boolean,
+    "severity": choice(*SEVERITIES),
+    "tags": text_list,
+    "metadata": parse_metadata,
+    "body_keywords": Rule(lambda: _block_schema(BODY_KEYWORDS_FIELDS, min_one=KEYWORD_LISTS)),
+    "alert_channels": parse_refs,
+    "reminder_interval": REMINDER_INTERVAL,
+}
+HEARTBEAT_KEYS = tuple(HEARTBEAT_FIELDS)
+HEARTBEAT_REQUIRED = ("key",)
+SCHEDULES = ("period", "cron", "oncalendar")
+BODY_KEYWORDS_FIELDS = {**{name: _keywords for name in KEYWORD_LISTS}, "otherwise": choice(*OTHERWISE)}
+
+
 def parse_pings(value: Any, path: Path, problems: Problems) -> PingSettings:
-    section = block(value, path, problems, ("body_limit", "key", "keep"))
+    section = block(value, path, problems, PINGS_FIELDS)
     if not section:
         return PingSettings()
     base = PingSettings()
-    return PingSettings(
-        take(section, "body_limit", byte_size(0, 10 * 1024 * 1024), path, problems, base.body_limit),
-        take(section, "key", text(PING_KEY_PATTERN, hint="16 to 64 letters, digits, '-' and '_'"),
-             path, problems),
-        take(section, "keep", integer(1, 1_000_000), path, problems, base.keep),
-    )
+    return PingSettings(*(take(section, name, parse, path, problems, getattr(base, name))
+                          for name, parse in PINGS_FIELDS.items()))
+
+
+PINGS_FIELDS = {  # in PingSettings' order
+    "body_limit": byte_size(0, 10 * 1024 * 1024),
+    "key": text(PING_KEY_PATTERN, hint="16 to 64 letters, digits, '-' and '_'"),
+    "keep": integer(1, 1_000_000),
+}
+
+
+def _block_schema(fields: dict, min_one: tuple[str, ...] = ()) -> dict:
+    from upstatd.config.json_schema import block_schema
+    schema = block_schema(fields)
+    if min_one:  # at least one of them given
+        schema["anyOf"] = [{"required": [name]} for name in min_one]
+    return schema
 
 
 def slugify(name: str) -> str:

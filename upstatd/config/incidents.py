@@ -13,9 +13,12 @@ class IncidentSettings(msgspec.Struct, frozen=True):
     reopen_window: float = 300.0   # a failure this soon after its incident resolved reopens it
 
 
+INCIDENTS_FIELDS = {"reopen_window": duration(min=0, max=7 * 86400)}
+
+
 def parse_incidents(value: Any, path: Path, problems: Problems) -> IncidentSettings:
-    section = block(value, path, problems, ("reopen_window",))
+    section = block(value, path, problems, INCIDENTS_FIELDS)
     if not section:
         return IncidentSettings()
-    return IncidentSettings(take(section, "reopen_window", duration(min=0, max=7 * 86400), path, problems,
+    return IncidentSettings(take(section, "reopen_window", INCIDENTS_FIELDS["reopen_window"], path, problems,
                                  IncidentSettings().reopen_window))

@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 
 from upstatd.config.check import (
-    keyed, SEVERITIES, Invalid, Path, Problems, block, boolean, choice, duration, format_duration, integer,
+    keyed, SEVERITIES, Invalid, Path, Problems, Rule, block, boolean, choice, duration, format_duration, integer,
     parse_metadata, take, text, text_list, type_name,
 )
 from upstatd.config.alert_channels import REMINDER_INTERVAL, ChannelSpec, parse_alert_channels, parse_refs
@@ -109,10 +109,15 @@ class Config(msgspec.Struct, frozen=True):
     metrics: MetricsSettings = MetricsSettings()
 
 
+# The keys of each section, each with its parser (and so its JSON Schema: config/json_schema.py);
+# a Rule is a key the section's function checks itself.
+SECTIONS = ("server", "storage", "scheduler", "defaults", "monitors", "heartbeats", "pings", "incidents",
+            "webhooks", "alert_channels", "retention", "api", "metrics")
+
+
 def parse_config(data: Any, file: str, problems: Problems,
                  environ: Mapping[str, str] = os.environ) -> Config | None:
-    sections = ("server", "storage", "scheduler", "defaults", "monitors", "heartbeats", "pings", "incidents",
-                "webhooks", "alert_channels", "retention", "api", "metrics")
+    sections = SECTIONS
     if not isinstance(data, dict):
         problems.add((), f"the top level must be a mapping of sections ({', '.join(sorted(sections))}), "
                          f"got {type_name(data)}")
@@ -140,14 +145,13 @@ def parse_config(data: Any, file: str, problems: Problems,
 
 
 def parse_retention(value: Any, path: Path, problems: Problems) -> Retention:
-    section = block(value, path, problems, ("checks", "hourly", "rollups"))
+    section = block(value, path, problems, RETENTION_FIELDS)
     if not section:
         return Retention()
-    base = Retention()
-    span = duration(min=86400, max=3650 * 86400)
-    checks = take(section, "checks", span, path, problems, base.checks)
-    rollups = take(section, "rollups", span, path, problems, max(base.rollups, checks))
-    hourly = take(section, "hourly", span, path, problems, min(max(base.hourly, checks), rollups))
+    base, F = Retention(), RETENTION_FIELDS
+    checks = take(section, "checks", F["checks"], path, problems, base.checks)
+    rollups = take(section, "rollups", F["rollups"], path, problems, max(base.rollups, checks))
+    hourly = take(section, "hourly", F["hourly"], path, problems, min(max(base.hourly, checks), rollups))
     for name, value, floor, floor_name in (("hourly", hourly, checks, "checks"), ("rollups", rollups, hourly,
                                                                                   "hourly")):
         if value < floor:
@@ -175,19 +179,18 @@ def check_channel_refs(top: dict, channels: tuple[ChannelSpec, ...], problems: P
 
 
 def parse_server(value: Any, path: Path, problems: Problems) -> Server:
-    section = block(value, path, problems, ("listen", "public_url", "header_timeout", "body_timeout",
-                                            "max_connections", "max_connections_per_address", "trusted_proxies"))
+    section = block(value, path, problems, SERVER_FIELDS)
     if section is None:
         return Server()
-    host, port = take(section, "listen", parse_listen, path, problems, ("127.0.0.1", 8080))
-    public_url = take(section, "public_url", text(r"https?://\S+", hint="must start with http:// or https://"),
-                      path, problems)
-    header_timeout = take(section, "header_timeout", duration(min=0.1, max=3600), path, problems, 10.0)
-    body_timeout = take(section, "body_timeout", duration(min=0.1, max=3600), path, problems, 30.0)
-    total = take(section, "max_connections", integer(min=1, max=1_000_000), path, problems, 1024)
-    per_address = take(section, "max_connections_per_address", integer(min=1, max=1_000_000), path, problems,
+    F = SERVER_FIELDS
+    host, port = take(section, "listen", F["listen"], path, problems, ("127.0.0.1", 8080))
+    public_url = take(section, "public_url", F["public_url"], path, problems)
+    header_timeout = take(section, "header_timeout", F["header_timeout"], path, problems, 10.0)
+    body_timeout = take(section, "body_timeout", F["body_timeout"], path, problems, 30.0)
+    total = take(section, "max_connections", F["max_connections"], path, problems, 1024)
+    per_address = take(section, "max_connections_per_address", F["max_connections_per_address"], path, problems,
                        128)
-    proxies = take(section, "trusted_proxies", parse_networks, path, problems, ())
+    proxies = take(section, "trusted_proxies", F["trusted_proxies"], path, problems, ())
     return Server(host, port, public_url, header_timeout, body_timeout, total, per_address, proxies)
 
 
@@ -208,6 +211,11 @@ def parse_networks(value: Any) -> tuple[str, ...]:
     return tuple(out)
 
 
+parse_networks.schema = {"type": "array", "items": {
+    "type": "string", "pattern": r"^\s*[0-9A-Fa-f.:]+(/[0-9]{1,3})?\s*$",
+    "description": "An IP address or network like 10.0.0.0/8"}}
+
+
 def parse_listen(value: Any) -> tuple[str, int]:
     if not isinstance(value, str):
         raise Invalid(f"must be \"host:port\" like \"127.0.0.1:8080\", got {type_name(value)}")
@@ -226,33 +234,49 @@ def parse_listen(value: Any) -> tuple[str, int]:
     return host, port
 
 
+parse_listen.schema = {"type": "string",
+                       "pattern": r"^(localhost|[0-9.]+|\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:.]+):[0-9]{1,5}$",
+                       "description": "host:port like 127.0.0.1:8080 or [::1]:8080 (host: an IP address or localhost)"}
+SERVER_FIELDS = {
+    "listen": parse_listen,
+    "public_url": text(r"https?://\S+", hint="must start with http:// or https://"),
+    "header_timeout": duration(min=0.1, max=3600),
+    "body_timeout": duration(min=0.1, max=3600),
+    "max_connections": integer(min=1, max=1_000_000),
+    "max_connections_per_address": integer(min=1, max=1_000_000),
+    "trusted_proxies": parse_networks,
+}
+STORAGE_FIELDS = {"path": text()}
+SCHEDULER_FIELDS = {"max_in_flight": integer(1, 100_000)}
+RATE_LIMIT_FIELDS = {name: integer(1, 10_000_000) for name in ("per_token_minute", "per_token_hour", "global_minute")}
+
+
 def parse_storage(value: Any, path: Path, problems: Problems, file: str,
                   environ: Mapping[str, str]) -> str:
-    section = block(value, path, problems, ("path",))
+    section = block(value, path, problems, STORAGE_FIELDS)
     # Under systemd, StateDirectory= sets STATE_DIRECTORY (several directories
     # are joined with ':'; the first is ours); otherwise ./var beside the file.
     state_dir = environ.get("STATE_DIRECTORY", "").split(":")[0]
     default = os.path.join(state_dir, "upstatd.db") if state_dir else "var/upstatd.db"
-    raw = take(section or {}, "path", text(), path, problems, default)
+    raw = take(section or {}, "path", STORAGE_FIELDS["path"], path, problems, default)
     return str(FilePath(file).resolve().parent / raw)  # an absolute path is kept as is
 
 
 def parse_scheduler(value: Any, path: Path, problems: Problems) -> Scheduler:
-    section = block(value, path, problems, ("max_in_flight",))
+    section = block(value, path, problems, SCHEDULER_FIELDS)
     if section is None:
         return Scheduler()
-    return Scheduler(take(section, "max_in_flight", integer(1, 100_000), path, problems, 1000))
+    return Scheduler(take(section, "max_in_flight", SCHEDULER_FIELDS["max_in_flight"], path, problems, 1000))
 
 
 def parse_api(value: Any, path: Path, problems: Problems) -> RateLimit:
-    section = block(value, path, problems, ("rate_limit",))
-    limits = block((section or {}).get("rate_limit"), path + ("rate_limit",), problems,
-                   ("per_token_minute", "per_token_hour", "global_minute"))
+    section = block(value, path, problems, API_FIELDS)
+    limits = block((section or {}).get("rate_limit"), path + ("rate_limit",), problems, RATE_LIMIT_FIELDS)
     if not limits:
         return RateLimit()
     where, base = path + ("rate_limit",), RateLimit()
-    return RateLimit(*(take(limits, name, integer(1, 10_000_000), where, problems, getattr(base, name))
-                       for name in ("per_token_minute", "per_token_hour", "global_minute")))
+    return RateLimit(*(take(limits, name, parse, where, problems, getattr(base, name))
+                       for name, parse in RATE_LIMIT_FIELDS.items()))
 
 
 METRICS_TOKEN_MIN = 16
@@ -272,44 +296,74 @@ def parse_metrics_token(value: Any) -> str:
     return value
 
 
+parse_metrics_token.schema = {"type": "string", "minLength": METRICS_TOKEN_MIN, "maxLength": 1000,
+                              "pattern": r"^\S+$",
+                              "description": "a bearer token scrapers send (Authorization: Bearer ...); "
+                                             "use ${VAR}: it is a secret"}
+METRICS_FIELDS = {"enabled": boolean, "token": parse_metrics_token}
+
+
 def parse_metrics(value: Any, path: Path, problems: Problems) -> MetricsSettings:
-    section = block(value, path, problems, ("enabled", "token"))
+    section = block(value, path, problems, METRICS_FIELDS)
     if section is None:
         return MetricsSettings()
-    enabled = take(section, "enabled", boolean, path, problems, False)
-    token = take(section, "token", parse_metrics_token, path, problems)
+    enabled = take(section, "enabled", METRICS_FIELDS["enabled"], path, problems, False)
+    token = take(section, "token", METRICS_FIELDS["token"], path, problems)
     return MetricsSettings(enabled, token)
 
 
 def parse_defaults(value: Any, path: Path, problems: Problems) -> Defaults:
     base = Defaults()
-    section = block(value, path, problems, ("interval", "timeout", "confirmation", "alert_channels"))
+    section = block(value, path, problems, DEFAULTS_FIELDS)
     if section is None:
         return base
     before = len(problems.items)
-    interval = take(section, "interval", duration(min=1, max=86400), path, problems, base.interval)
-    timeout = take(section, "timeout", duration(min=0.1, max=300), path, problems, base.timeout)
+    interval = take(section, "interval", INTERVAL, path, problems, base.interval)
+    timeout = take(section, "timeout", TIMEOUT, path, problems, base.timeout)
     if "timeout" in section and len(problems.items) == before and timeout > interval:
         problems.add(path + ("timeout",), f"must not exceed defaults.interval ({format_duration(interval)})")
     confirmation = parse_confirmation(section.get("confirmation"), path + ("confirmation",),
                                       problems, base.confirmation)
-    channels = take(section, "alert_channels", parse_refs, path, problems, [])
+    channels = take(section, "alert_channels", DEFAULTS_FIELDS["alert_channels"], path, problems, [])
     return Defaults(interval, timeout, confirmation, tuple(channels))
 
 
 def parse_confirmation(value: Any, path: Path, problems: Problems, base: Confirmation) -> Confirmation:
-    section = block(value, path, problems, ("failures", "successes", "recheck"))
+    section = block(value, path, problems, CONFIRMATION_FIELDS)
     if not section:
         return base
-    return Confirmation(
-        take(section, "failures", integer(1, 100), path, problems, base.failures),
-        take(section, "successes", integer(1, 100), path, problems, base.successes),
-        take(section, "recheck", duration(min=1, max=3600), path, problems, base.recheck),
-    )
+    return Confirmation(*(take(section, name, parse, path, problems, getattr(base, name))
+                          for name, parse in CONFIRMATION_FIELDS.items()))
 
 
-MONITOR_KEYS = ("key", "name", "type", "url", "interval", "timeout", "confirmation", "severity",
-                "tags", "metadata", "alert_channels", "reminder_interval")
+INTERVAL = duration(min=1, max=86400)
+TIMEOUT = duration(min=0.1, max=300)
+CONFIRMATION_FIELDS = {"failures": integer(1, 100), "successes": integer(1, 100), "recheck": duration(min=1, max=3600)}
+CONFIRMATION = Rule(lambda: _block_schema(CONFIRMATION_FIELDS))
+DEFAULTS_FIELDS = {"interval": INTERVAL, "timeout": TIMEOUT, "confirmation": CONFIRMATION, "alert_channels": parse_refs}
+API_FIELDS = {"rate_limit": Rule(lambda: _block_schema(RATE_LIMIT_FIELDS))}
+RETENTION_FIELDS = {name: duration(min=86400, max=3650 * 86400) for name in ("checks", "hourly", "rollups")}
+MONITOR_FIELDS = {
+    "key": text(KEY_PATTERN, hint="use letters, digits, '-', '_' and '.'"),
+    "name": text(max_len=200),
+    "type": choice(*PROBES),
+    "url": text(max_len=2000),   # and the form of its type: the probe module's URL_SCHEMA
+    "interval": INTERVAL,
+    "timeout": TIMEOUT,
+    "confirmation": CONFIRMATION,
+    "severity": choice(*SEVERITIES),
+    "tags": text_list,
+    "metadata": parse_metadata,
+    "alert_channels": parse_refs,
+    "reminder_interval": REMINDER_INTERVAL,
+}
+MONITOR_KEYS = tuple(MONITOR_FIELDS)  # and a block named after each probe type (`http:`)
+MONITOR_REQUIRED = ("key", "type", "url")
+
+
+def _block_schema(fields: dict) -> dict:
+    from upstatd.config.json_schema import block_schema
+    return block_schema(fields)
 
 
 def parse_monitors(value: Any, path: Path, problems: Problems, defaults: Defaults) -> tuple[MonitorSpec, ...]:
@@ -317,27 +371,28 @@ def parse_monitors(value: Any, path: Path, problems: Problems, defaults: Default
 
 
 def parse_monitor(value: Any, path: Path, problems: Problems, defaults: Defaults) -> MonitorSpec | None:
-    section = block(value, path, problems, MONITOR_KEYS + tuple(PROBES), required=("key", "type", "url"))
+    section = block(value, path, problems, MONITOR_KEYS + tuple(PROBES), required=MONITOR_REQUIRED)
     if section is None:
         return None
+    F = MONITOR_FIELDS
     before = len(problems.items)
-    key = take(section, "key", text(KEY_PATTERN, hint="use letters, digits, '-', '_' and '.'"), path, problems)
-    kind = take(section, "type", choice(*PROBES), path, problems)
-    url = take(section, "url", text(max_len=2000), path, problems)
-    name = take(section, "name", text(max_len=200), path, problems, key)
+    key = take(section, "key", F["key"], path, problems)
+    kind = take(section, "type", F["type"], path, problems)
+    url = take(section, "url", F["url"], path, problems)
+    name = take(section, "name", F["name"], path, problems, key)
     timing = len(problems.items)
-    interval = take(section, "interval", duration(min=1, max=86400), path, problems, defaults.interval)
-    timeout = take(section, "timeout", duration(min=0.1, max=300), path, problems, defaults.timeout)
+    interval = take(section, "interval", F["interval"], path, problems, defaults.interval)
+    timeout = take(section, "timeout", F["timeout"], path, problems, defaults.timeout)
     if "timeout" in section and len(problems.items) == timing and timeout > interval:
         given = "interval" if "interval" in section else "defaults.interval"
         problems.add(path + ("timeout",), f"must not exceed {given} ({format_duration(interval)})")
     confirmation = parse_confirmation(section.get("confirmation"), path + ("confirmation",),
                                       problems, defaults.confirmation)
-    severity = take(section, "severity", choice(*SEVERITIES), path, problems, "critical")
-    tags = take(section, "tags", text_list, path, problems, [])
-    metadata = take(section, "metadata", parse_metadata, path, problems, {})
-    alert_channels = take(section, "alert_channels", parse_refs, path, problems)
-    reminder_interval = take(section, "reminder_interval", REMINDER_INTERVAL, path, problems)
+    severity = take(section, "severity", F["severity"], path, problems, "critical")
+    tags = take(section, "tags", F["tags"], path, problems, [])
+    metadata = take(section, "metadata", F["metadata"], path, problems, {})
+    alert_channels = take(section, "alert_channels", F["alert_channels"], path, problems)
+    reminder_interval = take(section, "reminder_interval", F["reminder_interval"], path, problems)
     for other in PROBES:
         if other != kind and other in section and kind:
             problems.add(path + (other,), f"'{other}' options are not allowed on a monitor of type {kind} "

@@ -14,7 +14,6 @@ from upstatd.config.check import (
 )
 
 KEY_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}"
-WEBHOOK_KEYS = ("key", "url", "events", "secret", "enabled", "description", "metadata")
 MIN_SECRET = 16
 MAX_SECRET = 200
 
@@ -55,6 +54,10 @@ def parse_url(value: Any) -> str:
     return value
 
 
+parse_url.schema = {"type": "string", "maxLength": 2000, "pattern": r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#]+([/?#]\S*)?$",
+                    "description": "An http:// or https:// URL like https://example.com/hooks"}
+
+
 def parse_events(value: Any) -> list[str]:
     """A non-empty list of event types or patterns (`incident.*`, `*`); each must match at least
     one emitted type (a pattern may also match reserved ones: it gets them once they are emitted)."""
@@ -73,6 +76,15 @@ def parse_events(value: Any) -> list[str]:
         if item not in out:
             out.append(item)
     return out
+
+
+def _events_schema() -> dict:
+    """Event types or patterns; a pattern (with * ? [) is checked by the loader alone."""
+    return {"type": "array", "minItems": 1, "items": {"anyOf": [
+        {"enum": list(deliverable_types())}, {"type": "string", "pattern": r"[*?\[]"}]}}
+
+
+parse_events.schema = _events_schema
 
 
 def _refusal(item: str, known: tuple[str, ...]) -> str:
@@ -98,22 +110,37 @@ def parse_secret(value: Any) -> str:
     return value
 
 
+parse_secret.schema = {"type": "string", "minLength": MIN_SECRET, "maxLength": MAX_SECRET}
+WEBHOOK_FIELDS = {
+    "key": text(KEY_PATTERN, hint="use letters, digits, '-', '_' and '.'"),
+    "url": parse_url,
+    "events": parse_events,
+    "secret": parse_secret,
+    "enabled": boolean,
+    "description": text(max_len=1000),
+    "metadata": parse_metadata,
+}
+WEBHOOK_KEYS = tuple(WEBHOOK_FIELDS)
+WEBHOOK_REQUIRED = ("key", "url", "events", "secret")
+
+
 def parse_webhooks(value: Any, path: Path, problems: Problems) -> tuple[WebhookSpec, ...]:
     return keyed(value, path, problems, "webhook endpoints", lambda item, at: parse_webhook(item, at, problems))
 
 
 def parse_webhook(value: Any, path: Path, problems: Problems) -> WebhookSpec | None:
-    section = block(value, path, problems, WEBHOOK_KEYS, required=("key", "url", "events", "secret"))
+    section = block(value, path, problems, WEBHOOK_KEYS, required=WEBHOOK_REQUIRED)
     if section is None:
         return None
+    F = WEBHOOK_FIELDS
     before = len(problems.items)
-    key = take(section, "key", text(KEY_PATTERN, hint="use letters, digits, '-', '_' and '.'"), path, problems)
-    url = take(section, "url", parse_url, path, problems)
-    events = take(section, "events", parse_events, path, problems)
-    secret = take(section, "secret", parse_secret, path, problems)
-    enabled = take(section, "enabled", boolean, path, problems, True)
-    description = take(section, "description", text(max_len=1000), path, problems)
-    metadata = take(section, "metadata", parse_metadata, path, problems, {})
+    key = take(section, "key", F["key"], path, problems)
+    url = take(section, "url", F["url"], path, problems)
+    events = take(section, "events", F["events"], path, problems)
+    secret = take(section, "secret", F["secret"], path, problems)
+    enabled = take(section, "enabled", F["enabled"], path, problems, True)
+    description = take(section, "description", F["description"], path, problems)
+    metadata = take(section, "metadata", F["metadata"], path, problems, {})
     if len(problems.items) > before or None in (key, url, events, secret):
         return None
     return WebhookSpec(key, url, tuple(events), secret, enabled, description, metadata)

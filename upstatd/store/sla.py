@@ -70,8 +70,8 @@ def _totals(conn: sqlite3.Connection, seq: int, start: int, end: int, rolled: in
             continue
         row = conn.execute(
             "SELECT count(*), coalesce(sum(1 - ok), 0), coalesce(sum(ok), 0), coalesce(sum(ok * latency_us), 0) "
-            "FROM checks WHERE monitor_seq = ? AND seq >= ? AND created_at >= ? AND created_at < ?",
-            (seq, seq_at(conn, low), low, high)).fetchone()
+            "FROM checks WHERE monitor_seq = ? AND seq >= ? AND seq < ? AND created_at >= ? AND created_at < ?",
+            (seq, seq_at(conn, low), seq_at(conn, high), low, high)).fetchone()
         checks, failures, ok, latency = checks + row[0], failures + row[1], ok + row[2], latency + row[3]
     return Totals(checks, failures, ok, latency)
 

@@ -67,11 +67,13 @@ def latency_day(conn: sqlite3.Connection, seq: int, now_ms: int) -> tuple[float 
     rolled = rollups.cursor(conn) or since
     first = since - since % HOUR_MS + HOUR_MS   # the first whole hour in the window
     hours = rollups.between(conn, seq, "hour", first, rolled) if rolled > first else []
-    covered = (first, hours[-1].start_at + HOUR_MS) if hours else (since, since)
-    raw = [row[0] / 1000 for row in conn.execute(
-        "SELECT latency_us FROM checks WHERE monitor_seq = ? AND seq >= ? AND created_at > ? AND ok = 1 "
-        "AND NOT (created_at >= ? AND created_at < ?)",
-        (seq, seq_at(conn, since), since, *covered)).fetchall()]
+    spans = [(since + 1, first), (hours[-1].start_at + HOUR_MS, now_ms + 1)] if hours else [(since + 1, now_ms + 1)]
+    raw = []
+    for low, high in spans:  # each bounded by seq too: only its own rows are visited
+        raw.extend(row[0] / 1000 for row in conn.execute(
+            "SELECT latency_us FROM checks WHERE monitor_seq = ? AND seq >= ? AND seq < ? AND ok = 1 "
+            "AND created_at >= ? AND created_at < ?",
+            (seq, seq_at(conn, low), seq_at(conn, high), low, high)).fetchall())
     if not hours:
         raw.sort()
         return percentile(raw, 50), percentile(raw, 95), len(raw)
@@ -88,7 +90,9 @@ def latency_day(conn: sqlite3.Connection, seq: int, now_ms: int) -> tuple[float 
 def seq_at(conn: sqlite3.Connection, at_ms: int) -> int:
     """The first check seq at or after `at_ms`, by bisection over seq (checks are numbered
     as they come, so their times rise with it): a few point reads, not a scan."""
-    low, high = conn.execute("SELECT coalesce(min(seq), 1), coalesce(max(seq), 0) + 1 FROM checks").fetchone()
+    # two queries: SQLite answers min() or max() alone from the rowid's ends, both at once by a scan
+    (low,) = conn.execute("SELECT coalesce(min(seq), 1) FROM checks").fetchone()
+    (high,) = conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM checks").fetchone()
     while low < high:
         middle = (low + high) // 2
         row = conn.execute("SELECT created_at FROM checks WHERE seq >= ? ORDER BY seq LIMIT 1",
