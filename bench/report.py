@@ -35,6 +35,9 @@ TARGETS = [
     ("retention", "projected_gb", "<=", 1.5, "retention: 1,000 monitors at 60 s at the default retention, GB"),
     ("retention", "status_p99_ms", "<=", 20, "retention: /status figures (store read), p99 ms"),
     ("retention", "sla_400d_p99_ms", "<=", 20, "retention: a 400-day SLA (store read), p99 ms"),
+    ("metrics", "scrape_first_s", "<=", 1.0, "metrics: first /metrics scrape of 100,000 monitors, s"),
+    ("metrics", "scrape_churn_s", "<=", 1.0, "metrics: scrape with a new check for every monitor, s"),
+    ("metrics", "lateness_p99_delta_ms", "<=", 5.0, "metrics: probe lateness p99 during scrapes − idle, ms"),
 ]
 
 
@@ -235,6 +238,20 @@ def markdown(summaries: dict[str, dict], machine_info: dict, runs: int, smoke: b
         lines += _table(["endpoint", "events/s received (min–max)", "events/s offered", "backlog after warm-up",
                          "backlog at window end", "drain after", "connections", "writer jobs/event",
                          "daemon CPU", "load+receiver CPU", "other CPU"], rows)
+        lines.append("")
+
+    if (s := summaries.get("metrics")) and s["median"]:
+        m = s["median"]
+        lines += [f"**Metrics** (one /metrics scrape of {_num(m['monitors'], 0)} synthetic monitors in process, "
+                  f"{_num(m['samples'], 0)} samples, {m['bytes_mb']:.0f} MB; lateness of a Runner ticking 1,000 "
+                  f"keys meanwhile, {_num(m['window_s'], 0)} s idle vs {_num(m['window_s'], 0)} s of scrapes)", ""]
+        lines += _table(["first (after start-up warm)", "cold (nothing cached)", "new checks", "warm", "async (chunked)", "scrapes in window", "lateness p99 idle",
+                         "p99 scraping", "max idle", "max scraping", "prometheus-client µs/sample"],
+                        [[f"{m['scrape_first_s']:.3f} s", f"{m['scrape_cold_s']:.3f} s", f"{m['scrape_churn_s']:.3f} s",
+                          f"{m['scrape_warm_s']:.3f} s", f"{m['scrape_async_s']:.3f} s",
+                          _num(m['scrapes_in_window'], 0), f"{m['idle_lateness_p99_ms']:.1f} ms",
+                          f"{m['scrape_lateness_p99_ms']:.1f} ms", f"{m['idle_lateness_max_ms']:.1f} ms",
+                          f"{m['scrape_lateness_max_ms']:.1f} ms", _num(m['prometheus_client_us_per_sample'], 2)]])
         lines.append("")
 
     target_rows = []

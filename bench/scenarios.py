@@ -1,4 +1,5 @@
-"""The scenarios (the fifth, pings, is in bench.pings; the sixth, webhooks, in bench.webhooks). Each is one function
+"""The scenarios (the fifth, pings, is in bench.pings; the sixth, webhooks, in bench.webhooks; the eighth,
+metrics, in bench.metrics). Each is one function
 taking the Context and returning a dict of measurements for one run;
 bench.report takes medians over runs.
 
@@ -26,6 +27,7 @@ import uvloop
 from bench import proc
 from bench.daemon import Daemon, monitor
 from bench.peer import Blackbox, targets_for
+from bench.metrics import metrics
 from bench.pings import pings
 from bench.webhooks import webhooks
 from bench.proc import BenchError, Helper
@@ -80,6 +82,9 @@ class Settings:
     retention_monitors: int = 1000
     retention_days: int = 7
     retention_keep: int = 2
+    # 8. metrics (bench.metrics): /metrics scrapes of synthetic monitors, in process
+    metrics_monitors: int = 100_000
+    metrics_window: float = 10.0      # s: idle, then as long with scrapes back to back
 
 
 FULL = Settings()
@@ -89,7 +94,8 @@ SMOKE = Settings(smoke=True, cost_rate=100, cost_warmup=1.5, cost_window=2.0,
                  writer_warmup=0.5, writer_window=2.0, writer_monitors=1000, day_monitors=20,
                  pings_warmup=1.0, pings_window=3.0, pings_min_rate=250.0,
                  hooks_heartbeats=50, hooks_monitors=100, hooks_monitor_interval=1, hooks_flips_per_s=100.0, hooks_warmup=1.0, hooks_window=3.0,
-                 hooks_drain=10.0, hooks_min_rate=20.0, retention_monitors=20, retention_days=4, retention_keep=1)
+                 hooks_drain=10.0, hooks_min_rate=20.0, retention_monitors=20, retention_days=4, retention_keep=1,
+                 metrics_monitors=5000, metrics_window=2.0)
 
 
 @dataclass
@@ -532,4 +538,4 @@ def retention(ctx: Context) -> dict:
 
 
 SCENARIOS = {"probe-cost": probe_cost, "scale": scale, "size": size, "storage": storage, "pings": pings,
-             "webhooks": webhooks, "retention": retention}
+             "webhooks": webhooks, "retention": retention, "metrics": metrics}

@@ -45,6 +45,7 @@ from upstatd.heartbeats.specs import load_api_heartbeats
 from upstatd.incidents.commands import IncidentCommands
 from upstatd.incidents.service import IncidentService
 from upstatd.monitors.commands import MonitorCommands
+from upstatd.metrics import Metrics
 from upstatd.monitors.service import MonitorService
 from upstatd.monitors.specs import load_api_monitors
 from upstatd.probes import PROBES, ProbeSetupError
@@ -170,8 +171,11 @@ class Daemon:
                               self.heartbeats, link_key=links_key)
         self.api.alert_channel_commands = self.alert_commands
         server = config.server
+        self.metrics = Metrics(self.health, lambda: self.monitors.monitors.values(),
+                               lambda: self.heartbeats.beats.values(), self.read_db)
         self.listener = HttpListener(
-            build_app(self.health, self.api, server.trusted_proxies, server.body_timeout), server.host, server.port,
+            build_app(self.health, self.api, server.trusted_proxies, server.body_timeout, self.metrics,
+                      lambda: self.config.metrics), server.host, server.port,
             header_timeout=server.header_timeout,
             caps=ConnectionCaps(server.max_connections, server.max_connections_per_address,
                                 exempt=trusted_peer(server.trusted_proxies)))
@@ -197,6 +201,8 @@ class Daemon:
         self._tasks.append(asyncio.create_task(self.runner.run(), name="scheduler"))
         self._tasks.append(asyncio.create_task(self._prune(), name="prune"))
         self._tasks.append(asyncio.create_task(self._roll_up(), name="roll-up"))
+        if config.metrics.enabled:  # label texts made once now, in chunks, not by the first scrape
+            self._tasks.append(asyncio.create_task(self.metrics.warm(), name="metrics-warm"))
 
         interval = watchdog_interval()
         if interval:
@@ -432,4 +438,13 @@ class Daemon:
             "store": {"pending": self.writer.pending, "rows_written": self.writer.rows_written,
                       "commits": self.writer.commits, "jobs": self.writer.jobs, "dropped": self.writer.dropped,
                       "failing": failing},
+            "delivery": {"webhooks": _consumers(self.webhooks.outbox), "alerts": _consumers(self.alerts.outbox)},
+            "api": {"connections_open": self.listener.caps.open, "connections_refused": self.listener.caps.refused},
         }
+
+
+def _consumers(outbox) -> dict:
+    """An outbox's consumers running, and those failing (retrying after an error)."""
+    running = list(outbox.consumers.values())
+    return {"consumers": len(running),
+            "failing": sum(consumer.failing_since is not None for consumer in running)}

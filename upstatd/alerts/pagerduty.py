@@ -48,7 +48,7 @@ from yarl import URL
 import upstatd
 from upstatd.alerts.message import Message
 from upstatd.delivery.outbox import Attempt
-from upstatd.delivery.post import post
+from upstatd.delivery.post import post, worth_retrying
 
 EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"  # EU accounts: events.eu.pagerduty.com
 TIMEOUT = 10.0
@@ -132,9 +132,7 @@ class PagerDutyChannel:
                                                      ERROR_LENGTH)
         elif error is not None:
             error = error.replace(self._routing_key, MASK)
-        # a 4xx says this event will never be taken, except a timeout or a rate limit
-        retry = error is None or status is None or not (400 <= status < 500 and status not in (408, 429))
-        return Attempt(error is None, status, posted.latency_ms, error, retry)
+        return Attempt(error is None, status, posted.latency_ms, error, worth_retrying(status, error))
 
     async def _session(self) -> aiohttp.ClientSession:
         if self._own_session is None or self._own_session.closed:

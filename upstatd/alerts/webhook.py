@@ -26,7 +26,7 @@ from yarl import URL
 import upstatd
 from upstatd.alerts.message import Message, TemplateProblem, compile_template, render_template
 from upstatd.delivery.outbox import Attempt
-from upstatd.delivery.post import post
+from upstatd.delivery.post import post, worth_retrying
 
 TIMEOUT = 10.0
 
@@ -79,9 +79,7 @@ class TemplateWebhookChannel:
         session = self.session or await self._session()
         posted = await post(session, self.url, data, self.headers, self.timeout)
         status, error = posted.status, posted.error
-        # a 4xx says this message will never be taken, except a timeout or a rate limit
-        retry = error is None or status is None or not (400 <= status < 500 and status not in (408, 429))
-        return Attempt(error is None, status, _ms(started), error, retry)
+        return Attempt(error is None, status, _ms(started), error, worth_retrying(status, error))
 
     async def _session(self) -> aiohttp.ClientSession:
         if self._own_session is None or self._own_session.closed:

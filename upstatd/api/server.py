@@ -1,4 +1,5 @@
-"""The HTTP listener: `/healthz`, the ping URLs under `/ping` (upstatd.api.ping),
+"""The HTTP listener: `/healthz`, `/metrics` (upstatd.metrics; its own optional
+bearer token, not the API's), the ping URLs under `/ping` (upstatd.api.ping),
 the incident links under `/incident-links` (upstatd.api.links), and the REST
 API under `/api`.
 
@@ -49,8 +50,11 @@ VERSION_HEADER = "Upstat-Version"
 
 
 def build_app(health: Callable[[], dict], context: Any = None, trusted_proxies: Sequence[str] = (),
-              body_timeout: float = 30.0) -> web.Application:
-    """`trusted_proxies`: networks whose X-Forwarded-For and -Proto are believed (api/forwarded.py)."""
+              body_timeout: float = 30.0, metrics: Any = None,
+              metrics_settings: Callable[[], Any] | None = None) -> web.Application:
+    """`trusted_proxies`: networks whose X-Forwarded-For and -Proto are believed (api/forwarded.py).
+    `metrics`: an upstatd.metrics.Metrics, served at /metrics as `metrics_settings()` (read at each
+    request: a reload applies) says."""
     middlewares = [api_middleware]
     if trusted_proxies:  # none: not even a middleware on the ping path
         networks = [ipaddress.ip_network(network, strict=False) for network in trusted_proxies]
@@ -66,6 +70,8 @@ def build_app(health: Callable[[], dict], context: Any = None, trusted_proxies: 
                                  headers={"Cache-Control": "no-store"})
 
     app.router.add_get("/healthz", healthz)
+    if metrics is not None and metrics_settings is not None:
+        app.router.add_get("/metrics", metrics_handler(metrics, metrics_settings))
     if context is not None:
         from upstatd.api import ping
         app[ping.HEARTBEATS] = context.heartbeats
@@ -80,6 +86,33 @@ def build_app(health: Callable[[], dict], context: Any = None, trusted_proxies: 
         for item in (*ROUTES, *PUBLIC_ROUTES):
             app.router.add_route(item.method, item.path, item.handler)
     return app
+
+
+def metrics_handler(metrics: Any, settings: Callable[[], Any]):
+    from upstatd.metrics import CONTENT_TYPE, authorized
+
+    async def handle(request: web.Request) -> web.Response:
+        current = settings()
+        headers = {"Cache-Control": "no-store"}
+        if not current.enabled:
+            return web.Response(status=404, text="/metrics is not enabled (metrics: {enabled: true})\n",
+                                headers=headers)
+        if not authorized(request.headers.get("Authorization"), current.token):
+            headers["WWW-Authenticate"] = 'Bearer realm="upstatd metrics"'
+            return web.Response(status=401, text="a bearer token is required (metrics.token)\n", headers=headers)
+        headers["Content-Type"] = CONTENT_TYPE
+        if request.method == "HEAD":  # the headers only: no scrape
+            return web.Response(headers=headers)
+        response = web.StreamResponse(headers=headers)  # chunked: 100,000 monitors are ~110 MB
+        await response.prepare(request)
+        try:
+            async for piece in metrics.stream():
+                await response.write(piece)
+            await response.write_eof()
+        except ConnectionResetError:  # the scraper went away (its scrape_timeout): nothing to answer
+            log.info("metrics.scrape_abandoned", remote_addr=request.remote)
+        return response
+    return handle
 
 
 _PERMISSIONS: dict[Any, tuple[str, str]] = {}  # handler -> (resource, action), filled on first use

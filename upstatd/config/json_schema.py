@@ -114,6 +114,7 @@ def section_schemas() -> dict[str, dict]:
         "alert_channels": entries(channel_schema()),
         "retention": nullable(block_schema(schema.RETENTION_FIELDS)),
         "api": nullable(block_schema(schema.API_FIELDS)),
+        "metrics": nullable(block_schema(schema.METRICS_FIELDS)),
     }
     if tuple(sections) != schema.SECTIONS:  # pragma: no cover - the tests say which
         raise AssertionError(f"sections {tuple(sections)} != {schema.SECTIONS}")

@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 
 from upstatd.config.check import (
-    keyed, SEVERITIES, Invalid, Path, Problems, Rule, block, choice, duration, format_duration, integer,
+    keyed, SEVERITIES, Invalid, Path, Problems, Rule, block, boolean, choice, duration, format_duration, integer,
     parse_metadata, take, text, text_list, type_name,
 )
 from upstatd.config.alert_channels import REMINDER_INTERVAL, ChannelSpec, parse_alert_channels, parse_refs
@@ -84,6 +84,14 @@ class RateLimit(msgspec.Struct, frozen=True):
     global_minute: int = 5000
 
 
+class MetricsSettings(msgspec.Struct, frozen=True):
+    enabled: bool = False          # /metrics answers 404 until enabled
+    token: str | None = None       # a bearer token scrapers must send (never logged)
+
+    def __repr__(self) -> str:     # a Config in a log line or traceback never shows the token
+        return f"MetricsSettings(enabled={self.enabled}, token={'<set>' if self.token else None})"
+
+
 class Config(msgspec.Struct, frozen=True):
     file: str
     server: Server
@@ -98,12 +106,13 @@ class Config(msgspec.Struct, frozen=True):
     webhooks: tuple[WebhookSpec, ...] = ()
     alert_channels: tuple[ChannelSpec, ...] = ()
     retention: Retention = Retention()
+    metrics: MetricsSettings = MetricsSettings()
 
 
 # The keys of each section, each with its parser (and so its JSON Schema: config/json_schema.py);
 # a Rule is a key the section's function checks itself.
 SECTIONS = ("server", "storage", "scheduler", "defaults", "monitors", "heartbeats", "pings", "incidents",
-            "webhooks", "alert_channels", "retention", "api")
+            "webhooks", "alert_channels", "retention", "api", "metrics")
 
 
 def parse_config(data: Any, file: str, problems: Problems,
@@ -128,10 +137,11 @@ def parse_config(data: Any, file: str, problems: Problems,
     check_channel_refs(top, channels, problems)
     retention = parse_retention(top.get("retention"), ("retention",), problems)
     rate_limit = parse_api(top.get("api"), ("api",), problems)
+    metrics = parse_metrics(top.get("metrics"), ("metrics",), problems)
     if problems:
         return None
     return Config(file, server, storage_path, scheduler, defaults, monitors, rate_limit, heartbeats, pings,
-                  incidents, webhooks, channels, retention)
+                  incidents, webhooks, channels, retention, metrics)
 
 
 def parse_retention(value: Any, path: Path, problems: Problems) -> Retention:
@@ -267,6 +277,39 @@ def parse_api(value: Any, path: Path, problems: Problems) -> RateLimit:
     where, base = path + ("rate_limit",), RateLimit()
     return RateLimit(*(take(limits, name, parse, where, problems, getattr(base, name))
                        for name, parse in RATE_LIMIT_FIELDS.items()))
+
+
+METRICS_TOKEN_MIN = 16
+
+
+def parse_metrics_token(value: Any) -> str:
+    """A bearer token for scrapers; its value never appears in an error (it is a secret)."""
+    if not isinstance(value, str):
+        raise Invalid(f"must be a string of at least {METRICS_TOKEN_MIN} characters, got {type_name(value)}")
+    if len(value) < METRICS_TOKEN_MIN:
+        raise Invalid(f"must be at least {METRICS_TOKEN_MIN} characters long, got {len(value)} (use a random "
+                      f"string, e.g. from `openssl rand -hex 32`, through ${{VAR}})")
+    if len(value) > 1000:
+        raise Invalid(f"must be at most 1000 characters long, got {len(value)}")
+    if any(ch.isspace() or not ch.isprintable() for ch in value):
+        raise Invalid("must not contain spaces or control characters (it is sent in an Authorization header)")
+    return value
+
+
+parse_metrics_token.schema = {"type": "string", "minLength": METRICS_TOKEN_MIN, "maxLength": 1000,
+                              "pattern": r"^\S+$",
+                              "description": "a bearer token scrapers send (Authorization: Bearer ...); "
+                                             "use ${VAR}: it is a secret"}
+METRICS_FIELDS = {"enabled": boolean, "token": parse_metrics_token}
+
+
+def parse_metrics(value: Any, path: Path, problems: Problems) -> MetricsSettings:
+    section = block(value, path, problems, METRICS_FIELDS)
+    if section is None:
+        return MetricsSettings()
+    enabled = take(section, "enabled", METRICS_FIELDS["enabled"], path, problems, False)
+    token = take(section, "token", METRICS_FIELDS["token"], path, problems)
+    return MetricsSettings(enabled, token)
 
 
 def parse_defaults(value: Any, path: Path, problems: Problems) -> Defaults:

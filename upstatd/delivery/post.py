@@ -24,6 +24,12 @@ class Posted(NamedTuple):
     answer: bytes = b""  # the answer's body, at most 64 KiB of it
 
 
+def worth_retrying(status: int | None, error: str | None) -> bool:
+    """A 4xx says the request will never be taken, except a timeout (408) or a rate limit (429);
+    everything else may pass later."""
+    return error is None or status is None or not (400 <= status < 500 and status not in (408, 429))
+
+
 async def post(session: aiohttp.ClientSession, url: str, body: bytes, headers: dict[str, str],
                timeout: float) -> Posted:
     started = time.perf_counter()

@@ -43,7 +43,7 @@ class Running:
     """One monitor as the daemon runs it. Replaced, not mutated, when its spec changes."""
 
     __slots__ = ("spec", "seq", "id", "state", "phase", "managed_by", "paused", "resume_at", "stored",
-                 "last_check_at")
+                 "last_check_at", "last_check")
 
     def __init__(self, spec: MonitorSpec, stored: StoredMonitor, managed_by: str = "config") -> None:
         self.spec = spec
@@ -56,6 +56,9 @@ class Running:
         self.paused = stored.status == "paused"
         self.resume_at = stored.resume_at if self.paused else None  # wall seconds
         self.last_check_at: int | None = None  # Unix ms of its latest result this run
+        # its latest check row this run, as record() built it for the store (µs latency and phases,
+        # details as JSON): what /metrics reads; keeping it costs the probe path one slot assignment
+        self.last_check: tuple | None = None
 
 
 def phase_offset(key: str, interval: float) -> float:
@@ -101,6 +104,7 @@ class MonitorService:
             if current is not None:
                 running.state = current.state  # a changed spec keeps its confirmed state
                 running.last_check_at = current.last_check_at
+                running.last_check = current.last_check
                 counts["changed"] += 1
             else:
                 counts["added"] += 1
@@ -129,6 +133,7 @@ class MonitorService:
         if current is not None:
             running.state = current.state
             running.last_check_at = current.last_check_at
+            running.last_check = current.last_check
         self.monitors[spec.key] = running
         self.by_id[running.id] = running
         now = self.clock.monotonic()
@@ -264,6 +269,7 @@ class MonitorService:
                _us(phases.get("first_byte")), _us(phases.get("transfer")), details)
         check_seq = self.checks.add(row)
         running.last_check_at = now_ms
+        running.last_check = row
         if outcome.transition is not None:
             check_row = (check_seq, *row[1:])  # as the checks list reads it (store/uptime.py CHECK_COLUMNS)
             before, after = outcome.transition
