@@ -1,4 +1,4 @@
-"""`upstatd run | check-config | status | probe | token | notify-test | schema | version | init`, and `upstatd --version`."""
+"""`upstatd run | check-config | status | probe | token | notify-test | schema | backup | restore | version | init`, and `upstatd --version`."""
 
 from __future__ import annotations
 
