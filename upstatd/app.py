@@ -376,17 +376,18 @@ class Daemon:
             await asyncio.sleep(ROLL_UP_EVERY)
 
     async def roll_up_once(self) -> tuple[int, int]:
-        """(hours rolled up, rows pruned) in one pass."""
-        hours = pruned = 0
+        """(batches of hours rolled up, rows pruned) in one pass."""
+        batches = pruned = 0
         while True:
             now_ms = round(self.clock.time() * 1000)
             batch = await self.read_db.call(rollups.pending, now_ms)
             if batch is None:
                 break
             await self.writer.run(lambda conn: rollups.save(conn, batch))
-            hours += 1
+            batches += 1
             if not batch.more:
                 break
+            await asyncio.sleep(0.05)  # API reads share the read connection between batches
         retention = self.config.retention
         while True:
             now_ms = round(self.clock.time() * 1000)
@@ -399,7 +400,7 @@ class Daemon:
             await asyncio.sleep(0.05)  # other writes between batches
         if pruned:
             log.info("store.pruned_checks", rows=pruned)
-        return hours, pruned
+        return batches, pruned
 
     def _lock(self, storage_path: str) -> None:
         """One daemon per database: a second one would probe and write everything twice."""

@@ -27,7 +27,8 @@ from upstatd.monitors import histogram
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
 LAG_MS = 120_000      # an hour is rolled up two minutes after it ends
-MAX_HOURS = 24        # hours summarized per batch (a catch-up after a long stop goes in steps)
+MAX_HOURS = 3         # hours summarized per batch: a catch-up (an upgrade, a long stop) goes in steps that
+                      # each hold the read connection, which API reads share, a fraction of a second
 PRUNE_BATCH = 5_000   # rows deleted per statement
 PHASES = ("resolve", "connect", "tls", "first_byte", "transfer")
 COLUMNS = ("monitor_seq, period, start_at, checks, failures, ok_checks, latency_min_us, latency_max_us, "
