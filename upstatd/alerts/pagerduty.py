@@ -48,7 +48,7 @@ from yarl import URL
 import upstatd
 from upstatd.alerts.message import Message
 from upstatd.delivery.outbox import Attempt
-from upstatd.delivery.post import post, worth_retrying
+from upstatd.delivery.post import SessionUser, post, worth_retrying
 
 EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"  # EU accounts: events.eu.pagerduty.com
 TIMEOUT = 10.0
@@ -70,7 +70,7 @@ SEVERITIES = {"critical": "critical", "major": "error", "minor": "warning", "war
 UNKNOWN_SEVERITY = "critical"  # PagerDuty refuses any other word: a loud page beats a lost one
 
 
-class PagerDutyChannel:
+class PagerDutyChannel(SessionUser):
     def __init__(self, routing_key: str, *, url: str = EVENTS_URL, timeout: float = TIMEOUT,
                  session: aiohttp.ClientSession | None = None) -> None:
         if not routing_key or not routing_key.strip():
@@ -81,7 +81,6 @@ class PagerDutyChannel:
                         "User-Agent": f"upstatd/{upstatd.__version__} (alerts)"}
         self.timeout = timeout
         self.session = session
-        self._own_session: aiohttp.ClientSession | None = None
 
     def __repr__(self) -> str:  # never the routing key; the URL only by its host
         return f"PagerDutyChannel({URL(self.url).host})"
@@ -123,7 +122,7 @@ class PagerDutyChannel:
 
     async def send(self, message: Message) -> Attempt:
         data = json.dumps(self.event(message)).encode()
-        session = self.session or await self._session()
+        session = await self._session()
         posted = await post(session, self.url, data, self.headers, self.timeout)
         status, error = posted.status, posted.error
         if error is not None and status is not None:  # masked before anything is cut from it
@@ -133,16 +132,6 @@ class PagerDutyChannel:
         elif error is not None:
             error = error.replace(self._routing_key, MASK)
         return Attempt(error is None, status, posted.latency_ms, error, worth_retrying(status, error))
-
-    async def _session(self) -> aiohttp.ClientSession:
-        if self._own_session is None or self._own_session.closed:
-            self._own_session = aiohttp.ClientSession()
-        return self._own_session
-
-    async def close(self) -> None:
-        if self._own_session is not None:
-            await self._own_session.close()
-            self._own_session = None
 
 
 def _refusal(status: int, answer: str) -> str | None:

@@ -26,7 +26,7 @@ from yarl import URL
 import upstatd
 from upstatd.alerts.message import Message, TemplateProblem, compile_template, render_template
 from upstatd.delivery.outbox import Attempt
-from upstatd.delivery.post import post, worth_retrying
+from upstatd.delivery.post import SessionUser, post, worth_retrying
 
 TIMEOUT = 10.0
 
@@ -46,7 +46,7 @@ DEFAULT_BODY = """\
 """
 
 
-class TemplateWebhookChannel:
+class TemplateWebhookChannel(SessionUser):
     def __init__(self, url: str, *, body: str | None = None, headers: Mapping[str, str] | None = None,
                  timeout: float = TIMEOUT, session: aiohttp.ClientSession | None = None) -> None:
         self.url = url
@@ -55,7 +55,6 @@ class TemplateWebhookChannel:
                         "User-Agent": f"upstatd/{upstatd.__version__} (alerts)", **(headers or {})}
         self.timeout = timeout
         self.session = session
-        self._own_session: aiohttp.ClientSession | None = None
 
     def __repr__(self) -> str:  # the URL may hold a token: only its host
         return f"TemplateWebhookChannel({URL(self.url).host})"
@@ -76,20 +75,10 @@ class TemplateWebhookChannel:
             data = self.body(message)
         except TemplateProblem as exc:
             return Attempt(False, None, _ms(started), str(exc), False)
-        session = self.session or await self._session()
+        session = await self._session()
         posted = await post(session, self.url, data, self.headers, self.timeout)
         status, error = posted.status, posted.error
         return Attempt(error is None, status, _ms(started), error, worth_retrying(status, error))
-
-    async def _session(self) -> aiohttp.ClientSession:
-        if self._own_session is None or self._own_session.closed:
-            self._own_session = aiohttp.ClientSession()
-        return self._own_session
-
-    async def close(self) -> None:
-        if self._own_session is not None:
-            await self._own_session.close()
-            self._own_session = None
 
 
 def _ms(started: float) -> float:

@@ -24,6 +24,25 @@ class Posted(NamedTuple):
     answer: bytes = b""  # the answer's body, at most 64 KiB of it
 
 
+class SessionUser:
+    """A sender that POSTs through the daemon's shared session, or (alone: tests, the CLI)
+    one of its own, opened at the first POST and closed by close()."""
+    session: aiohttp.ClientSession | None = None
+    _own_session: aiohttp.ClientSession | None = None
+
+    async def _session(self) -> aiohttp.ClientSession:
+        if self.session is not None:
+            return self.session
+        if self._own_session is None or self._own_session.closed:
+            self._own_session = aiohttp.ClientSession()
+        return self._own_session
+
+    async def close(self) -> None:
+        if self._own_session is not None:
+            await self._own_session.close()
+            self._own_session = None
+
+
 def worth_retrying(status: int | None, error: str | None) -> bool:
     """A 4xx says the request will never be taken, except a timeout (408) or a rate limit (429);
     everything else may pass later."""
