@@ -56,7 +56,8 @@ async def test_it_creates_reads_updates_and_deletes_a_heartbeat(api):
         "period_seconds": None, "cron": "30 2 * * *", "oncalendar": None, "timezone": "Europe/Riga",
         "grace_seconds": 900, "methods": "post", "manual_resume": True, "body_keywords": None, "severity": "major",
         "tags": ["db", "eu"], "alert_channels": None, "reminder_interval_seconds": None,
-        "metadata": {"team": "ops", "env": "prod"}, "status": "active", "current_state": "new", "started": False, "ping_url": f"{api.url}/ping/{TOKEN}",  # kept lowercase
+        "metadata": {"team": "ops", "env": "prod"}, "status": "active", "current_state": "new", "since": NOW, "stats": None, "started": False,
+        "ping_url": f"{api.url}/ping/{TOKEN}",  # kept lowercase
         "slug_url": f"{api.url}/ping/{ping_key}/db-backup", "last_ping_at": None, "next_expected_at": None,
         "last_duration_seconds": None, "managed_by": "api", "paused_at": None,
         "created_at": NOW, "updated_at": NOW,
@@ -228,7 +229,7 @@ async def test_it_keeps_config_heartbeats_read_only_except_pause_and_resume(star
         assert (kind, code) == ("invalid_request_error", "managed_by_config")
         assert str(api.config_path) in message and "'nightly'" in message
     _, _, fetched = await api.request("GET", path)
-    assert fetched == nightly
+    assert fetched == {**nightly, "stats": None}  # the list's item has its stats
     assert "nightly" in api.daemon.heartbeats.beats  # still running, its ping URL still answers
     assert await ping(api, nightly["ping_url"]) == (200, "OK")
 

@@ -116,8 +116,8 @@ class HeartbeatCommands(Commands):
     def links(self) -> Links:
         return self.service.links()
 
-    def serialize(self, row: HeartbeatRow) -> public.Heartbeat:
-        return public.heartbeat_object(row, self.service.links())
+    def serialize(self, row: HeartbeatRow, listed: Any = None) -> public.Heartbeat:
+        return public.heartbeat_object(row, self.service.links(), listed=listed)
 
     def _event(self, conn: sqlite3.Connection, action: str, row: HeartbeatRow,
                at: float) -> tuple[Event, ResourceChanged]:

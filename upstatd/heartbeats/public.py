@@ -67,6 +67,15 @@ class BodyKeywordsInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True
     otherwise: Otherwise | Unset = UNSET
 
 
+class HeartbeatStats(msgspec.Struct):
+    """A list item's figures (the list's alone: an event or a change's answer has null): the
+    percent of counted time up, late (inside the grace) counting as up; new and paused time
+    are left out. Null: nothing counted."""
+    uptime_24h: float | None
+    uptime_7d: float | None
+    uptime_30d: float | None
+
+
 class Heartbeat(msgspec.Struct, kw_only=True):
     id: str
     object: Literal["heartbeat"]
@@ -88,6 +97,8 @@ class Heartbeat(msgspec.Struct, kw_only=True):
     metadata: dict[str, str]
     status: Literal["active", "paused"]
     current_state: Literal["new", "up", "late", "down"]
+    since: int                              # when it entered current_state
+    stats: HeartbeatStats | None
     started: bool
     ping_url: str
     slug_url: str
@@ -217,8 +228,10 @@ def _state(row: HeartbeatRow) -> deadlines.HeartbeatState:
                              _s(row.last_duration_ms), schedule)
 
 
-def heartbeat_object(row: HeartbeatRow, links: Links, state: deadlines.HeartbeatState | None = None) -> Heartbeat:
-    """`state`: the running heartbeat's, when the caller has it (the ping path), else the row's."""
+def heartbeat_object(row: HeartbeatRow, links: Links, state: deadlines.HeartbeatState | None = None,
+                     listed: Any = None) -> Heartbeat:
+    """`state`: the running heartbeat's, when the caller has it (the ping path), else the row's;
+    `listed`: store.uptime.Listed of the heartbeat, in a list's answer."""
     schedule = row.spec["schedule"]
     kind = schedule["kind"]
     state = state or _state(row)
@@ -233,6 +246,9 @@ def heartbeat_object(row: HeartbeatRow, links: Links, state: deadlines.Heartbeat
         manual_resume=row.spec["manual_resume"], body_keywords=_keywords(row.spec.get("body_keywords")),
         severity=row.spec["severity"], tags=list(row.spec["tags"]),
         **routing_shown(row.spec), metadata=row.metadata, status=row.status, current_state=row.current_state,
+        since=row.state_since // 1000,
+        stats=None if listed is None else HeartbeatStats(listed.uptime["24h"], listed.uptime["7d"],
+                                                         listed.uptime["30d"]),
         started=row.started_at is not None, ping_url=f"{base}/ping/{row.token}",
         slug_url=f"{base}/ping/{ping_key}/{row.slug}", last_ping_at=seconds(row.last_ping_at),
         next_expected_at=None if expected is None else int(expected),

@@ -51,6 +51,22 @@ class MonitorConfirmation(msgspec.Struct):
     recheck_seconds: int | float
 
 
+class MonitorLatency(msgspec.Struct):
+    p50_ms: float | None   # over the good (ok) checks of the last 24 hours
+    p95_ms: float | None
+    checks: int            # how many checks those are
+
+
+class MonitorStats(msgspec.Struct):
+    """A list item's figures (the list's alone: an event or a change's answer has null). Uptime
+    as /status computes it; latency over the 24 whole hours before the last roll-up (hourly,
+    a couple of minutes after each hour): /status has it to the minute."""
+    uptime_24h: float | None
+    uptime_7d: float | None
+    uptime_30d: float | None
+    latency_24h: MonitorLatency
+
+
 Monitor = msgspec.defstruct("Monitor", [
     ("id", str),
     ("object", Literal["monitor"]),
@@ -69,6 +85,8 @@ Monitor = msgspec.defstruct("Monitor", [
     *ROUTING_SHOWN,
     ("status", Literal["active", "paused"]),
     ("current_state", Literal[CURRENT_STATES]),
+    ("since", int),                  # when it entered current_state
+    ("stats", MonitorStats | None),
     ("managed_by", Literal["config", "api"]),
     ("paused_at", int | None),
     ("resume_at", int | None),
@@ -158,12 +176,6 @@ class Check(msgspec.Struct):
     details: dict[str, Any] | None
 
 
-class MonitorLatency(msgspec.Struct):
-    p50_ms: float | None   # over the good (ok) checks of the last 24 hours
-    p95_ms: float | None
-    checks: int            # how many checks those are
-
-
 class MonitorStatus(msgspec.Struct):
     object: Literal["monitor_status"]
     monitor_id: str
@@ -180,7 +192,8 @@ class MonitorStatus(msgspec.Struct):
 
 # -- conversions -------------------------------------------------------------------------
 
-def monitor_object(row: MonitorRow) -> Any:
+def monitor_object(row: MonitorRow, listed: Any = None) -> Any:
+    """`listed`: store.uptime.Listed of the monitor, in a list's answer."""
     confirmation = row.spec["confirmation"]
     block = {row.type: specs.redact(row.type, row.spec.get(row.type) or {})}
     return Monitor(
@@ -190,7 +203,11 @@ def monitor_object(row: MonitorRow) -> Any:
                                   number(confirmation["recheck"])),
         severity=row.spec["severity"], tags=list(row.spec["tags"]), metadata=row.metadata, **block,
         **routing_shown(row.spec),
-        status=row.status, current_state=row.current_state, managed_by=row.managed_by,
+        status=row.status, current_state=row.current_state, since=row.state_since // 1000,
+        stats=None if listed is None else MonitorStats(
+            listed.uptime["24h"], listed.uptime["7d"], listed.uptime["30d"],
+            MonitorLatency(listed.p50_ms, listed.p95_ms, listed.latency_checks)),
+        managed_by=row.managed_by,
         paused_at=seconds(row.paused_at), resume_at=seconds(row.resume_at),
         last_check_at=seconds(row.last_check_at), created_at=seconds(row.created_at),
         updated_at=seconds(row.updated_at))

@@ -14,6 +14,7 @@ import glob
 import os
 import re
 import sqlite3
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
@@ -25,6 +26,7 @@ import structlog
 T = TypeVar("T")
 log = structlog.get_logger("upstatd.store")
 
+READERS = 4  # read connections: API reads, roll-up batches and dispatchers' queue reads side by side
 PRE_MIGRATION_KEPT = 3  # copies made before a migration, newest first; older ones are deleted
 
 PRAGMAS = (
@@ -72,31 +74,51 @@ def lock(storage_path: str) -> int | None:
 
 
 class Database:
-    """One SQLite connection on a thread of its own: `await db.call(fn, *args)`
-    runs `fn(conn, *args)` there, calls in order. Store functions are plain
-    sqlite3 code, so the same function serves a read and a writer transaction.
+    """SQLite connections on threads of their own: `await db.call(fn, *args)` runs
+    `fn(conn, *args)` on one of them. Store functions are plain sqlite3 code, so
+    the same function serves a read and a writer transaction.
+
+    The writer's Database has one thread and one connection (its calls run in
+    order). The readers' has READERS: in WAL mode readers do not block each
+    other or the writer, and sqlite3 lets go of the GIL while a statement
+    runs, so a long read (a roll-up batch, a 400-day SLA) does not hold up
+    the API's other reads. Each thread opens its connection on first use.
 
     Why not aiosqlite: its public API costs a thread hop per statement, and the
     writer sends a whole batch (a flip is five statements) in one hop; that
-    needed aiosqlite's private `_execute`. This is the same one-thread design
-    in a page of code, with no private API."""
+    needed aiosqlite's private `_execute`. This is the same thread design in a
+    page of code, with no private API."""
 
-    def __init__(self, conn: sqlite3.Connection, executor: ThreadPoolExecutor) -> None:
-        self.conn = conn
-        self._executor = executor
+    def __init__(self, path: str, readonly: bool, size: int) -> None:
+        self._path, self._readonly = path, readonly
+        self._executor = ThreadPoolExecutor(size, thread_name_prefix="sqlite-ro" if readonly else "sqlite-rw")
+        self._local = threading.local()
+        self._opened: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
 
     @classmethod
     async def open(cls, path: str, readonly: bool = False) -> Database:
-        executor = ThreadPoolExecutor(1, thread_name_prefix="sqlite-ro" if readonly else "sqlite-rw")
+        database = cls(path, readonly, READERS if readonly else 1)
         try:
-            conn = await asyncio.get_running_loop().run_in_executor(executor, connect, path, readonly)
+            await database.call(_fetchall, "SELECT 1", ())  # a file that cannot open fails here, not later
         except BaseException:
-            executor.shutdown(wait=False)
+            await database.close()
             raise
-        return cls(conn, executor)
+        return database
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = connect(self._path, self._readonly)
+            with self._lock:
+                self._opened.append(conn)
+        return conn
+
+    def _run(self, fn: Callable[..., T], args: tuple) -> T:
+        return fn(self._conn(), *args)
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, self.conn, *args)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._run, fn, args)
 
     async def execute_fetchall(self, sql: str, args: tuple | list = ()) -> list[sqlite3.Row]:
         return await self.call(_fetchall, sql, args)
@@ -106,14 +128,16 @@ class Database:
         return await self.call(in_transaction, fn, *args)
 
     async def close(self) -> None:
-        try:
-            await self.call(sqlite3.Connection.close)
-        finally:
-            self._executor.shutdown(wait=True)
+        """After the calls under way end (the threads are joined first)."""
+        self._executor.shutdown(wait=True)
+        for conn in self._opened:
+            conn.close()
+        self._opened.clear()
 
 
 def connect(path: str, readonly: bool = False) -> sqlite3.Connection:
-    # check_same_thread off: a Database makes it on its thread, uses it only there, closes it there.
+    # check_same_thread off: a Database uses it only on the thread that made it, and closes it
+    # once that thread has ended
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)  # explicit BEGIN/COMMIT
     conn.row_factory = sqlite3.Row
     for pragma in PRAGMAS:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
+import time
 import uuid
 from typing import Any, NamedTuple
 
@@ -176,10 +177,11 @@ def reconcile(conn: sqlite3.Connection, specs: tuple[HeartbeatSpec, ...],
 
 
 def delete_history(conn: sqlite3.Connection, seqs: list[int]) -> None:
-    """Delete heartbeats with their pings and flips."""
+    """Delete heartbeats with their pings, flips and pauses."""
     removed = [(seq,) for seq in seqs]
     for sql in ("DELETE FROM pings WHERE heartbeat_seq = ?",
                 "DELETE FROM heartbeat_flips WHERE heartbeat_seq = ?",
+                "DELETE FROM heartbeat_pauses WHERE heartbeat_seq = ?",
                 "DELETE FROM heartbeats WHERE seq = ?"):
         conn.executemany(sql, removed)
 
@@ -278,6 +280,10 @@ def slug_owner(conn: sqlite3.Connection, slug: str, other_than: int = 0) -> str 
 
 
 def pause(conn: sqlite3.Connection, seq: int, now_ms: int) -> HeartbeatRow:
+    """Pause (pausing a paused one changes nothing); the span is left out of its uptime."""
+    conn.execute(
+        "INSERT INTO heartbeat_pauses (heartbeat_seq, started_at) "
+        "SELECT seq, ? FROM heartbeats WHERE seq = ? AND status = 'active'", (now_ms, seq))
     conn.execute(
         "UPDATE heartbeats SET status = 'paused', paused_at = coalesce(paused_at, ?), updated_at = ? "
         "WHERE seq = ?", (now_ms, now_ms, seq))
@@ -286,7 +292,9 @@ def pause(conn: sqlite3.Connection, seq: int, now_ms: int) -> HeartbeatRow:
 
 def resume_statements(seq: int, now_ms: int, state: str, since_ms: int) -> list[tuple[str, tuple]]:
     """End a pause (over the API, or by a ping): active, in `state` from `since_ms`."""
-    return [("UPDATE heartbeats SET status = 'active', paused_at = NULL, current_state = ?, state_since = ?, "
+    return [("UPDATE heartbeat_pauses SET ended_at = ? WHERE heartbeat_seq = ? AND ended_at IS NULL",
+             (now_ms, seq)),
+            ("UPDATE heartbeats SET status = 'active', paused_at = NULL, current_state = ?, state_since = ?, "
              "started_at = NULL, start_rid = NULL, runs = NULL, updated_at = ? WHERE seq = ?",
              (state, since_ms, now_ms, seq))]
 
@@ -313,7 +321,7 @@ def prune_pings(conn: sqlite3.Connection, last_n: dict[int, int], keep: int) -> 
 
 STATUS_QUERY = """
 SELECT h.key, h.id, h.name, h.token, h.status, h.current_state, h.state_since, h.last_ping_at, h.started_at,
-       f.reason, f.created_at
+       f.reason, f.created_at, h.seq, h.created_at
 FROM heartbeats AS h
 LEFT JOIN heartbeat_flips AS f ON f.seq = (SELECT max(seq) FROM heartbeat_flips WHERE heartbeat_seq = h.seq)
 ORDER BY coalesce(h.key, h.id)
@@ -326,14 +334,20 @@ PROBLEMS = {  # the reason of the flip that made a heartbeat late or down -> (er
 }
 
 
-def read_status(conn: sqlite3.Connection) -> list[dict]:
+def read_status(conn: sqlite3.Connection, now_ms: int | None = None) -> list[dict]:
     """One dict per heartbeat in the shape of `upstatd status --json`: `type` is
-    "heartbeat", `url` the ping path, `last_check_at` the last ping."""
+    "heartbeat", `url` the ping path, `last_check_at` the last ping; with its
+    uptime over the last 24 hours (as the heartbeats list computes it)."""
+    from upstatd.store.uptime import uptimes
     if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'heartbeats'").fetchone():
         return []  # a database from before heartbeats
+    now_ms = round(time.time() * 1000) if now_ms is None else now_ms
+    # a database the daemon has not migrated yet (a new binary, the daemon not restarted): no uptime
+    counted = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'heartbeat_pauses'").fetchone()
     out = []
     for (key, heartbeat_id, name, token, status, state, since_ms, last_ping_ms, started_ms, reason,
-         flipped_ms) in conn.execute(STATUS_QUERY):
+         flipped_ms, seq, created_ms) in conn.execute(STATUS_QUERY).fetchall():
+        percent = uptimes(conn, seq, created_ms, now_ms, "heartbeat")["24h"] if counted else None
         problem = PROBLEMS.get(reason) if state in ("late", "down") else None
         out.append({
             "key": key or heartbeat_id,
@@ -347,6 +361,7 @@ def read_status(conn: sqlite3.Connection) -> list[dict]:
             "latency_ms": None,
             "status_code": None,
             "last_error": None if problem is None else {"kind": problem[0], "message": problem[1]},
+            "uptime_24h": None if percent is None else round(percent, 3),
             "started": started_ms is not None,
         })
     return out

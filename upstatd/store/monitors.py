@@ -128,6 +128,7 @@ def delete_history(conn: sqlite3.Connection, seqs: list[int]) -> None:
     for sql in ("DELETE FROM checks WHERE monitor_seq = ?", "DELETE FROM rollups WHERE monitor_seq = ?",
                 "DELETE FROM state_changes WHERE monitor_seq = ?",
                 "DELETE FROM monitor_pauses WHERE monitor_seq = ?",
+                "DELETE FROM monitor_latency WHERE monitor_seq = ?",
                 "DELETE FROM monitors WHERE seq = ?"):
         conn.executemany(sql, removed)
 

@@ -70,6 +70,7 @@ class Batch(NamedTuple):
     rollups: list[Rollup]
     until: int             # the cursor after it
     more: bool             # complete hours are still waiting
+    latency: list[tuple] | None = None  # monitor_latency rows at `until`: the last batch of a pass has them
 
 
 # -- summarizing (pure over rows) ----------------------------------------------------------
@@ -149,7 +150,32 @@ def pending(conn: sqlite3.Connection, now_ms: int) -> Batch | None:
         for part in stored + [r for r in out if day <= r.start_at < day + DAY_MS]:
             hours.setdefault(part.monitor_seq, []).append(part)
         out.extend(combine(seq, "day", day, parts) for seq, parts in sorted(hours.items()))
-    return Batch(out, end, end < complete)
+    more = end < complete
+    return Batch(out, end, more, None if more else latency_rows(conn, until, end, out))
+
+
+def latency_rows(conn: sqlite3.Connection, until: int, end: int, new: list[Rollup]) -> list[tuple]:
+    """(monitor_seq, end, good checks, p50_ms, p95_ms) over the 24 hours before `end`, for every
+    monitor with a good check in them: the hours stored before `until` and the `new` ones. What
+    the monitors list shows without merging 24 histograms per item (store/fleet.py); a catch-up
+    computes it once, at its last batch. One monitor's hours at a time: memory stays small."""
+    since = end - DAY_MS
+    fresh: dict[int, list[Rollup]] = {}
+    for rollup in new:
+        if rollup.period == "hour" and rollup.start_at >= since:
+            fresh.setdefault(rollup.monitor_seq, []).append(rollup)
+    out = []
+    for (seq,) in conn.execute("SELECT seq FROM monitors ORDER BY seq").fetchall():
+        hours = between(conn, seq, "hour", since, until) + fresh.get(seq, [])
+        good = sum(hour.ok_checks for hour in hours)
+        if not good:
+            continue
+        low = min(hour.latency_min_us for hour in hours if hour.latency_min_us is not None) / 1000
+        high = max(hour.latency_max_us for hour in hours if hour.latency_max_us is not None) / 1000
+        merged = histogram.merge(hour.histogram for hour in hours)
+        out.append((seq, end, good, histogram.percentile(merged, 50, low, high),
+                    histogram.percentile(merged, 95, low, high)))
+    return out
 
 
 def save(conn: sqlite3.Connection, batch: Batch) -> None:
@@ -158,6 +184,10 @@ def save(conn: sqlite3.Connection, batch: Batch) -> None:
                      [rollup.row() for rollup in batch.rollups])
     conn.execute("INSERT INTO settings (key, value) VALUES ('rollup_until', ?) ON CONFLICT (key) DO UPDATE SET "
                  "value = max(CAST(value AS INTEGER), excluded.value)", (str(batch.until),))
+    if batch.latency is not None:  # the monitors without a good check in those 24 hours have none
+        conn.executemany("INSERT OR REPLACE INTO monitor_latency (monitor_seq, until_at, checks, p50_ms, p95_ms) "
+                         "VALUES (?, ?, ?, ?, ?)", batch.latency)
+        conn.execute("DELETE FROM monitor_latency WHERE until_at < ?", (batch.until,))
 
 
 # -- pruning ------------------------------------------------------------------------------------

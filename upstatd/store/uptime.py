@@ -1,12 +1,13 @@
 """What GET /api/monitors/{id}/status reports, read from the stored history:
 uptime over 24 h / 7 d / 30 d (state changes and pauses, computed by
-upstatd.monitors.uptime), latency percentiles over 24 h, the last check."""
+upstatd.monitors.uptime), latency percentiles over 24 h, the last check; and
+what the monitors and heartbeats lists answer for every item (`listed`)."""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from typing import Any, NamedTuple
-
 
 from upstatd.monitors import histogram
 from upstatd.monitors.uptime import percentile, uptime
@@ -27,31 +28,50 @@ class Figures(NamedTuple):
     last_check: Any                  # a row of CHECK_COLUMNS, or None
 
 
-def history(conn: sqlite3.Connection, seq: int, created_at_ms: int,
-                  since_ms: int) -> list[tuple[int, str]]:
-    """(time, state entered) from `since_ms` on: the state the monitor was in then
-    (pending from its creation until the first change), then every change."""
-    before = conn.execute(
-        "SELECT created_at, to_state FROM state_changes WHERE monitor_seq = ? AND created_at <= ? "
-        "ORDER BY created_at DESC, seq DESC LIMIT 1", (seq, since_ms)).fetchall()
-    after = conn.execute(
-        "SELECT created_at, to_state FROM state_changes WHERE monitor_seq = ? AND created_at > ? "
-        "ORDER BY created_at, seq", (seq, since_ms)).fetchall()
-    start = [tuple(before[0])] if before else [(created_at_ms, "pending")]
-    return start + [tuple(row) for row in after]
+# where each kind of subject keeps its state changes and pauses, and what its states count as
+# (monitors/uptime.py counts up and degraded for, down against, anything else not at all)
+SUBJECTS = {
+    "monitor": ("state_changes", "monitor_seq", "monitor_pauses", "pending", {}),
+    # late is inside the grace: not down yet, and no incident opens for it
+    "heartbeat": ("heartbeat_flips", "heartbeat_seq", "heartbeat_pauses", "new", {"late": "up", "new": "pending"}),
+}
 
 
-def pauses(conn: sqlite3.Connection, seq: int, since_ms: int) -> list[tuple[int, int | None]]:
+def history(conn: sqlite3.Connection, seq: int, created_at_ms: int, since_ms: int,
+            kind: str = "monitor") -> list[tuple[int, str]]:
+    """(time, state entered) from `since_ms` on: the state the subject was in then
+    (its first state from its creation until the first change), then every change.
+    The changes are read back from the newest to the last one at or before
+    `since_ms` (their index is by seq, and seq rises with time): the cost is the
+    changes inside the window, whatever the history's length."""
+    table, column, _, first, renamed = SUBJECTS[kind]
+    rows = conn.execute(
+        f"SELECT created_at, to_state FROM {table} WHERE {column} = ?1 AND seq >= coalesce(("
+        f"SELECT seq FROM {table} WHERE {column} = ?1 AND created_at <= ?2 ORDER BY seq DESC LIMIT 1), 0) "
+        "ORDER BY seq", (seq, since_ms)).fetchall()
+    changes = sorted((at, renamed.get(state, state)) for at, state in rows)
+    if not changes or changes[0][0] > since_ms:
+        changes.insert(0, (created_at_ms, renamed.get(first, first)))
+    return changes
+
+
+def pauses(conn: sqlite3.Connection, seq: int, since_ms: int, kind: str = "monitor") -> list[tuple[int, int | None]]:
+    _, column, table, _, _ = SUBJECTS[kind]
     return [tuple(row) for row in conn.execute(
-        "SELECT started_at, ended_at FROM monitor_pauses "
-        "WHERE monitor_seq = ? AND (ended_at IS NULL OR ended_at > ?)", (seq, since_ms)).fetchall()]
+        f"SELECT started_at, ended_at FROM {table} WHERE {column} = ? AND (ended_at IS NULL OR ended_at > ?)",
+        (seq, since_ms)).fetchall()]
+
+
+def uptimes(conn: sqlite3.Connection, seq: int, created_at_ms: int, now_ms: int,
+            kind: str = "monitor") -> dict[str, float | None]:
+    """Uptime over each of WINDOWS (percent; None: nothing counted)."""
+    since = now_ms - max(WINDOWS.values())
+    states, paused = history(conn, seq, created_at_ms, since, kind), pauses(conn, seq, since, kind)
+    return {name: uptime(states, paused, now_ms - size, now_ms) for name, size in WINDOWS.items()}
 
 
 def monitor_figures(conn: sqlite3.Connection, seq: int, created_at_ms: int, now_ms: int) -> Figures:
-    longest = max(WINDOWS.values())
-    states = history(conn, seq, created_at_ms, now_ms - longest)
-    paused = pauses(conn, seq, now_ms - longest)
-    percents = {name: uptime(states, paused, now_ms - size, now_ms) for name, size in WINDOWS.items()}
+    percents = uptimes(conn, seq, created_at_ms, now_ms)
     p50, p95, count = latency_day(conn, seq, now_ms)
     last = conn.execute(
         f"SELECT {CHECK_COLUMNS} FROM checks WHERE monitor_seq = ? ORDER BY seq DESC LIMIT 1", (seq,)).fetchall()
@@ -102,3 +122,34 @@ def seq_at(conn: sqlite3.Connection, at_ms: int) -> int:
         else:
             low = middle + 1
     return low
+
+
+class Listed(NamedTuple):
+    """What a list answers for each item: its uptimes (exact, as /status) and, for a monitor,
+    its latency over the 24 hours before the last roll-up (rollups.latency_rows)."""
+    uptime: dict[str, float | None]
+    p50_ms: float | None = None
+    p95_ms: float | None = None
+    latency_checks: int = 0
+
+
+def listed(conn: sqlite3.Connection, rows: list[Any], now_ms: int, kind: str = "monitor") -> dict[int, Listed]:
+    """seq -> Listed for a page of rows (with .seq and .created_at): a few point reads per item
+    and one read of the page's latencies, whatever the history's length."""
+    seqs = [row.seq for row in rows]
+    latency: dict[int, tuple] = {}
+    if kind == "monitor" and seqs:
+        latency = {seq: rest for seq, *rest in conn.execute(
+            f"SELECT monitor_seq, p50_ms, p95_ms, checks FROM monitor_latency "
+            f"WHERE monitor_seq IN ({','.join('?' * len(seqs))})", seqs)}
+    return {row.seq: Listed(uptimes(conn, row.seq, row.created_at, now_ms, kind), *latency.get(row.seq, ()))
+            for row in rows}
+
+
+def with_figures(page: Callable[..., tuple[list[Any], bool]], kind: str = "monitor") -> Callable[..., Any]:
+    """A list's page function whose rows come as (row, Listed) pairs, figured at `now_ms`."""
+    def listed_page(conn: sqlite3.Connection, *, now_ms: int, **query: Any) -> tuple[list[tuple], bool]:
+        rows, has_more = page(conn, **query)
+        figures = listed(conn, rows, now_ms, kind)
+        return [(row, figures[row.seq]) for row in rows], has_more
+    return listed_page

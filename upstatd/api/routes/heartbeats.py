@@ -28,6 +28,7 @@ from upstatd.heartbeats.public import (MANAGERS, STATUSES, Heartbeat, HeartbeatC
                                        HeartbeatUpdate, Ping, _enum, ping_object)
 from upstatd.heartbeats.schedule import KINDS as SCHEDULE_KINDS
 from upstatd.store import heartbeats as store
+from upstatd.store import uptime
 
 # Bounded: a bound outside SQLite's 64-bit integers (times 1000) would be a 500, not a 400.
 Timestamp = pagination.Timestamp
@@ -62,8 +63,9 @@ PingList = pagination.list_of(Ping, "PingList")
 heartbeats = Resource("/api/heartbeats", "heartbeats", lambda context: context.heartbeat_commands,
                       lambda context, row: context.heartbeat_commands.serialize(row))
 heartbeats.create("Create a heartbeat; its ping_url is ready at once", body=HeartbeatCreate, response=Heartbeat)
-heartbeats.list("List heartbeats, newest first", query=HeartbeatListQuery, response=HeartbeatList,
-                page=store.list_page)
+heartbeats.list("List heartbeats, newest first, each with its stats: uptime over 24 h / 7 d / 30 d",
+                query=HeartbeatListQuery, response=HeartbeatList, page=uptime.with_figures(store.list_page, "heartbeat"),
+                show=lambda context, item: context.heartbeat_commands.serialize(*item), timed=True)
 heartbeats.retrieve("Retrieve a heartbeat", response=Heartbeat)
 heartbeats.update("Update a heartbeat: only the fields given change; metadata merges", body=HeartbeatUpdate,
                   response=Heartbeat)

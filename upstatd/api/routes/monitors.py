@@ -34,6 +34,7 @@ from upstatd.monitors.public import (CURRENT_STATES, MANAGERS, STATUSES, Check, 
 from upstatd.store import checks
 from upstatd.store import incidents as incident_store
 from upstatd.store import monitors as store
+from upstatd.store import uptime
 
 Timestamp = pagination.Timestamp
 
@@ -76,7 +77,9 @@ IncidentList = pagination.list_of(IncidentObject, "IncidentList")
 monitors = Resource("/api/monitors", "monitors", lambda context: context.monitor_commands,
                     lambda context, row: monitor_object(row))
 monitors.create("Create a monitor; it is probed within a second", body=MonitorCreate, response=Monitor)
-monitors.list("List monitors, newest first", query=MonitorListQuery, response=MonitorList, page=store.list_page)
+monitors.list("List monitors, newest first, each with its stats: uptime over 24 h / 7 d / 30 d and latency over "
+              "24 h", query=MonitorListQuery, response=MonitorList, page=uptime.with_figures(store.list_page),
+              show=lambda context, item: monitor_object(*item), timed=True)
 monitors.retrieve("Retrieve a monitor", response=Monitor)
 monitors.update("Update a monitor: only the fields given change; type blocks and metadata merge",
                 body=MonitorUpdate, response=Monitor)
