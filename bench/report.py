@@ -38,6 +38,8 @@ TARGETS = [
     ("metrics", "scrape_first_s", "<=", 1.0, "metrics: first /metrics scrape of 100,000 monitors, s"),
     ("metrics", "scrape_churn_s", "<=", 1.0, "metrics: scrape with a new check for every monitor, s"),
     ("metrics", "lateness_p99_delta_ms", "<=", 5.0, "metrics: probe lateness p99 during scrapes − idle, ms"),
+    ("fleet", "walk_ms", "<=", 100, "fleet: every monitor's state, uptime and latency, pages of 100 walked, ms"),
+    ("fleet", "status_p99_ms", "<=", 5, "fleet: one /status over the API (400-day or 1-day history), p99 ms"),
 ]
 
 

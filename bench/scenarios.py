@@ -85,6 +85,11 @@ class Settings:
     # 8. metrics (bench.metrics): /metrics scrapes of synthetic monitors, in process
     metrics_monitors: int = 100_000
     metrics_window: float = 10.0      # s: idle, then as long with scrapes back to back
+    # 9. fleet (bench.fleet): the monitors list walked and /status read over the API, long histories
+    fleet_monitors: int = 1000
+    fleet_long_days: int = 400
+    fleet_walks: int = 21
+    fleet_status_reads: int = 1000
 
 
 FULL = Settings()
@@ -95,7 +100,8 @@ SMOKE = Settings(smoke=True, cost_rate=100, cost_warmup=1.5, cost_window=2.0,
                  pings_warmup=1.0, pings_window=3.0, pings_min_rate=250.0,
                  hooks_heartbeats=50, hooks_monitors=100, hooks_monitor_interval=1, hooks_flips_per_s=100.0, hooks_warmup=1.0, hooks_window=3.0,
                  hooks_drain=10.0, hooks_min_rate=20.0, retention_monitors=20, retention_days=4, retention_keep=1,
-                 metrics_monitors=5000, metrics_window=2.0)
+                 metrics_monitors=5000, metrics_window=2.0,
+                 fleet_monitors=100, fleet_long_days=30, fleet_walks=5, fleet_status_reads=200)
 
 
 @dataclass
@@ -537,5 +543,11 @@ def retention(ctx: Context) -> dict:
     return run(ctx)
 
 
+def fleet(ctx: Context) -> dict:
+    from bench.fleet import fleet as run
+    return run(ctx)
+
+
 SCENARIOS = {"probe-cost": probe_cost, "scale": scale, "size": size, "storage": storage, "pings": pings,
-             "webhooks": webhooks, "retention": retention, "metrics": metrics}
+             "webhooks": webhooks, "retention": retention, "metrics": metrics,
+             "fleet": fleet}

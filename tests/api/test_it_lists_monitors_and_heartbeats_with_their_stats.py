@@ -90,6 +90,16 @@ async def test_it_answers_each_monitors_uptime_as_its_status_does(api):
     _, _, retrieved = await api.request("GET", f"/api/monitors/{flapping}")
     assert retrieved["stats"] is None and retrieved["since"] == item["since"]
 
+    # Down now (its row says so, as the writer's flip does), 36 minutes later: the list's
+    # kept history is read again
+    def flip(conn):
+        conn.execute(INSERT_STATE_CHANGE, (seq, NOW * 1000, "up", "down", None, None, None))
+        conn.execute("UPDATE monitors SET current_state = 'down', state_since = ? WHERE seq = ?", (NOW * 1000, seq))
+    await api.daemon.writer.run(flip)
+    api.clock.advance(36 * MIN)
+    items = await listed(api, "/api/monitors")
+    assert (items["flapping"]["current_state"], items["flapping"]["stats"]["uptime_24h"]) == ("down", 95.0)
+
 
 async def test_it_answers_the_latency_of_the_24_hours_before_the_last_roll_up(api):
     monitor_id, seq = await make_monitor(api, "web")

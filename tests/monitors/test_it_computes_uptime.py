@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from upstatd.monitors.uptime import counted_time, merge_spans, percentile, uptime
+from upstatd.monitors.uptime import counted, counted_time, merge_spans, percentile, timeline, uptime
 
 M = 60_000          # a minute in ms
 H = 60 * M
@@ -77,3 +77,33 @@ def test_it_merges_pause_spans():
 ])
 def test_it_takes_nearest_rank_percentiles(values, p, expected):
     assert percentile(values, p) == expected
+
+
+def brute_force(history, pauses, start, end):
+    """Minute by minute: the state in force, unless paused (histories on whole minutes)."""
+    good = bad = 0
+    for minute in range(start, end, M):
+        if any(s <= minute < (END * 2 if e is None else e) for s, e in pauses):
+            continue
+        entered = [state for at, state in history if at <= minute]
+        if entered and entered[-1] in ("up", "degraded"):
+            good += M
+        elif entered and entered[-1] == "down":
+            bad += M
+    return good, bad
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_it_counts_any_window_of_a_timeline_as_minute_by_minute(seed):
+    import random
+    rng = random.Random(seed)
+    times = sorted(rng.sample(range(0, 600), rng.randint(0, 12)))
+    history = [(t * M, rng.choice(("up", "down", "degraded", "pending", "maintenance"))) for t in times]
+    pauses = []
+    for _ in range(rng.randint(0, 4)):
+        s = rng.randrange(0, 600)
+        pauses.append((s * M, None if rng.random() < 0.2 else (s + rng.randint(0, 120)) * M))
+    line = timeline(history, pauses)
+    for _ in range(10):
+        start, end = sorted(rng.sample(range(0, 700), 2))
+        assert counted(line, start * M, end * M) == brute_force(history, pauses, start * M, end * M)

@@ -17,6 +17,7 @@ from upstatd.clock import Clock
 from upstatd.store import tokens
 from upstatd.store.db import Database
 from upstatd.store.tokens import Token
+from upstatd.store.uptime import Timelines
 from upstatd.store.writer import Writer
 
 LAST_USED_EVERY_MS = 60_000  # last_used_at is written at most once a minute per token
@@ -42,6 +43,7 @@ class ApiContext:
         self.alert_channel_commands: Any = None    # AlertChannelCommands (set by the daemon)
         self.link_key = link_key                   # signs acknowledge/resolve links (alerts/links.py); a secret
         self._touched: dict[str, int] = {}
+        self.timelines = Timelines()               # the lists' uptime histories, kept while unchanged
 
     @property
     def config(self) -> Any:

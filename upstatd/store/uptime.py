@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from upstatd.monitors import histogram
-from upstatd.monitors.uptime import percentile, uptime
+from upstatd.monitors.uptime import Timeline, counted, percent, percentile, timeline
 from upstatd.store import rollups
 from upstatd.store.rollups import HOUR_MS
 
@@ -62,12 +62,20 @@ def pauses(conn: sqlite3.Connection, seq: int, since_ms: int, kind: str = "monit
         (seq, since_ms)).fetchall()]
 
 
+def subject_timeline(conn: sqlite3.Connection, seq: int, created_at_ms: int, since_ms: int,
+                     kind: str = "monitor") -> Timeline:
+    """The subject's history and pauses from `since_ms` on, folded (monitors/uptime.py)."""
+    return timeline(history(conn, seq, created_at_ms, since_ms, kind), pauses(conn, seq, since_ms, kind))
+
+
+def window_uptimes(line: Timeline, now_ms: int) -> dict[str, float | None]:
+    return {name: percent(*counted(line, now_ms - size, now_ms)) for name, size in WINDOWS.items()}
+
+
 def uptimes(conn: sqlite3.Connection, seq: int, created_at_ms: int, now_ms: int,
             kind: str = "monitor") -> dict[str, float | None]:
     """Uptime over each of WINDOWS (percent; None: nothing counted)."""
-    since = now_ms - max(WINDOWS.values())
-    states, paused = history(conn, seq, created_at_ms, since, kind), pauses(conn, seq, since, kind)
-    return {name: uptime(states, paused, now_ms - size, now_ms) for name, size in WINDOWS.items()}
+    return window_uptimes(subject_timeline(conn, seq, created_at_ms, now_ms - max(WINDOWS.values()), kind), now_ms)
 
 
 def monitor_figures(conn: sqlite3.Connection, seq: int, created_at_ms: int, now_ms: int) -> Figures:
@@ -133,23 +141,51 @@ class Listed(NamedTuple):
     latency_checks: int = 0
 
 
-def listed(conn: sqlite3.Connection, rows: list[Any], now_ms: int, kind: str = "monitor") -> dict[int, Listed]:
-    """seq -> Listed for a page of rows (with .seq and .created_at): a few point reads per item
-    and one read of the page's latencies, whatever the history's length."""
+class Timelines:
+    """Each subject's timeline as last read, kept while its row says nothing changed (the
+    same state since the same time, no update, no pause or resume: every change to its
+    history bumps one of those), so a list walked again reads no history. Bounded: past
+    MAX subjects it starts over. Shared by the read threads (a dict's get and set are
+    atomic; two threads reading the same subject at once both read it, harmlessly)."""
+    MAX = 20_000
+
+    def __init__(self) -> None:
+        self._lines: dict[tuple[str, int], tuple[tuple, Timeline]] = {}
+
+    def of(self, conn: sqlite3.Connection, row: Any, now_ms: int, kind: str) -> Timeline:
+        version = (row.current_state, row.state_since, row.status, row.updated_at)
+        kept = self._lines.get((kind, row.seq))
+        if kept is not None and kept[0] == version:
+            return kept[1]
+        # a margin before the longest window, so the timeline serves the walks of the next day too
+        line = subject_timeline(conn, row.seq, row.created_at, now_ms - max(WINDOWS.values()) - DAY_MS, kind)
+        if len(self._lines) >= self.MAX:
+            self._lines.clear()
+        self._lines[(kind, row.seq)] = (version, line)
+        return line
+
+
+def listed(conn: sqlite3.Connection, rows: list[Any], now_ms: int, kind: str = "monitor",
+           timelines: Timelines | None = None) -> dict[int, Listed]:
+    """seq -> Listed for a page of rows (with .seq, .created_at and the version fields of
+    Timelines): a few point reads per item whose history changed, one read of the page's
+    latencies, whatever the history's length."""
+    timelines = timelines or Timelines()
     seqs = [row.seq for row in rows]
     latency: dict[int, tuple] = {}
     if kind == "monitor" and seqs:
         latency = {seq: rest for seq, *rest in conn.execute(
             f"SELECT monitor_seq, p50_ms, p95_ms, checks FROM monitor_latency "
             f"WHERE monitor_seq IN ({','.join('?' * len(seqs))})", seqs)}
-    return {row.seq: Listed(uptimes(conn, row.seq, row.created_at, now_ms, kind), *latency.get(row.seq, ()))
-            for row in rows}
+    return {row.seq: Listed(window_uptimes(timelines.of(conn, row, now_ms, kind), now_ms),
+                            *latency.get(row.seq, ())) for row in rows}
 
 
 def with_figures(page: Callable[..., tuple[list[Any], bool]], kind: str = "monitor") -> Callable[..., Any]:
     """A list's page function whose rows come as (row, Listed) pairs, figured at `now_ms`."""
-    def listed_page(conn: sqlite3.Connection, *, now_ms: int, **query: Any) -> tuple[list[tuple], bool]:
+    def listed_page(conn: sqlite3.Connection, *, now_ms: int, timelines: Timelines,
+                    **query: Any) -> tuple[list[tuple], bool]:
         rows, has_more = page(conn, **query)
-        figures = listed(conn, rows, now_ms, kind)
+        figures = listed(conn, rows, now_ms, kind, timelines)
         return [(row, figures[row.seq]) for row in rows], has_more
     return listed_page

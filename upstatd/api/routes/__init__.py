@@ -87,13 +87,14 @@ class Resource:
 
     def list(self, summary: str, *, query: Any, response: Any, page: Callable[..., Any],
              show: Callable[[Any, Any], Any] | None = None, timed: bool = False) -> None:
-        """GET path: one page of `page(conn, **query)` (with `now_ms=` when timed: figures
-        of the moment), each row as `show(context, row)` (default: the resource's shape)."""
+        """GET path: one page of `page(conn, **query)` (timed: with `now_ms=` and the context's
+        `timelines=`, for figures of the moment), each row as `show(context, row)` (default:
+        the resource's shape)."""
         shown = show or self.show
 
         async def handler(request: web.Request) -> web.Response:
             ctx = context(request)
-            at = {"now_ms": ctx.now_ms()} if timed else {}
+            at = {"now_ms": ctx.now_ms(), "timelines": ctx.timelines} if timed else {}
             found, has_more = await pagination.fetch(ctx.read_conn, page, read_query(request, query), **at)
             return respond(pagination.envelope([shown(ctx, row) for row in found], has_more, self.path))
         self._declare(f"list_{self.resource}", "GET", self.path, "read", summary, handler, query=query,
