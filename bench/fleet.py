@@ -40,6 +40,9 @@ def fleet(ctx: scenarios.Context) -> dict:
     s = ctx.settings
     workdir = ctx.daemon_dir("fleet")
     daemon = Daemon(workdir, [])
+    with open(daemon.config, "a") as config:  # a dashboard's walks, not a client to slow down
+        config.write("api: {rate_limit: {per_token_minute: 1000000, per_token_hour: 10000000, "
+                     "global_minute: 1000000}}\n")
     began = time.monotonic()
     now_ms = round(time.time() * 1000)
     ids = seed(daemon.database, s.fleet_monitors, s.fleet_long_days, ctx.targets.http.port, now_ms)
