@@ -13,6 +13,9 @@ Measured, each on its own:
   duration lines made again, labels and states cached): what a scrape sees when
   the monitors' interval is at most the scrape interval;
 - `scrape_warm_s`: nothing changed since the last scrape;
+- `gzip_level1_s` and `gzip_level6_s` (with `_mb`, the compressed size): the answer's
+  pieces through one zlib gzip stream at level 1 (what the daemon sends a scraper that
+  asks for gzip, upstatd.metrics.GZIP_LEVEL) and at zlib's default 6, on one thread;
 - the probes' lateness meanwhile: a Runner on the same uvloop ticks 1,000 timer
   keys (10 ms wheel, each key due every 100 ms) while `Metrics.scrape()` (chunks
   of CHUNK monitors, the loop free between them) runs back to back for
@@ -30,6 +33,7 @@ import gc
 import random
 import statistics
 import time
+import zlib
 from types import SimpleNamespace
 
 import msgspec
@@ -146,6 +150,11 @@ def metrics(ctx) -> dict:
         new_checks(monitors, 1)
         out["scrape_churn_s"], _ = _timed(lambda: _drain(m.scrape_now({"critical": 2})))
         out["scrape_warm_s"], _ = _timed(lambda: _drain(m.scrape_now({"critical": 2})))
+        pieces = list(m.scrape_now({"critical": 2}))
+        for level in (1, 6):
+            out[f"gzip_level{level}_s"], size = _timed(lambda: _gzip(pieces, level))
+            out[f"gzip_level{level}_mb"] = round(size / 1e6, 1)
+        del pieces
         reference = monitors[:REFERENCE_MONITORS]
         registry = CollectorRegistry(auto_describe=False)
         registry.register(MonitorCollector(lambda: reference))
@@ -161,6 +170,12 @@ def metrics(ctx) -> dict:
 def _drain(pieces) -> int:
     """Read the answer as a scraper that keeps up would: piece by piece; returns its size."""
     return sum(len(piece) for piece in pieces)
+
+
+def _gzip(pieces: list[bytes], level: int) -> int:
+    """The pieces as one gzip stream (as upstatd.metrics.gzipped makes it); returns its size."""
+    compressor = zlib.compressobj(level, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    return sum(len(compressor.compress(piece)) for piece in pieces) + len(compressor.flush())
 
 
 def _timed(job) -> tuple[float, object]:

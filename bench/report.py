@@ -255,6 +255,9 @@ def markdown(summaries: dict[str, dict], machine_info: dict, runs: int, smoke: b
                           f"{m['scrape_lateness_p99_ms']:.1f} ms", f"{m['idle_lateness_max_ms']:.1f} ms",
                           f"{m['scrape_lateness_max_ms']:.1f} ms", _num(m['prometheus_client_us_per_sample'], 2)]])
         lines.append("")
+        if "gzip_level1_s" in m:
+            lines += [f"gzip of one scrape (`Accept-Encoding: gzip`): level 1 (sent) {m['gzip_level1_s']:.3f} s, "
+                      f"{m['gzip_level1_mb']:.1f} MB; level 6 {m['gzip_level6_s']:.3f} s, {m['gzip_level6_mb']:.1f} MB", ""]
 
     target_rows = []
     for s in summaries.values():

@@ -3,7 +3,9 @@ without systemd as PID 1 allows: build the wheel, install it into a fresh
 venv (what pipx does), `upstatd init` into temp prefixes, check the files and
 their modes, `check-config` the written config, run the daemon on it until
 READY=1 and /healthz answers, stop it with SIGTERM, and have
-`systemd-analyze` verify and rate the generated unit.
+`systemd-analyze` verify the generated units (the daemon's, the backup's
+service and timer) and rate the daemon's; the daemon and then the backup run
+under their units' sandboxes.
 
 The fresh venv gets the wheel alone (--no-deps, no index: no network); its
 dependencies come from the test venv's site-packages through a .pth line,
@@ -16,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -73,9 +76,10 @@ def venv(wheel, tmp_path_factory) -> Path:
     return path
 
 
-def test_the_wheel_carries_the_unit_and_the_example_config(wheel):
+def test_the_wheel_carries_the_units_and_the_example_config(wheel):
     with zipfile.ZipFile(wheel) as archive:
-        assert archive.read("upstatd/data/upstatd.service") == (ROOT / "systemd/upstatd.service").read_bytes()
+        for name in ("upstatd.service", "upstatd-backup.service", "upstatd-backup.timer"):
+            assert archive.read(f"upstatd/data/{name}") == (ROOT / "systemd" / name).read_bytes(), name
         assert archive.read("upstatd/data/config.example.yaml") == (ROOT / "config.example.yaml").read_bytes()
 
 
@@ -104,6 +108,7 @@ def installed(venv, tmp_path_factory) -> dict[str, Path]:
     done = run(venv / "bin/upstatd", "init", "--prefix", paths["prefix"], "--state", paths["state"],
                "--unit-dir", paths["units"])
     paths["config"], paths["unit"] = paths["prefix"] / "config.yaml", paths["units"] / "upstatd.service"
+    paths["backup"], paths["timer"] = paths["units"] / "upstatd-backup.service", paths["units"] / "upstatd-backup.timer"
     paths["out"] = done.stdout
     return paths
 
@@ -124,6 +129,23 @@ def test_init_writes_the_config_the_state_directory_and_the_unit(venv, installed
     for step in ("useradd --system", f"chown root:upstatd {config}", f"chown upstatd:upstatd {state}",
                  "systemctl daemon-reload", "systemctl enable --now upstatd"):
         assert step in out, out
+
+
+def test_init_writes_the_backup_service_and_timer(venv, installed):
+    config, state, backup, timer = installed["config"], installed["state"], installed["backup"], installed["timer"]
+    copies = state.with_name("upstatd-backup")  # beside the state directory, as /var/lib/upstatd-backup
+    assert mode(backup) == 0o644 and mode(timer) == 0o644 and mode(copies) == 0o750
+    lines = backup.read_text().splitlines()
+    assert f"ExecStart={venv}/bin/upstatd backup {copies}/ -c {config}" in lines
+    assert f"ExecStartPost=/usr/bin/find {copies} -maxdepth 1 -name 'upstatd-*.db' -mtime +14 -delete" in lines
+    assert f"ReadWritePaths={state} {copies}" in lines  # outside /var/lib: no StateDirectory=
+    assert "/var/lib/upstatd-backup" not in backup.read_text().replace(str(copies), "")  # the shipped path, nowhere
+    for needed in ("User=upstatd", "UMask=0077", "PrivateNetwork=yes", "RestrictAddressFamilies=AF_UNIX",
+                   "CapabilityBoundingSet="):
+        assert needed in lines, needed
+    assert timer.read_text() == (ROOT / "systemd/upstatd-backup.timer").read_text()
+    out = installed["out"]
+    assert f"chown upstatd:upstatd {state} {copies}" in out and "systemctl enable --now upstatd-backup.timer" in out, out
 
 
 def test_init_leaves_existing_files_alone_without_force(venv, installed):
@@ -148,6 +170,11 @@ def test_init_uses_state_and_configuration_directories_under_var_lib_and_etc(ven
     lines = run(venv / "bin/python", "-c", code, cwd=tmp_path).stdout.splitlines()
     assert "StateDirectory=upstatd" in lines and "ConfigurationDirectory=upstatd" in lines
     assert not any(line.startswith("ReadWritePaths=") for line in lines)
+    code = ("from upstatd.install import backup_unit_text; from pathlib import Path; "
+            "print(backup_unit_text('/x/upstatd', Path('/etc/upstatd/config.yaml'), Path('/var/lib/upstatd')))")
+    text = run(venv / "bin/python", "-c", code, cwd=tmp_path).stdout
+    assert text == (ROOT / "systemd/upstatd-backup.service").read_text().replace(
+        "ExecStart=/usr/local/bin/upstatd ", "ExecStart=/x/upstatd ") + "\n"  # the shipped unit, but ExecStart=
 
 
 def test_the_written_config_checks_and_runs(venv, installed, tmp_path):
@@ -193,10 +220,11 @@ def systemd_analyze() -> str:
     return path
 
 
-def test_systemd_analyze_verifies_the_generated_unit(installed):
+def test_systemd_analyze_verifies_the_generated_units(installed):
     analyze = systemd_analyze()
-    done = run(analyze, "verify", installed["unit"], check=False)
-    # verify also checks that ExecStart='s binary exists and is executable: the venv's upstatd.
+    # verify also checks that ExecStart='s binary exists and is executable (the venv's upstatd),
+    # and that the timer's service is there
+    done = run(analyze, "verify", installed["unit"], installed["backup"], installed["timer"], check=False)
     assert done.returncode == 0 and done.stderr == "", done.stderr
 
 
@@ -243,7 +271,8 @@ def sandbox_command(unit: Path, command: list) -> list[str]:
 def test_the_daemon_survives_the_units_sandbox(venv, tmp_path):
     """http, tcp and icmp monitors and a heartbeat ping, a reload and a stop, under the generated
     unit's SystemCallFilter= (without @privileged and @resources), MemoryDenyWriteExecute=,
-    RestrictNamespaces=, RestrictAddressFamilies=, ProtectProc=, ProcSubset= and capabilities."""
+    RestrictNamespaces=, RestrictAddressFamilies=, ProtectProc=, ProcSubset= and capabilities;
+    then a backup of its database under the generated backup unit's, and the rotation."""
     prefix, state, units = tmp_path / "etc", tmp_path / "state", tmp_path / "units"
     run(venv / "bin/upstatd", "init", "--prefix", prefix, "--state", state, "--unit-dir", units)
     unit, config = units / "upstatd.service", prefix / "config.yaml"
@@ -310,3 +339,19 @@ def test_the_daemon_survives_the_units_sandbox(venv, tmp_path):
     text = log_path.read_text()
     assert code == 0, text
     assert "Operation not permitted" not in text and "PermissionError" not in text, text
+
+    # Then the backup service's two commands, the copy under its own unit's filters (AF_UNIX alone, ...),
+    # on the database the daemon left; the rotation deletes a copy older than 14 days, not the new one.
+    backup = units / "upstatd-backup.service"
+    commands = {key: shlex.split(value) for key, _, value in
+                (line.partition("=") for line in backup.read_text().splitlines())
+                if key in ("ExecStart", "ExecStartPost")}
+    copies = state.with_name(state.name + "-backup")
+    old = copies / "upstatd-20000101T000000Z.db"
+    old.write_bytes(b"")
+    os.utime(old, (time.time() - 20 * 86400,) * 2)
+    done = run(*sandbox_command(backup, commands["ExecStart"]), check=False)
+    assert done.returncode == 0 and done.stdout.startswith(f"wrote {copies}/upstatd-"), done
+    run(*commands["ExecStartPost"])
+    (made,) = copies.glob("upstatd-*.db")
+    assert made != old and mode(made) == 0o600

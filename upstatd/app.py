@@ -168,8 +168,7 @@ class Daemon:
                               self.monitor_commands, self.heartbeat_commands,
                               IncidentCommands(self.clock, self.writer, self.read_db, self.incidents, self.bus),
                               TokenCommands(self.clock, self.writer, self.read_db), self.webhook_commands,
-                              self.heartbeats, link_key=links_key)
-        self.api.alert_channel_commands = self.alert_commands
+                              self.alert_commands, self.heartbeats, link_key=links_key)
         server = config.server
         self.metrics = Metrics(self.health, lambda: self.monitors.monitors.values(),
                                lambda: self.heartbeats.beats.values(), self.read_db)

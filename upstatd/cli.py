@@ -87,17 +87,19 @@ def main(argv: list[str] | None = None) -> int:
                     "Python's, SQLite's and each dependency's, one 'name version' a line.")
 
     init = commands.add_parser(
-        "init", help="write a starter config and the systemd unit for this installation",
+        "init", help="write a starter config and the systemd units for this installation",
         description="Write PREFIX/config.yaml (the example config, its database under STATE; mode 0640), "
-                    "make STATE (mode 0750), and write UNIT_DIR/upstatd.service with ExecStart= pointing "
-                    "at this installation. Existing files are left alone unless --force. Run it as root "
-                    "after `useradd --system ... upstatd` and it also sets the owners.")
+                    "make STATE and STATE-backup (mode 0750), and write UNIT_DIR/upstatd.service and the "
+                    "nightly backup's UNIT_DIR/upstatd-backup.service (copies into STATE-backup) and "
+                    ".timer, with ExecStart= pointing at this installation. Existing files are left alone "
+                    "unless --force. Run it as root after `useradd --system ... upstatd` and it also sets "
+                    "the owners.")
     init.add_argument("--prefix", default="/etc/upstatd", help="config directory (default: %(default)s)")
     init.add_argument("--state", default="/var/lib/upstatd",
                       help="state directory, for the database (default: %(default)s)")
     init.add_argument("--unit-dir", default="/etc/systemd/system",
-                      help="where the unit goes (default: %(default)s)")
-    init.add_argument("--force", action="store_true", help="overwrite an existing config or unit")
+                      help="where the units go (default: %(default)s)")
+    init.add_argument("--force", action="store_true", help="overwrite an existing config or units")
 
     backup = commands.add_parser(
         "backup", help="write a consistent copy of the database, the daemon running or not",

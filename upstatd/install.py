@@ -1,11 +1,13 @@
-"""`upstatd init`: a starter config and a systemd unit for this installation,
-and `upstatd version`'s report of what it runs on.
+"""`upstatd init`: a starter config and the systemd units for this installation
+(the daemon's, and the nightly backup's service and timer), and `upstatd
+version`'s report of what it runs on.
 
-The wheel carries the shipped unit and the example config as package data
-(upstatd/data/, symlinks to systemd/upstatd.service and config.example.yaml
-at the top of the checkout, which stay the sources of truth). init copies
-them, pointing the config's storage at the state directory and the unit's
-ExecStart= at the interpreter that runs this code.
+The wheel carries the shipped units and the example config as package data
+(upstatd/data/, symlinks to systemd/upstatd*.{service,timer} and
+config.example.yaml at the top of the checkout, which stay the sources of
+truth). init copies them, pointing the config's storage at the state
+directory, the units' ExecStart= at the interpreter that runs this code, and
+the backups at a directory beside the state one.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ DEFAULT_STATE = "/var/lib/upstatd"
 DEFAULT_UNIT_DIR = "/etc/systemd/system"
 USER = "upstatd"
 UNIT_NAME = "upstatd.service"
+BACKUP_NAME = "upstatd-backup.service"
+TIMER_NAME = "upstatd-backup.timer"
+SHIPPED_BACKUPS = "/var/lib/upstatd-backup"  # where the shipped backup unit writes its copies
 CONFIG_MODE = 0o640
 STATE_MODE = 0o750
 UNIT_MODE = 0o644
@@ -89,17 +94,38 @@ def unit_text(command: str, config: Path, state: Path, prefix: Path) -> str:
     return text
 
 
-def directory_line(setting: str, base: str, path: Path) -> str:
-    """StateDirectory=NAME for a directory under /var/lib (systemd makes it and gives it to the
-    user); elsewhere, ReadWritePaths= for the state (ProtectSystem=strict makes all else read-only)."""
+def backups_dir(state: Path) -> Path:
+    """Where the nightly copies go: beside the state directory (/var/lib/upstatd-backup)."""
+    return state.with_name(state.name + "-backup")
+
+
+def backup_unit_text(command: str, config: Path, state: Path) -> str:
+    """The shipped backup service with this installation's ExecStart= and directories."""
+    copies = backups_dir(state)
+    # first, as COPIES may contain the shipped path (/tmp/x/var/lib/upstatd-backup)
+    text = packaged(BACKUP_NAME).replace(SHIPPED_BACKUPS, str(copies))  # the rotation's find, the comments
+    text, count = re.subn(r"(?m)^ExecStart=.*$", lambda m: f"ExecStart={command} backup {copies}/ -c {config}", text)
+    if count != 1:
+        raise RuntimeError(f"{BACKUP_NAME} has no ExecStart= line to rewrite")
+    text, count = re.subn(r"(?m)^StateDirectory=.*$",
+                          lambda m: directory_line("StateDirectory", "/var/lib", state, copies), text)
+    if count != 1:
+        raise RuntimeError(f"{BACKUP_NAME} has no StateDirectory= line to rewrite")
+    return text
+
+
+def directory_line(setting: str, base: str, *paths: Path) -> str:
+    """StateDirectory=NAME... for directories under /var/lib (systemd makes them and gives them to
+    the user); elsewhere, ReadWritePaths= for them (ProtectSystem=strict makes all else read-only)."""
     try:
-        relative = path.relative_to(base)
+        relative = [str(path.relative_to(base)) for path in paths]
     except ValueError:
         relative = None
-    if relative is not None and str(relative) != ".":
-        return f"{setting}={relative}"
+    if relative is not None and "." not in relative:
+        return f"{setting}={' '.join(relative)}"
     if setting == "StateDirectory":
-        return f"# The state is outside /var/lib, so not a StateDirectory=.\nReadWritePaths={path}"
+        return ("# The state is outside /var/lib, so not a StateDirectory=.\n"
+                f"ReadWritePaths={' '.join(str(path) for path in paths)}")
     return "# The config is outside /etc, so not a ConfigurationDirectory=."
 
 
@@ -108,6 +134,9 @@ class Written:
     config: Path
     state: Path
     unit: Path
+    backup_unit: Path
+    timer: Path
+    backups: Path
     command: str
     owned: bool  # chown done here (root, and the upstatd user exists)
 
@@ -120,20 +149,27 @@ def init(prefix: str = DEFAULT_PREFIX, state: str = DEFAULT_STATE, unit_dir: str
          force: bool = False) -> Written:
     prefix_dir, state_dir, units = (Path(p).absolute() for p in (prefix, state, unit_dir))
     config, unit = prefix_dir / "config.yaml", units / UNIT_NAME
-    existing = [str(p) for p in (config, unit) if p.exists()]
+    backup_unit, timer, backups = units / BACKUP_NAME, units / TIMER_NAME, backups_dir(state_dir)
+    existing = [str(p) for p in (config, unit, backup_unit, timer) if p.exists()]
     if existing and not force:
-        raise Refused(f"{' and '.join(existing)} already exist{'s' if len(existing) == 1 else ''}: "
+        raise Refused(f"{', '.join(existing)} already exist{'s' if len(existing) == 1 else ''}: "
                       "left as they are (--force overwrites)")
     command = exec_start_command()
     config_text = starter_config(state_dir)
     unit_body = unit_text(command, config, state_dir, prefix_dir)
+    backup_body = backup_unit_text(command, config, state_dir)
 
     prefix_dir.mkdir(mode=0o755, parents=True, exist_ok=True)
     write(config, config_text, CONFIG_MODE)
     state_dir.mkdir(mode=STATE_MODE, parents=True, exist_ok=True)
     os.chmod(state_dir, STATE_MODE)
+    # made here too: outside /var/lib it is a ReadWritePaths=, which must exist for the unit to start
+    backups.mkdir(mode=STATE_MODE, parents=True, exist_ok=True)
+    os.chmod(backups, STATE_MODE)
     units.mkdir(mode=0o755, parents=True, exist_ok=True)
     write(unit, unit_body, UNIT_MODE)
+    write(backup_unit, backup_body, UNIT_MODE)
+    write(timer, packaged(TIMER_NAME), UNIT_MODE)
 
     owned = False
     if os.geteuid() == 0:
@@ -145,8 +181,9 @@ def init(prefix: str = DEFAULT_PREFIX, state: str = DEFAULT_STATE, unit_dir: str
         else:
             os.chown(config, 0, group.gr_gid)
             os.chown(state_dir, user.pw_uid, group.gr_gid)
+            os.chown(backups, user.pw_uid, group.gr_gid)
             owned = True
-    return Written(config, state_dir, unit, command, owned)
+    return Written(config, state_dir, unit, backup_unit, timer, backups, command, owned)
 
 
 def write(path: Path, text: str, mode: int) -> None:
@@ -160,7 +197,8 @@ def write(path: Path, text: str, mode: int) -> None:
 def next_steps(done: Written) -> str:
     command = done.command.split(" -m ")[0] if " -m " in done.command else done.command
     check = f"{done.command} check-config -c {done.config}"
-    lines = [f"wrote {done.config} (mode 0640), {done.unit}; state directory {done.state} (mode 0750)",
+    lines = [f"wrote {done.config} (mode 0640), {done.unit}, {done.backup_unit}, {done.timer}; "
+             f"state directory {done.state}, backups in {done.backups} (mode 0750)",
              f"ExecStart={done.command} run -c {done.config}", ""]
     if any(str(Path(command)).startswith(p) for p in ("/home/", "/root/", "/run/user/")):
         lines += [f"warning: {command} is under a home directory, which the unit hides (ProtectHome=yes);",
@@ -170,11 +208,12 @@ def next_steps(done: Written) -> str:
     if not done.owned:
         steps += [f"useradd --system --home-dir {done.state} --shell /usr/sbin/nologin {USER}",
                   f"chown root:{USER} {done.config}",
-                  f"chown {USER}:{USER} {done.state}"]
+                  f"chown {USER}:{USER} {done.state} {done.backups}"]
     steps += [f"$EDITOR {done.config}    # your monitors, then:",
               check,
               "systemctl daemon-reload",
               f"systemctl enable --now {UNIT_NAME.removesuffix('.service')}",
-              f"systemctl status {UNIT_NAME.removesuffix('.service')}"]
+              f"systemctl status {UNIT_NAME.removesuffix('.service')}",
+              f"systemctl enable --now {TIMER_NAME}    # nightly backups into {done.backups}"]
     lines += [f"  {step}" for step in steps]
     return "\n".join(lines)

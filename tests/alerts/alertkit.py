@@ -1,7 +1,10 @@
 """Helpers for the alert senders' tests: facts to render, and real peers on
 loopback: an SMTP server (aiosmtpd, in the test's own event loop), an HTTP
 receiver that answers as scripted, PagerDuty's Events API as its reference
-describes it, and a ticker measuring event loop lag."""
+describes it, and a ticker measuring event loop lag. For the daemon's tests:
+the config of a daemon with one alert channel (`one_channel`). The
+`receiver`, `smtp` and `pagerduty` fixtures (offered by conftest.py): a peer
+started for the test, closed after it."""
 
 from __future__ import annotations
 
@@ -10,11 +13,13 @@ import email
 import json
 import email.policy
 import ssl
+import textwrap
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
+import pytest
 from aiohttp import web
 from aiosmtpd.smtp import SMTP, AuthResult
 
@@ -236,3 +241,49 @@ class LagMeter:
 
     def __exit__(self, *exc) -> None:
         self.task.cancel()
+
+
+# -- a daemon with one alert channel -------------------------------------------
+
+def one_channel(channel: str, more: str = "", key: str = "hook") -> str:
+    """start_api's YAML for a daemon with one alert channel, KEY (CHANNEL: webhook_channel(...)
+    or email_channel(...)), the default of every monitor and heartbeat; MORE (monitors,
+    heartbeats, storage) after it."""
+    return (f"alert_channels:\n  - {{key: {key}, {channel}}}\n"
+            f"defaults: {{alert_channels: [{key}]}}\n" + textwrap.dedent(more).strip() + "\n")
+
+
+def webhook_channel(url: str, options: str = "") -> str:
+    """A webhook channel posting to URL; OPTIONS, the channel's other settings in flow YAML
+    (`reminder_interval: 30m`)."""
+    return f'type: webhook, {options + ", " if options else ""}webhook: {{url: "{url}"}}'
+
+
+def email_channel(smtp: SmtpServer, options: str = "") -> str:
+    """An email channel from upstatd@example.com to ops@example.com through SMTP, no TLS."""
+    return (f"type: email, {options + ', ' if options else ''}email: {{host: 127.0.0.1, port: {smtp.port}, "
+            "security: none, from: upstatd@example.com, to: [ops@example.com]}")
+
+
+@pytest.fixture
+async def receiver():
+    """A started Receiver answering 200 (set `.script` before the daemon sends), closed after."""
+    peer = await Receiver().start()
+    yield peer
+    await peer.close()
+
+
+@pytest.fixture
+async def smtp():
+    """A started SmtpServer without TLS, closed after."""
+    peer = await SmtpServer().start()
+    yield peer
+    await peer.close()
+
+
+@pytest.fixture
+async def pagerduty():
+    """A started PagerDuty answering 202, closed after."""
+    peer = await PagerDuty().start()
+    yield peer
+    await peer.close()

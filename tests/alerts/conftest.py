@@ -1,12 +1,15 @@
 """Alert tests: the senders alone (alertkit's loopback peers), and the daemon of
 tests/api/conftest.py (`start_api`, `api`) alerting through them.
 
-Import helpers from `alertkit` (this directory), not from `conftest`."""
+Import helpers from `alertkit` (this directory), not from `conftest`; its
+fixtures (`receiver`, `smtp`, `pagerduty`) are offered here."""
 
 from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+
+from alertkit import pagerduty, receiver, smtp  # noqa: F401  (fixtures)
 
 # The daemon fixtures live in tests/api/conftest.py; load that file under its own
 # name (both are "conftest") and offer its fixtures here too.

@@ -7,22 +7,15 @@ from __future__ import annotations
 
 import asyncio
 
-from alertkit import SmtpServer
+from alertkit import email_channel, one_channel
 from loopback import closed_port, eventually
 
 
-async def test_an_outage_and_its_recovery_are_emailed(start_api):
+async def test_an_outage_and_its_recovery_are_emailed(start_api, smtp):
     port = closed_port()
     target = await asyncio.start_server(lambda r, w: w.close(), "127.0.0.1", port)
-    smtp = await SmtpServer().start()
     try:
-        api = await start_api(f"""
-            alert_channels:
-              - key: ops-mail
-                type: email
-                email: {{host: 127.0.0.1, port: {smtp.port}, security: none, from: upstatd@example.com,
-                         to: [ops@example.com]}}
-            defaults: {{alert_channels: [ops-mail]}}
+        api = await start_api(one_channel(email_channel(smtp), key="ops-mail", more=f"""
             monitors:
               - key: db
                 name: orders database
@@ -30,7 +23,7 @@ async def test_an_outage_and_its_recovery_are_emailed(start_api):
                 url: "tcp://127.0.0.1:{port}"
                 interval: 1s
                 confirmation: {{failures: 1, successes: 1, recheck: 1s}}
-            """)
+            """))
         target.close()
         await target.wait_closed()
         await eventually(lambda: len(smtp.mails) >= 1, timeout=15)
@@ -63,4 +56,3 @@ async def test_an_outage_and_its_recovery_are_emailed(start_api):
             assert len(alert["attempts"]) == 1 and alert["attempts"][0]["ok"] is True
     finally:
         target.close()
-        await smtp.close()

@@ -10,7 +10,7 @@ import json
 import logging
 
 import pytest
-from alertkit import PagerDuty, facts
+from alertkit import facts
 from loopback import closed_port
 
 from upstatd.alerts.message import render
@@ -18,13 +18,6 @@ from upstatd.alerts.pagerduty import ERROR_LENGTH, PagerDutyChannel
 
 PUBLIC = "https://status.example"
 KEY = "R0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5"  # 32 characters, a ruleset's R at the front
-
-
-@pytest.fixture
-async def pagerduty():
-    server = await PagerDuty().start()
-    yield server
-    await server.close()
 
 
 async def send_once(url: str, message, **options):

@@ -24,13 +24,6 @@ SECRET = "tok3nS3cretValue"
 
 
 @pytest.fixture
-async def receiver():
-    server = await Receiver().start()
-    yield server
-    await server.close()
-
-
-@pytest.fixture
 def executor():
     pool = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="test-apprise")
     yield pool

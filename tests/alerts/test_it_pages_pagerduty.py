@@ -22,13 +22,6 @@ PUBLIC = "https://status.example"
 KEY = "e93facc04764012d7bfb002500d5d1a6"  # 32 characters, as PagerDuty's are
 
 
-@pytest.fixture
-async def pagerduty():
-    server = await PagerDuty().start()
-    yield server
-    await server.close()
-
-
 async def send(channel: PagerDutyChannel, *messages):
     try:
         return [await channel.send(message) for message in messages]

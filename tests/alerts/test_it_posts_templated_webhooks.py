@@ -11,7 +11,7 @@ import re
 import time
 
 import pytest
-from alertkit import Receiver, facts
+from alertkit import facts
 from loopback import closed_port
 
 from upstatd.alerts.message import TemplateProblem, render
@@ -21,13 +21,6 @@ PUBLIC = "https://status.example"
 SLACK = """{"text": {{ subject|tojson }},
  "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": {{ ("*" ~ name ~ "* " ~ (error or "")) |tojson }}}}],
  "down_for": {{ down_for|tojson }}}"""
-
-
-@pytest.fixture
-async def receiver():
-    server = await Receiver().start()
-    yield server
-    await server.close()
 
 
 async def send(channel: TemplateWebhookChannel, message):

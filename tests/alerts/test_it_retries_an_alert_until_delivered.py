@@ -4,23 +4,20 @@ daemon restart delivers after the restart, once."""
 
 from __future__ import annotations
 
-from alertkit import Receiver
+from alertkit import Receiver, one_channel, webhook_channel
 from loopback import closed_port, eventually
 
 
 def config(receiver_url: str, storage: str = "") -> str:
-    return f"""
+    return one_channel(webhook_channel(receiver_url), more=f"""
         {storage}
-        alert_channels:
-          - {{key: hook, type: webhook, webhook: {{url: "{receiver_url}"}}}}
-        defaults: {{alert_channels: [hook]}}
         monitors:
           - key: db
             type: tcp
             url: "tcp://127.0.0.1:{closed_port()}"
             interval: 1s
             confirmation: {{failures: 1}}
-        """
+        """)
 
 
 async def alerts(api) -> list[dict]:
@@ -30,26 +27,23 @@ async def alerts(api) -> list[dict]:
     return page["data"]
 
 
-async def test_three_failures_then_a_success_make_one_delivery_of_four_attempts(start_api):
-    receiver = await Receiver(script=[500, 500, 500]).start()
-    try:
-        api = await start_api(config(receiver.url("/hook")))
-        api.daemon.alerts.policy.backoff_base = 0.05
-        await eventually(lambda: len(receiver.got) >= 4, timeout=15)
+async def test_three_failures_then_a_success_make_one_delivery_of_four_attempts(start_api, receiver):
+    receiver.script = [500, 500, 500]
+    api = await start_api(config(receiver.url("/hook")))
+    api.daemon.alerts.policy.backoff_base = 0.05
+    await eventually(lambda: len(receiver.got) >= 4, timeout=15)
 
-        async def sent():
-            found = await alerts(api)
-            return found and found[0]["status"] == "sent" and found
-        [alert] = await eventually(sent, timeout=5)
-        assert alert["reason"] == "opened" and alert["channel_type"] == "webhook"
-        assert [a["attempt"] for a in alert["attempts"]] == [1, 2, 3, 4]
-        assert [a["status_code"] for a in alert["attempts"]] == [500, 500, 500, 200]
-        assert [a["ok"] for a in alert["attempts"]] == [False, False, False, True]
-        assert all(a["error"].startswith("HTTP 500") for a in alert["attempts"][:3])
-        assert len({got.body for got in receiver.got}) == 1  # the same message each time
-        assert len(receiver.got) == 4
-    finally:
-        await receiver.close()
+    async def sent():
+        found = await alerts(api)
+        return found and found[0]["status"] == "sent" and found
+    [alert] = await eventually(sent, timeout=5)
+    assert alert["reason"] == "opened" and alert["channel_type"] == "webhook"
+    assert [a["attempt"] for a in alert["attempts"]] == [1, 2, 3, 4]
+    assert [a["status_code"] for a in alert["attempts"]] == [500, 500, 500, 200]
+    assert [a["ok"] for a in alert["attempts"]] == [False, False, False, True]
+    assert all(a["error"].startswith("HTTP 500") for a in alert["attempts"][:3])
+    assert len({got.body for got in receiver.got}) == 1  # the same message each time
+    assert len(receiver.got) == 4
 
 
 async def test_a_channel_down_across_a_restart_delivers_after_it(start_api, tmp_path):

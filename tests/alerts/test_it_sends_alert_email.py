@@ -26,13 +26,6 @@ def channel(port: int, **changes) -> EmailChannel:
     return EmailChannel(**options)
 
 
-@pytest.fixture
-async def smtp():
-    server = await SmtpServer().start()
-    yield server
-    await server.close()
-
-
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory):
     return make_test_pki(tmp_path_factory.mktemp("pki"))

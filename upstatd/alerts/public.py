@@ -140,37 +140,27 @@ class Alert(msgspec.Struct, kw_only=True):
     updated_at: int
 
 
-class ChannelCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    type: ChannelType
-    name: Name | Unset = UNSET
-    events: Events | Unset = UNSET
-    degraded: bool | Unset = UNSET
-    reminder_interval_seconds: Reminder | None | Unset = UNSET
-    digest_window_seconds: Window | Unset = UNSET
-    templates: Templates | Unset = UNSET
-    enabled: bool | Unset = UNSET
-    email: _block_in("email", True) | Unset = UNSET
-    apprise: _block_in("apprise", True) | Unset = UNSET
-    webhook: _block_in("webhook", True) | Unset = UNSET
-    pagerduty: _block_in("pagerduty", True) | Unset = UNSET
-
-
-class ChannelUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """Only what is given changes; a type block is merged key by key into the stored one
-    (a key set to null goes back to its default; secrets sent back as "********" keep
-    their stored values). A new `type` needs its whole block."""
-    type: ChannelType | Unset = UNSET
-    name: Name | Unset = UNSET
-    events: Events | Unset = UNSET
-    degraded: bool | Unset = UNSET
-    reminder_interval_seconds: Reminder | None | Unset = UNSET
-    digest_window_seconds: Window | Unset = UNSET
-    templates: Templates | Unset = UNSET
-    enabled: bool | Unset = UNSET
-    email: _block_in("email", False) | Unset = UNSET
-    apprise: _block_in("apprise", False) | Unset = UNSET
-    webhook: _block_in("webhook", False) | Unset = UNSET
-    pagerduty: _block_in("pagerduty", False) | Unset = UNSET
+_FIELDS = [
+    ("name", Name | Unset, UNSET),
+    ("events", Events | Unset, UNSET),
+    ("degraded", bool | Unset, UNSET),
+    ("reminder_interval_seconds", Reminder | None | Unset, UNSET),
+    ("digest_window_seconds", Window | Unset, UNSET),
+    ("templates", Templates | Unset, UNSET),
+    ("enabled", bool | Unset, UNSET),
+]
+# the two differ in `type` (required on create) and the type blocks (whole on create)
+ChannelCreate = msgspec.defstruct("ChannelCreate", [
+    ("type", ChannelType), *_FIELDS,
+    *((kind, _block_in(kind, True) | Unset, UNSET) for kind in TYPES),
+], kw_only=True, forbid_unknown_fields=True, module=__name__)
+_UPDATE_DOC = """Only what is given changes; a type block is merged key by key into the stored one
+(a key set to null goes back to its default; secrets sent back as "********" keep
+their stored values). A new `type` needs its whole block."""
+ChannelUpdate = msgspec.defstruct("ChannelUpdate", [
+    ("type", ChannelType | Unset, UNSET), *_FIELDS,
+    *((kind, _block_in(kind, False) | Unset, UNSET) for kind in TYPES),
+], kw_only=True, forbid_unknown_fields=True, module=__name__, namespace={"__doc__": _UPDATE_DOC})
 
 
 def _of_type(kind: str) -> dict:

@@ -26,8 +26,8 @@ LAST_USED_EVERY_MS = 60_000  # last_used_at is written at most once a minute per
 class ApiContext:
     def __init__(self, read_conn: Database, writer: Writer, clock: Clock, version: str, limits: Limits,
                  config: Callable[[], Any], monitor_commands: Any, heartbeat_commands: Any,
-                 incident_commands: Any, token_commands: Any, webhook_commands: Any, heartbeats: Any, *,
-                 link_key: bytes) -> None:
+                 incident_commands: Any, token_commands: Any, webhook_commands: Any, alert_channel_commands: Any,
+                 heartbeats: Any, *, link_key: bytes) -> None:
         self.read_conn = read_conn
         self.writer = writer
         self.clock = clock
@@ -40,7 +40,7 @@ class ApiContext:
         self.token_commands = token_commands       # TokenCommands
         self.heartbeats = heartbeats               # HeartbeatService (the ping URLs take pings)
         self.webhook_commands = webhook_commands   # WebhookEndpointCommands
-        self.alert_channel_commands: Any = None    # AlertChannelCommands (set by the daemon)
+        self.alert_channel_commands = alert_channel_commands  # AlertChannelCommands
         self.link_key = link_key                   # signs acknowledge/resolve links (alerts/links.py); a secret
         self._touched: dict[str, int] = {}
         self.timelines = Timelines()               # the lists' uptime histories, kept while unchanged

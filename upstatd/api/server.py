@@ -89,7 +89,7 @@ def build_app(health: Callable[[], dict], context: Any = None, trusted_proxies: 
 
 
 def metrics_handler(metrics: Any, settings: Callable[[], Any]):
-    from upstatd.metrics import CONTENT_TYPE, authorized
+    from upstatd.metrics import CONTENT_TYPE, accepts_gzip, authorized, gzipped
 
     async def handle(request: web.Request) -> web.Response:
         current = settings()
@@ -101,12 +101,17 @@ def metrics_handler(metrics: Any, settings: Callable[[], Any]):
             headers["WWW-Authenticate"] = 'Bearer realm="upstatd metrics"'
             return web.Response(status=401, text="a bearer token is required (metrics.token)\n", headers=headers)
         headers["Content-Type"] = CONTENT_TYPE
+        headers["Vary"] = "Accept-Encoding"
+        gzip = accepts_gzip(request.headers.get("Accept-Encoding"))
+        if gzip:  # Prometheus asks: ~14 times smaller
+            headers["Content-Encoding"] = "gzip"
         if request.method == "HEAD":  # the headers only: no scrape
             return web.Response(headers=headers)
         response = web.StreamResponse(headers=headers)  # chunked: 100,000 monitors are ~110 MB
         await response.prepare(request)
         try:
-            async for piece in metrics.stream():
+            pieces = metrics.stream()
+            async for piece in gzipped(pieces) if gzip else pieces:
                 await response.write(piece)
             await response.write_eof()
         except ConnectionResetError:  # the scraper went away (its scrape_timeout): nothing to answer
