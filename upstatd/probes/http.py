@@ -143,7 +143,9 @@ URL_SCHEMA = {"pattern": r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#@]+([/?#]\S*)?$", "ma
 PROXY_SCHEMA = {"anyOf": [
     {"const": "env", "description": "the proxies of upstatd's environment: https_proxy/HTTPS_PROXY, "
                                     "http_proxy/HTTP_PROXY and no_proxy/NO_PROXY"},
-    {"type": "string", "maxLength": 2000, "pattern": r"^\s*[Hh][Tt][Tt][Pp]://(\S+@)?[^\s/?#@]+:[0-9]{1,5}/?\s*$",
+    {"type": "string", "maxLength": 2000,
+     "pattern": r"^\s*[Hh][Tt][Tt][Pp]://([^\s/?#@:]+(:[^\s/?#@]*)?@)?"
+                r"([A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?|\[[0-9A-Fa-f:.]+\]):[1-9][0-9]{0,4}/?\s*$",
      "description": "http://[user:password@]host:port of an HTTP proxy"}]}
 
 
