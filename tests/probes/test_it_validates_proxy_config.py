@@ -28,6 +28,8 @@ def messages(options, environ=None, url="https://example.com/"):
     ("http://proxy.example:0", "port must be 1-65535, got '0'"),
     ("http://proxy.example:3128/path", "must be http://[user:password@]host:port without a path, "
                                        "got 'http://proxy.example:3128/path'"),
+    ("http://ana:pa/ss@127.0.0.1:3128", "must be http://[user:password@]host:port without a path, "
+                                        "got 'http://ana:********@127.0.0.1:3128'"),  # a raw / in the password
     ("http://:3128", "must be http://host:port with a host, got 'http://:3128'"),
     ("http://bad_host!:3128", "'bad_host!' is not a valid host name"),
     ("http://::1:3128", "IPv6 addresses need brackets, like [::1], got 'http://::1:3128'"),

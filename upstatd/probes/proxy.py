@@ -149,13 +149,13 @@ def shown(url: str) -> str:
     scheme, sep, rest = url.partition("://")
     if not sep:
         scheme, rest = "", url
-    authority, slash, tail = rest.partition("/")
-    userinfo, at, hostport = authority.rpartition("@")
+    # up to the last @, not the first /: a password may hold a raw / (urlsplit then sees a path)
+    userinfo, at, tail = rest.rpartition("@")
     if not at:
         return url
     user, colon, _ = userinfo.partition(":")
     masked = f"{user}:{MASK}" if colon else MASK
-    return f"{scheme}{sep}{masked}@{hostport}{slash}{tail}"
+    return f"{scheme}{sep}{masked}@{tail}"
 
 
 # -- NO_PROXY ----------------------------------------------------------------------
