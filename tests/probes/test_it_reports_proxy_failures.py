@@ -117,3 +117,10 @@ async def test_a_dripping_proxy_is_cut_by_the_deadline(raw_server, http_target):
     result = await run_probe("http", http_target("https://127.0.0.1:1/", proxy=server.url("")), 0.3)
     assert (result.error_kind, result.error_message) == ("timeout", "no answer within 300ms (during connect)")
     await server.all_ended()  # the probe dropped the connection (unread bytes: a reset, not a close)
+
+
+async def test_endless_interim_answers_count_toward_the_bound(raw_server, http_target):
+    server = await raw_server(respond(b"HTTP/1.1 100 Continue\r\n\r\n" * 5000, then_close=False))
+    result = await run_probe("http", http_target("https://127.0.0.1:1/", proxy=server.url("")), 2)
+    assert (result.error_kind, result.error_message) == (
+        "proxy_error", f"proxy 127.0.0.1:{server.port} sent more than 64 KiB without ending its answer to CONNECT")

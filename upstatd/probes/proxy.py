@@ -252,6 +252,7 @@ class Tunnel(asyncio.Protocol):
         self.authority = authority
         self.limit = limit
         self.buffer = bytearray()
+        self.read = 0  # bytes in all, interim answers included: the bound is on these
         self.transport: asyncio.BaseTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -262,14 +263,17 @@ class Tunnel(asyncio.Protocol):
             return
         start = max(0, len(self.buffer) - 3)  # a blank line split across reads
         self.buffer += data
+        self.read += len(data)
         while not self.opened.done():
             end = self.buffer.find(b"\r\n\r\n", start)
-            if end < 0:
-                if len(self.buffer) > self.limit:
-                    self._fail("proxy_error", f"{self.proxy.name} sent more than {self.limit // 1024} KiB "
-                                              f"without ending its answer to CONNECT")
+            rest = self.buffer[end + 4:] if end >= 0 else b""
+            if self.read - len(rest) > self.limit:  # the heads so far, interim ones included
+                self._fail("proxy_error", f"{self.proxy.name} sent more than {self.limit // 1024} KiB "
+                                          f"without ending its answer to CONNECT")
                 return
-            head, rest = bytes(self.buffer[:end]), self.buffer[end + 4:]
+            if end < 0:
+                return
+            head = bytes(self.buffer[:end])
             match = _STATUS_LINE.fullmatch(head.split(b"\r\n", 1)[0])
             if match is None:
                 self._fail("proxy_error", f"{self.proxy.name} answered CONNECT with something that is not HTTP")
