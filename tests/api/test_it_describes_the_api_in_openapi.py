@@ -170,6 +170,9 @@ def loopback_only(case, target: str) -> None:
             body["type"] = "http"
         for kind in ("tcp", "icmp", "dns", "tls"):
             body.pop(kind, None)
+        # a proxy is a network target too (and `env` would take the test runner's)
+        if isinstance(body.get("http"), dict) and body["http"].get("proxy") is not None:
+            body["http"]["proxy"] = target.rstrip("/")
     if case.path.startswith("/api/alert-channels"):
         # every channel type's target: the closed port (Apprise through its json:// kind);
         # an update goes to the webhook channel FRESH made, so it stays a webhook one

@@ -44,6 +44,9 @@ class FakeEnvironment(Mapping):
         "SLACK_URL": "slack://T0123ABCD/B0456EFGH/abcdefghijklmnopqrstuvwx",
         "TEAMS_WORKFLOW_URL": "workflows://example.logic.azure.com:443/abc123def456/sigsigsigsig/",
         "TELEGRAM_BOT_TOKEN": "123456789:AAbbccddeeffgghhiijjkkllmmnnooppqq",
+        # what `http.proxy: env` reads
+        **{name: "http://127.0.0.1:3128" for name in ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY")},
+        "no_proxy": "localhost", "NO_PROXY": "localhost",
     }
 
     def __getitem__(self, name: str) -> str:
@@ -168,6 +171,8 @@ def monitor(extra: str = "", url: str = "https://example.com/") -> str:
     pytest.param(monitor("monitor: []\n"), [], id="unknown-section"),
     pytest.param(monitor("    severity: huge\n"), ["monitors", 0, "severity"], id="bad-enum"),
     pytest.param(monitor("    http: {method: FETCH}\n"), ["monitors", 0, "http", "method"], id="bad-method"),
+    pytest.param(monitor("    http: {proxy: 'http://proxy.example'}\n"), ["monitors", 0, "http", "proxy"],
+                 id="proxy-without-port"),
     pytest.param(monitor("    interval: 30 seconds\n"), ["monitors", 0, "interval"], id="malformed-duration"),
     pytest.param(monitor("    interval: 0.5\n"), ["monitors", 0, "interval"], id="duration-below-its-minimum"),
     pytest.param(monitor(url="tcp://example.com:80"), ["monitors", 0, "url"], id="url-of-another-type"),

@@ -476,3 +476,23 @@ def test_a_missing_file_is_named(tmp_path):
     with pytest.raises(ConfigError) as caught:
         load_config(path, environ={})
     assert caught.value.messages == [f"{path}: cannot read: No such file or directory"]
+
+
+def test_a_proxy_mistake_names_file_line_and_key_and_never_the_password(config_errors):
+    path, messages = config_errors("""\
+        monitors:
+          - key: web
+            type: http
+            url: https://example.com/
+            http:
+              proxy: "http://ana:${PROXY_PASSWORD}@proxy.example"
+          - key: shop
+            type: http
+            url: https://shop.example/
+            http: {proxy: env}
+        """, environ={"PROXY_PASSWORD": "s3cret", "HTTPS_PROXY": "http://127.0.0.1"})
+    assert messages == [
+        f"{path}:6: monitors[0].http.proxy: must name the proxy's port, like http://proxy.example:3128, "
+        "got 'http://ana:********@proxy.example'",
+        f"{path}:10: monitors[1].http.proxy: is env, but HTTPS_PROXY in upstatd's environment is not usable: "
+        "must name the proxy's port, like http://127.0.0.1:3128, got 'http://127.0.0.1'"]

@@ -56,8 +56,8 @@ def test_a_degraded_monitor_is_one_severity_lower(configured, degraded, expected
 @pytest.mark.parametrize("kind,expected", [
     ("timeout", "timeout"), ("status_code", "status_code"), ("keyword_missing", "keyword_missing"),
     ("ssl_error", "ssl_error"), ("dns_error", "dns_error"), ("connection_error", "connection_error"),
-    ("slow_response", "slow_response"), ("missed", "heartbeat_missed"), ("deadline", "heartbeat_missed"),
-    ("overrun", "heartbeat_missed"), ("fail", "heartbeat_failed"), (None, "unknown"),
+    ("slow_response", "slow_response"), ("proxy_error", "proxy_error"), ("missed", "heartbeat_missed"),
+    ("deadline", "heartbeat_missed"), ("overrun", "heartbeat_missed"), ("fail", "heartbeat_failed"), (None, "unknown"),
 ])
 def test_the_type_comes_from_the_error_kind(kind, expected):
     assert incident_type(kind) == expected

@@ -12,6 +12,7 @@ import pytest
 from loopback import (
     RawServer, WebServer, has_ipv6_loopback, self_signed_cert, server_tls_context, start_raw, start_web,
 )
+from proxy_server import LoopbackProxy, start_proxy
 from upstatd.config.check import Problems
 from upstatd.probes.http import prepare
 
@@ -76,6 +77,21 @@ async def raw_server():
     yield make
     for server in servers:
         await server.close()
+
+
+@pytest.fixture
+async def proxy():
+    """proxy(credentials=None) -> a started LoopbackProxy (demanding that Proxy-Authorization
+    value when given), closed after the test."""
+    proxies: list[LoopbackProxy] = []
+
+    async def make(credentials: str | None = None) -> LoopbackProxy:
+        proxies.append(await start_proxy(credentials))
+        return proxies[-1]
+
+    yield make
+    for started in proxies:
+        await started.close()
 
 
 @pytest.fixture

@@ -96,7 +96,7 @@ def test_bad_urls(url, message):
 
 
 KNOWN = ("auth, body, ca_file, expected_status, follow_redirects, headers, ip_version, json, keyword, "
-         "keyword_absent, max_redirects, max_response_time, method, regex, tls_expiry_days, verify_tls")
+         "keyword_absent, max_redirects, max_response_time, method, proxy, regex, tls_expiry_days, verify_tls")
 
 OPTION_ERRORS = [
     ({"methd": "GET"}, "methd", f"unknown key (did you mean 'method'? expected one of: {KNOWN})"),

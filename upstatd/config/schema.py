@@ -128,7 +128,7 @@ def parse_config(data: Any, file: str, problems: Problems,
     storage_path = parse_storage(top.get("storage"), ("storage",), problems, file, environ)
     scheduler = parse_scheduler(top.get("scheduler"), ("scheduler",), problems)
     defaults = parse_defaults(top.get("defaults"), ("defaults",), problems)
-    monitors = parse_monitors(top.get("monitors"), ("monitors",), problems, defaults)
+    monitors = parse_monitors(top.get("monitors"), ("monitors",), problems, defaults, environ)
     heartbeats = parse_heartbeats(top.get("heartbeats"), ("heartbeats",), problems)
     pings = parse_pings(top.get("pings"), ("pings",), problems)
     incidents = parse_incidents(top.get("incidents"), ("incidents",), problems)
@@ -366,11 +366,15 @@ def _block_schema(fields: dict) -> dict:
     return block_schema(fields)
 
 
-def parse_monitors(value: Any, path: Path, problems: Problems, defaults: Defaults) -> tuple[MonitorSpec, ...]:
-    return keyed(value, path, problems, "monitors", lambda item, at: parse_monitor(item, at, problems, defaults))
+def parse_monitors(value: Any, path: Path, problems: Problems, defaults: Defaults,
+                   environ: Mapping[str, str] = os.environ) -> tuple[MonitorSpec, ...]:
+    return keyed(value, path, problems, "monitors",
+                 lambda item, at: parse_monitor(item, at, problems, defaults, environ))
 
 
-def parse_monitor(value: Any, path: Path, problems: Problems, defaults: Defaults) -> MonitorSpec | None:
+def parse_monitor(value: Any, path: Path, problems: Problems, defaults: Defaults,
+                  environ: Mapping[str, str] = os.environ) -> MonitorSpec | None:
+    """`environ`: what `http.proxy: env` reads (the daemon's own environment unless a test says)."""
     section = block(value, path, problems, MONITOR_KEYS + tuple(PROBES), required=MONITOR_REQUIRED)
     if section is None:
         return None
@@ -399,7 +403,8 @@ def parse_monitor(value: Any, path: Path, problems: Problems, defaults: Defaults
                                           f"(its options go in '{kind}')")
     target = None
     if kind and url:
-        target = PROBES[kind].prepare(url, section.get(kind), path, problems)
+        probe = PROBES[kind]
+        target = probe.prepare(url, section.get(kind), path, problems, *((environ,) if probe.environ else ()))
     if len(problems.items) > before:
         return None
     timeout = min(timeout, interval)  # a default timeout never outlasts a short interval

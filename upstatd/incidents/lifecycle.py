@@ -29,7 +29,7 @@ EVENTS = {"acknowledged": "incident.acknowledged", "resolved": "incident.resolve
 # A check's error kind -> the incident type; heartbeat flip reasons -> theirs.
 TYPES = {"timeout": "timeout", "status_code": "status_code", "keyword_missing": "keyword_missing",
          "ssl_error": "ssl_error", "dns_error": "dns_error", "connection_error": "connection_error",
-         "slow_response": "slow_response", "invalid_response": "invalid_response",
+         "slow_response": "slow_response", "invalid_response": "invalid_response", "proxy_error": "proxy_error",
          "missed": "heartbeat_missed", "overrun": "heartbeat_missed", "deadline": "heartbeat_missed",
          "fail": "heartbeat_failed"}
 

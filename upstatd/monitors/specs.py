@@ -20,10 +20,11 @@ from typing import Any
 from upstatd import subjects
 from upstatd.config.check import Path, Problems
 from upstatd.config.schema import Defaults, MonitorSpec, parse_monitor
+from upstatd.probes.proxy import MASK, shown as shown_proxy
 from upstatd.store.monitors import MonitorRow, StoredMonitor, api_monitors
 
 API_NAMES = {"interval": "interval_seconds", "timeout": "timeout_seconds"}
-REDACTED = "********"
+REDACTED = MASK
 # Every header value is shown masked except these: an X-Api-Key or any custom header may be a secret.
 HARMLESS_HEADERS = frozenset(("accept", "accept-encoding", "accept-language", "cache-control", "connection",
                               "content-type", "host", "origin", "pragma", "referer", "user-agent"))
@@ -96,11 +97,14 @@ def _secret_places(kind: str, options: dict) -> list[tuple[dict, str]]:
 
 
 def redact(kind: str, options: dict) -> dict:
-    """The type block as the API shows it: secrets replaced by REDACTED."""
+    """The type block as the API shows it: secrets replaced by REDACTED (in a proxy URL,
+    its credentials: `http://ana:********@proxy:3128`)."""
     out = copy.deepcopy(options)
     for container, name in _secret_places(kind, out):
         if container[name] is not None:
             container[name] = REDACTED
+    if _proxy_url(kind, out) is not None:
+        out["proxy"] = shown_proxy(out["proxy"])
     return out
 
 
@@ -113,7 +117,17 @@ def keep_secrets(kind: str, new: dict, old: dict) -> dict:
             stored = old_values.get(_place_path(kind, out, container, name))
             if stored is not None:
                 container[name] = stored
+    # the proxy URL exactly as shown keeps its credentials; another host or user
+    # must come with its own (the parser refuses the mask as credentials)
+    stored = _proxy_url(kind, old)
+    if stored is not None and _proxy_url(kind, out) == shown_proxy(stored):
+        out["proxy"] = stored
     return out
+
+
+def _proxy_url(kind: str, options: Any) -> str | None:
+    value = options.get("proxy") if kind == "http" and isinstance(options, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def _place_path(kind: str, options: dict, container: dict, name: str) -> tuple:

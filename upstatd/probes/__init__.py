@@ -4,7 +4,9 @@ Each probe module provides
     prepare(url, options, path, problems) -> target | None
         validate the monitor's `url` and its type block (`http:`, `tcp:`),
         filing errors in `problems`; returns a frozen, comparable target with
-        everything precomputed that does not change between probes
+        everything precomputed that does not change between probes; a type
+        with `environ=True` also takes the environment the config is read
+        with (http, for `proxy: env`), as a fifth argument
     async probe(target, phases) -> ProbeResult
         one probe; expected failures end in `phases.failure(kind, message)`
         or a raised ProbeError, a good but slow (or nearly expired) answer in
@@ -39,6 +41,7 @@ class ProbeType(NamedTuple):
     close: Callable[[], Awaitable[None]] | None = None
     url_schema: dict | None = None                    # JSON Schema of the url (OpenAPI)
     options_schema: Callable[[], dict] | None = None  # JSON Schema of the type block (OpenAPI)
+    environ: bool = False  # prepare() takes the environment too (read once, when the config is)
 
 
 class ProbeSetupError(Exception):
@@ -46,7 +49,8 @@ class ProbeSetupError(Exception):
 
 
 PROBES: dict[str, ProbeType] = {
-    "http": ProbeType(http.prepare, http.probe, url_schema=http.URL_SCHEMA, options_schema=http.options_schema),
+    "http": ProbeType(http.prepare, http.probe, url_schema=http.URL_SCHEMA, options_schema=http.options_schema,
+                      environ=True),
     "tcp": ProbeType(tcp.prepare, tcp.probe, url_schema=tcp.URL_SCHEMA, options_schema=tcp.options_schema),
     "dns": ProbeType(dns.prepare, dns.probe, url_schema=dns.URL_SCHEMA, options_schema=dns.options_schema),
     "icmp": ProbeType(icmp.prepare, icmp.probe, icmp.open, icmp.close, url_schema=icmp.URL_SCHEMA,

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import os
 import re
 import zlib
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
@@ -27,6 +29,7 @@ from upstatd.config.check import (
     take, text, text_map, type_name,
 )
 from upstatd.probes.http_body import BODY_CHECKS, MAX_BODY, BodyChecks, _body_checks, judge_body
+from upstatd.probes.proxy import Proxy, ProxySetting, Tunnel, connect_request, parse_proxy, route
 from upstatd.probes.resolve import resolve
 from upstatd.probes.result import ProbeError, ProbeResult, Phases
 from upstatd.probes.tcp import connect, split_host_port
@@ -42,7 +45,7 @@ USER_AGENT = f"upstatd/{__version__}"
 REDIRECTS = frozenset((301, 302, 303, 307, 308))
 OPTION_KEYS = ("method", "headers", "body", "auth", "expected_status", "follow_redirects",
                "max_redirects", "verify_tls", "ca_file", "tls_expiry_days", "ip_version",
-               "keyword", "keyword_absent", "regex", "json", "max_response_time")
+               "keyword", "keyword_absent", "regex", "json", "max_response_time", "proxy")
 
 _TOKEN_PATTERN = r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"
 _TOKEN = re.compile(_TOKEN_PATTERN[1:-1])
@@ -73,11 +76,15 @@ class HttpTarget(msgspec.Struct, frozen=True):
     family: int = 0                    # ip_version: socket.AF_INET, AF_INET6 or 0
     checks: BodyChecks | None = None   # None: the body is not kept at all
     max_response_time: float | None = None  # seconds; slower correct answers are degraded
+    proxy: ProxySetting | None = None  # the `proxy` option, kept to route redirect hops
+    via: Proxy | None = None           # the proxy of this hop (the first one here); None: direct
 
 
 # -- config ----------------------------------------------------------------------
 
-def prepare(url: Any, options: Any, path: Path, problems: Problems) -> HttpTarget | None:
+def prepare(url: Any, options: Any, path: Path, problems: Problems,
+            environ: Mapping[str, str] = os.environ) -> HttpTarget | None:
+    """`environ` is read only for `proxy: env`, here: once per config load, never per probe."""
     before = len(problems.items)
     where = path + ("http",)
     opts = block(options, where, problems, known=OPTION_KEYS)
@@ -101,8 +108,15 @@ def prepare(url: Any, options: Any, path: Path, problems: Problems) -> HttpTarge
     family = take(opts, "ip_version", parse_ip_version, where, problems, 0)
     max_time = take(opts, "max_response_time", duration(min=0.001), where, problems, None)
     checks = _body_checks(opts, where, problems)
+    proxy = take(opts, "proxy", lambda value: parse_proxy(value, environ), where, problems, None)
+    if proxy is not None and any(name.lower() == "proxy-authorization" for name in headers):
+        problems.add(where + ("headers",), "Proxy-Authorization comes from the credentials in proxy "
+                                           "(http://user:password@host:port): remove it from headers")
     if authorization is not None and any(name.lower() == "authorization" for name in headers):
         problems.add(where + ("auth",), "conflicts with the Authorization header in headers: keep one of them")
+    if proxy is not None and family:
+        problems.add(where + ("ip_version",), "cannot be kept through a proxy, which picks the target's address "
+                                              "itself: remove ip_version or proxy")
     if checks is not None and method == "HEAD":
         used = ", ".join(key for key in BODY_CHECKS if opts.get(key) is not None)
         problems.add(where + ("method",), f"a HEAD answer has no body to check {used} against: use GET")
@@ -113,16 +127,26 @@ def prepare(url: Any, options: Any, path: Path, problems: Problems) -> HttpTarge
     header_pairs = tuple(headers.items())
     if authorization is not None:
         header_pairs += (("Authorization", authorization),)
+    via = route(proxy, tls, host, port)
     return HttpTarget(
         url=url, method=method, tls=tls, host=host, port=port, headers=header_pairs, body=body,
-        request=build_request(method, request_target, host_header, header_pairs, body, checks is not None),
+        request=hop_request(method, tls, request_target, host_header, header_pairs, body, checks is not None, via),
         expected=expected, expected_text=expected_text, follow_redirects=follow,
         max_redirects=max_redirects, verify_tls=verify, ca_file=ca_file, tls_expiry_days=expiry_days,
-        family=family, checks=checks, max_response_time=max_time)
+        family=family, checks=checks, max_response_time=max_time, proxy=proxy, via=via)
 
 
 URL_SCHEMA = {"pattern": r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#@]+([/?#]\S*)?$", "maxLength": 2000,
               "description": "http:// or https:// URL"}
+
+
+PROXY_SCHEMA = {"anyOf": [
+    {"const": "env", "description": "the proxies of upstatd's environment: https_proxy/HTTPS_PROXY, "
+                                    "http_proxy/HTTP_PROXY and no_proxy/NO_PROXY"},
+    {"type": "string", "maxLength": 2000,
+     "pattern": r"^\s*[Hh][Tt][Tt][Pp]://([^\s/?#@:]+(:[^\s/?#@]*)?@)?"
+                r"([A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?|\[[0-9A-Fa-f:.]+\]):[1-9][0-9]{0,4}/?\s*$",
+     "description": "http://[user:password@]host:port of an HTTP proxy"}]}
 
 
 def _any_case(*words: str) -> str:
@@ -174,10 +198,14 @@ def options_schema() -> dict:
         "keyword_absent": text_value,
         "regex": {**text_value, "format": "regex", "description": "A Python regular expression"},
         "json": {"type": "array", "items": check, "minItems": 1},
-        "max_response_time": {"type": "number", "minimum": 0.001, "description": "seconds"}},
-        # auth makes the Authorization header: not both
-        "dependentSchemas": {"auth": {"properties": {"headers": {
-            "propertyNames": {"not": {"pattern": _any_case("authorization")}}}}}},
+        "max_response_time": {"type": "number", "minimum": 0.001, "description": "seconds"},
+        "proxy": PROXY_SCHEMA},
+        # auth makes the Authorization header, proxy the Proxy-Authorization one: not both
+        "dependentSchemas": {
+            "auth": {"properties": {"headers": {"propertyNames": {"not": {"pattern": _any_case("authorization")}}}}},
+            "proxy": {"properties": {
+                "headers": {"propertyNames": {"not": {"pattern": _any_case("proxy-authorization")}}},
+                "ip_version": {"enum": ["auto"]}}}},
         # a HEAD answer has no body to check
         "if": {"required": ["method"], "properties": {"method": {"const": "HEAD"}}},
         "then": {"properties": {key: False for key in body_checks}}}
@@ -202,6 +230,18 @@ def parse_url(url: Any) -> tuple[bool, str, int, str, str]:
     if parts.query:
         request_target += "?" + quote(parts.query, safe=_PATH_SAFE)
     return scheme == "https", host, port or default_port, host_header, request_target
+
+
+def hop_request(method: str, tls: bool, request_target: str, host_header: str,
+                headers: tuple[tuple[str, str], ...], body: bytes, decode: bool, via: Proxy | None) -> bytes:
+    """One hop's request. An http:// hop through a proxy names the whole URL (absolute
+    form) and carries the proxy's credentials; an https:// one is sent inside the
+    CONNECT tunnel as to the origin itself."""
+    if via is not None and not tls:
+        request_target = f"http://{host_header}{request_target}"
+        if via.authorization:
+            headers += (("Proxy-Authorization", via.authorization),)
+    return build_request(method, request_target, host_header, headers, body, decode)
 
 
 def build_request(method: str, request_target: str, host_header: str,
@@ -330,6 +370,9 @@ async def probe(target: HttpTarget, phases: Phases) -> ProbeResult:
         response = await exchange(hop, phases)
         cert_warning = response.cert_warning or cert_warning
         status = response.status
+        if status == 407 and hop.via is not None and not hop.tls:
+            raise ProbeError("proxy_error", f"{hop.via.name} answered 407 to {hop.method} {hop.url} "
+                                            "(proxy credentials missing or refused)", status_code=407)
         if not (target.follow_redirects and status in REDIRECTS and response.location is not None):
             break
         if redirects == target.max_redirects:
@@ -377,23 +420,36 @@ def redirected(hop: HttpTarget, status: int, location: str) -> HttpTarget:
     if (tls, host, port) != (hop.tls, hop.host, hop.port):
         # credentials and a Host override belong to the origin they were written for
         headers = tuple(h for h in headers if h[0].lower() not in _ORIGIN_HEADERS)
+    via = route(hop.proxy, tls, host, port)  # NO_PROXY decides again for the new host
     return msgspec.structs.replace(
-        hop, url=url, method=method, tls=tls, host=host, port=port, headers=headers, body=body,
-        request=build_request(method, request_target, host_header, headers, body, hop.checks is not None))
+        hop, url=url, method=method, tls=tls, host=host, port=port, headers=headers, body=body, via=via,
+        request=hop_request(method, tls, request_target, host_header, headers, body, hop.checks is not None, via))
 
 
 async def exchange(hop: HttpTarget, phases: Phases) -> Response:
-    """One request on a fresh connection; the Response holds the status, the
-    Location, and the body when an assertion needs it."""
+    """One request on a fresh connection (to the origin, or to the hop's proxy); the
+    Response holds the status, the Location, and the body when an assertion needs it.
+
+    Through a proxy, `resolve` and `connect` are the proxy's, and `connect` includes
+    the CONNECT exchange of an https hop: after it the way to the target is open."""
+    via = hop.via
     phases.enter("resolve")
-    addresses = await resolve(hop.host, hop.port, family=hop.family)
+    addresses = await (resolve(hop.host, hop.port, family=hop.family) if via is None else _resolve_proxy(via))
     phases.enter("connect")
     loop = asyncio.get_running_loop()
     response = Response(loop, head=hop.method == "HEAD", keep_body=hop.checks is not None)
+    tunnel = None
     try:
         # inside the try: a deadline during the connect's last step still closes the socket
         # and settles the futures connection_lost would otherwise fail with nobody waiting
-        transport, _ = await connect(addresses, lambda: response)
+        if via is not None and hop.tls:
+            authority = f"[{hop.host}]:{hop.port}" if ":" in hop.host else f"{hop.host}:{hop.port}"
+            tunnel = Tunnel(loop, via, authority, MAX_HEAD)
+            transport, _ = await connect(addresses, lambda: tunnel, "proxy ")
+            transport.write(connect_request(authority, via, USER_AGENT))
+            await tunnel.opened
+        else:
+            transport, _ = await connect(addresses, lambda: response, "" if via is None else "proxy ")
         if hop.tls:
             phases.enter("tls")
             # start_tls after a plain connect so TLS time is its own phase
@@ -412,6 +468,17 @@ async def exchange(hop: HttpTarget, phases: Phases) -> Response:
         return response
     finally:
         response.close()
+        if tunnel is not None:
+            tunnel.close()
+            if response.transport is None and tunnel.transport is not None:
+                tunnel.transport.abort()  # refused, or TLS never started in the tunnel
+
+
+async def _resolve_proxy(via: Proxy) -> list:
+    try:
+        return await resolve(via.host, via.port)
+    except ProbeError as exc:
+        raise ProbeError(exc.kind, exc.message.replace("could not resolve '", "could not resolve proxy '", 1)) from None
 
 
 class Response(asyncio.Protocol):

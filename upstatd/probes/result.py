@@ -19,6 +19,7 @@ ERROR_KINDS = (
     "invalid_response",  # not a valid answer for the protocol (bad HTTP, redirect loop)
     "keyword_missing",   # body assertion failed
     "slow_response",     # answered correctly but slower than allowed
+    "proxy_error",       # the HTTP proxy was reached but refused the way (407 or another answer to CONNECT)
 )
 
 PHASES = ("resolve", "connect", "tls", "first_byte", "transfer")

@@ -107,9 +107,10 @@ def normalize_host(host: str, url: str, form: str) -> str:
     return ascii_host
 
 
-async def connect(addresses: list[Address], protocol_factory: Callable[[], asyncio.BaseProtocol]
-                  ) -> tuple[asyncio.Transport, Any]:
-    """Connect to the first address that accepts; a failure moves on to the next."""
+async def connect(addresses: list[Address], protocol_factory: Callable[[], asyncio.BaseProtocol],
+                  what: str = "") -> tuple[asyncio.Transport, Any]:
+    """Connect to the first address that accepts; a failure moves on to the next.
+    `what` names the peer in messages ("proxy ": `connection refused by proxy 127.0.0.1:3128`)."""
     loop = asyncio.get_running_loop()
     failure = ""
     for family, sockaddr in addresses:
@@ -118,7 +119,7 @@ async def connect(addresses: list[Address], protocol_factory: Callable[[], async
         except OSError as exc:
             # ETIMEDOUT from the kernel lands here as an OSError too, so it is
             # reported as a connection error, not as the probe's own deadline.
-            failure = describe_connect_error(exc, sockaddr)
+            failure = describe_connect_error(exc, sockaddr, what)
     raise ProbeError("connection_error", failure)
 
 
@@ -127,8 +128,8 @@ def format_address(sockaddr: tuple) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def describe_connect_error(exc: OSError, sockaddr: tuple) -> str:
-    where = format_address(sockaddr)
+def describe_connect_error(exc: OSError, sockaddr: tuple, what: str = "") -> str:
+    where = what + format_address(sockaddr)
     if isinstance(exc, ConnectionRefusedError):
         return f"connection refused by {where}"
     # asyncio's strerror reads "Connect call failed (...)"; the errno text is clearer
