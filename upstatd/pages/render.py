@@ -1,0 +1,103 @@
+"""A status page as HTML and as an RSS feed, from a view of plain values
+(made by the page's read: no database here). Jinja2 with autoescape on and
+StrictUndefined: every value a page shows is escaped, and a template that
+names a missing value fails in the tests rather than printing nothing.
+
+The page carries its CSS inline and loads nothing: no script, font or image
+from anywhere but the logo the page names (its own URL, a relative one to
+serve it beside the daemon's reverse proxy).
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+import jinja2
+
+from upstatd.pages.banner import BANNERS
+from upstatd.pages.bars import Bar
+
+STATE_WORDS = {"operational": "Operational", "degraded": "Degraded", "down": "Down",
+               "maintenance": "Maintenance", "unknown": "No data"}
+REPORT_WORDS = {"investigating": "Investigating", "identified": "Identified", "monitoring": "Monitoring",
+                "resolved": "Resolved"}
+
+
+class ResourceView(NamedTuple):
+    name: str
+    state: str                   # a public state (pages/banner.py)
+    bars: list[Bar] | None       # None: the page hides its uptime
+    uptime: float | None         # over the bars' span
+
+
+class SectionView(NamedTuple):
+    name: str | None             # None: the resources outside any section
+    resources: list[ResourceView]
+
+
+class UpdateView(NamedTuple):
+    status: str                  # investigating, identified, monitoring, resolved
+    message: str
+    at: int                      # Unix s
+
+
+class ReportView(NamedTuple):
+    id: str
+    title: str
+    status: str
+    updates: list[UpdateView]    # newest first
+    started_at: int
+    resolved_at: int | None
+
+
+class MaintenanceView(NamedTuple):
+    title: str
+    starts_at: int
+    ends_at: int
+    ongoing: bool
+
+
+class PageView(NamedTuple):
+    name: str
+    url: str                     # the page's own address (the feed links to it)
+    logo_url: str | None
+    accent_color: str            # #rrggbb
+    footer_text: str | None
+    timezone: str
+    banner: str                  # a key of BANNERS
+    sections: list[SectionView]
+    active: list[ReportView]
+    maintenance: list[MaintenanceView]
+    history: list[ReportView]    # resolved in the last 14 days, newest first
+    generated_at: int            # Unix s
+
+
+_env = jinja2.Environment(loader=jinja2.PackageLoader("upstatd.pages", "templates"),
+                          autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+
+def _when(seconds: int, zone: str) -> str:
+    moment = datetime.datetime.fromtimestamp(seconds, ZoneInfo(zone))
+    return moment.strftime("%Y-%m-%d %H:%M ") + (moment.tzname() or zone)
+
+
+def _rfc822(seconds: int) -> str:
+    return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc).strftime("%a, %d %b %Y %H:%M:%S +0000")
+
+
+_env.filters["when"] = _when
+_env.filters["rfc822"] = _rfc822
+_env.globals.update(BANNERS=BANNERS, STATE_WORDS=STATE_WORDS, REPORT_WORDS=REPORT_WORDS)
+
+
+def page_html(view: PageView) -> str:
+    return _env.get_template("page.html").render(page=view)
+
+
+def feed_rss(view: PageView) -> str:
+    """RSS 2.0: one item per update of the page's reports (active and recent), newest first."""
+    items = sorted(((report, update) for report in [*view.active, *view.history] for update in report.updates),
+                   key=lambda pair: pair[1].at, reverse=True)
+    return _env.get_template("feed.xml").render(page=view, items=items)
