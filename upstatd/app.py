@@ -398,7 +398,7 @@ class Daemon:
             await asyncio.sleep(0.05)  # other writes between batches
         if pruned:
             log.info("store.pruned_checks", rows=pruned)
-        history = await prune_history(self.writer, self.clock.time, retention)
+        history = await prune_history(self.writer, self.read_db, self.clock.time, retention)
         if any(history.values()):
             log.info("store.pruned_history", **history)
         return batches, pruned + sum(history.values())

@@ -1,7 +1,8 @@
 """The history tables' share of the roll-up pass (Daemon.roll_up_once): events,
 webhook deliveries, alerts and their attempts older than their retention,
 deleted a window at a time (store/retention.py), one writer job each with a
-pause between, so the probe path's commits go between them. A crash between
+pause between, so the probe path's commits go between them; a table with
+nothing old costs one read on the read connection and no writer job. A crash between
 two jobs loses nothing: each window is one transaction, and the next pass
 starts again from the lowest seqs."""
 
@@ -24,14 +25,15 @@ def keep_seconds(retention: Retention) -> dict[str, float]:
             "alerts": retention.alerts, "alert_attempts": retention.alerts}
 
 
-async def prune(writer, now: Callable[[], float], retention: Retention,
+async def prune(writer, read_db, now: Callable[[], float], retention: Retention,
                 pause: float = PAUSE) -> dict[str, int]:
     """Every table pruned to its retention; returns the rows deleted per table."""
     keep = keep_seconds(retention)
     removed: dict[str, int] = {}
     for table in store.TABLES:
-        after: int | None = 0
         removed[table] = 0
+        due = await read_db.call(store.due, table, round((now() - keep[table]) * 1000))
+        after: int | None = 0 if due else None
         while after is not None:
             start, before_ms = after, round((now() - keep[table]) * 1000)
             count, after = await writer.run(partial(store.prune, table=table, after=start, before_ms=before_ms))

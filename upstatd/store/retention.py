@@ -75,6 +75,14 @@ def prune(conn: sqlite3.Connection, table: str, after: int, before_ms: int,
     return removed, last[0] if more else None
 
 
+def due(conn: sqlite3.Connection, table: str, before_ms: int) -> bool:
+    """Whether the table's oldest row (but the newest) is past `before_ms`: a pass with
+    nothing to delete asks this on the read connection and takes no writer time."""
+    row = conn.execute(f"SELECT seq, created_at, (SELECT max(seq) FROM {table}) FROM {table} "
+                       "ORDER BY seq LIMIT 1").fetchone()
+    return row is not None and row[0] < row[2] and row[1] < before_ms
+
+
 def events_done(conn: sqlite3.Connection, newest: int) -> int:
     """The last event seq every enabled webhook endpoint is done with (`newest` with none)."""
     (done,) = conn.execute("SELECT min(cursor) FROM webhook_endpoints WHERE enabled = 1").fetchone()
