@@ -37,7 +37,6 @@ from upstatd.config.schema import Config
 from upstatd.delivery.endpoints import WebhookEndpointCommands
 from upstatd.delivery.webhooks import WebhookDispatcher
 from upstatd.events import EventBus
-from upstatd.events import prune as prune_events
 from upstatd.heartbeats.commands import HeartbeatCommands
 from upstatd.heartbeats.public import base_url
 from upstatd.heartbeats.service import HeartbeatService
@@ -49,6 +48,7 @@ from upstatd.metrics import Metrics
 from upstatd.monitors.service import MonitorService
 from upstatd.monitors.specs import load_api_monitors
 from upstatd.probes import PROBES, ProbeSetupError
+from upstatd.retention import prune as prune_history
 from upstatd.scheduler.runner import Runner
 from upstatd.store import db
 from upstatd.store import heartbeats as heartbeat_store
@@ -66,8 +66,8 @@ log = structlog.get_logger("upstatd")
 
 SHUTDOWN_TIMEOUT = 30.0  # in-flight probes end by their own deadline well before this
 FORCED_EXIT = 130      # the exit status of a second SIGTERM/SIGINT (as a shell's for SIGINT)
-PRUNE_EVERY = 600.0      # seconds between passes deleting old pings and events
-ROLL_UP_EVERY = 60.0     # seconds between looks for complete hours to roll up (and checks to prune)
+PRUNE_EVERY = 600.0      # seconds between passes deleting old pings
+ROLL_UP_EVERY = 60.0     # seconds between looks for complete hours to roll up (and history to prune)
 
 
 class AlreadyRunning(Exception):
@@ -350,23 +350,21 @@ class Daemon:
             self._open_probe_types |= await open_probe_types({kind} - self._open_probe_types)
 
     async def _prune(self) -> None:
-        """Pings beyond pings.keep, events older than 30 days."""
+        """Pings beyond pings.keep (the other tables: the roll-up pass)."""
         while True:
             await asyncio.sleep(PRUNE_EVERY)
             try:
                 pings = await self.heartbeats.prune()
-                now_ms = round(self.clock.time() * 1000)
-                events = await self.writer.run(lambda conn: prune_events(conn, now_ms))
             except Exception as exc:  # the disk: try again at the next pass
                 log.warning("store.prune_failed", error=str(exc))
                 continue
-            if pings or events:
-                log.info("store.pruned", pings=pings, events=events, keep_pings=self.heartbeats.settings.keep)
+            if pings:
+                log.info("store.pruned", pings=pings, keep_pings=self.heartbeats.settings.keep)
 
     async def _roll_up(self) -> None:
         """Roll complete hours up (summarized on the read connection, saved in one writer job),
-        then prune raw checks and rollups past their retention, a batch per job: nothing
-        here runs on the probe path or holds the writer for long."""
+        then prune raw checks, rollups, events, deliveries and alerts past their retention,
+        a batch per job: nothing here runs on the probe path or holds the writer for long."""
         while True:
             try:
                 await self.roll_up_once()
@@ -399,7 +397,10 @@ class Daemon:
             await asyncio.sleep(0.05)  # other writes between batches
         if pruned:
             log.info("store.pruned_checks", rows=pruned)
-        return batches, pruned
+        history = await prune_history(self.writer, self.read_db, self.clock.time, retention)
+        if any(history.values()):
+            log.info("store.pruned_history", **history)
+        return batches, pruned + sum(history.values())
 
     def _lock(self, storage_path: str) -> None:
         """One daemon per database: a second one would probe and write everything twice."""

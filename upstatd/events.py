@@ -41,7 +41,7 @@ TYPES = (
 RESERVED = ("incident.escalated",)  # named for escalation policies, not emitted yet
 TEST = "ping"                       # sent only by POST /api/webhook-endpoints/{id}/test, never stored
 EMITTED = tuple(kind for kind in TYPES if kind not in RESERVED and kind != TEST)
-RETENTION_DAYS = 30
+RETENTION_DAYS = 30  # pruned by store/retention.py, never one an enabled webhook endpoint still needs
 INSERT_EVENT = "INSERT INTO events (id, type, created_at, data) VALUES (?, ?, ?, ?)"
 _encoder = msgspec.json.Encoder()
 
@@ -173,8 +173,3 @@ def event_from_row(row: Any) -> Event:
     obj = data.pop("object")
     return Event(event_id, type, created_ms / 1000, obj, data or None)
 
-
-def prune(conn: Any, now_ms: int, days: int = RETENTION_DAYS) -> int:
-    """Delete events older than `days` (inside the caller's transaction)."""
-    cursor = conn.execute("DELETE FROM events WHERE created_at < ?", (now_ms - days * 86_400_000,))
-    return cursor.rowcount

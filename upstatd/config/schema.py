@@ -76,6 +76,8 @@ class Retention(msgspec.Struct, frozen=True):
     checks: float = 14 * 86400.0     # s: raw checks (their hourly and daily rollups stay)
     rollups: float = 400 * 86400.0   # s: daily rollups
     hourly: float = 14 * 86400.0     # s: hourly rollups (24 times the rows of the daily ones: see BENCHMARKS.md)
+    deliveries: float = 30 * 86400.0  # s: webhook delivery attempts (as long as the events they deliver)
+    alerts: float = 90 * 86400.0     # s: alerts and their attempts (a quarter of incident reviews)
 
 
 class RateLimit(msgspec.Struct, frozen=True):
@@ -157,7 +159,9 @@ def parse_retention(value: Any, path: Path, problems: Problems) -> Retention:
         if value < floor:
             problems.add(path + (name,), f"must be at least retention.{floor_name} ({format_duration(floor)}): "
                                          "what is pruned is rolled up first")
-    return Retention(checks, rollups, hourly)
+    deliveries = take(section, "deliveries", F["deliveries"], path, problems, base.deliveries)
+    alerts = take(section, "alerts", F["alerts"], path, problems, base.alerts)
+    return Retention(checks, rollups, hourly, deliveries, alerts)
 
 
 def check_channel_refs(top: dict, channels: tuple[ChannelSpec, ...], problems: Problems) -> None:
@@ -342,7 +346,8 @@ CONFIRMATION_FIELDS = {"failures": integer(1, 100), "successes": integer(1, 100)
 CONFIRMATION = Rule(lambda: _block_schema(CONFIRMATION_FIELDS))
 DEFAULTS_FIELDS = {"interval": INTERVAL, "timeout": TIMEOUT, "confirmation": CONFIRMATION, "alert_channels": parse_refs}
 API_FIELDS = {"rate_limit": Rule(lambda: _block_schema(RATE_LIMIT_FIELDS))}
-RETENTION_FIELDS = {name: duration(min=86400, max=3650 * 86400) for name in ("checks", "hourly", "rollups")}
+RETENTION_FIELDS = {name: duration(min=86400, max=3650 * 86400)
+                    for name in ("checks", "hourly", "rollups", "deliveries", "alerts")}
 MONITOR_FIELDS = {
     "key": text(KEY_PATTERN, hint="use letters, digits, '-', '_' and '.'"),
     "name": text(max_len=200),

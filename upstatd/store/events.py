@@ -1,5 +1,5 @@
 """Reading the events table (the outbox, kept 30 days): the pages and objects
-of /api/events. Writing and pruning are upstatd.events'."""
+of /api/events. Writing is upstatd.events', pruning store/retention.py's."""
 
 from __future__ import annotations
 

@@ -206,8 +206,10 @@ def prune(conn: sqlite3.Connection, now_ms: int, checks_ms: float, rollups_ms: f
         "SELECT max(seq) FROM (SELECT seq, created_at FROM checks ORDER BY seq LIMIT ?) WHERE created_at < ?",
         (PRUNE_BATCH, before)).fetchone()
     removed = 0
-    if last is not None:
-        removed += conn.execute("DELETE FROM checks WHERE seq <= ? AND created_at < ?", (last, before)).rowcount
+    if last is not None:  # never the newest: the next start numbers checks after it (chk_ ids are never reused)
+        (newest,) = conn.execute("SELECT max(seq) FROM checks").fetchone()
+        removed += conn.execute("DELETE FROM checks WHERE seq <= ? AND seq < ? AND created_at < ?",
+                                (last, newest, before)).rowcount
     for period, keep_ms in (("hour", rollups_ms if hourly_ms is None else hourly_ms), ("day", rollups_ms)):
         removed += conn.execute(
             "DELETE FROM rollups WHERE (period, start_at, monitor_seq) IN (SELECT period, start_at, monitor_seq "
