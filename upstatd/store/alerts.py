@@ -181,10 +181,10 @@ def set_enabled(conn: sqlite3.Connection, row: ChannelRow, enabled: bool, now_ms
 
 
 def delete(conn: sqlite3.Connection, seqs: list[int]) -> None:
-    """Channels with their queue and attempts."""
-    removed = [(seq,) for seq in seqs]
-    for table, column in (("alert_attempts", "channel_seq"), ("alerts", "channel_seq"), (TABLE, "seq")):
-        conn.executemany(f"DELETE FROM {table} WHERE {column} = ?", removed)
+    """Channels. Their alerts and attempts stay as history (shown with channel_id null) until
+    retention prunes them: deleting them could take the newest alert rows, and SQLite would
+    number the next alerts below the other channels' cursors, which would never send them."""
+    conn.executemany(f"DELETE FROM {TABLE} WHERE seq = ?", [(seq,) for seq in seqs])
 
 
 def reconcile(conn: sqlite3.Connection, specs: tuple[ChannelSpec, ...], now_ms: int) -> None:
