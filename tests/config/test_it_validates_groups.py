@@ -34,3 +34,11 @@ def test_it_names_file_line_and_key_of_a_bad_group(config_errors):
     assert messages == [f"{path}:5: monitors[0].group: must be a string, got a number",
                         f"{path}:9: heartbeats[0].group: must not be empty",
                         f"{path}:12: heartbeats[1].group: must be at most 200 characters"]
+
+
+def test_upstatd_schema_knows_the_group_key():
+    from upstatd.config.json_schema import config_schema
+    properties = config_schema()["properties"]
+    for section in ("monitors", "heartbeats"):
+        group = properties[section]["items"]["properties"]["group"]
+        assert group == {"type": "string", "minLength": 1, "maxLength": 200}, section
