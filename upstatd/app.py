@@ -54,6 +54,7 @@ from upstatd.store import db
 from upstatd.store import heartbeats as heartbeat_store
 from upstatd.store.heartbeats import HeartbeatConflict
 from upstatd.store.monitors import reconcile
+from upstatd.groups.commands import GroupCommands
 from upstatd.store import checks, rollups
 from upstatd.store.checks import CheckLog
 from upstatd.store.settings import id_key, link_key
@@ -168,7 +169,14 @@ class Daemon:
                               self.monitor_commands, self.heartbeat_commands,
                               IncidentCommands(self.clock, self.writer, self.read_db, self.incidents, self.bus),
                               TokenCommands(self.clock, self.writer, self.read_db), self.webhook_commands,
-                              self.alert_commands, self.heartbeats, link_key=links_key)
+                              self.alert_commands, self.heartbeats, link_key=links_key,
+                              monitor_group_commands=GroupCommands(
+                                  self.clock, self.writer, self.read_db, self.bus, "monitor",
+                                  self.monitor_commands.pause, self.monitor_commands.resume, lambda: self.config),
+                              heartbeat_group_commands=GroupCommands(
+                                  self.clock, self.writer, self.read_db, self.bus, "heartbeat",
+                                  self.heartbeat_commands.pause, self.heartbeat_commands.resume,
+                                  lambda: self.config))
         server = config.server
         self.metrics = Metrics(self.health, lambda: self.monitors.monitors.values(),
                                lambda: self.heartbeats.beats.values(), self.read_db)

@@ -206,6 +206,9 @@ def within_the_documented_gaps(case, now: int) -> None:
         for name in ("affected_monitor_ids", "alert_channels"):
             if body.get(name):
                 body[name] = []
+        # and a group (grp_…) of the monitor's or heartbeat's kind
+        if isinstance(body.get("group_id"), str):
+            body["group_id"] = None
         # an update may not clear (null) the only schedule (period_seconds, as FRESH makes them)
         schedule = [body.get(name) for name in ("period_seconds", "cron", "oncalendar")]
         if "period_seconds" in body and body["period_seconds"] is None and all(item is None for item in schedule):
@@ -251,6 +254,8 @@ FRESH = {
     "/api/tokens": ("/api/tokens", {"name": "made for schemathesis", "permissions": {"monitors": ["read"]}}),
     "/api/webhook-endpoints": ("/api/webhook-endpoints", {"url": "TARGET", "events": ["*"]}),
     "/api/alert-channels": ("/api/alert-channels", {"type": "webhook", "webhook": {"url": "TARGET"}}),
+    "/api/monitor-groups": ("/api/monitor-groups", {"name": "made for schemathesis"}),
+    "/api/heartbeat-groups": ("/api/heartbeat-groups", {"name": "made for schemathesis"}),
 }
 
 

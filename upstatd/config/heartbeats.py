@@ -47,6 +47,7 @@ class HeartbeatSpec(msgspec.Struct, frozen=True):
     body_keywords: BodyKeywords | None = None   # what a success ping's body says (heartbeats/keywords.py)
     alert_channels: tuple[str, ...] | None = None   # channel keys or ids; None: defaults.alert_channels
     reminder_interval: float | None = None          # seconds; None: each channel's own
+    group: str | None = None                        # the name of its heartbeat group (made when first named)
 
 
 class PingSettings(msgspec.Struct, frozen=True):
@@ -103,11 +104,12 @@ def parse_heartbeat(value: Any, path: Path, problems: Problems) -> HeartbeatSpec
     body_keywords = parse_body_keywords(section.get("body_keywords"), path + ("body_keywords",), problems)
     alert_channels = take(section, "alert_channels", F["alert_channels"], path, problems)
     reminder_interval = take(section, "reminder_interval", F["reminder_interval"], path, problems)
+    group = take(section, "group", F["group"], path, problems)
     if len(problems.items) > before or schedule is None:
         return None
     return HeartbeatSpec(key, name, slug, schedule, grace, token, methods, manual_resume, severity,
                          tuple(tags), metadata, body_keywords,
-                         None if alert_channels is None else tuple(alert_channels), reminder_interval)
+                         None if alert_channels is None else tuple(alert_channels), reminder_interval, group)
 
 
 def parse_body_keywords(value: Any, path: Path, problems: Problems) -> BodyKeywords | None:
@@ -215,6 +217,8 @@ def parse_token(value: Any) -> str:
 parse_token.schema = {"type": "string", "pattern": "^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-"
                                                    "[0-9A-Fa-f]{12}$",
                       "description": "A UUID like 5bf66975-d4c7-4bf5-bcc8-b8d8a82ea278"}
+# A monitor's or heartbeat's group, by name: the config file's groups are made by naming them.
+GROUP = text(max_len=200)
 HEARTBEAT_FIELDS = {
     "key": text(KEY_PATTERN, hint="use letters, digits, '-', '_' and '.'"),
     "name": text(max_len=200),
@@ -236,6 +240,7 @@ HEARTBEAT_FIELDS = {
     "body_keywords": Rule(lambda: _block_schema(BODY_KEYWORDS_FIELDS, min_one=KEYWORD_LISTS)),
     "alert_channels": parse_refs,
     "reminder_interval": REMINDER_INTERVAL,
+    "group": GROUP,
 }
 HEARTBEAT_KEYS = tuple(HEARTBEAT_FIELDS)
 HEARTBEAT_REQUIRED = ("key",)

@@ -19,7 +19,7 @@ from upstatd.config.check import (
     parse_metadata, take, text, text_list, type_name,
 )
 from upstatd.config.alert_channels import REMINDER_INTERVAL, ChannelSpec, parse_alert_channels, parse_refs
-from upstatd.config.heartbeats import HeartbeatSpec, PingSettings, parse_heartbeats, parse_pings
+from upstatd.config.heartbeats import GROUP, HeartbeatSpec, PingSettings, parse_heartbeats, parse_pings
 from upstatd.config.incidents import IncidentSettings, parse_incidents
 from upstatd.config.webhooks import WebhookSpec, parse_webhooks
 from upstatd.probes import PROBES
@@ -55,6 +55,7 @@ class MonitorSpec(msgspec.Struct, frozen=True):
     target: Any              # prepared by the probe module: what a probe needs
     alert_channels: tuple[str, ...] | None = None   # channel keys or ids; None: defaults.alert_channels
     reminder_interval: float | None = None          # seconds; None: each channel's own
+    group: str | None = None                        # the name of its monitor group (made when first named)
 
 
 class Server(msgspec.Struct, frozen=True):
@@ -361,6 +362,7 @@ MONITOR_FIELDS = {
     "metadata": parse_metadata,
     "alert_channels": parse_refs,
     "reminder_interval": REMINDER_INTERVAL,
+    "group": GROUP,
 }
 MONITOR_KEYS = tuple(MONITOR_FIELDS)  # and a block named after each probe type (`http:`)
 MONITOR_REQUIRED = ("key", "type", "url")
@@ -402,6 +404,7 @@ def parse_monitor(value: Any, path: Path, problems: Problems, defaults: Defaults
     metadata = take(section, "metadata", F["metadata"], path, problems, {})
     alert_channels = take(section, "alert_channels", F["alert_channels"], path, problems)
     reminder_interval = take(section, "reminder_interval", F["reminder_interval"], path, problems)
+    group = take(section, "group", F["group"], path, problems)
     for other in PROBES:
         if other != kind and other in section and kind:
             problems.add(path + (other,), f"'{other}' options are not allowed on a monitor of type {kind} "
@@ -415,4 +418,4 @@ def parse_monitor(value: Any, path: Path, problems: Problems, defaults: Defaults
     timeout = min(timeout, interval)  # a default timeout never outlasts a short interval
     return MonitorSpec(key, name, kind, url, interval, timeout, confirmation, severity,
                        tuple(tags), metadata, section.get(kind) or {}, target,
-                       None if alert_channels is None else tuple(alert_channels), reminder_interval)
+                       None if alert_channels is None else tuple(alert_channels), reminder_interval, group)

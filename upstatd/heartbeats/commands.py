@@ -24,6 +24,7 @@ from upstatd.config.heartbeats import HeartbeatSpec, slugify
 from upstatd.config.schema import Config
 from upstatd.errors import Conflict, NotFound
 from upstatd.events import Event, EventBus, ResourceChanged
+from upstatd.groups.commands import check_member_group
 from upstatd.heartbeats import public, specs
 from upstatd.heartbeats.public import UNSET, Links
 from upstatd.heartbeats.service import Beat, HeartbeatService
@@ -161,7 +162,8 @@ class HeartbeatCommands(Commands):
         shape: dict[str, Any] = {"key": heartbeat_id, "name": name, "slug": slugify(name)}
         apply_fields(shape, body)
         shape["metadata"] = {} if body.metadata is UNSET else metadata.merge({}, metadata.validate(body.metadata))
-        return await self._insert(heartbeat_id, build(shape), slug_given=body.slug is not UNSET)
+        return await self._insert(heartbeat_id, build(shape), slug_given=body.slug is not UNSET,
+                                  group_id=None if body.group_id is UNSET else body.group_id)
 
     async def create_from_slug(self, slug: str) -> Beat:
         """The heartbeat a slug URL with ?create=1 names."""
@@ -169,7 +171,8 @@ class HeartbeatCommands(Commands):
         await self._insert(heartbeat_id, build({**default_spec(slug), "key": heartbeat_id}))
         return self.service.beats[heartbeat_id]
 
-    async def _insert(self, heartbeat_id: str, spec: HeartbeatSpec, slug_given: bool = True) -> Changed:
+    async def _insert(self, heartbeat_id: str, spec: HeartbeatSpec, slug_given: bool = True,
+                      group_id: str | None = None) -> Changed:
         """A slug made from the name gets a number (`backup-2`) when another heartbeat
         has it; a slug sent is a 409."""
         now_ms = self._now_ms()
@@ -183,8 +186,9 @@ class HeartbeatCommands(Commands):
                     number += 1
             check_slug(conn, made.slug)
             refs.check(conn, made.alert_channels)
+            check_member_group(conn, "heartbeat", group_id)
             try:
-                row = store.insert(conn, heartbeat_id, made, now_ms)
+                row = store.insert(conn, heartbeat_id, made, now_ms, group_id)
             except HeartbeatConflict as exc:
                 raise Conflict(str(exc), "token_in_use", "token") from None
             return (row, made, *self._event(conn, "created", row, now_ms / 1000))
@@ -208,14 +212,17 @@ class HeartbeatCommands(Commands):
                 shape["metadata"] = metadata.merge(row.metadata, patch)
             spec = build(shape)
             token = spec.token or row.token
-            if store.same_spec(row, spec, token):
+            group_id = row.group_id if body.group_id is UNSET else body.group_id
+            if store.same_spec(row, spec, token) and group_id == row.group_id:
                 return row, None, None, None
+            if group_id != row.group_id:
+                check_member_group(conn, "heartbeat", group_id)
             if spec.slug != row.slug:
                 check_slug(conn, spec.slug, row.seq)
             if body.alert_channels is not UNSET:
                 refs.check(conn, spec.alert_channels)
             try:
-                row = store.update(conn, row.seq, spec, token, now_ms)
+                row = store.update(conn, row.seq, spec, token, now_ms, group_id)
             except HeartbeatConflict as exc:
                 raise Conflict(str(exc), "token_in_use", "token") from None
             return (row, spec, *self._event(conn, "updated", row, now_ms / 1000))

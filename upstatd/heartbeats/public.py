@@ -14,6 +14,7 @@ import msgspec
 
 from upstatd.shapes import (LABEL_FIELDS, ChannelShown, routing_shown, UNSET, Severity, Unset, across, at_most_one_of, number, rule, seconds,
                             seconds_between)
+from upstatd.groups.public import GroupId
 from upstatd.config.heartbeats import METHODS, SLUG_PATTERN, YEAR
 from upstatd.heartbeats.schedule import CRON_PATTERN, ONCALENDAR_PATTERN, TIMEZONES
 from upstatd.heartbeats import deadlines
@@ -95,6 +96,7 @@ class Heartbeat(msgspec.Struct, kw_only=True):
     alert_channels: list[ChannelShown] | None
     reminder_interval_seconds: int | float | None
     metadata: dict[str, str]
+    group_id: str | None                    # grp_…: its heartbeat group
     status: Literal["active", "paused"]
     current_state: Literal["new", "up", "late", "down"]
     since: int                              # when it entered current_state
@@ -140,6 +142,7 @@ _FIELDS = [
     ("manual_resume", bool | Unset, UNSET),
     ("body_keywords", BodyKeywordsInput | None | Unset, UNSET),   # null: none
     *LABEL_FIELDS,
+    ("group_id", GroupId | None | Unset, UNSET),
 ]
 HeartbeatCreate = msgspec.defstruct("HeartbeatCreate", _FIELDS, kw_only=True, forbid_unknown_fields=True,
                                     module=__name__)
@@ -245,7 +248,7 @@ def heartbeat_object(row: HeartbeatRow, links: Links, state: deadlines.Heartbeat
         timezone=schedule["timezone"], grace_seconds=number(row.spec["grace"]), methods=row.spec["methods"],
         manual_resume=row.spec["manual_resume"], body_keywords=_keywords(row.spec.get("body_keywords")),
         severity=row.spec["severity"], tags=list(row.spec["tags"]),
-        **routing_shown(row.spec), metadata=row.metadata, status=row.status, current_state=row.current_state,
+        **routing_shown(row.spec), metadata=row.metadata, group_id=row.group_id, status=row.status, current_state=row.current_state,
         since=row.state_since // 1000,
         stats=None if listed is None else HeartbeatStats(listed.uptime["24h"], listed.uptime["7d"],
                                                          listed.uptime["30d"]),

@@ -24,6 +24,7 @@ from upstatd.shapes import routing_in
 from upstatd.config.schema import Config, Defaults, MonitorSpec
 from upstatd.errors import Invalid, Malformed, NotFound
 from upstatd.events import Event, EventBus, ResourceChanged
+from upstatd.groups.commands import check_member_group
 from upstatd.ids import new_id
 from upstatd.incidents.service import IncidentService
 from upstatd.monitors import public, specs
@@ -160,9 +161,12 @@ class MonitorCommands(Commands):
         await self._open_type(spec.type)
         now_ms = self._now_ms()
 
+        group_id = None if body.group_id is UNSET else body.group_id
+
         def add(conn: sqlite3.Connection) -> tuple[MonitorRow, Event, ResourceChanged]:
             refs.check(conn, spec.alert_channels)
-            row = store.insert(conn, monitor_id, spec, now_ms)
+            check_member_group(conn, "monitor", group_id)
+            row = store.insert(conn, monitor_id, spec, now_ms, group_id)
             return (row, *self._event(conn, "created", row, now_ms / 1000))
 
         row, event, change = await self.writer.run(add)
@@ -202,11 +206,14 @@ class MonitorCommands(Commands):
                 merged = {key: value for key, value in merged.items() if value is not None}
                 shape[kind] = specs.keep_secrets(kind, merged, old)
             spec = build(shape, defaults)
-            if store.same_spec(row, spec):
+            group_id = row.group_id if body.group_id is UNSET else body.group_id
+            if store.same_spec(row, spec) and group_id == row.group_id:
                 return row, None, None, None
             if body.alert_channels is not UNSET:
                 refs.check(conn, spec.alert_channels)
-            row = store.update(conn, row.seq, spec, now_ms)
+            if group_id != row.group_id:
+                check_member_group(conn, "monitor", group_id)
+            row = store.update(conn, row.seq, spec, now_ms, group_id)
             return (row, spec, *self._event(conn, "updated", row, now_ms / 1000))
 
         row, spec, event, changed = await self.writer.run(change)

@@ -17,6 +17,7 @@ from upstatd.ids import seq_id
 from upstatd.api.bodies import MAX_TIMESTAMP
 from upstatd.monitors import specs
 from upstatd.probes import PROBES
+from upstatd.groups.public import GroupId
 from upstatd.store.monitors import CURRENT_STATES, MANAGERS, STATUSES, MonitorRow  # noqa: F401  (the routes' filters)
 
 
@@ -83,6 +84,7 @@ Monitor = msgspec.defstruct("Monitor", [
     # exactly one of these: the block named after the monitor's type
     *((kind, Options | Unset, UNSET) for kind in PROBES),
     *ROUTING_SHOWN,
+    ("group_id", str | None),        # grp_…: its monitor group
     ("status", Literal["active", "paused"]),
     ("current_state", Literal[CURRENT_STATES]),
     ("since", int),                  # when it entered current_state
@@ -114,6 +116,7 @@ _FIELDS = [
     ("timeout_seconds", Timeout | Unset, UNSET),
     ("confirmation", MonitorConfirmationIn | Unset, UNSET),
     *LABEL_FIELDS,
+    ("group_id", GroupId | None | Unset, UNSET),
 ]
 # openapi.py adds what one field cannot say: the type's block and url form go with the type
 MonitorCreate = msgspec.defstruct("MonitorCreate", [
@@ -202,7 +205,7 @@ def monitor_object(row: MonitorRow, listed: Any = None) -> Any:
         confirmation=MonitorConfirmation(confirmation["failures"], confirmation["successes"],
                                   number(confirmation["recheck"])),
         severity=row.spec["severity"], tags=list(row.spec["tags"]), metadata=row.metadata, **block,
-        **routing_shown(row.spec),
+        **routing_shown(row.spec), group_id=row.group_id,
         status=row.status, current_state=row.current_state, since=row.state_since // 1000,
         stats=None if listed is None else MonitorStats(
             listed.uptime["24h"], listed.uptime["7d"], listed.uptime["30d"],

@@ -184,7 +184,7 @@ class MonitorService:
             spec_document(spec), "paused" if running.paused else "active", running.state.state,
             round(running.state.since * 1000), stored.paused_at if running.paused else None,
             None if running.resume_at is None else round(running.resume_at * 1000), spec.metadata,
-            stored.created_at, stored.updated_at, running.last_check_at)
+            stored.created_at, stored.updated_at, running.last_check_at, stored.group_id)
 
     def _arm(self, running: Running, first: float | None) -> None:
         """Active: on the grid from `first` (a pending re-check stays: the state is

@@ -17,7 +17,7 @@ from upstatd.heartbeats.deadlines import KINDS as PING_KINDS
 from upstatd.heartbeats.deadlines import STATES
 from upstatd.heartbeats.schedule import KINDS as SCHEDULE_KINDS
 from upstatd.ids import new_id
-from upstatd.store import pages
+from upstatd.store import groups, pages
 
 # The vocabularies of the filterable columns (the public shapes use them too).
 STATUSES = ("active", "paused")
@@ -52,12 +52,13 @@ class HeartbeatRow(NamedTuple):
     updated_at: int
     last_n: int       # the number of its newest ping (0: none yet)
     runs: tuple = ()  # the open starts: ((rid or None, started_at ms), ...), oldest first
+    group_id: str | None = None  # grp_…: its heartbeat group
 
 
 TABLE = "heartbeats"
 COLUMNS = ("seq, id, key, managed_by, name, slug, token, spec, metadata, status, current_state, state_since, "
            "last_ping_at, last_success_at, started_at, start_rid, last_duration_ms, paused_at, created_at, "
-           "updated_at, coalesce((SELECT max(n) FROM pings WHERE heartbeat_seq = heartbeats.seq), 0), runs")
+           "updated_at, coalesce((SELECT max(n) FROM pings WHERE heartbeat_seq = heartbeats.seq), 0), runs, group_id")
 
 INSERT_PING = (
     "INSERT INTO pings (heartbeat_seq, n, created_at, kind, exit_status, rid, duration_ms, method, "
@@ -105,6 +106,8 @@ def spec_columns(spec: HeartbeatSpec) -> tuple:
         rest["alert_channels"] = list(spec.alert_channels)
     if spec.reminder_interval is not None:
         rest["reminder_interval"] = spec.reminder_interval
+    if spec.group is not None:
+        rest["group"] = spec.group
     return (spec.name, spec.slug, msgspec.json.encode(rest).decode(), msgspec.json.encode(spec.metadata).decode())
 
 
@@ -133,8 +136,11 @@ def reconcile(conn: sqlite3.Connection, specs: tuple[HeartbeatSpec, ...],
     """Make the config-managed rows match `specs` (inside the caller's transaction):
     new keys inserted as `new`, changed ones updated with their state kept,
     removed ones deleted with their pings. A token left out of the YAML is
-    generated once and kept. Returns key -> row."""
+    generated once and kept. The groups the file names (`group:`) are made first
+    and those it no longer names deleted last (store/groups.py). Returns key -> row."""
     now_ms = round(now * 1000)
+    names = {spec.group for spec in specs if spec.group is not None}
+    group_ids = groups.ensure_config(conn, "heartbeat", names, now_ms)
     stored = {row.key: row for row in map(from_row, conn.execute(
         f"SELECT {COLUMNS} FROM heartbeats WHERE managed_by = 'config'").fetchall())}
     tokens = {row[0]: row[1] for row in conn.execute(
@@ -154,22 +160,24 @@ def reconcile(conn: sqlite3.Connection, specs: tuple[HeartbeatSpec, ...],
                                     f"{owner}; give this one another token")
         tokens[token] = spec.key
         name, slug, spec_json, metadata = spec_columns(spec)
+        group_id = None if spec.group is None else group_ids[spec.group]
         if row is None:
-            inserts.append((next_seq, new_id("hbt"), spec.key, name, slug, token, spec_json, metadata,
+            inserts.append((next_seq, new_id("hbt"), spec.key, name, slug, token, spec_json, metadata, group_id,
                             now_ms, now_ms, now_ms))
             next_seq += 1
-        elif (row.name, row.slug, row.token, row.spec, row.metadata) != \
-                (name, slug, token, msgspec.json.decode(spec_json), spec.metadata):
-            updates.append((name, slug, token, spec_json, metadata, now_ms, row.seq))
+        elif (row.name, row.slug, row.token, row.spec, row.metadata, row.group_id) != \
+                (name, slug, token, msgspec.json.decode(spec_json), spec.metadata, group_id):
+            updates.append((name, slug, token, spec_json, metadata, group_id, now_ms, row.seq))
     # Removed ones first: a token they held may now belong to another heartbeat.
     delete_history(conn, [row.seq for row in gone])
     conn.executemany(
-        "UPDATE heartbeats SET name = ?, slug = ?, token = ?, spec = ?, metadata = ?, updated_at = ? "
+        "UPDATE heartbeats SET name = ?, slug = ?, token = ?, spec = ?, metadata = ?, group_id = ?, updated_at = ? "
         "WHERE seq = ?", updates)
     conn.executemany(
-        "INSERT INTO heartbeats (seq, id, key, managed_by, name, slug, token, spec, metadata, "
+        "INSERT INTO heartbeats (seq, id, key, managed_by, name, slug, token, spec, metadata, group_id, "
         "current_state, state_since, created_at, updated_at) "
-        "VALUES (?, ?, ?, 'config', ?, ?, ?, ?, ?, 'new', ?, ?, ?)", inserts)
+        "VALUES (?, ?, ?, 'config', ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?)", inserts)
+    groups.prune_config(conn, "heartbeat", names)
     if not (inserts or updates):
         return {key: row for key, row in stored.items() if key in wanted}
     return {row.key: row for row in map(from_row, conn.execute(
@@ -198,9 +206,9 @@ def by_seq(conn: sqlite3.Connection, seq: int) -> HeartbeatRow:
 
 def list_page(conn: sqlite3.Connection, *, status: str | None = None, current_state: str | None = None,
               schedule: str | None = None, tag: str | None = None, slug: str | None = None,
-              managed_by: str | None = None, created_gte: int | None = None, created_lte: int | None = None,
-              limit: int, starting_after: str | None = None, ending_before: str | None = None
-              ) -> tuple[list[HeartbeatRow], bool]:
+              managed_by: str | None = None, group_id: str | None = None, created_gte: int | None = None,
+              created_lte: int | None = None, limit: int, starting_after: str | None = None,
+              ending_before: str | None = None) -> tuple[list[HeartbeatRow], bool]:
     """One page of heartbeats, newest first, and whether more exist (store.pages)."""
     where = (pages.Where()
              .equal("status", status, "status", STATUSES)
@@ -208,6 +216,7 @@ def list_page(conn: sqlite3.Connection, *, status: str | None = None, current_st
              .equal("managed_by", managed_by, "managed_by", MANAGERS)
              .equal("json_extract(spec, '$.schedule.kind')", schedule, "schedule", SCHEDULE_KINDS)
              .equal("slug", slug)
+             .equal("group_id", group_id)
              .tagged(TABLE, tag)
              .created(created_gte, created_lte))
     rows, has_more = pages.page(conn, TABLE, COLUMNS, limit, starting_after, ending_before, where)
@@ -246,27 +255,30 @@ def api_heartbeats(conn: sqlite3.Connection) -> list[HeartbeatRow]:
         f"SELECT {COLUMNS} FROM heartbeats WHERE managed_by = 'api' ORDER BY seq").fetchall()]
 
 
-def insert(conn: sqlite3.Connection, heartbeat_id: str, spec: HeartbeatSpec, now_ms: int) -> HeartbeatRow:
+def insert(conn: sqlite3.Connection, heartbeat_id: str, spec: HeartbeatSpec, now_ms: int,
+           group_id: str | None = None) -> HeartbeatRow:
     """A heartbeat made over the API: no key, `new`, active."""
     seq = new_seq(conn)
     name, slug, spec_json, metadata = spec_columns(spec)
     try:
         conn.execute(
-            "INSERT INTO heartbeats (seq, id, key, managed_by, name, slug, token, spec, metadata, "
+            "INSERT INTO heartbeats (seq, id, key, managed_by, name, slug, token, spec, metadata, group_id, "
             "current_state, state_since, created_at, updated_at) "
-            "VALUES (?, ?, NULL, 'api', ?, ?, ?, ?, ?, 'new', ?, ?, ?)",
-            (seq, heartbeat_id, name, slug, spec.token or new_token(), spec_json, metadata, now_ms, now_ms, now_ms))
+            "VALUES (?, ?, NULL, 'api', ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?)",
+            (seq, heartbeat_id, name, slug, spec.token or new_token(), spec_json, metadata, group_id, now_ms,
+             now_ms, now_ms))
     except sqlite3.IntegrityError:
         raise HeartbeatConflict(f"token {spec.token} already belongs to another heartbeat") from None
     return by_seq(conn, seq)
 
 
-def update(conn: sqlite3.Connection, seq: int, spec: HeartbeatSpec, token: str, now_ms: int) -> HeartbeatRow:
+def update(conn: sqlite3.Connection, seq: int, spec: HeartbeatSpec, token: str, now_ms: int,
+           group_id: str | None = None) -> HeartbeatRow:
     name, slug, spec_json, metadata = spec_columns(spec)
     try:
         conn.execute(
-            "UPDATE heartbeats SET name = ?, slug = ?, token = ?, spec = ?, metadata = ?, updated_at = ? "
-            "WHERE seq = ?", (name, slug, token, spec_json, metadata, now_ms, seq))
+            "UPDATE heartbeats SET name = ?, slug = ?, token = ?, spec = ?, metadata = ?, group_id = ?, "
+            "updated_at = ? WHERE seq = ?", (name, slug, token, spec_json, metadata, group_id, now_ms, seq))
     except sqlite3.IntegrityError:
         raise HeartbeatConflict(f"token {token} already belongs to another heartbeat") from None
     return by_seq(conn, seq)

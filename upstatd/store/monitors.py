@@ -14,7 +14,7 @@ from upstatd.config.schema import MonitorSpec
 from upstatd.ids import new_id
 from upstatd.monitors.evaluate import STATES
 from upstatd.probes import PROBES
-from upstatd.store import pages
+from upstatd.store import groups, pages
 
 # The vocabularies of the filterable columns (the public shapes use them too).
 CURRENT_STATES = (*STATES, "maintenance")
@@ -32,6 +32,7 @@ class StoredMonitor(NamedTuple):
     created_at: int = 0             # Unix ms: with the two below, what the public shape needs
     updated_at: int = 0
     paused_at: int | None = None
+    group_id: str | None = None     # grp_…: its group, for the public shape
 
 
 def spec_document(spec: MonitorSpec) -> dict:
@@ -45,6 +46,7 @@ def spec_document(spec: MonitorSpec) -> dict:
         # only when set: rows from before keep their spec as it was
         **({} if spec.alert_channels is None else {"alert_channels": list(spec.alert_channels)}),
         **({} if spec.reminder_interval is None else {"reminder_interval": spec.reminder_interval}),
+        **({} if spec.group is None else {"group": spec.group}),
     }
 
 
@@ -69,23 +71,29 @@ def reconcile(conn: sqlite3.Connection, specs: tuple[MonitorSpec, ...] | list[Mo
     New keys are inserted as pending, changed ones updated with their state
     kept, removed ones deleted with their history. Returns key -> stored row.
     Statements go in batches: a start with 100,000 new monitors is one
-    executemany, not 100,000 round trips to the database thread.
+    executemany, not 100,000 round trips to the database thread. The groups
+    the file names (`group:`) are made first and those it no longer names
+    deleted last (store/groups.py).
     """
     now_ms = round(now * 1000)
+    names = {spec.group for spec in specs if spec.group is not None}
+    group_ids = groups.ensure_config(conn, "monitor", names, now_ms)
     stored = {row[0]: tuple(row) for row in conn.execute(
         "SELECT key, seq, id, current_state, state_since, status, resume_at, created_at, updated_at, paused_at, "
-        "name, type, url, interval_ms, timeout_ms, spec "
+        "name, type, url, interval_ms, timeout_ms, spec, group_id "
         "FROM monitors WHERE managed_by = 'config'").fetchall()}
     next_seq = new_seq(conn)
     out: dict[str, StoredMonitor] = {}
     inserts, updates = [], []
     for spec in specs:
-        columns = spec_columns(spec)
+        group_id = None if spec.group is None else group_ids[spec.group]
+        columns = (*spec_columns(spec), group_id)
         row = stored.pop(spec.key, None)
         if row is None:
             monitor_id = new_id("mon")
             inserts.append((next_seq, monitor_id, spec.key, *columns, _metadata(spec), now_ms, now_ms, now_ms))
-            out[spec.key] = StoredMonitor(next_seq, monitor_id, "pending", now, created_at=now_ms, updated_at=now_ms)
+            out[spec.key] = StoredMonitor(next_seq, monitor_id, "pending", now, created_at=now_ms, updated_at=now_ms,
+                                          group_id=group_id)
             next_seq += 1
             continue
         _, seq, monitor_id, state, since_ms, status, resume_at_ms, created_ms, updated_ms, paused_ms = row[:10]
@@ -95,15 +103,16 @@ def reconcile(conn: sqlite3.Connection, specs: tuple[MonitorSpec, ...] | list[Mo
         # A pause (over the API) is the database's: a reload or restart keeps it.
         out[spec.key] = StoredMonitor(seq, monitor_id, state, since_ms / 1000, status,
                                       None if resume_at_ms is None else resume_at_ms / 1000,
-                                      created_ms, updated_ms, paused_ms)
+                                      created_ms, updated_ms, paused_ms, group_id)
     conn.executemany(
         "INSERT INTO monitors (seq, id, key, managed_by, name, type, url, interval_ms, timeout_ms, spec, "
-        "metadata, current_state, state_since, created_at, updated_at) "
-        "VALUES (?, ?, ?, 'config', ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)", inserts)
+        "group_id, metadata, current_state, state_since, created_at, updated_at) "
+        "VALUES (?, ?, ?, 'config', ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)", inserts)
     conn.executemany(
         "UPDATE monitors SET name = ?, type = ?, url = ?, interval_ms = ?, timeout_ms = ?, spec = ?, "
-        "metadata = ?, updated_at = ? WHERE seq = ?", updates)
+        "group_id = ?, metadata = ?, updated_at = ? WHERE seq = ?", updates)
     delete_history(conn, [row[1] for row in stored.values()])
+    groups.prune_config(conn, "monitor", names)
     return out
 
 
@@ -156,18 +165,19 @@ class MonitorRow(NamedTuple):
     created_at: int
     updated_at: int
     last_check_at: int | None
+    group_id: str | None = None
 
     def stored(self) -> StoredMonitor:
         """What the scheduler needs to run it."""
         return StoredMonitor(self.seq, self.id, self.current_state, self.state_since / 1000, self.status,
                              None if self.resume_at is None else self.resume_at / 1000,
-                             self.created_at, self.updated_at, self.paused_at)
+                             self.created_at, self.updated_at, self.paused_at, self.group_id)
 
 
 TABLE = "monitors"
 COLUMNS = ("seq, id, key, managed_by, name, type, url, interval_ms, timeout_ms, spec, status, current_state, "
            "state_since, paused_at, resume_at, metadata, created_at, updated_at, "
-           "(SELECT created_at FROM checks WHERE monitor_seq = monitors.seq ORDER BY seq DESC LIMIT 1)")
+           "(SELECT created_at FROM checks WHERE monitor_seq = monitors.seq ORDER BY seq DESC LIMIT 1), group_id")
 
 
 def from_row(row) -> MonitorRow:
@@ -189,7 +199,7 @@ def by_seq(conn: sqlite3.Connection, seq: int) -> MonitorRow:
 
 def list_page(conn: sqlite3.Connection, *, status: str | None = None, current_state: str | None = None,
               type: str | None = None, tag: str | None = None, managed_by: str | None = None,
-              created_gte: int | None = None, created_lte: int | None = None, limit: int,
+              group_id: str | None = None, created_gte: int | None = None, created_lte: int | None = None, limit: int,
               starting_after: str | None = None, ending_before: str | None = None
               ) -> tuple[list[MonitorRow], bool]:
     """One page of monitors, newest first, and whether more exist (store.pages)."""
@@ -198,6 +208,7 @@ def list_page(conn: sqlite3.Connection, *, status: str | None = None, current_st
              .equal("current_state", current_state, "current_state", CURRENT_STATES)
              .equal("type", type, "type", tuple(PROBES))
              .equal("managed_by", managed_by, "managed_by", MANAGERS)
+             .equal("group_id", group_id)
              .tagged(TABLE, tag)
              .created(created_gte, created_lte))
     rows, has_more = pages.page(conn, TABLE, COLUMNS, limit, starting_after, ending_before, where)
@@ -210,21 +221,24 @@ def api_monitors(conn: sqlite3.Connection) -> list[MonitorRow]:
         f"SELECT {COLUMNS} FROM monitors WHERE managed_by = 'api' ORDER BY seq").fetchall()]
 
 
-def insert(conn: sqlite3.Connection, monitor_id: str, spec: MonitorSpec, now_ms: int) -> MonitorRow:
+def insert(conn: sqlite3.Connection, monitor_id: str, spec: MonitorSpec, now_ms: int,
+           group_id: str | None = None) -> MonitorRow:
     """A monitor made over the API: no key, pending, active."""
     seq = new_seq(conn)
     conn.execute(
         "INSERT INTO monitors (seq, id, key, managed_by, name, type, url, interval_ms, timeout_ms, spec, "
-        "metadata, current_state, state_since, created_at, updated_at) "
-        "VALUES (?, ?, NULL, 'api', ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
-        (seq, monitor_id, *spec_columns(spec), _metadata(spec), now_ms, now_ms, now_ms))
+        "group_id, metadata, current_state, state_since, created_at, updated_at) "
+        "VALUES (?, ?, NULL, 'api', ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
+        (seq, monitor_id, *spec_columns(spec), group_id, _metadata(spec), now_ms, now_ms, now_ms))
     return by_seq(conn, seq)
 
 
-def update(conn: sqlite3.Connection, seq: int, spec: MonitorSpec, now_ms: int) -> MonitorRow:
+def update(conn: sqlite3.Connection, seq: int, spec: MonitorSpec, now_ms: int,
+           group_id: str | None = None) -> MonitorRow:
     conn.execute(
         "UPDATE monitors SET name = ?, type = ?, url = ?, interval_ms = ?, timeout_ms = ?, spec = ?, "
-        "metadata = ?, updated_at = ? WHERE seq = ?", (*spec_columns(spec), _metadata(spec), now_ms, seq))
+        "group_id = ?, metadata = ?, updated_at = ? WHERE seq = ?",
+        (*spec_columns(spec), group_id, _metadata(spec), now_ms, seq))
     return by_seq(conn, seq)
 
 

@@ -62,17 +62,20 @@ class Resource:
     (refusing unknown fields), call the command with the path's id, answer with the
     resource's public shape. `commands(context)` are the resource's commands (get,
     create, update, delete, and the actions given); `show(context, row)` its shape.
-    A route that does more than that is written out in the resource's module."""
+    A route that does more than that is written out in the resource's module.
+    `stem`: the operationIds' <resource> when the permission resource is another's
+    (monitor groups need `monitors`)."""
 
     def __init__(self, path: str, resource: str, commands: Callable[[Any], Any],
-                 show: Callable[[Any, Any], Any]) -> None:
+                 show: Callable[[Any, Any], Any], stem: str | None = None) -> None:
         self.path, self.resource, self.commands, self.show = path, resource, commands, show
+        self.stem = stem or resource
         self.one = f"{path}/{{id}}"
 
     def _declare(self, name: str, method: str, path: str, action: str, summary: str, handler: Handler,
                  resource: str | None = None, **schemas: Any) -> None:
         handler.__name__ = name
-        handler.__module__ = f"{__name__}.{self.resource}"  # operationId <resource>_<name>, as if written there
+        handler.__module__ = f"{__name__}.{self.stem}"  # operationId <resource>_<name>, as if written there
         route(method, path, resource or self.resource, action, summary, **schemas)(handler)
 
     def create(self, summary: str, *, body: Any, response: Any,
@@ -97,7 +100,7 @@ class Resource:
             at = {"now_ms": ctx.now_ms(), "timelines": ctx.timelines} if timed else {}
             found, has_more = await pagination.fetch(ctx.read_conn, page, read_query(request, query), **at)
             return respond(pagination.envelope([shown(ctx, row) for row in found], has_more, self.path))
-        self._declare(f"list_{self.resource}", "GET", self.path, "read", summary, handler, query=query,
+        self._declare(f"list_{self.stem}", "GET", self.path, "read", summary, handler, query=query,
                       response=response)
 
     def retrieve(self, summary: str, *, response: Any) -> None:
@@ -113,7 +116,7 @@ class Resource:
             changed = await self.commands(context(request)).update(request.match_info["id"], given)
             return respond(self._answer(request, changed, None))
         handler.__name__ = "update"
-        handler.__module__ = f"{__name__}.{self.resource}"
+        handler.__module__ = f"{__name__}.{self.stem}"
         partial_update(self.one, self.resource, summary, body=body, response=response)(handler)
 
     def delete(self, summary: str) -> None:

@@ -47,6 +47,7 @@ class MonitorListQuery(ListQuery, forbid_unknown_fields=True):
     type: TypeName | None = None
     tag: str | None = None
     managed_by: Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(MANAGERS)})] | None = None
+    group_id: str | None = None
     created_gte: Timestamp | None = None
     created_lte: Timestamp | None = None
 
