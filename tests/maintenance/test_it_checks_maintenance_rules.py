@@ -6,7 +6,7 @@ import pytest
 
 from upstatd.maintenance.windows import Window, WindowError, check_window
 
-from tests.maintenance.windowkit import NOW
+from windowkit import NOW
 
 
 @pytest.mark.parametrize("window, message", [

@@ -15,7 +15,7 @@ import pytest
 
 from upstatd.maintenance.windows import occurrences
 
-from tests.maintenance.windowkit import recurring, shown, utc
+from windowkit import recurring, shown, utc
 
 RULES = {
     "rrule": "FREQ=DAILY;BYHOUR=3;BYMINUTE=30",

@@ -8,7 +8,7 @@ import pytest
 
 from upstatd.maintenance.windows import active_at, next_change
 
-from tests.maintenance.windowkit import once, recurring, shown, utc
+from windowkit import once, recurring, shown, utc
 
 ONE_OFF = once("2026-05-01T22:00:00", "2026-05-02T01:00:00")
 # 23:00 to 01:00 Riga time (EEST, UTC+3) every day: 20:00Z to 22:00Z
