@@ -44,6 +44,8 @@ from upstatd.heartbeats.service import HeartbeatService
 from upstatd.heartbeats.specs import load_api_heartbeats
 from upstatd.incidents.commands import IncidentCommands
 from upstatd.incidents.service import IncidentService
+from upstatd.maintenance.commands import MaintenanceCommands
+from upstatd.maintenance.service import MaintenanceService
 from upstatd.monitors.commands import MonitorCommands
 from upstatd.metrics import Metrics
 from upstatd.monitors.service import MonitorService
@@ -163,12 +165,16 @@ class Daemon:
         for spec, row in await self.read_db.call(load_api_heartbeats):
             self.heartbeats.put(spec, row)
         self.heartbeats.apply(config.heartbeats, stored_beats)
+        self.maintenance = MaintenanceService(self.clock, self.runner, self.writer, self.read_db, self.bus, None, None)
+        self.maintenance_commands = MaintenanceCommands(self.clock, self.writer, self.read_db, self.bus,
+                                                        self.maintenance, lambda: self.config)
         self.api = ApiContext(self.read_db, self.writer, self.clock, await self.read_db.call(api_version),
                               Limits(*msgspec.structs.astuple(config.rate_limit)), lambda: self.config,
                               self.monitor_commands, self.heartbeat_commands,
                               IncidentCommands(self.clock, self.writer, self.read_db, self.incidents, self.bus),
                               TokenCommands(self.clock, self.writer, self.read_db), self.webhook_commands,
-                              self.alert_commands, self.heartbeats, link_key=links_key)
+                              self.alert_commands, self.heartbeats, link_key=links_key,
+                              maintenance_commands=self.maintenance_commands)
         server = config.server
         self.metrics = Metrics(self.health, lambda: self.monitors.monitors.values(),
                                lambda: self.heartbeats.beats.values(), self.read_db)
@@ -197,6 +203,7 @@ class Daemon:
         gc.collect()
         gc.freeze()
         self.monitors.apply(config.monitors, stored)
+        await self.maintenance_commands.reconcile(config.maintenance)  # after every monitor and heartbeat runs
         self._tasks.append(asyncio.create_task(self.runner.run(), name="scheduler"))
         self._tasks.append(asyncio.create_task(self._prune(), name="prune"))
         self._tasks.append(asyncio.create_task(self._roll_up(), name="roll-up"))
@@ -311,6 +318,7 @@ class Daemon:
                 log.error("config.reload_failed", file=self.config.file, errors=[str(exc)])
                 beats = {"failed": str(exc)}
             self.incidents.settings = config.incidents
+            await self.maintenance_commands.reconcile(config.maintenance)
             await self.webhook_commands.reconcile(config.webhooks)
             self.config = msgspec.structs.replace(self.config, defaults=config.defaults)  # the router's defaults
             await self.alert_commands.reconcile(config.alert_channels)

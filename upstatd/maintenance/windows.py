@@ -47,6 +47,7 @@ RECURRING = ("rrule", "cron", "oncalendar")
 ANCHOR = datetime(2020, 1, 1)                 # an RRULE's DTSTART when it has none
 MARGIN = timedelta(hours=3)                   # wider than any zone's offset change
 CHAIN_HORIZON = 7 * 86400.0                   # s: how far next_change follows overlapping occurrences
+UPCOMING_HORIZON = 400 * 86400.0              # s: how far ahead `upcoming` looks
 MAX_STARTS = 100_000                          # starts looked at in one call, at most
 MIN_DURATION, MAX_DURATION = 60.0, 31 * 86400.0
 _UTC = dt_timezone.utc
@@ -70,6 +71,11 @@ class Occurrence(NamedTuple):
     end: float
 
 
+def horizon(now: float) -> float:
+    """How far ahead "upcoming" occurrences are looked for."""
+    return now + UPCOMING_HORIZON
+
+
 # -- the three questions ------------------------------------------------------------------
 
 def occurrences(window: Window, since: float, until: float, limit: int = 100) -> list[Occurrence]:
@@ -79,7 +85,7 @@ def occurrences(window: Window, since: float, until: float, limit: int = 100) ->
         return [one] if one.start < until and one.end > since and limit > 0 else []
     length = window.duration
     out = []
-    for start in _starts(window, since - length, until, exclusive_end=True):
+    for start in _starts(window, since - length, until, exclusive_end=True, limit=limit, counted_from=since):
         if start + length > since:
             out.append(Occurrence(start, start + length))
             if len(out) >= limit:
@@ -142,17 +148,24 @@ def _walls_after(window: Window, wall: datetime) -> Iterator[datetime]:
         yield from _fast_forward(_rule(window.expression, window.timezone), wall).xafter(wall)
 
 
-def _starts(window: Window, since: float, until: float, exclusive_end: bool = False) -> list[float]:
-    """Starts in [since, until] ([since, until) when `exclusive_end`), sorted, each once."""
+def _starts(window: Window, since: float, until: float, exclusive_end: bool = False,
+            limit: int | None = None, counted_from: float | None = None) -> list[float]:
+    """Starts in [since, until] ([since, until) when `exclusive_end`), sorted, each once;
+    with `limit`, the walk ends MARGIN past the limit-th start at or after `counted_from`."""
     name = window.timezone
     top = _wall(until, name) + MARGIN
     found = set()
+    counted, enough_at = 0, None
     for count, wall in enumerate(_walls_after(window, _wall(since, name) - MARGIN)):
-        if wall > top or count >= MAX_STARTS:
+        if wall > top or count >= MAX_STARTS or (enough_at is not None and wall > enough_at + MARGIN):
             break
         at = _instant(wall, name)
         if since <= at < until or (at == until and not exclusive_end):
             found.add(at)
+            if limit is not None and at >= (since if counted_from is None else counted_from):
+                counted += 1
+                if counted >= limit and enough_at is None:
+                    enough_at = wall
     return sorted(found)
 
 

@@ -1,3 +1,5 @@
 """Imports every route module, so that each registers its routes."""
 
-from upstatd.api.routes import alerts, events, heartbeats, incidents, meta, monitors, tokens, webhooks  # noqa: F401
+from upstatd.api.routes import (  # noqa: F401
+    alerts, events, heartbeats, incidents, maintenance, meta, monitors, tokens, webhooks,
+)
