@@ -165,7 +165,8 @@ class Daemon:
         for spec, row in await self.read_db.call(load_api_heartbeats):
             self.heartbeats.put(spec, row)
         self.heartbeats.apply(config.heartbeats, stored_beats)
-        self.maintenance = MaintenanceService(self.clock, self.runner, self.writer, self.read_db, self.bus, None, None)
+        self.maintenance = MaintenanceService(self.clock, self.runner, self.writer, self.read_db, self.bus,
+                                              self.monitors, None)
         self.maintenance_commands = MaintenanceCommands(self.clock, self.writer, self.read_db, self.bus,
                                                         self.maintenance, lambda: self.config)
         self.api = ApiContext(self.read_db, self.writer, self.clock, await self.read_db.call(api_version),
