@@ -166,7 +166,7 @@ class Daemon:
             self.heartbeats.put(spec, row)
         self.heartbeats.apply(config.heartbeats, stored_beats)
         self.maintenance = MaintenanceService(self.clock, self.runner, self.writer, self.read_db, self.bus,
-                                              self.monitors, None)
+                                              self.monitors, self.heartbeats)
         self.maintenance_commands = MaintenanceCommands(self.clock, self.writer, self.read_db, self.bus,
                                                         self.maintenance, lambda: self.config)
         self.api = ApiContext(self.read_db, self.writer, self.clock, await self.read_db.call(api_version),

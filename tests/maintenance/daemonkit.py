@@ -52,9 +52,14 @@ async def probe(api, key: str) -> float:
 
 
 async def move_to(api, wall: float) -> None:
-    """Move the clock to `wall` (and a tick past it): timers due by then fire, their writes commit."""
-    api.clock.advance(max(0.0, wall - api.clock.time()) + api.daemon.runner.wheel.tick)
-    await asyncio.sleep(0.05)  # the runner's tick
+    """Move the clock to `wall` (and two ticks past it: the wheel fires a timer once the end of
+    its tick has passed, and a float may put that end a hair after one tick): timers due by then
+    fire, their writes commit."""
+    runner = api.daemon.runner
+    api.clock.advance(max(0.0, wall - api.clock.time()) + 2 * runner.wheel.tick)
+    target = api.clock.monotonic()
+    await wait_for(lambda: runner.last_tick_at >= target)  # the runner ticked past it: timers handled
+    await asyncio.sleep(0.01)  # and what they launched ran
     await api.daemon.writer.flush()
 
 
