@@ -54,6 +54,7 @@ from upstatd.probes import PROBES, ProbeSetupError
 from upstatd.scheduler.runner import Runner
 from upstatd.store import db
 from upstatd.store import heartbeats as heartbeat_store
+from upstatd.store import maintenance as maintenance_store
 from upstatd.store.heartbeats import HeartbeatConflict
 from upstatd.store.monitors import reconcile
 from upstatd.store import checks, rollups
@@ -162,6 +163,8 @@ class Daemon:
                                            config.pings, ping_key, base_url(config.server))
         self.heartbeat_commands = HeartbeatCommands(self.clock, self.writer, self.read_db, self.heartbeats,
                                                     self.bus, self.incidents, lambda: self.config)
+        # held while the windows stored on cover them: a deadline of theirs passed while stopped must not flip
+        self.heartbeats.held_ids = await self.read_db.call(maintenance_store.covered_heartbeats, self.clock.time())
         for spec, row in await self.read_db.call(load_api_heartbeats):
             self.heartbeats.put(spec, row)
         self.heartbeats.apply(config.heartbeats, stored_beats)

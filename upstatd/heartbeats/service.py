@@ -85,6 +85,7 @@ class HeartbeatService:
         self.by_id: dict[str, Beat] = {}  # hbt_… -> the running heartbeat (alerts look it up)
         self.by_token: dict[str, Beat] = {}
         self.by_slug: dict[str, list[Beat]] = {}
+        self.held_ids: set[str] = set()  # held from their first load (app.py: windows on at start)
 
     # -- the set of heartbeats ---------------------------------------------------
 
@@ -124,6 +125,8 @@ class HeartbeatService:
             # resumed it after `row` was read): the running one knows best.
             beat.paused = current.paused
             beat.held = current.held
+        else:
+            beat.held = beat.id in self.held_ids
         self.reinstate(beat)
         return beat
 
@@ -262,6 +265,7 @@ class HeartbeatService:
                     self._save_state(beat)
             log.info("heartbeat.maintenance", heartbeat=beat.spec.key, id=beat.id, held=beat.held)
             self._catch_up(beat)
+        self.held_ids = set()  # settled: from now on the windows say
 
     def _catch_up(self, beat: Beat) -> None:
         if not beat.paused and not beat.held:

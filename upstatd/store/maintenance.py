@@ -143,6 +143,14 @@ def reconcile(conn: sqlite3.Connection, specs: tuple[WindowSpec, ...], now_ms: i
     return added, removed
 
 
+def covered_heartbeats(conn: sqlite3.Connection, now: float) -> set[str]:
+    """The heartbeats of windows that were on when last said, or are on at `now` (at start,
+    before the heartbeats run: MaintenanceService settles them once it is up)."""
+    from upstatd.maintenance.windows import active_at
+    return {target for row in all_windows(conn) if row.active or active_at(row.window, now) is not None
+            for target in row.heartbeat_ids}
+
+
 def list_page(conn: sqlite3.Connection, *, limit: int, starting_after: str | None = None,
               ending_before: str | None = None) -> tuple[list[WindowRow], bool]:
     """One page of windows, newest first."""
