@@ -43,6 +43,8 @@ from upstatd.heartbeats.service import HeartbeatService
 from upstatd.heartbeats.specs import load_api_heartbeats
 from upstatd.incidents.commands import IncidentCommands
 from upstatd.incidents.service import IncidentService
+from upstatd.maintenance.commands import MaintenanceCommands
+from upstatd.maintenance.service import MaintenanceService
 from upstatd.monitors.commands import MonitorCommands
 from upstatd.metrics import Metrics
 from upstatd.monitors.service import MonitorService
@@ -52,6 +54,7 @@ from upstatd.retention import prune as prune_history
 from upstatd.scheduler.runner import Runner
 from upstatd.store import db
 from upstatd.store import heartbeats as heartbeat_store
+from upstatd.store import maintenance as maintenance_store
 from upstatd.store.heartbeats import HeartbeatConflict
 from upstatd.store.monitors import reconcile
 from upstatd.groups.commands import GroupCommands
@@ -161,9 +164,15 @@ class Daemon:
                                            config.pings, ping_key, base_url(config.server))
         self.heartbeat_commands = HeartbeatCommands(self.clock, self.writer, self.read_db, self.heartbeats,
                                                     self.bus, self.incidents, lambda: self.config)
+        # held while the windows stored on cover them: a deadline of theirs passed while stopped must not flip
+        self.heartbeats.held_ids = await self.read_db.call(maintenance_store.covered_heartbeats, self.clock.time())
         for spec, row in await self.read_db.call(load_api_heartbeats):
             self.heartbeats.put(spec, row)
         self.heartbeats.apply(config.heartbeats, stored_beats)
+        self.maintenance = MaintenanceService(self.clock, self.runner, self.writer, self.read_db, self.bus,
+                                              self.monitors, self.heartbeats)
+        self.maintenance_commands = MaintenanceCommands(self.clock, self.writer, self.read_db, self.bus,
+                                                        self.maintenance, lambda: self.config)
         self.api = ApiContext(self.read_db, self.writer, self.clock, await self.read_db.call(api_version),
                               Limits(*msgspec.structs.astuple(config.rate_limit)), lambda: self.config,
                               self.monitor_commands, self.heartbeat_commands,
@@ -176,7 +185,8 @@ class Daemon:
                               heartbeat_group_commands=GroupCommands(
                                   self.clock, self.writer, self.read_db, self.bus, "heartbeat",
                                   self.heartbeat_commands.pause, self.heartbeat_commands.resume,
-                                  lambda: self.config))
+                                  lambda: self.config),
+                              maintenance_commands=self.maintenance_commands)
         server = config.server
         self.metrics = Metrics(self.health, lambda: self.monitors.monitors.values(),
                                lambda: self.heartbeats.beats.values(), self.read_db)
@@ -205,6 +215,7 @@ class Daemon:
         gc.collect()
         gc.freeze()
         self.monitors.apply(config.monitors, stored)
+        await self.maintenance_commands.reconcile(config.maintenance)  # after every monitor and heartbeat runs
         self._tasks.append(asyncio.create_task(self.runner.run(), name="scheduler"))
         self._tasks.append(asyncio.create_task(self._prune(), name="prune"))
         self._tasks.append(asyncio.create_task(self._roll_up(), name="roll-up"))
@@ -319,6 +330,7 @@ class Daemon:
                 log.error("config.reload_failed", file=self.config.file, errors=[str(exc)])
                 beats = {"failed": str(exc)}
             self.incidents.settings = config.incidents
+            await self.maintenance_commands.reconcile(config.maintenance)
             await self.webhook_commands.reconcile(config.webhooks)
             self.config = msgspec.structs.replace(self.config, defaults=config.defaults)  # the router's defaults
             await self.alert_commands.reconcile(config.alert_channels)

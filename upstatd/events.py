@@ -37,6 +37,7 @@ TYPES = (
     "incident.created", "incident.acknowledged", "incident.resolved", "incident.reopened",
     "incident.closed", "incident.commented", "incident.updated", "incident.escalated",
     "webhook_endpoint.disabled", "ping",
+    "maintenance.scheduled", "maintenance.started", "maintenance.ended",
 )
 RESERVED = ("incident.escalated",)  # named for escalation policies, not emitted yet
 TEST = "ping"                       # sent only by POST /api/webhook-endpoints/{id}/test, never stored

@@ -203,12 +203,19 @@ def within_the_documented_gaps(case, now: int) -> None:
             if isinstance(body.get(name), int) and body[name] <= now + 60:
                 body[name] = now + 86400 + body[name] % 86400
         # ids that must name existing monitors or heartbeats, or alert channels
-        for name in ("affected_monitor_ids", "alert_channels"):
+        for name in ("affected_monitor_ids", "alert_channels", "monitor_ids", "heartbeat_ids"):
             if body.get(name):
                 body[name] = []
         # and a group (grp_…) of the monitor's or heartbeat's kind
         if isinstance(body.get("group_id"), str):
             body["group_id"] = None
+        # a maintenance window's ends_at after its starts_at
+        if isinstance(body.get("starts_at"), int) and isinstance(body.get("ends_at"), int) \
+                and body["ends_at"] <= body["starts_at"]:
+            body["starts_at"], body["ends_at"] = body["ends_at"], body["starts_at"]
+            if body["ends_at"] == body["starts_at"]:
+                body["starts_at"] -= 1 if body["starts_at"] > 0 else -1
+                body["starts_at"], body["ends_at"] = sorted((body["starts_at"], body["ends_at"]))
         # an update may not clear (null) the only schedule (period_seconds, as FRESH makes them)
         schedule = [body.get(name) for name in ("period_seconds", "cron", "oncalendar")]
         if "period_seconds" in body and body["period_seconds"] is None and all(item is None for item in schedule):
@@ -256,6 +263,8 @@ FRESH = {
     "/api/alert-channels": ("/api/alert-channels", {"type": "webhook", "webhook": {"url": "TARGET"}}),
     "/api/monitor-groups": ("/api/monitor-groups", {"name": "made for schemathesis"}),
     "/api/heartbeat-groups": ("/api/heartbeat-groups", {"name": "made for schemathesis"}),
+    "/api/maintenance": ("/api/maintenance", {"title": "made for schemathesis", "rrule": "FREQ=DAILY",
+                                              "duration_seconds": 3600}),
 }
 
 

@@ -1,5 +1,5 @@
 """Token permissions name the resources the route table declares, and only
-those: a resource DESIGN.md lists for later (maintenance, on_call, ...) has
+those: a resource DESIGN.md lists for later (on_call, runbooks, ...) has
 no route yet, so it cannot be granted (422 naming permissions.<resource>); a
 permissions object of the wrong shape is a 400. The admin token made at first
 start holds every action on exactly the route table's resources."""
@@ -16,7 +16,7 @@ ROUTED = sorted({route.resource for route in ROUTES})
 
 # permissions sent, status, param, words in the message
 REFUSED = [
-    ({"maintenance": ["read"]}, 422, "permissions.maintenance", "unknown resource 'maintenance'"),
+    ({"runbooks": ["read"]}, 422, "permissions.runbooks", "unknown resource 'runbooks'"),
     ({"on_call": ["*"]}, 422, "permissions.on_call", "unknown resource 'on_call'"),
     ({"catalog": ["read"]}, 422, "permissions.catalog", "unknown resource 'catalog'"),
     ({"status_pages": ["read"], "monitors": ["read"]}, 422, "permissions.status_pages", "unknown resource"),
@@ -59,6 +59,6 @@ async def test_the_admin_token_holds_exactly_the_route_tables_resources(api):
 
 
 def test_the_cli_text_form_refuses_them_too():
-    with pytest.raises(permissions.PermissionSyntaxError, match="unknown resource 'maintenance'"):
-        permissions.parse("monitors:read,maintenance:*")
+    with pytest.raises(permissions.PermissionSyntaxError, match="unknown resource 'on_call'"):
+        permissions.parse("monitors:read,on_call:*")
     assert permissions.parse("*") == permissions.everything()

@@ -98,6 +98,16 @@ def channel_schema() -> dict:
     return schema
 
 
+def maintenance_schema() -> dict:
+    from upstatd.config.maintenance import RULES, WINDOW_FIELDS
+    schema = block_schema(WINDOW_FIELDS, ("key", "title"))
+    schema["oneOf"] = [  # a one-off's times, or one rule with its duration (parse_window)
+        {"required": ["starts_at", "ends_at"], "properties": {name: False for name in (*RULES, "duration")}},
+        *({"required": [kind, "duration"], "properties": {other: False for other in (*RULES, "starts_at", "ends_at")
+                                                          if other != kind}} for kind in RULES)]
+    return schema
+
+
 def section_schemas() -> dict[str, dict]:
     """The schema of each top-level section, in the order of SECTIONS."""
     from upstatd.config import heartbeats, incidents, schema, webhooks
@@ -115,6 +125,7 @@ def section_schemas() -> dict[str, dict]:
         "retention": nullable(block_schema(schema.RETENTION_FIELDS)),
         "api": nullable(block_schema(schema.API_FIELDS)),
         "metrics": nullable(block_schema(schema.METRICS_FIELDS)),
+        "maintenance": entries(maintenance_schema()),
     }
     if tuple(sections) != schema.SECTIONS:  # pragma: no cover - the tests say which
         raise AssertionError(f"sections {tuple(sections)} != {schema.SECTIONS}")

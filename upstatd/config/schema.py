@@ -21,6 +21,7 @@ from upstatd.config.check import (
 from upstatd.config.alert_channels import REMINDER_INTERVAL, ChannelSpec, parse_alert_channels, parse_refs
 from upstatd.config.heartbeats import GROUP, HeartbeatSpec, PingSettings, parse_heartbeats, parse_pings
 from upstatd.config.incidents import IncidentSettings, parse_incidents
+from upstatd.config.maintenance import WindowSpec, check_target_refs, parse_maintenance
 from upstatd.config.webhooks import WebhookSpec, parse_webhooks
 from upstatd.probes import PROBES
 
@@ -110,12 +111,13 @@ class Config(msgspec.Struct, frozen=True):
     alert_channels: tuple[ChannelSpec, ...] = ()
     retention: Retention = Retention()
     metrics: MetricsSettings = MetricsSettings()
+    maintenance: tuple[WindowSpec, ...] = ()
 
 
 # The keys of each section, each with its parser (and so its JSON Schema: config/json_schema.py);
 # a Rule is a key the section's function checks itself.
 SECTIONS = ("server", "storage", "scheduler", "defaults", "monitors", "heartbeats", "pings", "incidents",
-            "webhooks", "alert_channels", "retention", "api", "metrics")
+            "webhooks", "alert_channels", "retention", "api", "metrics", "maintenance")
 
 
 def parse_config(data: Any, file: str, problems: Problems,
@@ -141,10 +143,12 @@ def parse_config(data: Any, file: str, problems: Problems,
     retention = parse_retention(top.get("retention"), ("retention",), problems)
     rate_limit = parse_api(top.get("api"), ("api",), problems)
     metrics = parse_metrics(top.get("metrics"), ("metrics",), problems)
+    maintenance = parse_maintenance(top.get("maintenance"), ("maintenance",), problems)
+    check_target_refs(top, maintenance, problems)
     if problems:
         return None
     return Config(file, server, storage_path, scheduler, defaults, monitors, rate_limit, heartbeats, pings,
-                  incidents, webhooks, channels, retention, metrics)
+                  incidents, webhooks, channels, retention, metrics, maintenance)
 
 
 def parse_retention(value: Any, path: Path, problems: Problems) -> Retention:

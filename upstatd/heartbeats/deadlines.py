@@ -130,3 +130,13 @@ def advance(hb: HeartbeatState, now: float, grace: float) -> tuple[HeartbeatStat
         at, target, reason = change
         flips.append(Flip(hb.state, target, at, reason))
         hb = hb._replace(state=target, since=at)
+
+
+def excuse(hb: HeartbeatState, end: float, schedule: Schedule) -> HeartbeatState:
+    """A maintenance window covering the heartbeat ended at `end`: a slot it expected before
+    then is forgiven, and its deadlines count from the window's end, as if it had been
+    pinged then (kept through `last_success_at`, so a restart counts from there too). No
+    flip: one already late stays late, with the new slot's grace. Runs are left alone."""
+    if hb.state not in ("up", "late") or hb.expected_at is None or hb.expected_at >= end:
+        return hb
+    return hb._replace(last_success_at=end, expected_at=schedule.next_after(end))

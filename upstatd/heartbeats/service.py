@@ -53,7 +53,7 @@ def runs_to_row(runs) -> tuple:
 class Beat:
     """One heartbeat as the daemon runs it."""
 
-    __slots__ = ("spec", "row", "seq", "id", "token", "managed_by", "paused", "state", "last_n")
+    __slots__ = ("spec", "row", "seq", "id", "token", "managed_by", "paused", "state", "last_n", "held")
 
     def __init__(self, spec: HeartbeatSpec, row: HeartbeatRow) -> None:
         self.spec = spec
@@ -64,6 +64,7 @@ class Beat:
         self.managed_by = row.managed_by
         self.paused = row.status == "paused"
         self.last_n = row.last_n
+        self.held = False  # in a maintenance window: no deadline flips until it ends
         self.state = deadlines.restore(
             row.current_state, row.state_since / 1000, _s(row.last_ping_at), _s(row.last_success_at),
             runs_from_row(row.runs), _s(row.last_duration_ms), spec.schedule)
@@ -84,6 +85,7 @@ class HeartbeatService:
         self.by_id: dict[str, Beat] = {}  # hbt_… -> the running heartbeat (alerts look it up)
         self.by_token: dict[str, Beat] = {}
         self.by_slug: dict[str, list[Beat]] = {}
+        self.held_ids: set[str] = set()  # held from their first load (app.py: windows on at start)
 
     # -- the set of heartbeats ---------------------------------------------------
 
@@ -122,6 +124,9 @@ class HeartbeatService:
             # Pauses and resumes reach the running heartbeat at once (a ping may have
             # resumed it after `row` was read): the running one knows best.
             beat.paused = current.paused
+            beat.held = current.held
+        else:
+            beat.held = beat.id in self.held_ids
         self.reinstate(beat)
         return beat
 
@@ -245,15 +250,32 @@ class HeartbeatService:
         if beat is not None and not beat.paused:
             self._catch_up(beat)
 
+    def set_covered(self, ids: set[str], at: float) -> None:
+        """The heartbeats a maintenance window covers now (maintenance/service.py): their
+        deadlines are held while it lasts; when it ends (`at`), a slot missed in it is
+        forgiven (deadlines.excuse) and the deadlines count from there."""
+        for beat in list(self.by_id.values()):
+            if (beat.id in ids) == beat.held:
+                continue
+            beat.held = beat.id in ids
+            if not beat.held:
+                excused = deadlines.excuse(beat.state, at, beat.spec.schedule)
+                if excused is not beat.state:
+                    beat.state = excused
+                    self._save_state(beat)
+            log.info("heartbeat.maintenance", heartbeat=beat.spec.key, id=beat.id, held=beat.held)
+            self._catch_up(beat)
+        self.held_ids = set()  # settled: from now on the windows say
+
     def _catch_up(self, beat: Beat) -> None:
-        if not beat.paused:
+        if not beat.paused and not beat.held:
             beat.state, flips = deadlines.advance(beat.state, self.clock.time(), beat.spec.grace)
             for flip in flips:
                 self._record_flip(beat, flip, None)
         self._arm(beat)
 
     def _arm(self, beat: Beat) -> None:
-        change = None if beat.paused else deadlines.next_change(beat.state, beat.spec.grace)
+        change = None if beat.paused or beat.held else deadlines.next_change(beat.state, beat.spec.grace)
         if change is None:
             self.timers.cancel(beat.spec.key)
             return

@@ -16,6 +16,7 @@ from typing import NamedTuple
 from upstatd.config.schema import Confirmation
 
 STATES = ("pending", "up", "degraded", "down")
+MAINTENANCE = "maintenance"  # shown while a maintenance window covers the monitor: results are not weighed
 
 
 @dataclass(slots=True, frozen=True)
@@ -58,3 +59,18 @@ def evaluate(current: MonitorState, result: str, now: float, confirmation: Confi
         return Outcome(state, Transition(current.state, result), False)
     state = MonitorState(current.state, current.since, failures, successes, result, streak)
     return Outcome(state, None, current.state != result)
+
+
+def enter_maintenance(current: MonitorState, now: float) -> tuple[MonitorState, Transition]:
+    """A maintenance window began: the monitor shows `maintenance` until it ends; its
+    results are stored but weigh nothing (no state change, so no incident)."""
+    return MonitorState(MAINTENANCE, now), Transition(current.state, MAINTENANCE)
+
+
+def leave_maintenance(before: str | None, now: float) -> tuple[MonitorState, Transition]:
+    """The window ended: back to the state it went in with (`pending` when not known: it
+    began while the daemon was stopped), counts started over. So a target that is still
+    down changes to down after `failures` results, as any outage is confirmed, and its
+    incident opens then; one that was down and still is stays down (its incident is open)."""
+    state = before if before in STATES else "pending"
+    return MonitorState(state, now), Transition(MAINTENANCE, state)

@@ -27,7 +27,8 @@ from upstatd.events import EventBus, StateChanged, Subject
 from upstatd.config.schema import MonitorSpec
 from upstatd.incidents.service import IncidentService
 from upstatd.monitors import public
-from upstatd.monitors.evaluate import MonitorState, evaluate
+from upstatd.monitors.evaluate import (MAINTENANCE, MonitorState, Outcome, enter_maintenance, evaluate,
+                                      leave_maintenance)
 from upstatd.probes import run_probe
 from upstatd.probes.result import ProbeResult
 from upstatd.scheduler.runner import Runner
@@ -43,7 +44,7 @@ class Running:
     """One monitor as the daemon runs it. Replaced, not mutated, when its spec changes."""
 
     __slots__ = ("spec", "seq", "id", "state", "phase", "managed_by", "paused", "resume_at", "stored",
-                 "last_check_at", "last_check")
+                 "last_check_at", "last_check", "before_maintenance")
 
     def __init__(self, spec: MonitorSpec, stored: StoredMonitor, managed_by: str = "config") -> None:
         self.spec = spec
@@ -59,6 +60,14 @@ class Running:
         # its latest check row this run, as record() built it for the store (µs latency and phases,
         # details as JSON): what /metrics reads; keeping it costs the probe path one slot assignment
         self.last_check: tuple | None = None
+        self.before_maintenance: str | None = None  # the state it went into maintenance with
+
+    def keep(self, current: Running) -> None:
+        """What a replaced monitor carries over: its confirmed state and latest check."""
+        self.state = current.state
+        self.last_check_at = current.last_check_at
+        self.last_check = current.last_check
+        self.before_maintenance = current.before_maintenance
 
 
 def phase_offset(key: str, interval: float) -> float:
@@ -102,9 +111,7 @@ class MonitorService:
                 continue
             running = self._paused_early(Running(spec, stored[key]))
             if current is not None:
-                running.state = current.state  # a changed spec keeps its confirmed state
-                running.last_check_at = current.last_check_at
-                running.last_check = current.last_check
+                running.keep(current)  # a changed spec keeps its confirmed state
                 counts["changed"] += 1
             else:
                 counts["added"] += 1
@@ -131,9 +138,7 @@ class MonitorService:
         current = self.monitors.get(spec.key)
         running = self._paused_early(Running(spec, stored, managed_by))
         if current is not None:
-            running.state = current.state
-            running.last_check_at = current.last_check_at
-            running.last_check = current.last_check
+            running.keep(current)
         self.monitors[spec.key] = running
         self.by_id[running.id] = running
         now = self.clock.monotonic()
@@ -173,6 +178,28 @@ class MonitorService:
             if early is not None:
                 running.paused, running.resume_at = early
         return running
+
+    def set_covered(self, ids: set[str], at: float) -> None:
+        """The monitors a maintenance window covers now (maintenance/service.py): each one
+        entering or leaving shows it, as a state change row (uptime leaves maintenance out)
+        and no event or incident: `maintenance.started`/`ended` tell of it."""
+        for running in list(self.by_id.values()):
+            if (running.id in ids) != (running.state.state == MAINTENANCE):
+                self._maintenance(running, running.id in ids, at)
+
+    def _maintenance(self, running: Running, on: bool, now: float) -> None:
+        if on:
+            running.before_maintenance = running.state.state
+            running.state, (before, after) = enter_maintenance(running.state, now)
+        else:
+            running.state, (before, after) = leave_maintenance(running.before_maintenance, now)
+            running.before_maintenance = None
+        now_ms = round(now * 1000)
+        self.writer.add(SET_STATE, (after, now_ms, running.seq))
+        self.writer.add(INSERT_STATE_CHANGE, (running.seq, now_ms, before, after, None, None, None))
+        self.rechecks.cancel(running.spec.key)
+        log.info("monitor.state_changed", monitor=running.spec.key, from_state=before, to_state=after,
+                 reason="maintenance")
 
     def snapshot(self, running: Running) -> MonitorRow:
         """The monitor as its row would read now (for the public shape of its events:
@@ -258,7 +285,10 @@ class MonitorService:
         if self.monitors.get(key) is not running or running.paused:
             return  # removed, replaced or paused while the probe ran
         now = self.clock.time()
-        outcome = evaluate(running.state, result.outcome, now, running.spec.confirmation)
+        if running.state.state == MAINTENANCE:  # stored, weighing nothing (evaluate.enter_maintenance)
+            outcome = Outcome(running.state, None, False)
+        else:
+            outcome = evaluate(running.state, result.outcome, now, running.spec.confirmation)
         running.state = outcome.state
         now_ms = round(now * 1000)
         phases = result.phases

@@ -1,4 +1,5 @@
 """Imports every route module, so that each registers its routes."""
 
-from upstatd.api.routes import (alerts, events, groups, heartbeats, incidents, meta, monitors,  # noqa: F401
-                                tokens, webhooks)
+from upstatd.api.routes import (  # noqa: F401
+    alerts, events, groups, heartbeats, incidents, maintenance, meta, monitors, tokens, webhooks,
+)
