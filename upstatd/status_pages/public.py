@@ -25,7 +25,9 @@ Slug = Annotated[str, msgspec.Meta(pattern="^[a-z0-9][a-z0-9-]{0,62}$", descript
 Host = Annotated[str, msgspec.Meta(
     max_length=253, pattern=r"^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$",
     description="A host name the page is also served at (status.example.com); stored lowercase")]
-LogoUrl = Annotated[str, msgspec.Meta(max_length=2000, pattern=r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#@]+([/?#]\S*)?$",
+# printable ASCII only: the pattern means the same to Python's re and to JSON Schema's ECMA regex
+LogoUrl = Annotated[str, msgspec.Meta(max_length=2000,
+                                      pattern=r"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.-]+(:[0-9]{1,5})?([/?#][!-~]*)?$",
                                       description="An http:// or https:// URL of the logo image")]
 Color = Annotated[str, msgspec.Meta(pattern="^#[0-9A-Fa-f]{6}$", description="#rrggbb; stored lowercase")]
 Footer = Annotated[str, msgspec.Meta(max_length=2000)]
