@@ -63,6 +63,7 @@ from upstatd.store.checks import CheckLog
 from upstatd.store.settings import id_key, link_key
 from upstatd.store.writer import Writer
 from upstatd.tokens.admin import bootstrap_admin_token
+from upstatd.status_pages.commands import StatusPageCommands
 from upstatd.tokens.commands import TokenCommands
 from upstatd.systemd import Notifier, run_status, run_watchdog, watchdog_interval
 
@@ -178,7 +179,9 @@ class Daemon:
                               self.monitor_commands, self.heartbeat_commands,
                               IncidentCommands(self.clock, self.writer, self.read_db, self.incidents, self.bus),
                               TokenCommands(self.clock, self.writer, self.read_db), self.webhook_commands,
-                              self.alert_commands, self.heartbeats, link_key=links_key,
+                              self.alert_commands,
+                              StatusPageCommands(self.clock, self.writer, self.read_db, self.bus),
+                              self.heartbeats, link_key=links_key,
                               monitor_group_commands=GroupCommands(
                                   self.clock, self.writer, self.read_db, self.bus, "monitor",
                                   self.monitor_commands.pause, self.monitor_commands.resume, lambda: self.config),

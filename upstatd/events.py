@@ -36,8 +36,11 @@ TYPES = (
     "heartbeat.up", "heartbeat.late", "heartbeat.down", "heartbeat.new", "heartbeat.deleted",
     "incident.created", "incident.acknowledged", "incident.resolved", "incident.reopened",
     "incident.closed", "incident.commented", "incident.updated", "incident.escalated",
-    "webhook_endpoint.disabled", "ping",
+    "webhook_endpoint.disabled",
     "maintenance.scheduled", "maintenance.started", "maintenance.ended",
+    "status_page.created", "status_page.updated", "status_page.deleted",
+    "status_report.created", "status_report.updated",
+    "ping",
 )
 RESERVED = ("incident.escalated",)  # named for escalation policies, not emitted yet
 TEST = "ping"                       # sent only by POST /api/webhook-endpoints/{id}/test, never stored

@@ -6,9 +6,11 @@ daemon and finds no server error and no answer the document does not describe.""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import re
 import time
+from collections.abc import Callable
 
 import msgspec
 
@@ -203,7 +205,8 @@ def within_the_documented_gaps(case, now: int) -> None:
             if isinstance(body.get(name), int) and body[name] <= now + 60:
                 body[name] = now + 86400 + body[name] % 86400
         # ids that must name existing monitors or heartbeats, or alert channels
-        for name in ("affected_monitor_ids", "alert_channels", "monitor_ids", "heartbeat_ids"):
+        for name in ("affected_monitor_ids", "alert_channels", "monitor_ids", "heartbeat_ids",
+                     "affected_resource_ids"):
             if body.get(name):
                 body[name] = []
         # and a group (grp_…) of the monitor's or heartbeat's kind
@@ -216,6 +219,10 @@ def within_the_documented_gaps(case, now: int) -> None:
             if body["ends_at"] == body["starts_at"]:
                 body["starts_at"] -= 1 if body["starts_at"] > 0 else -1
                 body["starts_at"], body["ends_at"] = sorted((body["starts_at"], body["ends_at"]))
+        # ids that must name an existing incident, or a section of the page
+        for name in ("incident_id", "section_id"):
+            if body.get(name) is not None:
+                body[name] = None
         # an update may not clear (null) the only schedule (period_seconds, as FRESH makes them)
         schedule = [body.get(name) for name in ("period_seconds", "cron", "oncalendar")]
         if "period_seconds" in body and body["period_seconds"] is None and all(item is None for item in schedule):
@@ -265,12 +272,21 @@ FRESH = {
     "/api/heartbeat-groups": ("/api/heartbeat-groups", {"name": "made for schemathesis"}),
     "/api/maintenance": ("/api/maintenance", {"title": "made for schemathesis", "rrule": "FREQ=DAILY",
                                               "duration_seconds": 3600}),
+    "/api/status-pages": ("/api/status-pages", {"name": "made for schemathesis", "slug": "SLUG"}),
+}
+# and a child of that new thing for /api/<things>/{id}/<children>/{<child>_id}: path, body
+FRESH_CHILDREN = {
+    "section_id": ("sections", {"name": "made for schemathesis"}),
+    "resource_id": ("resources", {"heartbeat_id": "HEARTBEAT"}),
+    "report_id": ("reports", {"title": "made for schemathesis", "message": "made"}),
 }
 
 
-def _loopback_body(body: dict, target: str) -> dict:
-    return {key: target if value == "TARGET" else _loopback_body(value, target) if isinstance(value, dict)
-            else value for key, value in body.items()}
+def _loopback_body(body: dict, target: str, made: Callable[[str], str] = lambda name: name) -> dict:
+    """TARGET -> the closed loopback port; SLUG -> a slug not used yet; HEARTBEAT -> a new heartbeat's id."""
+    return {key: target if value == "TARGET" else made(value) if value in ("SLUG", "HEARTBEAT")
+            else _loopback_body(value, target, made) if isinstance(value, dict) else value
+            for key, value in body.items()}
 
 
 def _whole_numbers(value):
@@ -305,6 +321,19 @@ def run_schemathesis(document: dict, base_url: str, token: str, max_examples: in
     calls = 0
     deadline = time.monotonic() + RUN_BUDGET_SECONDS
     with requests.Session() as session:
+        slugs = itertools.count()
+
+        def made_value(name: str) -> str:
+            if name == "SLUG":
+                return f"made-{next(slugs)}"
+            return make("/api/heartbeats", {"period_seconds": 3600})
+
+        def make(path: str, body: dict) -> str:
+            made = session.post(base_url + path, json=_loopback_body(body, target, made_value),
+                                headers={"Authorization": f"Bearer {token}"})
+            assert made.status_code == 201, made.text
+            return made.json()["id"]
+
         for result in schema.get_all_operations():
             operation = result.ok()
             if only is not None and operation.label != only:
@@ -324,12 +353,18 @@ def run_schemathesis(document: dict, base_url: str, token: str, max_examples: in
                 if "{id}" in operation.path and fresh is not None and turn % 2:
                     # every other request names a real object, made for it (a generated id names none)
                     path, body = fresh
-                    made = session.post(base_url + path, json=_loopback_body(body, target),
-                                        headers={"Authorization": f"Bearer {token}"})
-                    assert made.status_code == 201, made.text
-                    case.path_parameters["id"] = made.json()["id"]
+                    case.path_parameters["id"] = make(path, body)
+                    for name, (children, child) in FRESH_CHILDREN.items():
+                        if f"{{{name}}}" in operation.path:
+                            case.path_parameters[name] = make(f"{path}/{case.path_parameters['id']}/{children}",
+                                                              child)
                 loopback_only(case, target)
                 within_the_documented_gaps(case, int(time.time()))
+                if isinstance(case.body, dict) and operation.path.endswith("/resources") and case.method == "POST":
+                    # a resource must name an existing subject; groups do not exist yet (docs/api.md)
+                    for name in ("monitor_id", "group_id", "section_id"):
+                        case.body.pop(name, None)
+                    case.body["heartbeat_id"] = made_value("HEARTBEAT")
                 response = case.call(base_url=base_url, session=session, timeout=10,
                                      headers={"Authorization": f"Bearer {token}"})
                 calls += 1

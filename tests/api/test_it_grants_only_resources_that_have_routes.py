@@ -19,7 +19,7 @@ REFUSED = [
     ({"runbooks": ["read"]}, 422, "permissions.runbooks", "unknown resource 'runbooks'"),
     ({"on_call": ["*"]}, 422, "permissions.on_call", "unknown resource 'on_call'"),
     ({"catalog": ["read"]}, 422, "permissions.catalog", "unknown resource 'catalog'"),
-    ({"status_pages": ["read"], "monitors": ["read"]}, 422, "permissions.status_pages", "unknown resource"),
+    ({"agents": ["read"], "monitors": ["read"]}, 422, "permissions.agents", "unknown resource"),
     ({"monitors": ["frobnicate"]}, 422, "permissions.monitors", "unknown action 'frobnicate'"),
     ({}, 422, "permissions", "at least one permission"),
     ({"monitors": "read"}, 400, "permissions.monitors", "must be a list of actions"),

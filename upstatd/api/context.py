@@ -27,7 +27,7 @@ class ApiContext:
     def __init__(self, read_conn: Database, writer: Writer, clock: Clock, version: str, limits: Limits,
                  config: Callable[[], Any], monitor_commands: Any, heartbeat_commands: Any,
                  incident_commands: Any, token_commands: Any, webhook_commands: Any, alert_channel_commands: Any,
-                 heartbeats: Any, *, link_key: bytes, monitor_group_commands: Any = None,
+                 status_page_commands: Any, heartbeats: Any, *, link_key: bytes, monitor_group_commands: Any = None,
                  heartbeat_group_commands: Any = None, maintenance_commands: Any = None) -> None:
         self.read_conn = read_conn
         self.writer = writer
@@ -45,6 +45,7 @@ class ApiContext:
         self.monitor_group_commands = monitor_group_commands      # GroupCommands of kind monitor
         self.heartbeat_group_commands = heartbeat_group_commands  # and of kind heartbeat
         self.maintenance_commands = maintenance_commands  # MaintenanceCommands
+        self.status_page_commands = status_page_commands  # StatusPageCommands
         self.link_key = link_key                   # signs acknowledge/resolve links (alerts/links.py); a secret
         self._touched: dict[str, int] = {}
         self.timelines = Timelines()               # the lists' uptime histories, kept while unchanged

@@ -17,7 +17,7 @@ from upstatd.heartbeats.deadlines import KINDS as PING_KINDS
 from upstatd.heartbeats.deadlines import STATES
 from upstatd.heartbeats.schedule import KINDS as SCHEDULE_KINDS
 from upstatd.ids import new_id
-from upstatd.store import groups, pages
+from upstatd.store import groups, pages, status_pages
 
 # The vocabularies of the filterable columns (the public shapes use them too).
 STATUSES = ("active", "paused")
@@ -187,6 +187,7 @@ def reconcile(conn: sqlite3.Connection, specs: tuple[HeartbeatSpec, ...],
 def delete_history(conn: sqlite3.Connection, seqs: list[int]) -> None:
     """Delete heartbeats with their pings, flips and pauses."""
     removed = [(seq,) for seq in seqs]
+    status_pages.delete_subjects(conn, "heartbeat", seqs)  # pages stop showing it, in the same transaction
     for sql in ("DELETE FROM pings WHERE heartbeat_seq = ?",
                 "DELETE FROM heartbeat_flips WHERE heartbeat_seq = ?",
                 "DELETE FROM heartbeat_pauses WHERE heartbeat_seq = ?",

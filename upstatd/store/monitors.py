@@ -14,7 +14,7 @@ from upstatd.config.schema import MonitorSpec
 from upstatd.ids import new_id
 from upstatd.monitors.evaluate import STATES
 from upstatd.probes import PROBES
-from upstatd.store import groups, pages
+from upstatd.store import groups, pages, status_pages
 
 # The vocabularies of the filterable columns (the public shapes use them too).
 CURRENT_STATES = (*STATES, "maintenance")
@@ -134,6 +134,7 @@ def _metadata(spec: MonitorSpec) -> str:
 def delete_history(conn: sqlite3.Connection, seqs: list[int]) -> None:
     """Delete monitors with everything recorded about them."""
     removed = [(seq,) for seq in seqs]
+    status_pages.delete_subjects(conn, "monitor", seqs)  # pages stop showing it, in the same transaction
     for sql in ("DELETE FROM checks WHERE monitor_seq = ?", "DELETE FROM rollups WHERE monitor_seq = ?",
                 "DELETE FROM state_changes WHERE monitor_seq = ?",
                 "DELETE FROM monitor_pauses WHERE monitor_seq = ?",

@@ -165,6 +165,69 @@ class Resource:
         return answer(ctx, result) if answer is not None else self.show(ctx, result.row)
 
 
+class Nested:
+    """The thin routes of a parent's own children, `<parent>/{id}/<name>` and
+    `<parent>/{id}/<name>/{<singular>_id}` (a status page's sections, ...): each calls one
+    command with the parent's id (and the child's), answering `show(child, parent id)`.
+    Commands take (commands, parent_id[, child_id][, body]); create, update and delete return
+    a Changed (its `row`), retrieve the row. Permissions are the parent's."""
+
+    def __init__(self, parent: Resource, name: str, singular: str, show: Callable[[Any, str], Any]) -> None:
+        self.parent, self.name, self.singular, self.show = parent, name, singular, show
+        self.path = f"{parent.one}/{name}"
+        self.key = f"{singular}_id"
+        self.one = f"{self.path}/{{{self.key}}}"
+
+    def _ids(self, request: web.Request, child: bool) -> tuple[str, ...]:
+        return (request.match_info["id"], request.match_info[self.key]) if child else (request.match_info["id"],)
+
+    def _answer(self, request: web.Request, row: Any) -> Any:
+        return self.show(row, request.match_info["id"])
+
+    def create(self, summary: str, command: Callable[..., Awaitable[Any]], *, body: Any, response: Any) -> None:
+        async def handler(request: web.Request) -> web.Response:
+            given = await read_json(request, body)
+            changed = await command(self.parent.commands(context(request)), *self._ids(request, False), given)
+            return respond(self._answer(request, changed.row), status=201)
+        self.parent._declare(f"create_{self.singular}", "POST", self.path, "create", summary, handler, body=body,
+                             response=response, status=201)
+
+    def list(self, summary: str, *, query: Any, response: Any, page: Callable[..., Any]) -> None:
+        """One page of `page(conn, parent.seq, **query)`."""
+        async def handler(request: web.Request) -> web.Response:
+            ctx = context(request)
+            parent = await self.parent.commands(ctx).get(request.match_info["id"])
+            filters = pagination.values(read_query(request, query))
+            found, has_more = await ctx.read_conn.call(lambda conn: page(conn, parent.seq, **filters))
+            return respond(pagination.envelope([self.show(row, parent.id) for row in found], has_more,
+                                               f"{self.parent.path}/{parent.id}/{self.name}"))
+        self.parent._declare(f"list_{self.name}", "GET", self.path, "read", summary, handler, query=query,
+                             response=response)
+
+    def retrieve(self, summary: str, command: Callable[..., Awaitable[Any]], *, response: Any) -> None:
+        async def handler(request: web.Request) -> web.Response:
+            row = await command(self.parent.commands(context(request)), *self._ids(request, True))
+            return respond(self._answer(request, row))
+        self.parent._declare(f"retrieve_{self.singular}", "GET", self.one, "read", summary, handler,
+                             response=response)
+
+    def update(self, summary: str, command: Callable[..., Awaitable[Any]], *, body: Any, response: Any) -> None:
+        """PATCH and PUT (the same partial update)."""
+        async def handler(request: web.Request) -> web.Response:
+            given = await read_json(request, body)
+            changed = await command(self.parent.commands(context(request)), *self._ids(request, True), given)
+            return respond(self._answer(request, changed.row))
+        handler.__name__ = f"update_{self.singular}"
+        handler.__module__ = f"{__name__}.{self.parent.resource}"
+        partial_update(self.one, self.parent.resource, summary, body=body, response=response)(handler)
+
+    def delete(self, summary: str, command: Callable[..., Awaitable[Any]]) -> None:
+        async def handler(request: web.Request) -> web.Response:
+            await command(self.parent.commands(context(request)), *self._ids(request, True))
+            return no_content()
+        self.parent._declare(f"delete_{self.singular}", "DELETE", self.one, "delete", summary, handler, status=204)
+
+
 def context(request: web.Request) -> Any:
     """What the handlers reach (api/context.py ApiContext): the commands, the read database."""
     from upstatd.api.server import CONTEXT  # not at import: the server imports the route table

@@ -1,5 +1,5 @@
 """Imports every route module, so that each registers its routes."""
 
 from upstatd.api.routes import (  # noqa: F401
-    alerts, events, groups, heartbeats, incidents, maintenance, meta, monitors, tokens, webhooks,
+    alerts, events, groups, heartbeats, incidents, maintenance, meta, monitors, status_pages, tokens, webhooks,
 )

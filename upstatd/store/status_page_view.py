@@ -1,0 +1,148 @@
+"""What the public status page renderer reads: one call, `page_view(conn,
+slug_or_host, now_ms)`, gives everything a page shows as plain NamedTuples;
+`report_archive` pages through its older reports. Read-only; no HTML here.
+
+    PageView
+      page              store.status_pages.PageRow: id, name, slug, custom_domain, logo_url,
+                        accent_color (#rrggbb or None), footer_text, password_hash (None: public;
+                        check a visitor's with status_pages.password.verify), timezone (IANA, for
+                        the daily bars), published, metadata, created_at, updated_at (Unix ms)
+      sections          [Section], in order: first the resources outside any section (id None,
+                        name None, position -1) when there are some, then each section by
+                        (position, creation); a section with no resources is listed too
+        Section         id (sps_…), name, position, resources: [Resource] by (position, creation)
+        Resource        id (spr_…), kind ("monitor" | "heartbeat"), seq (the subject's row seq,
+                        the key of its checks / flips), subject_id (mon_… / hbt_…), public_name,
+                        show_uptime, created_at (the subject's, ms: bars start there), status
+                        ("active" | "paused"), state (monitors: pending/up/down/degraded/
+                        maintenance; heartbeats: new/up/late/down), state_since (ms)
+      active_reports    [Report] not resolved, newest first
+      recent_reports    [Report] resolved within RECENT_DAYS before now_ms, newest resolved first
+        Report          id (rpt_…), title, status (investigating | identified | monitoring |
+                        resolved: its last update's), incident_id, affected_resource_ids (spr_…),
+                        created_at, updated_at, resolved_at (ms; None while active),
+                        updates: [Update] oldest first
+        Update          id (rpu_…), status, message, created_at (ms)
+
+The bars, uptime figures and banner are the renderer's to compute from these
+(the subjects' histories: store/uptime.py).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import NamedTuple
+
+from upstatd.ids import seq_id
+from upstatd.store import status_pages as store
+from upstatd.store.status_pages import PageRow, ReportRow
+
+RECENT_DAYS = 14
+_TABLES = {"monitor": "monitors", "heartbeat": "heartbeats"}
+
+
+class Resource(NamedTuple):
+    id: str
+    kind: str
+    seq: int
+    subject_id: str
+    public_name: str
+    show_uptime: bool
+    created_at: int
+    status: str
+    state: str
+    state_since: int
+
+
+class Section(NamedTuple):
+    id: str | None
+    name: str | None
+    position: int
+    resources: list[Resource]
+
+
+class Update(NamedTuple):
+    id: str
+    status: str
+    message: str
+    created_at: int
+
+
+class Report(NamedTuple):
+    id: str
+    title: str
+    status: str
+    incident_id: str | None
+    affected_resource_ids: list[str]
+    created_at: int
+    updated_at: int
+    resolved_at: int | None
+    updates: list[Update]
+
+
+class PageView(NamedTuple):
+    page: PageRow
+    sections: list[Section]
+    active_reports: list[Report]
+    recent_reports: list[Report]
+
+
+def _report(row: ReportRow) -> Report:
+    return Report(row.id, row.title, row.status, row.incident_id, list(row.affected), row.created_at,
+                  row.updated_at, row.resolved_at,
+                  [Update(seq_id("rpu", update.seq), update.status, update.message, update.created_at)
+                   for update in row.updates])
+
+
+def _subjects(conn: sqlite3.Connection, kind: str, seqs: list[int]) -> dict[int, tuple]:
+    """seq -> (created_at, status, current_state, state_since) of these monitors or heartbeats."""
+    if not seqs:
+        return {}
+    rows = conn.execute(f"SELECT seq, created_at, status, current_state, state_since FROM {_TABLES[kind]} "
+                        f"WHERE seq IN ({', '.join('?' for _ in seqs)})", seqs).fetchall()
+    return {row[0]: tuple(row[1:]) for row in rows}
+
+
+def _sections(conn: sqlite3.Connection, page_seq: int) -> list[Section]:
+    rows = store.resources_of(conn, page_seq)
+    found = {kind: _subjects(conn, kind, [row.subject_seq for row in rows if row.kind == kind]) for kind in _TABLES}
+    by_section: dict[int | None, list[Resource]] = {}
+    for row in rows:
+        subject = found[row.kind].get(row.subject_seq)
+        if subject is None:  # deleted in a transaction this read does not see yet: not shown
+            continue
+        by_section.setdefault(row.section_seq, []).append(Resource(
+            row.id, row.kind, row.subject_seq, row.subject_id, row.public_name, row.show_uptime, *subject))
+    out = [Section(None, None, -1, by_section[None])] if None in by_section else []
+    out += [Section(section.id, section.name, section.position, by_section.get(section.seq, []))
+            for section in store.sections_of(conn, page_seq)]
+    return out
+
+
+def page_view(conn: sqlite3.Connection, slug_or_host: str, now_ms: int, *, drafts: bool = False) -> PageView | None:
+    """The page at /status/<slug_or_host> or served at the host `slug_or_host`; None when no
+    page is there, or when it is not published (unless `drafts`: a preview). Reads in one
+    transaction, so the parts agree."""
+    in_transaction = conn.in_transaction
+    if not in_transaction:
+        conn.execute("BEGIN")
+    try:
+        page = store.by_address(conn, slug_or_host)
+        if page is None or not (page.published or drafts):
+            return None
+        active = store.reports_where(conn, "page_seq = ? AND resolved_at IS NULL", (page.seq,))
+        recent = store.reports_where(conn, "page_seq = ? AND resolved_at >= ?",
+                                     (page.seq, now_ms - RECENT_DAYS * 86_400_000), order="resolved_at DESC, seq DESC")
+        return PageView(page, _sections(conn, page.seq), [_report(row) for row in active],
+                        [_report(row) for row in recent])
+    finally:
+        if not in_transaction:
+            conn.execute("COMMIT")
+
+
+def report_archive(conn: sqlite3.Connection, page_seq: int, *, limit: int = 20, starting_after: str | None = None
+                   ) -> tuple[list[Report], bool]:
+    """One page of the page's resolved reports, newest first (by creation), after the report
+    `starting_after` (rpt_…); -> (reports, whether there are more)."""
+    rows, has_more = store.reports_page(conn, page_seq, active=False, limit=limit, starting_after=starting_after)
+    return [_report(row) for row in rows], has_more
