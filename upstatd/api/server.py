@@ -80,6 +80,8 @@ def build_app(health: Callable[[], dict], context: Any = None, trusted_proxies: 
         from upstatd.api import links  # acknowledge/resolve links: the token in the URL is the credential
         app[links.CONTEXT] = context
         app.router.add_route("*", links.PATH, links.handle)
+        from upstatd.api import status_pages  # public pages and badges: no token
+        status_pages.add_routes(app, context)
     if context is not None:
         import upstatd.api.routes.all  # noqa: F401  (registers every route)
         from upstatd.api.routes.meta import PUBLIC_ROUTES

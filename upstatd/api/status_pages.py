@@ -1,0 +1,213 @@
+"""The public status pages, outside /api and without a token:
+
+- `/status/{slug}` (HTML), `/status/{slug}/feed.rss`, `/status/{slug}/summary.json`,
+  and `/` for a page's `custom_domain` (the Host header, behind a reverse proxy);
+- `/badge/{monitor id or key}/status.svg`, `/uptime.svg` (30 days) and `/shields.json`,
+  answered only for monitors shown on a published page without a password: a
+  badge tells the public nothing a page does not.
+
+Only published pages are served (an unknown or unpublished one is a 404). A
+page with a password asks for it in a form; the right one sets a cookie signed
+with the installation's link key (and the password's hash: a new password ends
+every visitor's cookie). What a page shows is made at most every CACHE_SECONDS
+and answered with an ETag (If-None-Match: 304) and Cache-Control, so a busy
+page costs a dictionary lookup.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+from typing import Any
+
+from aiohttp import web
+
+from upstatd.pages import badge, render, view
+from upstatd.pages.banner import public_state
+from upstatd.pages.summary import summary
+from upstatd.status_pages import password
+from upstatd.store import status_page_view, status_pages
+from upstatd.store import uptime
+
+CONTEXT = web.AppKey("status_pages", Any)  # the ApiContext: read_conn, clock, link_key
+CACHE = web.AppKey("status_pages_cache", dict)
+CACHE_SECONDS = 30
+HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+           "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https: data:; "
+                                      "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"}
+LOGIN = """<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport"
+content="width=device-width, initial-scale=1"><link rel="icon" href="data:,"><title>Password</title>
+<style>body{font:15px system-ui,sans-serif;max-width:360px;margin:64px auto;padding:0 16px}
+input,button{font:inherit;padding:8px;width:100%;box-sizing:border-box;margin-top:8px}</style></head>
+<body><form method="post"><label>This status page asks for a password<input type="password"
+name="password" autocomplete="current-password" required></label><button>Show the page</button>
+{note}</form></body></html>"""
+
+
+def _cookie(context: Any, page: status_pages.PageRow) -> tuple[str, str]:
+    digest = hmac.new(context.link_key, f"{page.id}:{page.password_hash}".encode(), hashlib.sha256).hexdigest()
+    return f"upstatd_page_{page.id}", digest
+
+
+def _version(conn: Any, address: str) -> tuple[Any, tuple | None]:
+    """The page's row and when it or anything on it last changed (indexed reads)."""
+    row = status_pages.by_address(conn, address)
+    if row is None:
+        return None, None
+    changed = conn.execute(
+        "SELECT (SELECT max(updated_at) FROM status_reports WHERE page_seq = ?1), "
+        "(SELECT max(updated_at) FROM status_page_sections WHERE page_seq = ?1), "
+        "(SELECT max(updated_at) FROM status_page_resources WHERE page_seq = ?1), "
+        "(SELECT count(*) FROM status_page_resources WHERE page_seq = ?1), "
+        "(SELECT max(u.seq) FROM status_report_updates AS u JOIN status_reports AS r ON r.seq = u.report_seq "
+        "WHERE r.page_seq = ?1)", (row.seq,)).fetchone()
+    return row, (row.updated_at, *changed)
+
+
+async def _made(request: web.Request, address: str) -> tuple[Any, dict] | None:
+    """(the page's row, {html, feed, summary, etag}); None: no published page there. The row is
+    read every time (one indexed read: a new password or report applies at once); what it
+    shows is made again when the row changed or CACHE_SECONDS passed."""
+    context = request.app[CONTEXT]
+    cache = request.app[CACHE]
+    row, version = await context.read_conn.call(_version, address)
+    if row is None or not row.published:
+        cache.pop(address, None)
+        return None
+    kept = cache.get(address)
+    now = context.clock.monotonic()
+    if kept is not None and kept[0] > now and kept[1] == version:
+        return row, kept[2]
+    now_ms = context.now_ms()
+    base = f"{request.scheme}://{request.host}"
+
+    def read(conn: Any) -> tuple[Any, render.PageView] | None:
+        found = status_page_view.page_view(conn, address, now_ms)
+        if found is None:
+            return None
+        url = base if found.page.custom_domain == address else f"{base}/status/{found.page.slug}"
+        return found.page, view.build(conn, found, now_ms, url)
+
+    result = await context.read_conn.call(read)
+    if result is None:
+        return None
+    page, shown = result
+    bodies = {"html": render.page_html(shown), "feed": render.feed_rss(shown),
+              "summary": json.dumps(summary(shown), separators=(",", ":"))}
+    bodies["etag"] = '"' + hashlib.sha256(bodies["html"].encode()).hexdigest()[:32] + '"'
+    if len(cache) > 1000:  # pages are few; addresses that named none are not kept
+        cache.clear()
+    cache[address] = (now + CACHE_SECONDS, version, bodies)
+    return page, bodies
+
+
+async def _serve(request: web.Request, address: str, part: str) -> web.StreamResponse:
+    made = await _made(request, address)
+    if made is None:
+        raise web.HTTPNotFound(text="no status page here\n", headers=HEADERS)
+    page, bodies = made
+    context = request.app[CONTEXT]
+    headers = dict(HEADERS)
+    if page.password_hash is not None:
+        name, value = _cookie(context, page)
+        if not hmac.compare_digest(request.cookies.get(name, ""), value):
+            return await _login(request, page, name, value)
+        headers["Cache-Control"] = "private, no-store"
+    else:
+        headers["Cache-Control"] = f"public, max-age={CACHE_SECONDS}"
+    if part == "html":
+        headers["ETag"] = bodies["etag"]
+        if request.headers.get("If-None-Match") == bodies["etag"]:
+            return web.Response(status=304, headers=headers)
+        return web.Response(text=bodies["html"], content_type="text/html", headers=headers)
+    if part == "feed":
+        return web.Response(text=bodies["feed"], content_type="application/rss+xml", headers=headers)
+    return web.Response(text=bodies["summary"], content_type="application/json", headers=headers)
+
+
+async def _login(request: web.Request, page: Any, name: str, value: str) -> web.StreamResponse:
+    headers = {**HEADERS, "Cache-Control": "no-store"}
+    if request.method == "POST":
+        form = await request.post()
+        given = str(form.get("password", ""))[:200]
+        if await asyncio.to_thread(password.verify, given, page.password_hash):  # scrypt: off the loop
+            answer = web.HTTPSeeOther(request.path, headers=headers)
+            answer.set_cookie(name, value, httponly=True, samesite="Lax", path="/",
+                              secure=request.scheme == "https")
+            raise answer
+        return web.Response(status=401, text=LOGIN.replace("{note}", "<p>That is not the password.</p>"), content_type="text/html",
+                            headers=headers)
+    return web.Response(status=401, text=LOGIN.replace("{note}", ""), content_type="text/html", headers=headers)
+
+
+async def page(request: web.Request) -> web.StreamResponse:
+    return await _serve(request, request.match_info["slug"], "html")
+
+
+async def domain(request: web.Request) -> web.StreamResponse:
+    return await _serve(request, (request.host or "").split(":")[0].lower(), "html")
+
+
+# -- badges ------------------------------------------------------------------------------------
+
+def _badge_subject(conn: Any, ref: str, now_ms: int) -> tuple[str, str, float | None] | None:
+    """(public name, public state, 30-day uptime) of a monitor shown on a public page, by id or key."""
+    row = conn.execute(
+        "SELECT m.seq, m.created_at, m.status, m.current_state, r.public_name FROM monitors AS m "
+        "JOIN status_page_resources AS r ON r.kind = 'monitor' AND r.subject_seq = m.seq "
+        "JOIN status_pages AS p ON p.seq = r.page_seq AND p.published = 1 AND p.password_hash IS NULL "
+        "WHERE m.id = ? OR m.key = ? LIMIT 1", (ref, ref)).fetchone()
+    if row is None:
+        return None
+    seq, created, status, state, name = row
+    return name, public_state("monitor", state, status), uptime.uptimes(conn, seq, created, now_ms)["30d"]
+
+
+async def _badge(request: web.Request, kind: str, as_json: bool) -> web.Response:
+    context = request.app[CONTEXT]
+    found = await context.read_conn.call(_badge_subject, request.match_info["ref"], context.now_ms())
+    if found is None:
+        raise web.HTTPNotFound(text="no public monitor with this id or key\n", headers=HEADERS)
+    name, state, percent = found
+    drawn = badge.state_badge(name, state) if kind == "status" else badge.uptime_badge(f"{name} 30d", percent)
+    headers = {**HEADERS, "Cache-Control": "public, max-age=60"}
+    if as_json:
+        return web.json_response(badge.shields(drawn), headers=headers)
+    return web.Response(text=badge.svg(drawn), content_type="image/svg+xml", headers=headers)
+
+
+async def status_badge(request: web.Request) -> web.Response:
+    return await _badge(request, "status", False)
+
+
+async def uptime_badge(request: web.Request) -> web.Response:
+    return await _badge(request, "uptime", False)
+
+
+async def shields_badge(request: web.Request) -> web.Response:
+    """The Shields.io endpoint JSON of the uptime badge."""
+    return await _badge(request, "uptime", True)
+
+
+def add_routes(app: web.Application, context: Any) -> None:
+    app[CONTEXT] = context
+    app[CACHE] = {}
+    app.router.add_route("GET", "/status/{slug}", page)
+    app.router.add_route("POST", "/status/{slug}", page)  # the password form
+    app.router.add_route("GET", "/status/{slug}/feed.rss", feed)
+    app.router.add_route("GET", "/status/{slug}/summary.json", summary_json)
+    app.router.add_route("GET", "/badge/{ref}/status.svg", status_badge)
+    app.router.add_route("GET", "/badge/{ref}/uptime.svg", uptime_badge)
+    app.router.add_route("GET", "/badge/{ref}/shields.json", shields_badge)
+    app.router.add_route("GET", "/", domain)
+    app.router.add_route("POST", "/", domain)
+
+
+async def feed(request: web.Request) -> web.StreamResponse:
+    return await _serve(request, request.match_info["slug"], "feed")
+
+
+async def summary_json(request: web.Request) -> web.StreamResponse:
+    return await _serve(request, request.match_info["slug"], "summary")
