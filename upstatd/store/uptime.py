@@ -150,19 +150,19 @@ class Timelines:
     MAX = 20_000
 
     def __init__(self) -> None:
-        self._lines: dict[tuple[str, int, int], tuple[tuple, Timeline]] = {}
+        self._lines: dict[tuple[str, int], tuple[tuple, Timeline]] = {}
 
-    def of(self, conn: sqlite3.Connection, row: Any, now_ms: int, kind: str, days: int = 30) -> Timeline:
-        """A timeline that covers at least the last `days` days (the lists' 30, a status page's 90)."""
+    def of(self, conn: sqlite3.Connection, row: Any, now_ms: int, kind: str) -> Timeline:
+        """A timeline that covers at least the longest of WINDOWS."""
         version = (row.current_state, row.state_since, row.status, row.updated_at)
-        kept = self._lines.get((kind, row.seq, days))
+        kept = self._lines.get((kind, row.seq))
         if kept is not None and kept[0] == version:
             return kept[1]
         # a day's margin: the timeline serves the reads of the next day too (it covers from then on)
-        line = subject_timeline(conn, row.seq, row.created_at, now_ms - (days + 1) * DAY_MS, kind)
+        line = subject_timeline(conn, row.seq, row.created_at, now_ms - max(WINDOWS.values()) - DAY_MS, kind)
         if len(self._lines) >= self.MAX:
             self._lines.clear()
-        self._lines[(kind, row.seq, days)] = (version, line)
+        self._lines[(kind, row.seq)] = (version, line)
         return line
 
 
