@@ -6,26 +6,15 @@ answers of changes carry `stats: null`."""
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 import pytest
 
-from loopback import closed_port
+from historykit import DAY, HOUR, MIN, NOW, check_row, make_monitor as made_monitor, pct
 from upstatd.clock import FakeClock
 from upstatd.monitors import histogram
 from upstatd.monitors.uptime import percentile
 from upstatd.store import heartbeats as heartbeat_store
 from upstatd.store.heartbeats import INSERT_FLIP
 from upstatd.store.monitors import INSERT_STATE_CHANGE
-
-NOW = 1_800_000_000  # the FakeClock's wall time, Unix seconds; a whole hour
-MIN = 60
-HOUR = 3600
-DAY = 86400
-
-
-def pct(up_minutes: int, counted_minutes: int) -> float:
-    return float(Fraction(100 * up_minutes, counted_minutes))
 
 
 @pytest.fixture
@@ -34,24 +23,18 @@ async def api(start_api):
 
 
 async def make_monitor(api, name: str) -> tuple[str, int]:
-    status, _, made = await api.request("POST", "/api/monitors", json={
-        "type": "tcp", "url": f"tcp://127.0.0.1:{closed_port()}", "name": name})
-    assert status == 201, made
-    assert made["stats"] is None  # a change's answer, as the monitor.created event
-    await api.request("POST", f"/api/monitors/{made['id']}/pause")  # no probes of its own
-    rows = await api.daemon.read_db.execute_fetchall("SELECT seq FROM monitors WHERE id = ?", (made["id"],))
-    return made["id"], rows[0][0]
+    """A paused monitor (no probes of its own) whose history the test writes."""
+    monitor_id, seq = await made_monitor(api, name=name)
+    _, _, paused = await api.request("POST", f"/api/monitors/{monitor_id}/pause")
+    _, _, fetched = await api.request("GET", f"/api/monitors/{monitor_id}")
+    assert paused["stats"] is None and fetched["stats"] is None  # a change's answer (as the event) and a retrieve
+    return monitor_id, seq
 
 
 async def listed(api, path: str) -> dict[str, dict]:
     status, _, page = await api.request("GET", path)
     assert status == 200, page
     return {item["name"]: item for item in page["data"]}
-
-
-def check_row(seq: int, at: int, ok: bool, latency_ms: float) -> tuple:
-    return (seq, at * 1000, int(ok), "up" if ok else "down", round(latency_ms * 1000), None,
-            None if ok else "timeout", None, None, None, None, None, None, None)
 
 
 async def test_it_answers_each_monitors_uptime_as_its_status_does(api):
@@ -111,8 +94,8 @@ async def test_it_answers_the_latency_of_the_24_hours_before_the_last_roll_up(ap
         values.append(latency)
         api.daemon.checks.add(check_row(seq, NOW - 20 * HOUR + index * 240, True, latency))
     api.daemon.checks.add(check_row(seq, NOW - 30 * HOUR, True, 5000.0))   # before the 24 hours: left out
-    api.daemon.checks.add(check_row(seq, NOW - 3 * HOUR, False, 9000.0))   # bad: left out
-    api.daemon.checks.add(check_row(other, NOW - 2 * HOUR, False, 9000.0))
+    api.daemon.checks.add(check_row(seq, NOW - 3 * HOUR, False, 9000.0, error_kind="timeout"))   # bad: left out
+    api.daemon.checks.add(check_row(other, NOW - 2 * HOUR, False, 9000.0, error_kind="timeout"))
     await api.daemon.writer.flush()
 
     before = await listed(api, "/api/monitors")

@@ -5,56 +5,16 @@ list with its filters and cursors."""
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 import pytest
 
-from loopback import closed_port
+from historykit import DAY, HOUR, MIN, NOW, check_row, history, make_monitor, pct
 from upstatd.clock import FakeClock
 from upstatd.ids import seq_id
-from upstatd.store.monitors import INSERT_STATE_CHANGE
-
-NOW = 1_800_000_000  # the FakeClock's wall time, Unix seconds
-MIN = 60
-HOUR = 3600
-DAY = 86400
-
-
-def pct(up_minutes: int, counted_minutes: int) -> float:
-    return float(Fraction(100 * up_minutes, counted_minutes))
 
 
 @pytest.fixture
 async def api(start_api):
     return await start_api(clock=FakeClock(wall=NOW))
-
-
-async def make_monitor(api) -> tuple[str, int]:
-    status, _, made = await api.request("POST", "/api/monitors", json={
-        "type": "tcp", "url": f"tcp://127.0.0.1:{closed_port()}"})
-    assert status == 201, made
-    rows = await api.daemon.read_db.execute_fetchall("SELECT seq FROM monitors WHERE id = ?", (made["id"],))
-    return made["id"], rows[0][0]
-
-
-async def history(api, seq: int, created_at: int, changes: list[tuple[int, str, str]],
-                  pauses: list[tuple[int, int | None]] = ()) -> None:
-    """Backdate the monitor to `created_at` and store its state changes and pauses (Unix seconds)."""
-    def write(conn):
-        conn.execute("UPDATE monitors SET created_at = ?, current_state = ?, state_since = ? WHERE seq = ?",
-                           (created_at * 1000, changes[-1][2], changes[-1][0] * 1000, seq))
-        for at, before, after in changes:
-            conn.execute(INSERT_STATE_CHANGE, (seq, at * 1000, before, after, None, None, None))
-        for started, ended in pauses:
-            conn.execute("INSERT INTO monitor_pauses (monitor_seq, started_at, ended_at) VALUES (?, ?, ?)",
-                               (seq, started * 1000, None if ended is None else ended * 1000))
-    await api.daemon.writer.run(write)
-
-
-def check_row(seq: int, at: int, ok: bool, latency_ms: float, **extra) -> tuple:
-    return (seq, at * 1000, int(ok), "up" if ok else "down", round(latency_ms * 1000), extra.get("status_code"),
-            extra.get("error_kind"), extra.get("error_message"), extra.get("resolve_us"),
-            extra.get("connect_us"), None, None, None, extra.get("details"))
 
 
 async def test_it_computes_uptime_from_state_changes_exactly(api):
