@@ -11,7 +11,6 @@ import pytest
 
 from upstatd import metadata
 from upstatd.errors import DomainError, Invalid, Malformed
-from upstatd.api.errors import ApiError
 from upstatd.clock import FakeClock
 
 NOW = 1_800_000_000  # FakeClock wall time used below, Unix seconds
