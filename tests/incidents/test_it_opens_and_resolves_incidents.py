@@ -13,59 +13,15 @@ a FakeClock moved to each probe's due time, so every time is exact.
 
 from __future__ import annotations
 
-import asyncio
-import time
 
 import aiohttp
 import pytest
 
-from loopback import closed_port, start_web
+from clockdrive import Target, probe
+from loopback import start_web
 from upstatd.clock import FakeClock
 
 NOW = 1_800_000_000
-
-
-class Target:
-    """A TCP port on 127.0.0.1 that accepts connections while `up`."""
-
-    def __init__(self) -> None:
-        self.port = closed_port()
-        self.server: asyncio.AbstractServer | None = None
-
-    async def up(self) -> None:
-        async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            writer.close()
-        self.server = await asyncio.start_server(accept, "127.0.0.1", self.port, reuse_address=True)
-
-    async def down(self) -> None:
-        if self.server is not None:
-            self.server.close()
-            await self.server.wait_closed()
-            self.server = None
-
-
-async def wait_for(predicate, timeout: float = 5.0) -> None:
-    start = time.monotonic()
-    while not predicate():
-        if time.monotonic() - start > timeout:
-            raise AssertionError(f"not within {timeout} s")
-        await asyncio.sleep(0.005)
-
-
-async def probe(api, key: str) -> float:
-    """Move the clock to the monitor's next due time, let that one probe run and
-    its writes commit; returns the wall time it ran at."""
-    runner, monitors = api.daemon.runner, api.daemon.monitors
-    # the sooner of its grid slot and a re-check
-    timer = min((t for t in (monitors.slots, monitors.rechecks) if t.when(key) is not None),
-                key=lambda t: t.when(key))
-    due = timer.when(key)
-    # the wheel fires a timer once the clock has passed the end of its tick
-    api.clock.advance(max(0.0, due - api.clock.monotonic()) + runner.wheel.tick)
-    at = api.clock.time()
-    await wait_for(lambda: timer.when(key) != due and not runner.busy(key))
-    await api.daemon.writer.flush()
-    return at
 
 
 def state(api, key: str) -> str:
