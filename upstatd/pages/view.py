@@ -1,17 +1,20 @@
 """A status page's view for the renderer: the page's rows (store/status_page_view.py)
 with each resource's public state, 90 daily bars and uptime (from its timeline:
-store/uptime.py), the banner, and the reports in the renderer's shapes."""
+store/uptime.py), the banner, the reports and the maintenance windows in the
+renderer's shapes. A resource a window in progress covers shows `maintenance`
+(a heartbeat's own state does not say so: its deadlines are only held)."""
 
 from __future__ import annotations
 
 import sqlite3
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from upstatd.pages import render
+from upstatd.pages import maintenance, render
 from upstatd.pages.banner import banner, public_state
-from upstatd.pages.bars import DAYS, daily, overall
+from upstatd.pages.bars import DAYS, daily, day_bounds, overall
 from upstatd.store.rollups import DAY_MS
-from upstatd.store.status_page_view import PageView, Report
+from upstatd.store.status_page_view import PageView, Report, Resource
 from upstatd.store.uptime import subject_timeline
 
 ACCENT = "#1f6feb"
@@ -31,25 +34,67 @@ def _report(report: Report) -> render.ReportView:
                              report.created_at // 1000, None if report.resolved_at is None else report.resolved_at // 1000)
 
 
+class Maintenance(NamedTuple):
+    shown: list[render.MaintenanceView]           # in progress first, then upcoming
+    spans: dict[str, list[tuple[int, int]]]       # resource id (spr_…) -> occurrences (ms) for its bars
+    on: set[str]                                  # resource ids a window in progress covers
+
+
+def _maintenance(found: PageView, now_ms: int, zone: ZoneInfo) -> Maintenance:
+    now = now_ms / 1000
+    resources = [resource for section in found.sections for resource in section.resources]
+    days = [(start / 1000, end / 1000) for _, start, end in day_bounds(now_ms, zone)]
+    shown, spans, on = [], {}, set()
+    for row in found.windows:
+        covered = [r for r in resources if maintenance.covers(row, r.kind, r.subject_id)]
+        drawn = [resource for resource in covered if resource.show_uptime]
+        past = [] if not drawn else [(round(item.start * 1000), round(item.end * 1000))
+                                     for item in maintenance.past(row.window, days, now)]
+        for resource in drawn:
+            spans.setdefault(resource.id, []).extend(past)
+        entry = maintenance.planned(row.window, now)
+        if entry is None or not covered:
+            continue
+        if entry.ongoing:
+            on.update(resource.id for resource in covered)
+        updated = row.updated_at // 1000
+        announced = max(int(entry.start), updated) if entry.ongoing else max(
+            int(entry.start) - maintenance.UPCOMING_DAYS * 86400, updated)
+        shown.append(render.MaintenanceView(
+            row.id, row.title, row.description, int(entry.start), int(entry.end), entry.ongoing,
+            list(dict.fromkeys(resource.public_name for resource in covered)), min(announced, int(now))))
+    shown.sort(key=lambda item: (not item.ongoing, item.starts_at, item.id))
+    return Maintenance(shown, spans, on)
+
+
+def _state(resource: Resource, on: set[str]) -> str:
+    """A paused resource tells nothing (unknown), in a window or not."""
+    if resource.id in on and resource.status != "paused":
+        return "maintenance"
+    return public_state(resource.kind, resource.state, resource.status)
+
+
 def build(conn: sqlite3.Connection, found: PageView, now_ms: int, url: str) -> render.PageView:
     page = found.page
     zone = ZoneInfo(page.timezone)
     since = now_ms - (DAYS + 1) * DAY_MS
+    windows = _maintenance(found, now_ms, zone)
     sections, states = [], []
     for section in found.sections:
         shown = []
         for resource in section.resources:
-            state = public_state(resource.kind, resource.state, resource.status)
+            state = _state(resource, windows.on)
             states.append(state)
             bars = uptime = None
             if resource.show_uptime:
                 line = subject_timeline(conn, resource.seq, resource.created_at, since, resource.kind)
-                bars = daily(line, now_ms, zone, incident_starts(conn, resource.subject_id, since))
+                bars = daily(line, now_ms, zone, incident_starts(conn, resource.subject_id, since),
+                             windows.spans.get(resource.id, ()))
                 uptime = overall(line, now_ms, zone)
             shown.append(render.ResourceView(resource.public_name, state, bars, uptime))
         sections.append(render.SectionView(section.name, shown))
     return render.PageView(
         name=page.name, url=url, logo_url=page.logo_url, accent_color=page.accent_color or ACCENT,
         footer_text=page.footer_text, timezone=page.timezone, banner=banner(states), sections=sections,
-        active=[_report(r) for r in found.active_reports], maintenance=[],
+        active=[_report(r) for r in found.active_reports], maintenance=windows.shown,
         history=[_report(r) for r in found.recent_reports], generated_at=now_ms // 1000)

@@ -23,6 +23,8 @@ slug_or_host, now_ms)`, gives everything a page shows as plain NamedTuples;
                         created_at, updated_at, resolved_at (ms; None while active),
                         updates: [Update] oldest first
         Update          id (rpu_…), status, message, created_at (ms)
+      windows           [store.maintenance.WindowRow] that cover a resource on the page
+                        (pages/maintenance.covers decides), by seq; on, past and future alike
 
 The bars, uptime figures and banner are the renderer's to compute from these
 (the subjects' histories: store/uptime.py).
@@ -34,7 +36,9 @@ import sqlite3
 from typing import NamedTuple
 
 from upstatd.ids import seq_id
-from upstatd.store import status_pages as store
+from upstatd.pages.maintenance import covers
+from upstatd.store import maintenance, status_pages as store
+from upstatd.store.maintenance import WindowRow
 from upstatd.store.status_pages import PageRow, ReportRow
 
 RECENT_DAYS = 14
@@ -85,6 +89,7 @@ class PageView(NamedTuple):
     sections: list[Section]
     active_reports: list[Report]
     recent_reports: list[Report]
+    windows: list[WindowRow] = []
 
 
 def _report(row: ReportRow) -> Report:
@@ -119,6 +124,13 @@ def _sections(conn: sqlite3.Connection, page_seq: int) -> list[Section]:
     return out
 
 
+def covering_windows(conn: sqlite3.Connection, sections: list[Section]) -> list[WindowRow]:
+    """The maintenance windows that cover a resource of `sections` (windows are few: all are read)."""
+    shown = [(resource.kind, resource.subject_id) for section in sections for resource in section.resources]
+    return [row for row in maintenance.all_windows(conn)
+            if any(covers(row, kind, subject_id) for kind, subject_id in shown)]
+
+
 def page_view(conn: sqlite3.Connection, slug_or_host: str, now_ms: int, *, drafts: bool = False) -> PageView | None:
     """The page at /status/<slug_or_host> or served at the host `slug_or_host`; None when no
     page is there, or when it is not published (unless `drafts`: a preview). Reads in one
@@ -133,8 +145,9 @@ def page_view(conn: sqlite3.Connection, slug_or_host: str, now_ms: int, *, draft
         active = store.reports_where(conn, "page_seq = ? AND resolved_at IS NULL", (page.seq,))
         recent = store.reports_where(conn, "page_seq = ? AND resolved_at >= ?",
                                      (page.seq, now_ms - RECENT_DAYS * 86_400_000), order="resolved_at DESC, seq DESC")
-        return PageView(page, _sections(conn, page.seq), [_report(row) for row in active],
-                        [_report(row) for row in recent])
+        sections = _sections(conn, page.seq)
+        return PageView(page, sections, [_report(row) for row in active], [_report(row) for row in recent],
+                        covering_windows(conn, sections))
     finally:
         if not in_transaction:
             conn.execute("COMMIT")
