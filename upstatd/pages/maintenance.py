@@ -48,10 +48,8 @@ def planned(window: Window, now: float, ahead: float = UPCOMING_DAYS * 86400.0) 
         change = next_change(window, now)
         end = change[0] if change is not None and change[1] == "end" else on.end
         return Planned(on.start, max(on.end, end), True)
-    for item in occurrences(window, now, now + ahead, limit=2):
-        if item.start > now:  # not one ending exactly now
-            return Planned(item.start, item.end, False)
-    return None
+    ahead_of = occurrences(window, now, now + ahead, limit=1)  # none is on now: each starts after it
+    return Planned(ahead_of[0].start, ahead_of[0].end, False) if ahead_of else None
 
 
 def past(window: Window, days: Sequence[tuple[float, float]], now: float) -> list[Occurrence]:
