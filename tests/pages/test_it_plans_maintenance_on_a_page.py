@@ -7,7 +7,7 @@ day, one straddling the 90-day edge, and a dense one asked day by day."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone as tz
+from datetime import datetime
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
