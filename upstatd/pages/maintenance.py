@@ -9,8 +9,9 @@ progress ends where its stretch of overlapping occurrences does
 
 The bars only ask whether an occurrence touched a day. A window with more
 than DENSE occurrences in the 90 days (every few minutes) is asked day by day
-for its first one, and the answer for a day that is over is kept: such rules
-are costly to walk in full on every rebuild of the page.
+for its first one. The answer for the days that are over is kept (until the
+page's next midnight): walking a rule's starts over 90 days costs milliseconds,
+and a page is rebuilt every 30 s.
 """
 
 from __future__ import annotations
@@ -53,26 +54,26 @@ def planned(window: Window, now: float, ahead: float = UPCOMING_DAYS * 86400.0) 
 
 
 def past(window: Window, days: Sequence[tuple[float, float]], now: float) -> list[Occurrence]:
-    """Occurrences that touched the local `days` ((start, end) Unix s, oldest first, the last
-    one today) up to `now`: all of them, or for a dense window the first of each day."""
+    """Occurrences that touched the local `days` ((start, end) Unix s, oldest first, the last one
+    today, ending `now`), enough to mark each: of the days that are over all of them (for a dense
+    window the first of each day), of today the first. The days over keep their answer until the
+    next midnight: a rebuild asks about today only."""
     if not days:
         return []
-    found = occurrences(window, days[0][0], now, limit=DENSE)
+    *over, (today, _) = days
+    found = _over(window, tuple(over)) if over else []
+    first = occurrences(window, today, now, limit=1) if now > today else []
+    return found + [item for item in first if item not in found[-1:]]  # one across midnight: once
+
+
+@lru_cache(maxsize=1024)  # Window is frozen (hashable); a page's days change at its midnight
+def _over(window: Window, days: tuple[tuple[float, float], ...]) -> list[Occurrence]:
+    return _walk(window, days)
+
+
+def _walk(window: Window, days: Sequence[tuple[float, float]]) -> list[Occurrence]:
+    found = occurrences(window, days[0][0], days[-1][1], limit=DENSE)
     if len(found) < DENSE:
         return found
-    out = []
-    for start, end in days:
-        first = _first(window, start, end) if end < now else _first_uncached(window, start, min(end, now))
-        if first is not None:
-            out.append(first)
-    return out
-
-
-def _first_uncached(window: Window, start: float, end: float) -> Occurrence | None:
-    found = occurrences(window, start, end, limit=1) if end > start else []
-    return found[0] if found else None
-
-
-@lru_cache(maxsize=8192)  # a day that is over keeps its answer (Window is frozen: hashable)
-def _first(window: Window, start: float, end: float) -> Occurrence | None:
-    return _first_uncached(window, start, end)
+    firsts = (occurrences(window, start, end, limit=1) for start, end in days if end > start)
+    return [first[0] for first in firsts if first]
