@@ -7,34 +7,23 @@ and summary, its day marked on the bars. A deleted window leaves at once."""
 
 from __future__ import annotations
 
-import asyncio
-import importlib.util
 import re
-from pathlib import Path
 
 import feedparser
 import pytest
+from clockdrive import Target, move_to
 
-from loopback import closed_port
 from upstatd.clock import FakeClock
 
 NOW = 1_800_000_000  # 2027-01-15 08:00 UTC, 10:00 EET in Riga
-_kit = importlib.util.spec_from_file_location(
-    "upstatd_tests_maintenance_daemonkit_pages", Path(__file__).parent.parent / "maintenance" / "daemonkit.py")
-daemonkit = importlib.util.module_from_spec(_kit)
-_kit.loader.exec_module(daemonkit)
 
 
 @pytest.fixture
 async def target():
-    port = closed_port()
-
-    async def accept(reader, writer):
-        writer.close()
-    server = await asyncio.start_server(accept, "127.0.0.1", port)
-    yield port
-    server.close()
-    await server.wait_closed()
+    made = Target()
+    await made.up()
+    yield made.port
+    await made.down()
 
 
 @pytest.fixture
@@ -103,7 +92,7 @@ async def test_a_window_shows_upcoming_then_in_progress_then_on_the_bars(api, ta
     html, summary, _ = await read(api)
     assert "Postgres 17" in section(html) and summary["maintenance"][0]["title"] == "Postgres 17"
 
-    await daemonkit.move_to(api, NOW + 20)  # 20 s on: the kept copy is still fresh; the timer's flip shows
+    await move_to(api, NOW + 20)  # 20 s on: the kept copy is still fresh; the timer's flip shows
     html, summary, feed = await read(api)
     shown = section(html)
     assert "In progress" in shown and "Postgres 17" in shown
@@ -113,7 +102,7 @@ async def test_a_window_shows_upcoming_then_in_progress_then_on_the_bars(api, ta
     assert 'class="banner maintenance"' in html
     assert [entry.title for entry in feed.entries] == ["Maintenance in progress: Postgres 17"]
 
-    await daemonkit.move_to(api, NOW + 3620)
+    await move_to(api, NOW + 3620)
     html, summary, feed = await read(api)
     assert section(html) == "" and summary["maintenance"] == [] and feed.entries == []
     titles = re.findall(r'<span class="([a-z ]+)" title="([^"]+)"', html)
