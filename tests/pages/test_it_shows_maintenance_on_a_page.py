@@ -3,7 +3,8 @@ FakeClock: upcoming (in the page's zone with its UTC offset, in summary.json
 and in the feed, read by a feed parser), edited and shown at once, in progress
 as soon as its timer flips it (within the page's 30 s cache, not after it),
 the banner then "Under maintenance"; after its end gone from the page, feed
-and summary, its day marked on the bars. A deleted window leaves at once."""
+and summary, its day marked on the bars. In progress comes first; a deleted
+window leaves at once; another page's window is not shown."""
 
 from __future__ import annotations
 
@@ -113,7 +114,7 @@ async def test_a_window_shows_upcoming_then_in_progress_then_on_the_bars(api, ta
     assert "a day with maintenance" in html
 
 
-async def test_a_window_deleted_or_covering_nothing_on_the_page_is_not_shown(api, target):
+async def test_one_in_progress_comes_first_and_a_deleted_or_other_pages_window_is_not_shown(api, target):
     made = await make_page(api, target)
     _, _, other = await api.request("POST", "/api/monitors", json={
         "type": "tcp", "url": f"tcp://127.0.0.1:{target}", "name": "elsewhere"})
@@ -122,12 +123,15 @@ async def test_a_window_deleted_or_covering_nothing_on_the_page_is_not_shown(api
     _, _, weekly = await api.request("POST", "/api/maintenance", json={
         "title": "Backups", "rrule": "FREQ=WEEKLY;BYDAY=SU;BYHOUR=3;BYMINUTE=0", "duration_seconds": 3600,
         "timezone": "Europe/Riga", "heartbeat_ids": [made["heartbeat"]]})
+    _, _, now_on = await api.request("POST", "/api/maintenance", json={
+        "title": "Cabling", "starts_at": NOW - 60, "ends_at": NOW + 600, "monitor_ids": [made["monitor"]]})
     html, summary, _ = await read(api)
-    assert "Not this page" not in html
-    assert [(w["title"], w["starts_at"], w["affected"]) for w in summary["maintenance"]] == [
-        ("Backups", "2027-01-17T01:00:00Z", ["Nightly backup"])]  # Sunday 03:00 EET, the next one only
-    status, _, _ = await api.request("DELETE", f"/api/maintenance/{weekly['id']}")
-    assert status == 204
+    assert "Not this page" not in html and elsewhere["id"]
+    assert [(w["title"], w["status"], w["starts_at"], w["affected"]) for w in summary["maintenance"]] == [
+        ("Cabling", "in_progress", "2027-01-15T07:59:00Z", ["Website"]),            # in progress first
+        ("Backups", "scheduled", "2027-01-17T01:00:00Z", ["Nightly backup"])]     # Sunday 03:00 EET: the next only
+    for window in (weekly, now_on):
+        status, _, _ = await api.request("DELETE", f"/api/maintenance/{window['id']}")
+        assert status == 204
     html, summary, _ = await read(api)  # the same instant: the set of windows changed
     assert section(html) == "" and summary["maintenance"] == []
-    assert elsewhere["id"]
