@@ -5,7 +5,7 @@ ids of monitors). Pure."""
 from __future__ import annotations
 
 from upstatd.pages.banner import BANNERS
-from upstatd.pages.render import MaintenanceView, PageView, ReportView, iso_utc
+from upstatd.pages.render import MaintenanceView, PageView, ReportView
 
 
 def _report(report: ReportView) -> dict:
@@ -15,9 +15,9 @@ def _report(report: ReportView) -> dict:
 
 
 def _maintenance(window: MaintenanceView) -> dict:
-    """Times as ISO 8601 UTC (reports' are Unix s: kept as they were)."""
+    """Times in Unix seconds, as the reports' and the API's."""
     return {"id": window.id, "title": window.title, "description": window.description,
-            "starts_at": iso_utc(window.starts_at), "ends_at": iso_utc(window.ends_at),
+            "starts_at": window.starts_at, "ends_at": window.ends_at,
             "status": "in_progress" if window.ongoing else "scheduled", "affected": window.affected}
 
 
