@@ -4,8 +4,8 @@ StrictUndefined: every value a page shows is escaped, and a template that
 names a missing value fails in the tests rather than printing nothing.
 
 The page carries its CSS inline and loads nothing: no script, font or image
-from anywhere but the logo the page names (its own URL, a relative one to
-serve it beside the daemon's reverse proxy).
+but the page's logo, which the daemon serves itself (<page>/logo).
+The archive of resolved reports (<page>/history) is `history_html`.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ class MaintenanceView(NamedTuple):
 class PageView(NamedTuple):
     name: str
     url: str                     # the page's own address (the feed links to it)
-    logo_url: str | None
+    logo_url: str | None         # the daemon's <page>/logo?v=…, or None
     accent_color: str            # #rrggbb
     footer_text: str | None
     timezone: str
@@ -71,6 +71,20 @@ class PageView(NamedTuple):
     active: list[ReportView]
     maintenance: list[MaintenanceView]
     history: list[ReportView]    # resolved in the last 14 days, newest first
+    generated_at: int            # Unix s
+
+
+class HistoryView(NamedTuple):
+    """One page of the archive of resolved reports."""
+    name: str
+    url: str                     # the status page's own address
+    logo_url: str | None
+    accent_color: str
+    footer_text: str | None
+    timezone: str
+    reports: list[ReportView]    # newest first
+    older_url: str | None        # the next page of older reports; None: none older
+    newer_url: str | None
     generated_at: int            # Unix s
 
 
@@ -94,6 +108,10 @@ _env.globals.update(BANNERS=BANNERS, STATE_WORDS=STATE_WORDS, REPORT_WORDS=REPOR
 
 def page_html(view: PageView) -> str:
     return _env.get_template("page.html").render(page=view)
+
+
+def history_html(view: HistoryView) -> str:
+    return _env.get_template("history.html").render(page=view)
 
 
 def feed_rss(view: PageView) -> str:
