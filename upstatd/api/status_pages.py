@@ -215,8 +215,8 @@ async def _history(request: web.Request, address: str) -> web.StreamResponse:
     unknown = sorted(set(request.query) - {"before", "after"})
     if unknown or len(cursors) > 1:
         param = unknown[0] if unknown else "after"
-        why = f"{param} is not a parameter here (before= or after= a report id)" if unknown else \
-            "give before= or after=, not both"
+        why = f"{param}: not a parameter here (before= or after= a report id)" if unknown else \
+            "after: give before= or after=, not both"
         return web.Response(status=400, text=f"{why}\n", headers=headers)
     context = request.app[CONTEXT]
     try:
