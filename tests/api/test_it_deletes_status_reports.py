@@ -54,6 +54,22 @@ async def test_it_deletes_a_report_with_its_updates(start_api):
     assert status == 404 and answer["error"]["param"] == "report_id"
 
 
+async def test_an_older_report_deleted_leaves_the_page_at_once(start_api):
+    """Not only the newest: the page's kept copy is made again at once."""
+    api = await start_api(clock=FakeClock(wall=NOW))
+    path, older = await make(api, "shop")
+    api.clock.advance(5)
+    await api.request("POST", f"{path}/reports", json={"title": "Newer trouble", "message": "Hm."})
+    async with api.session.get(api.url + "/status/shop") as answer:
+        assert "Trouble at shop" in await answer.text()
+    api.clock.advance(5)
+    status, _, _ = await api.request("DELETE", f"{path}/reports/{older['id']}")
+    assert status == 204
+    async with api.session.get(api.url + "/status/shop") as answer:
+        html = await answer.text()
+    assert "Trouble at shop" not in html and "Newer trouble" in html
+
+
 async def test_another_pages_report_is_not_found(start_api):
     api = await start_api(clock=FakeClock(wall=NOW))
     path, _ = await make(api, "shop")

@@ -366,6 +366,7 @@ class StatusPageCommands(Commands):
             row = find_report(conn, page, report_id)
             event = self._report_event(conn, "deleted", page, row, now_ms)
             store.delete_report(conn, row.seq)
+            store.touch_page(conn, page.seq, now_ms)  # what the public page keeps sees no row go otherwise
             return (None, *event)
 
         return await run(self.writer, self.bus, remove)
