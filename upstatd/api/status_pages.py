@@ -234,13 +234,16 @@ async def _logo(request: web.Request, address: str) -> web.StreamResponse:
     headers, login = await _gate(request, page, LOGO_HEADERS)
     if login is not None:
         return login
-    found = await request.app[CONTEXT].read_conn.call(status_pages.logo, page.seq)
-    if found is None:
+    if page.logo_etag is None:
         raise web.HTTPNotFound(text="this status page has no logo\n", headers=HEADERS)
     scope = "private" if page.password_hash is not None else "public"
-    headers.update({"Cache-Control": f"{scope}, max-age={LOGO_SECONDS}, immutable", "ETag": f'"{found.etag}"'})
-    if request.headers.get("If-None-Match") == headers["ETag"]:
+    headers.update({"Cache-Control": f"{scope}, max-age={LOGO_SECONDS}, immutable", "ETag": f'"{page.logo_etag}"'})
+    if request.headers.get("If-None-Match") == headers["ETag"]:  # known from the page's row: no image read
         return web.Response(status=304, headers=headers)
+    found = await request.app[CONTEXT].read_conn.call(status_pages.logo, page.seq)
+    if found is None:  # removed since the row was read
+        raise web.HTTPNotFound(text="this status page has no logo\n", headers=HEADERS)
+    headers["ETag"] = f'"{found.etag}"'
     return web.Response(body=found.body, content_type=found.content_type, headers=headers)
 
 
