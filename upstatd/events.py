@@ -39,7 +39,7 @@ TYPES = (
     "webhook_endpoint.disabled",
     "maintenance.scheduled", "maintenance.started", "maintenance.ended",
     "status_page.created", "status_page.updated", "status_page.deleted",
-    "status_report.created", "status_report.updated",
+    "status_report.created", "status_report.updated", "status_report.deleted",
     "ping",
 )
 RESERVED = ("incident.escalated",)  # named for escalation policies, not emitted yet

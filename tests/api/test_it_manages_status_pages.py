@@ -41,7 +41,7 @@ async def test_it_creates_a_page_with_its_defaults(start_api):
 async def test_it_stores_the_password_hashed_and_never_shows_it(api):
     status, _, page = await api.request("POST", "/api/status-pages", json={
         "name": "Acme", "slug": "acme", "password": "correct horse", "custom_domain": "Status.Example.COM",
-        "accent_color": "#A1B2C3", "logo_url": "https://example.com/logo.png", "footer_text": "© Acme",
+        "accent_color": "#A1B2C3", "footer_text": "© Acme",
         "timezone": "Europe/Paris", "published": True, "metadata": {"team": "ops"}})
     assert status == 201, page
     assert page["password_protected"] is True and "password" not in page

@@ -19,7 +19,7 @@ CASES = [
     ({"custom_domain": "https://status.example.com"}, 422, "custom_domain"),
     ({"accent_color": "red"}, 422, "accent_color"),
     ({"accent_color": "#12345"}, 422, "accent_color"),
-    ({"logo_url": "ftp://example.com/logo.png"}, 422, "logo_url"),
+    ({"logo_url": "https://example.com/logo.png"}, 400, "logo_url"),  # read-only: PUT …/logo
     ({"timezone": "Mars/Olympus"}, 422, "timezone"),
     ({"password": "short"}, 422, "password"),
     ({"published": "yes"}, 400, "published"),

@@ -35,7 +35,7 @@ async def test_it_adds_sections_and_resources_in_order(start_api):
     status, _, second = await api.request("POST", f"{path}/sections", json={"name": "Jobs"})
     assert status == 201, second
     assert second == {"id": second["id"], "object": "status_page_section", "status_page_id": page["id"],
-                      "name": "Jobs", "position": 1, "created_at": NOW, "updated_at": NOW}
+                      "name": "Jobs", "position": 1, "metadata": {}, "created_at": NOW, "updated_at": NOW}
     assert second["id"].startswith("sps_") and first["position"] == 0
 
     status, _, shop = await api.request("POST", f"{path}/resources", json={
@@ -44,7 +44,7 @@ async def test_it_adds_sections_and_resources_in_order(start_api):
     assert shop == {"id": shop["id"], "object": "status_page_resource", "status_page_id": page["id"],
                     "section_id": first["id"], "position": 0, "kind": "monitor", "monitor_id": monitor["id"],
                     "heartbeat_id": None, "group_id": None, "public_name": "Shop", "show_uptime": True,
-                    "created_at": NOW, "updated_at": NOW}
+                    "metadata": {}, "created_at": NOW, "updated_at": NOW}
     status, _, backup = await api.request("POST", f"{path}/resources", json={
         "heartbeat_id": "nightly", "public_name": "Backups", "show_uptime": False})  # a config key
     assert status == 201, backup

@@ -82,10 +82,12 @@ async def test_it_gives_the_renderer_one_view(start_api):
     assert recent.updates[0].id == made[1]["updates"][0]["id"]
     assert (recent.affected_resource_ids, recent.resolved_at) == ([shop["id"]], (NOW + 17 * DAY) * 1000)
 
-    archive, more = await api.daemon.read_db.call(lambda conn: report_archive(conn, view.page.seq, limit=1))
-    assert [report.title for report in archive] == ["recent"] and more
-    archive, more = await api.daemon.read_db.call(lambda conn: report_archive(
-        conn, view.page.seq, limit=1, starting_after=archive[0].id))
-    assert [report.title for report in archive] == ["old"] and not more
+    archive = await api.daemon.read_db.call(lambda conn: report_archive(conn, view.page.seq, limit=1))
+    assert [report.title for report in archive.reports] == ["recent"] and archive.newer is None
+    assert archive.older == archive.reports[0].id
+    archive = await api.daemon.read_db.call(lambda conn: report_archive(
+        conn, view.page.seq, limit=1, before=archive.older))
+    assert [report.title for report in archive.reports] == ["old"] and archive.older is None
+    assert archive.newer == archive.reports[0].id
 
     assert await read("nothing-here") is None

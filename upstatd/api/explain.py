@@ -55,8 +55,13 @@ def validation_error(exc: msgspec.ValidationError, schema: type, sent: Any, *, q
     unknown = _UNKNOWN.match(message)
     if unknown:
         name = unknown.group(1)
-        known = field_names(type_at(schema, parts))
+        declared = type_at(schema, parts)
         where = f"{param}.{name}" if param else name
+        # a field taken once: say what replaced it (a Struct's GONE: {name: message})
+        gone = getattr(getattr(declared, "cls", None), "GONE", {}).get(name)
+        if gone:
+            return invalid(gone, where)
+        known = field_names(declared)
         hint = f" (the parameters{f' of {param}' if param else ''} are: {', '.join(known)})" if known else ""
         return invalid(f"{where} is not a known parameter{hint}", where)
     missing = _MISSING.match(message)

@@ -6,7 +6,8 @@ routes/meta.py) becomes one operation. What a route declares is all there is:
 - `path`: `{name}` parts become path parameters (ids: letters, digits, `_`, `-`).
 - `query`: a msgspec Struct (usually a subclass of pagination.ListQuery); each
   field is a query parameter, with the field's type, constraints and default.
-- `body`: a msgspec Struct; the JSON request body.
+- `body`: a msgspec Struct; the JSON request body (a handler that reads another
+  kind says what with `@openapi.consumes(...)`).
 - `response`: a msgspec Struct (or `pagination.list_of(Item)`, or `list[Item]`
   for the list envelope of Item) for the answer with `status` (200 by default;
   204 has no body).
@@ -81,6 +82,15 @@ def produces(content: dict[str, dict]) -> Callable:
     `@openapi.produces({"text/plain": {"schema": {"type": "string"}}})`."""
     def mark(handler: Callable) -> Callable:
         handler.openapi_content = content
+        return handler
+    return mark
+
+
+def consumes(content: dict[str, dict]) -> Callable:
+    """The request body's media types and schemas, for a handler that does not read JSON
+    (a status page's logo): `@openapi.consumes({"image/png": {"schema": {...}}})`."""
+    def mark(handler: Callable) -> Callable:
+        handler.openapi_body = content
         return handler
     return mark
 
@@ -265,7 +275,9 @@ def document(routes: Iterable[Any], public_routes: Iterable[Any] = (), version: 
                 operation["parameters"].append(parameter)
         if route.method == "POST":
             operation["parameters"].append({"$ref": f"#/components/parameters/{idempotency.HEADER}"})
-        if route.body is not None or route.method in ("POST", "PUT", "PATCH"):
+        if getattr(route.handler, "openapi_body", None) is not None:
+            operation["requestBody"] = {"required": True, "content": route.handler.openapi_body}
+        elif route.body is not None or route.method in ("POST", "PUT", "PATCH"):
             body_schema = schema_of.get(route.body, GENERIC) if route.body is not None else GENERIC
             needed = route.body is not None and _needs_fields(_resolve(body_schema, components))
             operation["requestBody"] = {"required": needed,

@@ -1,7 +1,9 @@
 """The public status pages, outside /api and without a token:
 
 - `/status/{slug}` (HTML), `/status/{slug}/feed.rss`, `/status/{slug}/summary.json`,
-  and `/` for a page's `custom_domain` (the Host header, behind a reverse proxy);
+  `/status/{slug}/history` (the archive of resolved reports, 20 a page, `?before=` /
+  `?after=` a report id), `/status/{slug}/logo` (the page's own image), and `/`,
+  `/history`, `/logo` for a page's `custom_domain` (the Host header, behind a reverse proxy);
 - `/badge/{monitor id or key}/status.svg`, `/uptime.svg` (30 days) and `/shields.json`,
   answered only for monitors shown on a published page without a password: a
   badge tells the public nothing a page does not.
@@ -9,7 +11,8 @@
 Only published pages are served (an unknown or unpublished one is a 404). A
 page with a password asks for it in a form; the right one sets a cookie signed
 with the installation's link key (and the password's hash: a new password ends
-every visitor's cookie). What a page shows is made at most every CACHE_SECONDS
+every visitor's cookie); wrong passwords are limited per client address and
+page (status_pages/attempts.py: 429 with Retry-After). What a page shows is made at most every CACHE_SECONDS
 and answered with an ETag (If-None-Match: 304) and Cache-Control, so a busy
 page costs a dictionary lookup.
 """
@@ -28,15 +31,23 @@ from upstatd.pages import badge, render, view
 from upstatd.pages.banner import public_state
 from upstatd.pages.summary import summary
 from upstatd.status_pages import password
+from upstatd.status_pages.attempts import Attempts, client_key
 from upstatd.store import status_page_view, status_pages
 from upstatd.store import uptime
 
 CONTEXT = web.AppKey("status_pages", Any)  # the ApiContext: read_conn, clock, link_key
 CACHE = web.AppKey("status_pages_cache", dict)
+ATTEMPTS = web.AppKey("status_pages_attempts", Attempts)
 CACHE_SECONDS = 30
+ARCHIVE_PAGE = 20  # resolved reports on a page of the archive
+LOGO_SECONDS = 365 * 86400  # a logo's URL carries its version (?v=): a new logo is a new URL
+# images only from the daemon itself (the logo); data: for the empty favicon
 HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
-           "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https: data:; "
+           "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
                                       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"}
+# a logo opened by itself (an SVG may hold scripts): nothing runs, nothing loads
+LOGO_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+                "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox"}
 LOGIN = """<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport"
 content="width=device-width, initial-scale=1"><link rel="icon" href="data:,"><title>Password</title>
 <style>body{font:15px system-ui,sans-serif;max-width:360px;margin:64px auto;padding:0 16px}
@@ -111,25 +122,42 @@ async def _made(request: web.Request, address: str) -> tuple[Any, dict] | None:
     return page, bodies
 
 
-async def _serve(request: web.Request, address: str, part: str) -> web.StreamResponse:
-    made = await _made(request, address)
-    if made is None:
-        raise web.HTTPNotFound(text="no status page here\n", headers=HEADERS)
-    page, bodies = made
-    context = request.app[CONTEXT]
-    headers = dict(HEADERS)
+def _not_found() -> web.HTTPNotFound:
+    return web.HTTPNotFound(text="no status page here\n", headers=HEADERS)
+
+
+async def _gate(request: web.Request, page: Any, base: dict[str, str] = HEADERS
+                ) -> tuple[dict[str, str] | None, web.StreamResponse | None]:
+    """(the answer's headers, None) for a visitor who may see the page; (None, the password
+    form's answer) for one who must give its password first."""
+    headers = dict(base)
     if page.password_hash is not None:
-        name, value = _cookie(context, page)
+        name, value = _cookie(request.app[CONTEXT], page)
         if not hmac.compare_digest(request.cookies.get(name, ""), value):
-            return await _login(request, page, name, value)
+            return None, await _login(request, page, name, value)
         headers["Cache-Control"] = "private, no-store"
     else:
         headers["Cache-Control"] = f"public, max-age={CACHE_SECONDS}"
+    return headers, None
+
+
+def _html(request: web.Request, html: str, etag: str, headers: dict[str, str]) -> web.Response:
+    headers["ETag"] = etag
+    if request.headers.get("If-None-Match") == etag:
+        return web.Response(status=304, headers=headers)
+    return web.Response(text=html, content_type="text/html", headers=headers)
+
+
+async def _serve(request: web.Request, address: str, part: str) -> web.StreamResponse:
+    made = await _made(request, address)
+    if made is None:
+        raise _not_found()
+    page, bodies = made
+    headers, login = await _gate(request, page)
+    if login is not None:
+        return login
     if part == "html":
-        headers["ETag"] = bodies["etag"]
-        if request.headers.get("If-None-Match") == bodies["etag"]:
-            return web.Response(status=304, headers=headers)
-        return web.Response(text=bodies["html"], content_type="text/html", headers=headers)
+        return _html(request, bodies["html"], bodies["etag"], headers)
     if part == "feed":
         return web.Response(text=bodies["feed"], content_type="application/rss+xml", headers=headers)
     return web.Response(text=bodies["summary"], content_type="application/json", headers=headers)
@@ -138,10 +166,17 @@ async def _serve(request: web.Request, address: str, part: str) -> web.StreamRes
 async def _login(request: web.Request, page: Any, name: str, value: str) -> web.StreamResponse:
     headers = {**HEADERS, "Cache-Control": "no-store"}
     if request.method == "POST":
+        attempts, key = request.app[ATTEMPTS], (client_key(request.remote), page.id)
+        wait = attempts.take(key, request.app[CONTEXT].clock.monotonic())
+        if wait:  # refused before scrypt runs: guessing costs the daemon nothing
+            return web.Response(status=429, text=LOGIN.replace("{note}", (
+                f"<p>Too many wrong passwords from your address. Wait {wait} seconds, then try again.</p>")),
+                content_type="text/html", headers={**headers, "Retry-After": str(wait)})
         form = await request.post()
         given = str(form.get("password", ""))[:200]
         if await asyncio.to_thread(password.verify, given, page.password_hash):  # scrypt: off the loop
-            answer = web.HTTPSeeOther(request.path, headers=headers)
+            attempts.forget(key)
+            answer = web.HTTPSeeOther(request.path_qs, headers=headers)
             answer.set_cookie(name, value, httponly=True, samesite="Lax", path="/",
                               secure=request.scheme == "https")
             raise answer
@@ -154,8 +189,86 @@ async def page(request: web.Request) -> web.StreamResponse:
     return await _serve(request, request.match_info["slug"], "html")
 
 
+def _host(request: web.Request) -> str:
+    return (request.host or "").split(":")[0].lower()
+
+
 async def domain(request: web.Request) -> web.StreamResponse:
-    return await _serve(request, (request.host or "").split(":")[0].lower(), "html")
+    return await _serve(request, _host(request), "html")
+
+
+# -- the archive and the logo --------------------------------------------------------------------
+
+async def _published(request: web.Request, address: str) -> Any:
+    """The published page at this address (its row), else a 404."""
+    row = await request.app[CONTEXT].read_conn.call(status_pages.by_address, address)
+    if row is None or not row.published:
+        raise _not_found()
+    return row
+
+
+def _page_url(request: web.Request, page: Any, address: str) -> str:
+    base = f"{request.scheme}://{request.host}"
+    return base if page.custom_domain == address else f"{base}/status/{page.slug}"
+
+
+async def _history(request: web.Request, address: str) -> web.StreamResponse:
+    """One page of the archive: read each time (two indexed reads and the reports' updates),
+    answered with an ETag of what it shows."""
+    page = await _published(request, address)
+    headers, login = await _gate(request, page)
+    if login is not None:
+        return login
+    cursors = {name: request.query.getone(name) for name in ("before", "after") if name in request.query}
+    unknown = sorted(set(request.query) - {"before", "after"})
+    if unknown or len(cursors) > 1:
+        param = unknown[0] if unknown else "after"
+        why = f"{param}: not a parameter here (before= or after= a report id)" if unknown else \
+            "after: give before= or after=, not both"
+        return web.Response(status=400, text=f"{why}\n", headers=headers)
+    context = request.app[CONTEXT]
+    try:
+        archive = await context.read_conn.call(lambda conn: status_page_view.report_archive(
+            conn, page.seq, limit=ARCHIVE_PAGE, **cursors))
+    except status_page_view.BadCursor as exc:
+        return web.Response(status=400, text=f"{exc}\n", headers=headers)
+    html = render.history_html(view.history(page, archive, _page_url(request, page, address), context.now_ms()))
+    etag = '"' + hashlib.sha256(html.encode()).hexdigest()[:32] + '"'
+    return _html(request, html, etag, headers)
+
+
+async def _logo(request: web.Request, address: str) -> web.StreamResponse:
+    page = await _published(request, address)
+    headers, login = await _gate(request, page, LOGO_HEADERS)
+    if login is not None:
+        return login
+    if page.logo_etag is None:
+        raise web.HTTPNotFound(text="this status page has no logo\n", headers=HEADERS)
+    scope = "private" if page.password_hash is not None else "public"
+    headers.update({"Cache-Control": f"{scope}, max-age={LOGO_SECONDS}, immutable", "ETag": f'"{page.logo_etag}"'})
+    if request.headers.get("If-None-Match") == headers["ETag"]:  # known from the page's row: no image read
+        return web.Response(status=304, headers=headers)
+    found = await request.app[CONTEXT].read_conn.call(status_pages.logo, page.seq)
+    if found is None:  # removed since the row was read
+        raise web.HTTPNotFound(text="this status page has no logo\n", headers=HEADERS)
+    headers["ETag"] = f'"{found.etag}"'
+    return web.Response(body=found.body, content_type=found.content_type, headers=headers)
+
+
+async def history(request: web.Request) -> web.StreamResponse:
+    return await _history(request, request.match_info["slug"])
+
+
+async def domain_history(request: web.Request) -> web.StreamResponse:
+    return await _history(request, _host(request))
+
+
+async def logo(request: web.Request) -> web.StreamResponse:
+    return await _logo(request, request.match_info["slug"])
+
+
+async def domain_logo(request: web.Request) -> web.StreamResponse:
+    return await _logo(request, _host(request))
 
 
 # -- badges ------------------------------------------------------------------------------------
@@ -202,15 +315,22 @@ async def shields_badge(request: web.Request) -> web.Response:
 def add_routes(app: web.Application, context: Any) -> None:
     app[CONTEXT] = context
     app[CACHE] = {}
+    app[ATTEMPTS] = Attempts()
     app.router.add_route("GET", "/status/{slug}", page)
     app.router.add_route("POST", "/status/{slug}", page)  # the password form
     app.router.add_route("GET", "/status/{slug}/feed.rss", feed)
     app.router.add_route("GET", "/status/{slug}/summary.json", summary_json)
+    app.router.add_route("GET", "/status/{slug}/history", history)
+    app.router.add_route("POST", "/status/{slug}/history", history)  # the password form
+    app.router.add_route("GET", "/status/{slug}/logo", logo)
     app.router.add_route("GET", "/badge/{ref}/status.svg", status_badge)
     app.router.add_route("GET", "/badge/{ref}/uptime.svg", uptime_badge)
     app.router.add_route("GET", "/badge/{ref}/shields.json", shields_badge)
     app.router.add_route("GET", "/", domain)
     app.router.add_route("POST", "/", domain)
+    app.router.add_route("GET", "/history", domain_history)
+    app.router.add_route("POST", "/history", domain_history)
+    app.router.add_route("GET", "/logo", domain_logo)
 
 
 async def feed(request: web.Request) -> web.StreamResponse:

@@ -4,8 +4,8 @@ StrictUndefined: every value a page shows is escaped, and a template that
 names a missing value fails in the tests rather than printing nothing.
 
 The page carries its CSS inline and loads nothing: no script, font or image
-from anywhere but the logo the page names (its own URL, a relative one to
-serve it beside the daemon's reverse proxy).
+but the page's logo, which the daemon serves itself (<page>/logo).
+The archive of resolved reports (<page>/history) is `history_html`.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ class MaintenanceView(NamedTuple):
 class PageView(NamedTuple):
     name: str
     url: str                     # the page's own address (the feed links to it)
-    logo_url: str | None
+    logo_url: str | None         # the daemon's <page>/logo?v=…, or None
     accent_color: str            # #rrggbb
     footer_text: str | None
     timezone: str
@@ -86,6 +86,20 @@ class PageView(NamedTuple):
         """Whether a bar marks a maintenance day (the page then explains the mark)."""
         return any(bar.maintenance for section in self.sections for resource in section.resources
                    for bar in resource.bars or ())
+
+
+class HistoryView(NamedTuple):
+    """One page of the archive of resolved reports."""
+    name: str
+    url: str                     # the status page's own address
+    logo_url: str | None
+    accent_color: str
+    footer_text: str | None
+    timezone: str
+    reports: list[ReportView]    # newest first
+    older_url: str | None        # the next page of older reports; None: none older
+    newer_url: str | None
+    generated_at: int            # Unix s
 
 
 _env = jinja2.Environment(loader=jinja2.PackageLoader("upstatd.pages", "templates"),
@@ -123,6 +137,10 @@ _env.globals.update(BANNERS=BANNERS, STATE_WORDS=STATE_WORDS, REPORT_WORDS=REPOR
 
 def page_html(view: PageView) -> str:
     return _env.get_template("page.html").render(page=view)
+
+
+def history_html(view: HistoryView) -> str:
+    return _env.get_template("history.html").render(page=view)
 
 
 def feed_rss(view: PageView) -> str:

@@ -14,7 +14,8 @@ from upstatd.pages import maintenance, render
 from upstatd.pages.banner import banner, public_state
 from upstatd.pages.bars import DAYS, daily, day_bounds, overall
 from upstatd.store.rollups import DAY_MS
-from upstatd.store.status_page_view import PageView, Report, Resource
+from upstatd.store.status_page_view import Archive, PageView, Report, Resource
+from upstatd.store.status_pages import PageRow
 from upstatd.store.uptime import subject_timeline
 
 ACCENT = "#1f6feb"
@@ -74,6 +75,21 @@ def _state(resource: Resource, on: set[str]) -> str:
     return public_state(resource.kind, resource.state, resource.status)
 
 
+def logo_url(page: PageRow, url: str) -> str | None:
+    """The logo beside the page, its version in the query (so it may be cached for long)."""
+    return None if page.logo_etag is None else f"{url}/logo?v={page.logo_etag[:16]}"
+
+
+def history(page: PageRow, archive: Archive, url: str, now_ms: int) -> render.HistoryView:
+    """One page of the archive of resolved reports, with its links to the pages beside it."""
+    return render.HistoryView(
+        name=page.name, url=url, logo_url=logo_url(page, url), accent_color=page.accent_color or ACCENT,
+        footer_text=page.footer_text, timezone=page.timezone, reports=[_report(r) for r in archive.reports],
+        older_url=None if archive.older is None else f"{url}/history?before={archive.older}",
+        newer_url=None if archive.newer is None else f"{url}/history?after={archive.newer}",
+        generated_at=now_ms // 1000)
+
+
 def build(conn: sqlite3.Connection, found: PageView, now_ms: int, url: str) -> render.PageView:
     page = found.page
     zone = ZoneInfo(page.timezone)
@@ -94,7 +110,7 @@ def build(conn: sqlite3.Connection, found: PageView, now_ms: int, url: str) -> r
             shown.append(render.ResourceView(resource.public_name, state, bars, uptime))
         sections.append(render.SectionView(section.name, shown))
     return render.PageView(
-        name=page.name, url=url, logo_url=page.logo_url, accent_color=page.accent_color or ACCENT,
+        name=page.name, url=url, logo_url=logo_url(page, url), accent_color=page.accent_color or ACCENT,
         footer_text=page.footer_text, timezone=page.timezone, banner=banner(states), sections=sections,
         active=[_report(r) for r in found.active_reports], maintenance=windows.shown,
         history=[_report(r) for r in found.recent_reports], generated_at=now_ms // 1000)

@@ -6,7 +6,9 @@ event, then publishes it. A change that changes nothing writes nothing.
 Events: `status_page.created/updated/deleted` with the page's public shape (a
 section or resource change is the page's `updated`, with the reason
 `section.created`, `resource.deleted`, ...); `status_report.created/updated`
-with the report's (an appended update is an `updated`, reason its status).
+with the report's (an appended update is an `updated`, reason its status), and
+`status_report.deleted`. A logo put or removed is the page's `updated` (reason
+`logo.updated`, `logo.deleted`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from upstatd.errors import Conflict, Invalid, Malformed, NotFound
 from upstatd.events import EventBus
 from upstatd.heartbeats.schedule import TIMEZONES
 from upstatd.ids import new_id
-from upstatd.status_pages import public
+from upstatd.status_pages import logo, public
 from upstatd.status_pages.password import hash_password
 from upstatd.status_pages.public import UNSET
 from upstatd.store import incidents as incident_store
@@ -126,7 +128,7 @@ class StatusPageCommands(Commands):
     async def create(self, body: public.StatusPageCreate) -> Changed:
         checked_timezone(body.timezone)
         fields = {"name": body.name, "slug": body.slug, "custom_domain": _host(body.custom_domain),
-                  "logo_url": body.logo_url, "accent_color": _color(body.accent_color),
+                  "accent_color": _color(body.accent_color),
                   "footer_text": body.footer_text, "password_hash": await self._password(body.password),
                   "timezone": body.timezone, "published": body.published,
                   "metadata": metadata.merge({}, metadata.validate(body.metadata))}
@@ -145,7 +147,7 @@ class StatusPageCommands(Commands):
         checked_timezone(body.timezone)
         patch = None if body.metadata is UNSET else metadata.validate(body.metadata)
         given = {"name": body.name, "slug": body.slug, "custom_domain": _host(body.custom_domain),
-                 "logo_url": body.logo_url, "accent_color": _color(body.accent_color),
+                 "accent_color": _color(body.accent_color),
                  "footer_text": body.footer_text, "password_hash": await self._password(body.password),
                  "timezone": body.timezone, "published": body.published}
         given = {name: value for name, value in given.items() if value is not UNSET}
@@ -178,24 +180,54 @@ class StatusPageCommands(Commands):
 
         return await run(self.writer, self.bus, remove)
 
+    async def put_logo(self, page_id: str, content_type: str, data: bytes) -> Changed:
+        """The page's logo, replacing any; -> the page (its logo_url the new image's)."""
+        media, etag = logo.checked(content_type, data)
+        now_ms = self._now_ms()
+
+        def put(conn: sqlite3.Connection) -> tuple:
+            row = find(conn, page_id)
+            if row.logo_etag == etag:
+                return row, None, None
+            store.put_logo(conn, row.seq, media, data, etag, now_ms)
+            after = store.touch_page(conn, row.seq, now_ms)
+            return (after, *self._page_event(conn, "updated", after, now_ms, "logo.updated"))
+
+        return await run(self.writer, self.bus, put)
+
+    async def delete_logo(self, page_id: str) -> Changed:
+        now_ms = self._now_ms()
+
+        def remove(conn: sqlite3.Connection) -> tuple:
+            row = find(conn, page_id)
+            if not store.delete_logo(conn, row.seq):
+                raise NotFound(f"status page {page_id} has no logo")
+            after = store.touch_page(conn, row.seq, now_ms)
+            return (after, *self._page_event(conn, "updated", after, now_ms, "logo.deleted"))
+
+        return await run(self.writer, self.bus, remove)
+
     # -- sections ---------------------------------------------------------------------------
 
     async def get_section(self, page_id: str, section_id: str) -> SectionRow:
         return await self.read_db.call(lambda conn: find_section(conn, find(conn, page_id), section_id))
 
     async def create_section(self, page_id: str, body: public.SectionCreate) -> Changed:
-        section_id = new_id("sps")
+        section_id, labels = new_id("sps"), _labels(body.metadata)
         return await self._children(page_id, "section.created", lambda conn, page, now_ms: store.insert_section(
-            conn, page.seq, section_id, body.name, body.position, now_ms))
+            conn, page.seq, section_id, body.name, body.position, now_ms, labels))
 
     async def update_section(self, page_id: str, section_id: str, body: public.SectionUpdate) -> Changed:
+        patch = _patch(body.metadata)
+
         def change(conn: sqlite3.Connection, page: PageRow, now_ms: int) -> Any:
             row = find_section(conn, page, section_id)
             name = row.name if body.name is UNSET else body.name
             position = row.position if body.position is UNSET else body.position
-            if (name, position) == (row.name, row.position):
+            labels = _merged(row.metadata, patch)
+            if (name, position, labels) == (row.name, row.position, row.metadata):
                 return row, False
-            return store.update_section(conn, row, name, position, now_ms), True
+            return store.update_section(conn, row, name, position, now_ms, labels), True
         return await self._children(page_id, "section.updated", change, may_not_change=True)
 
     async def delete_section(self, page_id: str, section_id: str) -> Changed:
@@ -232,18 +264,21 @@ class StatusPageCommands(Commands):
                                "resource_exists", param)
             return store.insert_resource(conn, page.seq, resource_id, section_seq(conn, page, body.section_id),
                                          body.position, kind, seq, subject_id, body.public_name or name,
-                                         body.show_uptime, now_ms)
+                                         body.show_uptime, now_ms, _labels(body.metadata))
 
         return await self._children(page_id, "resource.created", change)
 
     async def update_resource(self, page_id: str, resource_id: str, body: public.ResourceUpdate) -> Changed:
+        patch = _patch(body.metadata)
+
         def change(conn: sqlite3.Connection, page: PageRow, now_ms: int) -> Any:
             row = find_resource(conn, page, resource_id)
             section = row.section_seq if body.section_id is UNSET else section_seq(conn, page, body.section_id)
             values = (section, row.position if body.position is UNSET else body.position,
                       row.public_name if body.public_name is UNSET else body.public_name,
-                      row.show_uptime if body.show_uptime is UNSET else body.show_uptime)
-            if values == (row.section_seq, row.position, row.public_name, row.show_uptime):
+                      row.show_uptime if body.show_uptime is UNSET else body.show_uptime,
+                      _merged(row.metadata, patch))
+            if values == (row.section_seq, row.position, row.public_name, row.show_uptime, row.metadata):
                 return row, False
             return store.update_resource(conn, row, *values, now_ms), True
         return await self._children(page_id, "resource.updated", change, may_not_change=True)
@@ -278,12 +313,12 @@ class StatusPageCommands(Commands):
 
     async def create_report(self, page_id: str, body: public.ReportCreate) -> Changed:
         """The report and its first update."""
-        report_id, now_ms = new_id("rpt"), self._now_ms()
+        report_id, now_ms, labels = new_id("rpt"), self._now_ms(), _labels(body.metadata)
 
         def create(conn: sqlite3.Connection) -> tuple:
             page = find(conn, page_id)
             seq = store.insert_report(conn, page.seq, report_id, body.title, known_incident(conn, body.incident_id),
-                                      affected(conn, page, body.affected_resource_ids), now_ms)
+                                      affected(conn, page, body.affected_resource_ids), now_ms, labels)
             store.append_update(conn, seq, body.status, body.message, now_ms)
             row = store.report(conn, page.seq, report_id)
             return (row, *self._report_event(conn, "created", page, row, now_ms))
@@ -291,8 +326,8 @@ class StatusPageCommands(Commands):
         return await run(self.writer, self.bus, create)
 
     async def update_report(self, page_id: str, report_id: str, body: public.ReportUpdate) -> Changed:
-        """Title, incident, affected resources; the status moves with `add_update`."""
-        now_ms = self._now_ms()
+        """Title, incident, affected resources, metadata; the status moves with `add_update`."""
+        now_ms, patch = self._now_ms(), _patch(body.metadata)
 
         def change(conn: sqlite3.Connection) -> tuple:
             page = find(conn, page_id)
@@ -300,8 +335,8 @@ class StatusPageCommands(Commands):
             values = (row.title if body.title is UNSET else body.title,
                       row.incident_id if body.incident_id is UNSET else known_incident(conn, body.incident_id),
                       row.affected if body.affected_resource_ids is UNSET
-                      else affected(conn, page, body.affected_resource_ids))
-            if values == (row.title, row.incident_id, row.affected):
+                      else affected(conn, page, body.affected_resource_ids), _merged(row.metadata, patch))
+            if values == (row.title, row.incident_id, row.affected, row.metadata):
                 return row, None, None
             store.update_report(conn, row.seq, *values, now_ms)
             after = store.report(conn, page.seq, report_id)
@@ -321,6 +356,33 @@ class StatusPageCommands(Commands):
             return (after, *self._report_event(conn, "updated", page, after, now_ms, body.status))
 
         return await run(self.writer, self.bus, append)
+
+    async def delete_report(self, page_id: str, report_id: str) -> Changed:
+        """With its updates; the event carries the report as it was."""
+        now_ms = self._now_ms()
+
+        def remove(conn: sqlite3.Connection) -> tuple:
+            page = find(conn, page_id)
+            row = find_report(conn, page, report_id)
+            event = self._report_event(conn, "deleted", page, row, now_ms)
+            store.delete_report(conn, row.seq)
+            store.touch_page(conn, page.seq, now_ms)  # what the public page keeps sees no row go otherwise
+            return (None, *event)
+
+        return await run(self.writer, self.bus, remove)
+
+
+def _labels(given: dict) -> dict[str, str]:
+    """A new object's metadata."""
+    return metadata.merge({}, metadata.validate(given))
+
+
+def _patch(given: Any) -> dict[str, str] | None:
+    return None if given is UNSET else metadata.validate(given)
+
+
+def _merged(old: dict[str, str], patch: dict[str, str] | None) -> dict[str, str]:
+    return old if patch is None else metadata.merge(old, patch)
 
 
 def _host(value: Any) -> Any:

@@ -1,9 +1,10 @@
 """What the public status page renderer reads: one call, `page_view(conn,
 slug_or_host, now_ms)`, gives everything a page shows as plain NamedTuples;
-`report_archive` pages through its older reports. Read-only; no HTML here.
+`report_archive(conn, page_seq, before=, after=)` pages through its resolved
+reports. Read-only; no HTML here.
 
     PageView
-      page              store.status_pages.PageRow: id, name, slug, custom_domain, logo_url,
+      page              store.status_pages.PageRow: id, name, slug, custom_domain, logo_etag (None: no logo),
                         accent_color (#rrggbb or None), footer_text, password_hash (None: public;
                         check a visitor's with status_pages.password.verify), timezone (IANA, for
                         the daily bars), published, metadata, created_at, updated_at (Unix ms)
@@ -25,6 +26,9 @@ slug_or_host, now_ms)`, gives everything a page shows as plain NamedTuples;
         Update          id (rpu_…), status, message, created_at (ms)
       windows           [store.maintenance.WindowRow] that cover a resource on the page
                         (pages/maintenance.covers decides), by seq; on, past and future alike
+
+    Archive             reports: [Report] (resolved, newest created first), older / newer: the
+                        id (rpt_…) to page from with before= / after=, None at either end
 
 The bars, uptime figures and banner are the renderer's to compute from these
 (the subjects' histories: store/uptime.py).
@@ -82,6 +86,20 @@ class Report(NamedTuple):
     updated_at: int
     resolved_at: int | None
     updates: list[Update]
+
+
+class Archive(NamedTuple):
+    reports: list[Report]
+    older: str | None   # page on with before=<this>; None: nothing older
+    newer: str | None   # page back with after=<this>; None: nothing newer
+
+
+class BadCursor(ValueError):
+    """A before= or after= that names no report of the page; `param` is which."""
+
+    def __init__(self, param: str, value: str) -> None:
+        super().__init__(f"{param}: no status report '{value[:60]}' on this page to page from")
+        self.param = param
 
 
 class PageView(NamedTuple):
@@ -153,9 +171,30 @@ def page_view(conn: sqlite3.Connection, slug_or_host: str, now_ms: int, *, draft
             conn.execute("COMMIT")
 
 
-def report_archive(conn: sqlite3.Connection, page_seq: int, *, limit: int = 20, starting_after: str | None = None
-                   ) -> tuple[list[Report], bool]:
-    """One page of the page's resolved reports, newest first (by creation), after the report
-    `starting_after` (rpt_…); -> (reports, whether there are more)."""
-    rows, has_more = store.reports_page(conn, page_seq, active=False, limit=limit, starting_after=starting_after)
-    return [_report(row) for row in rows], has_more
+def report_archive(conn: sqlite3.Connection, page_seq: int, *, limit: int = 20, before: str | None = None,
+                   after: str | None = None) -> Archive:
+    """One page of the page's resolved reports, newest created first: the first page, the ones
+    created before the report `before`, or the ones just after the report `after` (each any
+    report of the page, resolved or not since). Raises BadCursor for one it does not have."""
+    cursor = before or after
+    where, args, order = "page_seq = ? AND resolved_at IS NOT NULL", [page_seq], "seq DESC"
+    if cursor is not None:
+        found = conn.execute(f"SELECT seq FROM {store.REPORTS} WHERE id = ? AND page_seq = ?",
+                             (cursor, page_seq)).fetchone()
+        if found is None:
+            raise BadCursor("before" if before else "after", cursor)
+        where += " AND seq < ?" if before else " AND seq > ?"
+        args.append(found[0])
+        order = "seq DESC" if before else "seq ASC"
+    rows = store.reports_where(conn, where, tuple(args), order=order, limit=limit)
+    if order == "seq ASC":
+        rows.reverse()
+    if not rows:
+        return Archive([], None, None)
+
+    def beyond(seq: int, side: str) -> bool:
+        return conn.execute(f"SELECT 1 FROM {store.REPORTS} WHERE page_seq = ? AND resolved_at IS NOT NULL "
+                            f"AND seq {side} ? LIMIT 1", (page_seq, seq)).fetchone() is not None
+
+    return Archive([_report(row) for row in rows], rows[-1].id if beyond(rows[-1].seq, "<") else None,
+                   rows[0].id if beyond(rows[0].seq, ">") else None)

@@ -1,7 +1,9 @@
 """The status pages' tables: pages, their sections and resources (the monitors
 and heartbeats a page shows), and status reports with their updates. Plain
 sqlite3 functions inside the caller's transaction; the lists the API pages
-through. What the public renderer reads is store/status_page_view.py."""
+through. What the public renderer reads is store/status_page_view.py.
+Sections, resources and reports carry metadata (0017) as pages do; a page's
+logo is a row of status_page_logos, its ETag read with the page (`logo_etag`)."""
 
 from __future__ import annotations
 
@@ -12,15 +14,17 @@ import msgspec
 
 from upstatd.store import pages
 
-PAGES, SECTIONS, RESOURCES, REPORTS, UPDATES = (
-    "status_pages", "status_page_sections", "status_page_resources", "status_reports", "status_report_updates")
-PAGE_COLUMNS = ("seq, id, name, slug, custom_domain, logo_url, accent_color, footer_text, password_hash, timezone, "
-                "published, metadata, created_at, updated_at")
-SECTION_COLUMNS = "seq, id, page_seq, name, position, created_at, updated_at"
+PAGES, SECTIONS, RESOURCES, REPORTS, UPDATES, LOGOS = (
+    "status_pages", "status_page_sections", "status_page_resources", "status_reports", "status_report_updates",
+    "status_page_logos")
+PAGE_COLUMNS = (f"seq, id, name, slug, custom_domain, (SELECT etag FROM {LOGOS} WHERE page_seq = {PAGES}.seq), "
+                "accent_color, footer_text, password_hash, timezone, published, metadata, created_at, updated_at")
+SECTION_COLUMNS = "seq, id, page_seq, name, position, created_at, updated_at, metadata"
 RESOURCE_COLUMNS = ("seq, id, page_seq, section_seq, (SELECT s.id FROM status_page_sections s WHERE s.seq = "
                     "status_page_resources.section_seq), position, kind, subject_seq, subject_id, public_name, "
-                    "show_uptime, created_at, updated_at")
-REPORT_COLUMNS = "seq, id, page_seq, title, status, incident_id, affected, created_at, updated_at, resolved_at"
+                    "show_uptime, created_at, updated_at, metadata")
+REPORT_COLUMNS = ("seq, id, page_seq, title, status, incident_id, affected, created_at, updated_at, resolved_at, "
+                  "metadata")
 UPDATE_COLUMNS = "seq, report_seq, status, message, created_at"
 REPORT_STATUSES = ("investigating", "identified", "monitoring", "resolved")
 KINDS = ("monitor", "heartbeat")
@@ -32,7 +36,7 @@ class PageRow(NamedTuple):
     name: str
     slug: str
     custom_domain: str | None
-    logo_url: str | None
+    logo_etag: str | None  # None: no logo; else its ETag (the logo is served at <page>/logo)
     accent_color: str | None
     footer_text: str | None
     password_hash: str | None
@@ -51,6 +55,7 @@ class SectionRow(NamedTuple):
     position: int
     created_at: int
     updated_at: int
+    metadata: dict[str, str]
 
 
 class ResourceRow(NamedTuple):
@@ -67,6 +72,7 @@ class ResourceRow(NamedTuple):
     show_uptime: bool
     created_at: int
     updated_at: int
+    metadata: dict[str, str]
 
 
 class UpdateRow(NamedTuple):
@@ -88,7 +94,15 @@ class ReportRow(NamedTuple):
     created_at: int
     updated_at: int
     resolved_at: int | None
+    metadata: dict[str, str]
     updates: list[UpdateRow] = []  # oldest first
+
+
+class LogoRow(NamedTuple):
+    content_type: str
+    body: bytes
+    etag: str
+    updated_at: int
 
 
 def _page(row: Any) -> PageRow:
@@ -101,7 +115,14 @@ def _page(row: Any) -> PageRow:
 def _resource(row: Any) -> ResourceRow:
     values = list(row)
     values[10] = bool(values[10])
+    values[13] = msgspec.json.decode(values[13])
     return ResourceRow(*values)
+
+
+def _section(row: Any) -> SectionRow:
+    values = list(row)
+    values[7] = msgspec.json.decode(values[7])
+    return SectionRow(*values)
 
 
 def _json(value: Any) -> str:
@@ -140,7 +161,7 @@ def owner_of(conn: sqlite3.Connection, column: str, value: str | None, other_tha
 
 
 # the columns a create or update writes, in this order
-PAGE_FIELDS = ("name", "slug", "custom_domain", "logo_url", "accent_color", "footer_text", "password_hash",
+PAGE_FIELDS = ("name", "slug", "custom_domain", "accent_color", "footer_text", "password_hash",
                "timezone", "published", "metadata")
 
 
@@ -169,9 +190,9 @@ def touch_page(conn: sqlite3.Connection, seq: int, now_ms: int) -> PageRow:
 
 
 def delete_page(conn: sqlite3.Connection, seq: int) -> None:
-    """The page with its sections, resources, reports and their updates."""
+    """The page with its sections, resources, reports and their updates, and its logo."""
     conn.execute(f"DELETE FROM {UPDATES} WHERE report_seq IN (SELECT seq FROM {REPORTS} WHERE page_seq = ?)", (seq,))
-    for table in (REPORTS, RESOURCES, SECTIONS):
+    for table in (REPORTS, RESOURCES, SECTIONS, LOGOS):
         conn.execute(f"DELETE FROM {table} WHERE page_seq = ?", (seq,))
     conn.execute(f"DELETE FROM {PAGES} WHERE seq = ?", (seq,))
 
@@ -200,26 +221,28 @@ def _next_position(conn: sqlite3.Connection, table: str, where: str, args: tuple
 
 def section(conn: sqlite3.Connection, page_seq: int, section_id: str) -> SectionRow | None:
     row = _one(conn, f"SELECT {SECTION_COLUMNS} FROM {SECTIONS} WHERE id = ? AND page_seq = ?", (section_id, page_seq))
-    return SectionRow(*row) if row else None
+    return _section(row) if row else None
 
 
 def sections_of(conn: sqlite3.Connection, page_seq: int) -> list[SectionRow]:
-    return [SectionRow(*row) for row in conn.execute(
+    return [_section(row) for row in conn.execute(
         f"SELECT {SECTION_COLUMNS} FROM {SECTIONS} WHERE page_seq = ? ORDER BY position, seq", (page_seq,))]
 
 
 def insert_section(conn: sqlite3.Connection, page_seq: int, section_id: str, name: str, position: int | None,
-                   now_ms: int) -> SectionRow:
+                   now_ms: int, metadata: dict[str, str] | None = None) -> SectionRow:
     if position is None:
         position = _next_position(conn, SECTIONS, "page_seq = ?", (page_seq,))
-    conn.execute(f"INSERT INTO {SECTIONS} (id, page_seq, name, position, created_at, updated_at) "
-                 "VALUES (?, ?, ?, ?, ?, ?)", (section_id, page_seq, name, position, now_ms, now_ms))
+    conn.execute(f"INSERT INTO {SECTIONS} (id, page_seq, name, position, created_at, updated_at, metadata) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?)", (section_id, page_seq, name, position, now_ms, now_ms,
+                                                  _json(metadata or {})))
     return section(conn, page_seq, section_id)
 
 
-def update_section(conn: sqlite3.Connection, row: SectionRow, name: str, position: int, now_ms: int) -> SectionRow:
-    conn.execute(f"UPDATE {SECTIONS} SET name = ?, position = ?, updated_at = ? WHERE seq = ?",
-                 (name, position, now_ms, row.seq))
+def update_section(conn: sqlite3.Connection, row: SectionRow, name: str, position: int, now_ms: int,
+                   metadata: dict[str, str]) -> SectionRow:
+    conn.execute(f"UPDATE {SECTIONS} SET name = ?, position = ?, metadata = ?, updated_at = ? WHERE seq = ?",
+                 (name, position, _json(metadata), now_ms, row.seq))
     return section(conn, row.page_seq, row.id)
 
 
@@ -234,7 +257,7 @@ def sections_page(conn: sqlite3.Connection, page_seq: int, *, limit: int, starti
                   ending_before: str | None = None) -> tuple[list[SectionRow], bool]:
     rows, has_more = pages.page(conn, SECTIONS, SECTION_COLUMNS, limit, starting_after, ending_before,
                                 pages.Where("page_seq = ?", page_seq), cursor_seq=_child_cursor(SECTIONS, page_seq))
-    return [SectionRow(*row) for row in rows], has_more
+    return [_section(row) for row in rows], has_more
 
 
 # -- resources ---------------------------------------------------------------------------------
@@ -259,22 +282,22 @@ def showing(conn: sqlite3.Connection, page_seq: int, kind: str, subject_seq: int
 
 def insert_resource(conn: sqlite3.Connection, page_seq: int, resource_id: str, section_seq: int | None,
                     position: int | None, kind: str, subject_seq: int, subject_id: str, public_name: str,
-                    show_uptime: bool, now_ms: int) -> ResourceRow:
+                    show_uptime: bool, now_ms: int, metadata: dict[str, str] | None = None) -> ResourceRow:
     if position is None:
         position = _next_position(conn, RESOURCES, "page_seq = ? AND section_seq IS ?", (page_seq, section_seq))
     conn.execute(
         f"INSERT INTO {RESOURCES} (id, page_seq, section_seq, position, kind, subject_seq, subject_id, public_name, "
-        "show_uptime, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "show_uptime, created_at, updated_at, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (resource_id, page_seq, section_seq, position, kind, subject_seq, subject_id, public_name, int(show_uptime),
-         now_ms, now_ms))
+         now_ms, now_ms, _json(metadata or {})))
     return resource(conn, page_seq, resource_id)
 
 
 def update_resource(conn: sqlite3.Connection, row: ResourceRow, section_seq: int | None, position: int,
-                    public_name: str, show_uptime: bool, now_ms: int) -> ResourceRow:
+                    public_name: str, show_uptime: bool, metadata: dict[str, str], now_ms: int) -> ResourceRow:
     conn.execute(f"UPDATE {RESOURCES} SET section_seq = ?, position = ?, public_name = ?, show_uptime = ?, "
-                 "updated_at = ? WHERE seq = ?", (section_seq, position, public_name, int(show_uptime), now_ms,
-                                                  row.seq))
+                 "metadata = ?, updated_at = ? WHERE seq = ?", (section_seq, position, public_name, int(show_uptime),
+                                                                _json(metadata), now_ms, row.seq))
     return resource(conn, row.page_seq, row.id)
 
 
@@ -327,6 +350,7 @@ def _reports(conn: sqlite3.Connection, rows: list[Any]) -> list[ReportRow]:
     for row in rows:
         values = list(row)
         values[6] = msgspec.json.decode(values[6])
+        values[10] = msgspec.json.decode(values[10])
         out.append(ReportRow(*values, updates=updates[row[0]]))
     return out
 
@@ -343,19 +367,25 @@ def reports_where(conn: sqlite3.Connection, where: str, args: tuple, order: str 
 
 
 def insert_report(conn: sqlite3.Connection, page_seq: int, report_id: str, title: str, incident_id: str | None,
-                  affected: list[str], now_ms: int) -> int:
+                  affected: list[str], now_ms: int, metadata: dict[str, str] | None = None) -> int:
     """-> its seq; its first update is `append_update`'s."""
     cursor = conn.execute(
-        f"INSERT INTO {REPORTS} (id, page_seq, title, status, incident_id, affected, created_at, updated_at) "
-        "VALUES (?, ?, ?, 'investigating', ?, ?, ?, ?)", (report_id, page_seq, title, incident_id, _json(affected),
-                                                          now_ms, now_ms))
+        f"INSERT INTO {REPORTS} (id, page_seq, title, status, incident_id, affected, created_at, updated_at, "
+        "metadata) VALUES (?, ?, ?, 'investigating', ?, ?, ?, ?, ?)",
+        (report_id, page_seq, title, incident_id, _json(affected), now_ms, now_ms, _json(metadata or {})))
     return cursor.lastrowid
 
 
 def update_report(conn: sqlite3.Connection, seq: int, title: str, incident_id: str | None, affected: list[str],
-                  now_ms: int) -> None:
-    conn.execute(f"UPDATE {REPORTS} SET title = ?, incident_id = ?, affected = ?, updated_at = ? WHERE seq = ?",
-                 (title, incident_id, _json(affected), now_ms, seq))
+                  metadata: dict[str, str], now_ms: int) -> None:
+    conn.execute(f"UPDATE {REPORTS} SET title = ?, incident_id = ?, affected = ?, metadata = ?, updated_at = ? "
+                 "WHERE seq = ?", (title, incident_id, _json(affected), _json(metadata), now_ms, seq))
+
+
+def delete_report(conn: sqlite3.Connection, seq: int) -> None:
+    """The report with its updates."""
+    conn.execute(f"DELETE FROM {UPDATES} WHERE report_seq = ?", (seq,))
+    conn.execute(f"DELETE FROM {REPORTS} WHERE seq = ?", (seq,))
 
 
 def append_update(conn: sqlite3.Connection, report_seq: int, status: str, message: str, now_ms: int) -> None:
@@ -376,6 +406,24 @@ def reports_page(conn: sqlite3.Connection, page_seq: int, *, status: str | None 
                                 cursor_seq=_child_cursor(REPORTS, page_seq))
     return _reports(conn, rows), has_more
 
+
+# -- logos -------------------------------------------------------------------------------------
+
+def logo(conn: sqlite3.Connection, page_seq: int) -> LogoRow | None:
+    row = _one(conn, f"SELECT content_type, body, etag, updated_at FROM {LOGOS} WHERE page_seq = ?", (page_seq,))
+    return LogoRow(row[0], bytes(row[1]), row[2], row[3]) if row else None
+
+
+def put_logo(conn: sqlite3.Connection, page_seq: int, content_type: str, body: bytes, etag: str,
+             now_ms: int) -> None:
+    conn.execute(f"INSERT INTO {LOGOS} (page_seq, content_type, body, etag, updated_at) VALUES (?, ?, ?, ?, ?) "
+                 "ON CONFLICT (page_seq) DO UPDATE SET content_type = excluded.content_type, body = excluded.body, "
+                 "etag = excluded.etag, updated_at = excluded.updated_at", (page_seq, content_type, body, etag, now_ms))
+
+
+def delete_logo(conn: sqlite3.Connection, page_seq: int) -> bool:
+    """-> whether there was one."""
+    return conn.execute(f"DELETE FROM {LOGOS} WHERE page_seq = ?", (page_seq,)).rowcount > 0
 
 
 # -- what resources and reports point at -------------------------------------------------------

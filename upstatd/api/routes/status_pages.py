@@ -7,7 +7,11 @@ updates). Permission resource: `status_pages`, for all of it.
 - A resource shows one monitor or heartbeat (by id or config key);
   `group_id` is refused (400) until groups exist.
 - A report is created with its first update; POST …/reports/{report_id}/updates
-  appends one, and the report's status is its last update's.
+  appends one, and the report's status is its last update's. DELETE removes it
+  with its updates.
+- PUT …/logo takes the image itself as the body (its Content-Type one of
+  status_pages/logo.py's TYPES); the page then serves it at /status/<slug>/logo.
+- Sections, resources and reports carry metadata like every object.
 - The use cases are status_pages/commands.py, the shapes status_pages/public.py;
   the public pages are rendered elsewhere from store/status_page_view.py.
 """
@@ -16,11 +20,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from upstatd.api import pagination
-from upstatd.api.bodies import read_json, respond
+from upstatd.api import openapi, pagination
+from upstatd.api.bodies import no_content, read_body, read_json, respond
 from upstatd.api.pagination import ListQuery
 from upstatd.api.routes import Nested, Resource, route
 from upstatd.api.routes import context as _context
+from upstatd.status_pages import logo
 from upstatd.status_pages.commands import StatusPageCommands as C
 from upstatd.status_pages.public import (ReportCreate, ReportStatus, ReportUpdate, ReportUpdateCreate,
                                          ResourceCreate, ResourceUpdate, SectionCreate, SectionUpdate, StatusPage,
@@ -78,8 +83,9 @@ reports.create("Publish a status report with its first update", C.create_report,
 reports.list("List a status page's reports, newest first", query=ReportListQuery,
              response=pagination.list_of(StatusReport), page=store.reports_page)
 reports.retrieve("Retrieve a status report with its updates", C.get_report, response=StatusReport)
-reports.update("Change a report's title, incident or affected resources", C.update_report, body=ReportUpdate,
-               response=StatusReport)
+reports.update("Change a report's title, incident, affected resources or metadata", C.update_report,
+               body=ReportUpdate, response=StatusReport)
+reports.delete("Delete a status report with its updates", C.delete_report)
 
 
 @route("POST", f"{reports.one}/updates", PERMISSION, "create", "Append an update to a status report (its status "
@@ -89,3 +95,21 @@ async def add_report_update(request: web.Request) -> web.Response:
     page_id = request.match_info["id"]
     changed = await _context(request).status_page_commands.add_update(page_id, request.match_info["report_id"], given)
     return respond(report_object(changed.row, page_id), status=201)
+
+
+@openapi.consumes({media: {"schema": {"type": "string", "contentMediaType": media, "maxLength": logo.MAX_BYTES}}
+                   for media in logo.TYPES})
+@openapi.responds(422)
+@route("PUT", f"{pages.one}/logo", PERMISSION, "update", "Set a status page's logo: the image itself as the body "
+       "(PNG, SVG, WebP or JPEG, at most 256 KiB)", response=StatusPage)
+async def put_logo(request: web.Request) -> web.Response:
+    data = await read_body(request)
+    changed = await _context(request).status_page_commands.put_logo(
+        request.match_info["id"], request.headers.get("Content-Type", ""), data)
+    return respond(page_object(changed.row))
+
+
+@route("DELETE", f"{pages.one}/logo", PERMISSION, "update", "Remove a status page's logo", status=204)
+async def delete_logo(request: web.Request) -> web.Response:
+    await _context(request).status_page_commands.delete_logo(request.match_info["id"])
+    return no_content()
