@@ -29,7 +29,8 @@ import msgspec
 from upstatd.config.check import (
     Invalid, Path, Problems, Rule, block, duration, keyed, parse_metadata, take, text, text_list, type_name,
 )
-from upstatd.heartbeats.schedule import ScheduleError, check_timezone, zone
+from upstatd.config.heartbeats import time_zone
+from upstatd.heartbeats.schedule import zone
 from upstatd.maintenance.windows import MAX_DURATION, MIN_DURATION, Window, WindowError, check_window
 
 KEY_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}"
@@ -156,18 +157,6 @@ def _rule_text(kind: str):
     return parse
 
 
-def _zone(value: Any) -> str:
-    if not isinstance(value, str) or not value:
-        raise Invalid(f"must be an IANA time zone name like Europe/Riga, got {type_name(value)}")
-    try:
-        return check_timezone(value)
-    except ScheduleError as exc:
-        raise Invalid(str(exc)) from None
-
-
-_zone.schema = {"type": "string", "minLength": 1, "description": "An IANA time zone name like Europe/Riga"}
-
-
 def parse_targets(value: Any) -> list[str]:
     """Monitor or heartbeat keys (of this file) or ids (made over the API)."""
     refs = text_list(value)
@@ -196,7 +185,7 @@ WINDOW_FIELDS = {
                                   {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": r"\S"}}],
                         "description": 'systemd OnCalendar lines like "Sun 03:00" (a string, or a list)'}),
     "duration": duration(min=MIN_DURATION, max=MAX_DURATION),
-    "timezone": _zone,
+    "timezone": time_zone,
     "monitor_ids": parse_targets,
     "heartbeat_ids": parse_targets,
     "metadata": parse_metadata,

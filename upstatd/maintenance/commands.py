@@ -13,20 +13,19 @@ Windows from the config file can be read; changes answer 409.
 from __future__ import annotations
 
 import asyncio
-import re
 import sqlite3
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 import msgspec
 
 from upstatd import metadata
 from upstatd.clock import Clock
-from upstatd.commands import Commands
+from upstatd.commands import Changed, Commands, existing, no_problems
 from upstatd.config.check import Problems
 from upstatd.config.maintenance import RULES, WindowSpec, parse_window
 from upstatd.config.schema import Config
-from upstatd.errors import Conflict, Invalid, NotFound
+from upstatd.errors import Conflict, Invalid
 from upstatd.events import Event, EventBus
 from upstatd.ids import new_id
 from upstatd.maintenance.public import window_data
@@ -34,46 +33,21 @@ from upstatd.store import maintenance as store
 from upstatd.store.db import Database
 from upstatd.store.maintenance import WindowRow
 from upstatd.store.writer import Writer
-from upstatd.subjects import problem
 
 API_NAMES = {"duration": "duration_seconds"}
 FILE_NAMES = {api: name for name, api in API_NAMES.items()}
 SCHEDULE = ("starts_at", "ends_at", *RULES)
 
 
-class Changed(NamedTuple):
-    row: WindowRow | None
-    changed: bool
-
-
 def find(conn: sqlite3.Connection, window_id: str) -> WindowRow:
-    row = store.get(conn, window_id)
-    if row is None:
-        raise NotFound(f"no maintenance window with id '{window_id}'")
-    return row
-
-
-def api_param(path: tuple, message: str = "") -> str | None:
-    """("duration",) -> "duration_seconds"; ("monitor_ids", 0) -> "monitor_ids.0"; a missing
-    key is named itself: () + "missing required key 'ends_at'" -> "ends_at"."""
-    parts = [str(part) for part in path]
-    missing = re.match(r"missing required key '([^']+)'", message)
-    if missing:
-        parts.append(missing.group(1))
-    if not parts:
-        return None
-    parts[0] = API_NAMES.get(parts[0], parts[0])
-    return ".".join(parts)
+    return existing(store.get(conn, window_id), "maintenance window", window_id)
 
 
 def checked(document: dict[str, Any], now: float) -> WindowSpec:
     """The API body in the file's form -> the spec, or the first problem naming its param."""
     problems = Problems("api")
     spec = parse_window(document, (), problems, keyed=False, now=now)
-    if problems.items:
-        found = [(path, message) for _, _, message, path in problems.items]
-        path, message = found[0]
-        raise problem(found, api_param(path, message), message)
+    no_problems(problems, API_NAMES)
     assert spec is not None
     return spec
 
