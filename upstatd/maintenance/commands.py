@@ -6,7 +6,9 @@ config file's windows. Each is one writer transaction (a new window records
 A body is checked by the config file's own parser (config/maintenance.py
 parse_window) in the file's form, so the API and YAML say the same things; a
 problem's path is named as the API's param. Targets are resolved to ids in the
-transaction; one naming no monitor or heartbeat is refused, naming its param.
+transaction; one naming no monitor, heartbeat or group is refused, naming its
+param. A group target is kept as the group's id: the service covers its members
+of the moment (MaintenanceService.sync after a membership change).
 Windows from the config file can be read; changes answer 409.
 """
 
@@ -61,7 +63,8 @@ def document(row: WindowRow) -> dict[str, Any]:
     """A stored window in the file's form."""
     window = row.window
     out: dict[str, Any] = {"title": row.title, "description": row.description, "timezone": window.timezone,
-                           "monitor_ids": list(row.monitor_ids), "heartbeat_ids": list(row.heartbeat_ids)}
+                           "monitor_ids": list(row.monitor_ids), "heartbeat_ids": list(row.heartbeat_ids),
+                           "group_ids": list(row.group_ids)}
     if window.kind == "once":
         out.update(starts_at=window.starts_at, ends_at=window.ends_at)
     else:
@@ -79,6 +82,11 @@ def with_targets(conn: sqlite3.Connection, spec: WindowSpec) -> WindowSpec:
             if found is None:
                 raise Invalid(f"{field}.{index}: no {noun} with id or key '{ref[:100]}'", f"{field}.{index}")
         resolved[field] = tuple(dict.fromkeys(ids))
+    groups = store.resolve_groups(conn, spec.group_ids, config=True)
+    for index, (ref, found) in enumerate(zip(spec.group_ids, groups)):
+        if not found:
+            raise Invalid(f"group_ids.{index}: no group with id or config name '{ref[:100]}'", f"group_ids.{index}")
+    resolved["group_ids"] = tuple(dict.fromkeys(group for found in groups for group in found))
     return msgspec.structs.replace(spec, **resolved)
 
 

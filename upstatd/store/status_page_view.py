@@ -11,11 +11,15 @@ slug_or_host, now_ms)`, gives everything a page shows as plain NamedTuples;
                         name None, position -1) when there are some, then each section by
                         (position, creation); a section with no resources is listed too
         Section         id (sps_…), name, position, resources: [Resource] by (position, creation)
-        Resource        id (spr_…), kind ("monitor" | "heartbeat"), seq (the subject's row seq,
-                        the key of its checks / flips), subject_id (mon_… / hbt_…), public_name,
-                        show_uptime, created_at (the subject's, ms: bars start there), status
-                        ("active" | "paused"), state (monitors: pending/up/down/degraded/
-                        maintenance; heartbeats: new/up/late/down), state_since (ms)
+        Resource        id (spr_…), kind ("monitor" | "heartbeat" | "group"), seq (the subject's row
+                        seq, the key of its checks / flips), subject_id (mon_… / hbt_… / grp_…),
+                        public_name, show_uptime, created_at (the subject's, ms: bars start there),
+                        status ("active" | "paused"), state (monitors: pending/up/down/degraded/
+                        maintenance; heartbeats: new/up/late/down), state_since (ms), members
+                        ([Resource] of a group: its monitors or heartbeats now, oldest first, each
+                        with the group resource's id and public_name; a group's own status is
+                        "active", its state the worst of its active members' (groups/states.py)
+                        or None when it has none, its state_since the latest of theirs)
       active_reports    [Report] not resolved, newest first
       recent_reports    [Report] resolved within RECENT_DAYS before now_ms, newest resolved first
         Report          id (rpt_…), title, status (investigating | identified | monitoring |
@@ -33,6 +37,7 @@ from __future__ import annotations
 import sqlite3
 from typing import NamedTuple
 
+from upstatd.groups.states import worst
 from upstatd.ids import seq_id
 from upstatd.store import status_pages as store
 from upstatd.store.status_pages import PageRow, ReportRow
@@ -50,8 +55,9 @@ class Resource(NamedTuple):
     show_uptime: bool
     created_at: int
     status: str
-    state: str
-    state_since: int
+    state: str | None
+    state_since: int | None
+    members: tuple[Resource, ...] = ()
 
 
 class Section(NamedTuple):
@@ -103,11 +109,41 @@ def _subjects(conn: sqlite3.Connection, kind: str, seqs: list[int]) -> dict[int,
     return {row[0]: tuple(row[1:]) for row in rows}
 
 
+def _groups(conn: sqlite3.Connection, seqs: list[int]) -> dict[int, tuple[int, str, list[tuple]]]:
+    """seq -> (created_at, kind, [(seq, id, created_at, status, current_state, state_since) of each
+    member, oldest first]) of these groups."""
+    if not seqs:
+        return {}
+    rows = conn.execute(f"SELECT seq, id, kind, created_at FROM subject_groups "
+                        f"WHERE seq IN ({', '.join('?' for _ in seqs)})", seqs).fetchall()
+    out = {}
+    for seq, group_id, kind, created_at in rows:
+        members = conn.execute(f"SELECT seq, id, created_at, status, current_state, state_since "
+                               f"FROM {_TABLES[kind]} WHERE group_id = ? ORDER BY seq", (group_id,)).fetchall()
+        out[seq] = (created_at, kind, [tuple(member) for member in members])
+    return out
+
+
+def _group(row: store.ResourceRow, found: tuple[int, str, list[tuple]]) -> Resource:
+    created_at, kind, members = found
+    shown = tuple(Resource(row.id, kind, seq, member_id, row.public_name, row.show_uptime, *rest)
+                  for seq, member_id, *rest in members)
+    return Resource(row.id, "group", row.subject_seq, row.subject_id, row.public_name, row.show_uptime, created_at,
+                    "active", worst(kind, [m.state for m in shown if m.status == "active"]),
+                    max((m.state_since for m in shown), default=None), shown)
+
+
 def _sections(conn: sqlite3.Connection, page_seq: int) -> list[Section]:
     rows = store.resources_of(conn, page_seq)
     found = {kind: _subjects(conn, kind, [row.subject_seq for row in rows if row.kind == kind]) for kind in _TABLES}
+    groups = _groups(conn, [row.subject_seq for row in rows if row.kind == "group"])
     by_section: dict[int | None, list[Resource]] = {}
     for row in rows:
+        if row.kind == "group":
+            group = groups.get(row.subject_seq)
+            if group is not None:  # else deleted in a transaction this read does not see yet: not shown
+                by_section.setdefault(row.section_seq, []).append(_group(row, group))
+            continue
         subject = found[row.kind].get(row.subject_seq)
         if subject is None:  # deleted in a transaction this read does not see yet: not shown
             continue
