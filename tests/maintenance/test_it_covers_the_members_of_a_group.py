@@ -134,3 +134,30 @@ async def test_the_config_files_groups_are_named_by_name(start_api, target):
     assert await api.daemon.reload()
     await wait_for(lambda: state(api, ids["a"]) == "up")
     assert state(api, ids["b"]) == "maintenance"
+
+
+BEATS = """\
+heartbeats:
+  - {key: backup, period: 1h, grace: 10m, group: jobs}
+"""
+
+
+async def test_a_heartbeat_groups_window_holds_its_deadlines_across_a_restart(start_api):
+    first = await start_api(BEATS, clock=FakeClock(wall=NOW))
+    beat = first.daemon.heartbeats.beats["backup"]
+    async with first.session.post(f"{first.url}/ping/{beat.token}") as answer:
+        assert answer.status == 200
+    status, _, window = await first.request("POST", "/api/maintenance", json={
+        "title": "Backup server move", "starts_at": NOW + 1800, "ends_at": NOW + 7200, "group_ids": ["jobs"]})
+    assert status == 201, window
+    [(group,)] = await first.daemon.read_db.execute_fetchall("SELECT id FROM subject_groups WHERE key = 'jobs'")
+    assert window["group_ids"] == [group]  # a config group's name, shown as its id
+    await first.daemon.stop()
+
+    # back after the slot and its grace, inside the window: held, nothing flips at start
+    second = await start_api(BEATS + f'storage: {{path: "{first.db_path}"}}\n', clock=FakeClock(wall=NOW + 5000))
+    beat = second.daemon.heartbeats.beats["backup"]
+    assert beat.state.state == "up" and beat.held
+    await move_to(second, NOW + 7200)
+    assert beat.state.state == "up" and beat.state.expected_at == NOW + 10800
+    assert [kind for kind, _, _ in await events(second, "heartbeat.")] == ["heartbeat.up"]
