@@ -10,20 +10,11 @@ from __future__ import annotations
 
 import textwrap
 
-import pytest
-from daemonkit import Target, events, move_to, probe, wait_for
+from daemonkit import events, move_to, probe, wait_for
 
 from upstatd.clock import FakeClock
 
 NOW = 1_800_000_000
-
-
-@pytest.fixture
-async def target():
-    made = Target()
-    await made.up()
-    yield made
-    await made.down()
 
 
 def state(api, monitor_id: str) -> str:
