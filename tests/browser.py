@@ -75,7 +75,8 @@ class Browser:
             except TimeoutError:
                 self.process.kill()
 
-    async def load(self, url: str, *, width: int, height: int, timeout: float = 30) -> Loaded:
+    async def load(self, url: str, *, width: int, height: int, timeout: float = 30, dark: bool = False) -> Loaded:
+        """`dark`: as a visitor whose system asks for a dark theme (prefers-color-scheme)."""
         assert self.session is not None
         async with self.session.put(f"http://127.0.0.1:{self.port}/json/new?about:blank") as answer:
             target = await answer.json()
@@ -120,6 +121,9 @@ class Browser:
                     await send(f"{domain}.enable")
                 await send("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1,
                            mobile=width < 600)
+                if dark:
+                    await send("Emulation.setEmulatedMedia", features=[{"name": "prefers-color-scheme",
+                                                                         "value": "dark"}])
                 await send("Page.navigate", url=url)
                 await asyncio.wait_for(loaded, timeout)
                 measured = await send("Runtime.evaluate", returnByValue=True, expression=(

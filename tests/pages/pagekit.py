@@ -29,7 +29,8 @@ def view(**changes) -> PageView:
         sections=[SectionView("Storefront", [ResourceView("Website", "operational", bars, 99.99),
                                              ResourceView(HOSTILE, "down", bars, 99.5)]),
                   SectionView("Back office", [ResourceView("Nightly backup", "degraded", None, None)])],
-        active=[active], maintenance=[MaintenanceView("Database upgrade", NOW + 3600, NOW + 7200, False)],
+        active=[active], maintenance=[MaintenanceView("mnt_1", "Database upgrade", "Read-only for a few minutes.", NOW + 3600,
+                                     NOW + 7200, False, ["Website"], NOW - 60)],
         history=[past], generated_at=NOW)
     fields.update(changes)
     return PageView(**fields)

@@ -59,10 +59,10 @@ def test_it_writes_a_feed_a_feed_parser_reads():
     assert not feed.bozo, feed.bozo_exception
     assert feed.feed.title == "Example Shop status"
     titles = [entry.title for entry in feed.entries]
-    assert titles == ["Checkout errors: Identified", "Checkout errors: Investigating", "Slow search: Resolved",
-                      "Slow search: Investigating"]  # newest first
-    assert feed.entries[0].published_parsed[:6] == __import__("time").gmtime(NOW - 600)[:6]
-    assert feed.entries[0].link.endswith("#rpt_1")
+    assert titles == ["Scheduled maintenance: Database upgrade", "Checkout errors: Identified",
+                      "Checkout errors: Investigating", "Slow search: Resolved", "Slow search: Investigating"]
+    assert feed.entries[1].published_parsed[:6] == __import__("time").gmtime(NOW - 600)[:6]  # newest first
+    assert feed.entries[1].link.endswith("#rpt_1")
 
 
 def test_it_answers_the_same_page_as_json():

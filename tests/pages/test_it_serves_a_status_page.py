@@ -139,14 +139,25 @@ async def test_it_asks_for_a_password_and_remembers_it(api):
 @pytest.mark.skipif(not shutil.which("chromium"), reason="chromium is missing: `make test` installs it (as root)")
 async def test_it_renders_in_a_real_browser_at_phone_width(api, tmp_path):
     from browser import Browser
-    await make_page(api)
+    made = await make_page(api)
+    shop = made["monitors"]["shop"]["id"]
+    for body in ({"title": "Network switch replacement", "starts_at": NOW - 5 * DAY, "ends_at": NOW - 5 * DAY + 3600,
+                  "monitor_ids": [shop]},  # past: marks a day on the bars
+                 {"title": "Database upgrade to PostgreSQL 17", "starts_at": NOW + DAY, "ends_at": NOW + DAY + 7200,
+                  "description": "Checkout is read-only for up to two hours; browsing is not affected.",
+                  "monitor_ids": [shop]}):
+        status, _, window = await api.request("POST", "/api/maintenance", json=body)
+        assert status == 201, window
+    status, _, html = await get(api, "/status/shop")
+    assert "Scheduled maintenance" in html and "Database upgrade to PostgreSQL 17" in html and " maint\"" in html
     async with Browser(tmp_path) as browser:
-        for width in (360, 1280):
-            loaded = await browser.load(f"{api.url}/status/shop", width=width, height=900)
+        for width, dark in ((360, False), (1280, False), (360, True)):
+            loaded = await browser.load(f"{api.url}/status/shop", width=width, height=900, dark=dark)
             assert loaded.problems == [], loaded.problems
             assert {url.split("/status/")[0] for url in loaded.requests} == {api.url}, loaded.requests
             assert loaded.scroll_width <= loaded.inner_width == width
             assert loaded.png.startswith(b"\x89PNG")
-            (tmp_path / f"status-page-{width}.png").write_bytes(loaded.png)
+            name = f"status-page-{width}{'-dark' if dark else ''}.png"
+            (tmp_path / name).write_bytes(loaded.png)
             if os.environ.get("UPSTATD_SCREENSHOTS"):  # the README's picture: UPSTATD_SCREENSHOTS=docs make test
-                Path(os.environ["UPSTATD_SCREENSHOTS"], f"status-page-{width}.png").write_bytes(loaded.png)
+                Path(os.environ["UPSTATD_SCREENSHOTS"], name).write_bytes(loaded.png)

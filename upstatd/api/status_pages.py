@@ -63,7 +63,15 @@ def _version(conn: Any, address: str) -> tuple[Any, tuple | None]:
         "(SELECT count(*) FROM status_page_resources WHERE page_seq = ?1), "
         "(SELECT max(u.seq) FROM status_report_updates AS u JOIN status_reports AS r ON r.seq = u.report_seq "
         "WHERE r.page_seq = ?1)", (row.seq,)).fetchone()
-    return row, (row.updated_at, *changed, *status_pages.group_members_version(conn, row.seq))
+    return row, (row.updated_at, *changed, *_windows_version(conn), *status_pages.group_members_version(conn, row.seq))
+
+
+def _windows_version(conn: Any) -> tuple:
+    """Every maintenance window's last change, the set of them, and which are on (`active`,
+    flipped by the window's timer): a window made, edited, deleted, started or ended shows at
+    once. All windows, not only a page's: they are few, and `covers` stays in one place."""
+    return conn.execute("SELECT count(*), max(updated_at), total(seq), group_concat(CASE WHEN active THEN seq END) "
+                        "FROM maintenance_windows").fetchone()
 
 
 async def _made(request: web.Request, address: str) -> tuple[Any, dict] | None:

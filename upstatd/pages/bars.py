@@ -60,12 +60,29 @@ def day_bounds(now_ms: int, zone: ZoneInfo, days: int = DAYS) -> list[tuple[str,
 def daily(line: Timeline, now_ms: int, zone: ZoneInfo, incidents: Sequence[int] = (),
           maintenance: Sequence[tuple[int, int]] = (), days: int = DAYS) -> list[Bar]:
     """`incidents`: start times (ms) of the resource's incidents; `maintenance`: (start, end) ms."""
+    bounds = day_bounds(now_ms, zone, days)
     bars = []
-    for date, start, end in day_bounds(now_ms, zone, days):
+    for (date, start, end), touched in zip(bounds, _touched(bounds, maintenance)):
         uptime = percent(*counted(line, start, end))
-        bars.append(Bar(date, uptime, level(uptime), sum(start <= at < end for at in incidents),
-                        any(s < end and e > start for s, e in maintenance)))
+        bars.append(Bar(date, uptime, level(uptime), sum(start <= at < end for at in incidents), touched))
     return bars
+
+
+def _touched(bounds: list[tuple[str, int, int]], spans: Sequence[tuple[int, int]]) -> list[bool]:
+    """Whether a span overlaps each day: one sweep over the spans merged (disjoint, in order),
+    not every span for every day (a daily window gives 90 of them, on each resource)."""
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    out, i = [], 0
+    for _, start, end in bounds:
+        while i < len(merged) and merged[i][1] <= start:
+            i += 1
+        out.append(i < len(merged) and merged[i][0] < end)
+    return out
 
 
 def overall(line: Timeline, now_ms: int, zone: ZoneInfo, days: int = DAYS) -> float | None:

@@ -53,10 +53,18 @@ class ReportView(NamedTuple):
 
 
 class MaintenanceView(NamedTuple):
+    id: str                      # mnt_…
     title: str
-    starts_at: int
+    description: str | None
+    starts_at: int               # Unix s: the occurrence shown (in progress, else the next)
     ends_at: int
     ongoing: bool
+    affected: list[str]          # the public names of the page's resources it covers
+    announced_at: int            # Unix s: the feed item's date (when it came onto the page)
+
+    @property
+    def anchor(self) -> str:     # one per occurrence: a recurring window's next one is a new item
+        return f"{self.id}-{self.starts_at}"
 
 
 class PageView(NamedTuple):
@@ -69,9 +77,15 @@ class PageView(NamedTuple):
     banner: str                  # a key of BANNERS
     sections: list[SectionView]
     active: list[ReportView]
-    maintenance: list[MaintenanceView]
+    maintenance: list[MaintenanceView]  # in progress first, then upcoming, by start
     history: list[ReportView]    # resolved in the last 14 days, newest first
     generated_at: int            # Unix s
+
+    @property
+    def maintenance_days(self) -> bool:
+        """Whether a bar marks a maintenance day (the page then explains the mark)."""
+        return any(bar.maintenance for section in self.sections for resource in section.resources
+                   for bar in resource.bars or ())
 
 
 _env = jinja2.Environment(loader=jinja2.PackageLoader("upstatd.pages", "templates"),
@@ -83,11 +97,26 @@ def _when(seconds: int, zone: str) -> str:
     return moment.strftime("%Y-%m-%d %H:%M ") + (moment.tzname() or zone)
 
 
+def _when_offset(seconds: int, zone: str) -> str:
+    """As `when`, with the UTC offset for a zone that is not UTC: "2026-03-29 04:30 EEST (UTC+03:00)"."""
+    moment = datetime.datetime.fromtimestamp(seconds, ZoneInfo(zone))
+    offset = moment.strftime("%z")
+    shown = _when(seconds, zone)
+    return shown if offset == "+0000" and moment.tzname() == "UTC" else f"{shown} (UTC{offset[:3]}:{offset[3:]})"
+
+
+def iso_utc(seconds: int) -> str:
+    """ISO 8601 in UTC: 2026-03-29T01:30:00Z."""
+    return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _rfc822(seconds: int) -> str:
     return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc).strftime("%a, %d %b %Y %H:%M:%S +0000")
 
 
 _env.filters["when"] = _when
+_env.filters["when_offset"] = _when_offset
+_env.filters["iso"] = iso_utc
 _env.filters["rfc822"] = _rfc822
 _env.globals.update(BANNERS=BANNERS, STATE_WORDS=STATE_WORDS, REPORT_WORDS=REPORT_WORDS)
 
@@ -97,7 +126,10 @@ def page_html(view: PageView) -> str:
 
 
 def feed_rss(view: PageView) -> str:
-    """RSS 2.0: one item per update of the page's reports (active and recent), newest first."""
-    items = sorted(((report, update) for report in [*view.active, *view.history] for update in report.updates),
-                   key=lambda pair: pair[1].at, reverse=True)
-    return _env.get_template("feed.xml").render(page=view, items=items)
+    """RSS 2.0: one item per update of the page's reports (active and recent) and one per
+    maintenance in progress or upcoming, newest first."""
+    items = [(update.at, "report", (report, update)) for report in [*view.active, *view.history]
+             for update in report.updates]
+    items += [(window.announced_at, "maintenance", window) for window in view.maintenance]
+    items.sort(key=lambda item: item[0], reverse=True)
+    return _env.get_template("feed.xml").render(page=view, items=[item[1:] for item in items])

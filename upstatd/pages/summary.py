@@ -5,13 +5,20 @@ ids of monitors). Pure."""
 from __future__ import annotations
 
 from upstatd.pages.banner import BANNERS
-from upstatd.pages.render import PageView, ReportView
+from upstatd.pages.render import MaintenanceView, PageView, ReportView
 
 
 def _report(report: ReportView) -> dict:
     return {"id": report.id, "title": report.title, "status": report.status, "started_at": report.started_at,
             "resolved_at": report.resolved_at,
             "updates": [{"status": u.status, "message": u.message, "at": u.at} for u in report.updates]}
+
+
+def _maintenance(window: MaintenanceView) -> dict:
+    """Times in Unix seconds, as the reports' and the API's."""
+    return {"id": window.id, "title": window.title, "description": window.description,
+            "starts_at": window.starts_at, "ends_at": window.ends_at,
+            "status": "in_progress" if window.ongoing else "scheduled", "affected": window.affected}
 
 
 def summary(view: PageView) -> dict:
@@ -22,7 +29,6 @@ def summary(view: PageView) -> dict:
             {"name": resource.name, "state": resource.state, "uptime_90d": resource.uptime}
             for resource in section.resources]} for section in view.sections],
         "incidents": [_report(report) for report in view.active],
-        "maintenance": [{"title": w.title, "starts_at": w.starts_at, "ends_at": w.ends_at, "ongoing": w.ongoing}
-                        for w in view.maintenance],
+        "maintenance": [_maintenance(window) for window in view.maintenance],
         "history": [_report(report) for report in view.history],
     }

@@ -1,13 +1,17 @@
 """A status page's view for the renderer: the page's rows (store/status_page_view.py)
 with each resource's public state, 90 daily bars and uptime (from its timeline:
-store/uptime.py), the banner, and the reports in the renderer's shapes."""
+store/uptime.py), the banner, the reports and the maintenance windows in the
+renderer's shapes. A resource a window in progress covers shows `maintenance`
+(a heartbeat's own state does not say so: its deadlines are only held)."""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from upstatd.pages import render
+from upstatd.pages import maintenance, render
 from upstatd.pages.banner import banner, public_state, worst
 from upstatd.pages.bars import DAYS, Bar, daily, day_bounds, overall
 from upstatd.pages.group_bars import group_bars, mean
@@ -35,17 +39,18 @@ def group_incident_starts(conn: sqlite3.Connection, member_ids: list[str], since
         (*member_ids, since_ms))]
 
 
-def group_figures(conn: sqlite3.Connection, group: Resource, now_ms: int, zone: ZoneInfo, since: int
-                  ) -> tuple[str, list[Bar] | None, float | None]:
+def group_figures(conn: sqlite3.Connection, group: Resource, now_ms: int, zone: ZoneInfo, since: int,
+                  spans: Sequence[tuple[int, int]] = (), on: bool = False) -> tuple[str, list[Bar] | None, float | None]:
     """A group resource's public state (its members' worst), bars and uptime (pages/group_bars.py),
-    from its members' timelines as a monitor resource's are."""
-    state = worst(public_state(member.kind, member.state, member.status) for member in group.members)
+    from its members' timelines as a monitor resource's are; `spans`: the maintenance occurrences
+    of the windows that name the group, `on`: one of them is in progress."""
+    state = worst(_state(member, {group.id} if on else set()) for member in group.members)
     if not group.show_uptime:
         return state, None, None
     lines = [subject_timeline(conn, member.seq, member.created_at, since, member.kind) for member in group.members]
     starts = [row[1] for row in group_incident_starts(conn, [member.subject_id for member in group.members], since)]
     counts = [sum(start <= at < end for at in starts) for _, start, end in day_bounds(now_ms, zone)]
-    bars = group_bars([daily(line, now_ms, zone) for line in lines], counts) if lines else \
+    bars = group_bars([daily(line, now_ms, zone, (), spans) for line in lines], counts) if lines else \
         [Bar(date, None, "none", 0, False) for date, _, _ in day_bounds(now_ms, zone)]
     return state, bars, mean([overall(line, now_ms, zone) for line in lines])
 
@@ -57,30 +62,73 @@ def _report(report: Report) -> render.ReportView:
                              report.created_at // 1000, None if report.resolved_at is None else report.resolved_at // 1000)
 
 
+class Maintenance(NamedTuple):
+    shown: list[render.MaintenanceView]           # in progress first, then upcoming
+    spans: dict[str, list[tuple[int, int]]]       # resource id (spr_…) -> occurrences (ms) for its bars
+    on: set[str]                                  # resource ids a window in progress covers
+
+
+def _maintenance(found: PageView, now_ms: int, zone: ZoneInfo) -> Maintenance:
+    now = now_ms / 1000
+    resources = [resource for section in found.sections for resource in section.resources]
+    days = [(start / 1000, end / 1000) for _, start, end in day_bounds(now_ms, zone)]
+    shown, spans, on = [], {}, set()
+    for row in found.windows:
+        covered = [r for r in resources if maintenance.covers(row, r.kind, r.subject_id, r.group_id)]
+        drawn = [resource for resource in covered if resource.show_uptime]
+        past = [] if not drawn else [(round(item.start * 1000), round(item.end * 1000))
+                                     for item in maintenance.past(row.window, days, now)]
+        for resource in drawn:
+            spans.setdefault(resource.id, []).extend(past)
+        entry = maintenance.planned(row.window, now)
+        if entry is None or not covered:
+            continue
+        if entry.ongoing:
+            on.update(resource.id for resource in covered)
+        updated = row.updated_at // 1000
+        announced = max(int(entry.start), updated) if entry.ongoing else max(
+            int(entry.start) - maintenance.UPCOMING_DAYS * 86400, updated)
+        shown.append(render.MaintenanceView(
+            row.id, row.title, row.description, int(entry.start), int(entry.end), entry.ongoing,
+            list(dict.fromkeys(resource.public_name for resource in covered)), min(announced, int(now))))
+    shown.sort(key=lambda item: (not item.ongoing, item.starts_at, item.id))
+    return Maintenance(shown, spans, on)
+
+
+def _state(resource: Resource, on: set[str]) -> str:
+    """A paused resource tells nothing (unknown), in a window or not."""
+    if resource.id in on and resource.status != "paused":
+        return "maintenance"
+    return public_state(resource.kind, resource.state, resource.status)
+
+
 def build(conn: sqlite3.Connection, found: PageView, now_ms: int, url: str) -> render.PageView:
     page = found.page
     zone = ZoneInfo(page.timezone)
     since = now_ms - (DAYS + 1) * DAY_MS
+    windows = _maintenance(found, now_ms, zone)
     sections, states = [], []
     for section in found.sections:
         shown = []
         for resource in section.resources:
             if resource.kind == "group":
-                state, bars, uptime = group_figures(conn, resource, now_ms, zone, since)
+                state, bars, uptime = group_figures(conn, resource, now_ms, zone, since,
+                                                    windows.spans.get(resource.id, ()), resource.id in windows.on)
                 states.append(state)
                 shown.append(render.ResourceView(resource.public_name, state, bars, uptime))
                 continue
-            state = public_state(resource.kind, resource.state, resource.status)
+            state = _state(resource, windows.on)
             states.append(state)
             bars = uptime = None
             if resource.show_uptime:
                 line = subject_timeline(conn, resource.seq, resource.created_at, since, resource.kind)
-                bars = daily(line, now_ms, zone, incident_starts(conn, resource.subject_id, since))
+                bars = daily(line, now_ms, zone, incident_starts(conn, resource.subject_id, since),
+                             windows.spans.get(resource.id, ()))
                 uptime = overall(line, now_ms, zone)
             shown.append(render.ResourceView(resource.public_name, state, bars, uptime))
         sections.append(render.SectionView(section.name, shown))
     return render.PageView(
         name=page.name, url=url, logo_url=page.logo_url, accent_color=page.accent_color or ACCENT,
         footer_text=page.footer_text, timezone=page.timezone, banner=banner(states), sections=sections,
-        active=[_report(r) for r in found.active_reports], maintenance=[],
+        active=[_report(r) for r in found.active_reports], maintenance=windows.shown,
         history=[_report(r) for r in found.recent_reports], generated_at=now_ms // 1000)

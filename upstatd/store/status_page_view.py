@@ -27,6 +27,8 @@ slug_or_host, now_ms)`, gives everything a page shows as plain NamedTuples;
                         created_at, updated_at, resolved_at (ms; None while active),
                         updates: [Update] oldest first
         Update          id (rpu_…), status, message, created_at (ms)
+      windows           [store.maintenance.WindowRow] that cover a resource on the page
+                        (pages/maintenance.covers decides), by seq; on, past and future alike
 
 The bars, uptime figures and banner are the renderer's to compute from these
 (the subjects' histories: store/uptime.py).
@@ -39,7 +41,9 @@ from typing import NamedTuple
 
 from upstatd.groups.states import worst
 from upstatd.ids import seq_id
-from upstatd.store import status_pages as store
+from upstatd.pages.maintenance import covers
+from upstatd.store import maintenance, status_pages as store
+from upstatd.store.maintenance import WindowRow
 from upstatd.store.status_pages import PageRow, ReportRow
 
 RECENT_DAYS = 14
@@ -58,6 +62,7 @@ class Resource(NamedTuple):
     state: str | None
     state_since: int | None
     members: tuple[Resource, ...] = ()
+    group_id: str | None = None     # a monitor's or heartbeat's group (grp_…), if any
 
 
 class Section(NamedTuple):
@@ -91,6 +96,7 @@ class PageView(NamedTuple):
     sections: list[Section]
     active_reports: list[Report]
     recent_reports: list[Report]
+    windows: list[WindowRow] = []
 
 
 def _report(row: ReportRow) -> Report:
@@ -101,10 +107,10 @@ def _report(row: ReportRow) -> Report:
 
 
 def _subjects(conn: sqlite3.Connection, kind: str, seqs: list[int]) -> dict[int, tuple]:
-    """seq -> (created_at, status, current_state, state_since) of these monitors or heartbeats."""
+    """seq -> (created_at, status, current_state, state_since, group_id) of these monitors or heartbeats."""
     if not seqs:
         return {}
-    rows = conn.execute(f"SELECT seq, created_at, status, current_state, state_since FROM {_TABLES[kind]} "
+    rows = conn.execute(f"SELECT seq, created_at, status, current_state, state_since, group_id FROM {_TABLES[kind]} "
                         f"WHERE seq IN ({', '.join('?' for _ in seqs)})", seqs).fetchall()
     return {row[0]: tuple(row[1:]) for row in rows}
 
@@ -147,12 +153,21 @@ def _sections(conn: sqlite3.Connection, page_seq: int) -> list[Section]:
         subject = found[row.kind].get(row.subject_seq)
         if subject is None:  # deleted in a transaction this read does not see yet: not shown
             continue
+        *shown, group_id = subject
         by_section.setdefault(row.section_seq, []).append(Resource(
-            row.id, row.kind, row.subject_seq, row.subject_id, row.public_name, row.show_uptime, *subject))
+            row.id, row.kind, row.subject_seq, row.subject_id, row.public_name, row.show_uptime, *shown,
+            group_id=group_id))
     out = [Section(None, None, -1, by_section[None])] if None in by_section else []
     out += [Section(section.id, section.name, section.position, by_section.get(section.seq, []))
             for section in store.sections_of(conn, page_seq)]
     return out
+
+
+def covering_windows(conn: sqlite3.Connection, sections: list[Section]) -> list[WindowRow]:
+    """The maintenance windows that cover a resource of `sections` (windows are few: all are read)."""
+    shown = [(resource.kind, resource.subject_id, resource.group_id)
+             for section in sections for resource in section.resources]
+    return [row for row in maintenance.all_windows(conn) if any(covers(row, *subject) for subject in shown)]
 
 
 def page_view(conn: sqlite3.Connection, slug_or_host: str, now_ms: int, *, drafts: bool = False) -> PageView | None:
@@ -169,8 +184,9 @@ def page_view(conn: sqlite3.Connection, slug_or_host: str, now_ms: int, *, draft
         active = store.reports_where(conn, "page_seq = ? AND resolved_at IS NULL", (page.seq,))
         recent = store.reports_where(conn, "page_seq = ? AND resolved_at >= ?",
                                      (page.seq, now_ms - RECENT_DAYS * 86_400_000), order="resolved_at DESC, seq DESC")
-        return PageView(page, _sections(conn, page.seq), [_report(row) for row in active],
-                        [_report(row) for row in recent])
+        sections = _sections(conn, page.seq)
+        return PageView(page, sections, [_report(row) for row in active], [_report(row) for row in recent],
+                        covering_windows(conn, sections))
     finally:
         if not in_transaction:
             conn.execute("COMMIT")
