@@ -89,3 +89,24 @@ async def test_a_group_shows_its_worst_member_and_their_mean_uptime(api):
     assert found["sections"] == []
     _, _, listed = await api.request("GET", f"{path}/resources")
     assert listed["data"] == []
+
+
+async def test_a_window_on_the_group_covers_its_line_and_its_members(api):
+    _, _, group = await api.request("POST", "/api/heartbeat-groups", json={"name": "Jobs"})
+    status, _, beat = await api.request("POST", "/api/heartbeats", json={
+        "name": "backup", "period_seconds": 3600, "group_id": group["id"]})
+    assert status == 201, beat
+    _, _, page = await api.request("POST", "/api/status-pages", json={"name": "Shop", "slug": "shop",
+                                                                      "published": True})
+    path = f"/api/status-pages/{page['id']}"
+    await api.request("POST", f"{path}/resources", json={"group_id": group["id"], "public_name": "Jobs"})
+    await api.request("POST", f"{path}/resources", json={"heartbeat_id": beat["id"], "public_name": "Backup"})
+    status, _, window = await api.request("POST", "/api/maintenance", json={
+        "title": "Backup server move", "starts_at": NOW - HOUR, "ends_at": NOW + HOUR, "group_ids": [group["id"]]})
+    assert status == 201, window
+
+    found = await summary(api)
+    states = {r["name"]: r["state"] for r in found["sections"][0]["resources"]}
+    assert states == {"Jobs": "maintenance", "Backup": "maintenance"}
+    [card] = found["maintenance"]
+    assert (card["id"], card["status"], card["affected"]) == (window["id"], "in_progress", ["Jobs", "Backup"])
