@@ -211,8 +211,8 @@ def within_the_documented_gaps(case, now: int) -> None:
         for name in ("expires_at", "resume_at"):
             if isinstance(body.get(name), int) and body[name] <= now + 60:
                 body[name] = now + 86400 + body[name] % 86400
-        # ids that must name existing monitors or heartbeats, or alert channels
-        for name in ("affected_monitor_ids", "alert_channels", "monitor_ids", "heartbeat_ids",
+        # ids that must name existing monitors, heartbeats or groups, or alert channels
+        for name in ("affected_monitor_ids", "alert_channels", "monitor_ids", "heartbeat_ids", "group_ids",
                      "affected_resource_ids"):
             if body.get(name):
                 body[name] = []
@@ -375,7 +375,7 @@ def run_schemathesis(document: dict, base_url: str, token: str, max_examples: in
                     # request is rightly a 409, which says nothing of this operation
                     case.headers["Idempotency-Key"] = f"{turn}-{uuid.uuid4()}"
                 if isinstance(case.body, dict) and operation.path.endswith("/resources") and case.method == "POST":
-                    # a resource must name an existing subject; groups do not exist yet (docs/api.md)
+                    # a resource must name an existing subject (docs/api.md): a heartbeat made for it
                     for name in ("monitor_id", "group_id", "section_id"):
                         case.body.pop(name, None)
                     case.body["heartbeat_id"] = made_value("HEARTBEAT")

@@ -3,7 +3,7 @@ monitor or heartbeat, named by id or by config key, with its public name
 (default: the subject's name), in a section or outside any; positions default
 to after the last. Each change is the page's `status_page.updated` event,
 with the reason. Refusals name their param: not exactly one subject (422),
-group_id (400: no groups yet), an unknown subject or section (422), a subject
+an unknown subject (group_id too) or section (422), a subject
 shown twice (409), another page's section (404)."""
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ async def test_it_refuses_what_it_cannot_show(start_api):
     cases = [
         ({}, 422, "monitor_id", "exactly one of monitor_id, heartbeat_id, group_id"),
         ({"monitor_id": monitor["id"], "heartbeat_id": "nightly"}, 422, "heartbeat_id", "exactly one"),
-        ({"group_id": "grp_1"}, 400, "group_id", "groups are not available yet"),
+        ({"group_id": "grp_1"}, 422, "group_id", "no group with id 'grp_1'"),
         ({"monitor_id": "mon_nothing"}, 422, "monitor_id", "no monitor with id or key 'mon_nothing'"),
         ({"heartbeat_id": monitor["id"]}, 422, "heartbeat_id", "no heartbeat"),
         ({"monitor_id": monitor["id"], "section_id": "sps_nothing"}, 422, "section_id", "no section"),

@@ -13,7 +13,7 @@ from upstatd.maintenance.windows import Window
 
 HEAD = """\
 monitors:
-  - {key: web, type: http, url: "https://example.com/"}
+  - {key: web, type: http, url: "https://example.com/", group: site}
 heartbeats:
   - {key: backup, period: 1d}
 maintenance:
@@ -35,6 +35,7 @@ def test_good_windows_parse(make_config):
     ends_at: 2026-12-05T04:00:00+02:00
     timezone: Europe/Riga
     monitor_ids: [web, mon_made_over_the_api]
+    group_ids: [site, grp_made_over_the_api]
   - key: patching
     title: Sunday patching
     rrule: FREQ=WEEKLY;BYDAY=SU;BYHOUR=3
@@ -60,6 +61,7 @@ def test_good_windows_parse(make_config):
                                     timezone="Europe/Riga")
     assert (upgrade.key, upgrade.title, upgrade.description) == ("upgrade", "Database upgrade", "the big one")
     assert upgrade.monitor_ids == ("web", "mon_made_over_the_api") and upgrade.heartbeat_ids == ()
+    assert upgrade.group_ids == ("site", "grp_made_over_the_api") and patching.group_ids == ()
     assert patching.window == Window("rrule", expression="RRULE:FREQ=WEEKLY;BYDAY=SU;BYHOUR=3", duration=7200)
     assert patching.heartbeat_ids == ("backup",) and patching.metadata == {"team": "ops"}
     assert nightly.window == Window("cron", expression="30 3 * * *", duration=900, timezone="Europe/Riga")
@@ -101,9 +103,14 @@ CASES = [
                   "the API is named by its id, mon_...)",
                   "11: maintenance[0].heartbeat_ids[0]: no heartbeat with key 'nightly' (heartbeats keys: backup; "
                   "one made over the API is named by its id, hbt_...)"], id="unknown-targets"),
+    pytest.param("  - key: a\n    title: A\n    cron: '0 3 * * *'\n    duration: 1h\n    group_ids: [site, web]\n",
+                 ["10: maintenance[0].group_ids[1]: no group named 'web' (group names (`group:` of monitors and "
+                  "heartbeats): site; one made over the API is named by its id, grp_...)"], id="unknown-group"),
+    pytest.param("  - key: a\n    title: A\n    cron: '0 3 * * *'\n    duration: 1h\n    group_ids: site\n",
+                 ["10: maintenance[0].group_ids: must be a list of strings, got a string"], id="groups-not-a-list"),
     pytest.param("  - {key: a, title: A, cron: '0 3 * * *', duration: 1h, monitors: [web]}\n",
                  ["6: maintenance[0].monitors: unknown key (did you mean 'monitor_ids'? expected one of: cron, "
-                  "description, duration, ends_at, heartbeat_ids, key, metadata, monitor_ids, oncalendar, rrule, "
+                  "description, duration, ends_at, group_ids, heartbeat_ids, key, metadata, monitor_ids, oncalendar, rrule, "
                   "starts_at, timezone, title)"], id="unknown-key"),
     pytest.param("  - {key: a, title: A, cron: '0 3 * * *', duration: 1h}\n"
                  "  - {key: a, title: B, cron: '0 4 * * *', duration: 1h}\n",

@@ -1,11 +1,15 @@
 """Maintenance tests run the in-process daemon of tests/api/conftest.py
 (`start_api`, `api`): that file is loaded under its own name (both are
-"conftest") and its fixtures offered here too."""
+"conftest") and its fixtures offered here too; `target` is a TCP target on
+loopback, up."""
 
 from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+
+import pytest
+from daemonkit import Target
 
 _spec = importlib.util.spec_from_file_location(
     "upstatd_tests_api_conftest_for_maintenance", Path(__file__).parent.parent / "api" / "conftest.py")
@@ -13,3 +17,11 @@ _api_conftest = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_api_conftest)
 start_api = _api_conftest.start_api
 api = _api_conftest.api
+
+
+@pytest.fixture
+async def target():
+    made = Target()
+    await made.up()
+    yield made
+    await made.down()

@@ -7,8 +7,7 @@ the usual confirmation (2 failures) takes it down: the incident opens then."""
 
 from __future__ import annotations
 
-import pytest
-from daemonkit import Target, events, move_to, probe
+from daemonkit import events, move_to, probe
 
 from upstatd.clock import FakeClock
 
@@ -18,14 +17,6 @@ alert_channels:
   - {key: ops, type: webhook, webhook: {url: "http://127.0.0.1:9/hook"}}
 defaults: {alert_channels: [ops]}
 """
-
-
-@pytest.fixture
-async def target():
-    made = Target()
-    await made.up()
-    yield made
-    await made.down()
 
 
 async def rows(api, sql: str) -> list:

@@ -125,8 +125,19 @@ def test_a_dense_window_is_asked_day_by_day_and_marks_the_same_days():
     assert len(past(few, bounds, now)) == 4 * 89 + 1             # the days over: all; today: the first
 
 
-def row(monitors=(), heartbeats=()):
-    return SimpleNamespace(monitor_ids=list(monitors), heartbeat_ids=list(heartbeats))
+def row(monitors=(), heartbeats=(), groups=()):
+    return SimpleNamespace(monitor_ids=list(monitors), heartbeat_ids=list(heartbeats), group_ids=list(groups))
+
+
+@pytest.mark.parametrize("window, kind, subject, group, expected", [
+    (row(groups=["grp_a"]), "group", "grp_a", None, True),
+    (row(groups=["grp_a"]), "monitor", "mon_a", "grp_a", True),      # a member of a group it names
+    (row(groups=["grp_a"]), "heartbeat", "hbt_a", "grp_a", True),
+    (row(groups=["grp_a"]), "monitor", "mon_a", "grp_b", False),
+    (row(monitors=["mon_a"]), "group", "grp_a", None, False),
+])
+def test_it_covers_groups_and_their_members(window, kind, subject, group, expected):
+    assert covers(window, kind, subject, group) is expected
 
 
 @pytest.mark.parametrize("window, kind, subject, expected", [

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import os
-import re
 import sqlite3
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -32,7 +31,7 @@ from upstatd.alerts import public
 from upstatd.alerts.dispatcher import AlertDispatcher
 from upstatd.alerts.message import Facts
 from upstatd.clock import Clock
-from upstatd.commands import Commands
+from upstatd.commands import Changed, Commands, existing, no_problems
 from upstatd.config.alert_channels import EMAIL_PORTS, SECRETS, ChannelSpec, parse_channel
 from upstatd.config.check import Problems
 from upstatd.config.schema import Config
@@ -40,18 +39,12 @@ from upstatd.delivery.outbox import Attempt
 from upstatd.errors import Conflict, Invalid, NotFound
 from upstatd.ids import new_id
 from upstatd.store import alerts as store
-from upstatd.subjects import problem
 from upstatd.store.alerts import AlertRow, ChannelRow
 from upstatd.store.db import Database
 from upstatd.store.writer import Writer
 
 API_NAMES = {"reminder_interval": "reminder_interval_seconds", "digest_window": "digest_window_seconds"}
 FILE_NAMES = {api: name for name, api in API_NAMES.items()}
-
-
-class Changed(NamedTuple):
-    row: ChannelRow | None
-    changed: bool
 
 
 class Tested(NamedTuple):
@@ -62,34 +55,14 @@ class Tested(NamedTuple):
 
 
 def find(conn: sqlite3.Connection, channel_id: str) -> ChannelRow:
-    row = store.get(conn, channel_id)
-    if row is None:
-        raise NotFound(f"no alert channel with id '{channel_id}'")
-    return row
-
-
-def api_param(path: tuple, message: str = "") -> str | None:
-    """("reminder_interval",) -> "reminder_interval_seconds"; ("email", "to", 0) -> "email.to.0";
-    a missing key is named itself: ("email",) + "missing required key 'host'" -> "email.host"."""
-    parts = [str(part) for part in path]
-    missing = re.match(r"missing required key '([^']+)'", message)
-    if missing:
-        parts.append(missing.group(1))
-    if not parts:
-        return None
-    parts[0] = API_NAMES.get(parts[0], parts[0])
-    return ".".join(parts)
+    return existing(store.get(conn, channel_id), "alert channel", channel_id)
 
 
 def checked(document: dict[str, Any]) -> ChannelSpec:
-    """The API body in the file's form -> the spec, or the first problem as the API's error
-    naming its param (400 for an unknown key, else 422)."""
+    """The API body in the file's form -> the spec, or the first problem as the API's error."""
     problems = Problems("api")
     spec = parse_channel(document, (), problems, keyed=False)
-    if problems.items:
-        found = [(path, message) for _, _, message, path in problems.items]
-        path, message = found[0]
-        raise problem(found, api_param(path, message), message)
+    no_problems(problems, API_NAMES)
     assert spec is not None
     return spec
 

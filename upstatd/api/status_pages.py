@@ -74,7 +74,7 @@ def _version(conn: Any, address: str) -> tuple[Any, tuple | None]:
         "(SELECT count(*) FROM status_page_resources WHERE page_seq = ?1), "
         "(SELECT max(u.seq) FROM status_report_updates AS u JOIN status_reports AS r ON r.seq = u.report_seq "
         "WHERE r.page_seq = ?1)", (row.seq,)).fetchone()
-    return row, (row.updated_at, *changed, *_windows_version(conn))
+    return row, (row.updated_at, *changed, *_windows_version(conn), *status_pages.group_members_version(conn, row.seq))
 
 
 def _windows_version(conn: Any) -> tuple:

@@ -166,7 +166,8 @@ def parse_schedule(section: dict, path: Path, problems: Problems) -> Schedule | 
     return None if expression is None else Schedule(kind, expression=expression, timezone=timezone)
 
 
-def _zone(value: Any) -> str:
+def time_zone(value: Any) -> str:
+    """An IANA zone name, checked (heartbeat schedules and maintenance windows)."""
     if not isinstance(value, str) or not value:
         raise Invalid(f"must be an IANA time zone name like Europe/Riga, got {type_name(value)}")
     try:
@@ -175,7 +176,7 @@ def _zone(value: Any) -> str:
         raise Invalid(str(exc)) from None
 
 
-_zone.schema = {"type": "string", "minLength": 1, "description": "An IANA time zone name like Europe/Riga"}
+time_zone.schema = {"type": "string", "minLength": 1, "description": "An IANA time zone name like Europe/Riga"}
 
 
 def _expression(kind: str, timezone: str):
@@ -229,7 +230,7 @@ HEARTBEAT_FIELDS = {
     "oncalendar": Rule({"anyOf": [{"type": "string", "pattern": r"\S"},
                                   {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": r"\S"}}],
                         "description": 'systemd OnCalendar lines like "Mon..Fri 09:00" (a string, or a list)'}),
-    "timezone": _zone,
+    "timezone": time_zone,
     "grace": duration(min=0, max=YEAR),
     "token": parse_token,
     "methods": choice(*METHODS),

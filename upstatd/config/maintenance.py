@@ -16,6 +16,7 @@ check of both a YAML entry and an API body in the file's form
         duration: 2h
         timezone: Europe/Riga
         heartbeat_ids: [nightly-backup]
+        group_ids: [web]                 # group names of this file (`group: web`), or ids (grp_...) of API ones
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ import msgspec
 from upstatd.config.check import (
     Invalid, Path, Problems, Rule, block, duration, keyed, parse_metadata, take, text, text_list, type_name,
 )
-from upstatd.heartbeats.schedule import ScheduleError, check_timezone, zone
+from upstatd.config.heartbeats import time_zone
+from upstatd.heartbeats.schedule import zone
 from upstatd.maintenance.windows import MAX_DURATION, MIN_DURATION, Window, WindowError, check_window
 
 KEY_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}"
@@ -47,6 +49,7 @@ class WindowSpec(msgspec.Struct, frozen=True):
     monitor_ids: tuple[str, ...] = ()    # as written: keys (of the file) or ids
     heartbeat_ids: tuple[str, ...] = ()
     metadata: dict[str, str] = {}
+    group_ids: tuple[str, ...] = ()      # as written: group names (of the file) or grp_ ids
 
 
 def parse_maintenance(value: Any, path: Path, problems: Problems) -> tuple[WindowSpec, ...]:
@@ -69,10 +72,11 @@ def parse_window(value: Any, path: Path, problems: Problems, keyed: bool = True,
     window = _schedule(section, path, problems, timezone or "UTC", time.time() if now is None else now)
     monitors = take(section, "monitor_ids", F["monitor_ids"], path, problems, [])
     heartbeats = take(section, "heartbeat_ids", F["heartbeat_ids"], path, problems, [])
+    groups = take(section, "group_ids", F["group_ids"], path, problems, [])
     meta = take(section, "metadata", F["metadata"], path, problems, {})
     if len(problems.items) > before or window is None:
         return None
-    return WindowSpec(key, title, window, description, tuple(monitors), tuple(heartbeats), meta)
+    return WindowSpec(key, title, window, description, tuple(monitors), tuple(heartbeats), meta, tuple(groups))
 
 
 def _schedule(section: dict, path: Path, problems: Problems, timezone: str, now: float) -> Window | None:
@@ -156,20 +160,8 @@ def _rule_text(kind: str):
     return parse
 
 
-def _zone(value: Any) -> str:
-    if not isinstance(value, str) or not value:
-        raise Invalid(f"must be an IANA time zone name like Europe/Riga, got {type_name(value)}")
-    try:
-        return check_timezone(value)
-    except ScheduleError as exc:
-        raise Invalid(str(exc)) from None
-
-
-_zone.schema = {"type": "string", "minLength": 1, "description": "An IANA time zone name like Europe/Riga"}
-
-
 def parse_targets(value: Any) -> list[str]:
-    """Monitor or heartbeat keys (of this file) or ids (made over the API)."""
+    """Monitor or heartbeat keys, or group names (of this file), or ids (made over the API)."""
     refs = text_list(value)
     if len(refs) > MAX_TARGETS:
         raise Invalid(f"must list at most {MAX_TARGETS}, got {len(refs)}")
@@ -196,25 +188,38 @@ WINDOW_FIELDS = {
                                   {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": r"\S"}}],
                         "description": 'systemd OnCalendar lines like "Sun 03:00" (a string, or a list)'}),
     "duration": duration(min=MIN_DURATION, max=MAX_DURATION),
-    "timezone": _zone,
+    "timezone": time_zone,
     "monitor_ids": parse_targets,
     "heartbeat_ids": parse_targets,
+    "group_ids": parse_targets,
     "metadata": parse_metadata,
 }
 WINDOW_KEYS = tuple(WINDOW_FIELDS)
 
 
+def _entries(top: dict, section: str) -> list[dict]:
+    items = top.get(section)
+    return [item for item in (items if isinstance(items, list) else ()) if isinstance(item, dict)]
+
+
 def check_target_refs(top: dict, windows: tuple[WindowSpec, ...], problems: Problems) -> None:
-    """A window's keys name monitors and heartbeats of the file; ids (mon_, hbt_) name API ones."""
-    for field, section, prefix in (("monitor_ids", "monitors", "mon_"), ("heartbeat_ids", "heartbeats", "hbt_")):
-        items = top.get(section)
-        keys = {item.get("key") for item in (items if isinstance(items, list) else ()) if isinstance(item, dict)}
+    """A window's keys name monitors and heartbeats of the file, its group names the groups
+    its monitors and heartbeats name (`group:`); ids (mon_, hbt_, grp_) name API ones."""
+    named = {"monitors": {item.get("key") for item in _entries(top, "monitors")},
+             "heartbeats": {item.get("key") for item in _entries(top, "heartbeats")},
+             "groups": {item.get("group") for section in ("monitors", "heartbeats")
+                        for item in _entries(top, section)}}
+    for field, section, prefix in (("monitor_ids", "monitors", "mon_"), ("heartbeat_ids", "heartbeats", "hbt_"),
+                                   ("group_ids", "groups", "grp_")):
+        keys = named[section]
         entries = top.get("maintenance")
         for index, item in enumerate(entries if isinstance(entries, list) else ()):
             refs = item.get(field) if isinstance(item, dict) else None
             for at, ref in enumerate(refs if isinstance(refs, list) else ()):
                 if isinstance(ref, str) and ref and ref not in keys and not ref.startswith(prefix):
                     known = ", ".join(sorted(str(key) for key in keys if key)) or "none defined"
+                    what = ("group named", "group names (`group:` of monitors and heartbeats)") \
+                        if section == "groups" else (f"{section[:-1]} with key", f"{section} keys")
                     problems.add(("maintenance", index, field, at),
-                                 f"no {section[:-1]} with key '{ref}' ({section} keys: {known}; one made over "
+                                 f"no {what[0]} '{ref}' ({what[1]}: {known}; one made over "
                                  f"the API is named by its id, {prefix}...)")

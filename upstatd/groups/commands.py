@@ -28,6 +28,7 @@ from upstatd.groups import public
 from upstatd.ids import new_id
 from upstatd.shapes import UNSET
 from upstatd.store import groups as store
+from upstatd.store import maintenance, status_pages
 from upstatd.store.db import Database
 from upstatd.store.groups import GroupRow
 from upstatd.store.writer import Writer
@@ -122,7 +123,9 @@ class GroupCommands(Commands):
 
     async def delete(self, group_id: str) -> Changed:
         """Refused while it has members: deleting a group never changes a monitor or
-        heartbeat behind the caller's back (move them out with `group_id: null` first)."""
+        heartbeat behind the caller's back (move them out with `group_id: null` first);
+        refused while a maintenance window names it, for the same reason (a window's
+        targets change only by a change of the window). Its status page resources go with it."""
         now_ms = self._now_ms()
 
         def remove(conn: sqlite3.Connection) -> tuple[None, Event, ResourceChanged]:
@@ -134,8 +137,15 @@ class GroupCommands(Commands):
                 raise Conflict(f"group {row.id} has {len(members)} {self.kind}{'s' if len(members) > 1 else ''} "
                                f"({shown}); move them out (PATCH each with group_id: null) or delete them first",
                                "group_not_empty")
+            windows = maintenance.targeting(conn, row.id)
+            if windows:
+                shown = ", ".join(windows[:SHOWN_MEMBERS]) + (", …" if len(windows) > SHOWN_MEMBERS else "")
+                raise Conflict(f"group {row.id} is a target of {len(windows)} maintenance "
+                               f"window{'s' if len(windows) > 1 else ''} ({shown}); take it out of their group_ids "
+                               f"or delete them first", "group_in_maintenance")
             event = self._event(conn, "deleted", row, now_ms)
             store.delete(conn, row.seq)
+            status_pages.delete_subjects(conn, "group", [row.seq])
             return (None, *event)
 
         return await subjects.run(self.writer, self.bus, remove)

@@ -6,27 +6,28 @@ config file's windows. Each is one writer transaction (a new window records
 A body is checked by the config file's own parser (config/maintenance.py
 parse_window) in the file's form, so the API and YAML say the same things; a
 problem's path is named as the API's param. Targets are resolved to ids in the
-transaction; one naming no monitor or heartbeat is refused, naming its param.
+transaction; one naming no monitor, heartbeat or group is refused, naming its
+param. A group target is kept as the group's id: the service covers its members
+of the moment (MaintenanceService.sync after a membership change).
 Windows from the config file can be read; changes answer 409.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 import sqlite3
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 import msgspec
 
 from upstatd import metadata
 from upstatd.clock import Clock
-from upstatd.commands import Commands
+from upstatd.commands import Changed, Commands, existing, no_problems
 from upstatd.config.check import Problems
 from upstatd.config.maintenance import RULES, WindowSpec, parse_window
 from upstatd.config.schema import Config
-from upstatd.errors import Conflict, Invalid, NotFound
+from upstatd.errors import Conflict, Invalid
 from upstatd.events import Event, EventBus
 from upstatd.ids import new_id
 from upstatd.maintenance.public import window_data
@@ -34,46 +35,21 @@ from upstatd.store import maintenance as store
 from upstatd.store.db import Database
 from upstatd.store.maintenance import WindowRow
 from upstatd.store.writer import Writer
-from upstatd.subjects import problem
 
 API_NAMES = {"duration": "duration_seconds"}
 FILE_NAMES = {api: name for name, api in API_NAMES.items()}
 SCHEDULE = ("starts_at", "ends_at", *RULES)
 
 
-class Changed(NamedTuple):
-    row: WindowRow | None
-    changed: bool
-
-
 def find(conn: sqlite3.Connection, window_id: str) -> WindowRow:
-    row = store.get(conn, window_id)
-    if row is None:
-        raise NotFound(f"no maintenance window with id '{window_id}'")
-    return row
-
-
-def api_param(path: tuple, message: str = "") -> str | None:
-    """("duration",) -> "duration_seconds"; ("monitor_ids", 0) -> "monitor_ids.0"; a missing
-    key is named itself: () + "missing required key 'ends_at'" -> "ends_at"."""
-    parts = [str(part) for part in path]
-    missing = re.match(r"missing required key '([^']+)'", message)
-    if missing:
-        parts.append(missing.group(1))
-    if not parts:
-        return None
-    parts[0] = API_NAMES.get(parts[0], parts[0])
-    return ".".join(parts)
+    return existing(store.get(conn, window_id), "maintenance window", window_id)
 
 
 def checked(document: dict[str, Any], now: float) -> WindowSpec:
     """The API body in the file's form -> the spec, or the first problem naming its param."""
     problems = Problems("api")
     spec = parse_window(document, (), problems, keyed=False, now=now)
-    if problems.items:
-        found = [(path, message) for _, _, message, path in problems.items]
-        path, message = found[0]
-        raise problem(found, api_param(path, message), message)
+    no_problems(problems, API_NAMES)
     assert spec is not None
     return spec
 
@@ -87,7 +63,8 @@ def document(row: WindowRow) -> dict[str, Any]:
     """A stored window in the file's form."""
     window = row.window
     out: dict[str, Any] = {"title": row.title, "description": row.description, "timezone": window.timezone,
-                           "monitor_ids": list(row.monitor_ids), "heartbeat_ids": list(row.heartbeat_ids)}
+                           "monitor_ids": list(row.monitor_ids), "heartbeat_ids": list(row.heartbeat_ids),
+                           "group_ids": list(row.group_ids)}
     if window.kind == "once":
         out.update(starts_at=window.starts_at, ends_at=window.ends_at)
     else:
@@ -105,6 +82,11 @@ def with_targets(conn: sqlite3.Connection, spec: WindowSpec) -> WindowSpec:
             if found is None:
                 raise Invalid(f"{field}.{index}: no {noun} with id or key '{ref[:100]}'", f"{field}.{index}")
         resolved[field] = tuple(dict.fromkeys(ids))
+    groups = store.resolve_groups(conn, spec.group_ids, config=True)
+    for index, (ref, found) in enumerate(zip(spec.group_ids, groups)):
+        if not found:
+            raise Invalid(f"group_ids.{index}: no group with id or config name '{ref[:100]}'", f"group_ids.{index}")
+    resolved["group_ids"] = tuple(dict.fromkeys(group for found in groups for group in found))
     return msgspec.structs.replace(spec, **resolved)
 
 

@@ -63,6 +63,7 @@ class MaintenanceWindow(msgspec.Struct, kw_only=True):
     timezone: str
     monitor_ids: list[str]
     heartbeat_ids: list[str]
+    group_ids: list[str]                  # groups (grp_): their members while they are members
     metadata: dict[str, str]
     status: Literal["scheduled", "active", "ended"]
     upcoming: list[Occurrence]
@@ -82,6 +83,7 @@ _FIELDS = [
     ("timezone", Timezone | Unset, UNSET),
     ("monitor_ids", Targets | Unset, UNSET),
     ("heartbeat_ids", Targets | Unset, UNSET),
+    ("group_ids", Targets | Unset, UNSET),
     ("metadata", metadata.Metadata | Unset, UNSET),
 ]
 WindowCreate = msgspec.defstruct("WindowCreate", [("title", Title), *_FIELDS], kw_only=True,
@@ -128,7 +130,8 @@ def window_object(row: WindowRow, now: float) -> MaintenanceWindow:
         cron=window.expression if window.kind == "cron" else None,
         oncalendar=window.expression if window.kind == "oncalendar" else None,
         duration_seconds=None if window.duration is None else number(window.duration), timezone=window.timezone,
-        monitor_ids=list(row.monitor_ids), heartbeat_ids=list(row.heartbeat_ids), metadata=dict(row.metadata),
+        monitor_ids=list(row.monitor_ids), heartbeat_ids=list(row.heartbeat_ids),
+        group_ids=list(row.group_ids), metadata=dict(row.metadata),
         status="active" if on else ("scheduled" if upcoming else "ended"),
         upcoming=[Occurrence(int(item.start), int(item.end)) for item in upcoming],
         managed_by=row.managed_by, created_at=row.created_at // 1000, updated_at=row.updated_at // 1000)

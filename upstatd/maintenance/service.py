@@ -10,16 +10,25 @@ windows on are then told (`set_maintenance`), once per change of theirs.
 After a restart `sync` compares each window with its stored `active`: a
 window that began or ended while the daemon was stopped says so once, at
 start. A window deleted while on ends then (its targets leave maintenance).
+
+A window's groups cover their members of the moment: the members of every
+group a window names are read with the windows (`sync`) and read again
+(`regroup`) after any monitor or heartbeat is created, changed or deleted (the
+bus's events: membership is a member's own field, changed by its commands and
+reconciles), so one joining a group while its window is on enters maintenance
+and one leaving leaves it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import asyncio
+
 import structlog
 
 from upstatd.clock import Clock
-from upstatd.events import EventBus
+from upstatd.events import Event, EventBus
 from upstatd.maintenance import windows
 from upstatd.maintenance.public import window_data
 from upstatd.scheduler.runner import Runner
@@ -30,6 +39,7 @@ from upstatd.store.writer import Writer
 
 log = structlog.get_logger("upstatd.maintenance")
 SET_ACTIVE = f"UPDATE {store.TABLE} SET active = ? WHERE seq = ?"
+MEMBERSHIP = {f"{kind}.{action}" for kind in ("monitor", "heartbeat") for action in ("created", "updated", "deleted")}
 
 
 class MaintenanceService:
@@ -47,10 +57,14 @@ class MaintenanceService:
         self.active: dict[str, bool] = {}   # id -> on, as last said (ahead of the committed column)
         self.covered: tuple[set[str], set[str]] = (set(), set())  # monitor ids, heartbeat ids in maintenance
         self.due: dict[str, float] = {}     # id -> the wall time its armed change falls due
+        self.members: dict[str, tuple[set[str], set[str]]] = {}  # group id -> its monitor ids, heartbeat ids
+        self._regrouping: asyncio.Task | None = None
+        self._stale = False
+        bus.subscribe(self._on_event)
 
     async def sync(self) -> None:
         """The stored windows (after a change committed, at start, after a reload)."""
-        rows = await self.read_db.call(store.all_windows)
+        rows, self.members = await self.read_db.call(_windows_and_members)
         now = self.clock.time()
         fresh = {row.id: row for row in rows}
         for window_id, row in self.rows.items():
@@ -65,6 +79,21 @@ class MaintenanceService:
             self.active.setdefault(row.id, row.active)
             self._settle(row, now)
         self._tell(now)  # a change found here (made now, or while stopped) counts from now
+
+    def _on_event(self, event: Event) -> None:
+        """A member may have joined or left a group a window names: read the members again
+        (once for a burst of changes, a reload's; after the change is applied: a task)."""
+        if event.type not in MEMBERSHIP or not self.members:
+            return
+        self._stale = True
+        if self._regrouping is None or self._regrouping.done():
+            self._regrouping = asyncio.get_running_loop().create_task(self.regroup())
+
+    async def regroup(self) -> None:
+        while self._stale:  # a change committed while this read ran is read again
+            self._stale = False
+            self.members = await self.read_db.call(store.members_by_group, set(self.members))
+            self._tell(self.clock.time())
 
     def _on_change(self, window_id: str, when: float, now: float) -> None:
         row = self.rows.get(window_id)
@@ -100,8 +129,15 @@ class MaintenanceService:
         """The targets covered now: each service shows those entering or leaving maintenance
         as of `at` (a restart in a window, or after one, settles there too)."""
         on = [row for row in self.rows.values() if self.active.get(row.id)]
-        self.covered = ({target for row in on for target in row.monitor_ids},
-                        {target for row in on for target in row.heartbeat_ids})
+        groups = [self.members.get(group, (set(), set())) for row in on for group in row.group_ids]
+        self.covered = ({target for row in on for target in row.monitor_ids}.union(*(g[0] for g in groups)),
+                        {target for row in on for target in row.heartbeat_ids}.union(*(g[1] for g in groups)))
         for ids, service in zip(self.covered, (self.monitors, self.heartbeats)):
             if service is not None:
                 service.set_covered(ids, at)
+
+
+def _windows_and_members(conn) -> tuple[list[WindowRow], dict[str, tuple[set[str], set[str]]]]:
+    """The windows and the members of the groups they name (one read)."""
+    rows = store.all_windows(conn)
+    return rows, store.members_by_group(conn, {group for row in rows for group in row.group_ids})

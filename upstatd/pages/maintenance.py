@@ -32,13 +32,17 @@ class Planned(NamedTuple):
     ongoing: bool  # in progress at `now`
 
 
-def covers(window, kind: str, subject_id: str) -> bool:
+def covers(window, kind: str, subject_id: str, group_id: str | None = None) -> bool:
     """Whether `window` (a store.maintenance.WindowRow) names the page resource's subject:
-    `kind` is the resource's (monitor, heartbeat), `subject_id` its mon_/hbt_ id."""
+    `kind` is the resource's (monitor, heartbeat, group), `subject_id` its mon_/hbt_/grp_ id,
+    `group_id` a monitor's or heartbeat's group now (a window on the group covers it)."""
+    if kind == "group":
+        return subject_id in window.group_ids
+    in_group = group_id is not None and group_id in window.group_ids
     if kind == "monitor":
-        return subject_id in window.monitor_ids
+        return subject_id in window.monitor_ids or in_group
     if kind == "heartbeat":
-        return subject_id in window.heartbeat_ids
+        return subject_id in window.heartbeat_ids or in_group
     return False
 
 

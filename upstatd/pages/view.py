@@ -7,12 +7,14 @@ renderer's shapes. A resource a window in progress covers shows `maintenance`
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from upstatd.pages import maintenance, render
-from upstatd.pages.banner import banner, public_state
-from upstatd.pages.bars import DAYS, daily, day_bounds, overall
+from upstatd.pages.banner import banner, public_state, worst
+from upstatd.pages.bars import DAYS, Bar, daily, day_bounds, overall
+from upstatd.pages.group_bars import group_bars, mean
 from upstatd.store.rollups import DAY_MS
 from upstatd.store.status_page_view import Archive, PageView, Report, Resource
 from upstatd.store.status_pages import PageRow
@@ -26,6 +28,32 @@ def incident_starts(conn: sqlite3.Connection, subject_id: str, since_ms: int) ->
     return [row[0] for row in conn.execute(
         "SELECT i.started_at FROM incident_monitors AS m JOIN incidents AS i ON i.seq = m.incident_seq "
         "WHERE m.monitor_id = ? AND i.started_at >= ?", (subject_id, since_ms))]
+
+
+def group_incident_starts(conn: sqlite3.Connection, member_ids: list[str], since_ms: int) -> list[int]:
+    """When the incidents affecting any of these monitors or heartbeats started, each incident once."""
+    if not member_ids:
+        return []
+    return [row[0] for row in conn.execute(
+        "SELECT DISTINCT i.seq, i.started_at FROM incident_monitors AS m JOIN incidents AS i ON i.seq = m.incident_seq "
+        f"WHERE m.monitor_id IN ({', '.join('?' for _ in member_ids)}) AND i.started_at >= ?",
+        (*member_ids, since_ms))]
+
+
+def group_figures(conn: sqlite3.Connection, group: Resource, now_ms: int, zone: ZoneInfo, since: int,
+                  spans: Sequence[tuple[int, int]] = (), on: bool = False) -> tuple[str, list[Bar] | None, float | None]:
+    """A group resource's public state (its members' worst), bars and uptime (pages/group_bars.py),
+    from its members' timelines as a monitor resource's are; `spans`: the maintenance occurrences
+    of the windows that name the group, `on`: one of them is in progress."""
+    state = worst(_state(member, {group.id} if on else set()) for member in group.members)
+    if not group.show_uptime:
+        return state, None, None
+    lines = [subject_timeline(conn, member.seq, member.created_at, since, member.kind) for member in group.members]
+    starts = [row[1] for row in group_incident_starts(conn, [member.subject_id for member in group.members], since)]
+    counts = [sum(start <= at < end for at in starts) for _, start, end in day_bounds(now_ms, zone)]
+    bars = group_bars([daily(line, now_ms, zone, (), spans) for line in lines], counts) if lines else \
+        [Bar(date, None, "none", 0, False) for date, _, _ in day_bounds(now_ms, zone)]
+    return state, bars, mean([overall(line, now_ms, zone) for line in lines])
 
 
 def _report(report: Report) -> render.ReportView:
@@ -47,7 +75,7 @@ def _maintenance(found: PageView, now_ms: int, zone: ZoneInfo) -> Maintenance:
     days = [(start / 1000, end / 1000) for _, start, end in day_bounds(now_ms, zone)]
     shown, spans, on = [], {}, set()
     for row in found.windows:
-        covered = [r for r in resources if maintenance.covers(row, r.kind, r.subject_id)]
+        covered = [r for r in resources if maintenance.covers(row, r.kind, r.subject_id, r.group_id)]
         drawn = [resource for resource in covered if resource.show_uptime]
         past = [] if not drawn else [(round(item.start * 1000), round(item.end * 1000))
                                      for item in maintenance.past(row.window, days, now)]
@@ -99,6 +127,12 @@ def build(conn: sqlite3.Connection, found: PageView, now_ms: int, url: str) -> r
     for section in found.sections:
         shown = []
         for resource in section.resources:
+            if resource.kind == "group":
+                state, bars, uptime = group_figures(conn, resource, now_ms, zone, since,
+                                                    windows.spans.get(resource.id, ()), resource.id in windows.on)
+                states.append(state)
+                shown.append(render.ResourceView(resource.public_name, state, bars, uptime))
+                continue
             state = _state(resource, windows.on)
             states.append(state)
             bars = uptime = None

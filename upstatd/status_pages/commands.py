@@ -21,7 +21,7 @@ from typing import Any
 from upstatd import metadata
 from upstatd.clock import Clock
 from upstatd.commands import Commands
-from upstatd.errors import Conflict, Invalid, Malformed, NotFound
+from upstatd.errors import Conflict, Invalid, NotFound
 from upstatd.events import EventBus
 from upstatd.heartbeats.schedule import TIMEZONES
 from upstatd.ids import new_id
@@ -35,7 +35,6 @@ from upstatd.store.status_pages import PageRow, ReportRow, ResourceRow, SectionR
 from upstatd.store.writer import Writer
 from upstatd.subjects import Changed, record, run
 
-GROUPS_LATER = "group_id: groups are not available yet; show a monitor_id or heartbeat_id"
 
 
 def find(conn: sqlite3.Connection, page_id: str) -> PageRow:
@@ -247,8 +246,6 @@ class StatusPageCommands(Commands):
         if len(given) != 1:
             raise Invalid(f"give exactly one of monitor_id, heartbeat_id, group_id (got "
                           f"{', '.join(given) or 'none'})", given[1] if len(given) > 1 else "monitor_id")
-        if given == ["group_id"]:
-            raise Malformed(GROUPS_LATER, "group_id")  # TODO(groups): resolve a grp_ once branch groups lands
         kind, param = given[0].removesuffix("_id"), given[0]
         ref = getattr(body, param)
         resource_id = new_id("spr")
@@ -256,7 +253,8 @@ class StatusPageCommands(Commands):
         def change(conn: sqlite3.Connection, page: PageRow, now_ms: int) -> ResourceRow:
             found = store.subject(conn, kind, ref)
             if found is None:
-                raise Invalid(f"{param}: no {kind} with id or key '{ref[:60]}'", param)
+                what = "group with id" if kind == "group" else f"{kind} with id or key"
+                raise Invalid(f"{param}: no {what} '{ref[:60]}'", param)
             seq, subject_id, name = found
             shown = store.showing(conn, page.seq, kind, seq)
             if shown is not None:

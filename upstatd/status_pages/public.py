@@ -83,10 +83,10 @@ class StatusPageResource(msgspec.Struct, kw_only=True):
     status_page_id: str
     section_id: str | None
     position: int
-    kind: Literal["monitor", "heartbeat"]
+    kind: Literal["monitor", "heartbeat", "group"]
     monitor_id: str | None
     heartbeat_id: str | None
-    group_id: None
+    group_id: str | None
     public_name: str
     show_uptime: bool
     metadata: dict[str, str]
@@ -162,7 +162,7 @@ class SectionUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 class ResourceCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Exactly one of monitor_id, heartbeat_id (each an id or a config key) and group_id
-    (refused until groups exist)."""
+    (a grp_ id: the group's state is the worst of its members', its bars their mean)."""
     monitor_id: SubjectRef | None = None
     heartbeat_id: SubjectRef | None = None
     group_id: SubjectRef | None = None
@@ -235,7 +235,8 @@ def resource_object(row: ResourceRow, page_id: str) -> StatusPageResource:
     return StatusPageResource(
         id=row.id, object="status_page_resource", status_page_id=page_id, section_id=row.section_id,
         position=row.position, kind=row.kind, monitor_id=row.subject_id if row.kind == "monitor" else None,
-        heartbeat_id=row.subject_id if row.kind == "heartbeat" else None, group_id=None,
+        heartbeat_id=row.subject_id if row.kind == "heartbeat" else None,
+        group_id=row.subject_id if row.kind == "group" else None,
         public_name=row.public_name, show_uptime=row.show_uptime, metadata=dict(row.metadata),
         created_at=seconds(row.created_at),
         updated_at=seconds(row.updated_at))

@@ -15,7 +15,7 @@ from typing import NamedTuple
 import msgspec
 
 from upstatd.ids import new_id
-from upstatd.store import pages
+from upstatd.store import pages, status_pages
 
 KINDS = ("monitor", "heartbeat")
 MANAGERS = ("config", "api")
@@ -133,4 +133,7 @@ def prune_config(conn: sqlite3.Connection, kind: str, names: Iterable[str]) -> N
     keep = list(set(names))
     marks = ", ".join("?" * len(keep))
     clause = f" AND key NOT IN ({marks})" if keep else ""
-    conn.execute(f"DELETE FROM {TABLE} WHERE kind = ? AND managed_by = 'config'{clause}", (kind, *keep))
+    gone = [row[0] for row in conn.execute(
+        f"SELECT seq FROM {TABLE} WHERE kind = ? AND managed_by = 'config'{clause}", (kind, *keep))]
+    conn.executemany(f"DELETE FROM {TABLE} WHERE seq = ?", [(seq,) for seq in gone])
+    status_pages.delete_subjects(conn, "group", gone)  # the pages stop showing them

@@ -1,7 +1,9 @@
 """The maintenance_windows table: windows from the config file (reconciled by
 key) and from the API. Targets are stored as ids: a key of the file is
 resolved when the row is written (the monitors and heartbeats are reconciled
-first), so a reload that gives a key a new monitor rewrites the row."""
+first), so a reload that gives a key a new monitor rewrites the row. A group
+target is stored as its grp_ id; its members are looked up when the service is
+told (`group_members`), so they follow the group's membership."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from upstatd.store import pages
 
 TABLE = "maintenance_windows"
 COLUMNS = ("seq, id, key, managed_by, title, description, kind, starts_at, ends_at, expression, duration, timezone, "
-           "monitor_ids, heartbeat_ids, metadata, active, created_at, updated_at")
+           "monitor_ids, heartbeat_ids, metadata, active, created_at, updated_at, group_ids")
 
 
 class WindowRow(NamedTuple):
@@ -34,20 +36,21 @@ class WindowRow(NamedTuple):
     active: bool
     created_at: int
     updated_at: int
+    group_ids: list[str]
 
     def spec(self) -> WindowSpec:
         return WindowSpec(self.key, self.title, self.window, self.description, tuple(self.monitor_ids),
-                          tuple(self.heartbeat_ids), self.metadata)
+                          tuple(self.heartbeat_ids), self.metadata, tuple(self.group_ids))
 
 
 def from_row(row: Any) -> WindowRow:
     (seq, window_id, key, managed_by, title, description, kind, starts_at, ends_at, expression, duration, timezone,
-     monitors, heartbeats, metadata, active, created_at, updated_at) = row
+     monitors, heartbeats, metadata, active, created_at, updated_at, groups) = row
     window = Window(kind, None if starts_at is None else starts_at / 1000, None if ends_at is None else ends_at / 1000,
                     expression, duration, timezone)
     return WindowRow(seq, window_id, key, managed_by, title, description, window, msgspec.json.decode(monitors),
                      msgspec.json.decode(heartbeats), msgspec.json.decode(metadata), bool(active), created_at,
-                     updated_at)
+                     updated_at, msgspec.json.decode(groups))
 
 
 def _json(value: Any) -> str:
@@ -62,11 +65,11 @@ def _values(spec: WindowSpec) -> tuple:
     window = spec.window
     return (spec.title, spec.description, window.kind, _ms(window.starts_at), _ms(window.ends_at), window.expression,
             window.duration, window.timezone, _json(list(spec.monitor_ids)), _json(list(spec.heartbeat_ids)),
-            _json(spec.metadata))
+            _json(spec.metadata), _json(list(spec.group_ids)))
 
 
 _FIELDS = ("title, description, kind, starts_at, ends_at, expression, duration, timezone, monitor_ids, "
-           "heartbeat_ids, metadata")
+           "heartbeat_ids, metadata, group_ids")
 
 
 def get(conn: sqlite3.Connection, window_id: str) -> WindowRow | None:
@@ -86,7 +89,7 @@ def all_windows(conn: sqlite3.Connection) -> list[WindowRow]:
 def insert(conn: sqlite3.Connection, window_id: str, spec: WindowSpec, managed_by: str, now_ms: int) -> WindowRow:
     cursor = conn.execute(
         f"INSERT INTO {TABLE} (id, key, managed_by, {_FIELDS}, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (window_id, spec.key, managed_by, *_values(spec), now_ms, now_ms))
     return by_seq(conn, cursor.lastrowid)
 
@@ -115,12 +118,46 @@ def resolve(conn: sqlite3.Connection, table: str, refs: tuple[str, ...]) -> list
     return out
 
 
+def resolve_groups(conn: sqlite3.Connection, refs: tuple[str, ...], config: bool) -> list[list[str]]:
+    """Each ref as the ids of the groups it names: an id (grp_...), or with `config` also a
+    config group's name (a name may be a monitor group and a heartbeat group); []: none."""
+    out = []
+    for ref in refs:
+        found = conn.execute("SELECT id FROM subject_groups WHERE id = ? ORDER BY kind", (ref,)).fetchall()
+        if not found and config:
+            found = conn.execute("SELECT id FROM subject_groups WHERE managed_by = 'config' AND key = ? "
+                                 "ORDER BY kind", (ref,)).fetchall()
+        out.append([row[0] for row in found])
+    return out
+
+
 def resolved(conn: sqlite3.Connection, spec: WindowSpec) -> WindowSpec:
     """The config file's spec with its keys as ids (an id naming nothing kept as written)."""
     monitors = [found or ref for ref, found in zip(spec.monitor_ids, resolve(conn, "monitors", spec.monitor_ids))]
     beats = [found or ref for ref, found in zip(spec.heartbeat_ids, resolve(conn, "heartbeats", spec.heartbeat_ids))]
+    groups = [group for ref, found in zip(spec.group_ids, resolve_groups(conn, spec.group_ids, True))
+              for group in (found or [ref])]
     return msgspec.structs.replace(spec, monitor_ids=tuple(dict.fromkeys(monitors)),
-                                   heartbeat_ids=tuple(dict.fromkeys(beats)))
+                                   heartbeat_ids=tuple(dict.fromkeys(beats)), group_ids=tuple(dict.fromkeys(groups)))
+
+
+def members_by_group(conn: sqlite3.Connection, group_ids: set[str]) -> dict[str, tuple[set[str], set[str]]]:
+    """Each of these groups -> the ids of its monitors and of its heartbeats now."""
+    out: dict[str, tuple[set[str], set[str]]] = {group: (set(), set()) for group in group_ids}
+    if not group_ids:
+        return out
+    marks = ", ".join("?" * len(group_ids))
+    for index, table in enumerate(("monitors", "heartbeats")):
+        for member, group in conn.execute(f"SELECT id, group_id FROM {table} WHERE group_id IN ({marks})",
+                                          list(group_ids)):
+            out[group][index].add(member)
+    return out
+
+
+def targeting(conn: sqlite3.Connection, group_id: str) -> list[str]:
+    """The ids of the windows that name this group."""
+    return [row[0] for row in conn.execute(
+        f"SELECT w.id FROM {TABLE} AS w, json_each(w.group_ids) AS j WHERE j.value = ? ORDER BY w.seq", (group_id,))]
 
 
 def reconcile(conn: sqlite3.Connection, specs: tuple[WindowSpec, ...], now_ms: int
@@ -147,8 +184,9 @@ def covered_heartbeats(conn: sqlite3.Connection, now: float) -> set[str]:
     """The heartbeats of windows that were on when last said, or are on at `now` (at start,
     before the heartbeats run: MaintenanceService settles them once it is up)."""
     from upstatd.maintenance.windows import active_at
-    return {target for row in all_windows(conn) if row.active or active_at(row.window, now) is not None
-            for target in row.heartbeat_ids}
+    on = [row for row in all_windows(conn) if row.active or active_at(row.window, now) is not None]
+    members = members_by_group(conn, {group for row in on for group in row.group_ids})
+    return {target for row in on for target in row.heartbeat_ids}.union(*(beats for _, beats in members.values()))
 
 
 def list_page(conn: sqlite3.Connection, *, limit: int, starting_after: str | None = None,

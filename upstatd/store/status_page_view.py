@@ -12,11 +12,15 @@ reports. Read-only; no HTML here.
                         name None, position -1) when there are some, then each section by
                         (position, creation); a section with no resources is listed too
         Section         id (sps_…), name, position, resources: [Resource] by (position, creation)
-        Resource        id (spr_…), kind ("monitor" | "heartbeat"), seq (the subject's row seq,
-                        the key of its checks / flips), subject_id (mon_… / hbt_…), public_name,
-                        show_uptime, created_at (the subject's, ms: bars start there), status
-                        ("active" | "paused"), state (monitors: pending/up/down/degraded/
-                        maintenance; heartbeats: new/up/late/down), state_since (ms)
+        Resource        id (spr_…), kind ("monitor" | "heartbeat" | "group"), seq (the subject's row
+                        seq, the key of its checks / flips), subject_id (mon_… / hbt_… / grp_…),
+                        public_name, show_uptime, created_at (the subject's, ms: bars start there),
+                        status ("active" | "paused"), state (monitors: pending/up/down/degraded/
+                        maintenance; heartbeats: new/up/late/down), state_since (ms), members
+                        ([Resource] of a group: its monitors or heartbeats now, oldest first, each
+                        with the group resource's id and public_name; a group's own status is
+                        "active", its state the worst of its active members' (groups/states.py)
+                        or None when it has none, its state_since the latest of theirs)
       active_reports    [Report] not resolved, newest first
       recent_reports    [Report] resolved within RECENT_DAYS before now_ms, newest resolved first
         Report          id (rpt_…), title, status (investigating | identified | monitoring |
@@ -39,6 +43,7 @@ from __future__ import annotations
 import sqlite3
 from typing import NamedTuple
 
+from upstatd.groups.states import worst
 from upstatd.ids import seq_id
 from upstatd.pages.maintenance import covers
 from upstatd.store import maintenance, status_pages as store
@@ -58,8 +63,10 @@ class Resource(NamedTuple):
     show_uptime: bool
     created_at: int
     status: str
-    state: str
-    state_since: int
+    state: str | None
+    state_since: int | None
+    members: tuple[Resource, ...] = ()
+    group_id: str | None = None     # a monitor's or heartbeat's group (grp_…), if any
 
 
 class Section(NamedTuple):
@@ -118,24 +125,56 @@ def _report(row: ReportRow) -> Report:
 
 
 def _subjects(conn: sqlite3.Connection, kind: str, seqs: list[int]) -> dict[int, tuple]:
-    """seq -> (created_at, status, current_state, state_since) of these monitors or heartbeats."""
+    """seq -> (created_at, status, current_state, state_since, group_id) of these monitors or heartbeats."""
     if not seqs:
         return {}
-    rows = conn.execute(f"SELECT seq, created_at, status, current_state, state_since FROM {_TABLES[kind]} "
+    rows = conn.execute(f"SELECT seq, created_at, status, current_state, state_since, group_id FROM {_TABLES[kind]} "
                         f"WHERE seq IN ({', '.join('?' for _ in seqs)})", seqs).fetchall()
     return {row[0]: tuple(row[1:]) for row in rows}
+
+
+def _groups(conn: sqlite3.Connection, seqs: list[int]) -> dict[int, tuple[int, str, list[tuple]]]:
+    """seq -> (created_at, kind, [(seq, id, created_at, status, current_state, state_since) of each
+    member, oldest first]) of these groups."""
+    if not seqs:
+        return {}
+    rows = conn.execute(f"SELECT seq, id, kind, created_at FROM subject_groups "
+                        f"WHERE seq IN ({', '.join('?' for _ in seqs)})", seqs).fetchall()
+    out = {}
+    for seq, group_id, kind, created_at in rows:
+        members = conn.execute(f"SELECT seq, id, created_at, status, current_state, state_since "
+                               f"FROM {_TABLES[kind]} WHERE group_id = ? ORDER BY seq", (group_id,)).fetchall()
+        out[seq] = (created_at, kind, [tuple(member) for member in members])
+    return out
+
+
+def _group(row: store.ResourceRow, found: tuple[int, str, list[tuple]]) -> Resource:
+    created_at, kind, members = found
+    shown = tuple(Resource(row.id, kind, seq, member_id, row.public_name, row.show_uptime, *rest)
+                  for seq, member_id, *rest in members)
+    return Resource(row.id, "group", row.subject_seq, row.subject_id, row.public_name, row.show_uptime, created_at,
+                    "active", worst(kind, [m.state for m in shown if m.status == "active"]),
+                    max((m.state_since for m in shown), default=None), shown)
 
 
 def _sections(conn: sqlite3.Connection, page_seq: int) -> list[Section]:
     rows = store.resources_of(conn, page_seq)
     found = {kind: _subjects(conn, kind, [row.subject_seq for row in rows if row.kind == kind]) for kind in _TABLES}
+    groups = _groups(conn, [row.subject_seq for row in rows if row.kind == "group"])
     by_section: dict[int | None, list[Resource]] = {}
     for row in rows:
+        if row.kind == "group":
+            group = groups.get(row.subject_seq)
+            if group is not None:  # else deleted in a transaction this read does not see yet: not shown
+                by_section.setdefault(row.section_seq, []).append(_group(row, group))
+            continue
         subject = found[row.kind].get(row.subject_seq)
         if subject is None:  # deleted in a transaction this read does not see yet: not shown
             continue
+        *shown, group_id = subject
         by_section.setdefault(row.section_seq, []).append(Resource(
-            row.id, row.kind, row.subject_seq, row.subject_id, row.public_name, row.show_uptime, *subject))
+            row.id, row.kind, row.subject_seq, row.subject_id, row.public_name, row.show_uptime, *shown,
+            group_id=group_id))
     out = [Section(None, None, -1, by_section[None])] if None in by_section else []
     out += [Section(section.id, section.name, section.position, by_section.get(section.seq, []))
             for section in store.sections_of(conn, page_seq)]
@@ -144,9 +183,9 @@ def _sections(conn: sqlite3.Connection, page_seq: int) -> list[Section]:
 
 def covering_windows(conn: sqlite3.Connection, sections: list[Section]) -> list[WindowRow]:
     """The maintenance windows that cover a resource of `sections` (windows are few: all are read)."""
-    shown = [(resource.kind, resource.subject_id) for section in sections for resource in section.resources]
-    return [row for row in maintenance.all_windows(conn)
-            if any(covers(row, kind, subject_id) for kind, subject_id in shown)]
+    shown = [(resource.kind, resource.subject_id, resource.group_id)
+             for section in sections for resource in section.resources]
+    return [row for row in maintenance.all_windows(conn) if any(covers(row, *subject) for subject in shown)]
 
 
 def page_view(conn: sqlite3.Connection, slug_or_host: str, now_ms: int, *, drafts: bool = False) -> PageView | None:

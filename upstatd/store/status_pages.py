@@ -65,9 +65,9 @@ class ResourceRow(NamedTuple):
     section_seq: int | None
     section_id: str | None
     position: int
-    kind: str              # monitor | heartbeat
-    subject_seq: int
-    subject_id: str        # mon_… / hbt_…
+    kind: str              # monitor | heartbeat | group
+    subject_seq: int       # monitors.seq, heartbeats.seq or subject_groups.seq
+    subject_id: str        # mon_… / hbt_… / grp_…
     public_name: str
     show_uptime: bool
     created_at: int
@@ -315,8 +315,8 @@ def delete_resource(conn: sqlite3.Connection, row: ResourceRow) -> None:
 
 
 def delete_subjects(conn: sqlite3.Connection, kind: str, seqs: list[int]) -> None:
-    """Monitors or heartbeats deleted: the pages stop showing them (their delete_history calls it,
-    in the delete's transaction)."""
+    """Monitors, heartbeats or groups deleted: the pages stop showing them (their delete_history,
+    or the group's delete, calls it in the delete's transaction)."""
     gone: list[tuple[str]] = []
     for seq in seqs:
         gone += conn.execute(f"SELECT id FROM {RESOURCES} WHERE kind = ? AND subject_seq = ?", (kind, seq)).fetchall()
@@ -428,8 +428,21 @@ def delete_logo(conn: sqlite3.Connection, page_seq: int) -> bool:
 
 # -- what resources and reports point at -------------------------------------------------------
 
+def group_members_version(conn: sqlite3.Connection, page_seq: int) -> tuple:
+    """(count, latest updated_at) of the members of the page's groups: a member that joins or
+    leaves changes it (its count, or the joiner's updated_at), so the page is made again."""
+    return tuple(conn.execute(
+        f"SELECT count(m.seq), max(m.updated_at) FROM {RESOURCES} AS r JOIN subject_groups AS g ON g.seq = r.subject_seq "
+        f"JOIN (SELECT seq, group_id, updated_at FROM monitors UNION ALL SELECT seq, group_id, updated_at FROM heartbeats)"
+        f" AS m ON m.group_id = g.id WHERE r.page_seq = ? AND r.kind = 'group'", (page_seq,)).fetchone())
+
+
 def subject(conn: sqlite3.Connection, kind: str, ref: str) -> tuple[int, str, str] | None:
-    """The monitor or heartbeat `ref` names, by id or config key -> (seq, id, name)."""
+    """The monitor or heartbeat `ref` names, by id or config key, or the group by its id
+    -> (seq, id, name)."""
+    if kind == "group":
+        row = _one(conn, "SELECT seq, id, name FROM subject_groups WHERE id = ?", (ref,))
+        return tuple(row) if row else None
     table = {"monitor": "monitors", "heartbeat": "heartbeats"}[kind]
     row = _one(conn, f"SELECT seq, id, name FROM {table} WHERE id = ?1 OR key = ?1 ORDER BY id = ?1 DESC LIMIT 1",
                (ref,))

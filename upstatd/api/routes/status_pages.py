@@ -4,8 +4,8 @@ updates). Permission resource: `status_pages`, for all of it.
 
 - A page's password is write-only: answers say `password_protected`.
 - slug and custom_domain name one page each (409 naming the param).
-- A resource shows one monitor or heartbeat (by id or config key);
-  `group_id` is refused (400) until groups exist.
+- A resource shows one monitor or heartbeat (by id or config key) or one
+  group (`group_id`, a grp_ id).
 - A report is created with its first update; POST …/reports/{report_id}/updates
   appends one, and the report's status is its last update's. DELETE removes it
   with its updates.
