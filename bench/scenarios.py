@@ -99,7 +99,7 @@ class Settings:
     pages_reads: int = 1000           # sequential GETs (warm; then as many with If-None-Match)
     pages_cold: int = 30              # first renders after a change
     pages_connections: int = 8
-    pages_window: float = 10.0        # s: idle, then as long under load
+    pages_window: float = 30.0        # s: idle, then as long under load (the cache's 30 s: one render in it)
 
 
 FULL = Settings()
@@ -112,7 +112,7 @@ SMOKE = Settings(smoke=True, cost_rate=100, cost_warmup=1.5, cost_window=2.0,
                  hooks_drain=10.0, hooks_min_rate=20.0, retention_monitors=20, retention_days=4, retention_keep=1,
                  metrics_monitors=5000, metrics_window=2.0,
                  fleet_monitors=100, fleet_long_days=30, fleet_walks=5, fleet_status_reads=200,
-                 pages_monitors=100, pages_resources=20, pages_sections=2, pages_days=10, pages_interval=2,
+                 pages_monitors=100, pages_resources=20, pages_sections=2, pages_days=10, pages_interval=5,
                  pages_reads=100, pages_cold=5, pages_window=2.0)
 
 
