@@ -16,20 +16,22 @@ Measured, with one aiohttp client in the harness process:
   after another on one keep-alive connection, the body read whole; the page
   as cached (a render at most every 30 s, upstatd.api.status_pages);
 - `etag_p99_ms`: the same with If-None-Match (a browser coming back: 304);
-- `cold_p50_ms`, `cold_max_ms`: the first GET after the cache is invalidated
+- `cold_p50_ms`, `cold_p99_ms`: the first GET after the cache is invalidated
   (a section renamed over the API before each), i.e. the page's rows read,
   every resource's 90-day timeline and incidents read, bars computed, HTML,
   feed and summary rendered; `pages_cold` times;
 - `rps`: 200 answers per second over `pages_window` seconds from
   `pages_connections` keep-alive connections, each asking again as soon as
-  it has its answer; with the daemon's and the client's CPU;
+  it has its answer; the window (as long as the cache keeps a render) starts
+  with a change, so it holds one render, as a busy page's 30 s do; with the
+  daemon's and the client's CPU;
 - lateness: for every check stored in a window, how long after its slot on
   the grid (phase + k × interval on CLOCK_MONOTONIC, which the daemon's
   scheduler uses and this process shares) the probe's result was recorded
   (the scheduler's lateness plus the probe itself, ~1 ms on loopback): p99 in
   an idle window and in the load window, and `lateness_p99_delta_ms`. The
   daemon's /healthz lateness is over its last 50,000 timer firings (500 s at
-  this rate), too long for a 10 s window; its `skipped_late` is read too.
+  this rate), too long for a window: kept for reference, with `skipped_late`.
 """
 
 from __future__ import annotations
