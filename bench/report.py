@@ -40,6 +40,10 @@ TARGETS = [
     ("metrics", "lateness_p99_delta_ms", "<=", 5.0, "metrics: probe lateness p99 during scrapes − idle, ms"),
     ("fleet", "walk_ms", "<=", 100, "fleet: every monitor's state, uptime and latency, pages of 100 walked, ms"),
     ("fleet", "status_p99_ms", "<=", 5, "fleet: one /status over the API (400-day or 1-day history), p99 ms"),
+    ("pages", "warm_p99_ms", "<=", 50, "pages: GET /status/<slug> of the page as kept (warm), p99 ms"),
+    ("pages", "rps", ">=", 500, "pages: requests/s from 8 keep-alive connections"),
+    ("pages", "lateness_p99_delta_ms", "<=", 5.0, "pages: probe lateness p99 under that load − idle, ms"),
+    ("pages", "cold_p99_ms", "<=", 250, "pages: first GET after a change (a cold render), p99 ms"),
 ]
 
 
@@ -258,6 +262,20 @@ def markdown(summaries: dict[str, dict], machine_info: dict, runs: int, smoke: b
         if "gzip_level1_s" in m:
             lines += [f"gzip of one scrape (`Accept-Encoding: gzip`): level 1 (sent) {m['gzip_level1_s']:.3f} s, "
                       f"{m['gzip_level1_mb']:.1f} MB; level 6 {m['gzip_level6_s']:.3f} s, {m['gzip_level6_mb']:.1f} MB", ""]
+
+    if (s := summaries.get("pages")) and s["median"]:
+        m = s["median"]
+        lines += [f"**Status page** (/status/<slug>: {_num(m['resources'], 0)} resources, {_num(m['days'], 0)} days "
+                  f"of history, {m['page_kb']:.0f} kB of HTML; {_num(m['monitors'], 0)} HTTP monitors at "
+                  f"{_num(m['interval_s'], 0)} s meanwhile; aiohttp client, {_num(m['window_s'], 0)} s windows)", ""]
+        lines += _table(["warm p50", "p99", "304 p99", "cold p50", "cold p99", "requests/s", "load p99",
+                         "daemon CPU", "client CPU", "lateness p99 idle", "under load", "delta"],
+                        [[f"{m['warm_p50_ms']:.1f} ms", f"{m['warm_p99_ms']:.1f} ms", f"{m['etag_p99_ms']:.1f} ms",
+                          f"{m['cold_p50_ms']:.0f} ms", f"{m['cold_p99_ms']:.0f} ms", _num(m['rps'], 0),
+                          f"{m['load_p99_ms']:.0f} ms", f"{m['daemon_cpu_percent']:.0f} %",
+                          f"{m['client_cpu_percent']:.0f} %", f"{m['idle_lateness_p99_ms']:.1f} ms",
+                          f"{m['load_lateness_p99_ms']:.1f} ms", f"{m['lateness_p99_delta_ms']:.1f} ms"]])
+        lines.append("")
 
     target_rows = []
     for s in summaries.values():

@@ -90,6 +90,16 @@ class Settings:
     fleet_long_days: int = 400
     fleet_walks: int = 21
     fleet_status_reads: int = 1000
+    # 10. pages (bench.pages): a status page of `pages_resources` monitors with `pages_days` days of history
+    pages_monitors: int = 1000        # HTTP monitors probing at `pages_interval` meanwhile, the page's among them
+    pages_resources: int = 100
+    pages_sections: int = 5
+    pages_days: int = 90
+    pages_interval: int = 10
+    pages_reads: int = 1000           # sequential GETs (warm; then as many with If-None-Match)
+    pages_cold: int = 30              # first renders after a change
+    pages_connections: int = 8
+    pages_window: float = 30.0        # s: idle, then as long under load (the cache's 30 s: one render in it)
 
 
 FULL = Settings()
@@ -101,7 +111,9 @@ SMOKE = Settings(smoke=True, cost_rate=100, cost_warmup=1.5, cost_window=2.0,
                  hooks_heartbeats=50, hooks_monitors=100, hooks_monitor_interval=1, hooks_flips_per_s=100.0, hooks_warmup=1.0, hooks_window=3.0,
                  hooks_drain=10.0, hooks_min_rate=20.0, retention_monitors=20, retention_days=4, retention_keep=1,
                  metrics_monitors=5000, metrics_window=2.0,
-                 fleet_monitors=100, fleet_long_days=30, fleet_walks=5, fleet_status_reads=200)
+                 fleet_monitors=100, fleet_long_days=30, fleet_walks=5, fleet_status_reads=200,
+                 pages_monitors=100, pages_resources=20, pages_sections=2, pages_days=10, pages_interval=5,
+                 pages_reads=100, pages_cold=5, pages_window=2.0)
 
 
 @dataclass
@@ -548,6 +560,11 @@ def fleet(ctx: Context) -> dict:
     return run(ctx)
 
 
+def status_pages(ctx: Context) -> dict:
+    from bench.pages import pages as run
+    return run(ctx)
+
+
 SCENARIOS = {"probe-cost": probe_cost, "scale": scale, "size": size, "storage": storage, "pings": pings,
              "webhooks": webhooks, "retention": retention, "metrics": metrics,
-             "fleet": fleet}
+             "fleet": fleet, "pages": status_pages}

@@ -47,3 +47,21 @@ def test_it_gives_each_day_its_exact_uptime_incidents_and_maintenance():
 def test_it_colours_bars_by_uptime():
     assert [level(value) for value in (None, 100.0, 99.9, 99.5, 99.0, 96.0, 95.0, 90.0)] == [
         "none", "good", "good", "fair", "fair", "poor", "poor", "bad"]
+
+
+def test_it_counts_an_incident_in_the_day_it_started_at_the_days_edges():
+    now = local_ms(RIGA, 2026, 10, 26, 12, 0)
+    line = timeline([(now - 5 * 24 * H, "up")], [])
+    midnight = local_ms(RIGA, 2026, 10, 25, 0, 0)
+    starts = [midnight + 25 * H, midnight, midnight - 1, midnight + 25 * H - 1, now - 1]  # any order
+    bars = daily(line, now, RIGA, incidents=starts, days=3)
+    assert [(bar.date, bar.incidents) for bar in bars] == [("2026-10-24", 1), ("2026-10-25", 2), ("2026-10-26", 2)]
+
+
+def test_it_gives_the_same_uptime_as_the_status_figures():
+    from upstatd.monitors.uptime import percent as exact
+    from upstatd.pages.bars import percent
+
+    for good, bad in ((0, 0), (1, 0), (0, 7), (2, 1), (86_399_999, 1), (1485 * 60_000, 15 * 60_000),
+                      (10**12 + 1, 3), (7_776_000_000 - 1, 1)):
+        assert percent(good, bad) == exact(good, bad), (good, bad)

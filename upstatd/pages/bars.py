@@ -6,12 +6,14 @@ maintenance touched it. Pure.
 
 from __future__ import annotations
 
+import bisect
 import datetime
+import functools
 from collections.abc import Sequence
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from upstatd.monitors.uptime import Timeline, counted, percent
+from upstatd.monitors.uptime import Timeline, counted
 
 DAYS = 90
 # (at least this uptime, level): the bar's colour class; below the last, "bad"
@@ -36,6 +38,13 @@ class Bar(NamedTuple):
         return " · ".join(parts)
 
 
+def percent(good: int, bad: int) -> float | None:
+    """monitors.uptime.percent without its Fraction: int true division is correctly rounded
+    too, so the float is the same, at a tenth of the cost (a page has 9,000 bars)."""
+    total = good + bad
+    return None if total == 0 else 100 * good / total
+
+
 def level(uptime: float | None) -> str:
     if uptime is None:
         return "none"
@@ -45,7 +54,10 @@ def level(uptime: float | None) -> str:
     return "bad"
 
 
-def day_bounds(now_ms: int, zone: ZoneInfo, days: int = DAYS) -> list[tuple[str, int, int]]:
+# Every resource of a page is drawn at the same now_ms: the days are made once per render,
+# not once per resource (they were 40 % of a 100-resource page's bars).
+@functools.lru_cache(maxsize=16)
+def day_bounds(now_ms: int, zone: ZoneInfo, days: int = DAYS) -> tuple[tuple[str, int, int], ...]:
     """(date, start ms, end ms) of the last `days` local days, oldest first; today ends now."""
     today = datetime.datetime.fromtimestamp(now_ms / 1000, zone).date()
     out = []
@@ -54,7 +66,7 @@ def day_bounds(now_ms: int, zone: ZoneInfo, days: int = DAYS) -> list[tuple[str,
         start = datetime.datetime.combine(day, datetime.time(), zone)
         end = datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time(), zone)
         out.append((day.isoformat(), round(start.timestamp() * 1000), min(round(end.timestamp() * 1000), now_ms)))
-    return out
+    return tuple(out)
 
 
 def daily(line: Timeline, now_ms: int, zone: ZoneInfo, incidents: Sequence[int] = (),
@@ -62,13 +74,15 @@ def daily(line: Timeline, now_ms: int, zone: ZoneInfo, incidents: Sequence[int] 
     """`incidents`: start times (ms) of the resource's incidents; `maintenance`: (start, end) ms."""
     bounds = day_bounds(now_ms, zone, days)
     bars = []
+    starts = sorted(incidents)  # each day counts its own by bisection, not by a pass over them all
     for (date, start, end), touched in zip(bounds, _touched(bounds, maintenance)):
         uptime = percent(*counted(line, start, end))
-        bars.append(Bar(date, uptime, level(uptime), sum(start <= at < end for at in incidents), touched))
+        bars.append(Bar(date, uptime, level(uptime),
+                        bisect.bisect_left(starts, end) - bisect.bisect_left(starts, start), touched))
     return bars
 
 
-def _touched(bounds: list[tuple[str, int, int]], spans: Sequence[tuple[int, int]]) -> list[bool]:
+def _touched(bounds: Sequence[tuple[str, int, int]], spans: Sequence[tuple[int, int]]) -> list[bool]:
     """Whether a span overlaps each day: one sweep over the spans merged (disjoint, in order),
     not every span for every day (a daily window gives 90 of them, on each resource)."""
     merged: list[list[int]] = []
