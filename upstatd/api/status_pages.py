@@ -37,6 +37,7 @@ from upstatd.store import uptime
 
 CONTEXT = web.AppKey("status_pages", Any)  # the ApiContext: read_conn, clock, link_key
 CACHE = web.AppKey("status_pages_cache", dict)
+MAKING = web.AppKey("status_pages_making", dict)  # (address, version, base) -> the render in flight
 ATTEMPTS = web.AppKey("status_pages_attempts", Attempts)
 CACHE_SECONDS = 30
 ARCHIVE_PAGE = 20  # resolved reports on a page of the archive
@@ -102,20 +103,30 @@ async def _made(request: web.Request, address: str) -> tuple[Any, dict] | None:
     now_ms = context.now_ms()
     base = f"{request.scheme}://{request.host}"
 
-    def read(conn: Any) -> tuple[Any, render.PageView] | None:
+    def make(conn: Any) -> tuple[Any, dict] | None:
+        # rendered here, on the read thread, and encoded once: a 100-resource page's HTML
+        # takes tens of ms that the event loop (the probes' timers) would otherwise wait
         found = status_page_view.page_view(conn, address, now_ms)
         if found is None:
             return None
         url = base if found.page.custom_domain == address else f"{base}/status/{found.page.slug}"
-        return found.page, view.build(conn, found, now_ms, url)
+        shown = view.build(conn, found, now_ms, url)
+        html = render.page_html(shown).encode()
+        return found.page, {"html": html, "feed": render.feed_rss(shown).encode(),
+                            "summary": json.dumps(summary(shown), separators=(",", ":")).encode(),
+                            "etag": '"' + hashlib.sha256(html).hexdigest()[:32] + '"'}
 
-    result = await context.read_conn.call(read)
+    # one render per change: the visitors who come while it is made wait for it
+    making = request.app[MAKING]
+    key = (address, version, base)
+    pending = making.get(key)
+    if pending is None:
+        pending = making[key] = asyncio.ensure_future(context.read_conn.call(make))
+        pending.add_done_callback(lambda _: making.pop(key, None))
+    result = await asyncio.shield(pending)  # a visitor who leaves does not cancel the others' render
     if result is None:
         return None
-    page, shown = result
-    bodies = {"html": render.page_html(shown), "feed": render.feed_rss(shown),
-              "summary": json.dumps(summary(shown), separators=(",", ":"))}
-    bodies["etag"] = '"' + hashlib.sha256(bodies["html"].encode()).hexdigest()[:32] + '"'
+    page, bodies = result
     if len(cache) > 1000:  # pages are few; addresses that named none are not kept
         cache.clear()
     cache[address] = (now + CACHE_SECONDS, version, bodies)
@@ -141,11 +152,12 @@ async def _gate(request: web.Request, page: Any, base: dict[str, str] = HEADERS
     return headers, None
 
 
-def _html(request: web.Request, html: str, etag: str, headers: dict[str, str]) -> web.Response:
+def _html(request: web.Request, html: str | bytes, etag: str, headers: dict[str, str]) -> web.Response:
     headers["ETag"] = etag
     if request.headers.get("If-None-Match") == etag:
         return web.Response(status=304, headers=headers)
-    return web.Response(text=html, content_type="text/html", headers=headers)
+    body = html.encode() if isinstance(html, str) else html
+    return web.Response(body=body, content_type="text/html", charset="utf-8", headers=headers)
 
 
 async def _serve(request: web.Request, address: str, part: str) -> web.StreamResponse:
@@ -159,8 +171,9 @@ async def _serve(request: web.Request, address: str, part: str) -> web.StreamRes
     if part == "html":
         return _html(request, bodies["html"], bodies["etag"], headers)
     if part == "feed":
-        return web.Response(text=bodies["feed"], content_type="application/rss+xml", headers=headers)
-    return web.Response(text=bodies["summary"], content_type="application/json", headers=headers)
+        return web.Response(body=bodies["feed"], content_type="application/rss+xml", charset="utf-8",
+                            headers=headers)
+    return web.Response(body=bodies["summary"], content_type="application/json", charset="utf-8", headers=headers)
 
 
 async def _login(request: web.Request, page: Any, name: str, value: str) -> web.StreamResponse:
@@ -315,6 +328,7 @@ async def shields_badge(request: web.Request) -> web.Response:
 def add_routes(app: web.Application, context: Any) -> None:
     app[CONTEXT] = context
     app[CACHE] = {}
+    app[MAKING] = {}
     app[ATTEMPTS] = Attempts()
     app.router.add_route("GET", "/status/{slug}", page)
     app.router.add_route("POST", "/status/{slug}", page)  # the password form
