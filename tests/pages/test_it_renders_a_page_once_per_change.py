@@ -1,11 +1,14 @@
 """Visitors who come while a page is being made wait for that one render (made on
 a read thread, not the event loop), instead of each rendering it again: after a
-change, a burst of requests costs one render, and all of them get its ETag."""
+change, a burst of requests costs one render, and all of them get its ETag. The
+kept page is gzipped once, for the visitors whose Accept-Encoding asks."""
 
 from __future__ import annotations
 
 import asyncio
+import gzip
 
+import aiohttp
 import pytest
 
 from loopback import closed_port
@@ -49,3 +52,21 @@ async def test_it_renders_a_page_once_for_a_burst_of_visitors(api, monkeypatch):
     await api.request("PATCH", f"/api/status-pages/{page['id']}", json={"name": "Shop, Inc."})
     second = await burst()
     assert len(renders) == 2 and len(second) == 1 and second != first
+
+
+async def test_it_answers_the_kept_page_gzipped_to_who_asks(api):
+    _, _, page = await api.request("POST", "/api/status-pages", json={"name": "Shop", "slug": "shop", "published": True})
+    async with aiohttp.ClientSession(auto_decompress=False) as raw:
+        async with raw.get(f"{api.url}/status/shop", headers={"Accept-Encoding": "gzip"}) as answer:
+            packed, packed_headers = await answer.read(), answer.headers
+        async with raw.get(f"{api.url}/status/shop", headers={"Accept-Encoding": "identity"}) as answer:
+            plain, plain_headers = await answer.read(), answer.headers
+        async with raw.get(f"{api.url}/status/shop", headers={"Accept-Encoding": "gzip;q=0"}) as answer:
+            assert "Content-Encoding" not in answer.headers
+        async with raw.get(f"{api.url}/status/shop", headers={
+                "Accept-Encoding": "gzip", "If-None-Match": packed_headers["ETag"]}) as answer:
+            assert answer.status == 304
+    assert packed_headers["Content-Encoding"] == "gzip" and "Content-Encoding" not in plain_headers
+    assert packed_headers["Vary"] == plain_headers["Vary"] == "Accept-Encoding"
+    assert gzip.decompress(packed) == plain and b"Shop" in plain
+    assert packed_headers["ETag"] != plain_headers["ETag"]  # one representation, one ETag

@@ -20,6 +20,7 @@ page costs a dictionary lookup.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import hashlib
 import hmac
 import json
@@ -27,6 +28,7 @@ from typing import Any
 
 from aiohttp import web
 
+from upstatd.metrics import accepts_gzip
 from upstatd.pages import badge, render, view
 from upstatd.pages.banner import public_state
 from upstatd.pages.summary import summary
@@ -40,6 +42,7 @@ CACHE = web.AppKey("status_pages_cache", dict)
 MAKING = web.AppKey("status_pages_making", dict)  # (address, version, base) -> the render in flight
 ATTEMPTS = web.AppKey("status_pages_attempts", Attempts)
 CACHE_SECONDS = 30
+GZIP_LEVEL = 6  # a 100-resource page: 647 kB of HTML -> 34 kB, compressed once per render
 ARCHIVE_PAGE = 20  # resolved reports on a page of the archive
 LOGO_SECONDS = 365 * 86400  # a logo's URL carries its version (?v=): a new logo is a new URL
 # images only from the daemon itself (the logo); data: for the empty favicon
@@ -112,7 +115,8 @@ async def _made(request: web.Request, address: str) -> tuple[Any, dict] | None:
         url = base if found.page.custom_domain == address else f"{base}/status/{found.page.slug}"
         shown = view.build(conn, found, now_ms, url)
         html = render.page_html(shown).encode()
-        return found.page, {"html": html, "feed": render.feed_rss(shown).encode(),
+        return found.page, {"html": html, "html.gz": gzip.compress(html, GZIP_LEVEL),
+                            "feed": render.feed_rss(shown).encode(),
                             "summary": json.dumps(summary(shown), separators=(",", ":")).encode(),
                             "etag": '"' + hashlib.sha256(html).hexdigest()[:32] + '"'}
 
@@ -169,6 +173,10 @@ async def _serve(request: web.Request, address: str, part: str) -> web.StreamRes
     if login is not None:
         return login
     if part == "html":
+        headers["Vary"] = "Accept-Encoding"
+        if accepts_gzip(request.headers.get("Accept-Encoding")):  # each representation its own ETag
+            headers["Content-Encoding"] = "gzip"
+            return _html(request, bodies["html.gz"], bodies["etag"][:-1] + '-gzip"', headers)
         return _html(request, bodies["html"], bodies["etag"], headers)
     if part == "feed":
         return web.Response(body=bodies["feed"], content_type="application/rss+xml", charset="utf-8",
