@@ -46,3 +46,9 @@ def test_a_request_skips_the_delay_before_the_next_round():
 ])
 def test_it_says_whether_there_is_a_step_to_jump_to(status, fired, answer):
     assert can_escalate(THREE, status, fired) is answer
+
+
+def test_a_request_from_before_a_reopen_does_not_count():
+    waiting = repeating(0, 0, first_wait=120)           # the first page waits two minutes
+    assert escalate(waiting, T0, "open", [], [T0 - 60], T0 + 10) == ([], T0 + 120)
+    assert escalate(waiting, T0, "open", [], [T0 + 5], T0 + 10) == ([Due(0, 0, T0 + 5, (ON_CALL,), True)], T0 + 610)
