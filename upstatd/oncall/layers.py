@@ -184,7 +184,8 @@ def shift_index(layer: Layer, t: float) -> int | None:
     return k
 
 
-def _spans_from(layer: Layer, day: date) -> list[tuple[float, float]]:
+@lru_cache(maxsize=16384)   # restricted_in asks for the same few days again and again
+def _spans_from(layer: Layer, day: date) -> tuple[tuple[float, float], ...]:
     """The restriction spans starting on local `day`, as [start, end) instants."""
     plan = _plan(layer)
     found = []
@@ -194,7 +195,7 @@ def _spans_from(layer: Layer, day: date) -> list[tuple[float, float]]:
         begin = datetime.combine(day, start)
         finish = datetime.combine(day + timedelta(days=1) if end <= start else day, end)
         found.append((_instant(begin, layer.timezone), _instant(finish, layer.timezone)))
-    return found
+    return tuple(found)
 
 
 def restricted_in(layer: Layer, t: float) -> bool:
