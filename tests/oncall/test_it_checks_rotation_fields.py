@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
 from upstatd.oncall.layers import Layer, Restriction, RotationError, check_layer
@@ -13,7 +14,6 @@ NIGHTS = Restriction(("mon",), "18:00", "08:00")
 
 
 def _with(**changes) -> Layer:
-    import msgspec
     return msgspec.structs.replace(GOOD, **changes)
 
 
@@ -22,6 +22,7 @@ def _with(**changes) -> Layer:
     (_with(users=("usr_a", "")), "users[1]", "user id"),
     (_with(starts_at="next friday"), "starts_at", "2026-03-06T10:00"),
     (_with(starts_at="2026-03-06T10:00+02:00"), "starts_at", "without an offset"),
+    (_with(starts_at="9999-12-31T10:00"), "starts_at", "2000-2200"),
     (_with(length="monthly"), "length", "daily, weekly"),
     (_with(length="0h"), "length", "<N>h"),
     (_with(length="9000h"), "length", "<N>h (1-8784)"),

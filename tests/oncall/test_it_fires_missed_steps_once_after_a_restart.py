@@ -18,6 +18,8 @@ BACK = T0 + 7200       # the daemon starts again two hours in
     ([], [Due(0, 0, T0, (ON_CALL,), False)], BACK + 600),                         # stopped right after opening
     ([Fired(0, 0, T0), Fired(0, 1, T0 + 600)], [Due(0, 2, T0 + 1800, (MANAGER,), False)], None),
     ([Fired(0, 0, T0), Fired(0, 2, T0 + 600)], [], None),                         # a gap is not back-filled
+    ([Fired(0, 0, T0), Fired(1, 0, T0 + 600)], [], None),     # a round the policy no longer has (repeat cut)
+    ([Fired(0, 0, T0), Fired(0, 5, T0 + 600)], [], None),     # a step it no longer has (steps cut)
 ])
 def test_it_fires_the_missed_step_once(fired, due, next_at):
     result = escalate(THREE, T0, "open", fired, [], BACK)

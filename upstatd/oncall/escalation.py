@@ -29,7 +29,8 @@ would skip that; nothing is skipped either (every step still fires, in order).
 
 The shell records each due step as fired at `now` (round, step, fired_at):
 those records are all the state there is, so a restart neither repeats nor
-skips a step.
+skips a step. A policy edited while an incident escalates is read from the
+latest position fired: past the new policy's last step or round, nothing more.
 """
 
 from __future__ import annotations
@@ -123,6 +124,8 @@ def _after(policy: Policy, position: tuple[int, int] | None) -> tuple[tuple[int,
     if position is None:
         return (0, 0), policy.steps[0].wait_seconds
     round_, step = position
+    if round_ > policy.repeat:   # stored under a policy since edited to fewer rounds
+        return None
     if step + 1 < len(policy.steps):
         return (round_, step + 1), policy.steps[step + 1].wait_seconds
     if round_ < policy.repeat:

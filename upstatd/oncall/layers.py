@@ -40,6 +40,7 @@ from upstatd.heartbeats.schedule import ScheduleError, check_timezone, zone
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")   # datetime.weekday() order
 LENGTHS = ("daily", "weekly")                               # or <N>h, <N>d
 MAX_HOURS, MAX_DAYS = 24 * 366, 366
+MIN_YEAR, MAX_YEAR = 2000, 2200                          # starts_at; handoffs run to year 9999 at most
 MAX_EDGES = 100_000                                         # instants one call looks at, at most
 _LENGTH = re.compile(r"([1-9][0-9]{0,3})([hd])")
 _CLOCK = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
@@ -107,6 +108,8 @@ def _first_wall(text: str) -> datetime:
         wall = datetime.fromisoformat(text)
     except (TypeError, ValueError):
         raise RotationError("starts_at", f"'{text}' must be a local date and time like 2026-03-06T10:00") from None
+    if not MIN_YEAR <= wall.year <= MAX_YEAR:
+        raise RotationError("starts_at", f"'{text}' must be in the years {MIN_YEAR}-{MAX_YEAR}")
     if wall.tzinfo is not None:
         raise RotationError("starts_at", f"'{text}' must be wall time without an offset (the layer's timezone "
                                          "applies)")
@@ -203,7 +206,7 @@ def restricted_in(layer: Layer, t: float) -> bool:
     if not layer.restrictions:
         return True
     today = _wall(t, layer.timezone).date()
-    for back in (2, 1, 0):  # a span covering t began today or yesterday; 2: margin for the offset change
+    for back in (2, 1, 0):  # today or yesterday; or the day before, if a gap pushed its end past midnight
         for start, end in _spans_from(layer, today - timedelta(days=back)):
             if start <= t < end:
                 return True
