@@ -145,8 +145,7 @@ def escalate(policy: Policy, started_at: float, status: str, fired: Iterable[Fir
     last = max(fired, key=lambda item: (item.round, item.step), default=None)
     position = None if last is None else (last.round, last.step)
     since = started_at if last is None else last.fired_at
-    pending = [at for at in requests
-               if started_at <= at <= now and (at > since if last is not None else True)]
+    pending = [at for at in requests if started_at <= at <= now and (last is None or at > since)]
     due: list[Due] = []
     while True:
         upcoming = _after(policy, position)
