@@ -21,9 +21,8 @@ and one leaving leaves it.
 
 from __future__ import annotations
 
-from typing import Any
-
 import asyncio
+from typing import Any
 
 import structlog
 
