@@ -50,3 +50,13 @@ def make_config(tmp_path: Path):
         return load_config(str(path), environ={})
 
     return make
+
+
+@pytest.fixture
+async def target():
+    """A TCP port on 127.0.0.1 that accepts while up (tests/clockdrive.py Target), closed after."""
+    from clockdrive import Target
+    made = Target()
+    await made.up()
+    yield made
+    await made.down()

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 
 import aiohttp
-import pytest
 
 from clockdrive import Target, probe
 from loopback import start_web
@@ -45,14 +44,6 @@ async def timeline(api, incident_id: str) -> list[tuple[str, str, str]]:
     status, _, body = await api.request("GET", f"/api/incidents/{incident_id}/updates?limit=100")
     assert status == 200, body
     return [(item["kind"], item["status"], item["author"]) for item in reversed(body["data"])]
-
-
-@pytest.fixture
-async def target():
-    made = Target()
-    await made.up()
-    yield made
-    await made.down()
 
 
 async def make_monitor(api, target: Target, severity: str = "major") -> str:

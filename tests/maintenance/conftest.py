@@ -8,20 +8,9 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-import pytest
-from daemonkit import Target
-
 _spec = importlib.util.spec_from_file_location(
     "upstatd_tests_api_conftest_for_maintenance", Path(__file__).parent.parent / "api" / "conftest.py")
 _api_conftest = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_api_conftest)
 start_api = _api_conftest.start_api
 api = _api_conftest.api
-
-
-@pytest.fixture
-async def target():
-    made = Target()
-    await made.up()
-    yield made
-    await made.down()
