@@ -1,0 +1,60 @@
+"""What escalation reads of on-call (tables of migration 0018): the schedules as
+the pure core takes them, and how each person is reached.
+
+The people and schedules tables are written by their own store modules
+(store/people.py, store/schedules.py); these readers are the one contract the
+escalation side relies on.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+
+import msgspec
+
+from upstatd.oncall.layers import Layer
+from upstatd.oncall.rotations import Override, Schedule
+
+
+def schedules(conn: sqlite3.Connection, ids: Iterable[str] | None = None) -> dict[str, Schedule]:
+    """sch_ id -> its Schedule (layers bottom first, overrides oldest first); `ids` None: all."""
+    wanted = None if ids is None else set(ids)
+    rows = conn.execute("SELECT seq, id, layers FROM on_call_schedules").fetchall()
+    rows = [row for row in rows if wanted is None or row[1] in wanted]
+    overrides: dict[int, list[Override]] = {row[0]: [] for row in rows}
+    for schedule_seq, user_id, starts_at, ends_at in conn.execute(
+            "SELECT schedule_seq, user_id, starts_at, ends_at FROM on_call_overrides ORDER BY seq"):
+        if schedule_seq in overrides:
+            overrides[schedule_seq].append(Override(user_id, starts_at / 1000, ends_at / 1000))
+    return {schedule_id: Schedule(msgspec.json.decode(layers, type=tuple[Layer, ...]), tuple(overrides[seq]))
+            for seq, schedule_id, layers in rows}
+
+
+def contact_channels(conn: sqlite3.Connection, user_ids: Iterable[str]) -> dict[str, list[str]]:
+    """usr_ id -> the ch_ ids that reach them, in their contact methods' order: the
+    shared channels they name, then their personal channels (`alert_channels.person_id`).
+    A person missing from the table is missing from the answer."""
+    out: dict[str, list[str]] = {}
+    for user_id in dict.fromkeys(user_ids):
+        found = conn.execute("SELECT contact_methods FROM people WHERE id = ?", (user_id,)).fetchall()
+        if not found:
+            continue
+        shared = [method["channel"] for method in msgspec.json.decode(found[0][0]) if "channel" in method]
+        refs = {row[0]: row[1] for row in conn.execute(
+            "SELECT id, key FROM alert_channels WHERE enabled = 1 AND person_id IS NULL")}
+        by_key = {key: channel_id for channel_id, key in refs.items() if key}
+        channels = [ref if ref in refs else by_key[ref] for ref in shared if ref in refs or ref in by_key]
+        channels += [row[0] for row in conn.execute(
+            "SELECT id FROM alert_channels WHERE person_id = ? AND enabled = 1 ORDER BY seq", (user_id,))]
+        out[user_id] = list(dict.fromkeys(channels))
+    return out
+
+
+def names(conn: sqlite3.Connection, user_ids: Iterable[str]) -> dict[str, str]:
+    """usr_ id -> the person's name (for timelines, events and messages)."""
+    ids = list(dict.fromkeys(user_ids))
+    if not ids:
+        return {}
+    marks = ", ".join("?" * len(ids))
+    return dict(conn.execute(f"SELECT id, name FROM people WHERE id IN ({marks})", ids).fetchall())
