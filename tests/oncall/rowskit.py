@@ -44,3 +44,18 @@ def add_schedule(path: str, schedule_id: str, name: str, layers: list[dict],
     finally:
         conn.close()
     return schedule_id
+
+
+def add_policy(path: str, policy_id: str, name: str, steps: list[dict], repeat: int = 0,
+               repeat_delay_seconds: float = 0.0, is_default: bool = False) -> str:
+    """`steps` in the core's shape: [{wait_seconds, targets: [{type, id}]}]."""
+    conn = db.connect(path)
+    try:
+        db.migrate(conn)
+        conn.execute("INSERT INTO escalation_policies (id, key, managed_by, name, steps, repeat, "
+                     "repeat_delay_seconds, is_default, created_at, updated_at) VALUES (?, NULL, 'api', ?, ?, ?, ?, ?, "
+                     "?, ?)", (policy_id, name, msgspec.json.encode(steps).decode(), repeat, repeat_delay_seconds,
+                               int(is_default), NOW_MS, NOW_MS))
+    finally:
+        conn.close()
+    return policy_id

@@ -1,4 +1,4 @@
-"""What escalation reads of on-call (tables of migration 0018): the schedules as
+"""What escalation reads of on-call (tables of migrations 0018 and 0019): the schedules as
 the pure core takes them, and how each person is reached.
 
 The people and schedules tables are written by their own store modules
@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 import msgspec
 
+from upstatd.oncall.escalation import Policy, Step
 from upstatd.oncall.layers import Layer
 from upstatd.oncall.rotations import Override, Schedule
 
@@ -58,3 +59,15 @@ def names(conn: sqlite3.Connection, user_ids: Iterable[str]) -> dict[str, str]:
         return {}
     marks = ", ".join("?" * len(ids))
     return dict(conn.execute(f"SELECT id, name FROM people WHERE id IN ({marks})", ids).fetchall())
+
+
+def policies(conn: sqlite3.Connection) -> dict[str, Policy]:
+    """esc_ id -> its Policy as the pure core takes it."""
+    return {policy_id: Policy(msgspec.json.decode(steps, type=tuple[Step, ...]), repeat, float(delay))
+            for policy_id, steps, repeat, delay in conn.execute(
+                "SELECT id, steps, repeat, repeat_delay_seconds FROM escalation_policies")}
+
+
+def default_policy(conn: sqlite3.Connection) -> str | None:
+    found = conn.execute("SELECT id FROM escalation_policies WHERE is_default = 1 ORDER BY seq LIMIT 1").fetchall()
+    return found[0][0] if found else None
