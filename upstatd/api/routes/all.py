@@ -2,4 +2,5 @@
 
 from upstatd.api.routes import (  # noqa: F401
     alerts, events, groups, heartbeats, incidents, maintenance, meta, monitors, status_pages, tokens, webhooks,
+    on_call,
 )
