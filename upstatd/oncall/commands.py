@@ -25,7 +25,7 @@ from upstatd.clock import Clock
 from upstatd.commands import Changed, Commands, existing
 from upstatd.config.on_call import ScheduleSpec, param_path
 from upstatd.config.schema import Config
-from upstatd.errors import Conflict, Invalid, Malformed
+from upstatd.errors import Conflict, Invalid, Malformed, NotFound
 from upstatd.events import Event, EventBus
 from upstatd.ids import new_id
 from upstatd.oncall import public, rotations
@@ -189,8 +189,10 @@ class ScheduleCommands(Commands):
 
         def remove(conn: sqlite3.Connection) -> tuple[Changed, list[Event]]:
             row = find(conn, schedule_id)
-            found = existing(store.get_override(conn, row.seq, override_id), "override of this schedule",
-                             override_id)
+            found = store.get_override(conn, row.seq, override_id)
+            if found is None:
+                raise NotFound(f"no override with id '{override_id[:100]}' on on-call schedule {row.id}",
+                               "override_id")
             if found.managed_by == "config":
                 self._editable(row, "changed (its override from the file)")
             store.delete_override(conn, found.seq)
