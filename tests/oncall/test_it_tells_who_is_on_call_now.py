@@ -57,6 +57,16 @@ async def test_overrides_made_and_deleted_over_the_api_change_current(start_api,
     status, _, gone = await api.request("DELETE", f"/api/on-call/{made['id']}/overrides/{override['id']}")
     assert status == 404 and gone["error"]["param"] == "override_id"
 
+    # an ended override leaves the schedule's read (bounded: those not ended), not its list
+    now = int(api.clock.time())
+    _, _, brief = await api.request("POST", f"/api/on-call/{made['id']}/overrides", json={
+        "user_id": "usr_lead", "starts_at": now - 60, "ends_at": now + 60})
+    api.clock.advance(61)
+    _, _, shown = await api.request("GET", f"/api/on-call/{made['id']}")
+    assert shown["overrides"] == [] and shown["current"]["user_id"] == "usr_bob"
+    _, _, listed = await api.request("GET", f"/api/on-call/{made['id']}/overrides")
+    assert [item["id"] for item in listed["data"]] == [brief["id"]]
+
 
 async def test_it_refuses_bad_overrides_naming_the_param(start_api, tmp_path):
     api = await start_api(with_people(tmp_path), clock=FakeClock(wall=BEFORE))
