@@ -39,8 +39,8 @@ TYPES = (
     "webhook_endpoint.disabled",
     "maintenance.scheduled", "maintenance.started", "maintenance.ended",
     "status_page.created", "status_page.updated", "status_page.deleted",
-    "on_call_schedule.created", "on_call_schedule.updated", "on_call_schedule.deleted",
     "status_report.created", "status_report.updated", "status_report.deleted",
+    "on_call_schedule.created", "on_call_schedule.updated", "on_call_schedule.deleted",
     "ping",
 )
 RESERVED = ("incident.escalated",)  # named for escalation policies, not emitted yet
