@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal, NamedTuple
 
 import msgspec
 
-from upstatd import metadata
+from upstatd.metadata import Metadata
 from upstatd.heartbeats.schedule import TIMEZONES
 from upstatd.oncall import rotations
 from upstatd.oncall.layers import DAYS, Layer
@@ -65,14 +65,14 @@ Layers = Annotated[list[LayerBody], rule(maxItems=MAX_LAYERS, description="Botto
 class ScheduleCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     name: Name
     layers: Layers | Unset = UNSET
-    metadata: metadata.Metadata | Unset = UNSET
+    metadata: Metadata | Unset = UNSET
 
 
 class ScheduleUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Only what is given changes; layers given replace the stored ones whole."""
     name: Name | Unset = UNSET
     layers: Layers | Unset = UNSET
-    metadata: metadata.Metadata | Unset = UNSET
+    metadata: Metadata | Unset = UNSET
 
 
 class OverrideCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
