@@ -46,6 +46,7 @@ from upstatd.incidents.service import IncidentService
 from upstatd.maintenance.commands import MaintenanceCommands
 from upstatd.maintenance.service import MaintenanceService
 from upstatd.monitors.commands import MonitorCommands
+from upstatd.oncall.calendar import CalendarCommands
 from upstatd.metrics import Metrics
 from upstatd.monitors.service import MonitorService
 from upstatd.monitors.specs import load_api_monitors
@@ -189,7 +190,9 @@ class Daemon:
                                   self.clock, self.writer, self.read_db, self.bus, "heartbeat",
                                   self.heartbeat_commands.pause, self.heartbeat_commands.resume,
                                   lambda: self.config),
-                              maintenance_commands=self.maintenance_commands)
+                              maintenance_commands=self.maintenance_commands,
+                              on_call_calendar=CalendarCommands(self.clock, self.writer, self.read_db,
+                                                                lambda: base_url(self.config.server)))
         server = config.server
         self.metrics = Metrics(self.health, lambda: self.monitors.monitors.values(),
                                lambda: self.heartbeats.beats.values(), self.read_db)
