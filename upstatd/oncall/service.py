@@ -22,7 +22,7 @@ import structlog
 
 from upstatd.clock import Clock
 from upstatd.events import Event, EventBus
-from upstatd.oncall.rotations import Schedule, next_handoff, on_call_at
+from upstatd.oncall.rotations import HANDOFF_HORIZON, Schedule, next_handoff, on_call_at
 from upstatd.scheduler.runner import Runner
 from upstatd.store import calendars, on_call
 from upstatd.store.db import Database
@@ -92,9 +92,9 @@ class OnCallService:
             due = self.due.get(schedule_id)
             self._say(schedule_id, previous, user, due if due is not None and due <= now else now)
         upcoming = next_handoff(schedule, now)
-        if upcoming is None:  # nothing within the horizon: asked again at the next edit or restart
+        if upcoming is None:  # nothing within the horizon: asked again then (or at an edit, a restart)
             self.due.pop(schedule_id, None)
-            self.timers.cancel(schedule_id)
+            self.timers.schedule(schedule_id, self.clock.monotonic() + HANDOFF_HORIZON)
             return
         self.due[schedule_id] = upcoming[0]
         self.timers.schedule(schedule_id, self.clock.monotonic() + max(0.0, upcoming[0] - now))
