@@ -114,3 +114,16 @@ async def test_a_schedule_change_on_the_bus_is_read_again(start_api, tmp_path):
     api.daemon.bus.publish(Event("evt_y", "on_call_schedule.deleted", now, {"id": "sch_ops"}))
     await wait_for(lambda: "sch_ops" not in api.daemon.on_call.schedules)
     assert api.daemon.on_call.timers.when("sch_ops") is None
+
+
+async def test_a_schedule_the_core_refuses_is_skipped_not_fatal(start_api, tmp_path, capsys):
+    """A stored row no command would write (a time zone edited by hand) is logged and left
+    out; the daemon starts and the other schedules hand off."""
+    path = tmp_path / "state.db"
+    seed(path, told="usr_anna")
+    add_schedule(str(path), "sch_bad", "Bad", [{"users": ["usr_anna"], "timezone": "Mars/Olympus",
+                                               "starts_at": "2026-03-01T09:00", "length": "daily"}])
+    api = await start_api(storage_yaml(path), clock=FakeClock(wall=utc("2026-03-10T08:00:00")))
+    assert "on_call.schedule_unusable" in capsys.readouterr().out
+    await move_to(api, utc("2026-03-10T09:00:00"))
+    assert [data["schedule"]["id"] for _, data in await events(api, "on_call.changed")] == ["sch_ops"]

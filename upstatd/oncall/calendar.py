@@ -22,6 +22,7 @@ from typing import NamedTuple
 from upstatd.clock import Clock
 from upstatd.errors import NotFound
 from upstatd.oncall import ics
+from upstatd.oncall.layers import RotationError
 from upstatd.oncall.rotations import shifts
 from upstatd.store import calendars, on_call
 from upstatd.store.db import Database
@@ -67,7 +68,10 @@ def build_feed(conn, schedule_id: str, secret: str, now: float) -> Feed | None:
     head = found[0]
     schedule = on_call.schedules(conn, [schedule_id])[schedule_id]
     start, end = feed_range(now)
-    found_shifts = shifts(schedule, start, end)
+    try:
+        found_shifts = shifts(schedule, start, end)
+    except RotationError:  # a row the commands would refuse (edited by hand): said in the log at start
+        found_shifts = []
     names = on_call.names(conn, {shift.user for shift in found_shifts})
     events = [ics.CalendarEvent(event_uid(schedule_id, shift.user, shift.start),
                                 f"On call: {names.get(shift.user, shift.user)}", shift.start, shift.end)

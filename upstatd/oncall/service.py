@@ -22,6 +22,7 @@ import structlog
 
 from upstatd.clock import Clock
 from upstatd.events import Event, EventBus
+from upstatd.oncall.layers import RotationError
 from upstatd.oncall.rotations import HANDOFF_HORIZON, Schedule, next_handoff, on_call_at
 from upstatd.scheduler.runner import Runner
 from upstatd.store import calendars, on_call
@@ -59,7 +60,11 @@ class OnCallService:
         self.schedules, self.names = schedules, names
         for head in heads:
             self.current.setdefault(head.id, head.on_call_user_id)
-            self._settle(head.id, now)
+            try:
+                self._settle(head.id, now)
+            except RotationError as exc:  # a row the commands would refuse (edited by hand): skip it, go on
+                self.timers.cancel(head.id)
+                log.error("on_call.schedule_unusable", schedule=head.id, error=str(exc))
 
     async def reload(self, schedule_id: str | None = None) -> None:
         """After a change to one schedule (all are read: a schedule is small, a change rare)."""
