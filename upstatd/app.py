@@ -47,6 +47,8 @@ from upstatd.maintenance.commands import MaintenanceCommands
 from upstatd.maintenance.service import MaintenanceService
 from upstatd.oncall.commands import ScheduleCommands
 from upstatd.monitors.commands import MonitorCommands
+from upstatd.oncall.calendar import CalendarCommands
+from upstatd.oncall.service import OnCallService
 from upstatd.metrics import Metrics
 from upstatd.monitors.service import MonitorService
 from upstatd.monitors.specs import load_api_monitors
@@ -176,6 +178,7 @@ class Daemon:
         self.maintenance_commands = MaintenanceCommands(self.clock, self.writer, self.read_db, self.bus,
                                                         self.maintenance, lambda: self.config)
         self.schedule_commands = ScheduleCommands(self.clock, self.writer, self.read_db, self.bus, lambda: self.config)
+        self.on_call = OnCallService(self.clock, self.runner, self.writer, self.read_db, self.bus)  # handoffs
         self.api = ApiContext(self.read_db, self.writer, self.clock, await self.read_db.call(api_version),
                               Limits(*msgspec.structs.astuple(config.rate_limit)), lambda: self.config,
                               self.monitor_commands, self.heartbeat_commands,
@@ -192,7 +195,9 @@ class Daemon:
                                   self.heartbeat_commands.pause, self.heartbeat_commands.resume,
                                   lambda: self.config),
                               maintenance_commands=self.maintenance_commands,
-                              schedule_commands=self.schedule_commands)
+                              schedule_commands=self.schedule_commands,
+                              on_call_calendar=CalendarCommands(self.clock, self.writer, self.read_db,
+                                                                lambda: base_url(self.config.server)))
         server = config.server
         self.metrics = Metrics(self.health, lambda: self.monitors.monitors.values(),
                                lambda: self.heartbeats.beats.values(), self.read_db)
@@ -223,6 +228,7 @@ class Daemon:
         self.monitors.apply(config.monitors, stored)
         await self.maintenance_commands.reconcile(config.maintenance)  # after every monitor and heartbeat runs
         await self.schedule_commands.reconcile(config.on_call)
+        await self.on_call.sync()  # a handoff while stopped is told now, once
         self._tasks.append(asyncio.create_task(self.runner.run(), name="scheduler"))
         self._tasks.append(asyncio.create_task(self._prune(), name="prune"))
         self._tasks.append(asyncio.create_task(self._roll_up(), name="roll-up"))
@@ -339,6 +345,7 @@ class Daemon:
             self.incidents.settings = config.incidents
             await self.maintenance_commands.reconcile(config.maintenance)
             await self.schedule_commands.reconcile(config.on_call)
+            await self.on_call.sync()
             await self.webhook_commands.reconcile(config.webhooks)
             self.config = msgspec.structs.replace(self.config, defaults=config.defaults)  # the router's defaults
             await self.alert_commands.reconcile(config.alert_channels)
