@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from handoffkit import storage_yaml
 from rowskit import add_person
 
 PEOPLE = {"usr_anna": "Anna", "usr_bob": "Bob", "usr_lead": "Lead"}
@@ -17,4 +18,4 @@ def with_people(tmp_path: Path, yaml: str = "") -> str:
     if not path.exists():
         for person_id, name in PEOPLE.items():
             add_person(str(path), person_id, name)
-    return f'storage: {{path: "{path}"}}\n{yaml}'
+    return storage_yaml(path) + yaml

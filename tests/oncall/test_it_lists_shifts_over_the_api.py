@@ -11,6 +11,7 @@ from upstatd.oncall.layers import Layer, Restriction
 from upstatd.oncall.rotations import Override, Schedule
 
 from oncallkit import utc
+from handoffkit import start_api  # noqa: F401  (the fixture)
 from schedulekit import PEOPLE, with_people
 
 NOW = utc("2026-03-27T00:00:00")

@@ -10,6 +10,7 @@ from upstatd.clock import FakeClock
 
 from oncallkit import utc
 from rowskit import add_policy, add_schedule
+from handoffkit import start_api  # noqa: F401  (the fixture)
 from schedulekit import with_people
 
 NOW = utc("2026-03-30T12:00:00")

@@ -10,6 +10,7 @@ from upstatd.clock import FakeClock
 from upstatd.store import db, on_call
 
 from oncallkit import utc
+from handoffkit import start_api  # noqa: F401  (the fixture)
 from schedulekit import with_people
 
 NOW = utc("2026-03-10T12:00:00")

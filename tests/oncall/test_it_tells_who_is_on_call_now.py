@@ -8,6 +8,7 @@ from __future__ import annotations
 from upstatd.clock import FakeClock
 
 from oncallkit import utc
+from handoffkit import start_api  # noqa: F401  (the fixture)
 from schedulekit import with_people
 
 WEEKLY = {"users": ["usr_anna", "usr_bob"], "timezone": "Europe/Riga", "starts_at": "2026-03-06T10:00",
