@@ -55,9 +55,10 @@ def config(smtp, port: int, path: str, more: str = "") -> str:
             "confirmation: {failures: 1}}\n" + more)
 
 
-def paged(smtp) -> list[str]:
-    """Who was mailed, in order: anna, bob, boss."""
-    return [mail.recipients[0].split("@")[0] for mail in smtp.mails]
+def paged(smtp, reason: str = "ESCALATED") -> list[str]:
+    """Who was mailed for REASON (the subject's tag), in order: anna, bob, boss."""
+    return [mail.recipients[0].split("@")[0] for mail in smtp.mails
+            if mail.message["Subject"].startswith(f"[{reason}]")]
 
 
 async def tick(api, seconds: float) -> None:
