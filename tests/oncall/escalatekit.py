@@ -1,7 +1,5 @@
-"""For the tests of escalation at run time: the in-process daemon of
-tests/api/conftest.py (`start_api`, `api`) and the loopback peers of
-tests/alerts/alertkit.py (`smtp`, `receiver`), offered to a test file that
-imports them; people, a schedule and a policy seeded in the state file before
+"""For the tests of escalation at run time (the daemon and the loopback peers:
+conftest.py): people, a schedule and a policy seeded in the state file before
 the daemon starts on it (rowskit: their own API is another part's).
 
 The team: Anna on call (a one-person weekly layer), Bob, and the manager, each
@@ -12,19 +10,9 @@ Bob 10 minutes later, the manager 20 minutes after that."""
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-from pathlib import Path
 
-_spec = importlib.util.spec_from_file_location(
-    "upstatd_tests_api_conftest_for_oncall", Path(__file__).parent.parent / "api" / "conftest.py")
-_api_conftest = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_api_conftest)  # it puts tests/alerts on sys.path
-start_api = _api_conftest.start_api
-api = _api_conftest.api
-
-from alertkit import receiver, smtp  # noqa: E402,F401  (fixtures)
-from loopback import eventually  # noqa: E402
-from rowskit import add_person, add_policy, add_schedule  # noqa: E402
+from loopback import eventually
+from rowskit import add_person, add_policy, add_schedule
 
 NOW = 1_800_000_000
 PEOPLE = {"usr_anna": ("Anna Berzina", "anna"), "usr_bob": ("Bob", "bob"), "usr_boss": ("The Manager", "boss")}
@@ -78,7 +66,7 @@ async def first_probe(api) -> dict:
     monitors = api.daemon.monitors
     due = monitors.slots.when("db")
     api.clock.advance(max(0.0, due - api.clock.monotonic()) + api.daemon.runner.wheel.tick)
-    await eventually(lambda: monitors.monitors["db"].state.state == "down", timeout=5)
+    await eventually(lambda: monitors.monitors["db"].state.state == "down", timeout=10)
     await api.daemon.writer.flush()
     _, _, page = await api.request("GET", "/api/incidents")
     return page["data"][0]

@@ -5,8 +5,7 @@ incident is a 404. It answers the incident; the timeline names who asked."""
 
 from __future__ import annotations
 
-from escalatekit import NOW, config, first_probe, paged, seed, settle, smtp, start_api, tick, \
-    timeline  # noqa: F401  (fixtures)
+from escalatekit import NOW, config, first_probe, paged, seed, settle, tick, timeline
 from loopback import closed_port, eventually
 from upstatd.clock import FakeClock
 
@@ -17,19 +16,19 @@ async def test_it_jumps_a_step_and_409s_when_nothing_is_left(start_api, tmp_path
     api = await start_api(config(smtp, closed_port(), path), clock=FakeClock(wall=NOW))
     incident = await first_probe(api)
     await tick(api, 1)
-    await eventually(lambda: paged(smtp) == ["anna"], timeout=5)
+    await eventually(lambda: paged(smtp) == ["anna"], timeout=10)
     escalate = f"/api/incidents/{incident['id']}/escalate"
     await tick(api, 5)
 
     status, _, answer = await api.request("POST", escalate, json={"author": "Carol"})
     assert (status, answer["id"], answer["status"]) == (200, incident["id"], "open"), answer
-    await eventually(lambda: paged(smtp) == ["anna", "bob"], timeout=5)  # 10 minutes early
+    await eventually(lambda: paged(smtp) == ["anna", "bob"], timeout=10)  # 10 minutes early
     await tick(api, 600)
     await settle()
     assert paged(smtp) == ["anna", "bob"]  # step 3 waits 20 minutes from step 2
     status, _, _ = await api.request("POST", escalate, json={})
     assert status == 200
-    await eventually(lambda: paged(smtp) == ["anna", "bob", "boss"], timeout=5)
+    await eventually(lambda: paged(smtp) == ["anna", "bob", "boss"], timeout=10)
 
     status, _, answer = await api.request("POST", escalate, json={})
     assert (status, answer["error"]["code"]) == (409, "nothing_to_escalate"), answer

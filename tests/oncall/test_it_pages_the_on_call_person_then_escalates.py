@@ -10,8 +10,7 @@ import json
 import sqlite3
 from contextlib import closing
 
-from escalatekit import NOW, api, config, first_probe, paged, receiver, seed, settle, smtp, start_api, tick, \
-    timeline  # noqa: F401  (fixtures)
+from escalatekit import NOW, config, first_probe, paged, seed, settle, tick, timeline
 from loopback import closed_port, eventually
 from upstatd.clock import FakeClock
 
@@ -22,13 +21,13 @@ async def test_steps_page_in_turn_until_acknowledged(start_api, tmp_path, smtp):
     api = await start_api(config(smtp, closed_port(), path), clock=FakeClock(wall=NOW))
     incident = await first_probe(api)
     await tick(api, 1)
-    await eventually(lambda: paged(smtp) == ["anna"], timeout=5)
+    await eventually(lambda: paged(smtp) == ["anna"], timeout=10)
     assert "[ESCALATED]" in smtp.mails[0].message["Subject"]
     await tick(api, 590)
     await settle()
     assert paged(smtp) == ["anna"]  # not before its wait
     await tick(api, 11)  # 600 s after step 1 fired
-    await eventually(lambda: paged(smtp) == ["anna", "bob"], timeout=5)
+    await eventually(lambda: paged(smtp) == ["anna", "bob"], timeout=10)
 
     status, _, _ = await api.request("POST", f"/api/incidents/{incident['id']}/acknowledge", json={})
     assert status == 200

@@ -4,7 +4,7 @@ its targets, the people {id, name} and the channel ids it reached."""
 
 from __future__ import annotations
 
-from escalatekit import NOW, config, first_probe, paged, receiver, seed, smtp, start_api, tick  # noqa: F401
+from escalatekit import NOW, config, first_probe, seed, tick
 from loopback import closed_port, eventually
 from upstatd.clock import FakeClock
 
@@ -19,7 +19,7 @@ async def test_a_webhook_gets_the_step_and_who_it_reached(start_api, tmp_path, s
     api = await start_api(config(smtp, closed_port(), path, hooks), clock=FakeClock(wall=NOW))
     incident = await first_probe(api)
     await tick(api, 1)
-    await eventually(lambda: len(receiver.got) == 1, timeout=5)
+    await eventually(lambda: len(receiver.got) == 1, timeout=10)
     event = receiver.json(0)
     assert event["type"] == "incident.escalated"
     data = event["data"]

@@ -8,8 +8,7 @@ from __future__ import annotations
 import sqlite3
 from contextlib import closing
 
-from escalatekit import NOW, api, config, first_probe, paged, seed, settle, smtp, start_api, tick, \
-    timeline  # noqa: F401  (fixtures)
+from escalatekit import NOW, config, first_probe, paged, seed, settle, tick, timeline
 from loopback import closed_port, eventually
 from upstatd.clock import FakeClock
 
@@ -20,7 +19,7 @@ async def test_a_step_after_the_resolution_never_fires(start_api, tmp_path, smtp
     api = await start_api(config(smtp, closed_port(), path), clock=FakeClock(wall=NOW))
     incident = await first_probe(api)
     await tick(api, 1)
-    await eventually(lambda: paged(smtp) == ["anna"], timeout=5)
+    await eventually(lambda: paged(smtp) == ["anna"], timeout=10)
 
     status, _, _ = await api.request("POST", f"/api/incidents/{incident['id']}/resolve", json={})
     assert status == 200
