@@ -61,15 +61,25 @@ async def settle(seconds: float = 0.3) -> None:
     await asyncio.sleep(seconds)
 
 
-async def first_probe(api) -> dict:
-    """The monitor's first probe fails: its incident opens. Returns the incident."""
+async def armed(api, incident_id: str) -> None:
+    """Once its step timer is on the wheel (armed just after the commit): a FakeClock moved
+    before it would leave the step due at an instant the clock never passes again."""
+    await eventually(lambda: api.daemon.escalations.timers.when(incident_id) is not None, timeout=10)
+
+
+async def first_probe(api, escalating: bool = True) -> dict:
+    """The monitor's first probe fails: its incident opens (and, `escalating`, its step
+    timer is armed). Returns the incident."""
     monitors = api.daemon.monitors
     due = monitors.slots.when("db")
     api.clock.advance(max(0.0, due - api.clock.monotonic()) + api.daemon.runner.wheel.tick)
     await eventually(lambda: monitors.monitors["db"].state.state == "down", timeout=10)
     await api.daemon.writer.flush()
     _, _, page = await api.request("GET", "/api/incidents")
-    return page["data"][0]
+    incident = page["data"][0]
+    if escalating:
+        await armed(api, incident["id"])
+    return incident
 
 
 async def timeline(api, incident_id: str) -> list[str]:

@@ -57,7 +57,7 @@ async def test_without_a_policy_there_is_nothing_to_escalate(start_api, tmp_path
     path = str(tmp_path / "state.db")
     seed(path, default=False)  # a policy, but nobody's: monitors name none and it is not the default
     api = await start_api(config(smtp, closed_port(), path), clock=FakeClock(wall=NOW))
-    incident = await first_probe(api)
+    incident = await first_probe(api, escalating=False)
     await tick(api, 1)
     status, _, answer = await api.request("POST", f"/api/incidents/{incident['id']}/escalate", json={})
     assert (status, answer["error"]["code"]) == (409, "nothing_to_escalate"), answer

@@ -4,7 +4,7 @@ policy is chosen in the commit that opens the incident."""
 
 from __future__ import annotations
 
-from escalatekit import NOW, config, first_probe, paged, seed, settle, tick
+from escalatekit import NOW, armed, config, first_probe, paged, seed, settle, tick
 from loopback import closed_port, eventually
 from rowskit import add_policy
 from upstatd.clock import FakeClock
@@ -33,5 +33,6 @@ async def test_a_manual_incident_takes_the_default_policy(start_api, tmp_path, s
     api = await start_api(config(smtp, closed_port(), path), clock=FakeClock(wall=NOW))
     status, _, incident = await api.request("POST", "/api/incidents", json={"title": "payments are slow"})
     assert status == 201, incident
+    await armed(api, incident["id"])
     await tick(api, 1)
     await eventually(lambda: paged(smtp) == ["anna"], timeout=10)
