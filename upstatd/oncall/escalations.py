@@ -40,6 +40,7 @@ log = structlog.get_logger("upstatd.oncall")
 OPENING = ("incident.created", "incident.reopened")
 STOPPING = ("incident.acknowledged", "incident.resolved", "incident.closed")
 AUTHOR = "system"
+RETRY_AFTER = 60.0   # s: a firing job that failed (the disk) is tried again then
 
 
 class Fire(NamedTuple):
@@ -77,6 +78,7 @@ class EscalationService:
     async def start(self) -> None:
         """Arm a timer for every escalation still running (a step due while stopped: at once)."""
         self._loop = asyncio.get_running_loop()
+        await self.writer.flush()  # incidents opened before now (heartbeat catch-up): their rows committed
         running = await self.read_db.call(store.pending)
         for incident_id, next_at in running:
             self._schedule(incident_id, next_at)
@@ -130,13 +132,14 @@ class EscalationService:
 
     async def fire(self, incident_id: str, requested_by: str | None = None) -> Incident | None:
         """Fire what is due now (`requested_by`: an escalate-now request first, by them); returns the
-        incident. A timer's failure is logged (the row keeps next_at: the next start retries it)."""
+        incident. A timer's job that fails (the disk) is logged and tried again RETRY_AFTER later."""
         try:
             done: Fire = await self.writer.run(lambda conn: self._fire(conn, incident_id, requested_by))
         except Exception:
             if requested_by is not None:
                 raise
-            log.exception("escalations.fire_failed", incident=incident_id)
+            log.exception("escalations.fire_failed", incident=incident_id, retry_in=RETRY_AFTER)
+            self._schedule(incident_id, self.clock.time() + RETRY_AFTER)
             return None
         for event in done.events:
             self.bus.publish(event)
