@@ -46,7 +46,9 @@ from upstatd.incidents.service import IncidentService
 from upstatd.maintenance.commands import MaintenanceCommands
 from upstatd.maintenance.service import MaintenanceService
 from upstatd.monitors.commands import MonitorCommands
+from upstatd.oncall.calendar import CalendarCommands
 from upstatd.oncall.escalations import EscalationService
+from upstatd.oncall.service import OnCallService
 from upstatd.metrics import Metrics
 from upstatd.monitors.service import MonitorService
 from upstatd.monitors.specs import load_api_monitors
@@ -177,6 +179,7 @@ class Daemon:
                                               self.monitors, self.heartbeats)
         self.maintenance_commands = MaintenanceCommands(self.clock, self.writer, self.read_db, self.bus,
                                                         self.maintenance, lambda: self.config)
+        self.on_call = OnCallService(self.clock, self.runner, self.writer, self.read_db, self.bus)  # handoffs
         self.api = ApiContext(self.read_db, self.writer, self.clock, await self.read_db.call(api_version),
                               Limits(*msgspec.structs.astuple(config.rate_limit)), lambda: self.config,
                               self.monitor_commands, self.heartbeat_commands,
@@ -193,7 +196,9 @@ class Daemon:
                                   self.clock, self.writer, self.read_db, self.bus, "heartbeat",
                                   self.heartbeat_commands.pause, self.heartbeat_commands.resume,
                                   lambda: self.config),
-                              maintenance_commands=self.maintenance_commands)
+                              maintenance_commands=self.maintenance_commands,
+                              on_call_calendar=CalendarCommands(self.clock, self.writer, self.read_db,
+                                                                lambda: base_url(self.config.server)))
         server = config.server
         self.metrics = Metrics(self.health, lambda: self.monitors.monitors.values(),
                                lambda: self.heartbeats.beats.values(), self.read_db)
@@ -225,6 +230,7 @@ class Daemon:
         gc.freeze()
         self.monitors.apply(config.monitors, stored)
         await self.maintenance_commands.reconcile(config.maintenance)  # after every monitor and heartbeat runs
+        await self.on_call.sync()  # a handoff while stopped is told now, once
         self._tasks.append(asyncio.create_task(self.runner.run(), name="scheduler"))
         self._tasks.append(asyncio.create_task(self._prune(), name="prune"))
         self._tasks.append(asyncio.create_task(self._roll_up(), name="roll-up"))
@@ -340,6 +346,7 @@ class Daemon:
                 beats = {"failed": str(exc)}
             self.incidents.settings = config.incidents
             await self.maintenance_commands.reconcile(config.maintenance)
+            await self.on_call.sync()
             await self.webhook_commands.reconcile(config.webhooks)
             self.config = msgspec.structs.replace(self.config, defaults=config.defaults)  # the router's defaults
             await self.alert_commands.reconcile(config.alert_channels)

@@ -40,6 +40,7 @@ TYPES = (
     "maintenance.scheduled", "maintenance.started", "maintenance.ended",
     "status_page.created", "status_page.updated", "status_page.deleted",
     "status_report.created", "status_report.updated", "status_report.deleted",
+    "on_call.changed",
     "ping",
 )
 RESERVED: tuple[str, ...] = ()  # named for a feature to come, not emitted yet
