@@ -48,6 +48,7 @@ from upstatd.maintenance.service import MaintenanceService
 from upstatd.oncall.commands import ScheduleCommands
 from upstatd.monitors.commands import MonitorCommands
 from upstatd.oncall.calendar import CalendarCommands
+from upstatd.oncall.escalations import EscalationService
 from upstatd.oncall.service import OnCallService
 from upstatd.metrics import Metrics
 from upstatd.monitors.service import MonitorService
@@ -152,6 +153,8 @@ class Daemon:
                                       lambda: self.config.defaults.alert_channels)
         self.alerts.links = lambda incident_id, now: incident_links.urls(  # signed one-click links (alerts/links.py)
             links_key, self.config.server.public_url, incident_id, now)
+        # before any state can change too: an incident opening starts its escalation in its own commit
+        self.escalations = EscalationService(self.clock, self.writer, self.read_db, self.bus, self.runner)
         self.alert_commands = AlertChannelCommands(self.clock, self.writer, self.read_db, self.alerts,
                                                    lambda: self.config)
         self.webhook_commands = WebhookEndpointCommands(self.clock, self.writer, self.read_db, self.webhooks,
@@ -182,7 +185,8 @@ class Daemon:
         self.api = ApiContext(self.read_db, self.writer, self.clock, await self.read_db.call(api_version),
                               Limits(*msgspec.structs.astuple(config.rate_limit)), lambda: self.config,
                               self.monitor_commands, self.heartbeat_commands,
-                              IncidentCommands(self.clock, self.writer, self.read_db, self.incidents, self.bus),
+                              IncidentCommands(self.clock, self.writer, self.read_db, self.incidents, self.bus,
+                                               self.escalations),
                               TokenCommands(self.clock, self.writer, self.read_db), self.webhook_commands,
                               self.alert_commands,
                               StatusPageCommands(self.clock, self.writer, self.read_db, self.bus),
@@ -215,6 +219,8 @@ class Daemon:
         self._closers.append(("alerts", self.alerts.stop))
         await self.alert_commands.reconcile(config.alert_channels)
         await self.alerts.start()
+        self._closers.append(("escalations", self.escalations.stop))
+        await self.escalations.start()  # after the channels: a step due while stopped pages at once
         self._closers.append(("probe types", self._close_probe_types))
 
         self._open_probe_types |= await open_probe_types(
