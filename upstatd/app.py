@@ -45,6 +45,7 @@ from upstatd.incidents.commands import IncidentCommands
 from upstatd.incidents.service import IncidentService
 from upstatd.maintenance.commands import MaintenanceCommands
 from upstatd.maintenance.service import MaintenanceService
+from upstatd.oncall.policy_commands import PolicyCommands
 from upstatd.monitors.commands import MonitorCommands
 from upstatd.metrics import Metrics
 from upstatd.monitors.service import MonitorService
@@ -174,6 +175,7 @@ class Daemon:
                                               self.monitors, self.heartbeats)
         self.maintenance_commands = MaintenanceCommands(self.clock, self.writer, self.read_db, self.bus,
                                                         self.maintenance, lambda: self.config)
+        self.policy_commands = PolicyCommands(self.clock, self.writer, self.read_db, self.bus, lambda: self.config)
         self.api = ApiContext(self.read_db, self.writer, self.clock, await self.read_db.call(api_version),
                               Limits(*msgspec.structs.astuple(config.rate_limit)), lambda: self.config,
                               self.monitor_commands, self.heartbeat_commands,
@@ -189,7 +191,8 @@ class Daemon:
                                   self.clock, self.writer, self.read_db, self.bus, "heartbeat",
                                   self.heartbeat_commands.pause, self.heartbeat_commands.resume,
                                   lambda: self.config),
-                              maintenance_commands=self.maintenance_commands)
+                              maintenance_commands=self.maintenance_commands,
+                              policy_commands=self.policy_commands)
         server = config.server
         self.metrics = Metrics(self.health, lambda: self.monitors.monitors.values(),
                                lambda: self.heartbeats.beats.values(), self.read_db)
@@ -219,6 +222,7 @@ class Daemon:
         gc.freeze()
         self.monitors.apply(config.monitors, stored)
         await self.maintenance_commands.reconcile(config.maintenance)  # after every monitor and heartbeat runs
+        await self.policy_commands.reconcile(config.escalation_policies)  # after subjects, people and channels
         self._tasks.append(asyncio.create_task(self.runner.run(), name="scheduler"))
         self._tasks.append(asyncio.create_task(self._prune(), name="prune"))
         self._tasks.append(asyncio.create_task(self._roll_up(), name="roll-up"))
@@ -337,6 +341,7 @@ class Daemon:
             await self.webhook_commands.reconcile(config.webhooks)
             self.config = msgspec.structs.replace(self.config, defaults=config.defaults)  # the router's defaults
             await self.alert_commands.reconcile(config.alert_channels)
+            await self.policy_commands.reconcile(config.escalation_policies)  # after subjects, people and channels
             self.runner.max_in_flight = config.scheduler.max_in_flight
             self.api.limiter.limits = Limits(*msgspec.structs.astuple(config.rate_limit))
             # The listener and the database stay as started until a restart.
