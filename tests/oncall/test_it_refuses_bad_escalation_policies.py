@@ -19,6 +19,7 @@ def step(wait=0, *targets):
 # body, status, param, words of the message
 CASES = [
     ({"steps": [step()]}, 400, "name", "name"),
+    ({"name": "", "steps": [step()]}, 422, "name", "1 to 200 characters"),
     ({"name": "x"}, 400, "steps", "steps"),
     ({"name": "x", "steps": []}, 422, "steps", "1 to 20 steps"),
     ({"name": "x", "steps": [step()] * 21}, 422, "steps", "1 to 20 steps"),

@@ -56,6 +56,13 @@ def checked(policy: Policy) -> Policy:
         raise Invalid(f"{param}: {str(exc).split(': ', 1)[1]}", param) from None
 
 
+def checked_name(name: Any) -> Any:
+    """A name given (a str; UNSET: not given) of 1 to 200 characters."""
+    if isinstance(name, str) and not 1 <= len(name) <= 200:
+        raise Invalid(f"name: must be 1 to 200 characters, got {len(name)}", "name")
+    return name
+
+
 def core_policy(steps: list, repeat: int, delay: float) -> Policy:
     return Policy(tuple(Step(float(step.wait_seconds), tuple(Target(target.type, target.id)
                                                              for target in step.targets)) for step in steps),
@@ -129,6 +136,7 @@ class PolicyCommands(Commands):
         policy = checked(core_policy(body.steps, 0 if body.repeat is msgspec.UNSET else body.repeat,
                                      0.0 if body.repeat_delay_seconds is msgspec.UNSET else
                                      body.repeat_delay_seconds))
+        checked_name(body.name)
         meta = metadata.merge({}, metadata.validate(body.metadata)) if body.metadata is not msgspec.UNSET else {}
         is_default = body.is_default is True
         now_ms = self._now_ms()
@@ -145,6 +153,7 @@ class PolicyCommands(Commands):
         """PATCH and PUT (partial). Steps given replace the stored ones whole."""
         patch = None if body.metadata is msgspec.UNSET else metadata.validate(body.metadata)
         given = {name for name in body.__struct_fields__ if getattr(body, name) is not msgspec.UNSET}
+        checked_name(body.name)
         row = await self.read_db.call(find, policy_id)
         if given:
             self._editable(row, "changed")
