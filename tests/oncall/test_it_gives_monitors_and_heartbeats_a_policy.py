@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from policykit import column, seed, start_api  # noqa: F401  (start_api: the fixture)
+import policykit
+from policykit import column, seed
 
 FILE = """\
 monitors:
@@ -25,6 +26,8 @@ escalation_policies:
 """
 STEPS = [{"wait_seconds": 0, "targets": [{"type": "user", "id": "usr_bob"}]}]
 SUBJECTS = [("monitors", {"type": "http", "url": "http://127.0.0.1:9/x"}), ("heartbeats", {"period_seconds": 3600})]
+
+start_api = policykit.start_api   # the fixture: the in-process daemon
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import sqlite3
 
-from policykit import seed, start_api  # noqa: F401  (start_api: the fixture)
+import policykit
+from policykit import seed
 from upstatd.oncall.escalation import Policy, Step, Target
 from upstatd.store.on_call import policies
 
@@ -20,6 +21,8 @@ escalation_policies:
       - {wait: 0s, targets: [{current_on_call: sch_ops}]}
       - {wait: 10m, targets: [{channel: mail}]}
 """
+
+start_api = policykit.start_api   # the fixture: the in-process daemon
 
 
 async def test_it_creates_lists_changes_and_deletes_policies(start_api, tmp_path):

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import sqlite3
 
-from policykit import seed, start_api  # noqa: F401  (start_api: the fixture)
+import policykit
+from policykit import seed
 from upstatd.store.on_call import default_policy
 
 STEPS = [{"wait_seconds": 0, "targets": [{"type": "user", "id": "usr_anna"}]}]
+
+start_api = policykit.start_api   # the fixture: the in-process daemon
 
 
 def stored_default(api) -> str | None:

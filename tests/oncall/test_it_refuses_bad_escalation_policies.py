@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import pytest
 
-from policykit import add_personal_channel, seed, start_api  # noqa: F401  (start_api: the fixture)
+import policykit
+from policykit import add_personal_channel, seed
 
 ON_CALL = {"type": "current_on_call", "id": "sch_ops"}
+
+start_api = policykit.start_api   # the fixture: the in-process daemon
 
 
 def step(wait=0, *targets):
