@@ -3,7 +3,8 @@ esc_ id), over the API an esc_ id (or a config key), shown as the id, and stored
 as the id in the subjects' escalation_policy column, which escalation reads;
 null: the default policy. One naming no policy is a 422 naming the param. A
 policy that subjects name cannot be deleted (409 naming them); a reload that
-moves a subject to another policy moves the column with it."""
+moves a subject to another policy moves the column with it; a config policy
+removed from the file while API subjects name it is kept until they do not."""
 
 from __future__ import annotations
 
@@ -104,3 +105,17 @@ async def test_a_policy_in_use_cannot_be_deleted(api):
     await api.request("DELETE", f"/api/heartbeats/{beat['id']}")
     status, _, _ = await api.request("DELETE", f"/api/escalation-policies/{policy['id']}")
     assert status == 204
+
+
+async def test_a_config_policy_an_api_monitor_names_outlives_its_removal_from_the_file(api):
+    ids = await policy_ids(api)
+    _, _, monitor = await api.request("POST", "/api/monitors", json={
+        "type": "http", "url": "http://127.0.0.1:9/z", "escalation_policy": ids["day"]})
+    text = api.config_path.read_text()
+    api.config_path.write_text(text[:text.index("  - key: day")])
+    assert await api.daemon.reload()
+    assert await policy_ids(api) == ids   # kept: the API monitor still names it (logged)
+    assert column(api.db_path, "monitors", monitor["id"]) == ids["day"]
+    await api.request("PATCH", f"/api/monitors/{monitor['id']}", json={"escalation_policy": None})
+    assert await api.daemon.reload()
+    assert await policy_ids(api) == {"night": ids["night"]}
