@@ -149,7 +149,7 @@ def reconcile(conn: sqlite3.Connection, specs: tuple[PolicySpec, ...], now_ms: i
         f"SELECT {COLUMNS} FROM {TABLE} WHERE managed_by = 'config'").fetchall())}
     wanted = {spec.key for spec in specs}
     gone = [row for key, row in stored.items() if key not in wanted]
-    for table in SUBJECTS:  # the file's own subjects first: they may have moved to another policy
+    for table in SUBJECTS if gone else ():  # the file's own subjects first: they may have left a gone one
         link(conn, table)
     kept = [row for row in gone if named_by(conn, row.id)]
     removed = [row for row in gone if row not in kept]
