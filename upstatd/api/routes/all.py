@@ -3,4 +3,5 @@
 from upstatd.api.routes import (  # noqa: F401
     alerts, events, groups, heartbeats, incidents, maintenance, meta, monitors, status_pages, tokens, webhooks,
 )
+from upstatd.api.routes import on_call_calendar  # noqa: F401,E402
 from upstatd.api.routes import escalation_policies  # noqa: F401
