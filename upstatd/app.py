@@ -46,6 +46,7 @@ from upstatd.incidents.service import IncidentService
 from upstatd.maintenance.commands import MaintenanceCommands
 from upstatd.maintenance.service import MaintenanceService
 from upstatd.oncall.commands import ScheduleCommands
+from upstatd.oncall.policy_commands import PolicyCommands
 from upstatd.monitors.commands import MonitorCommands
 from upstatd.oncall.calendar import CalendarCommands
 from upstatd.oncall.escalations import EscalationService
@@ -182,6 +183,7 @@ class Daemon:
                                                         self.maintenance, lambda: self.config)
         self.schedule_commands = ScheduleCommands(self.clock, self.writer, self.read_db, self.bus, lambda: self.config)
         self.on_call = OnCallService(self.clock, self.runner, self.writer, self.read_db, self.bus)  # handoffs
+        self.policy_commands = PolicyCommands(self.clock, self.writer, self.read_db, self.bus, lambda: self.config)
         self.api = ApiContext(self.read_db, self.writer, self.clock, await self.read_db.call(api_version),
                               Limits(*msgspec.structs.astuple(config.rate_limit)), lambda: self.config,
                               self.monitor_commands, self.heartbeat_commands,
@@ -201,7 +203,8 @@ class Daemon:
                               maintenance_commands=self.maintenance_commands,
                               schedule_commands=self.schedule_commands,
                               on_call_calendar=CalendarCommands(self.clock, self.writer, self.read_db,
-                                                                lambda: base_url(self.config.server)))
+                                                                lambda: base_url(self.config.server)),
+                              policy_commands=self.policy_commands)
         server = config.server
         self.metrics = Metrics(self.health, lambda: self.monitors.monitors.values(),
                                lambda: self.heartbeats.beats.values(), self.read_db)
@@ -235,6 +238,7 @@ class Daemon:
         await self.maintenance_commands.reconcile(config.maintenance)  # after every monitor and heartbeat runs
         await self.schedule_commands.reconcile(config.on_call)
         await self.on_call.sync()  # a handoff while stopped is told now, once
+        await self.policy_commands.reconcile(config.escalation_policies)  # after subjects, people and channels
         self._tasks.append(asyncio.create_task(self.runner.run(), name="scheduler"))
         self._tasks.append(asyncio.create_task(self._prune(), name="prune"))
         self._tasks.append(asyncio.create_task(self._roll_up(), name="roll-up"))
@@ -355,6 +359,7 @@ class Daemon:
             await self.webhook_commands.reconcile(config.webhooks)
             self.config = msgspec.structs.replace(self.config, defaults=config.defaults)  # the router's defaults
             await self.alert_commands.reconcile(config.alert_channels)
+            await self.policy_commands.reconcile(config.escalation_policies)  # after subjects, people and channels
             self.runner.max_in_flight = config.scheduler.max_in_flight
             self.api.limiter.limits = Limits(*msgspec.structs.astuple(config.rate_limit))
             # The listener and the database stay as started until a restart.

@@ -42,6 +42,7 @@ TYPES = (
     "status_report.created", "status_report.updated", "status_report.deleted",
     "on_call_schedule.created", "on_call_schedule.updated", "on_call_schedule.deleted",
     "on_call.changed",
+    "escalation_policy.created", "escalation_policy.updated", "escalation_policy.deleted",
     "ping",
 )
 RESERVED: tuple[str, ...] = ()  # named for a feature to come, not emitted yet

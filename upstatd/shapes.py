@@ -70,6 +70,8 @@ class ChannelShown(msgspec.Struct):
 AlertChannels = Annotated[list[Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | ChannelRef],
                           msgspec.Meta(max_length=50, description="Alert channels by id (ch_…) or config key, or "
                                        "as [{\"id\": \"ch_…\"}]; null: defaults.alert_channels, []: none")]
+PolicyRef = Annotated[str, msgspec.Meta(min_length=1, max_length=100, description=(
+    "The escalation policy (esc_…, or a config key) of its incidents; null: the default policy"))]
 ReminderInterval = Annotated[float, msgspec.Meta(ge=60, le=7 * 86400, description="seconds between reminders "
                              "of an open, unacknowledged incident (null: each channel's own)")]
 
@@ -80,6 +82,7 @@ LABEL_FIELDS = [
     ("metadata", metadata.Metadata | Unset, UNSET),
     ("alert_channels", AlertChannels | None | Unset, UNSET),
     ("reminder_interval_seconds", ReminderInterval | None | Unset, UNSET),
+    ("escalation_policy", PolicyRef | None | Unset, UNSET),
 ]
 # and in their answers
 ROUTING_SHOWN = [
@@ -92,7 +95,8 @@ def routing_in(shape: dict, body: Any) -> None:
     """A body's alert_channels and reminder_interval_seconds into the file's form (null: the default)."""
     from upstatd.alerts import refs
     for field, name, value in (("alert_channels", "alert_channels", lambda v: refs.given(v)),
-                               ("reminder_interval_seconds", "reminder_interval", lambda v: v)):
+                               ("reminder_interval_seconds", "reminder_interval", lambda v: v),
+                               ("escalation_policy", "escalation_policy", lambda v: v)):
         given = getattr(body, field)
         if given is None:
             shape.pop(name, None)

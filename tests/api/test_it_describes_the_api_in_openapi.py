@@ -30,6 +30,7 @@ from rowskit import add_person  # noqa: E402
 
 MAX_EXAMPLES = 10         # per operation: ~520 requests, 6-10 s for the whole document on 2 cores
 RUN_BUDGET_SECONDS = 90
+POLICY_CHANNEL = "policy-hook"   # the shared alert channel (config key) escalation policies' targets name
 
 
 def openapi_path(path: str) -> str:
@@ -221,6 +222,17 @@ def within_the_documented_gaps(case, now: int) -> None:
                      "affected_resource_ids"):
             if body.get(name):
                 body[name] = []
+        # and an escalation policy (esc_…) of a monitor or heartbeat
+        if isinstance(body.get("escalation_policy"), str):
+            body["escalation_policy"] = None
+        # an escalation policy's targets must name people, schedules or shared channels: the file's channel
+        for step in body.get("steps") if isinstance(body.get("steps"), list) else ():
+            if isinstance(step, dict) and isinstance(step.get("targets"), list):
+                step["targets"] = [{"type": "channel", "id": POLICY_CHANNEL}]
+        # with repeat, repeat_delay_seconds plus the first step's wait must be at least 60 s
+        if isinstance(body.get("repeat"), int) and body["repeat"] > 0 and \
+                not (isinstance(body.get("repeat_delay_seconds"), (int, float)) and body["repeat_delay_seconds"] >= 60):
+            body["repeat_delay_seconds"] = 60
         # and a group (grp_…) of the monitor's or heartbeat's kind
         if isinstance(body.get("group_id"), str):
             body["group_id"] = None
@@ -299,6 +311,8 @@ FRESH = {
                                               "duration_seconds": 3600}),
     "/api/status-pages": ("/api/status-pages", {"name": "made for schemathesis", "slug": "SLUG"}),
     "/api/on-call": ("/api/on-call", {"name": "made for schemathesis"}),
+    "/api/escalation-policies": ("/api/escalation-policies", {"name": "made for schemathesis", "steps": [
+        {"wait_seconds": 0, "targets": [{"type": "channel", "id": POLICY_CHANNEL}]}]}),
 }
 # and a child of that new thing for /api/<things>/{id}/<children>/{<child>_id}: path, body
 FRESH_CHILDREN = {
@@ -422,7 +436,8 @@ async def test_schemathesis_finds_no_server_error_no_undocumented_answer_and_no_
     add_person(str(state), PERSON, "Schemathesis")
     api = await start_api(f'storage: {{path: "{state}"}}\n'
                           "api: {rate_limit: {per_token_minute: 100000, per_token_hour: 100000, "
-                          "global_minute: 100000}}")
+                          "global_minute: 100000}}\nalert_channels:\n"
+                          f"  - {{key: {POLICY_CHANNEL}, type: webhook, webhook: {{url: 'http://127.0.0.1:9/'}}}}\n")
     _, _, document = await api.request("GET", "/api/openapi.json", token=None)
     started = time.monotonic()
     statuses: dict = {}

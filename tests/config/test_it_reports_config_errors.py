@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from upstatd.config.schema import MONITOR_KEYS as MONITOR_FIELDS
+from upstatd.config.schema import SECTIONS as CONFIG_SECTIONS
 from upstatd.probes import PROBES
 from upstatd.probes.http import OPTION_KEYS
 
@@ -18,9 +19,7 @@ from upstatd.probes.http import OPTION_KEYS
 HTTP_KEYS = ", ".join(sorted(OPTION_KEYS))
 MONITOR_KEYS = ", ".join(sorted(MONITOR_FIELDS + tuple(PROBES)))
 TYPES = ", ".join(PROBES)
-SECTIONS = ("alert_channels, api, defaults, heartbeats, incidents, maintenance, metrics, monitors, on_call, pings, "
-            "retention, scheduler, server, "
-            "storage, webhooks")
+SECTIONS = ", ".join(sorted(CONFIG_SECTIONS))   # the registry's: each part adds its own
 METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 
 # 51 metadata keys, on lines 6..56

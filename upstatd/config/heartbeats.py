@@ -17,6 +17,7 @@ from upstatd.config.check import (
     parse_metadata, take, text, text_list, type_name,
 )
 from upstatd.config.alert_channels import REMINDER_INTERVAL, parse_refs
+from upstatd.config.escalation_policies import POLICY_REF
 from upstatd.heartbeats.keywords import MAX_KEYWORD_LEN, MAX_KEYWORDS, OTHERWISE, BodyKeywords, default_otherwise
 from upstatd.heartbeats.schedule import (
     Schedule, ScheduleError, check_cron, check_oncalendar, check_timezone,
@@ -48,6 +49,7 @@ class HeartbeatSpec(msgspec.Struct, frozen=True):
     alert_channels: tuple[str, ...] | None = None   # channel keys or ids; None: defaults.alert_channels
     reminder_interval: float | None = None          # seconds; None: each channel's own
     group: str | None = None                        # the name of its heartbeat group (made when first named)
+    escalation_policy: str | None = None            # a policy key or esc_ id; None: the default policy
 
 
 class PingSettings(msgspec.Struct, frozen=True):
@@ -105,11 +107,12 @@ def parse_heartbeat(value: Any, path: Path, problems: Problems) -> HeartbeatSpec
     alert_channels = take(section, "alert_channels", F["alert_channels"], path, problems)
     reminder_interval = take(section, "reminder_interval", F["reminder_interval"], path, problems)
     group = take(section, "group", F["group"], path, problems)
+    policy = take(section, "escalation_policy", F["escalation_policy"], path, problems)
     if len(problems.items) > before or schedule is None:
         return None
     return HeartbeatSpec(key, name, slug, schedule, grace, token, methods, manual_resume, severity,
                          tuple(tags), metadata, body_keywords,
-                         None if alert_channels is None else tuple(alert_channels), reminder_interval, group)
+                         None if alert_channels is None else tuple(alert_channels), reminder_interval, group, policy)
 
 
 def parse_body_keywords(value: Any, path: Path, problems: Problems) -> BodyKeywords | None:
@@ -242,6 +245,7 @@ HEARTBEAT_FIELDS = {
     "alert_channels": parse_refs,
     "reminder_interval": REMINDER_INTERVAL,
     "group": GROUP,
+    "escalation_policy": POLICY_REF,
 }
 HEARTBEAT_KEYS = tuple(HEARTBEAT_FIELDS)
 HEARTBEAT_REQUIRED = ("key",)

@@ -113,6 +113,11 @@ def on_call_schema() -> dict:
     return block_schema(SCHEDULE_FIELDS, ("key", "name"))
 
 
+def policy_schema() -> dict:
+    from upstatd.config.escalation_policies import POLICY_FIELDS
+    return block_schema(POLICY_FIELDS, ("key", "steps"))
+
+
 def section_schemas() -> dict[str, dict]:
     """The schema of each top-level section, in the order of SECTIONS."""
     from upstatd.config import heartbeats, incidents, schema, webhooks
@@ -132,6 +137,7 @@ def section_schemas() -> dict[str, dict]:
         "metrics": nullable(block_schema(schema.METRICS_FIELDS)),
         "maintenance": entries(maintenance_schema()),
         "on_call": entries(on_call_schema()),
+        "escalation_policies": entries(policy_schema()),
     }
     if tuple(sections) != schema.SECTIONS:  # pragma: no cover - the tests say which
         raise AssertionError(f"sections {tuple(sections)} != {schema.SECTIONS}")

@@ -22,6 +22,7 @@ from upstatd.config.alert_channels import REMINDER_INTERVAL, ChannelSpec, parse_
 from upstatd.config.heartbeats import GROUP, HeartbeatSpec, PingSettings, parse_heartbeats, parse_pings
 from upstatd.config.incidents import IncidentSettings, parse_incidents
 from upstatd.config.maintenance import WindowSpec, check_target_refs, parse_maintenance
+from upstatd.config.escalation_policies import POLICY_REF, PolicySpec, check_policy_refs, parse_escalation_policies
 from upstatd.config.on_call import ScheduleSpec, check_people_refs, parse_on_call
 from upstatd.config.webhooks import WebhookSpec, parse_webhooks
 from upstatd.probes import PROBES
@@ -58,6 +59,7 @@ class MonitorSpec(msgspec.Struct, frozen=True):
     alert_channels: tuple[str, ...] | None = None   # channel keys or ids; None: defaults.alert_channels
     reminder_interval: float | None = None          # seconds; None: each channel's own
     group: str | None = None                        # the name of its monitor group (made when first named)
+    escalation_policy: str | None = None            # a policy key or esc_ id; None: the default policy
 
 
 class Server(msgspec.Struct, frozen=True):
@@ -114,13 +116,14 @@ class Config(msgspec.Struct, frozen=True):
     metrics: MetricsSettings = MetricsSettings()
     maintenance: tuple[WindowSpec, ...] = ()
     on_call: tuple[ScheduleSpec, ...] = ()
+    escalation_policies: tuple[PolicySpec, ...] = ()
 
 
 # The keys of each section, each with its parser (and so its JSON Schema: config/json_schema.py);
 # a Rule is a key the section's function checks itself.
 SECTIONS = ("server", "storage", "scheduler", "defaults", "monitors", "heartbeats", "pings", "incidents",
             "webhooks", "alert_channels", "retention", "api", "metrics", "maintenance",
-            "on_call")
+            "on_call", "escalation_policies")
 
 
 def parse_config(data: Any, file: str, problems: Problems,
@@ -150,10 +153,12 @@ def parse_config(data: Any, file: str, problems: Problems,
     check_target_refs(top, maintenance, problems)
     on_call = parse_on_call(top.get("on_call"), ("on_call",), problems)
     check_people_refs(top, problems)
+    policies = parse_escalation_policies(top.get("escalation_policies"), ("escalation_policies",), problems)
+    check_policy_refs(top, problems)
     if problems:
         return None
     return Config(file, server, storage_path, scheduler, defaults, monitors, rate_limit, heartbeats, pings,
-                  incidents, webhooks, channels, retention, metrics, maintenance, on_call)
+                  incidents, webhooks, channels, retention, metrics, maintenance, on_call, policies)
 
 
 def parse_retention(value: Any, path: Path, problems: Problems) -> Retention:
@@ -372,6 +377,7 @@ MONITOR_FIELDS = {
     "alert_channels": parse_refs,
     "reminder_interval": REMINDER_INTERVAL,
     "group": GROUP,
+    "escalation_policy": POLICY_REF,
 }
 MONITOR_KEYS = tuple(MONITOR_FIELDS)  # and a block named after each probe type (`http:`)
 MONITOR_REQUIRED = ("key", "type", "url")
@@ -414,6 +420,7 @@ def parse_monitor(value: Any, path: Path, problems: Problems, defaults: Defaults
     alert_channels = take(section, "alert_channels", F["alert_channels"], path, problems)
     reminder_interval = take(section, "reminder_interval", F["reminder_interval"], path, problems)
     group = take(section, "group", F["group"], path, problems)
+    policy = take(section, "escalation_policy", F["escalation_policy"], path, problems)
     for other in PROBES:
         if other != kind and other in section and kind:
             problems.add(path + (other,), f"'{other}' options are not allowed on a monitor of type {kind} "
@@ -427,4 +434,4 @@ def parse_monitor(value: Any, path: Path, problems: Problems, defaults: Defaults
     timeout = min(timeout, interval)  # a default timeout never outlasts a short interval
     return MonitorSpec(key, name, kind, url, interval, timeout, confirmation, severity,
                        tuple(tags), metadata, section.get(kind) or {}, target,
-                       None if alert_channels is None else tuple(alert_channels), reminder_interval, group)
+                       None if alert_channels is None else tuple(alert_channels), reminder_interval, group, policy)

@@ -19,7 +19,9 @@ from upstatd import metadata, subjects
 from upstatd.clock import Clock
 from upstatd.commands import Commands
 from upstatd.alerts import refs
+from upstatd.oncall.policy_commands import with_policy
 from upstatd.shapes import routing_in
+from upstatd.store import escalation_policies as policies
 from upstatd.config.heartbeats import HeartbeatSpec, slugify
 from upstatd.config.schema import Config
 from upstatd.errors import Conflict, NotFound
@@ -187,10 +189,12 @@ class HeartbeatCommands(Commands):
             check_slug(conn, made.slug)
             refs.check(conn, made.alert_channels)
             check_member_group(conn, "heartbeat", group_id)
+            made = with_policy(conn, made)
             try:
                 row = store.insert(conn, heartbeat_id, made, now_ms, group_id)
             except HeartbeatConflict as exc:
                 raise Conflict(str(exc), "token_in_use", "token") from None
+            row = policies.linked(conn, "heartbeats", row, store.by_seq)
             return (row, made, *self._event(conn, "created", row, now_ms / 1000))
 
         row, made, event, change = await self.writer.run(add)
@@ -221,10 +225,13 @@ class HeartbeatCommands(Commands):
                 check_slug(conn, spec.slug, row.seq)
             if body.alert_channels is not UNSET:
                 refs.check(conn, spec.alert_channels)
+            if body.escalation_policy is not UNSET:
+                spec = with_policy(conn, spec)
             try:
                 row = store.update(conn, row.seq, spec, token, now_ms, group_id)
             except HeartbeatConflict as exc:
                 raise Conflict(str(exc), "token_in_use", "token") from None
+            row = policies.linked(conn, "heartbeats", row, store.by_seq)
             return (row, spec, *self._event(conn, "updated", row, now_ms / 1000))
 
         row, spec, event, changed = await self.writer.run(change)

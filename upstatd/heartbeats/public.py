@@ -97,6 +97,7 @@ class Heartbeat(msgspec.Struct, kw_only=True):
     reminder_interval_seconds: int | float | None
     metadata: dict[str, str]
     group_id: str | None                    # grp_…: its heartbeat group
+    escalation_policy: str | None           # esc_…: its incidents' policy; null: the default
     status: Literal["active", "paused"]
     current_state: Literal["new", "up", "late", "down"]
     since: int                              # when it entered current_state
@@ -248,7 +249,8 @@ def heartbeat_object(row: HeartbeatRow, links: Links, state: deadlines.Heartbeat
         timezone=schedule["timezone"], grace_seconds=number(row.spec["grace"]), methods=row.spec["methods"],
         manual_resume=row.spec["manual_resume"], body_keywords=_keywords(row.spec.get("body_keywords")),
         severity=row.spec["severity"], tags=list(row.spec["tags"]),
-        **routing_shown(row.spec), metadata=row.metadata, group_id=row.group_id, status=row.status, current_state=row.current_state,
+        **routing_shown(row.spec), metadata=row.metadata, group_id=row.group_id,
+        escalation_policy=row.escalation_policy, status=row.status, current_state=row.current_state,
         since=row.state_since // 1000,
         stats=None if listed is None else HeartbeatStats(listed.uptime["24h"], listed.uptime["7d"],
                                                          listed.uptime["30d"]),

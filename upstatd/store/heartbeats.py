@@ -53,12 +53,14 @@ class HeartbeatRow(NamedTuple):
     last_n: int       # the number of its newest ping (0: none yet)
     runs: tuple = ()  # the open starts: ((rid or None, started_at ms), ...), oldest first
     group_id: str | None = None  # grp_…: its heartbeat group
+    escalation_policy: str | None = None  # esc_…: its policy (None: the default); its spec's, as an id
 
 
 TABLE = "heartbeats"
 COLUMNS = ("seq, id, key, managed_by, name, slug, token, spec, metadata, status, current_state, state_since, "
            "last_ping_at, last_success_at, started_at, start_rid, last_duration_ms, paused_at, created_at, "
-           "updated_at, coalesce((SELECT max(n) FROM pings WHERE heartbeat_seq = heartbeats.seq), 0), runs, group_id")
+           "updated_at, coalesce((SELECT max(n) FROM pings WHERE heartbeat_seq = heartbeats.seq), 0), runs, group_id, "
+           "escalation_policy")
 
 INSERT_PING = (
     "INSERT INTO pings (heartbeat_seq, n, created_at, kind, exit_status, rid, duration_ms, method, "
@@ -108,6 +110,8 @@ def spec_columns(spec: HeartbeatSpec) -> tuple:
         rest["reminder_interval"] = spec.reminder_interval
     if spec.group is not None:
         rest["group"] = spec.group
+    if spec.escalation_policy is not None:
+        rest["escalation_policy"] = spec.escalation_policy
     return (spec.name, spec.slug, msgspec.json.encode(rest).decode(), msgspec.json.encode(spec.metadata).decode())
 
 

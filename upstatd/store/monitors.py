@@ -47,6 +47,7 @@ def spec_document(spec: MonitorSpec) -> dict:
         **({} if spec.alert_channels is None else {"alert_channels": list(spec.alert_channels)}),
         **({} if spec.reminder_interval is None else {"reminder_interval": spec.reminder_interval}),
         **({} if spec.group is None else {"group": spec.group}),
+        **({} if spec.escalation_policy is None else {"escalation_policy": spec.escalation_policy}),
     }
 
 
@@ -167,6 +168,7 @@ class MonitorRow(NamedTuple):
     updated_at: int
     last_check_at: int | None
     group_id: str | None = None
+    escalation_policy: str | None = None   # esc_…: its policy (None: the default); its spec's, as an id
 
     def stored(self) -> StoredMonitor:
         """What the scheduler needs to run it."""
@@ -178,7 +180,8 @@ class MonitorRow(NamedTuple):
 TABLE = "monitors"
 COLUMNS = ("seq, id, key, managed_by, name, type, url, interval_ms, timeout_ms, spec, status, current_state, "
            "state_since, paused_at, resume_at, metadata, created_at, updated_at, "
-           "(SELECT created_at FROM checks WHERE monitor_seq = monitors.seq ORDER BY seq DESC LIMIT 1), group_id")
+           "(SELECT created_at FROM checks WHERE monitor_seq = monitors.seq ORDER BY seq DESC LIMIT 1), group_id, "
+           "escalation_policy")
 
 
 def from_row(row) -> MonitorRow:

@@ -5,3 +5,4 @@ from upstatd.api.routes import (  # noqa: F401
     on_call,
 )
 from upstatd.api.routes import on_call_calendar  # noqa: F401,E402
+from upstatd.api.routes import escalation_policies  # noqa: F401
