@@ -45,6 +45,7 @@ from upstatd.incidents.commands import IncidentCommands
 from upstatd.incidents.service import IncidentService
 from upstatd.maintenance.commands import MaintenanceCommands
 from upstatd.maintenance.service import MaintenanceService
+from upstatd.people.commands import PeopleCommands
 from upstatd.monitors.commands import MonitorCommands
 from upstatd.metrics import Metrics
 from upstatd.monitors.service import MonitorService
@@ -147,12 +148,13 @@ class Daemon:
         self.alerts = AlertDispatcher(self.clock, self.writer, self.read_db, self.bus, self.runner, self._subject,
                                       lambda: self.config.server.public_url,
                                       lambda: self.config.defaults.alert_channels)
-        self.alerts.links = lambda incident_id, now: incident_links.urls(  # signed one-click links (alerts/links.py)
-            links_key, self.config.server.public_url, incident_id, now)
+        self.alerts.links = lambda incident_id, now, person_id=None: incident_links.urls(  # signed one-click links
+            links_key, self.config.server.public_url, incident_id, now, person_id)  # (alerts/links.py)
         self.alert_commands = AlertChannelCommands(self.clock, self.writer, self.read_db, self.alerts,
                                                    lambda: self.config)
         self.webhook_commands = WebhookEndpointCommands(self.clock, self.writer, self.read_db, self.webhooks,
                                                         self.bus, lambda: self.config)
+        self.people_commands = PeopleCommands(self.clock, self.writer, self.read_db, self.alerts, lambda: self.config)
         self.monitors = MonitorService(self.clock, self.runner, self.writer, self.checks, self.bus, self.incidents)
         self.monitor_commands = MonitorCommands(self.clock, self.writer, self.read_db, self.monitors, self.bus,
                                                 self.incidents, lambda: self.config, self._open_probe_type)
@@ -189,7 +191,8 @@ class Daemon:
                                   self.clock, self.writer, self.read_db, self.bus, "heartbeat",
                                   self.heartbeat_commands.pause, self.heartbeat_commands.resume,
                                   lambda: self.config),
-                              maintenance_commands=self.maintenance_commands)
+                              maintenance_commands=self.maintenance_commands,
+                              people_commands=self.people_commands)
         server = config.server
         self.metrics = Metrics(self.health, lambda: self.monitors.monitors.values(),
                                lambda: self.heartbeats.beats.values(), self.read_db)
@@ -206,6 +209,7 @@ class Daemon:
         await self.webhooks.start()
         self._closers.append(("alerts", self.alerts.stop))
         await self.alert_commands.reconcile(config.alert_channels)
+        await self.people_commands.reconcile(config.people)  # after the channels they name
         await self.alerts.start()
         self._closers.append(("probe types", self._close_probe_types))
 
@@ -337,6 +341,7 @@ class Daemon:
             await self.webhook_commands.reconcile(config.webhooks)
             self.config = msgspec.structs.replace(self.config, defaults=config.defaults)  # the router's defaults
             await self.alert_commands.reconcile(config.alert_channels)
+            await self.people_commands.reconcile(config.people)
             self.runner.max_in_flight = config.scheduler.max_in_flight
             self.api.limiter.limits = Limits(*msgspec.structs.astuple(config.rate_limit))
             # The listener and the database stay as started until a restart.

@@ -28,7 +28,8 @@ class ApiContext:
                  config: Callable[[], Any], monitor_commands: Any, heartbeat_commands: Any,
                  incident_commands: Any, token_commands: Any, webhook_commands: Any, alert_channel_commands: Any,
                  status_page_commands: Any, heartbeats: Any, *, link_key: bytes, monitor_group_commands: Any = None,
-                 heartbeat_group_commands: Any = None, maintenance_commands: Any = None) -> None:
+                 heartbeat_group_commands: Any = None, maintenance_commands: Any = None,
+                 people_commands: Any = None) -> None:
         self.read_conn = read_conn
         self.writer = writer
         self.clock = clock
@@ -45,6 +46,7 @@ class ApiContext:
         self.monitor_group_commands = monitor_group_commands      # GroupCommands of kind monitor
         self.heartbeat_group_commands = heartbeat_group_commands  # and of kind heartbeat
         self.maintenance_commands = maintenance_commands  # MaintenanceCommands
+        self.people_commands = people_commands  # PeopleCommands
         self.status_page_commands = status_page_commands  # StatusPageCommands
         self.link_key = link_key                   # signs acknowledge/resolve links (alerts/links.py); a secret
         self._touched: dict[str, int] = {}

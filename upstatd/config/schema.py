@@ -22,6 +22,7 @@ from upstatd.config.alert_channels import REMINDER_INTERVAL, ChannelSpec, parse_
 from upstatd.config.heartbeats import GROUP, HeartbeatSpec, PingSettings, parse_heartbeats, parse_pings
 from upstatd.config.incidents import IncidentSettings, parse_incidents
 from upstatd.config.maintenance import WindowSpec, check_target_refs, parse_maintenance
+from upstatd.config.people import PersonSpec, check_method_refs, parse_people
 from upstatd.config.webhooks import WebhookSpec, parse_webhooks
 from upstatd.probes import PROBES
 
@@ -112,12 +113,14 @@ class Config(msgspec.Struct, frozen=True):
     retention: Retention = Retention()
     metrics: MetricsSettings = MetricsSettings()
     maintenance: tuple[WindowSpec, ...] = ()
+    people: tuple[PersonSpec, ...] = ()
 
 
 # The keys of each section, each with its parser (and so its JSON Schema: config/json_schema.py);
 # a Rule is a key the section's function checks itself.
 SECTIONS = ("server", "storage", "scheduler", "defaults", "monitors", "heartbeats", "pings", "incidents",
-            "webhooks", "alert_channels", "retention", "api", "metrics", "maintenance")
+            "webhooks", "alert_channels", "retention", "api", "metrics", "maintenance",
+            "people")
 
 
 def parse_config(data: Any, file: str, problems: Problems,
@@ -145,10 +148,12 @@ def parse_config(data: Any, file: str, problems: Problems,
     metrics = parse_metrics(top.get("metrics"), ("metrics",), problems)
     maintenance = parse_maintenance(top.get("maintenance"), ("maintenance",), problems)
     check_target_refs(top, maintenance, problems)
+    people = parse_people(top.get("people"), ("people",), problems)
+    check_method_refs(top, problems)
     if problems:
         return None
     return Config(file, server, storage_path, scheduler, defaults, monitors, rate_limit, heartbeats, pings,
-                  incidents, webhooks, channels, retention, metrics, maintenance)
+                  incidents, webhooks, channels, retention, metrics, maintenance, people=people)
 
 
 def parse_retention(value: Any, path: Path, problems: Problems) -> Retention:
