@@ -66,7 +66,7 @@ def parse_person(value: Any, path: Path, problems: Problems, keyed: bool = True)
     name = take(section, "name", F["name"], path, problems)
     email = take(section, "email", F["email"], path, problems)
     timezone = take(section, "timezone", F["timezone"], path, problems, "UTC")
-    methods = take(section, "contact_methods", F["contact_methods"], path, problems, [])
+    methods = _methods(section.get("contact_methods"), path + ("contact_methods",), problems)
     meta = take(section, "metadata", F["metadata"], path, problems, {})
     if len(problems.items) > before:
         return None
@@ -111,16 +111,28 @@ def _ref(value: Any, at: Path) -> str:
 
 
 def parse_methods(value: Any) -> list[dict[str, str]]:
+    """The list alone; each method is checked by parse_method (_methods: every mistake said)."""
     if not isinstance(value, list):
         raise Invalid(f"must be a list of contact methods, got {type_name(value)}")
     if len(value) > MAX_METHODS:
         raise Invalid(f"must list at most {MAX_METHODS} contact methods, got {len(value)}")
+    return value
+
+
+def _methods(value: Any, path: Path, problems: Problems) -> list[dict[str, str]]:
+    if value is None:
+        return []
+    try:
+        items = parse_methods(value)
+    except Invalid as exc:
+        problems.add(path, str(exc))
+        return []
     out = []
-    for index, item in enumerate(value):
+    for index, item in enumerate(items):
         try:
             out.append(parse_method(item))
         except Invalid as exc:
-            raise Invalid(str(exc), at=(index, *exc.at)) from None
+            problems.add(path + (index, *exc.at), str(exc))
     return out
 
 
