@@ -1,5 +1,5 @@
 """Token permissions name the resources the route table declares, and only
-those: a resource DESIGN.md lists for later (on_call, runbooks, ...) has
+those: a resource DESIGN.md lists for later (runbooks, catalog, ...) has
 no route yet, so it cannot be granted (422 naming permissions.<resource>); a
 permissions object of the wrong shape is a 400. The admin token made at first
 start holds every action on exactly the route table's resources."""
@@ -17,7 +17,6 @@ ROUTED = sorted({route.resource for route in ROUTES})
 # permissions sent, status, param, words in the message
 REFUSED = [
     ({"runbooks": ["read"]}, 422, "permissions.runbooks", "unknown resource 'runbooks'"),
-    ({"on_call": ["*"]}, 422, "permissions.on_call", "unknown resource 'on_call'"),
     ({"catalog": ["read"]}, 422, "permissions.catalog", "unknown resource 'catalog'"),
     ({"agents": ["read"], "monitors": ["read"]}, 422, "permissions.agents", "unknown resource"),
     ({"monitors": ["frobnicate"]}, 422, "permissions.monitors", "unknown action 'frobnicate'"),
@@ -59,6 +58,6 @@ async def test_the_admin_token_holds_exactly_the_route_tables_resources(api):
 
 
 def test_the_cli_text_form_refuses_them_too():
-    with pytest.raises(permissions.PermissionSyntaxError, match="unknown resource 'on_call'"):
-        permissions.parse("monitors:read,on_call:*")
+    with pytest.raises(permissions.PermissionSyntaxError, match="unknown resource 'catalog'"):
+        permissions.parse("monitors:read,catalog:*")
     assert permissions.parse("*") == permissions.everything()

@@ -20,7 +20,9 @@ from upstatd.store.people import PersonRow
 MASK = "********"
 
 Name = Annotated[str, rule(minLength=1, maxLength=200)]
-Email = Annotated[str, rule(maxLength=320, pattern=r"^\s*[^@\s<>]+@[^@\s<>]+\s*$",
+# the characters Python counts as spaces and ECMA regexes do not (\x1c-\x1f, \x85) are left out by name
+_PART = r"[^@\s<>\u001c-\u001f\u0085]+"
+Email = Annotated[str, rule(maxLength=320, pattern=rf"^\s*{_PART}@{_PART}\s*$",
                             description="An email address, for the record (not a contact method)")]
 Timezone = Annotated[str, rule(enum=TIMEZONES, description="An IANA time zone name; default UTC")]
 Methods = Annotated[list[dict[str, Any]], msgspec.Meta(
