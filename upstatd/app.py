@@ -154,7 +154,8 @@ class Daemon:
                                                    lambda: self.config)
         self.webhook_commands = WebhookEndpointCommands(self.clock, self.writer, self.read_db, self.webhooks,
                                                         self.bus, lambda: self.config)
-        self.people_commands = PeopleCommands(self.clock, self.writer, self.read_db, self.alerts, lambda: self.config)
+        self.people_commands = PeopleCommands(self.clock, self.writer, self.read_db, self.bus, self.alerts,
+                                              lambda: self.config)
         self.monitors = MonitorService(self.clock, self.runner, self.writer, self.checks, self.bus, self.incidents)
         self.monitor_commands = MonitorCommands(self.clock, self.writer, self.read_db, self.monitors, self.bus,
                                                 self.incidents, lambda: self.config, self._open_probe_type)

@@ -40,6 +40,7 @@ TYPES = (
     "maintenance.scheduled", "maintenance.started", "maintenance.ended",
     "status_page.created", "status_page.updated", "status_page.deleted",
     "status_report.created", "status_report.updated", "status_report.deleted",
+    "person.created", "person.updated", "person.deleted",
     "ping",
 )
 RESERVED = ("incident.escalated",)  # named for escalation policies, not emitted yet

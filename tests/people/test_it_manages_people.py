@@ -2,7 +2,8 @@
 email and apprise methods become alert channels of their own (written in the
 person's transaction, replaced when the methods change, deleted with them),
 which /api/alert-channels neither lists nor serves; a shared channel is named
-by key or id and shown by id."""
+by key or id and shown by id. Each change is a person.created/updated/deleted
+event with the person's public shape (the Apprise URL masked)."""
 
 from __future__ import annotations
 
@@ -66,3 +67,9 @@ async def test_a_person_is_created_changed_and_deleted_with_their_own_channels(s
     status, _, _ = await api.request("GET", f"/api/people/{person['id']}")
     assert status == 404
     assert replaced[0]["id"] not in api.daemon.alerts.workers
+
+    status, _, events = await api.request("GET", "/api/events?type=person.*&limit=100")
+    assert status == 200, events
+    said = [(event["type"], event["data"]["object"]["name"]) for event in reversed(events["data"])]
+    assert said == [("person.created", "Anna Berzina"), ("person.updated", "Anna B."), ("person.deleted", "Anna B.")]
+    assert PHONE not in str(events) and "********" in str(events)

@@ -2,7 +2,7 @@
 (managed_by config, no key), which a reload of the alert channels leaves alone;
 a reload that changes a person replaces their channels, one that drops a person
 deletes them with theirs. Over the API they can be read, not changed (409
-naming the file)."""
+naming the file). Each change is a person.* event."""
 
 from __future__ import annotations
 
@@ -58,3 +58,6 @@ async def test_the_files_people_are_reconciled_with_their_channels(start_api, sm
     status, _, _ = await api.request("GET", f"/api/people/{people['bob']['id']}")
     assert status == 404
     assert before[1][1] not in api.daemon.alerts.workers and after[0][1] in api.daemon.alerts.workers
+    _, _, events = await api.request("GET", "/api/events?type=person.*&limit=100")
+    assert sorted((e["type"], e["data"]["object"]["key"]) for e in events["data"]) == [
+        ("person.created", "anna"), ("person.created", "bob"), ("person.deleted", "bob"), ("person.updated", "anna")]

@@ -10,6 +10,10 @@ in the transaction; one naming no shared channel is refused, naming its param.
 A person named by a schedule (layers, overrides) or an escalation policy's
 `user` target cannot be deleted (409 naming them). People from the config file
 can be read; changes answer 409.
+
+Events: `person.created/updated/deleted` with the person's public shape (Apprise
+URLs masked), recorded in the change's transaction (the on-call service re-reads
+its schedules on them: names in `on_call.changed`).
 """
 
 from __future__ import annotations
@@ -26,8 +30,9 @@ from upstatd.commands import Changed, Commands, existing, no_problems
 from upstatd.config.check import Problems
 from upstatd.config.people import PersonSpec, parse_person
 from upstatd.errors import Conflict, Invalid
+from upstatd.events import Event, EventBus
 from upstatd.ids import new_id
-from upstatd.people.public import keep_secrets
+from upstatd.people.public import keep_secrets, person_data
 from upstatd.store import people as store
 from upstatd.store.db import Database
 from upstatd.store.people import PersonRow, Unresolved
@@ -70,11 +75,25 @@ def resolved(conn: sqlite3.Connection, spec: PersonSpec) -> PersonSpec:
 
 
 class PeopleCommands(Commands):
-    def __init__(self, clock: Any, writer: Writer, read_db: Database, dispatcher: Any,
+    def __init__(self, clock: Any, writer: Writer, read_db: Database, bus: EventBus, dispatcher: Any,
                  config: Callable[[], Any]) -> None:
         super().__init__(clock, writer, read_db)
+        self.bus = bus
         self.dispatcher = dispatcher   # AlertDispatcher: runs the personal channels (sync)
         self.config = config
+
+    def _said(self, conn: sqlite3.Connection, action: str, row: PersonRow) -> Event:
+        return self.bus.record(conn, f"person.{action}", person_data(row), self.clock.time())
+
+    async def _commit(self, write: Callable[[sqlite3.Connection], Any]) -> Any:
+        """Run `write` (-> (result, events)), publish its events after the commit, then sync."""
+        try:
+            result, events = await self.writer.run(write)
+        finally:
+            await self.dispatcher.sync()
+        for event in events:
+            self.bus.publish(event)
+        return result
 
     async def get(self, person_id: str) -> PersonRow:
         return await self.read_db.call(find, person_id)
@@ -91,10 +110,12 @@ class PeopleCommands(Commands):
         meta = metadata.merge({}, metadata.validate(body.metadata)) if body.metadata is not msgspec.UNSET else {}
         spec = msgspec.structs.replace(spec, metadata=meta)
         now_ms = self._now_ms()
-        row = await self.writer.run(lambda conn: store.insert(conn, new_id("usr"), resolved(conn, spec), "api",
-                                                              now_ms))
-        await self.dispatcher.sync()
-        return Changed(row, True)
+
+        def write(conn: sqlite3.Connection) -> tuple[PersonRow, list[Event]]:
+            row = store.insert(conn, new_id("usr"), resolved(conn, spec), "api", now_ms)
+            return row, [self._said(conn, "created", row)]
+
+        return Changed(await self._commit(write), True)
 
     async def update(self, person_id: str, body: Any) -> Changed:
         """PATCH and PUT (partial): contact_methods given replace the stored ones; metadata merges."""
@@ -111,19 +132,17 @@ class PeopleCommands(Commands):
                                        metadata.merge(row.metadata, patch))
         now_ms = self._now_ms()
 
-        def change(conn: sqlite3.Connection) -> Changed:
+        def change(conn: sqlite3.Connection) -> tuple[Changed, list[Event]]:
             current = find(conn, person_id)
             if current.updated_at != row.updated_at:
                 raise Conflict(f"person {person_id} changed meanwhile: send the change again", "changed_meanwhile")
             wanted = msgspec.structs.replace(resolved(conn, spec), key=current.key)
             if wanted == current.spec():
-                return Changed(current, False)
-            return Changed(store.update(conn, current, wanted, now_ms), True)
+                return Changed(current, False), []
+            fresh = store.update(conn, current, wanted, now_ms)
+            return Changed(fresh, True), [self._said(conn, "updated", fresh)]
 
-        changed = await self.writer.run(change)
-        if changed.changed:
-            await self.dispatcher.sync()
-        return changed
+        return await self._commit(change)
 
     async def delete(self, person_id: str) -> Changed:
         """With the person's own channels (their consumers stop first); refused while a schedule
@@ -137,18 +156,16 @@ class PeopleCommands(Commands):
         for channel_id in row.channel_ids:
             await self.dispatcher.remove(channel_id)
 
-        def write(conn: sqlite3.Connection) -> None:
+        def write(conn: sqlite3.Connection) -> tuple[None, list[Event]]:
             current = find(conn, person_id)
             named = store.naming_person(conn, person_id)
             if named:  # named meanwhile
                 raise Conflict(f"person {person_id} ({row.name}) is named by {', '.join(named)}: take them out "
                                f"of those first", "person_in_use")
             store.delete(conn, [current])
+            return None, [self._said(conn, "deleted", current)]
 
-        try:
-            await self.writer.run(write)
-        finally:
-            await self.dispatcher.sync()
+        await self._commit(write)
         return Changed(None, True)
 
     async def reconcile(self, specs: tuple[PersonSpec, ...]) -> None:
@@ -156,7 +173,7 @@ class PeopleCommands(Commands):
         A person whose ref names no channel in the database is logged and left as stored."""
         now_ms = self._now_ms()
 
-        def write(conn: sqlite3.Connection) -> tuple[list[PersonRow], list[str]]:
+        def write(conn: sqlite3.Connection) -> tuple[tuple, list[Event]]:
             ready, kept = [], set()
             for spec in specs:
                 try:
@@ -165,9 +182,11 @@ class PeopleCommands(Commands):
                     kept.add(spec.key)
                     log.error("people.reconcile_failed", file=self.config().file, key=spec.key,
                               param=".".join(str(part) for part in ("contact_methods", *exc.at)), error=str(exc))
-            return store.reconcile(conn, tuple(ready), now_ms, kept)
+            added, changed, removed = store.reconcile(conn, tuple(ready), now_ms, kept)
+            events = [self._said(conn, action, row) for action, rows in
+                      (("created", added), ("updated", changed), ("deleted", removed)) for row in rows]
+            return (added, changed, removed), events
 
-        added, removed = await self.writer.run(write)
-        if added or removed:
-            log.info("people.reconciled", added=len(added), removed=len(removed))
-        await self.dispatcher.sync()
+        added, changed, removed = await self._commit(write)
+        if added or changed or removed:
+            log.info("people.reconciled", added=len(added), changed=len(changed), removed=len(removed))

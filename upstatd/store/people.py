@@ -213,21 +213,21 @@ def write_channels(conn: sqlite3.Connection, row: PersonRow, now_ms: int) -> Non
 
 
 def reconcile(conn: sqlite3.Connection, specs: tuple[PersonSpec, ...], now_ms: int,
-              kept: set[str] = frozenset()) -> tuple[list[PersonRow], list[str]]:
+              kept: set[str] = frozenset()) -> tuple[list[PersonRow], list[PersonRow], list[PersonRow]]:
     """Make the config-managed people match `specs` (resolved by the caller), inside the
     caller's transaction; those keyed in `kept` stay as stored (their entry could not be
-    resolved); -> (rows added, ids removed). A person still named by a schedule or policy is
+    resolved); -> (rows added, rows changed, rows removed as they were). A person still named by a schedule or policy is
     removed all the same: the file is the authority on its own people."""
-    stored = {row.key: row for row in map(from_row, conn.execute(
+    stored = {row.key: row for row in (from_row(found, conn) for found in conn.execute(
         f"SELECT {COLUMNS} FROM {TABLE} WHERE managed_by = 'config'").fetchall())}
     wanted = {spec.key for spec in specs} | set(kept)
     gone = [row for key, row in stored.items() if key not in wanted]
     delete(conn, gone)
-    added = []
+    added, changed = [], []
     for spec in specs:
         row = stored.get(spec.key)
         if row is None:
             added.append(insert(conn, new_id("usr"), spec, "config", now_ms))
         elif row.spec() != spec:
-            update(conn, row, spec, now_ms)
-    return added, [row.id for row in gone]
+            changed.append(update(conn, row, spec, now_ms))
+    return added, changed, gone
