@@ -47,6 +47,9 @@ from upstatd.maintenance.commands import MaintenanceCommands
 from upstatd.maintenance.service import MaintenanceService
 from upstatd.people.commands import PeopleCommands
 from upstatd.monitors.commands import MonitorCommands
+from upstatd.oncall.calendar import CalendarCommands
+from upstatd.oncall.escalations import EscalationService
+from upstatd.oncall.service import OnCallService
 from upstatd.metrics import Metrics
 from upstatd.monitors.service import MonitorService
 from upstatd.monitors.specs import load_api_monitors
@@ -150,6 +153,8 @@ class Daemon:
                                       lambda: self.config.defaults.alert_channels)
         self.alerts.links = lambda incident_id, now, person_id=None: incident_links.urls(  # signed one-click links
             links_key, self.config.server.public_url, incident_id, now, person_id)  # (alerts/links.py)
+        # before any state can change too: an incident opening starts its escalation in its own commit
+        self.escalations = EscalationService(self.clock, self.writer, self.read_db, self.bus, self.runner)
         self.alert_commands = AlertChannelCommands(self.clock, self.writer, self.read_db, self.alerts,
                                                    lambda: self.config)
         self.webhook_commands = WebhookEndpointCommands(self.clock, self.writer, self.read_db, self.webhooks,
@@ -177,10 +182,12 @@ class Daemon:
                                               self.monitors, self.heartbeats)
         self.maintenance_commands = MaintenanceCommands(self.clock, self.writer, self.read_db, self.bus,
                                                         self.maintenance, lambda: self.config)
+        self.on_call = OnCallService(self.clock, self.runner, self.writer, self.read_db, self.bus)  # handoffs
         self.api = ApiContext(self.read_db, self.writer, self.clock, await self.read_db.call(api_version),
                               Limits(*msgspec.structs.astuple(config.rate_limit)), lambda: self.config,
                               self.monitor_commands, self.heartbeat_commands,
-                              IncidentCommands(self.clock, self.writer, self.read_db, self.incidents, self.bus),
+                              IncidentCommands(self.clock, self.writer, self.read_db, self.incidents, self.bus,
+                                               self.escalations),
                               TokenCommands(self.clock, self.writer, self.read_db), self.webhook_commands,
                               self.alert_commands,
                               StatusPageCommands(self.clock, self.writer, self.read_db, self.bus),
@@ -193,7 +200,9 @@ class Daemon:
                                   self.heartbeat_commands.pause, self.heartbeat_commands.resume,
                                   lambda: self.config),
                               maintenance_commands=self.maintenance_commands,
-                              people_commands=self.people_commands)
+                              people_commands=self.people_commands,
+                              on_call_calendar=CalendarCommands(self.clock, self.writer, self.read_db,
+                                                                lambda: base_url(self.config.server)))
         server = config.server
         self.metrics = Metrics(self.health, lambda: self.monitors.monitors.values(),
                                lambda: self.heartbeats.beats.values(), self.read_db)
@@ -212,6 +221,8 @@ class Daemon:
         await self.alert_commands.reconcile(config.alert_channels)
         await self.people_commands.reconcile(config.people)  # after the channels they name
         await self.alerts.start()
+        self._closers.append(("escalations", self.escalations.stop))
+        await self.escalations.start()  # after the channels: a step due while stopped pages at once
         self._closers.append(("probe types", self._close_probe_types))
 
         self._open_probe_types |= await open_probe_types(
@@ -224,6 +235,7 @@ class Daemon:
         gc.freeze()
         self.monitors.apply(config.monitors, stored)
         await self.maintenance_commands.reconcile(config.maintenance)  # after every monitor and heartbeat runs
+        await self.on_call.sync()  # a handoff while stopped is told now, once
         self._tasks.append(asyncio.create_task(self.runner.run(), name="scheduler"))
         self._tasks.append(asyncio.create_task(self._prune(), name="prune"))
         self._tasks.append(asyncio.create_task(self._roll_up(), name="roll-up"))
@@ -339,6 +351,7 @@ class Daemon:
                 beats = {"failed": str(exc)}
             self.incidents.settings = config.incidents
             await self.maintenance_commands.reconcile(config.maintenance)
+            await self.on_call.sync()
             await self.webhook_commands.reconcile(config.webhooks)
             self.config = msgspec.structs.replace(self.config, defaults=config.defaults)  # the router's defaults
             await self.alert_commands.reconcile(config.alert_channels)

@@ -41,9 +41,10 @@ TYPES = (
     "status_page.created", "status_page.updated", "status_page.deleted",
     "status_report.created", "status_report.updated", "status_report.deleted",
     "person.created", "person.updated", "person.deleted",
+    "on_call.changed",
     "ping",
 )
-RESERVED = ("incident.escalated",)  # named for escalation policies, not emitted yet
+RESERVED: tuple[str, ...] = ()  # named for a feature to come, not emitted yet
 TEST = "ping"                       # sent only by POST /api/webhook-endpoints/{id}/test, never stored
 EMITTED = tuple(kind for kind in TYPES if kind not in RESERVED and kind != TEST)
 RETENTION_DAYS = 30  # pruned by store/retention.py, never one an enabled webhook endpoint still needs

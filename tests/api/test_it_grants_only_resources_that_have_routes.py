@@ -58,6 +58,6 @@ async def test_the_admin_token_holds_exactly_the_route_tables_resources(api):
 
 
 def test_the_cli_text_form_refuses_them_too():
-    with pytest.raises(permissions.PermissionSyntaxError, match="unknown resource 'catalog'"):
-        permissions.parse("monitors:read,catalog:*")
+    with pytest.raises(permissions.PermissionSyntaxError, match="unknown resource 'runbooks'"):
+        permissions.parse("monitors:read,runbooks:*")
     assert permissions.parse("*") == permissions.everything()

@@ -16,7 +16,8 @@ import pytest
 from upstatd.maintenance.windows import Window, check_window
 from upstatd.monitors.uptime import timeline
 from upstatd.pages.bars import daily, day_bounds
-from upstatd.pages.maintenance import DENSE, Planned, covers, past, planned
+from upstatd.pages.maintenance import DENSE, Planned, past, planned
+from upstatd.store.maintenance import covers
 
 RIGA = ZoneInfo("Europe/Riga")
 

@@ -4,7 +4,8 @@ between the incident and its channels, and the probe path reads no database.
 
 - Where: the subject's `alert_channels` (channel ids or keys), or the
   config's `defaults.alert_channels` when it names none; a manual incident,
-  the channels of the monitors it affects, or the defaults.
+  the channels of the monitors it affects, or the defaults. An
+  `incident.escalated` event: the channels its step reached (`channel_ids`).
 - What: each channel's `events`. An incident opened by a degraded state
   alerts only channels with `degraded: true`; when it turns into an outage
   (severity raised, the subject down) the others hear of it then (so does a
@@ -139,8 +140,9 @@ class Router:
         if kind in OPENING or kind == "incident.escalated":
             reason = "opened" if kind in OPENING else "escalated"
             degraded = subject is not None and subject.state == "degraded"
-            targets = [row for row in self._routed(incident, subject)
-                       if kind in row.events and (row.degraded or not degraded)]
+            # an escalation pages the channels its step reached (oncall/escalations.py), not the subject's
+            routed = self._escalated(event) if reason == "escalated" else self._routed(incident, subject)
+            targets = [row for row in routed if kind in row.events and (row.degraded or not degraded)]
         elif kind == "incident.updated" and subject is not None and subject.state == "down" and \
                 incident.get("status") == "open":
             # degraded, then down: channels that left the degraded state alone hear of it now
@@ -189,6 +191,14 @@ class Router:
             refs = refs or self.defaults
         rows = {}
         for ref in refs:
+            row = self.by_ref.get(ref)
+            if row is not None:
+                rows[row.seq] = row
+        return list(rows.values())
+
+    def _escalated(self, event: Event) -> list[ChannelRow]:
+        rows = {}
+        for ref in (event.extra or {}).get("channel_ids") or ():
             row = self.by_ref.get(ref)
             if row is not None:
                 rows[row.seq] = row

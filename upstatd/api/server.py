@@ -82,6 +82,8 @@ def build_app(health: Callable[[], dict], context: Any = None, trusted_proxies: 
         app.router.add_route("*", links.PATH, links.handle)
         from upstatd.api import status_pages  # public pages and badges: no token
         status_pages.add_routes(app, context)
+        from upstatd.api.routes import on_call_calendar  # the .ics feeds: the secret in the URL is the credential
+        on_call_calendar.add_public_routes(app, context)
     if context is not None:
         import upstatd.api.routes.all  # noqa: F401  (registers every route)
         from upstatd.api.routes.meta import PUBLIC_ROUTES

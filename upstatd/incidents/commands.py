@@ -113,10 +113,20 @@ def _lead(monitor: Any) -> int:
 
 class IncidentCommands(Commands):
     def __init__(self, clock: Clock, writer: Writer, read_db: Database, service: IncidentService,
-                 bus: EventBus) -> None:
+                 bus: EventBus, escalations: Any = None) -> None:
         super().__init__(clock, writer, read_db)
         self.service = service
         self.bus = bus
+        self.escalations = escalations  # oncall.escalations.EscalationService
+
+    async def escalate(self, incident_id: str, author: str) -> Incident:
+        """Escalate now: the next step of its policy fires at once (409 nothing_to_escalate when
+        there is none: not open, no policy, every step fired)."""
+        await self.get(incident_id)  # a 404 before anything
+        if self.escalations is None:
+            raise Conflict("escalation is not running", "nothing_to_escalate")
+        await self.escalations.fire(incident_id, requested_by=author)
+        return await self.get(incident_id)
 
     async def get(self, incident_id: str) -> Incident:
         incident = await self.read_db.call(store.get, incident_id)

@@ -1,6 +1,6 @@
-"""Maintenance windows on a status page (pure): which windows cover a resource,
-what a window shows now (its occurrence in progress, else its next one
-starting within UPCOMING_DAYS), and the occurrences that mark the daily bars.
+"""Maintenance windows on a status page (pure): what a window shows now (its
+occurrence in progress, else its next one starting within UPCOMING_DAYS), and
+the occurrences that mark the daily bars (which windows cover a resource: store/maintenance.covers).
 
 One entry per window: a recurring window shows the occurrence on now, or its
 next one, never a list (the API's `upcoming` has more). An occurrence in
@@ -30,20 +30,6 @@ class Planned(NamedTuple):
     start: float   # Unix s
     end: float
     ongoing: bool  # in progress at `now`
-
-
-def covers(window, kind: str, subject_id: str, group_id: str | None = None) -> bool:
-    """Whether `window` (a store.maintenance.WindowRow) names the page resource's subject:
-    `kind` is the resource's (monitor, heartbeat, group), `subject_id` its mon_/hbt_/grp_ id,
-    `group_id` a monitor's or heartbeat's group now (a window on the group covers it)."""
-    if kind == "group":
-        return subject_id in window.group_ids
-    in_group = group_id is not None and group_id in window.group_ids
-    if kind == "monitor":
-        return subject_id in window.monitor_ids or in_group
-    if kind == "heartbeat":
-        return subject_id in window.heartbeat_ids or in_group
-    return False
 
 
 def planned(window: Window, now: float, ahead: float = UPCOMING_DAYS * 86400.0) -> Planned | None:

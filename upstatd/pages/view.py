@@ -15,6 +15,7 @@ from upstatd.pages import maintenance, render
 from upstatd.pages.banner import banner, public_state, worst
 from upstatd.pages.bars import DAYS, Bar, daily, day_bounds, overall
 from upstatd.pages.group_bars import group_bars, mean
+from upstatd.store.maintenance import covers
 from upstatd.store.rollups import DAY_MS
 from upstatd.store.status_page_view import Archive, PageView, Report, Resource
 from upstatd.store.status_pages import PageRow
@@ -75,7 +76,7 @@ def _maintenance(found: PageView, now_ms: int, zone: ZoneInfo) -> Maintenance:
     days = [(start / 1000, end / 1000) for _, start, end in day_bounds(now_ms, zone)]
     shown, spans, on = [], {}, set()
     for row in found.windows:
-        covered = [r for r in resources if maintenance.covers(row, r.kind, r.subject_id, r.group_id)]
+        covered = [r for r in resources if covers(row, r.kind, r.subject_id, r.group_id)]
         drawn = [resource for resource in covered if resource.show_uptime]
         past = [] if not drawn else [(round(item.start * 1000), round(item.end * 1000))
                                      for item in maintenance.past(row.window, days, now)]

@@ -108,6 +108,20 @@ def delete(conn: sqlite3.Connection, seqs: list[int]) -> None:
     conn.executemany(f"DELETE FROM {TABLE} WHERE seq = ?", [(seq,) for seq in seqs])
 
 
+def covers(window, kind: str, subject_id: str, group_id: str | None = None) -> bool:
+    """Whether `window` (a WindowRow) names the page resource's subject:
+    `kind` is the resource's (monitor, heartbeat, group), `subject_id` its mon_/hbt_/grp_ id,
+    `group_id` a monitor's or heartbeat's group now (a window on the group covers it)."""
+    if kind == "group":
+        return subject_id in window.group_ids
+    in_group = group_id is not None and group_id in window.group_ids
+    if kind == "monitor":
+        return subject_id in window.monitor_ids or in_group
+    if kind == "heartbeat":
+        return subject_id in window.heartbeat_ids or in_group
+    return False
+
+
 def resolve(conn: sqlite3.Connection, table: str, refs: tuple[str, ...]) -> list[str | None]:
     """Each ref (a key or an id of `table`: monitors, heartbeats) as its id; None: no such row."""
     out = []

@@ -29,7 +29,7 @@ reports. Read-only; no HTML here.
                         updates: [Update] oldest first
         Update          id (rpu_…), status, message, created_at (ms)
       windows           [store.maintenance.WindowRow] that cover a resource on the page
-                        (pages/maintenance.covers decides), by seq; on, past and future alike
+                        (store/maintenance.covers decides), by seq; on, past and future alike
 
     Archive             reports: [Report] (resolved, newest created first), older / newer: the
                         id (rpt_…) to page from with before= / after=, None at either end
@@ -45,7 +45,6 @@ from typing import NamedTuple
 
 from upstatd.groups.states import worst
 from upstatd.ids import seq_id
-from upstatd.pages.maintenance import covers
 from upstatd.store import maintenance, status_pages as store
 from upstatd.store.maintenance import WindowRow
 from upstatd.store.status_pages import PageRow, ReportRow
@@ -185,7 +184,7 @@ def covering_windows(conn: sqlite3.Connection, sections: list[Section]) -> list[
     """The maintenance windows that cover a resource of `sections` (windows are few: all are read)."""
     shown = [(resource.kind, resource.subject_id, resource.group_id)
              for section in sections for resource in section.resources]
-    return [row for row in maintenance.all_windows(conn) if any(covers(row, *subject) for subject in shown)]
+    return [row for row in maintenance.all_windows(conn) if any(maintenance.covers(row, *subject) for subject in shown)]
 
 
 def page_view(conn: sqlite3.Connection, slug_or_host: str, now_ms: int, *, drafts: bool = False) -> PageView | None:

@@ -9,6 +9,8 @@
 - Every change adds a timeline entry (GET .../updates) with who made it: the
   `author` given, else the token's name; the daemon's own are by "system".
 - Every change is an `incident.*` event, committed with the change.
+- POST .../escalate fires the next step of the incident's escalation policy now
+  (upstatd/oncall/escalations.py); 409 `nothing_to_escalate` when there is none.
 """
 
 from __future__ import annotations
@@ -109,6 +111,16 @@ _transition("acknowledge", "Acknowledge an open incident")
 _transition("resolve", "Resolve an open or acknowledged incident")
 _transition("reopen", "Reopen a resolved incident")
 _transition("close", "Close a resolved incident (final)")
+
+
+@route("POST", "/api/incidents/{id}/escalate", "incidents", "update",
+       "Escalate now: fire the next step of the incident's escalation policy (409 nothing_to_escalate when "
+       "it is not open, has no policy, or every step fired)", body=TransitionBody, response=IncidentObject)
+async def escalate(request: web.Request) -> web.Response:
+    body = await read_json(request, TransitionBody)
+    incident = await _context(request).incident_commands.escalate(request.match_info["id"],
+                                                                  _author(request, body.author))
+    return respond(incident_object(incident))
 
 
 @route("PUT", "/api/incidents/{id}/status", "incidents", "update",
