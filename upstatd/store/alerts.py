@@ -270,7 +270,9 @@ def attempts_of(conn: sqlite3.Connection, event_ids: list[str]) -> dict[str, lis
 
 def list_page(conn: sqlite3.Connection, *, enabled: bool | None = None, type: str | None = None, limit: int,
               starting_after: str | None = None, ending_before: str | None = None) -> tuple[list[ChannelRow], bool]:
-    where = pages.Where("person_id IS NULL").equal("enabled", None if enabled is None else int(enabled)).equal("type", type)
+    # a person's own channels are the person's (/api/people), not listed here
+    where = (pages.Where("person_id IS NULL").equal("enabled", None if enabled is None else int(enabled))
+             .equal("type", type))
     rows, has_more = pages.page(conn, TABLE, COLUMNS, limit, starting_after, ending_before, where)
     return [from_row(row) for row in rows], has_more
 
