@@ -46,6 +46,7 @@ from upstatd.incidents.service import IncidentService
 from upstatd.maintenance.commands import MaintenanceCommands
 from upstatd.maintenance.service import MaintenanceService
 from upstatd.people.commands import PeopleCommands
+from upstatd.oncall.commands import ScheduleCommands
 from upstatd.monitors.commands import MonitorCommands
 from upstatd.oncall.calendar import CalendarCommands
 from upstatd.oncall.escalations import EscalationService
@@ -182,6 +183,7 @@ class Daemon:
                                               self.monitors, self.heartbeats)
         self.maintenance_commands = MaintenanceCommands(self.clock, self.writer, self.read_db, self.bus,
                                                         self.maintenance, lambda: self.config)
+        self.schedule_commands = ScheduleCommands(self.clock, self.writer, self.read_db, self.bus, lambda: self.config)
         self.on_call = OnCallService(self.clock, self.runner, self.writer, self.read_db, self.bus)  # handoffs
         self.api = ApiContext(self.read_db, self.writer, self.clock, await self.read_db.call(api_version),
                               Limits(*msgspec.structs.astuple(config.rate_limit)), lambda: self.config,
@@ -201,6 +203,7 @@ class Daemon:
                                   lambda: self.config),
                               maintenance_commands=self.maintenance_commands,
                               people_commands=self.people_commands,
+                              schedule_commands=self.schedule_commands,
                               on_call_calendar=CalendarCommands(self.clock, self.writer, self.read_db,
                                                                 lambda: base_url(self.config.server)))
         server = config.server
@@ -235,6 +238,7 @@ class Daemon:
         gc.freeze()
         self.monitors.apply(config.monitors, stored)
         await self.maintenance_commands.reconcile(config.maintenance)  # after every monitor and heartbeat runs
+        await self.schedule_commands.reconcile(config.on_call)
         await self.on_call.sync()  # a handoff while stopped is told now, once
         self._tasks.append(asyncio.create_task(self.runner.run(), name="scheduler"))
         self._tasks.append(asyncio.create_task(self._prune(), name="prune"))
@@ -351,11 +355,12 @@ class Daemon:
                 beats = {"failed": str(exc)}
             self.incidents.settings = config.incidents
             await self.maintenance_commands.reconcile(config.maintenance)
-            await self.on_call.sync()
             await self.webhook_commands.reconcile(config.webhooks)
             self.config = msgspec.structs.replace(self.config, defaults=config.defaults)  # the router's defaults
             await self.alert_commands.reconcile(config.alert_channels)
             await self.people_commands.reconcile(config.people)
+            await self.schedule_commands.reconcile(config.on_call)  # after the people they name
+            await self.on_call.sync()
             self.runner.max_in_flight = config.scheduler.max_in_flight
             self.api.limiter.limits = Limits(*msgspec.structs.astuple(config.rate_limit))
             # The listener and the database stay as started until a restart.

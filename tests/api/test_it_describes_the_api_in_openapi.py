@@ -10,9 +10,11 @@ import base64
 import itertools
 import os
 import re
+import sys
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 import msgspec
 
@@ -22,6 +24,9 @@ from upstatd.api import openapi
 from upstatd import API_VERSIONS as VERSIONS
 from upstatd.api.routes import ROUTES, Route
 from upstatd.api.routes.meta import PUBLIC_ROUTES
+
+sys.path.append(str(Path(__file__).parent.parent / "oncall"))  # rowskit: people seeded in a state file
+from rowskit import add_person  # noqa: E402
 
 MAX_EXAMPLES = 10         # per operation: ~520 requests, 6-10 s for the whole document on 2 cores
 RUN_BUDGET_SECONDS = 90
@@ -229,6 +234,13 @@ def within_the_documented_gaps(case, now: int) -> None:
             if body["ends_at"] == body["starts_at"]:
                 body["starts_at"] -= 1 if body["starts_at"] > 0 else -1
                 body["starts_at"], body["ends_at"] = sorted((body["starts_at"], body["ends_at"]))
+        # people that must exist (seeded in the state file: the people resource is another part's)
+        if isinstance(body.get("layers"), list):
+            for layer in body["layers"]:
+                if isinstance(layer, dict) and isinstance(layer.get("users"), list):
+                    layer["users"] = [PERSON for _ in layer["users"]]
+        if isinstance(body.get("user_id"), str):
+            body["user_id"] = PERSON
         # ids that must name an existing incident, or a section of the page
         for name in ("incident_id", "section_id"):
             if body.get(name) is not None:
@@ -268,6 +280,9 @@ def within_the_documented_gaps(case, now: int) -> None:
             if isinstance(query.get(low), int) and isinstance(query.get(high), int) and query[low] > query[high]:
                 query[low], query[high] = query[high], query[low]
         # an SLA window is at most 400 days (`to` defaults to now)
+        # a shifts range is at most 400 days (`to` defaults to 7 days after `from`)
+        if case.path.endswith("/shifts") and isinstance(query.get("from"), int) and isinstance(query.get("to"), int):
+            query["to"] = min(query["to"], query["from"] + 400 * 86400)
         if case.path.endswith("/sla") and isinstance(query.get("from"), int):
             end = query["to"] if isinstance(query.get("to"), int) else now
             query["from"] = max(query["from"], end - 399 * 86400)  # a day of margin: the server's now is later
@@ -287,13 +302,16 @@ FRESH = {
                                               "duration_seconds": 3600}),
     "/api/status-pages": ("/api/status-pages", {"name": "made for schemathesis", "slug": "SLUG"}),
     "/api/people": ("/api/people", {"name": "made for schemathesis"}),
+    "/api/on-call": ("/api/on-call", {"name": "made for schemathesis"}),
 }
 # and a child of that new thing for /api/<things>/{id}/<children>/{<child>_id}: path, body
 FRESH_CHILDREN = {
     "section_id": ("sections", {"name": "made for schemathesis"}),
     "resource_id": ("resources", {"heartbeat_id": "HEARTBEAT"}),
     "report_id": ("reports", {"title": "made for schemathesis", "message": "made"}),
+    "override_id": ("overrides", {"user_id": "usr_schemathesis", "starts_at": 1_800_000_000, "ends_at": 1_800_003_600}),
 }
+PERSON = "usr_schemathesis"  # seeded (rowskit.add_person) in the state file the run's daemon starts on
 
 
 def _loopback_body(body: dict, target: str, made: Callable[[str], str] = lambda name: name) -> dict:
@@ -400,10 +418,14 @@ def run_schemathesis(document: dict, base_url: str, token: str, max_examples: in
     return failures, calls
 
 
-async def test_schemathesis_finds_no_server_error_no_undocumented_answer_and_no_refused_valid_data(start_api):
+async def test_schemathesis_finds_no_server_error_no_undocumented_answer_and_no_refused_valid_data(start_api,
+                                                                                                  tmp_path):
     """Checks: no 5xx; every status, content type, header and body as documented; and every
     request the document allows (positive data) accepted: not a 400 or 422."""
-    api = await start_api("api: {rate_limit: {per_token_minute: 100000, per_token_hour: 100000, "
+    state = tmp_path / "people.db"
+    add_person(str(state), PERSON, "Schemathesis")
+    api = await start_api(f'storage: {{path: "{state}"}}\n'
+                          "api: {rate_limit: {per_token_minute: 100000, per_token_hour: 100000, "
                           "global_minute: 100000}}")
     _, _, document = await api.request("GET", "/api/openapi.json", token=None)
     started = time.monotonic()

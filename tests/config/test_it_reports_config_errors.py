@@ -18,7 +18,8 @@ from upstatd.probes.http import OPTION_KEYS
 HTTP_KEYS = ", ".join(sorted(OPTION_KEYS))
 MONITOR_KEYS = ", ".join(sorted(MONITOR_FIELDS + tuple(PROBES)))
 TYPES = ", ".join(PROBES)
-SECTIONS = ("alert_channels, api, defaults, heartbeats, incidents, maintenance, metrics, monitors, people, pings, "
+SECTIONS = ("alert_channels, api, defaults, heartbeats, incidents, maintenance, metrics, monitors, on_call, people, "
+            "pings, "
             "retention, scheduler, server, "
             "storage, webhooks")
 METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"

@@ -80,10 +80,10 @@ def test_every_mistake_has_its_line_and_path(tmp_path):
         + "monitor.created, monitor.updated, monitor.paused, monitor.unpaused, monitor.deleted, monitor.up, "
           "monitor.down, monitor.degraded, heartbeat.up, heartbeat.late, heartbeat.down, heartbeat.new, heartbeat.deleted, "
           "incident.created, incident.acknowledged, incident.resolved, incident.reopened, incident.closed, "
-          "incident.commented, incident.updated, webhook_endpoint.disabled, maintenance.scheduled, "
+          "incident.commented, incident.updated, incident.escalated, webhook_endpoint.disabled, maintenance.scheduled, "
           "maintenance.started, maintenance.ended, status_page.created, status_page.updated, "
           "status_page.deleted, status_report.created, status_report.updated, status_report.deleted, "
-          "on_call.changed; patterns "
+          "on_call_schedule.created, on_call_schedule.updated, on_call_schedule.deleted, on_call.changed; patterns "
           "like incident.* and * work)",
         "8: webhooks[0].secret: must be at least 16 characters long, got 5 (use a random string, e.g. from "
         "`openssl rand -hex 32`, through ${VAR})",

@@ -108,6 +108,11 @@ def maintenance_schema() -> dict:
     return schema
 
 
+def on_call_schema() -> dict:
+    from upstatd.config.on_call import SCHEDULE_FIELDS
+    return block_schema(SCHEDULE_FIELDS, ("key", "name"))
+
+
 def section_schemas() -> dict[str, dict]:
     """The schema of each top-level section, in the order of SECTIONS."""
     from upstatd.config import heartbeats, incidents, people, schema, webhooks
@@ -127,6 +132,7 @@ def section_schemas() -> dict[str, dict]:
         "metrics": nullable(block_schema(schema.METRICS_FIELDS)),
         "maintenance": entries(maintenance_schema()),
         "people": entries(block_schema(people.PERSON_FIELDS, ("key", "name"))),
+        "on_call": entries(on_call_schema()),
     }
     if tuple(sections) != schema.SECTIONS:  # pragma: no cover - the tests say which
         raise AssertionError(f"sections {tuple(sections)} != {schema.SECTIONS}")

@@ -23,6 +23,7 @@ from upstatd.config.heartbeats import GROUP, HeartbeatSpec, PingSettings, parse_
 from upstatd.config.incidents import IncidentSettings, parse_incidents
 from upstatd.config.maintenance import WindowSpec, check_target_refs, parse_maintenance
 from upstatd.config.people import PersonSpec, check_method_refs, parse_people
+from upstatd.config.on_call import ScheduleSpec, check_people_refs, parse_on_call
 from upstatd.config.webhooks import WebhookSpec, parse_webhooks
 from upstatd.probes import PROBES
 
@@ -114,13 +115,14 @@ class Config(msgspec.Struct, frozen=True):
     metrics: MetricsSettings = MetricsSettings()
     maintenance: tuple[WindowSpec, ...] = ()
     people: tuple[PersonSpec, ...] = ()
+    on_call: tuple[ScheduleSpec, ...] = ()
 
 
 # The keys of each section, each with its parser (and so its JSON Schema: config/json_schema.py);
 # a Rule is a key the section's function checks itself.
 SECTIONS = ("server", "storage", "scheduler", "defaults", "monitors", "heartbeats", "pings", "incidents",
             "webhooks", "alert_channels", "retention", "api", "metrics", "maintenance",
-            "people")
+            "people", "on_call")
 
 
 def parse_config(data: Any, file: str, problems: Problems,
@@ -150,10 +152,12 @@ def parse_config(data: Any, file: str, problems: Problems,
     check_target_refs(top, maintenance, problems)
     people = parse_people(top.get("people"), ("people",), problems)
     check_method_refs(top, problems)
+    on_call = parse_on_call(top.get("on_call"), ("on_call",), problems)
+    check_people_refs(top, problems)
     if problems:
         return None
     return Config(file, server, storage_path, scheduler, defaults, monitors, rate_limit, heartbeats, pings,
-                  incidents, webhooks, channels, retention, metrics, maintenance, people=people)
+                  incidents, webhooks, channels, retention, metrics, maintenance, people=people, on_call=on_call)
 
 
 def parse_retention(value: Any, path: Path, problems: Problems) -> Retention:
