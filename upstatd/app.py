@@ -45,6 +45,7 @@ from upstatd.incidents.commands import IncidentCommands
 from upstatd.incidents.service import IncidentService
 from upstatd.maintenance.commands import MaintenanceCommands
 from upstatd.maintenance.service import MaintenanceService
+from upstatd.people.commands import PeopleCommands
 from upstatd.oncall.commands import ScheduleCommands
 from upstatd.oncall.policy_commands import PolicyCommands
 from upstatd.monitors.commands import MonitorCommands
@@ -152,14 +153,16 @@ class Daemon:
         self.alerts = AlertDispatcher(self.clock, self.writer, self.read_db, self.bus, self.runner, self._subject,
                                       lambda: self.config.server.public_url,
                                       lambda: self.config.defaults.alert_channels)
-        self.alerts.links = lambda incident_id, now: incident_links.urls(  # signed one-click links (alerts/links.py)
-            links_key, self.config.server.public_url, incident_id, now)
+        self.alerts.links = lambda incident_id, now, person_id=None: incident_links.urls(  # signed one-click links
+            links_key, self.config.server.public_url, incident_id, now, person_id)  # (alerts/links.py)
         # before any state can change too: an incident opening starts its escalation in its own commit
         self.escalations = EscalationService(self.clock, self.writer, self.read_db, self.bus, self.runner)
         self.alert_commands = AlertChannelCommands(self.clock, self.writer, self.read_db, self.alerts,
                                                    lambda: self.config)
         self.webhook_commands = WebhookEndpointCommands(self.clock, self.writer, self.read_db, self.webhooks,
                                                         self.bus, lambda: self.config)
+        self.people_commands = PeopleCommands(self.clock, self.writer, self.read_db, self.bus, self.alerts,
+                                              lambda: self.config)
         self.monitors = MonitorService(self.clock, self.runner, self.writer, self.checks, self.bus, self.incidents)
         self.monitor_commands = MonitorCommands(self.clock, self.writer, self.read_db, self.monitors, self.bus,
                                                 self.incidents, lambda: self.config, self._open_probe_type)
@@ -201,6 +204,7 @@ class Daemon:
                                   self.heartbeat_commands.pause, self.heartbeat_commands.resume,
                                   lambda: self.config),
                               maintenance_commands=self.maintenance_commands,
+                              people_commands=self.people_commands,
                               schedule_commands=self.schedule_commands,
                               on_call_calendar=CalendarCommands(self.clock, self.writer, self.read_db,
                                                                 lambda: base_url(self.config.server)),
@@ -221,6 +225,7 @@ class Daemon:
         await self.webhooks.start()
         self._closers.append(("alerts", self.alerts.stop))
         await self.alert_commands.reconcile(config.alert_channels)
+        await self.people_commands.reconcile(config.people)  # after the channels they name
         await self.alerts.start()
         self._closers.append(("escalations", self.escalations.stop))
         await self.escalations.start()  # after the channels: a step due while stopped pages at once
@@ -354,11 +359,12 @@ class Daemon:
                 beats = {"failed": str(exc)}
             self.incidents.settings = config.incidents
             await self.maintenance_commands.reconcile(config.maintenance)
-            await self.schedule_commands.reconcile(config.on_call)
-            await self.on_call.sync()
             await self.webhook_commands.reconcile(config.webhooks)
             self.config = msgspec.structs.replace(self.config, defaults=config.defaults)  # the router's defaults
             await self.alert_commands.reconcile(config.alert_channels)
+            await self.people_commands.reconcile(config.people)
+            await self.schedule_commands.reconcile(config.on_call)  # after the people they name
+            await self.on_call.sync()
             await self.policy_commands.reconcile(config.escalation_policies)  # after subjects, people and channels
             self.runner.max_in_flight = config.scheduler.max_in_flight
             self.api.limiter.limits = Limits(*msgspec.structs.astuple(config.rate_limit))

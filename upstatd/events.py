@@ -40,6 +40,7 @@ TYPES = (
     "maintenance.scheduled", "maintenance.started", "maintenance.ended",
     "status_page.created", "status_page.updated", "status_page.deleted",
     "status_report.created", "status_report.updated", "status_report.deleted",
+    "person.created", "person.updated", "person.deleted",
     "on_call_schedule.created", "on_call_schedule.updated", "on_call_schedule.deleted",
     "on_call.changed",
     "escalation_policy.created", "escalation_policy.updated", "escalation_policy.deleted",

@@ -44,6 +44,7 @@ class FakeEnvironment(Mapping):
         "SLACK_URL": "slack://T0123ABCD/B0456EFGH/abcdefghijklmnopqrstuvwx",
         "TEAMS_WORKFLOW_URL": "workflows://example.logic.azure.com:443/abc123def456/sigsigsigsig/",
         "TELEGRAM_BOT_TOKEN": "123456789:AAbbccddeeffgghhiijjkkllmmnnooppqq",
+        "ANNA_NTFY_URL": "ntfys://ntfy.sh/anna-pager",  # a person's phone (`people:`)
         # what `http.proxy: env` reads
         **{name: "http://127.0.0.1:3128" for name in ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY")},
         "no_proxy": "localhost", "NO_PROXY": "localhost",

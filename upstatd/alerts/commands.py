@@ -55,7 +55,23 @@ class Tested(NamedTuple):
 
 
 def find(conn: sqlite3.Connection, channel_id: str) -> ChannelRow:
+    """A shared channel: a person's own is read and changed as the person (/api/people)."""
+    return existing(store.shared(conn, channel_id), "alert channel", channel_id)
+
+
+def find_any(conn: sqlite3.Connection, channel_id: str) -> ChannelRow:
+    """A shared channel or a person's own (a test message may go through either)."""
     return existing(store.get(conn, channel_id), "alert channel", channel_id)
+
+
+def not_named(conn: sqlite3.Connection, row: ChannelRow) -> None:
+    """A channel people name (or send their mail through) is not deleted from under them."""
+    from upstatd.store.people import naming_channel
+    people = naming_channel(conn, row.id)
+    if people:
+        named = ", ".join(f"{person_id} ({name})" for person_id, name in people)
+        raise Conflict(f"alert channel {row.id} is named in the contact methods of {named}: change those "
+                       f"first", "channel_in_use")
 
 
 def checked(document: dict[str, Any]) -> ChannelSpec:
@@ -177,23 +193,30 @@ class AlertChannelCommands(Commands):
         """With its alerts and attempts; its consumer stops first."""
         row = await self.read_db.call(find, channel_id)
         self._editable(row, "deleted")
+        await self.read_db.call(not_named, row)
         await self.dispatcher.remove(channel_id)
+
+        def write(conn: sqlite3.Connection) -> None:
+            current = find(conn, channel_id)
+            not_named(conn, current)
+            store.delete(conn, [current.seq])
+
         try:
-            await self.writer.run(lambda conn: store.delete(conn, [find(conn, channel_id).seq]))
+            await self.writer.run(write)
         finally:
             await self.dispatcher.sync()
         return Changed(None, True)
 
     async def send_test(self, channel_id: str) -> Tested:
         """Send a test message now, enabled or not; recorded as an alert (reason test) with its attempt."""
-        row = await self.read_db.call(find, channel_id)
+        row = await self.read_db.call(find_any, channel_id)
         now = self.clock.time()
         facts = test_facts(row.name, now)
         result = await self.dispatcher.send_once(row, facts)
         alert_id, now_ms = new_id("alt"), round(now * 1000)
 
         def record(conn: sqlite3.Connection) -> tuple[AlertRow, list[tuple]]:
-            find(conn, channel_id)  # deleted meanwhile: no orphan alert
+            find_any(conn, channel_id)  # deleted meanwhile: no orphan alert
             return record_test(conn, row, alert_id, facts, result, now_ms)
 
         alert, attempts = await self.writer.run(record)

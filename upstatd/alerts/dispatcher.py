@@ -50,12 +50,17 @@ BACKOFF_MAX = 300.0
 GIVE_UP_AFTER = 24 * 3600.0
 APPRISE_THREADS = 4
 
-# (incident id, now) -> (acknowledge url, resolve url): the one-click links of a message
-Links = Callable[[str, float], "tuple[str | None, str | None]"]
+# (incident id, now, person id) -> (acknowledge url, resolve url): the one-click links of a message;
+# a person's own channel signs the person into its links (the acknowledge names them)
+Links = Callable[[str, float, "str | None"], "tuple[str | None, str | None]"]
 
 
-def _no_links(incident_id: str, now: float) -> tuple[None, None]:
+def _no_links(incident_id: str, now: float, person_id: str | None = None) -> tuple[None, None]:
     return None, None
+
+
+class ViaGone(ValueError):
+    """A person's email channel whose via channel is no longer an email channel."""
 
 
 class AlertChannel:
@@ -77,6 +82,11 @@ class AlertChannel:
                 message = d.render(self.row, msgspec.convert(event.object, Facts))
         except TemplateProblem as exc:  # the same template fails again: no retry
             return Attempt(False, None, 0.0, str(exc), False)
+        if "via" in self.row.settings:  # a person's email: the via channel's SMTP settings of the moment
+            try:
+                return await d.sender(self.row).send(message)
+            except ViaGone as exc:
+                return Attempt(False, None, 0.0, str(exc))
         if self.sender is None:
             self.sender = d.sender(self.row)
         return await self.sender.send(message)
@@ -90,7 +100,7 @@ class AlertChannel:
                 await d.clock.sleep(wait)
         await d.writer.flush()  # its last members were queued just before
         members = await d.read_db.call(store.digest_members, event.id)
-        facts = [d.with_links(msgspec.convert(member.facts, Facts)) for member in members]
+        facts = [d.with_links(msgspec.convert(member.facts, Facts), self.row.person_id) for member in members]
         return messages.render_digest(facts, d.public_url()) if facts else None
 
 
@@ -114,6 +124,7 @@ class AlertDispatcher:
         self.executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock = asyncio.Lock()
+        self.rows: dict[str, ChannelRow] = {}  # every stored channel by id, as of the last sync
 
     @property
     def workers(self) -> dict[str, Consumer]:
@@ -155,6 +166,7 @@ class AlertDispatcher:
         """Make the router and the running consumers match the stored channels."""
         async with self._lock:
             rows = {row.id: row for row in await self.read_db.call(store.all_channels)}
+            self.rows = rows
             self.router.use_channels(list(rows.values()), self.defaults())
             refs.use(rows.values())
             if self.session is None:
@@ -189,19 +201,25 @@ class AlertDispatcher:
 
     # -- messages -------------------------------------------------------------------------
 
-    def with_links(self, facts: Facts) -> Facts:
+    def with_links(self, facts: Facts, person_id: str | None = None) -> Facts:
         if facts.reason in ("resolved", "test"):
             return facts
-        acknowledge, resolve = self.links(facts.incident_id, self.clock.time())
+        acknowledge, resolve = self.links(facts.incident_id, self.clock.time(), person_id)
         return msgspec.structs.replace(facts, acknowledge_url=acknowledge if facts.reason != "acknowledged" else None,
                                        resolve_url=resolve)
 
     def render(self, row: ChannelRow, facts: Facts) -> messages.Message:
-        return messages.render(self.with_links(facts), self.public_url(), row.type, row.templates or None)
+        return messages.render(self.with_links(facts, row.person_id), self.public_url(), row.type,
+                               row.templates or None)
 
     def sender(self, row: ChannelRow) -> Any:
         """The sender of a channel's type, from its settings (checked when they were saved)."""
         settings = row.settings
+        if row.type == "email" and "via" in settings:  # a person's address through a shared channel's SMTP
+            via = self.rows.get(settings["via"])
+            if via is None or via.type != "email":
+                raise ViaGone(f"the email channel {settings['via']} this mail goes through is gone")
+            settings = {**via.settings, "to": settings["to"]}
         if row.type == "email":
             return EmailChannel(host=settings["host"], port=settings.get("port"), security=settings["security"],
                                 username=settings.get("username"), password=settings.get("password"),

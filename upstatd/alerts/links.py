@@ -10,8 +10,12 @@ commands.
 
 A token is base64url (no padding) of
 
-    payload = incident_id NUL action NUL expires_at (decimal Unix seconds)
+    payload = incident_id NUL action NUL expires_at (decimal Unix seconds) [NUL person_id]
     token   = base64url(payload || HMAC-SHA256(key, DOMAIN || payload))
+
+The person (`usr_…`) is there when the alert went to a person's own channel:
+acknowledging through that link names them. It is signed like the rest, so
+a holder cannot put another name in; a link without it reads as before.
 
 DOMAIN separates these MACs from anything else the same key might ever sign.
 The MAC is checked (hmac.compare_digest) before the payload is parsed, and the
@@ -54,6 +58,7 @@ class Link(NamedTuple):
     incident_id: str
     action: str                      # one of ACTIONS
     expires_at: int                  # Unix seconds
+    person_id: str | None = None     # usr_…: the alert went to this person's own channel
 
 
 class LinkRefused(Exception):
@@ -77,7 +82,7 @@ def _encode(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
-def seal(key: bytes, incident_id: str, action: str, expires_at: int) -> str:
+def seal(key: bytes, incident_id: str, action: str, expires_at: int, person_id: str | None = None) -> str:
     """The token for these fields, checking only that they can be written
     unambiguously (make() also checks the action)."""
     _check_key(key)
@@ -87,15 +92,18 @@ def seal(key: bytes, incident_id: str, action: str, expires_at: int) -> str:
         raise ValueError("an action is a word")
     if isinstance(expires_at, bool) or not isinstance(expires_at, int) or not _EXPIRY.fullmatch(str(expires_at)):
         raise ValueError("expires_at is a non-negative integer of Unix seconds")
-    payload = f"{incident_id}\0{action}\0{expires_at}".encode("ascii")
+    if person_id is not None and (not isinstance(person_id, str) or not _ID.fullmatch(person_id)):
+        raise ValueError(f"a person id is 1 to {MAX_ID} characters of A-Z a-z 0-9 _")
+    person = "" if person_id is None else f"\0{person_id}"
+    payload = f"{incident_id}\0{action}\0{expires_at}{person}".encode("ascii")
     return _encode(payload + _mac(key, payload))
 
 
-def make(key: bytes, incident_id: str, action: str, expires_at: int) -> str:
-    """A URL-safe token letting its holder `action` the incident until `expires_at`."""
+def make(key: bytes, incident_id: str, action: str, expires_at: int, person_id: str | None = None) -> str:
+    """A URL-safe token letting its holder `action` the incident until `expires_at` (as `person_id`)."""
     if action not in ACTIONS:
         raise ValueError(f"a link's action is one of {', '.join(ACTIONS)}, not {action!r}")
-    return seal(key, incident_id, action, expires_at)
+    return seal(key, incident_id, action, expires_at, person_id)
 
 
 def read(key: bytes, token: str, now: float) -> Link:
@@ -116,26 +124,33 @@ def read(key: bytes, token: str, now: float) -> Link:
         raise LinkRefused("bad_signature")
     # Signed by this key, so written by seal(); parsed strictly all the same.
     try:
-        incident_id, action, expiry = payload.decode("ascii").split("\0")
+        parts = payload.decode("ascii").split("\0")
     except ValueError:
         raise LinkRefused("malformed") from None
-    if not _ID.fullmatch(incident_id) or not _EXPIRY.fullmatch(expiry):
+    if len(parts) not in (3, 4):
+        raise LinkRefused("malformed")
+    incident_id, action, expiry = parts[:3]
+    person_id = parts[3] if len(parts) == 4 else None
+    if not _ID.fullmatch(incident_id) or not _EXPIRY.fullmatch(expiry) or \
+            (person_id is not None and not _ID.fullmatch(person_id)):
         raise LinkRefused("malformed")
     if action not in ACTIONS:
         raise LinkRefused("unknown_action")
     expires_at = int(expiry)
     if now >= expires_at:
         raise LinkRefused("expired")
-    return Link(incident_id, action, expires_at)
+    return Link(incident_id, action, expires_at, person_id)
 
 
-def urls(key: bytes, public_url: str | None, incident_id: str, now: float) -> tuple[str | None, str | None]:
+def urls(key: bytes, public_url: str | None, incident_id: str, now: float,
+         person_id: str | None = None) -> tuple[str | None, str | None]:
     """(acknowledge_url, resolve_url) for an alert about the incident, valid for
-    TTL from now: `{public_url}/incident-links/{token}`. Without a public URL
-    there is no address to link to: (None, None)."""
+    TTL from now: `{public_url}/incident-links/{token}`; `person_id`: the alert went
+    to that person's own channel. Without a public URL there is no address to link
+    to: (None, None)."""
     if not public_url:
         return None, None
     base = public_url.rstrip("/") + PATH
     expires_at = int(now) + TTL
-    return (base + make(key, incident_id, "acknowledge", expires_at),
-            base + make(key, incident_id, "resolve", expires_at))
+    return (base + make(key, incident_id, "acknowledge", expires_at, person_id),
+            base + make(key, incident_id, "resolve", expires_at, person_id))

@@ -29,7 +29,7 @@ class ApiContext:
                  incident_commands: Any, token_commands: Any, webhook_commands: Any, alert_channel_commands: Any,
                  status_page_commands: Any, heartbeats: Any, *, link_key: bytes, monitor_group_commands: Any = None,
                  heartbeat_group_commands: Any = None, maintenance_commands: Any = None,
-                 schedule_commands: Any = None, on_call_calendar: Any = None,
+                 people_commands: Any = None, schedule_commands: Any = None, on_call_calendar: Any = None,
                  policy_commands: Any = None) -> None:
         self.read_conn = read_conn
         self.writer = writer
@@ -47,6 +47,7 @@ class ApiContext:
         self.monitor_group_commands = monitor_group_commands      # GroupCommands of kind monitor
         self.heartbeat_group_commands = heartbeat_group_commands  # and of kind heartbeat
         self.maintenance_commands = maintenance_commands  # MaintenanceCommands
+        self.people_commands = people_commands  # PeopleCommands
         self.schedule_commands = schedule_commands  # ScheduleCommands (on-call schedules)
         self.policy_commands = policy_commands      # PolicyCommands (escalation policies)
         self.status_page_commands = status_page_commands  # StatusPageCommands

@@ -184,6 +184,16 @@ async def _open(request: web.Request) -> tuple[Any, links.Link, Incident]:
     return context, link, incident
 
 
+async def _author(context: Any, link: links.Link) -> str:
+    """Who the timeline names: the person whose own channel got the alert, else "alert link"
+    (no person in the link, or deleted since)."""
+    if link.person_id is None:
+        return AUTHOR
+    from upstatd.store.on_call import names
+    found = await context.read_conn.call(names, [link.person_id])
+    return found.get(link.person_id) or AUTHOR
+
+
 def not_valid() -> web.Response:
     return page(404, "This link is not valid",
                 "It may be cut short or changed, or its incident no longer exists.", "Nothing was changed.")
@@ -225,7 +235,8 @@ async def act(request: web.Request) -> web.Response:
     commands = context.incident_commands
     try:
         with patient(PATIENCE):
-            changed = await commands.move(link.incident_id, link.action, AUTHOR, NOTES[link.action])
+            changed = await commands.move(link.incident_id, link.action, await _author(context, link),
+                                          NOTES[link.action])
     except Conflict:
         current = await commands.get(link.incident_id)  # someone else moved it a moment ago
         if current.status in ALREADY[link.action]:

@@ -120,7 +120,7 @@ def policy_schema() -> dict:
 
 def section_schemas() -> dict[str, dict]:
     """The schema of each top-level section, in the order of SECTIONS."""
-    from upstatd.config import heartbeats, incidents, schema, webhooks
+    from upstatd.config import heartbeats, incidents, people, schema, webhooks
     sections = {
         "server": nullable(block_schema(schema.SERVER_FIELDS)),
         "storage": nullable(block_schema(schema.STORAGE_FIELDS)),
@@ -136,6 +136,7 @@ def section_schemas() -> dict[str, dict]:
         "api": nullable(block_schema(schema.API_FIELDS)),
         "metrics": nullable(block_schema(schema.METRICS_FIELDS)),
         "maintenance": entries(maintenance_schema()),
+        "people": entries(block_schema(people.PERSON_FIELDS, ("key", "name"))),
         "on_call": entries(on_call_schema()),
         "escalation_policies": entries(policy_schema()),
     }

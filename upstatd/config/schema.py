@@ -23,6 +23,7 @@ from upstatd.config.heartbeats import GROUP, HeartbeatSpec, PingSettings, parse_
 from upstatd.config.incidents import IncidentSettings, parse_incidents
 from upstatd.config.maintenance import WindowSpec, check_target_refs, parse_maintenance
 from upstatd.config.escalation_policies import POLICY_REF, PolicySpec, check_policy_refs, parse_escalation_policies
+from upstatd.config.people import PersonSpec, check_method_refs, parse_people
 from upstatd.config.on_call import ScheduleSpec, check_people_refs, parse_on_call
 from upstatd.config.webhooks import WebhookSpec, parse_webhooks
 from upstatd.probes import PROBES
@@ -115,6 +116,7 @@ class Config(msgspec.Struct, frozen=True):
     retention: Retention = Retention()
     metrics: MetricsSettings = MetricsSettings()
     maintenance: tuple[WindowSpec, ...] = ()
+    people: tuple[PersonSpec, ...] = ()
     on_call: tuple[ScheduleSpec, ...] = ()
     escalation_policies: tuple[PolicySpec, ...] = ()
 
@@ -123,7 +125,7 @@ class Config(msgspec.Struct, frozen=True):
 # a Rule is a key the section's function checks itself.
 SECTIONS = ("server", "storage", "scheduler", "defaults", "monitors", "heartbeats", "pings", "incidents",
             "webhooks", "alert_channels", "retention", "api", "metrics", "maintenance",
-            "on_call", "escalation_policies")
+            "people", "on_call", "escalation_policies")
 
 
 def parse_config(data: Any, file: str, problems: Problems,
@@ -151,6 +153,8 @@ def parse_config(data: Any, file: str, problems: Problems,
     metrics = parse_metrics(top.get("metrics"), ("metrics",), problems)
     maintenance = parse_maintenance(top.get("maintenance"), ("maintenance",), problems)
     check_target_refs(top, maintenance, problems)
+    people = parse_people(top.get("people"), ("people",), problems)
+    check_method_refs(top, problems)
     on_call = parse_on_call(top.get("on_call"), ("on_call",), problems)
     check_people_refs(top, problems)
     policies = parse_escalation_policies(top.get("escalation_policies"), ("escalation_policies",), problems)
@@ -158,7 +162,8 @@ def parse_config(data: Any, file: str, problems: Problems,
     if problems:
         return None
     return Config(file, server, storage_path, scheduler, defaults, monitors, rate_limit, heartbeats, pings,
-                  incidents, webhooks, channels, retention, metrics, maintenance, on_call, policies)
+                  incidents, webhooks, channels, retention, metrics, maintenance, people=people, on_call=on_call,
+                  escalation_policies=policies)
 
 
 def parse_retention(value: Any, path: Path, problems: Problems) -> Retention:

@@ -26,7 +26,7 @@ from upstatd.store.outbox import Ledger
 
 TABLE = "alert_channels"
 COLUMNS = ("seq, id, key, managed_by, name, type, settings, events, degraded, reminder_interval, digest_window, "
-           "templates, enabled, cursor, failing_since, disabled_reason, created_at, updated_at")
+           "templates, enabled, cursor, failing_since, disabled_reason, created_at, updated_at, person_id")
 ALERT_COLUMNS = ("seq, id, channel_seq, incident_id, reason, status, digest_id, event_id, facts, due_at, attempts, "
                  "error, created_at, updated_at")
 ATTEMPT_COLUMNS = "seq, event_id, attempt, created_at, ok, status_code, latency_ms, error, next_attempt_at"
@@ -56,6 +56,7 @@ class ChannelRow(NamedTuple):
     disabled_reason: str | None
     created_at: int
     updated_at: int
+    person_id: str | None = None      # a person's own channel (store/people.py): not listed, not the file's
 
     def __repr__(self) -> str:  # never the secrets (a log line, a traceback)
         return (f"ChannelRow(seq={self.seq}, id={self.id!r}, key={self.key!r}, type={self.type!r}, "
@@ -125,6 +126,12 @@ def by_seq(conn: sqlite3.Connection, seq: int) -> ChannelRow | None:
     return from_row(rows[0]) if rows else None
 
 
+def shared(conn: sqlite3.Connection, channel_id: str) -> ChannelRow | None:
+    """A channel by id that is not a person's own (those are the person's to change)."""
+    row = get(conn, channel_id)
+    return row if row is not None and row.person_id is None else None
+
+
 def find_ref(conn: sqlite3.Connection, ref: str) -> ChannelRow | None:
     """A channel by id (ch_…) or YAML key."""
     rows = conn.execute(f"SELECT {COLUMNS} FROM {TABLE} WHERE id = ? OR key = ?", (ref, ref)).fetchall()
@@ -192,8 +199,8 @@ def reconcile(conn: sqlite3.Connection, specs: tuple[ChannelSpec, ...], now_ms: 
     One the API disabled stays disabled while its entry in the file is unchanged (a
     restart or reload does not undo it); a changed entry takes `enabled` from the file."""
     stored = {row.key: row for row in map(from_row, conn.execute(
-        f"SELECT {COLUMNS} FROM {TABLE} WHERE managed_by = 'config'").fetchall())}
-    wanted = {spec.key for spec in specs}
+        f"SELECT {COLUMNS} FROM {TABLE} WHERE managed_by = 'config' AND person_id IS NULL").fetchall())}
+    wanted = {spec.key for spec in specs}  # a config person's channels are the people reconcile's
     delete(conn, [row.seq for key, row in stored.items() if key not in wanted])
     for spec in specs:
         row = stored.get(spec.key)
@@ -263,7 +270,9 @@ def attempts_of(conn: sqlite3.Connection, event_ids: list[str]) -> dict[str, lis
 
 def list_page(conn: sqlite3.Connection, *, enabled: bool | None = None, type: str | None = None, limit: int,
               starting_after: str | None = None, ending_before: str | None = None) -> tuple[list[ChannelRow], bool]:
-    where = pages.Where().equal("enabled", None if enabled is None else int(enabled)).equal("type", type)
+    # a person's own channels are the person's (/api/people), not listed here
+    where = (pages.Where("person_id IS NULL").equal("enabled", None if enabled is None else int(enabled))
+             .equal("type", type))
     rows, has_more = pages.page(conn, TABLE, COLUMNS, limit, starting_after, ending_before, where)
     return [from_row(row) for row in rows], has_more
 

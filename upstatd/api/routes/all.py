@@ -4,5 +4,6 @@ from upstatd.api.routes import (  # noqa: F401
     alerts, events, groups, heartbeats, incidents, maintenance, meta, monitors, status_pages, tokens, webhooks,
     on_call,
 )
+from upstatd.api.routes import people  # noqa: F401
 from upstatd.api.routes import on_call_calendar  # noqa: F401,E402
 from upstatd.api.routes import escalation_policies  # noqa: F401
