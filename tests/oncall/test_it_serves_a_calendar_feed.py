@@ -1,7 +1,7 @@
 """A schedule's .ics feed over real HTTP: POST /api/on-call/{id}/calendar-url
 makes a secret URL (only its sha256 is stored); the feed, read by a calendar
-parser (`icalendar`), lists the same shifts as rotations.shifts over the feed's
-range, names escaped; If-None-Match answers 304; a new URL ends the old one;
+parser (`icalendar`), lists the same shifts as rotations.shifts and as
+GET /api/on-call/{id}/shifts over the feed's range, names escaped; If-None-Match answers 304; a new URL ends the old one;
 DELETE ends the feed; every refusal is the same 404."""
 
 from __future__ import annotations
@@ -63,6 +63,11 @@ async def test_the_feed_lists_the_schedules_shifts(start_api, tmp_path, capsys):
     expected = [(f"On call: {names[item.user]}", item.start, item.end) for item in found]
     assert len(expected) > 95  # daily shifts, the override splitting one
     assert [(str(e["SUMMARY"]), e["DTSTART"].dt.timestamp(), e["DTEND"].dt.timestamp()) for e in events] == expected
+    # and the same as the API's shifts over the feed's range (the API answers at most 400 days)
+    status, _, listed = await api.request("GET", f"/api/on-call/sch_ops/shifts?from={start:.0f}&to={end:.0f}")
+    assert status == 200
+    assert [(f"On call: {item['name']}", item["starts_at"], item["ends_at"]) for item in listed["data"]] == [
+        (str(e["SUMMARY"]), e["DTSTART"].dt.timestamp(), e["DTEND"].dt.timestamp()) for e in events]
     uids = [str(e["UID"]) for e in events]
     assert len(set(uids)) == len(uids) and uids[0] == f"sch_ops-{found[0].user}-{int(found[0].start)}@upstatd"
 
