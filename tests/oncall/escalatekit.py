@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 
-from loopback import eventually
+from loopback import closed_port, eventually
 from rowskit import add_person, add_policy, add_schedule
+from upstatd.clock import FakeClock
 
 NOW = 1_800_000_000
 PEOPLE = {"usr_anna": ("Anna Berzina", "anna"), "usr_bob": ("Bob", "bob"), "usr_boss": ("The Manager", "boss")}
@@ -86,3 +87,14 @@ async def timeline(api, incident_id: str) -> list[str]:
     """The escalation entries of its timeline, oldest first."""
     _, _, page = await api.request("GET", f"/api/incidents/{incident_id}/updates?limit=100")
     return [entry["message"] for entry in reversed(page["data"]) if entry["kind"] == "escalated"]
+
+
+async def paging(start_api, path: str, smtp) -> tuple:
+    """The team seeded in PATH, the daemon started on it, its monitor's incident open and
+    the on-call person (Anna) paged by step 1. Returns (api, incident)."""
+    seed(path)
+    api = await start_api(config(smtp, closed_port(), path), clock=FakeClock(wall=NOW))
+    incident = await first_probe(api)
+    await tick(api, 1)
+    await eventually(lambda: paged(smtp) == ["anna"], timeout=10)
+    return api, incident

@@ -3,18 +3,13 @@ the on-call person again, and the steps after wait their own time from then."""
 
 from __future__ import annotations
 
-from escalatekit import NOW, config, armed, first_probe, paged, seed, settle, tick, timeline
-from loopback import closed_port, eventually
-from upstatd.clock import FakeClock
+from escalatekit import armed, paged, paging, settle, tick, timeline
+from loopback import eventually
 
 
 async def test_a_reopening_pages_from_the_first_step(start_api, tmp_path, smtp):
     path = str(tmp_path / "state.db")
-    seed(path)
-    api = await start_api(config(smtp, closed_port(), path), clock=FakeClock(wall=NOW))
-    incident = await first_probe(api)
-    await tick(api, 1)
-    await eventually(lambda: paged(smtp) == ["anna"], timeout=10)
+    api, incident = await paging(start_api, path, smtp)
     await tick(api, 601)
     await eventually(lambda: paged(smtp) == ["anna", "bob"], timeout=10)
     actions = f"/api/incidents/{incident['id']}"

@@ -5,18 +5,14 @@ incident is a 404. It answers the incident; the timeline names who asked."""
 
 from __future__ import annotations
 
-from escalatekit import NOW, config, first_probe, paged, seed, settle, tick, timeline
+from escalatekit import NOW, config, first_probe, paged, paging, seed, settle, tick, timeline
 from loopback import closed_port, eventually
 from upstatd.clock import FakeClock
 
 
 async def test_it_jumps_a_step_and_409s_when_nothing_is_left(start_api, tmp_path, smtp):
     path = str(tmp_path / "state.db")
-    seed(path)
-    api = await start_api(config(smtp, closed_port(), path), clock=FakeClock(wall=NOW))
-    incident = await first_probe(api)
-    await tick(api, 1)
-    await eventually(lambda: paged(smtp) == ["anna"], timeout=10)
+    api, incident = await paging(start_api, path, smtp)
     escalate = f"/api/incidents/{incident['id']}/escalate"
     await tick(api, 5)
 

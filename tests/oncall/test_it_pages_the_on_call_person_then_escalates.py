@@ -10,18 +10,13 @@ import json
 import sqlite3
 from contextlib import closing
 
-from escalatekit import NOW, config, first_probe, paged, seed, settle, tick, timeline
-from loopback import closed_port, eventually
-from upstatd.clock import FakeClock
+from escalatekit import paged, paging, settle, tick, timeline
+from loopback import eventually
 
 
 async def test_steps_page_in_turn_until_acknowledged(start_api, tmp_path, smtp):
     path = str(tmp_path / "state.db")
-    seed(path)
-    api = await start_api(config(smtp, closed_port(), path), clock=FakeClock(wall=NOW))
-    incident = await first_probe(api)
-    await tick(api, 1)
-    await eventually(lambda: paged(smtp) == ["anna"], timeout=10)
+    api, incident = await paging(start_api, path, smtp)
     assert "[ESCALATED]" in smtp.mails[0].message["Subject"]
     await tick(api, 590)
     await settle()

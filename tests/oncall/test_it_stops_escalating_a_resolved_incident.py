@@ -8,18 +8,12 @@ from __future__ import annotations
 import sqlite3
 from contextlib import closing
 
-from escalatekit import NOW, config, first_probe, paged, seed, settle, tick, timeline
-from loopback import closed_port, eventually
-from upstatd.clock import FakeClock
+from escalatekit import paged, paging, settle, tick, timeline
 
 
 async def test_a_step_after_the_resolution_never_fires(start_api, tmp_path, smtp):
     path = str(tmp_path / "state.db")
-    seed(path)
-    api = await start_api(config(smtp, closed_port(), path), clock=FakeClock(wall=NOW))
-    incident = await first_probe(api)
-    await tick(api, 1)
-    await eventually(lambda: paged(smtp) == ["anna"], timeout=10)
+    api, incident = await paging(start_api, path, smtp)
 
     status, _, _ = await api.request("POST", f"/api/incidents/{incident['id']}/resolve", json={})
     assert status == 200
