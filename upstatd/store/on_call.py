@@ -37,15 +37,20 @@ def contact_channels(conn: sqlite3.Connection, user_ids: Iterable[str]) -> dict[
     shared channels they name, then their personal channels (`alert_channels.person_id`).
     A person missing from the table is missing from the answer."""
     out: dict[str, list[str]] = {}
+    shared: dict[str, str] | None = None   # id or key -> id of every enabled shared channel, read once
     for user_id in dict.fromkeys(user_ids):
         found = conn.execute("SELECT contact_methods FROM people WHERE id = ?", (user_id,)).fetchall()
         if not found:
             continue
-        shared = [method["channel"] for method in msgspec.json.decode(found[0][0]) if "channel" in method]
-        refs = {row[0]: row[1] for row in conn.execute(
-            "SELECT id, key FROM alert_channels WHERE enabled = 1 AND person_id IS NULL")}
-        by_key = {key: channel_id for channel_id, key in refs.items() if key}
-        channels = [ref if ref in refs else by_key[ref] for ref in shared if ref in refs or ref in by_key]
+        if shared is None:
+            shared = {}
+            for channel_id, key in conn.execute(
+                    "SELECT id, key FROM alert_channels WHERE enabled = 1 AND person_id IS NULL"):
+                shared[channel_id] = channel_id
+                if key:
+                    shared.setdefault(key, channel_id)
+        channels = [shared[method["channel"]] for method in msgspec.json.decode(found[0][0])
+                    if "channel" in method and method["channel"] in shared]
         channels += [row[0] for row in conn.execute(
             "SELECT id FROM alert_channels WHERE person_id = ? AND enabled = 1 ORDER BY seq", (user_id,))]
         out[user_id] = list(dict.fromkeys(channels))
