@@ -28,13 +28,15 @@ from typing import Any
 
 import aiohttp
 import pytest
+import pytest_asyncio
 
 from loopback import closed_port
-from upstatd import permissions
+from upstatd import ids, permissions
 from upstatd.tokens.admin import admin_token_path, create_token
 from upstatd.app import Daemon
 from upstatd.clock import Clock
 from upstatd.config.load import load_config
+from upstatd.store.settings import id_key
 from upstatd.systemd import Notifier
 
 # the alert channels' loopback peers (SMTP, HTTP receivers) are tests/alerts/alertkit.py's
@@ -54,6 +56,7 @@ class Api:
         # None when the database already had tokens at first start (made by the CLI)
         self.admin_token = admin_file.read_text().strip() if admin_file.exists() else None
         self.session = session
+        self.id_key = b""  # the database's (Daemons.start reads it)
 
     async def request(self, method: str, path: str, *, token: Any = ADMIN, json: Any = None,
                       headers: dict[str, str] | None = None, data: Any = None
@@ -94,29 +97,67 @@ def config_text(port: int, state_dir: Path, extra: str = "", server: str = "") -
     return text + (extra + "\n" if extra else "")
 
 
-@pytest.fixture
-async def start_api(tmp_path: Path):
-    """start_api(extra_yaml="", clock=None, server="", environ=None) -> Api: a started daemon, stopped
-    after the test."""
-    started: list[tuple[Daemon, aiohttp.ClientSession]] = []
+class Daemons:
+    """Starts daemons under one directory, each on its own port; `stop()` stops them all."""
 
-    async def start(extra_yaml: str = "", clock: Clock | None = None, server: str = "",
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.started: list[tuple[Daemon, aiohttp.ClientSession]] = []
+
+    async def start(self, extra_yaml: str = "", clock: Clock | None = None, server: str = "",
                     environ: dict[str, str] | None = None) -> Api:
-        base = tmp_path / f"daemon{len(started)}"
+        base = self.directory / f"daemon{len(self.started)}"
         base.mkdir()
         config_path = base / "config.yaml"
         config_path.write_text(config_text(closed_port(), base / "state", extra_yaml, server))
         daemon = Daemon(load_config(str(config_path), environ=environ or {}), clock=clock, notifier=Notifier(None))
         await daemon.start()
         session = aiohttp.ClientSession()
-        started.append((daemon, session))
-        return Api(daemon, config_path, session)
+        self.started.append((daemon, session))
+        api = Api(daemon, config_path, session)
+        api.id_key = await daemon.writer.run(id_key)
+        return api
 
-    yield start
-    for daemon, session in reversed(started):
-        await session.close()
-        await daemon.stop()
-    gc.unfreeze()  # Daemon.start froze everything alive; let this test's objects go
+    async def stop(self) -> None:
+        for daemon, session in reversed(self.started):
+            await session.close()
+            await daemon.stop()
+        gc.unfreeze()  # Daemon.start froze everything alive; let these tests' objects go
+
+
+@pytest.fixture
+async def start_api(tmp_path: Path):
+    """start_api(extra_yaml="", clock=None, server="", environ=None) -> Api: a started daemon, stopped
+    after the test."""
+    daemons = Daemons(tmp_path)
+    yield daemons.start
+    await daemons.stop()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def start_module_api(tmp_path_factory):
+    """start_api for the tests of one module that share daemons, stopped after the module: for
+    read-only matrices over every route, where starting a daemon per test is most of the time.
+    Such a module's tests run on the module's event loop: `pytestmark =
+    pytest.mark.asyncio(loop_scope="module")`."""
+    daemons = Daemons(tmp_path_factory.mktemp("api"))
+    yield daemons.start
+    await daemons.stop()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def module_daemon(start_module_api) -> Api:
+    """The module's shared daemon: no monitors, the default config, the real clock. A module
+    overrides this fixture to start it otherwise (`start_module_api(clock=FakeClock(...))`)."""
+    return await start_module_api()
+
+
+@pytest.fixture
+def module_api(module_daemon: Api) -> Api:
+    """The module's shared daemon for one test, its id key put back (the `id_key` fixture set
+    the tests' own before each test)."""
+    ids.use_key(module_daemon.id_key)
+    return module_daemon
 
 
 @pytest.fixture

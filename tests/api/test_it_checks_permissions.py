@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import pytest_asyncio
 
 import upstatd.api.routes.all  # noqa: F401  (registers every route)
 from upstatd import permissions
@@ -42,6 +43,11 @@ def without(resource: str, action: str) -> dict[str, list[str]]:
     return permissions.normalize(granted)
 
 
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def module_daemon(start_module_api):
+    return await start_module_api(clock=FakeClock(wall=NOW))
+
+
 def test_every_route_declares_a_known_permission():
     assert ROUTES, "no routes registered"
     declared = {(item.method, item.path) for item in ROUTES}
@@ -54,9 +60,11 @@ def test_every_route_declares_a_known_permission():
         assert item.action in permissions.ACTIONS, item
 
 
+@pytest.mark.asyncio(loop_scope="module")  # one daemon for the module (module_api)
 @pytest.mark.parametrize("item", ROUTES, ids=[f"{item.method} {item.path}" for item in ROUTES])
-async def test_a_route_needs_exactly_its_permission(start_api, item: Route):
-    api = await start_api(clock=FakeClock(wall=NOW))
+async def test_a_route_needs_exactly_its_permission(module_api, item: Route):
+    api = module_api
+    now = round(api.clock.time())  # the clock moves on a second per test
     path = concrete(item)
     body = {} if item.method in ("POST", "PUT", "PATCH") else None
     needed = f"{item.resource}:{item.action}"
@@ -76,8 +84,8 @@ async def test_a_route_needs_exactly_its_permission(start_api, item: Route):
 
     revoked = await api.make_token("*")
     await api.daemon.writer.run(lambda conn: conn.execute(
-        "UPDATE tokens SET revoked_at = ? WHERE secret_hash = ?", (NOW * 1000, hash_secret(revoked))))
-    expired = await api.make_token("*", expires_at=NOW + 1)
+        "UPDATE tokens SET revoked_at = ? WHERE secret_hash = ?", (now * 1000, hash_secret(revoked))))
+    expired = await api.make_token("*", expires_at=now + 1)
     api.clock.advance(1)
     for token, headers_sent in ((None, {}), ("upst_" + "x" * 32, {}), (None, {"Authorization": "Basic eDp5"}),
                                 (revoked, {}), (expired, {})):

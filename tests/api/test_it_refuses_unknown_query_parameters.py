@@ -15,6 +15,7 @@ from upstatd.api.routes.meta import PUBLIC_ROUTES
 
 EVERY = [*ROUTES, *PUBLIC_ROUTES]
 NOW = 1_800_000_000
+pytestmark = pytest.mark.asyncio(loop_scope="module")  # one daemon for the module (module_api)
 
 
 def concrete(path: str) -> str:
@@ -23,8 +24,8 @@ def concrete(path: str) -> str:
 
 
 @pytest.mark.parametrize("route", EVERY, ids=[f"{route.method} {route.path}" for route in EVERY])
-async def test_an_unknown_parameter_is_a_400_naming_it(api, route):
-    status, _, answer = await api.request(route.method, concrete(route.path) + "?bogus=1")
+async def test_an_unknown_parameter_is_a_400_naming_it(module_api, route):
+    status, _, answer = await module_api.request(route.method, concrete(route.path) + "?bogus=1")
     assert status == 400, answer
     error = answer["error"]
     assert (error["type"], error["code"], error["param"]) == ("invalid_request_error", "parameter_invalid",
@@ -36,18 +37,18 @@ async def test_an_unknown_parameter_is_a_400_naming_it(api, route):
 
 @pytest.mark.parametrize("route", [route for route in ROUTES if route.query is not None],
                          ids=lambda route: f"{route.method} {route.path}")
-async def test_the_declared_parameters_pass(api, route):
+async def test_the_declared_parameters_pass(module_api, route):
     names = [field.encode_name for field in msgspec.structs.fields(route.query)]
     # a list's paging; a window's ends (an SLA) otherwise
     query = "limit=5" if "limit" in names else f"from={NOW - 86400}&to={NOW}"
-    status, _, answer = await api.request(route.method, concrete(route.path) + "?" + query)
+    status, _, answer = await module_api.request(route.method, concrete(route.path) + "?" + query)
     assert status in (200, 404), answer  # 404: the object named in the path does not exist
 
 
-async def test_it_is_refused_before_the_body_is_read_and_without_using_the_idempotency_key(api):
+async def test_it_is_refused_before_the_body_is_read_and_without_using_the_idempotency_key(module_api):
     headers = {"Idempotency-Key": "first-try"}
     body = {"name": "ci", "permissions": {"monitors": ["read"]}}
-    status, _, answer = await api.request("POST", "/api/tokens?expand=secret", json=body, headers=headers)
+    status, _, answer = await module_api.request("POST", "/api/tokens?expand=secret", json=body, headers=headers)
     assert (status, answer["error"]["param"]) == (400, "expand")
-    status, headers, made = await api.request("POST", "/api/tokens", json=body, headers=headers)
+    status, headers, made = await module_api.request("POST", "/api/tokens", json=body, headers=headers)
     assert status == 201 and "Idempotent-Replayed" not in headers, made
