@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import textwrap
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -12,6 +14,19 @@ from upstatd.config.load import load_config
 from upstatd.config.schema import Config
 
 TEST_ID_KEY = bytes(range(32))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def young_collection_at_daemon_start():
+    """Daemon.start collects garbage, then freezes what is left (upstatd/app.py). In a test
+    process the heap is pytest's, hypothesis' and every test module's, moved back from the
+    frozen generation after each test (gc.unfreeze): a full pass over it costs a few hundred
+    ms per daemon started, and hundreds are. Here Daemon.start collects the young generations
+    only; what is older was alive at the last freeze and the interpreter's own passes see it."""
+    import upstatd.app
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(upstatd.app, "gc", SimpleNamespace(collect=lambda: gc.collect(1), freeze=gc.freeze))
+        yield
 
 
 @pytest.fixture(autouse=True)
