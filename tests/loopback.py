@@ -402,11 +402,13 @@ def blurt(raw: bytes) -> Handler:
     return handler
 
 
-def drip(raw: bytes, interval: float = 1.0) -> Handler:
-    """Reads the request, then writes `raw` one byte per `interval`; stops when the client closes."""
+def drip(raw: bytes, interval: float = 1.0, at_once: bytes = b"") -> Handler:
+    """Reads the request, writes `at_once` whole, then `raw` one byte per `interval`; stops when
+    the client closes."""
     async def handler(server: RawServer, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await server.read_request(reader)
         closed = asyncio.ensure_future(server.wait_for_peer_close(reader))
+        writer.write(at_once)
         try:
             for byte in raw:
                 writer.write(bytes((byte,)))
