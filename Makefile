@@ -29,11 +29,12 @@ browser:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 	  chromium >/dev/null; } || echo "chromium is missing and cannot be installed here: the browser test fails"
 
-# On every core (pytest-xdist); TESTFLAGS picks a subset or goes serial:
+# On every core (pytest-xdist; loadgroup: a file marked xdist_group stays on one worker, its
+# module fixtures made once); TESTFLAGS picks a subset or goes serial:
 # make test TESTFLAGS="tests/api -n 0 -x"
 TESTFLAGS ?=
 test: $(VENV)/.installed-test browser
-	$(BIN)/python -m pytest -q -n auto $(TESTFLAGS)
+	$(BIN)/python -m pytest -q -n auto --dist loadgroup $(TESTFLAGS)
 
 check-config: $(VENV)/.installed
 	$(BIN)/upstatd check-config -c $(CONFIG)

@@ -36,6 +36,8 @@ import pytest
 from loopback import closed_port
 
 ROOT = Path(__file__).resolve().parent.parent
+# one worker builds the wheel and the venv for all of this file's tests (make test: --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("wheel")
 SOURCES = ("pyproject.toml", "README.md", "MANIFEST.in", "config.example.yaml", "systemd", "upstatd")
 
 

@@ -15,7 +15,8 @@ from upstatd.api.routes.meta import PUBLIC_ROUTES
 
 EVERY = [*ROUTES, *PUBLIC_ROUTES]
 NOW = 1_800_000_000
-pytestmark = pytest.mark.asyncio(loop_scope="module")  # one daemon for the module (module_api)
+# one daemon for the module (module_api); make test keeps the module on one worker
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.xdist_group("unknown-parameters")]
 
 
 def concrete(path: str) -> str:
