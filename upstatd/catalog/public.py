@@ -34,7 +34,7 @@ class Owner(msgspec.Struct, forbid_unknown_fields=True):
 
 class ServiceLink(msgspec.Struct, forbid_unknown_fields=True):
     title: Annotated[str, rule(minLength=1, maxLength=200)]
-    url: Annotated[str, rule(pattern="^[Hh][Tt][Tt][Pp][Ss]?://", maxLength=2000, description="http(s) only")]
+    url: Annotated[str, rule(pattern=r"^[Hh][Tt][Tt][Pp][Ss]?://", maxLength=2000, description="http(s) only")]
 
 
 Links = Annotated[list[ServiceLink], rule(maxItems=MAX_LINKS)]
