@@ -227,8 +227,7 @@ class ServiceCommands(Commands):
                 raise Conflict(f"service {service_id} ({current.name}) is needed by {shown}{more}: remove their "
                                f"dependencies on it first", "service_in_use", "id")
             data = service_data(conn, current)
-            needed = [target for target, in conn.execute(
-                f"SELECT depends_on_id FROM {store.EDGES} WHERE service_id = ?", (service_id,))]
+            needed = [edge.depends_on_id for edge in store.edges_of(conn, service_id)]
             store.delete(conn, current)
             return None, [self._event(conn, "deleted", current, now_ms, data),
                           *self._touched(conn, needed, now_ms)]
@@ -287,10 +286,8 @@ class ServiceCommands(Commands):
             for key, row in stored.items():
                 if key in wanted:
                     continue
-                if any(edge_managed == "api" for edge_managed in (
-                        managed for managed, in conn.execute(
-                            f"SELECT managed_by FROM {store.EDGES} WHERE depends_on_id = ?", (row.id,)))):
-                    kept.append(row.id)  # a service made over the API still needs it
+                if store.needed_over_the_api(conn, row.id):
+                    kept.append(row.id)  # a service made over the API still needs it: left in place
                     continue
                 store.delete(conn, row)
             ids = {}

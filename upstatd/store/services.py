@@ -144,6 +144,12 @@ def dependents(conn: sqlite3.Connection, service_id: str) -> list[tuple[str, str
         "ORDER BY s.seq", (service_id,)))
 
 
+def needed_over_the_api(conn: sqlite3.Connection, service_id: str) -> bool:
+    """Whether an edge made over the API points at `service_id` (a reload then keeps it)."""
+    return conn.execute(f"SELECT 1 FROM {EDGES} WHERE depends_on_id = ? AND managed_by = 'api' LIMIT 1",
+                        (service_id,)).fetchone() is not None
+
+
 def owning(conn: sqlite3.Connection, owner_type: str, owner_id: str) -> list[tuple[str, str]]:
     """(id, name) of the services a person or schedule owns (their deletes are refused meanwhile)."""
     return list(conn.execute(f"SELECT id, name FROM {TABLE} WHERE owner_type = ? AND owner_id = ? ORDER BY seq",
