@@ -72,6 +72,8 @@ AlertChannels = Annotated[list[Annotated[str, msgspec.Meta(min_length=1, max_len
                                        "as [{\"id\": \"ch_…\"}]; null: defaults.alert_channels, []: none")]
 PolicyRef = Annotated[str, msgspec.Meta(min_length=1, max_length=100, description=(
     "The escalation policy (esc_…, or a config key) of its incidents; null: the default policy"))]
+ServiceRef = Annotated[str, msgspec.Meta(min_length=1, max_length=100, description=(
+    "The catalog service (svc_…) it belongs to; null: none"))]
 ReminderInterval = Annotated[float, msgspec.Meta(ge=60, le=7 * 86400, description="seconds between reminders "
                              "of an open, unacknowledged incident (null: each channel's own)")]
 
@@ -83,6 +85,7 @@ LABEL_FIELDS = [
     ("alert_channels", AlertChannels | None | Unset, UNSET),
     ("reminder_interval_seconds", ReminderInterval | None | Unset, UNSET),
     ("escalation_policy", PolicyRef | None | Unset, UNSET),
+    ("service_id", ServiceRef | None | Unset, UNSET),
 ]
 # and in their answers
 ROUTING_SHOWN = [
@@ -96,7 +99,8 @@ def routing_in(shape: dict, body: Any) -> None:
     from upstatd.alerts import refs
     for field, name, value in (("alert_channels", "alert_channels", lambda v: refs.given(v)),
                                ("reminder_interval_seconds", "reminder_interval", lambda v: v),
-                               ("escalation_policy", "escalation_policy", lambda v: v)):
+                               ("escalation_policy", "escalation_policy", lambda v: v),
+                               ("service_id", "service", lambda v: v)):
         given = getattr(body, field)
         if given is None:
             shape.pop(name, None)

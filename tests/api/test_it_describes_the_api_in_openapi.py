@@ -27,6 +27,8 @@ from upstatd.api.routes.meta import PUBLIC_ROUTES
 
 sys.path.append(str(Path(__file__).parent.parent / "oncall"))  # rowskit: people seeded in a state file
 from rowskit import add_person  # noqa: E402
+sys.path.append(str(Path(__file__).parent.parent / "catalog"))  # catalogrows: a service seeded there too
+from catalogrows import add_service  # noqa: E402
 
 MAX_EXAMPLES = 10         # per operation: ~520 requests, 6-10 s for the whole document on 2 cores
 RUN_BUDGET_SECONDS = 90
@@ -236,6 +238,16 @@ def within_the_documented_gaps(case, now: int) -> None:
         # a person's contact methods name existing channels (a generated Apprise URL is rarely one Apprise knows)
         if body.get("contact_methods"):
             body["contact_methods"] = []
+        # a catalog service (svc_…) of a monitor or heartbeat, and those a service depends on
+        if isinstance(body.get("service_id"), str):
+            body["service_id"] = None
+        if body.get("depends_on"):
+            body["depends_on"] = []
+        if isinstance(body.get("depends_on_id"), str):
+            body["depends_on_id"] = SERVICE
+        # a service's owner must exist: the seeded person
+        if isinstance(body.get("owner"), dict):
+            body["owner"] = {"type": "user", "id": PERSON}
         # and a group (grp_…) of the monitor's or heartbeat's kind
         if isinstance(body.get("group_id"), str):
             body["group_id"] = None
@@ -317,6 +329,7 @@ FRESH = {
     "/api/on-call": ("/api/on-call", {"name": "made for schemathesis"}),
     "/api/escalation-policies": ("/api/escalation-policies", {"name": "made for schemathesis", "steps": [
         {"wait_seconds": 0, "targets": [{"type": "channel", "id": POLICY_CHANNEL}]}]}),
+    "/api/catalog/services": ("/api/catalog/services", {"name": "made for schemathesis"}),
 }
 # and a child of that new thing for /api/<things>/{id}/<children>/{<child>_id}: path, body
 FRESH_CHILDREN = {
@@ -326,6 +339,7 @@ FRESH_CHILDREN = {
     "override_id": ("overrides", {"user_id": "usr_schemathesis", "starts_at": 1_800_000_000, "ends_at": 1_800_003_600}),
 }
 PERSON = "usr_schemathesis"  # seeded (rowskit.add_person) in the state file the run's daemon starts on
+SERVICE = "svc_schemathesis"  # seeded (catalogrows.add_service) there too: what new dependencies name
 
 
 def _loopback_body(body: dict, target: str, made: Callable[[str], str] = lambda name: name) -> dict:
@@ -438,6 +452,7 @@ async def test_schemathesis_finds_no_server_error_no_undocumented_answer_and_no_
     request the document allows (positive data) accepted: not a 400 or 422."""
     state = tmp_path / "people.db"
     add_person(str(state), PERSON, "Schemathesis")
+    add_service(str(state), SERVICE, "Schemathesis")
     api = await start_api(f'storage: {{path: "{state}"}}\n'
                           "api: {rate_limit: {per_token_minute: 100000, per_token_hour: 100000, "
                           "global_minute: 100000}}\nalert_channels:\n"

@@ -1,5 +1,5 @@
 """Token permissions name the resources the route table declares, and only
-those: a resource DESIGN.md lists for later (runbooks, catalog, ...) has
+those: a resource DESIGN.md lists for later (runbooks, agents, ...) has
 no route yet, so it cannot be granted (422 naming permissions.<resource>); a
 permissions object of the wrong shape is a 400. The admin token made at first
 start holds every action on exactly the route table's resources."""
@@ -17,7 +17,6 @@ ROUTED = sorted({route.resource for route in ROUTES})
 # permissions sent, status, param, words in the message
 REFUSED = [
     ({"runbooks": ["read"]}, 422, "permissions.runbooks", "unknown resource 'runbooks'"),
-    ({"catalog": ["read"]}, 422, "permissions.catalog", "unknown resource 'catalog'"),
     ({"agents": ["read"], "monitors": ["read"]}, 422, "permissions.agents", "unknown resource"),
     ({"monitors": ["frobnicate"]}, 422, "permissions.monitors", "unknown action 'frobnicate'"),
     ({}, 422, "permissions", "at least one permission"),

@@ -18,6 +18,7 @@ from upstatd.config.check import (
 )
 from upstatd.config.alert_channels import REMINDER_INTERVAL, parse_refs
 from upstatd.config.escalation_policies import POLICY_REF
+from upstatd.config.catalog import SERVICE_REF
 from upstatd.heartbeats.keywords import MAX_KEYWORD_LEN, MAX_KEYWORDS, OTHERWISE, BodyKeywords, default_otherwise
 from upstatd.heartbeats.schedule import (
     Schedule, ScheduleError, check_cron, check_oncalendar, check_timezone,
@@ -50,6 +51,7 @@ class HeartbeatSpec(msgspec.Struct, frozen=True):
     reminder_interval: float | None = None          # seconds; None: each channel's own
     group: str | None = None                        # the name of its heartbeat group (made when first named)
     escalation_policy: str | None = None            # a policy key or esc_ id; None: the default policy
+    service: str | None = None                      # the catalog service it belongs to: a key or svc_ id
 
 
 class PingSettings(msgspec.Struct, frozen=True):
@@ -108,11 +110,13 @@ def parse_heartbeat(value: Any, path: Path, problems: Problems) -> HeartbeatSpec
     reminder_interval = take(section, "reminder_interval", F["reminder_interval"], path, problems)
     group = take(section, "group", F["group"], path, problems)
     policy = take(section, "escalation_policy", F["escalation_policy"], path, problems)
+    service = take(section, "service", F["service"], path, problems)
     if len(problems.items) > before or schedule is None:
         return None
     return HeartbeatSpec(key, name, slug, schedule, grace, token, methods, manual_resume, severity,
                          tuple(tags), metadata, body_keywords,
-                         None if alert_channels is None else tuple(alert_channels), reminder_interval, group, policy)
+                         None if alert_channels is None else tuple(alert_channels), reminder_interval, group, policy,
+                         service)
 
 
 def parse_body_keywords(value: Any, path: Path, problems: Problems) -> BodyKeywords | None:
@@ -246,6 +250,7 @@ HEARTBEAT_FIELDS = {
     "reminder_interval": REMINDER_INTERVAL,
     "group": GROUP,
     "escalation_policy": POLICY_REF,
+    "service": SERVICE_REF,
 }
 HEARTBEAT_KEYS = tuple(HEARTBEAT_FIELDS)
 HEARTBEAT_REQUIRED = ("key",)

@@ -25,6 +25,7 @@ from upstatd.config.maintenance import WindowSpec, check_target_refs, parse_main
 from upstatd.config.escalation_policies import POLICY_REF, PolicySpec, check_policy_refs, parse_escalation_policies
 from upstatd.config.people import PersonSpec, check_method_refs, parse_people
 from upstatd.config.on_call import ScheduleSpec, check_people_refs, parse_on_call
+from upstatd.config.catalog import SERVICE_REF, ServiceSpec, check_service_refs, parse_services
 from upstatd.config.webhooks import WebhookSpec, parse_webhooks
 from upstatd.probes import PROBES
 
@@ -61,6 +62,7 @@ class MonitorSpec(msgspec.Struct, frozen=True):
     reminder_interval: float | None = None          # seconds; None: each channel's own
     group: str | None = None                        # the name of its monitor group (made when first named)
     escalation_policy: str | None = None            # a policy key or esc_ id; None: the default policy
+    service: str | None = None                      # the catalog service it belongs to: a key or svc_ id
 
 
 class Server(msgspec.Struct, frozen=True):
@@ -119,13 +121,14 @@ class Config(msgspec.Struct, frozen=True):
     people: tuple[PersonSpec, ...] = ()
     on_call: tuple[ScheduleSpec, ...] = ()
     escalation_policies: tuple[PolicySpec, ...] = ()
+    services: tuple[ServiceSpec, ...] = ()
 
 
 # The keys of each section, each with its parser (and so its JSON Schema: config/json_schema.py);
 # a Rule is a key the section's function checks itself.
 SECTIONS = ("server", "storage", "scheduler", "defaults", "monitors", "heartbeats", "pings", "incidents",
             "webhooks", "alert_channels", "retention", "api", "metrics", "maintenance",
-            "people", "on_call", "escalation_policies")
+            "people", "on_call", "escalation_policies", "services")
 
 
 def parse_config(data: Any, file: str, problems: Problems,
@@ -159,11 +162,13 @@ def parse_config(data: Any, file: str, problems: Problems,
     check_people_refs(top, problems)
     policies = parse_escalation_policies(top.get("escalation_policies"), ("escalation_policies",), problems)
     check_policy_refs(top, problems)
+    services = parse_services(top.get("services"), ("services",), problems)
+    check_service_refs(top, problems)
     if problems:
         return None
     return Config(file, server, storage_path, scheduler, defaults, monitors, rate_limit, heartbeats, pings,
                   incidents, webhooks, channels, retention, metrics, maintenance, people=people, on_call=on_call,
-                  escalation_policies=policies)
+                  escalation_policies=policies, services=services)
 
 
 def parse_retention(value: Any, path: Path, problems: Problems) -> Retention:
@@ -383,6 +388,7 @@ MONITOR_FIELDS = {
     "reminder_interval": REMINDER_INTERVAL,
     "group": GROUP,
     "escalation_policy": POLICY_REF,
+    "service": SERVICE_REF,
 }
 MONITOR_KEYS = tuple(MONITOR_FIELDS)  # and a block named after each probe type (`http:`)
 MONITOR_REQUIRED = ("key", "type", "url")
@@ -426,6 +432,7 @@ def parse_monitor(value: Any, path: Path, problems: Problems, defaults: Defaults
     reminder_interval = take(section, "reminder_interval", F["reminder_interval"], path, problems)
     group = take(section, "group", F["group"], path, problems)
     policy = take(section, "escalation_policy", F["escalation_policy"], path, problems)
+    service = take(section, "service", F["service"], path, problems)
     for other in PROBES:
         if other != kind and other in section and kind:
             problems.add(path + (other,), f"'{other}' options are not allowed on a monitor of type {kind} "
@@ -439,4 +446,5 @@ def parse_monitor(value: Any, path: Path, problems: Problems, defaults: Defaults
     timeout = min(timeout, interval)  # a default timeout never outlasts a short interval
     return MonitorSpec(key, name, kind, url, interval, timeout, confirmation, severity,
                        tuple(tags), metadata, section.get(kind) or {}, target,
-                       None if alert_channels is None else tuple(alert_channels), reminder_interval, group, policy)
+                       None if alert_channels is None else tuple(alert_channels), reminder_interval, group, policy,
+                       service)

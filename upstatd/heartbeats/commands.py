@@ -22,6 +22,8 @@ from upstatd.alerts import refs
 from upstatd.oncall.policy_commands import with_policy
 from upstatd.shapes import routing_in
 from upstatd.store import escalation_policies as policies
+from upstatd.store import services
+from upstatd.catalog.commands import with_service
 from upstatd.config.heartbeats import HeartbeatSpec, slugify
 from upstatd.config.schema import Config
 from upstatd.errors import Conflict, NotFound
@@ -189,12 +191,13 @@ class HeartbeatCommands(Commands):
             check_slug(conn, made.slug)
             refs.check(conn, made.alert_channels)
             check_member_group(conn, "heartbeat", group_id)
-            made = with_policy(conn, made)
+            made = with_service(conn, with_policy(conn, made))
             try:
                 row = store.insert(conn, heartbeat_id, made, now_ms, group_id)
             except HeartbeatConflict as exc:
                 raise Conflict(str(exc), "token_in_use", "token") from None
             row = policies.linked(conn, "heartbeats", row, store.by_seq)
+            row = services.linked(conn, "heartbeats", row, store.by_seq)
             return (row, made, *self._event(conn, "created", row, now_ms / 1000))
 
         row, made, event, change = await self.writer.run(add)
@@ -227,11 +230,14 @@ class HeartbeatCommands(Commands):
                 refs.check(conn, spec.alert_channels)
             if body.escalation_policy is not UNSET:
                 spec = with_policy(conn, spec)
+            if body.service_id is not UNSET:
+                spec = with_service(conn, spec)
             try:
                 row = store.update(conn, row.seq, spec, token, now_ms, group_id)
             except HeartbeatConflict as exc:
                 raise Conflict(str(exc), "token_in_use", "token") from None
             row = policies.linked(conn, "heartbeats", row, store.by_seq)
+            row = services.linked(conn, "heartbeats", row, store.by_seq)
             return (row, spec, *self._event(conn, "updated", row, now_ms / 1000))
 
         row, spec, event, changed = await self.writer.run(change)

@@ -98,6 +98,7 @@ class Heartbeat(msgspec.Struct, kw_only=True):
     metadata: dict[str, str]
     group_id: str | None                    # grp_…: its heartbeat group
     escalation_policy: str | None           # esc_…: its incidents' policy; null: the default
+    service_id: str | None                  # svc_…: the catalog service it belongs to
     status: Literal["active", "paused"]
     current_state: Literal["new", "up", "late", "down"]
     since: int                              # when it entered current_state
@@ -250,7 +251,7 @@ def heartbeat_object(row: HeartbeatRow, links: Links, state: deadlines.Heartbeat
         manual_resume=row.spec["manual_resume"], body_keywords=_keywords(row.spec.get("body_keywords")),
         severity=row.spec["severity"], tags=list(row.spec["tags"]),
         **routing_shown(row.spec), metadata=row.metadata, group_id=row.group_id,
-        escalation_policy=row.escalation_policy, status=row.status, current_state=row.current_state,
+        escalation_policy=row.escalation_policy, service_id=row.service_id, status=row.status, current_state=row.current_state,
         since=row.state_since // 1000,
         stats=None if listed is None else HeartbeatStats(listed.uptime["24h"], listed.uptime["7d"],
                                                          listed.uptime["30d"]),

@@ -39,7 +39,7 @@ def shape(row: HeartbeatRow) -> dict[str, Any]:
     }
     if spec.get("body_keywords") is not None:
         out["body_keywords"] = dict(spec["body_keywords"])
-    for name in ("alert_channels", "reminder_interval", "group", "escalation_policy"):
+    for name in ("alert_channels", "reminder_interval", "group", "escalation_policy", "service"):
         if spec.get(name) is not None:
             out[name] = copy.deepcopy(spec[name])
     kind = schedule["kind"]

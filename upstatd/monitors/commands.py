@@ -23,6 +23,8 @@ from upstatd.alerts import refs
 from upstatd.oncall.policy_commands import with_policy
 from upstatd.shapes import routing_in
 from upstatd.store import escalation_policies as policies
+from upstatd.store import services
+from upstatd.catalog.commands import with_service
 from upstatd.config.schema import Config, Defaults, MonitorSpec
 from upstatd.errors import Invalid, Malformed, NotFound
 from upstatd.events import Event, EventBus, ResourceChanged
@@ -168,8 +170,9 @@ class MonitorCommands(Commands):
         def add(conn: sqlite3.Connection) -> tuple[MonitorRow, Event, ResourceChanged]:
             refs.check(conn, spec.alert_channels)
             check_member_group(conn, "monitor", group_id)
-            made = with_policy(conn, spec)
+            made = with_service(conn, with_policy(conn, spec))
             row = policies.linked(conn, "monitors", store.insert(conn, monitor_id, made, now_ms, group_id), store.by_seq)
+            row = services.linked(conn, "monitors", row, store.by_seq)
             return (row, *self._event(conn, "created", row, now_ms / 1000))
 
         row, event, change = await self.writer.run(add)
@@ -218,7 +221,10 @@ class MonitorCommands(Commands):
                 check_member_group(conn, "monitor", group_id)
             if body.escalation_policy is not UNSET:
                 spec = with_policy(conn, spec)
+            if body.service_id is not UNSET:
+                spec = with_service(conn, spec)
             row = policies.linked(conn, "monitors", store.update(conn, row.seq, spec, now_ms, group_id), store.by_seq)
+            row = services.linked(conn, "monitors", row, store.by_seq)
             return (row, spec, *self._event(conn, "updated", row, now_ms / 1000))
 
         row, spec, event, changed = await self.writer.run(change)

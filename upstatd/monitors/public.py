@@ -86,6 +86,7 @@ Monitor = msgspec.defstruct("Monitor", [
     *ROUTING_SHOWN,
     ("group_id", str | None),        # grp_…: its monitor group
     ("escalation_policy", str | None),  # esc_…: its incidents' policy; null: the default
+    ("service_id", str | None),         # svc_…: the catalog service it belongs to
     ("status", Literal["active", "paused"]),
     ("current_state", Literal[CURRENT_STATES]),
     ("since", int),                  # when it entered current_state
@@ -207,6 +208,7 @@ def monitor_object(row: MonitorRow, listed: Any = None) -> Any:
                                   number(confirmation["recheck"])),
         severity=row.spec["severity"], tags=list(row.spec["tags"]), metadata=row.metadata, **block,
         **routing_shown(row.spec), group_id=row.group_id, escalation_policy=row.escalation_policy,
+        service_id=row.service_id,
         status=row.status, current_state=row.current_state, since=row.state_since // 1000,
         stats=None if listed is None else MonitorStats(
             listed.uptime["24h"], listed.uptime["7d"], listed.uptime["30d"],

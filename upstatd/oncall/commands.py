@@ -32,6 +32,7 @@ from upstatd.oncall import public, rotations
 from upstatd.oncall.layers import Layer, Restriction, RotationError
 from upstatd.oncall.public import MAX_ACTIVE_OVERRIDES, ScheduleView
 from upstatd.oncall.rotations import Override, Schedule, check_schedule
+from upstatd.store import services
 from upstatd.store import schedules as store
 from upstatd.store.db import Database
 from upstatd.store.writer import Writer
@@ -156,6 +157,11 @@ class ScheduleCommands(Commands):
             if naming:
                 raise Conflict(f"on-call schedule {row.id} is a target of the escalation policies "
                                f"{', '.join(naming)}: take it out of their steps first", "schedule_in_use")
+            owned = services.owning(conn, "schedule", row.id)
+            if owned:
+                raise Conflict(f"on-call schedule {row.id} is the owner of the services "
+                               f"{', '.join(f'{sid} ({name})' for sid, name in owned)}: give them another owner "
+                               f"first", "schedule_in_use")
             event = self._event(conn, "deleted", self._view(conn, row))
             store.delete(conn, row.seq)
             return Changed(None, True), [event]

@@ -54,13 +54,14 @@ class HeartbeatRow(NamedTuple):
     runs: tuple = ()  # the open starts: ((rid or None, started_at ms), ...), oldest first
     group_id: str | None = None  # grp_…: its heartbeat group
     escalation_policy: str | None = None  # esc_…: its policy (None: the default); its spec's, as an id
+    service_id: str | None = None  # svc_…: the catalog service it belongs to; its spec's, as an id
 
 
 TABLE = "heartbeats"
 COLUMNS = ("seq, id, key, managed_by, name, slug, token, spec, metadata, status, current_state, state_since, "
            "last_ping_at, last_success_at, started_at, start_rid, last_duration_ms, paused_at, created_at, "
            "updated_at, coalesce((SELECT max(n) FROM pings WHERE heartbeat_seq = heartbeats.seq), 0), runs, group_id, "
-           "escalation_policy")
+           "escalation_policy, service_id")
 
 INSERT_PING = (
     "INSERT INTO pings (heartbeat_seq, n, created_at, kind, exit_status, rid, duration_ms, method, "
@@ -112,6 +113,8 @@ def spec_columns(spec: HeartbeatSpec) -> tuple:
         rest["group"] = spec.group
     if spec.escalation_policy is not None:
         rest["escalation_policy"] = spec.escalation_policy
+    if spec.service is not None:
+        rest["service"] = spec.service
     return (spec.name, spec.slug, msgspec.json.encode(rest).decode(), msgspec.json.encode(spec.metadata).decode())
 
 
@@ -211,7 +214,8 @@ def by_seq(conn: sqlite3.Connection, seq: int) -> HeartbeatRow:
 
 def list_page(conn: sqlite3.Connection, *, status: str | None = None, current_state: str | None = None,
               schedule: str | None = None, tag: str | None = None, slug: str | None = None,
-              managed_by: str | None = None, group_id: str | None = None, created_gte: int | None = None,
+              managed_by: str | None = None, group_id: str | None = None, service_id: str | None = None,
+              created_gte: int | None = None,
               created_lte: int | None = None, limit: int, starting_after: str | None = None,
               ending_before: str | None = None) -> tuple[list[HeartbeatRow], bool]:
     """One page of heartbeats, newest first, and whether more exist (store.pages)."""
@@ -222,6 +226,7 @@ def list_page(conn: sqlite3.Connection, *, status: str | None = None, current_st
              .equal("json_extract(spec, '$.schedule.kind')", schedule, "schedule", SCHEDULE_KINDS)
              .equal("slug", slug)
              .equal("group_id", group_id)
+             .equal("service_id", service_id)
              .tagged(TABLE, tag)
              .created(created_gte, created_lte))
     rows, has_more = pages.page(conn, TABLE, COLUMNS, limit, starting_after, ending_before, where)

@@ -48,6 +48,7 @@ def spec_document(spec: MonitorSpec) -> dict:
         **({} if spec.reminder_interval is None else {"reminder_interval": spec.reminder_interval}),
         **({} if spec.group is None else {"group": spec.group}),
         **({} if spec.escalation_policy is None else {"escalation_policy": spec.escalation_policy}),
+        **({} if spec.service is None else {"service": spec.service}),
     }
 
 
@@ -169,6 +170,7 @@ class MonitorRow(NamedTuple):
     last_check_at: int | None
     group_id: str | None = None
     escalation_policy: str | None = None   # esc_…: its policy (None: the default); its spec's, as an id
+    service_id: str | None = None          # svc_…: the catalog service it belongs to; its spec's, as an id
 
     def stored(self) -> StoredMonitor:
         """What the scheduler needs to run it."""
@@ -181,7 +183,7 @@ TABLE = "monitors"
 COLUMNS = ("seq, id, key, managed_by, name, type, url, interval_ms, timeout_ms, spec, status, current_state, "
            "state_since, paused_at, resume_at, metadata, created_at, updated_at, "
            "(SELECT created_at FROM checks WHERE monitor_seq = monitors.seq ORDER BY seq DESC LIMIT 1), group_id, "
-           "escalation_policy")
+           "escalation_policy, service_id")
 
 
 def from_row(row) -> MonitorRow:
@@ -203,7 +205,8 @@ def by_seq(conn: sqlite3.Connection, seq: int) -> MonitorRow:
 
 def list_page(conn: sqlite3.Connection, *, status: str | None = None, current_state: str | None = None,
               type: str | None = None, tag: str | None = None, managed_by: str | None = None,
-              group_id: str | None = None, created_gte: int | None = None, created_lte: int | None = None, limit: int,
+              group_id: str | None = None, service_id: str | None = None, created_gte: int | None = None,
+              created_lte: int | None = None, limit: int,
               starting_after: str | None = None, ending_before: str | None = None
               ) -> tuple[list[MonitorRow], bool]:
     """One page of monitors, newest first, and whether more exist (store.pages)."""
@@ -213,6 +216,7 @@ def list_page(conn: sqlite3.Connection, *, status: str | None = None, current_st
              .equal("type", type, "type", tuple(PROBES))
              .equal("managed_by", managed_by, "managed_by", MANAGERS)
              .equal("group_id", group_id)
+             .equal("service_id", service_id)
              .tagged(TABLE, tag)
              .created(created_gte, created_lte))
     rows, has_more = pages.page(conn, TABLE, COLUMNS, limit, starting_after, ending_before, where)

@@ -145,8 +145,11 @@ def naming_person(conn: sqlite3.Connection, person_id: str) -> list[str]:
         "SELECT DISTINCT e.id, e.name FROM escalation_policies AS e, json_each(e.steps) AS st, "
         "json_each(st.value, '$.targets') AS t WHERE json_extract(t.value, '$.type') = 'user' "
         "AND json_extract(t.value, '$.id') = ?", (person_id,)).fetchall()
+    services = conn.execute("SELECT id, name FROM services WHERE owner_type = 'user' AND owner_id = ?",
+                            (person_id,)).fetchall()
     return ([f"schedule {sid} ({name})" for sid, name in sorted(schedules)]
-            + [f"escalation policy {eid} ({name})" for eid, name in sorted(policies)])
+            + [f"escalation policy {eid} ({name})" for eid, name in sorted(policies)]
+            + [f"service {sid} ({name}), its owner" for sid, name in sorted(services)])
 
 
 # -- writes ------------------------------------------------------------------------------

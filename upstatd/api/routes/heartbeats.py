@@ -44,6 +44,7 @@ class HeartbeatListQuery(ListQuery, forbid_unknown_fields=True):
     slug: str | None = None
     managed_by: _enum(MANAGERS) | None = None
     group_id: str | None = None
+    service_id: str | None = None
     created_gte: Timestamp | None = None
     created_lte: Timestamp | None = None
 

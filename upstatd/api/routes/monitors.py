@@ -48,6 +48,7 @@ class MonitorListQuery(ListQuery, forbid_unknown_fields=True):
     tag: str | None = None
     managed_by: Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(MANAGERS)})] | None = None
     group_id: str | None = None
+    service_id: str | None = None
     created_gte: Timestamp | None = None
     created_lte: Timestamp | None = None
 
