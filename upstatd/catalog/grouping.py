@@ -266,7 +266,7 @@ class GroupingService:
             f"Caused {self._name(incident)}'s incident {incident.id} ({self._name(incident)} depends on "
             f"{self._root_name(root_id)}): its alerts are suppressed", SYSTEM, at_ms, "incident.updated",
             extra={"reason": "grouped", "caused_incident": incident.id})
-        log.info("incident.grouped", incident=incident.id, caused_by=root_id)
+        log.info("grouping.grouped", incident=incident.id, caused_by=root_id)
 
     def _release(self, incident: Incident, at_ms: int) -> None:
         """The hold is over and no root stands for it: alerted on its own (caused_by stays)."""
@@ -282,7 +282,7 @@ class GroupingService:
                    f"{self.hold_ms / 1000:g} s")
         self.incidents.queue_change(changed, "released", f"Released: {why}; alerted on its own", SYSTEM, at_ms,
                                     "incident.updated", extra={"reason": "released"})
-        log.info("incident.released", incident=incident.id, caused_by=incident.caused_by)
+        log.info("grouping.released", incident=incident.id, caused_by=incident.caused_by)
 
     def _entry(self, incident: Incident, kind: str, at_ms: int, message: str) -> None:
         self.writer.add(*incident_store.update_statement(incident.id, at_ms, kind, incident.status, message, SYSTEM))
