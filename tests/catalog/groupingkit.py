@@ -96,6 +96,10 @@ class Outage:
         """The clock `seconds` on: the timers due by then fire (a hold's end, a re-check)."""
         await move_to(self.api, self.api.clock.time() + seconds)
 
+    async def at(self, wall: float) -> None:
+        """The clock at `wall` (Unix seconds): the timers due by then fire."""
+        await move_to(self.api, wall)
+
     async def incident(self, name: str) -> dict:
         """The latest incident of the service's monitor."""
         _, _, page = await self.api.request("GET", f"/api/incidents?monitor_id={self.monitors[name]}")
