@@ -120,6 +120,12 @@ class Outage:
         return [(alert["reason"], alert["status"]) for alert in reversed(page["data"])
                 if alert["incident_id"] == incident_id]
 
+    async def reasons(self, incident_id: str) -> list[str]:
+        """The `reason` of its incident.updated events that have one (grouped, released), oldest first."""
+        _, _, page = await self.api.request("GET", "/api/events?type=incident.updated&limit=100")
+        return [event["data"]["reason"] for event in reversed(page["data"])
+                if event["data"]["object"]["id"] == incident_id and "reason" in event["data"]]
+
     def sent(self) -> list[tuple[str, str]]:
         """(reason, incident id) of each alert the receiver got, in order."""
         return [(body["reason"], body["incident"]["id"])

@@ -35,6 +35,8 @@ async def test_only_web_stays_down(start_api, receiver, tmp_path):
         released = await found.incident("web")
         assert released["held_until"] is None and released["caused_by"] == postgres["id"]
         assert await found.alerts(web["id"]) == [("dependency", "suppressed"), ("opened", "sent")]
+        assert await found.reasons(web["id"]) == ["released"]  # caused at its opening: no grouped event
+        assert await found.reasons(postgres["id"]) == ["grouped", "grouped"]  # api's and web's
         assert await found.timeline(web["id"], "released") == [
             f"Released: postgres recovered ({postgres['id']}) and web is still down after the hold; "
             "alerted on its own"]
