@@ -72,6 +72,7 @@ class GroupingService:
         self.failing = _Failing(failing)
         self.graph: Graph = EMPTY
         self.timers = runner.timers("incident.hold", self._on_timer)
+        self.held: set[str] = set()  # the incidents whose hold's timer is armed
         self._refreshing: asyncio.Task | None = None
         self._stale = False
         incidents.grouping = self
@@ -125,6 +126,8 @@ class GroupingService:
     def before(self, kind: str, incident: Incident, at_ms: int) -> Incident:
         """The incident as it is written: an opening one caused or held; a resolved one held no more."""
         if kind in OPENING and incident.subject_id:
+            if incident.subject_id not in self.graph.members:  # in no service: alone (most monitors)
+                return incident.replace(caused_by=None, held_until=None)
             tracked = self._tracked()
             tracked.pop(incident.subject_id, None)  # its own latest (a reopened one) is not its cause
             verdict = causes.decide(self.graph, incident.subject_id, tracked, self.failing, at_ms, self.hold_ms)
@@ -147,7 +150,7 @@ class GroupingService:
                             "but not confirmed down yet; its alerts wait")
             self._settle(at_ms)
         elif kind == "resolved":
-            self.timers.cancel(incident.id)
+            self._unhold(incident.id)
 
     # -- after a commit (a listener): a root resolved, the graph changed -------------------------
 
@@ -155,7 +158,7 @@ class GroupingService:
         kind = event.type
         if kind in ("incident.resolved", "incident.closed"):
             obj = event.object if isinstance(event.object, dict) else {}
-            if obj.get("id"):
+            if obj.get("id") and obj.get("caused_incidents"):
                 self._root_resolved(obj["id"], round(event.created * 1000))
         elif kind.startswith("service.") or (kind.startswith(("monitor.", "heartbeat."))
                                              and kind.split(".", 1)[1] in GRAPH_ACTIONS):
@@ -205,11 +208,17 @@ class GroupingService:
 
     def _arm(self, incident: Incident) -> None:
         due = incident.held_until / 1000
+        self.held.add(incident.id)
         self.timers.schedule(incident.id, self.clock.monotonic() + max(0.0, due - self.clock.time()))
+
+    def _unhold(self, incident_id: str) -> None:
+        self.held.discard(incident_id)
+        self.timers.cancel(incident_id)
 
     def _on_timer(self, incident_id: str, when: float, now: float) -> None:
         incident = self.incidents.tracked(incident_id)
         if incident is None or incident.status not in ACTIVE or incident.held_until is None:
+            self.held.discard(incident_id)
             return
         at_ms = round(self.clock.time() * 1000)
         if at_ms + 5 < incident.held_until:  # the wall clock was set back
@@ -228,6 +237,8 @@ class GroupingService:
     def _settle(self, at_ms: int) -> None:
         """Group the waiting incidents a root now stands for (repeated: one grouped may be the
         dependency another waits on)."""
+        if not self.held:  # nothing waits (the usual case): no look at every incident
+            return
         for _ in range(8):
             found = causes.settle(self.graph, self._tracked(), self.failing)
             if not found:
@@ -241,7 +252,7 @@ class GroupingService:
         """An incident that waited (or lost its root) is caused by `root_id` now."""
         before = incident.caused_by
         changed = incident.replace(caused_by=root_id, held_until=None, updated_at=at_ms)
-        self.timers.cancel(incident.id)
+        self._unhold(incident.id)
         if before is not None and before != root_id:
             old = self.incidents.tracked(before)
             if old is not None and incident.id in old.caused_incidents:
@@ -271,6 +282,7 @@ class GroupingService:
     def _release(self, incident: Incident, at_ms: int) -> None:
         """The hold is over and no root stands for it: alerted on its own (caused_by stays)."""
         changed = incident.replace(held_until=None, updated_at=at_ms)
+        self.held.discard(incident.id)
         if incident.caused_by is not None:
             why = (f"{self._root_name(incident.caused_by)} recovered ({incident.caused_by}) and "
                    f"{self._name(incident)} is still down after the hold")
