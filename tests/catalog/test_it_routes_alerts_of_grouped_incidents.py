@@ -51,6 +51,7 @@ def record(made: Router, kind: str, obj: dict, extra: dict | None = None) -> lis
     ("incident.updated", incident(), {"reason": "grouped", "caused_incident": "inc_web"}, []),   # the root's side
     ("incident.updated", incident(caused_by="inc_gone"), {"reason": "released"}, [("opened", "queued")]),
     ("incident.updated", incident(), {"reason": "released"}, [("opened", "queued")]),
+    ("incident.updated", incident(status="acknowledged"), {"reason": "released"}, []),   # someone is on it
     ("incident.updated", incident(caused_by="inc_pg"), None, []),                          # down, still caused
     ("incident.resolved", incident(caused_by="inc_pg", status="resolved"), None, []),      # never told
 ])

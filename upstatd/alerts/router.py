@@ -141,12 +141,13 @@ class Router:
         targets: list[ChannelRow] = []
         reason = None
         grouping = (event.extra or {}).get("reason") if kind == "incident.updated" else None
-        if kind in OPENING or kind == "incident.escalated" or grouping == "released":
+        released = grouping == "released" and incident.get("status") == "open"  # acknowledged meanwhile: not
+        if kind in OPENING or kind == "incident.escalated" or released:
             reason = "escalated" if kind == "incident.escalated" else "opened"
             degraded = subject is not None and subject.state == "degraded"
             # an escalation pages the channels its step reached (oncall/escalations.py), not the subject's
             routed = self._escalated(event) if reason == "escalated" else self._routed(incident, subject)
-            opening = "incident.created" if grouping == "released" else kind  # released: its opening, now
+            opening = "incident.created" if released else kind  # released: its opening, now
             targets = [row for row in routed if opening in row.events and (row.degraded or not degraded)]
         elif grouping == "grouped" and (event.extra or {}).get("caused_by"):
             reason = "dependency"  # held, then grouped: its opening is recorded suppressed now

@@ -156,7 +156,7 @@ class GroupingService:
 
     def _on_event(self, event: Event) -> None:
         kind = event.type
-        if kind in ("incident.resolved", "incident.closed"):
+        if kind == "incident.resolved":  # (closed comes after resolved: nothing more to hand on)
             obj = event.object if isinstance(event.object, dict) else {}
             if obj.get("id") and obj.get("caused_incidents"):
                 self._root_resolved(obj["id"], round(event.created * 1000))
