@@ -31,6 +31,7 @@ from upstatd.alerts import links as incident_links
 from upstatd.alerts.commands import AlertChannelCommands
 from upstatd.alerts.dispatcher import AlertDispatcher
 from upstatd.alerts.router import Subject
+from upstatd.catalog.grouping import GroupingService
 from upstatd.clock import Clock
 from upstatd.config.load import ConfigError, load_config
 from upstatd.config.schema import Config
@@ -149,11 +150,17 @@ class Daemon:
         # Incidents are loaded before anything can change state (heartbeat catch-up below).
         self.incidents = IncidentService(self.clock, self.writer, self.bus, config.incidents)
         await self.incidents.load(self.read_db)
+        # root-cause grouping: the graph in memory and the holds re-armed before any state can change
+        self.grouping = GroupingService(self.clock, self.writer, self.read_db, self.bus, self.runner, self.incidents,
+                                        self._failing)
+        self._closers.append(("grouping", self.grouping.stop))
+        await self.grouping.load()
         self.webhooks = WebhookDispatcher(self.clock, self.writer, self.read_db, self.bus)
         # before any state can change: every incident event from now on is routed to its channels
         self.alerts = AlertDispatcher(self.clock, self.writer, self.read_db, self.bus, self.runner, self._subject,
                                       lambda: self.config.server.public_url,
                                       lambda: self.config.defaults.alert_channels)
+        self.alerts.router.held_back = self.grouping.held_back  # caused: suppressed; held: not yet
         self.alerts.links = lambda incident_id, now, person_id=None: incident_links.urls(  # signed one-click links
             links_key, self.config.server.public_url, incident_id, now, person_id)  # (alerts/links.py)
         # before any state can change too: an incident opening starts its escalation in its own commit
@@ -397,6 +404,18 @@ class Daemon:
             return Subject("heartbeat", beat.id, spec.name, None, spec.schedule.kind, beat.state.state,
                            spec.alert_channels, spec.reminder_interval)
         return None
+
+    def _failing(self, subject_id: str) -> bool:
+        """A running monitor with failed checks short of its confirmation, or a late heartbeat
+        (root-cause grouping holds its dependents' alerts meanwhile)."""
+        monitors = getattr(self, "monitors", None)
+        running = monitors.by_id.get(subject_id) if monitors is not None else None
+        if running is not None:
+            state = running.state
+            return not running.paused and state.failures > 0 and state.state not in ("down", "maintenance")
+        heartbeats = getattr(self, "heartbeats", None)
+        beat = heartbeats.by_id.get(subject_id) if heartbeats is not None else None
+        return beat is not None and beat.state.state == "late"
 
     async def _open_probe_type(self, kind: str) -> None:
         """A monitor made over the API may use a type no config monitor uses (ICMP sockets)."""

@@ -21,7 +21,7 @@ from upstatd.store.alerts import STATUSES, AlertRow, ChannelRow
 UNSET = msgspec.UNSET
 Unset = msgspec.UnsetType
 MASK = "********"
-REASONS = ("opened", "reminder", "escalated", "acknowledged", "resolved", "test")
+REASONS = ("opened", "reminder", "escalated", "acknowledged", "resolved", "test", "dependency")
 
 ChannelType = Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(TYPES)})]
 EventType = Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(ALERTABLE)})]

@@ -89,6 +89,9 @@ class Router:
         self.checks: dict[str, Any] = {}               # subject id -> the check of its last failing state event
         self.told: dict[str, Told] = {}                # active incidents alerted somewhere
         self.on_alerts: Callable[[str, float | None], None] = lambda incident_id, next_reminder: None
+        # root-cause grouping (catalog/grouping.py): an incident whose opening alerts wait (held) or are
+        # recorded suppressed, reason dependency (caused by an open incident)
+        self.held_back: Callable[[dict], bool] = lambda incident: False
         self._lock = threading.Lock()
 
     # -- what the dispatcher keeps in step ------------------------------------------------------
@@ -137,14 +140,20 @@ class Router:
             told.incident = incident
         targets: list[ChannelRow] = []
         reason = None
-        if kind in OPENING or kind == "incident.escalated":
-            reason = "opened" if kind in OPENING else "escalated"
+        grouping = (event.extra or {}).get("reason") if kind == "incident.updated" else None
+        released = grouping == "released" and incident.get("status") == "open"  # acknowledged meanwhile: not
+        if kind in OPENING or kind == "incident.escalated" or released:
+            reason = "escalated" if kind == "incident.escalated" else "opened"
             degraded = subject is not None and subject.state == "degraded"
             # an escalation pages the channels its step reached (oncall/escalations.py), not the subject's
             routed = self._escalated(event) if reason == "escalated" else self._routed(incident, subject)
-            targets = [row for row in routed if kind in row.events and (row.degraded or not degraded)]
-        elif kind == "incident.updated" and subject is not None and subject.state == "down" and \
-                incident.get("status") == "open":
+            opening = "incident.created" if released else kind  # released: its opening, now
+            targets = [row for row in routed if opening in row.events and (row.degraded or not degraded)]
+        elif grouping == "grouped" and (event.extra or {}).get("caused_by"):
+            reason = "dependency"  # held, then grouped: its opening is recorded suppressed now
+            targets = [row for row in self._routed(incident, subject) if "incident.created" in row.events]
+        elif kind == "incident.updated" and grouping is None and subject is not None and subject.state == "down" \
+                and incident.get("status") == "open":
             # degraded, then down: channels that left the degraded state alone hear of it now
             reason = "opened"
             targets = [row for row in self._routed(incident, subject)
@@ -155,11 +164,13 @@ class Router:
                        if seq in self.channels and kind in self.channels[seq].events]
         if kind in ("incident.resolved", "incident.closed"):
             self.told.pop(incident_id, None)
+        if reason == "opened" and self.held_back(incident):  # held: nothing yet; caused: its opening suppressed
+            reason = "dependency" if kind in OPENING and incident.get("held_until") is None else None
         if reason is None or not targets:
             return [], None if incident_id not in self.told else self.told[incident_id].next_reminder()
         statements = []
         at = event.created
-        facts = self.facts(incident, subject, reason, at)
+        facts = self.facts(incident, subject, "opened" if reason == "dependency" else reason, at)
         for row in targets:
             statements.extend(self._queue(row, facts, incident_id, reason, event.id, at))
         if reason in TOLD_REASONS:
@@ -206,6 +217,9 @@ class Router:
 
     def _queue(self, row: ChannelRow, facts: Facts, incident_id: str, reason: str, event_id: str | None,
                at: float) -> list[tuple[str, tuple]]:
+        if reason == "dependency":  # recorded, never sent (nor counted in a flood window)
+            return [store.insert_statement(new_id("alt"), row.seq, incident_id, reason, "suppressed", None,
+                                           event_id, facts, None, round(at * 1000))]
         admitted, self.windows[row.seq] = flood.admit(self.windows.get(row.seq, flood.Window()), at,
                                                       row.digest_window, lambda: new_id("dig"))
         at_ms = round(at * 1000)

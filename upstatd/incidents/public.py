@@ -55,6 +55,11 @@ class IncidentObject(msgspec.Struct):
     metadata: dict[str, str]
     created_at: int
     updated_at: int
+    # root-cause grouping (docs/catalog-grouping.md): the root incident that caused this one, the ones
+    # this one caused, and until when (Unix seconds) its alerts wait for a failing dependency
+    caused_by: str | None
+    caused_incidents: list[str]
+    held_until: int | None
 
 
 class IncidentUpdate(msgspec.Struct):
@@ -134,7 +139,8 @@ def incident_object(incident: Incident) -> IncidentObject:
         incident.title, incident.error_message, list(incident.affected), seconds(incident.started_at),
         seconds(incident.acknowledged_at), incident.acknowledged_by, seconds(incident.resolved_at),
         seconds(incident.closed_at), duration_seconds(incident), dict(incident.metadata),
-        seconds(incident.created_at), seconds(incident.updated_at))
+        seconds(incident.created_at), seconds(incident.updated_at), incident.caused_by,
+        list(incident.caused_incidents), seconds(incident.held_until))
 
 
 def update_object(row: Any, incident_id: str) -> IncidentUpdate:

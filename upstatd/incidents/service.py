@@ -49,6 +49,7 @@ class IncidentService:
         self.bus = bus
         self.settings = settings
         self.by_subject: dict[str, Incident] = {}
+        self.grouping: Any = None  # catalog.grouping.GroupingService: root-cause grouping, when running
 
     async def load(self, conn: Any) -> None:
         """Read what is open (at start, before any state changes)."""
@@ -69,8 +70,15 @@ class IncidentService:
                                  _new_incident_id)
         if decision is None:
             return None
-        return self.queue_change(decision.incident, decision.kind, decision.note, SYSTEM, round(change.at * 1000),
-                            decision.event, save=not decision.insert, insert=decision.insert)
+        at_ms = round(change.at * 1000)
+        incident = decision.incident
+        if self.grouping is not None:  # caused by a dependency's incident, or held: said in this commit
+            incident = self.grouping.before(decision.kind, incident, at_ms)
+        changed = self.queue_change(incident, decision.kind, decision.note, SYSTEM, at_ms, decision.event,
+                                    save=not decision.insert, insert=decision.insert)
+        if self.grouping is not None:
+            self.grouping.after(decision.kind, incident, at_ms)
+        return changed
 
     # -- a subject deleted (inside the delete command's job) --------------------------------
 
@@ -91,7 +99,8 @@ class IncidentService:
             self.writer.add(sql, params)
 
     def queue_change(self, incident: Incident, kind: str, message: str | None, author: str, at_ms: int,
-                event_type: str, save: bool = True, insert: bool = False) -> IncidentChanged:
+                event_type: str, save: bool = True, insert: bool = False,
+                extra: dict[str, Any] | None = None) -> IncidentChanged:
         """Queue the change, its timeline entry and its event (one commit), and remember it."""
         statements = store.insert_statements(incident) if insert else []
         if save:
@@ -101,7 +110,7 @@ class IncidentService:
         self._remember(incident)
         log.info("incident." + kind, incident=incident.id, subject=incident.subject_id, status=incident.status,
                  severity=incident.severity, type=incident.type)
-        self.bus.emit(event_type, public.as_json(incident), at_ms / 1000)
+        self.bus.emit(event_type, public.as_json(incident), at_ms / 1000, extra)
         return IncidentChanged(event_type, incident.id, incident.status, at_ms / 1000)
 
     def _remember(self, incident: Incident) -> None:

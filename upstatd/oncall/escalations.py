@@ -2,7 +2,8 @@
 
 - Start: an incident opening or reopening starts its escalation row in the
   event's own commit (a recorder, like the alert router): the subject's
-  `escalation_policy`, else the default policy; none, no row. Acknowledge,
+  `escalation_policy`, else the default policy; none, no row (nor for one caused
+  by another incident or held: root-cause grouping; it starts when released). Acknowledge,
   resolve and close stop it in theirs (next_at NULL), so a stored row never
   outlives what stopped it.
 - Timers: `escalation.step` on the scheduler's wheel, keyed by incident id,
@@ -92,7 +93,7 @@ class EscalationService:
     # -- in the incident event's commit (a recorder) ------------------------------------------
 
     def record(self, event: Event, execute: Any) -> None:
-        if event.type in OPENING:
+        if _starts(event):
             incident = event.object if isinstance(event.object, dict) else {}
             for sql, params in store.start_statements(incident["id"], _subject(incident), event.created):
                 execute(sql, params)
@@ -104,7 +105,7 @@ class EscalationService:
     def _on_event(self, event: Event) -> None:
         if self._loop is None:
             return
-        if event.type in OPENING:
+        if _starts(event):
             self._spawn(self._arm(_incident_id(event)))
         elif event.type in STOPPING:
             self.timers.cancel(_incident_id(event))
@@ -200,6 +201,17 @@ class EscalationService:
         log.info("incident.escalated", incident=incident.id, round=due.round + 1, step=due.step + 1,
                  people=len(people), channels=len(channels))
         return self.bus.record(conn, "incident.escalated", incident_public.as_json(incident), now, extra)
+
+
+def _starts(event: Event) -> bool:
+    """An opening that escalates: not one caused by another incident or held (root-cause grouping,
+    catalog/grouping.py), whose escalation starts when it is released (`incident.updated`, reason released)."""
+    if event.type == "incident.updated":
+        return (event.extra or {}).get("reason") == "released"
+    if event.type not in OPENING:
+        return False
+    incident = event.object if isinstance(event.object, dict) else {}
+    return incident.get("caused_by") is None and incident.get("held_until") is None
 
 
 def _incident_id(event: Event) -> str:

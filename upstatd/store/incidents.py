@@ -23,19 +23,21 @@ from upstatd.store import pages
 
 TABLE = "incidents"
 COLUMNS = ("seq, id, status, severity, type, source, title, error_message, subject_id, started_at, "
-           "acknowledged_at, acknowledged_by, resolved_at, closed_at, metadata, created_at, updated_at")
+           "acknowledged_at, acknowledged_by, resolved_at, closed_at, metadata, created_at, updated_at, caused_by, "
+           "held_until")
 UPDATE_COLUMNS = "seq, incident_seq, created_at, kind, status, message, author"
 SOURCES = ("system", "manual")
-UPDATE_KINDS = ("created", "comment", "acknowledged", "resolved", "reopened", "closed", "updated", "escalated")
+UPDATE_KINDS = ("created", "comment", "acknowledged", "resolved", "reopened", "closed", "updated", "escalated",
+                "grouped", "released")
 
 INSERT = ("INSERT INTO incidents (id, status, severity, type, source, title, error_message, subject_id, "
-          "started_at, acknowledged_at, acknowledged_by, resolved_at, closed_at, metadata, created_at, updated_at) "
-          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+          "started_at, acknowledged_at, acknowledged_by, resolved_at, closed_at, metadata, created_at, updated_at, "
+          "caused_by, held_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 INSERT_AFFECTED = ("INSERT OR IGNORE INTO incident_monitors (incident_seq, monitor_id) "
                    "SELECT seq, ? FROM incidents WHERE id = ?")
 SAVE = ("UPDATE incidents SET status = ?, severity = ?, type = ?, title = ?, error_message = ?, "
-        "acknowledged_at = ?, acknowledged_by = ?, resolved_at = ?, closed_at = ?, metadata = ?, updated_at = ? "
-        "WHERE id = ?")
+        "acknowledged_at = ?, acknowledged_by = ?, resolved_at = ?, closed_at = ?, metadata = ?, updated_at = ?, "
+        "caused_by = ?, held_until = ? WHERE id = ?")
 INSERT_UPDATE = ("INSERT INTO incident_updates (incident_seq, created_at, kind, status, message, author) "
                  "SELECT seq, ?, ?, ?, ?, ? FROM incidents WHERE id = ?")
 
@@ -62,6 +64,12 @@ class Incident:
     metadata: dict[str, str] = field(default_factory=dict)
     affected: list[str] = field(default_factory=list)
     seq: int | None = None        # unknown until read back (queued inserts)
+    # root-cause grouping (catalog/grouping.py): the incident of the failing dependency that caused this
+    # one (kept as history after a release), until when its alerts are held (Unix ms), and, on a root,
+    # the incidents it caused (not a column: read from theirs)
+    caused_by: str | None = None
+    held_until: int | None = None
+    caused_incidents: list[str] = field(default_factory=list)
 
     def replace(self, **changes: Any) -> Incident:
         return dataclasses.replace(self, **changes)
@@ -80,7 +88,8 @@ def insert_statements(incident: Incident) -> list[tuple[str, tuple]]:
     out = [(INSERT, (incident.id, incident.status, incident.severity, incident.type, incident.source,
                      incident.title, incident.error_message, incident.subject_id, incident.started_at,
                      incident.acknowledged_at, incident.acknowledged_by, incident.resolved_at, incident.closed_at,
-                     _encoder.encode(incident.metadata).decode(), incident.created_at, incident.updated_at))]
+                     _encoder.encode(incident.metadata).decode(), incident.created_at, incident.updated_at,
+                     incident.caused_by, incident.held_until))]
     out += [(INSERT_AFFECTED, (monitor_id, incident.id)) for monitor_id in incident.affected]
     return out
 
@@ -88,7 +97,8 @@ def insert_statements(incident: Incident) -> list[tuple[str, tuple]]:
 def save_statement(incident: Incident) -> tuple[str, tuple]:
     return (SAVE, (incident.status, incident.severity, incident.type, incident.title, incident.error_message,
                    incident.acknowledged_at, incident.acknowledged_by, incident.resolved_at, incident.closed_at,
-                   _encoder.encode(incident.metadata).decode(), incident.updated_at, incident.id))
+                   _encoder.encode(incident.metadata).decode(), incident.updated_at, incident.caused_by,
+                   incident.held_until, incident.id))
 
 
 def update_statement(incident_id: str, at_ms: int, kind: str, status: str, message: str | None,
@@ -104,12 +114,14 @@ def execute(conn: sqlite3.Connection, statements: list[tuple[str, tuple]]) -> No
 
 # -- reads --------------------------------------------------------------------------------
 
-def from_row(row: Any, affected: list[str] | None = None) -> Incident:
+def from_row(row: Any, affected: list[str] | None = None, caused: list[str] | None = None) -> Incident:
     (seq, incident_id, status, severity, kind, source, title, error_message, subject_id, started_at,
-     acknowledged_at, acknowledged_by, resolved_at, closed_at, metadata, created_at, updated_at) = row
+     acknowledged_at, acknowledged_by, resolved_at, closed_at, metadata, created_at, updated_at, caused_by,
+     held_until) = row
     return Incident(incident_id, status, severity, kind, source, title, error_message, subject_id, started_at,
                     created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, closed_at,
-                    msgspec.json.decode(metadata), list(affected or []), seq)
+                    msgspec.json.decode(metadata), list(affected or []), seq, caused_by, held_until,
+                    list(caused or []))
 
 
 def affected_of(conn: sqlite3.Connection, seqs: list[int]) -> dict[int, list[str]]:
@@ -126,9 +138,22 @@ def affected_of(conn: sqlite3.Connection, seqs: list[int]) -> dict[int, list[str
     return out
 
 
+def caused_of(conn: sqlite3.Connection, ids: list[str]) -> dict[str, list[str]]:
+    """root incident id -> the ids of the incidents it caused, oldest first."""
+    if not ids:
+        return {}
+    out: dict[str, list[str]] = {}
+    marks = ", ".join("?" for _ in ids)
+    for incident_id, caused_by in conn.execute(
+            f"SELECT id, caused_by FROM incidents WHERE caused_by IN ({marks}) ORDER BY seq", tuple(ids)):
+        out.setdefault(caused_by, []).append(incident_id)
+    return out
+
+
 def with_affected(conn: sqlite3.Connection, rows: list[Any]) -> list[Incident]:
     affected = affected_of(conn, [row[0] for row in rows])
-    return [from_row(row, affected.get(row[0])) for row in rows]
+    caused = caused_of(conn, [row[1] for row in rows])
+    return [from_row(row, affected.get(row[0]), caused.get(row[1])) for row in rows]
 
 
 def get(conn: sqlite3.Connection, incident_id: str) -> Incident | None:
