@@ -44,6 +44,7 @@ TYPES = (
     "on_call_schedule.created", "on_call_schedule.updated", "on_call_schedule.deleted",
     "on_call.changed",
     "escalation_policy.created", "escalation_policy.updated", "escalation_policy.deleted",
+    "runbook.created", "runbook.updated", "runbook.deleted",
     "ping",
 )
 RESERVED: tuple[str, ...] = ()  # named for a feature to come, not emitted yet

@@ -26,7 +26,8 @@ COLUMNS = ("seq, id, status, severity, type, source, title, error_message, subje
            "acknowledged_at, acknowledged_by, resolved_at, closed_at, metadata, created_at, updated_at")
 UPDATE_COLUMNS = "seq, incident_seq, created_at, kind, status, message, author"
 SOURCES = ("system", "manual")
-UPDATE_KINDS = ("created", "comment", "acknowledged", "resolved", "reopened", "closed", "updated", "escalated")
+UPDATE_KINDS = ("created", "comment", "acknowledged", "resolved", "reopened", "closed", "updated", "escalated",
+                "runbook_step")
 
 INSERT = ("INSERT INTO incidents (id, status, severity, type, source, title, error_message, subject_id, "
           "started_at, acknowledged_at, acknowledged_by, resolved_at, closed_at, metadata, created_at, updated_at) "
