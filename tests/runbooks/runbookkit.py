@@ -37,3 +37,11 @@ async def events_of(api: Any, prefix: str) -> list[tuple[str, dict]]:
     status, _, page = await api.request("GET", "/api/events?limit=100")
     assert status == 200, page
     return [(event["type"], event["data"]) for event in reversed(page["data"]) if event["type"].startswith(prefix)]
+
+
+async def restart(start_api: Any, api: Any, extra_yaml: str) -> Any:
+    """Stop the daemon and start another on `extra_yaml` (which names the same `storage:`),
+    with the same clock: rows written into the state file in between are read at start."""
+    await api.session.close()
+    await api.daemon.stop()
+    return await start_api(extra_yaml, clock=api.clock)
