@@ -8,6 +8,9 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
+from clockdrive import probe
+from loopback import closed_port
+
 _spec = importlib.util.spec_from_file_location(
     "upstatd_tests_api_conftest_for_runbooks", Path(__file__).parent.parent / "api" / "conftest.py")
 _api_conftest = importlib.util.module_from_spec(_spec)
@@ -39,9 +42,28 @@ async def events_of(api: Any, prefix: str) -> list[tuple[str, dict]]:
     return [(event["type"], event["data"]) for event in reversed(page["data"]) if event["type"].startswith(prefix)]
 
 
-async def restart(start_api: Any, api: Any, extra_yaml: str) -> Any:
-    """Stop the daemon and start another on `extra_yaml` (which names the same `storage:`),
-    with the same clock: rows written into the state file in between are read at start."""
+
+async def stop(api: Any) -> None:
+    """Stop the daemon (its state file stays): rows written into it now are read by the
+    next one started on it (start_api with the same `storage:`)."""
     await api.session.close()
     await api.daemon.stop()
-    return await start_api(extra_yaml, clock=api.clock)
+
+
+async def failing_monitor(api: Any) -> dict:
+    """A TCP monitor made over the API whose target (a closed loopback port) fails at its
+    first probe, which confirms it down."""
+    status, _, made = await api.request("POST", "/api/monitors", json={
+        "type": "tcp", "url": f"tcp://127.0.0.1:{closed_port()}", "interval_seconds": 3600,
+        "confirmation": {"failures": 1}})
+    assert status == 201, made
+    return made
+
+
+async def incident_of(api: Any, monitor_id: str) -> dict:
+    """Run the monitor's next probe (clockdrive.probe); -> the incident it opened."""
+    key = next(key for key, running in api.daemon.monitors.monitors.items() if running.id == monitor_id)
+    await probe(api, key)
+    status, _, page = await api.request("GET", f"/api/incidents?monitor_id={monitor_id}")
+    assert status == 200 and page["data"], page
+    return page["data"][0]
