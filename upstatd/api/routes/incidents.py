@@ -9,6 +9,8 @@
 - Every change adds a timeline entry (GET .../updates) with who made it: the
   `author` given, else the token's name; the daemon's own are by "system".
 - Every change is an `incident.*` event, committed with the change.
+- GET /api/incidents/{id} carries the incident's `runbooks` (the list does not);
+  POST .../runbooks/{runbook_id}/steps/{step} marks one done (api/routes/runbooks.py).
 - POST .../escalate fires the next step of the incident's escalation policy now
   (upstatd/oncall/escalations.py); 409 `nothing_to_escalate` when there is none.
 """
