@@ -2,10 +2,12 @@
 ids of the monitors and heartbeats their keys name), read-only over the API
 (409 managed_by_config naming the file), and reconciled on reload: a changed
 runbook gets the next version (author "config"), an unchanged one writes
-nothing, one removed from the file is deleted."""
+nothing, one removed from the file is deleted. A service made over the API is
+linked by its id."""
 
 from __future__ import annotations
 
+from catalogrows import add_service
 import runbookkit
 from runbookkit import events_of
 
@@ -67,3 +69,17 @@ async def test_it_reconciles_the_files_runbooks(start_api):
     assert status == 404
     assert [kind for kind, _ in await events_of(api, "runbook.")] == [
         "runbook.created", "runbook.created", "runbook.updated", "runbook.deleted"]
+
+
+async def test_a_file_runbook_links_a_service_made_over_the_api_by_id(start_api, tmp_path):
+    """A service made over the API (its row in the state file) is named by its svc_ id."""
+    path = tmp_path / "state" / "upstatd.db"
+    path.parent.mkdir()
+    add_service(str(path), "svc_pg", "postgres")
+    api = await start_api(f'storage: {{path: "{path}"}}\n'
+                          "runbooks:\n  pg:\n    title: Postgres is down\n    steps: [Fail over]\n"
+                          "    linked_to: {services: [svc_pg]}\n")
+    _, _, listed = await api.request("GET", "/api/runbooks?linked_to=svc_pg")
+    (runbook,) = listed["data"]
+    assert (runbook["title"], runbook["linked_to"], runbook["managed_by"]) == ("Postgres is down", ["svc_pg"],
+                                                                               "config")
