@@ -23,7 +23,7 @@ import msgspec
 from aiohttp import web
 
 from upstatd.api import openapi, pagination
-from upstatd.api.bodies import read_json, read_query, respond
+from upstatd.api.bodies import read_json, respond
 from upstatd.api.errors import invalid
 from upstatd.api.pagination import Limit, ListQuery
 from upstatd.api.routes import Resource, partial_update, route
