@@ -50,6 +50,7 @@ from upstatd.people.commands import PeopleCommands
 from upstatd.oncall.commands import ScheduleCommands
 from upstatd.oncall.policy_commands import PolicyCommands
 from upstatd.catalog.commands import ServiceCommands
+from upstatd.runbooks.commands import RunbookCommands
 from upstatd.monitors.commands import MonitorCommands
 from upstatd.oncall.calendar import CalendarCommands
 from upstatd.oncall.escalations import EscalationService
@@ -196,6 +197,8 @@ class Daemon:
         self.on_call = OnCallService(self.clock, self.runner, self.writer, self.read_db, self.bus)  # handoffs
         self.policy_commands = PolicyCommands(self.clock, self.writer, self.read_db, self.bus, lambda: self.config)
         self.service_commands = ServiceCommands(self.clock, self.writer, self.read_db, self.bus, lambda: self.config)
+        self.runbook_commands = RunbookCommands(self.clock, self.writer, self.read_db, self.bus, self.incidents,
+                                                lambda: self.config)
         self.api = ApiContext(self.read_db, self.writer, self.clock, await self.read_db.call(api_version),
                               Limits(*msgspec.structs.astuple(config.rate_limit)), lambda: self.config,
                               self.monitor_commands, self.heartbeat_commands,
@@ -217,7 +220,8 @@ class Daemon:
                               schedule_commands=self.schedule_commands,
                               on_call_calendar=CalendarCommands(self.clock, self.writer, self.read_db,
                                                                 lambda: base_url(self.config.server)),
-                              policy_commands=self.policy_commands, service_commands=self.service_commands)
+                              policy_commands=self.policy_commands, service_commands=self.service_commands,
+                               runbook_commands=self.runbook_commands)
         server = config.server
         self.metrics = Metrics(self.health, lambda: self.monitors.monitors.values(),
                                lambda: self.heartbeats.beats.values(), self.read_db)
@@ -254,6 +258,7 @@ class Daemon:
         await self.on_call.sync()  # a handoff while stopped is told now, once
         await self.policy_commands.reconcile(config.escalation_policies)  # after subjects, people and channels
         await self.service_commands.reconcile(config.services)  # after the people and schedules owning them
+        await self.runbook_commands.reconcile(config.runbooks)  # after what they link to
         self._tasks.append(asyncio.create_task(self.runner.run(), name="scheduler"))
         self._tasks.append(asyncio.create_task(self._prune(), name="prune"))
         self._tasks.append(asyncio.create_task(self._roll_up(), name="roll-up"))
@@ -377,6 +382,7 @@ class Daemon:
             await self.on_call.sync()
             await self.policy_commands.reconcile(config.escalation_policies)  # after subjects, people and channels
             await self.service_commands.reconcile(config.services)  # after the people and schedules owning them
+            await self.runbook_commands.reconcile(config.runbooks)  # after what they link to
             self.runner.max_in_flight = config.scheduler.max_in_flight
             self.api.limiter.limits = Limits(*msgspec.structs.astuple(config.rate_limit))
             # The listener and the database stay as started until a restart.

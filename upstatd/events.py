@@ -45,6 +45,7 @@ TYPES = (
     "on_call.changed",
     "escalation_policy.created", "escalation_policy.updated", "escalation_policy.deleted",
     "service.created", "service.updated", "service.deleted",
+    "runbook.created", "runbook.updated", "runbook.deleted",
     "ping",
 )
 RESERVED: tuple[str, ...] = ()  # named for a feature to come, not emitted yet

@@ -1,5 +1,5 @@
 """Token permissions name the resources the route table declares, and only
-those: a resource DESIGN.md lists for later (runbooks, agents, ...) has
+those: a resource DESIGN.md lists for later (agents, ...) has
 no route yet, so it cannot be granted (422 naming permissions.<resource>); a
 permissions object of the wrong shape is a 400. The admin token made at first
 start holds every action on exactly the route table's resources."""
@@ -16,13 +16,12 @@ ROUTED = sorted({route.resource for route in ROUTES})
 
 # permissions sent, status, param, words in the message
 REFUSED = [
-    ({"runbooks": ["read"]}, 422, "permissions.runbooks", "unknown resource 'runbooks'"),
     ({"agents": ["read"], "monitors": ["read"]}, 422, "permissions.agents", "unknown resource"),
     ({"monitors": ["frobnicate"]}, 422, "permissions.monitors", "unknown action 'frobnicate'"),
     ({}, 422, "permissions", "at least one permission"),
     ({"monitors": "read"}, 400, "permissions.monitors", "must be a list of actions"),
     ({"monitors": [1]}, 400, "permissions.monitors", "must be a list of actions"),
-    ({"runbooks": "read"}, 400, "permissions.runbooks", "must be a list of actions"),
+    ({"agents": "read"}, 400, "permissions.agents", "must be a list of actions"),
     (["monitors"], 400, "permissions", "permissions must be an object, got a list"),
 ]
 
@@ -57,6 +56,6 @@ async def test_the_admin_token_holds_exactly_the_route_tables_resources(api):
 
 
 def test_the_cli_text_form_refuses_them_too():
-    with pytest.raises(permissions.PermissionSyntaxError, match="unknown resource 'runbooks'"):
-        permissions.parse("monitors:read,runbooks:*")
+    with pytest.raises(permissions.PermissionSyntaxError, match="unknown resource 'agents'"):
+        permissions.parse("monitors:read,agents:*")
     assert permissions.parse("*") == permissions.everything()

@@ -30,7 +30,8 @@ class ApiContext:
                  status_page_commands: Any, heartbeats: Any, *, link_key: bytes, monitor_group_commands: Any = None,
                  heartbeat_group_commands: Any = None, maintenance_commands: Any = None,
                  people_commands: Any = None, schedule_commands: Any = None, on_call_calendar: Any = None,
-                 policy_commands: Any = None, service_commands: Any = None) -> None:
+                 policy_commands: Any = None, service_commands: Any = None,
+                 runbook_commands: Any = None) -> None:
         self.read_conn = read_conn
         self.writer = writer
         self.clock = clock
@@ -51,6 +52,7 @@ class ApiContext:
         self.schedule_commands = schedule_commands  # ScheduleCommands (on-call schedules)
         self.policy_commands = policy_commands      # PolicyCommands (escalation policies)
         self.service_commands = service_commands    # ServiceCommands (catalog services)
+        self.runbook_commands = runbook_commands    # RunbookCommands
         self.status_page_commands = status_page_commands  # StatusPageCommands
         self.on_call_calendar = on_call_calendar  # oncall.calendar.CalendarCommands (the .ics feeds)
         self.link_key = link_key                   # signs acknowledge/resolve links (alerts/links.py); a secret

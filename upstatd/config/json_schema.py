@@ -123,6 +123,12 @@ def services_schema() -> dict:
     return services_schema()
 
 
+def runbooks_schema() -> dict:
+    from upstatd.config.runbooks import KEY_PATTERN, RUNBOOK_FIELDS
+    return nullable({"type": "object", "propertyNames": {"pattern": f"^({KEY_PATTERN})$"},
+                     "additionalProperties": block_schema(RUNBOOK_FIELDS, ("title", "steps"))})
+
+
 def section_schemas() -> dict[str, dict]:
     """The schema of each top-level section, in the order of SECTIONS."""
     from upstatd.config import heartbeats, incidents, people, schema, webhooks
@@ -145,6 +151,7 @@ def section_schemas() -> dict[str, dict]:
         "on_call": entries(on_call_schema()),
         "escalation_policies": entries(policy_schema()),
         "services": services_schema(),
+        "runbooks": runbooks_schema(),
     }
     if tuple(sections) != schema.SECTIONS:  # pragma: no cover - the tests say which
         raise AssertionError(f"sections {tuple(sections)} != {schema.SECTIONS}")

@@ -27,6 +27,7 @@ from upstatd.config.people import PersonSpec, check_method_refs, parse_people
 from upstatd.config.on_call import ScheduleSpec, check_people_refs, parse_on_call
 from upstatd.config.catalog import SERVICE_REF, ServiceSpec, check_service_refs, parse_services
 from upstatd.config.webhooks import WebhookSpec, parse_webhooks
+from upstatd.config.runbooks import RunbookSpec, check_runbook_links, parse_runbooks
 from upstatd.probes import PROBES
 
 KEY_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}"
@@ -122,13 +123,14 @@ class Config(msgspec.Struct, frozen=True):
     on_call: tuple[ScheduleSpec, ...] = ()
     escalation_policies: tuple[PolicySpec, ...] = ()
     services: tuple[ServiceSpec, ...] = ()
+    runbooks: tuple[RunbookSpec, ...] = ()
 
 
 # The keys of each section, each with its parser (and so its JSON Schema: config/json_schema.py);
 # a Rule is a key the section's function checks itself.
 SECTIONS = ("server", "storage", "scheduler", "defaults", "monitors", "heartbeats", "pings", "incidents",
             "webhooks", "alert_channels", "retention", "api", "metrics", "maintenance",
-            "people", "on_call", "escalation_policies", "services")
+            "people", "on_call", "escalation_policies", "services", "runbooks")
 
 
 def parse_config(data: Any, file: str, problems: Problems,
@@ -164,11 +166,14 @@ def parse_config(data: Any, file: str, problems: Problems,
     check_policy_refs(top, problems)
     services = parse_services(top.get("services"), ("services",), problems)
     check_service_refs(top, problems)
+    runbooks = parse_runbooks(top.get("runbooks"), ("runbooks",), problems)
     if problems:
         return None
-    return Config(file, server, storage_path, scheduler, defaults, monitors, rate_limit, heartbeats, pings,
-                  incidents, webhooks, channels, retention, metrics, maintenance, people=people, on_call=on_call,
-                  escalation_policies=policies, services=services)
+    config = Config(file, server, storage_path, scheduler, defaults, monitors, rate_limit, heartbeats, pings,
+                    incidents, webhooks, channels, retention, metrics, maintenance, people=people, on_call=on_call,
+                    escalation_policies=policies, services=services, runbooks=runbooks)
+    check_runbook_links(config, problems)  # against the parsed sections (services too, where the file has them)
+    return None if problems else config
 
 
 def parse_retention(value: Any, path: Path, problems: Problems) -> Retention:

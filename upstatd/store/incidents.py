@@ -28,7 +28,7 @@ COLUMNS = ("seq, id, status, severity, type, source, title, error_message, subje
 UPDATE_COLUMNS = "seq, incident_seq, created_at, kind, status, message, author"
 SOURCES = ("system", "manual")
 UPDATE_KINDS = ("created", "comment", "acknowledged", "resolved", "reopened", "closed", "updated", "escalated",
-                "grouped", "released")
+                "grouped", "released", "runbook_step")
 
 INSERT = ("INSERT INTO incidents (id, status, severity, type, source, title, error_message, subject_id, "
           "started_at, acknowledged_at, acknowledged_by, resolved_at, closed_at, metadata, created_at, updated_at, "

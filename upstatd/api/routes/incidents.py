@@ -9,6 +9,8 @@
 - Every change adds a timeline entry (GET .../updates) with who made it: the
   `author` given, else the token's name; the daemon's own are by "system".
 - Every change is an `incident.*` event, committed with the change.
+- GET /api/incidents/{id} carries the incident's `runbooks` (the list does not);
+  POST .../runbooks/{runbook_id}/steps/{step} marks one done (api/routes/runbooks.py).
 - POST .../escalate fires the next step of the incident's escalation policy now
   (upstatd/oncall/escalations.py); 409 `nothing_to_escalate` when there is none.
 """
@@ -29,6 +31,7 @@ from upstatd.incidents.commands import IncidentCommands
 from upstatd.incidents.public import (AffectedChecks, CommentBody,
                                       IncidentCreate, IncidentObject, IncidentPatch, IncidentUpdate, Severity,
                                       Source, Status, StatusBody, TransitionBody, incident_object, update_object)
+from upstatd.runbooks.public import IncidentDetail, incident_detail
 from upstatd.store import incidents as store
 
 Timestamp = pagination.Timestamp
@@ -77,7 +80,16 @@ incidents = Resource("/api/incidents", "incidents", lambda context: context.inci
                      lambda context, incident: incident_object(incident))
 incidents.list("List incidents, newest first", query=IncidentListQuery, response=IncidentList,
                page=store.list_page)
-incidents.retrieve("Retrieve an incident", response=IncidentObject)
+
+
+@route("GET", "/api/incidents/{id}", "incidents", "read",
+       "Retrieve an incident, with the runbooks it shows and the steps done of them", response=IncidentDetail)
+async def retrieve(request: web.Request) -> web.Response:
+    ctx = _context(request)
+    incident = await ctx.incident_commands.get(request.match_info["id"])
+    return respond(incident_detail(incident_object(incident), await ctx.runbook_commands.for_incident(incident.id)))
+
+
 incidents.children("updates", "An incident's timeline: comments and every change, newest first", query=ListQuery,
                    response=IncidentUpdateList, page=store.updates_page, show=update_object,
                    owner=lambda incident: incident.id)
