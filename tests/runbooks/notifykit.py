@@ -85,9 +85,10 @@ async def _listen(port: int) -> asyncio.AbstractServer:
 
 
 async def postgres(start_api, tmp_path: Path, channels: dict[str, str], public_url: str | None = PUBLIC,
-                   steps: list[str] = STEPS, body: str = BODY) -> Postgres:
+                   steps: list[str] = STEPS, body: str = BODY, clock=None, interval: str = "1s") -> Postgres:
     """The daemon with the postgres monitor up (its target listening), in svc_pg with rbk_pg,
-    alerting every channel of `channels` (key -> alertkit's channel YAML)."""
+    alerting every channel of `channels` (key -> alertkit's channel YAML); `clock`: the second
+    daemon's (a FakeClock), `interval`: the monitor's."""
     port = closed_port()
     target = await _listen(port)
     state = tmp_path / "notify-state.db"
@@ -100,7 +101,7 @@ async def postgres(start_api, tmp_path: Path, channels: dict[str, str], public_u
                     name: postgres
                     type: tcp
                     url: "tcp://127.0.0.1:{port}"
-                    interval: 1s
+                    interval: {interval}
                     confirmation: {{failures: 1, successes: 1, recheck: 1s}}
                 """))
     server = f'public_url: "{public_url}"' if public_url else ""
@@ -112,5 +113,5 @@ async def postgres(start_api, tmp_path: Path, channels: dict[str, str], public_u
     add_service(str(state), "svc_pg", "postgres")
     join(str(state), monitor_id, "svc_pg")
     add_runbook(str(state), "rbk_pg", TITLE, steps, linked_to=("svc_pg",), body=body)
-    api = await start_api(yaml, server=server)
+    api = await start_api(yaml, server=server, clock=clock)
     return Postgres(api, port, monitor_id, target)
