@@ -234,9 +234,14 @@ class AlertDispatcher:
             log.warning("alerts.runbooks_unread", incident=facts.incident_id, error=str(exc))
             return facts
         now = self.clock.time()
-        return msgspec.structs.replace(facts, runbooks=messages.notes(
-            ((r.id, r.title, r.steps) for r in linked),
-            lambda runbook_id: self.runbook_url(runbook_id, facts.incident_id, now)))
+
+        def url_of(runbook_id: str) -> str | None:
+            try:
+                return self.runbook_url(runbook_id, facts.incident_id, now)
+            except ValueError:  # an id no token can hold (runbook_links.make): named without a link
+                return None
+        return msgspec.structs.replace(facts, runbooks=messages.notes(((r.id, r.title, r.steps) for r in linked),
+                                                                      url_of))
 
     def render(self, row: ChannelRow, facts: Facts) -> messages.Message:
         return messages.render(self.with_links(facts, row.person_id), self.public_url(), row.type,
