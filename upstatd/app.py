@@ -28,6 +28,7 @@ from upstatd.api.forwarded import trusted_peer
 from upstatd.api.listener import ConnectionCaps, HttpListener
 from upstatd.api.server import build_app
 from upstatd.alerts import links as incident_links
+from upstatd.alerts import runbook_links
 from upstatd.alerts.commands import AlertChannelCommands
 from upstatd.alerts.dispatcher import AlertDispatcher
 from upstatd.alerts.router import Subject
@@ -164,6 +165,8 @@ class Daemon:
         self.alerts.router.held_back = self.grouping.held_back  # caused: suppressed; held: not yet
         self.alerts.links = lambda incident_id, now, person_id=None: incident_links.urls(  # signed one-click links
             links_key, self.config.server.public_url, incident_id, now, person_id)  # (alerts/links.py)
+        self.alerts.runbook_url = lambda runbook_id, incident_id, now: runbook_links.url(  # the runbook pages
+            links_key, self.config.server.public_url, runbook_id, incident_id, now)  # (alerts/runbook_links.py)
         # before any state can change too: an incident opening starts its escalation in its own commit
         self.escalations = EscalationService(self.clock, self.writer, self.read_db, self.bus, self.runner)
         self.alert_commands = AlertChannelCommands(self.clock, self.writer, self.read_db, self.alerts,

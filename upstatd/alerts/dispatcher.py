@@ -11,6 +11,12 @@ attempts and cursor saved, resumed after a restart. A channel failing for
 A slow or failing channel holds up only its own consumer; Apprise runs in a
 thread pool of its own, so probes, pings and other channels go on.
 
+An opened, reminder or escalated message names the incident's runbooks, read
+when it is sent (store/runbook_reads.py, on the read connection: the router
+that made the alert on the probe path reads no database), each with its page's
+signed link (alerts/runbook_links.py) when server.public_url is set. A failed
+read sends the message without them: a page without its runbook beats none.
+
 Reminders are timers on the scheduler's wheel (`alert.reminder`, keyed by
 incident id): the router says when each incident's next one is due; one
 due while the daemon was stopped goes once at start.
@@ -41,6 +47,7 @@ from upstatd.delivery.outbox import Attempt, Consumer, Outbox
 from upstatd.delivery.policy import Policy
 from upstatd.events import Event, EventBus
 from upstatd.store import alerts as store
+from upstatd.store import runbook_reads
 from upstatd.store.alerts import ChannelRow
 
 log = structlog.get_logger("upstatd.alerts")
@@ -53,6 +60,14 @@ APPRISE_THREADS = 4
 # (incident id, now, person id) -> (acknowledge url, resolve url): the one-click links of a message;
 # a person's own channel signs the person into its links (the acknowledge names them)
 Links = Callable[[str, float, "str | None"], "tuple[str | None, str | None]"]
+
+
+# (runbook id, incident id, now) -> the runbook page's signed link, or None (no public URL)
+RunbookUrl = Callable[[str, str, float], "str | None"]
+
+
+def _no_runbook_url(runbook_id: str, incident_id: str, now: float) -> None:
+    return None
 
 
 def _no_links(incident_id: str, now: float, person_id: str | None = None) -> tuple[None, None]:
@@ -79,7 +94,7 @@ class AlertChannel:
                 if message is None:
                     return Attempt(True, None, 0.0, None)  # its members went away with their channel
             else:
-                message = d.render(self.row, msgspec.convert(event.object, Facts))
+                message = d.render(self.row, await d.with_runbooks(msgspec.convert(event.object, Facts)))
         except TemplateProblem as exc:  # the same template fails again: no retry
             return Attempt(False, None, 0.0, str(exc), False)
         if "via" in self.row.settings:  # a person's email: the via channel's SMTP settings of the moment
@@ -113,6 +128,7 @@ class AlertDispatcher:
         self.public_url = public_url
         self.defaults = defaults
         self.links: Links = _no_links
+        self.runbook_url: RunbookUrl = _no_runbook_url
         self.policy = Policy(BACKOFF_BASE, BACKOFF_MAX, disable_after=None, give_up_after=GIVE_UP_AFTER)
         self.timeout = 10.0
         self.router = Router(lookup)
@@ -207,6 +223,25 @@ class AlertDispatcher:
         acknowledge, resolve = self.links(facts.incident_id, self.clock.time(), person_id)
         return msgspec.structs.replace(facts, acknowledge_url=acknowledge if facts.reason != "acknowledged" else None,
                                        resolve_url=resolve)
+
+    async def with_runbooks(self, facts: Facts) -> Facts:
+        """The facts with the incident's runbooks, for the messages that carry them."""
+        if facts.reason not in messages.RUNBOOK_REASONS:
+            return facts
+        try:
+            linked = await self.read_db.call(runbook_reads.for_incident, facts.incident_id)
+        except Exception as exc:  # a storage problem: the page goes out without its runbooks
+            log.warning("alerts.runbooks_unread", incident=facts.incident_id, error=str(exc))
+            return facts
+        now = self.clock.time()
+
+        def url_of(runbook_id: str) -> str | None:
+            try:
+                return self.runbook_url(runbook_id, facts.incident_id, now)
+            except ValueError:  # an id no token can hold (runbook_links.make): named without a link
+                return None
+        return msgspec.structs.replace(facts, runbooks=messages.notes(((r.id, r.title, r.steps) for r in linked),
+                                                                      url_of))
 
     def render(self, row: ChannelRow, facts: Facts) -> messages.Message:
         return messages.render(self.with_links(facts, row.person_id), self.public_url(), row.type,

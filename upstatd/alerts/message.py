@@ -8,6 +8,12 @@ written by someone who should not reach Python's internals); the HTML one has
 autoescape on, so a monitor named `<script>` is text, not markup. Undefined
 names are errors (StrictUndefined), not silent blanks.
 
+The runbooks of the incident (its monitor's, its service's, its dependencies',
+store/runbook_reads.py) are not facts of the moment the alert was made: the
+dispatcher reads them when it sends an opened, reminder or escalated message
+and puts them in `runbooks` (RunbookNote: the title, the page's signed link,
+the first FIRST_STEPS steps and how many more), as it does the one-click links.
+
 Each channel type has default templates (DEFAULTS); a caller overrides any
 of them with a dict of template strings ({"subject": ..., "text": ...,
 "html": ...}). A template that does not compile or fails while rendering
@@ -37,6 +43,27 @@ class Phase(msgspec.Struct, frozen=True):
     ms: float
 
 
+FIRST_STEPS = 3                          # steps of a runbook a message shows; the page shows them all
+RUNBOOK_REASONS = ("opened", "reminder", "escalated")  # the messages that carry runbooks
+
+
+class RunbookNote(msgspec.Struct, frozen=True, kw_only=True):
+    """A runbook as a message names it (made at send time: notes())."""
+    id: str
+    title: str
+    url: str | None                      # the read-only page with a signed token; None without public_url
+    api_path: str                        # /api/runbooks/<id>: the API's copy (a token with runbooks:read)
+    steps: tuple[str, ...] = ()          # the first FIRST_STEPS
+    more_steps: int = 0                  # how many steps there are past those
+
+
+def notes(runbooks, url_of) -> tuple[RunbookNote, ...]:
+    """(id, title, steps) of each runbook -> its RunbookNote; url_of(runbook id) -> its page link or None."""
+    return tuple(RunbookNote(id=runbook_id, title=title, url=url_of(runbook_id), api_path=f"/api/runbooks/{runbook_id}",
+                             steps=tuple(steps[:FIRST_STEPS]), more_steps=max(0, len(steps) - FIRST_STEPS))
+                 for runbook_id, title, steps in runbooks)
+
+
 class Facts(msgspec.Struct, frozen=True, kw_only=True):
     """What an alert is about, as plain data (times are wall seconds)."""
     kind: Kind
@@ -55,6 +82,7 @@ class Facts(msgspec.Struct, frozen=True, kw_only=True):
     acknowledged_by: str | None = None
     acknowledge_url: str | None = None   # one-click links, made and signed by the caller
     resolve_url: str | None = None
+    runbooks: tuple[RunbookNote, ...] = ()  # read by the dispatcher at send time (RUNBOOK_REASONS only)
 
 
 class Message(msgspec.Struct, frozen=True, kw_only=True):
@@ -108,6 +136,8 @@ def context(facts: Facts, public_url: str | None) -> dict[str, Any]:
     """The template variables: every fact, plus what is derived from them."""
     values = msgspec.structs.asdict(facts)
     values["phases"] = [{"name": p.name, "ms": p.ms} for p in facts.phases]
+    values["runbooks"] = [{"id": r.id, "title": r.title, "url": r.url, "api_path": r.api_path, "steps": list(r.steps),
+                           "more_steps": r.more_steps} for r in facts.runbooks]
     end = facts.resolved_at if facts.resolved_at is not None else facts.at
     values.update(
         headline=HEADLINES[facts.reason],
@@ -151,6 +181,13 @@ Down since {{ since }} ({{ down_for }}).
 {% endif -%}
 {% if phases %}Last check: {% for p in phases %}{{ p.name }} {{ '%.0f'|format(p.ms) }} ms{% if not loop.last %}, {% endif %}{% endfor %}
 {% endif -%}
+{% for rb in runbooks %}{% if loop.first %}
+Runbooks:
+{% endif %}- {{ rb.title }}{% if rb.url %}: {{ rb.url }}{% else %} (API: {{ rb.api_path }}){% endif %}
+{% for step in rb.steps %}  {{ loop.index }}. {{ step }}
+{% endfor %}{% if rb.more_steps %}  ... {{ rb.more_steps }} more step{{ 's' if rb.more_steps != 1 }}
+{% endif %}{% if loop.last %}
+{% endif %}{% endfor -%}
 Incident: {{ incident_id }}{% if incident_url %} {{ incident_url }}{% endif %}
 {% if acknowledge_url and not recovered %}Acknowledge: {{ acknowledge_url }}
 {% endif -%}
@@ -174,7 +211,13 @@ HTML = """\
 {% endif %}{% if phases %}<tr><th align="left">Last check</th><td>{% for p in phases %}{{ p.name }} {{ '%.0f'|format(p.ms) }} ms{% if not loop.last %}, {% endif %}{% endfor %}</td></tr>
 {% endif %}<tr><th align="left">Incident</th><td>{% if incident_url %}<a href="{{ incident_url }}">{{ incident_id }}</a>{% else %}{{ incident_id }}{% endif %}</td></tr>
 </table>
-{% if not recovered and (acknowledge_url or resolve_url) %}<p>
+{% if runbooks %}<h3>Runbooks</h3>
+{% for rb in runbooks %}<p><strong>{% if rb.url %}<a href="{{ rb.url }}">{{ rb.title }}</a>{% else %}{{ rb.title }}{% endif %}</strong>{% if not rb.url %} (API: {{ rb.api_path }}){% endif %}</p>
+{% if rb.steps %}<ol>
+{% for step in rb.steps %}<li>{{ step }}</li>
+{% endfor %}</ol>
+{% endif %}{% if rb.more_steps %}<p>... {{ rb.more_steps }} more step{{ 's' if rb.more_steps != 1 }}{% if rb.url %}: <a href="{{ rb.url }}">read them all</a>{% endif %}</p>
+{% endif %}{% endfor %}{% endif %}{% if not recovered and (acknowledge_url or resolve_url) %}<p>
 {% if acknowledge_url %}<a href="{{ acknowledge_url }}">Acknowledge</a>{% endif %}
 {% if resolve_url %}<a href="{{ resolve_url }}">Resolve</a>{% endif %}
 </p>
@@ -187,7 +230,10 @@ CHAT_TEXT = """\
 {% if recovered %}up again after {{ down_for }}\
 {% else %}down since {{ since }} ({{ down_for }}){% if error %}, {{ error }}{% endif %}{% endif %}.
 {% if reason == 'acknowledged' %}Acknowledged{% if acknowledged_by %} by {{ acknowledged_by }}{% endif %}.
-{% endif %}{% if incident_url %}Incident: {{ incident_url }}
+{% endif %}{% for rb in runbooks %}Runbook: {{ rb.title }}{% if rb.url %} {{ rb.url }}{% else %} (API: {{ rb.api_path }}){% endif %}
+{% for step in rb.steps %}  {{ loop.index }}. {{ step }}
+{% endfor %}{% if rb.more_steps %}  ... {{ rb.more_steps }} more step{{ 's' if rb.more_steps != 1 }}
+{% endif %}{% endfor %}{% if incident_url %}Incident: {{ incident_url }}
 {% endif %}{% if acknowledge_url and not recovered %}Acknowledge: {{ acknowledge_url }}
 {% endif %}"""
 

@@ -18,7 +18,9 @@ debug log, and AppriseChannel retries every failure, a 400 included.
 
 What is sent, as PagerDuty's reference describes it: opened, reminder and
 escalated are `trigger` events with a payload (summary, source, severity,
-timestamp, component, class, custom_details) and the incident's link;
+timestamp, component, class, custom_details) and the incident's link; the
+incident's runbooks are `custom_details.runbooks` (title, steps, link) and one
+entry of `links` each when they have a page (server.public_url);
 acknowledged and resolved are `acknowledge` and `resolve` events with only
 the routing key, the dedup key and the action. A test message is a trigger
 with a dedup key of its own each time, so it never lands on a real
@@ -110,14 +112,19 @@ class PagerDutyChannel(SessionUser):
                 "down_for": context.get("down_for"),
                 "phases": {p.name: p.ms for p in facts.phases} or None,
                 "incident_id": facts.incident_id,
+                "runbooks": context.get("runbooks") or None,
             }),
         }
         event["payload"] = _without_none(payload)
         event["client"] = "upstatd"
         incident_url = context.get("incident_url")
+        links = [{"href": incident_url, "text": f"upstatd incident {facts.incident_id}"}] if incident_url else []
+        links += [{"href": runbook["url"], "text": f"Runbook: {runbook['title']}"}
+                  for runbook in context.get("runbooks") or () if runbook["url"]]
         if incident_url:
             event["client_url"] = incident_url
-            event["links"] = [{"href": incident_url, "text": f"upstatd incident {facts.incident_id}"}]
+        if links:
+            event["links"] = links
         return event
 
     async def send(self, message: Message) -> Attempt:

@@ -4,7 +4,8 @@ For a receiver that is neither Apprise's nor upstatd's signed webhooks (those
 are delivery/webhooks.py): the body template is rendered in the same sandbox
 as the messages (message.py), autoescape off, with the message's variables
 (every fact, the derived ones such as `down_for` and `incident_url`, and the
-rendered `subject` and `text`). Use `|tojson` to put a value in: it quotes
+rendered `subject` and `text`; `runbooks` on opened, reminder and escalated
+messages: [{id, title, url, api_path, steps, more_steps}]). Use `|tojson` to put a value in: it quotes
 and escapes it. DEFAULT_BODY is what is sent without a template.
 
 The body must be valid JSON: a template that fails, or renders something
@@ -41,7 +42,8 @@ DEFAULT_BODY = """\
                "started_at": {{ since|tojson }}, "down_seconds": {{ down_seconds|round(3)|tojson }}},
   "error": {"kind": {{ error_kind|tojson }}, "message": {{ error_message|tojson }}},
   "acknowledge_url": {{ acknowledge_url|tojson }},
-  "resolve_url": {{ resolve_url|tojson }}
+  "resolve_url": {{ resolve_url|tojson }},
+  "runbooks": {{ runbooks|tojson }}
 }
 """
 

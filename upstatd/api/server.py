@@ -1,6 +1,7 @@
 """The HTTP listener: `/healthz`, `/metrics` (upstatd.metrics; its own optional
 bearer token, not the API's), the ping URLs under `/ping` (upstatd.api.ping),
-the incident links under `/incident-links` (upstatd.api.links), and the REST
+the incident links under `/incident-links` (upstatd.api.links), the runbook
+pages of alerts under `/runbooks` (upstatd.api.runbook_page), and the REST
 API under `/api`.
 
 Every `/api` request goes through one middleware, in this order: request id,
@@ -80,6 +81,9 @@ def build_app(health: Callable[[], dict], context: Any = None, trusted_proxies: 
         from upstatd.api import links  # acknowledge/resolve links: the token in the URL is the credential
         app[links.CONTEXT] = context
         app.router.add_route("*", links.PATH, links.handle)
+        from upstatd.api import runbook_page  # the runbook pages of alerts: the signed token in the URL
+        app[runbook_page.CONTEXT] = context
+        app.router.add_route("*", runbook_page.PATH, runbook_page.handle)
         from upstatd.api import status_pages  # public pages and badges: no token
         status_pages.add_routes(app, context)
         from upstatd.api.routes import on_call_calendar  # the .ics feeds: the secret in the URL is the credential
