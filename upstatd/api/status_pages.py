@@ -13,6 +13,7 @@ page with a password asks for it in a form; the right one sets a cookie signed
 with the installation's link key (and the password's hash: a new password ends
 every visitor's cookie); wrong passwords are limited per client address and
 page (status_pages/attempts.py: 429 with Retry-After). What a page shows is made at most every CACHE_SECONDS
+(sooner when the page, or the state of a catalog service its resources need, changed: `_version`)
 and answered with an ETag (If-None-Match: 304) and Cache-Control, so a busy
 page costs a dictionary lookup.
 """
@@ -24,6 +25,7 @@ import gzip
 import hashlib
 import hmac
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
@@ -66,7 +68,7 @@ def _cookie(context: Any, page: status_pages.PageRow) -> tuple[str, str]:
     return f"upstatd_page_{page.id}", digest
 
 
-def _version(conn: Any, address: str, watched: list[str] = ()) -> tuple[Any, tuple | None]:
+def _version(conn: Any, address: str, watched: Sequence[str] = ()) -> tuple[Any, tuple | None]:
     """The page's row and when it or anything on it last changed (indexed reads), with the
     state of the catalog services its resources need (`watched`: their members, from the last
     render): a dependency that goes down changes the page though nothing on it did."""
