@@ -124,7 +124,7 @@ def parts(path: Path, slug: str) -> dict:
     out = {}
     out["page_view_ms"], found = _median_ms(lambda: page_view(conn, slug, now_ms))
     out["catalog_ms"], catalog = _median_ms(lambda: view.read_catalog(conn))
-    watched = view.watched(found, catalog)
+    watched = view.watched(found, catalog.graph)
     out["watched_members"] = len(watched)
     out["causes_ms"], _ = _median_ms(lambda: [affected.causes(catalog.graph, catalog.states, view.subjects(r))
                                               for section in found.sections for r in section.resources])

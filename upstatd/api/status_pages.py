@@ -36,7 +36,7 @@ from upstatd.pages.banner import public_state
 from upstatd.pages.summary import summary
 from upstatd.status_pages import password
 from upstatd.status_pages.attempts import Attempts, client_key
-from upstatd.store import status_page_view, status_pages
+from upstatd.store import catalog as catalog_store, status_page_view, status_pages
 from upstatd.store import uptime
 
 CONTEXT = web.AppKey("status_pages", Any)  # the ApiContext: read_conn, clock, link_key
@@ -119,12 +119,13 @@ async def _made(request: web.Request, address: str) -> tuple[Any, dict] | None:
         if found is None:
             return None
         url = base if found.page.custom_domain == address else f"{base}/status/{found.page.slug}"
-        catalog = view.read_catalog(conn)
-        watching = view.watched(found, catalog)
-        # the version this render is kept under, read before what it shows: a state that changes
-        # in between makes the next request render again, never keeps a stale page
-        _, kept_version = _version(conn, address, watching)
-        shown = view.build(conn, found, now_ms, url, catalog)
+        graph = catalog_store.graph(conn)
+        watching = view.watched(found, graph)
+        # the version this render is kept under: the request's (read before the page's rows), its
+        # catalog part read again for the members this render watches, before their states are
+        # read; a change in between makes the next request render again, never keeps a stale page
+        kept_version = (*version[:-1], status_page_view.catalog_version(conn, watching))
+        shown = view.build(conn, found, now_ms, url, view.read_catalog(conn, graph))
         html = render.page_html(shown).encode()
         return found.page, watching, kept_version, {"html": html, "html.gz": gzip.compress(html, GZIP_LEVEL),
                             "feed": render.feed_rss(shown).encode(),

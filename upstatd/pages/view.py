@@ -36,11 +36,12 @@ class Catalog(NamedTuple):
     states: dict[str, str]       # svc -> catalog/graph.state of its members
 
 
-def read_catalog(conn: sqlite3.Connection) -> Catalog:
-    """The whole catalog (two reads of small tables and the members' states)."""
+def read_catalog(conn: sqlite3.Connection, graph: Graph | None = None) -> Catalog:
+    """The whole catalog (two reads of small tables and the members' states); `graph`: the
+    graph already read (store/catalog.graph), only the states are read then."""
+    graph = catalog_store.graph(conn) if graph is None else graph
     members = catalog_store.member_states(conn)
-    return Catalog(catalog_store.graph(conn), {service: catalog_graph.state(found)
-                                               for service, found in members.items()})
+    return Catalog(graph, {service: catalog_graph.state(found) for service, found in members.items()})
 
 
 def subjects(resource: Resource) -> list[str]:
@@ -48,10 +49,10 @@ def subjects(resource: Resource) -> list[str]:
     return [member.subject_id for member in resource.members] if resource.kind == "group" else [resource.subject_id]
 
 
-def watched(found: PageView, catalog: Catalog) -> list[str]:
+def watched(found: PageView, graph: Graph) -> list[str]:
     """The members of the services the page's resources need (affected.watched)."""
-    return affected.watched(catalog.graph, [subject for section in found.sections
-                                            for resource in section.resources for subject in subjects(resource)])
+    return affected.watched(graph, [subject for section in found.sections
+                                    for resource in section.resources for subject in subjects(resource)])
 
 
 def incident_starts(conn: sqlite3.Connection, subject_id: str, since_ms: int) -> list[int]:
