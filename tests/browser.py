@@ -6,6 +6,7 @@ protocol on loopback, with aiohttp's websocket client: no driver to install.
         loaded.requests      # every URL the page asked for, the page's own included
         loaded.problems      # console errors, uncaught exceptions, log entries of level error
         loaded.scroll_width, loaded.inner_width, loaded.png
+        loaded.text          # what the visitor reads (document.body.innerText)
 
 `make test` installs chromium when it is missing (the Makefile's `browser`).
 """
@@ -37,6 +38,7 @@ class Loaded(NamedTuple):
     scroll_width: int
     inner_width: int
     png: bytes
+    text: str = ""
 
 
 class Browser:
@@ -129,7 +131,9 @@ class Browser:
                 measured = await send("Runtime.evaluate", returnByValue=True, expression=(
                     "[document.documentElement.scrollWidth, window.innerWidth]"))
                 scroll_width, inner_width = measured["result"]["value"]
+                read = await send("Runtime.evaluate", returnByValue=True, expression="document.body.innerText")
                 shot = await send("Page.captureScreenshot", format="png", captureBeyondViewport=True)
             finally:
                 reader.cancel()
-        return Loaded(requests, problems, scroll_width, inner_width, base64.b64decode(shot["data"]))
+        return Loaded(requests, problems, scroll_width, inner_width, base64.b64decode(shot["data"]),
+                      read["result"]["value"])

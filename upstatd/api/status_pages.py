@@ -13,6 +13,7 @@ page with a password asks for it in a form; the right one sets a cookie signed
 with the installation's link key (and the password's hash: a new password ends
 every visitor's cookie); wrong passwords are limited per client address and
 page (status_pages/attempts.py: 429 with Retry-After). What a page shows is made at most every CACHE_SECONDS
+(sooner when the page, or the state of a catalog service its resources need, changed: `_version`)
 and answered with an ETag (If-None-Match: 304) and Cache-Control, so a busy
 page costs a dictionary lookup.
 """
@@ -24,6 +25,7 @@ import gzip
 import hashlib
 import hmac
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
@@ -34,7 +36,7 @@ from upstatd.pages.banner import public_state
 from upstatd.pages.summary import summary
 from upstatd.status_pages import password
 from upstatd.status_pages.attempts import Attempts, client_key
-from upstatd.store import status_page_view, status_pages
+from upstatd.store import catalog as catalog_store, status_page_view, status_pages
 from upstatd.store import uptime
 
 CONTEXT = web.AppKey("status_pages", Any)  # the ApiContext: read_conn, clock, link_key
@@ -66,8 +68,10 @@ def _cookie(context: Any, page: status_pages.PageRow) -> tuple[str, str]:
     return f"upstatd_page_{page.id}", digest
 
 
-def _version(conn: Any, address: str) -> tuple[Any, tuple | None]:
-    """The page's row and when it or anything on it last changed (indexed reads)."""
+def _version(conn: Any, address: str, watched: Sequence[str] = ()) -> tuple[Any, tuple | None]:
+    """The page's row and when it or anything on it last changed (indexed reads), with the
+    state of the catalog services its resources need (`watched`: their members, from the last
+    render): a dependency that goes down changes the page though nothing on it did."""
     row = status_pages.by_address(conn, address)
     if row is None:
         return None, None
@@ -78,7 +82,8 @@ def _version(conn: Any, address: str) -> tuple[Any, tuple | None]:
         "(SELECT count(*) FROM status_page_resources WHERE page_seq = ?1), "
         "(SELECT max(u.seq) FROM status_report_updates AS u JOIN status_reports AS r ON r.seq = u.report_seq "
         "WHERE r.page_seq = ?1)", (row.seq,)).fetchone()
-    return row, (row.updated_at, *changed, *_windows_version(conn), *status_pages.group_members_version(conn, row.seq))
+    return row, (row.updated_at, *changed, *_windows_version(conn), *status_pages.group_members_version(conn, row.seq),
+                 status_page_view.catalog_version(conn, list(watched)))
 
 
 def _windows_version(conn: Any) -> tuple:
@@ -95,27 +100,34 @@ async def _made(request: web.Request, address: str) -> tuple[Any, dict] | None:
     shows is made again when the row changed or CACHE_SECONDS passed."""
     context = request.app[CONTEXT]
     cache = request.app[CACHE]
-    row, version = await context.read_conn.call(_version, address)
+    watched = cache[address][3] if address in cache else []
+    row, version = await context.read_conn.call(_version, address, watched)
     if row is None or not row.published:
         cache.pop(address, None)
         return None
-    kept = cache.get(address)
+    kept = cache.get(address)  # again: a render may have been kept meanwhile
     now = context.clock.monotonic()
     if kept is not None and kept[0] > now and kept[1] == version:
         return row, kept[2]
     now_ms = context.now_ms()
     base = f"{request.scheme}://{request.host}"
 
-    def make(conn: Any) -> tuple[Any, dict] | None:
+    def make(conn: Any) -> tuple[Any, dict, list[str], tuple] | None:
         # rendered here, on the read thread, and encoded once: a 100-resource page's HTML
         # takes tens of ms that the event loop (the probes' timers) would otherwise wait
         found = status_page_view.page_view(conn, address, now_ms)
         if found is None:
             return None
         url = base if found.page.custom_domain == address else f"{base}/status/{found.page.slug}"
-        shown = view.build(conn, found, now_ms, url)
+        graph = catalog_store.graph(conn)
+        watching = view.watched(found, graph)
+        # the version this render is kept under: the request's (read before the page's rows), its
+        # catalog part read again for the members this render watches, before their states are
+        # read; a change in between makes the next request render again, never keeps a stale page
+        kept_version = (*version[:-1], status_page_view.catalog_version(conn, watching))
+        shown = view.build(conn, found, now_ms, url, view.read_catalog(conn, graph))
         html = render.page_html(shown).encode()
-        return found.page, {"html": html, "html.gz": gzip.compress(html, GZIP_LEVEL),
+        return found.page, watching, kept_version, {"html": html, "html.gz": gzip.compress(html, GZIP_LEVEL),
                             "feed": render.feed_rss(shown).encode(),
                             "summary": json.dumps(summary(shown), separators=(",", ":")).encode(),
                             "etag": '"' + hashlib.sha256(html).hexdigest()[:32] + '"'}
@@ -130,10 +142,10 @@ async def _made(request: web.Request, address: str) -> tuple[Any, dict] | None:
     result = await asyncio.shield(pending)  # a visitor who leaves does not cancel the others' render
     if result is None:
         return None
-    page, bodies = result
+    page, watching, kept_version, bodies = result
     if len(cache) > 1000:  # pages are few; addresses that named none are not kept
         cache.clear()
-    cache[address] = (now + CACHE_SECONDS, version, bodies)
+    cache[address] = (now + CACHE_SECONDS, kept_version, bodies, watching)
     return page, bodies
 
 

@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
+from upstatd.pages import affected
+from upstatd.pages.affected import Cause, CauseLine
 from upstatd.pages.banner import BANNERS
 from upstatd.pages.bars import Bar
 
@@ -30,6 +32,12 @@ class ResourceView(NamedTuple):
     state: str                   # a public state (pages/banner.py)
     bars: list[Bar] | None       # None: the page hides its uptime
     uptime: float | None         # over the bars' span
+    affected_by: tuple[Cause, ...] = ()  # the down services it needs, as it shows them (pages/affected.py)
+
+    @property
+    def note(self) -> str | None:
+        """"Affected: postgres is down" / "Down — caused by postgres"; None: no cause shown."""
+        return affected.note(self.state, list(self.affected_by))
 
 
 class SectionView(NamedTuple):
@@ -80,6 +88,7 @@ class PageView(NamedTuple):
     maintenance: list[MaintenanceView]  # in progress first, then upcoming, by start
     history: list[ReportView]    # resolved in the last 14 days, newest first
     generated_at: int            # Unix s
+    causes: tuple[CauseLine, ...] = ()  # the failing services the banner names, once each
 
     @property
     def maintenance_days(self) -> bool:
@@ -132,6 +141,7 @@ _env.filters["when"] = _when
 _env.filters["when_offset"] = _when_offset
 _env.filters["iso"] = iso_utc
 _env.filters["rfc822"] = _rfc822
+_env.filters["cause_line"] = affected.line
 _env.globals.update(BANNERS=BANNERS, STATE_WORDS=STATE_WORDS, REPORT_WORDS=REPORT_WORDS)
 
 

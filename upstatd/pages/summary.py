@@ -1,9 +1,11 @@
 """`/status/<slug>/summary.json`: the page as data, for scripts and other
 dashboards (the shape of the page, not of the API: public names only, no
-ids of monitors). Pure."""
+ids of monitors, nor of catalog services: a failing dependency is named by
+its service's name). Pure."""
 
 from __future__ import annotations
 
+from upstatd.pages import affected
 from upstatd.pages.banner import BANNERS
 from upstatd.pages.render import MaintenanceView, PageView, ReportView
 
@@ -25,8 +27,11 @@ def summary(view: PageView) -> dict:
     return {
         "page": {"name": view.name, "url": view.url, "generated_at": view.generated_at},
         "status": {"indicator": view.banner, "description": BANNERS[view.banner]},
+        "causes": [{"name": cause.name, "state": cause.state, "shown_as": cause.shown_as,
+                    "affected": cause.affected, "description": affected.line(cause)} for cause in view.causes],
         "sections": [{"name": section.name, "resources": [
-            {"name": resource.name, "state": resource.state, "uptime_90d": resource.uptime}
+            {"name": resource.name, "state": resource.state, "uptime_90d": resource.uptime,
+             "affected_by": [{"name": cause.name, "state": cause.state} for cause in resource.affected_by]}
             for resource in section.resources]} for section in view.sections],
         "incidents": [_report(report) for report in view.active],
         "maintenance": [_maintenance(window) for window in view.maintenance],

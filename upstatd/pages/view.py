@@ -2,7 +2,10 @@
 with each resource's public state, 90 daily bars and uptime (from its timeline:
 store/uptime.py), the banner, the reports and the maintenance windows in the
 renderer's shapes. A resource a window in progress covers shows `maintenance`
-(a heartbeat's own state does not say so: its deadlines are only held)."""
+(a heartbeat's own state does not say so: its deadlines are only held).
+A resource whose subjects' services need a service that is down shows it as
+its cause (pages/affected.py), and the banner names each cause once; an
+affected resource that is operational counts as degraded for the banner."""
 
 from __future__ import annotations
 
@@ -11,10 +14,13 @@ from collections.abc import Sequence
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from upstatd.pages import maintenance, render
+from upstatd.catalog import graph as catalog_graph
+from upstatd.catalog.graph import Graph
+from upstatd.pages import affected, maintenance, render
 from upstatd.pages.banner import banner, public_state, worst
 from upstatd.pages.bars import DAYS, Bar, daily, day_bounds, overall
 from upstatd.pages.group_bars import group_bars, mean
+from upstatd.store import catalog as catalog_store
 from upstatd.store.maintenance import covers
 from upstatd.store.rollups import DAY_MS
 from upstatd.store.status_page_view import Archive, PageView, Report, Resource
@@ -22,6 +28,31 @@ from upstatd.store.status_pages import PageRow
 from upstatd.store.uptime import subject_timeline
 
 ACCENT = "#1f6feb"
+
+
+class Catalog(NamedTuple):
+    """The catalog as a page render sees it: the graph and each service's state."""
+    graph: Graph
+    states: dict[str, str]       # svc -> catalog/graph.state of its members
+
+
+def read_catalog(conn: sqlite3.Connection, graph: Graph | None = None) -> Catalog:
+    """The whole catalog (two reads of small tables and the members' states); `graph`: the
+    graph already read (store/catalog.graph), only the states are read then."""
+    graph = catalog_store.graph(conn) if graph is None else graph
+    members = catalog_store.member_states(conn)
+    return Catalog(graph, {service: catalog_graph.state(found) for service, found in members.items()})
+
+
+def subjects(resource: Resource) -> list[str]:
+    """The monitors and heartbeats (mon_/hbt_ ids) a page resource shows: a group's members."""
+    return [member.subject_id for member in resource.members] if resource.kind == "group" else [resource.subject_id]
+
+
+def watched(found: PageView, graph: Graph) -> list[str]:
+    """The members of the services the page's resources need (affected.watched)."""
+    return affected.watched(graph, [subject for section in found.sections
+                                    for resource in section.resources for subject in subjects(resource)])
 
 
 def incident_starts(conn: sqlite3.Connection, subject_id: str, since_ms: int) -> list[int]:
@@ -119,33 +150,39 @@ def history(page: PageRow, archive: Archive, url: str, now_ms: int) -> render.Hi
         generated_at=now_ms // 1000)
 
 
-def build(conn: sqlite3.Connection, found: PageView, now_ms: int, url: str) -> render.PageView:
+def build(conn: sqlite3.Connection, found: PageView, now_ms: int, url: str,
+          catalog: Catalog | None = None) -> render.PageView:
+    """`catalog`: as read_catalog gives it (read here when not given)."""
     page = found.page
     zone = ZoneInfo(page.timezone)
     since = now_ms - (DAYS + 1) * DAY_MS
     windows = _maintenance(found, now_ms, zone)
-    sections, states = [], []
+    catalog = read_catalog(conn) if catalog is None else catalog
+    sections, states, causes = [], [], []
     for section in found.sections:
         shown = []
         for resource in section.resources:
             if resource.kind == "group":
                 state, bars, uptime = group_figures(conn, resource, now_ms, zone, since,
                                                     windows.spans.get(resource.id, ()), resource.id in windows.on)
-                states.append(state)
-                shown.append(render.ResourceView(resource.public_name, state, bars, uptime))
-                continue
-            state = _state(resource, windows.on)
-            states.append(state)
-            bars = uptime = None
-            if resource.show_uptime:
-                line = subject_timeline(conn, resource.seq, resource.created_at, since, resource.kind)
-                bars = daily(line, now_ms, zone, incident_starts(conn, resource.subject_id, since),
-                             windows.spans.get(resource.id, ()))
-                uptime = overall(line, now_ms, zone)
-            shown.append(render.ResourceView(resource.public_name, state, bars, uptime))
+            else:
+                state = _state(resource, windows.on)
+                bars = uptime = None
+                if resource.show_uptime:
+                    line = subject_timeline(conn, resource.seq, resource.created_at, since, resource.kind)
+                    bars = daily(line, now_ms, zone, incident_starts(conn, resource.subject_id, since),
+                                 windows.spans.get(resource.id, ()))
+                    uptime = overall(line, now_ms, zone)
+            own = subjects(resource)
+            cause = affected.shown(state, affected.causes(catalog.graph, catalog.states, own))
+            states.append("degraded" if cause and state == "operational" else state)
+            causes.append((resource.public_name, [catalog.graph.members[s] for s in own if s in catalog.graph.members],
+                           cause))
+            shown.append(render.ResourceView(resource.public_name, state, bars, uptime, tuple(cause)))
         sections.append(render.SectionView(section.name, shown))
     return render.PageView(
         name=page.name, url=url, logo_url=logo_url(page, url), accent_color=page.accent_color or ACCENT,
         footer_text=page.footer_text, timezone=page.timezone, banner=banner(states), sections=sections,
         active=[_report(r) for r in found.active_reports], maintenance=windows.shown,
-        history=[_report(r) for r in found.recent_reports], generated_at=now_ms // 1000)
+        history=[_report(r) for r in found.recent_reports], generated_at=now_ms // 1000,
+        causes=tuple(affected.lines(causes)))

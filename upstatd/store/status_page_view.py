@@ -236,3 +236,20 @@ def report_archive(conn: sqlite3.Connection, page_seq: int, *, limit: int = 20, 
 
     return Archive([_report(row) for row in rows], rows[-1].id if beyond(rows[-1].seq, "<") else None,
                    rows[0].id if beyond(rows[0].seq, ">") else None)
+
+
+def catalog_version(conn: sqlite3.Connection, watched: list[str]) -> tuple:
+    """What of the catalog can change a page without any resource on it changing: the services
+    (count, last edit: a name), the dependencies (count, newest), and the status and state of
+    `watched` (the members of the services the page's resources need: pages/affected.watched),
+    by id. A subject joining or leaving a service shows with the page's next render (30 s)."""
+    services = conn.execute("SELECT count(*), max(updated_at) FROM services").fetchone()
+    edges = conn.execute("SELECT count(*), max(created_at) FROM service_dependencies").fetchone()
+    states: list[tuple] = []
+    for prefix, table in (("mon_", "monitors"), ("hbt_", "heartbeats")):
+        ids = [subject for subject in watched if subject.startswith(prefix)]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            states += conn.execute(f"SELECT id, status, current_state FROM {table} "
+                                   f"WHERE id IN ({', '.join('?' for _ in chunk)}) ORDER BY id", chunk).fetchall()
+    return (*services, *edges, tuple(states))
