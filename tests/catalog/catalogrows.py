@@ -1,6 +1,9 @@
 """Services written straight into a state file, for the tests of what reads the
 catalog (grouping, runbooks, status pages) before the daemon starts on that
-file: the file is migrated first, as the daemon would."""
+file: the file is migrated first, as the daemon would. Monitors and heartbeats
+join them the real way, by `service_id` over the API or `service:` in YAML (the
+membership is their spec's, so a row written behind the daemon's back would not
+last)."""
 
 from __future__ import annotations
 
@@ -31,15 +34,3 @@ def add_service(path: str, service_id: str, name: str, needs: tuple[str, ...] = 
         conn.close()
     return service_id
 
-
-def join(path: str, subject_id: str, service_id: str | None) -> None:
-    """Make a monitor (mon_) or heartbeat (hbt_) a member of a service (None: of none).
-    The subject's row must exist: write it after the daemon made it (stop, join, start)."""
-    table = "monitors" if subject_id.startswith("mon_") else "heartbeats"
-    conn = _conn(path)
-    try:
-        with conn:
-            changed = conn.execute(f"UPDATE {table} SET service_id = ? WHERE id = ?", (service_id, subject_id))
-            assert changed.rowcount == 1, f"no {table} row {subject_id}"
-    finally:
-        conn.close()

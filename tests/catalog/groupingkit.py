@@ -9,9 +9,8 @@ The fixtures `start_api` and `receiver` are imported by each test from here
 (tests/api/conftest.py's daemon, tests/alerts/alertkit.py's receiver).
 
 Membership: the services are written in the state file before the daemon starts
-(catalogrows.add_service), the monitors made over the API, then joined to their
-services in the file (catalogrows.join) and the grouping's graph read again
-(`refresh()`)."""
+(catalogrows.add_service), the monitors made over the API with their `service_id`
+(the catalog's own path: its event reads the grouping's graph again)."""
 
 from __future__ import annotations
 
@@ -33,7 +32,7 @@ _spec.loader.exec_module(_api_conftest)  # it puts tests/alerts on sys.path
 start_api = _api_conftest.start_api
 
 from alertkit import receiver  # noqa: E402,F401  (a fixture)
-from catalogrows import add_service, join  # noqa: E402
+from catalogrows import add_service  # noqa: E402
 from clockdrive import Target, move_to, probe, wait_for  # noqa: E402
 from upstatd.clock import FakeClock  # noqa: E402
 
@@ -165,10 +164,10 @@ async def outage(start_api, receiver, tmp_path, confirmation: dict[str, int] | N
         failures = (confirmation or {}).get(name, 1)
         status, _, monitor = await api.request("POST", "/api/monitors", json={
             "name": name, "type": "tcp" if name in TCP else "http", "url": url, "interval_seconds": 10,
-            "timeout_seconds": 2, "confirmation": {"failures": failures, "successes": 1, "recheck_seconds": 5}})
+            "timeout_seconds": 2, "confirmation": {"failures": failures, "successes": 1, "recheck_seconds": 5},
+            "service_id": service_id})
         assert status == 201, monitor
         found.monitors[name] = monitor["id"]
-        join(path, monitor["id"], service_id)
     await api.daemon.grouping.refresh()
     for name in SERVICES:
         await found.probe(name)

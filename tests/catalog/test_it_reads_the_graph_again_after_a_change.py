@@ -1,11 +1,11 @@
 """The grouping's graph is kept in memory (the probe path reads no database) and
 read again, off the probe path, after a monitor's or heartbeat's resource event
-(and the catalog's `service.*` events): a membership written in the state file
-is picked up once a monitor changes over the API."""
+(and the catalog's `service.*` events): a monitor that joins a service over
+the API is a member of it for the grouping once its event is out."""
 
 from __future__ import annotations
 
-from catalogrows import add_service, join
+from catalogrows import add_service
 from clockdrive import wait_for
 from groupingkit import config, receiver, start_api  # noqa: F401  (fixtures)
 from upstatd.clock import FakeClock
@@ -22,9 +22,8 @@ async def test_a_monitor_event_refreshes_the_graph(start_api, receiver, tmp_path
         "name": "pg", "type": "tcp", "url": "tcp://127.0.0.1:9", "interval_seconds": 3600})
     assert status == 201
     await wait_for(lambda: grouping._refreshing is not None and grouping._refreshing.done())
-    join(path, monitor["id"], "svc_pg")
-    assert grouping.graph.members == {}  # written behind the daemon's back: not seen yet
+    assert grouping.graph.members == {}
 
-    status, _, _ = await api.request("PATCH", f"/api/monitors/{monitor['id']}", json={"name": "postgres"})
+    status, _, _ = await api.request("PATCH", f"/api/monitors/{monitor['id']}", json={"service_id": "svc_pg"})
     assert status == 200
     await wait_for(lambda: grouping.graph.members == {monitor["id"]: "svc_pg"})

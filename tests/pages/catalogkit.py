@@ -1,8 +1,8 @@
 """A running daemon's status page over a catalog, for the tests of what a page
 shows of failing dependencies: monitors made over the API and paused (nothing
-probes them), then given a state straight in the database; services and
-memberships written with the catalog's row kit (tests/catalog/catalogrows.py)
-into the daemon's state file."""
+probes them), then given a state straight in the database; services written with the
+catalog's row kit (tests/catalog/catalogrows.py) into the daemon's state file,
+monitors joining them by `service_id`."""
 
 from __future__ import annotations
 
@@ -14,20 +14,19 @@ from loopback import closed_port
 
 sys.path.append(str(Path(__file__).parent.parent / "catalog"))
 
-from catalogrows import add_service, join  # noqa: E402
+from catalogrows import add_service  # noqa: E402
 
-__all__ = ["add_service", "join", "monitor", "set_state", "make_page", "shown", "text_of", "lines_of"]
+__all__ = ["add_service", "monitor", "set_state", "make_page", "shown", "text_of", "lines_of"]
 
 
 async def monitor(api, name: str, state: str, service_id: str | None = None) -> str:
     """A monitor in `state` (up, down, degraded, ...) that belongs to `service_id`; -> its id."""
     status, _, made = await api.request("POST", "/api/monitors", json={
-        "type": "tcp", "url": f"tcp://127.0.0.1:{closed_port()}", "name": name})
+        "type": "tcp", "url": f"tcp://127.0.0.1:{closed_port()}", "name": name,
+        **({} if service_id is None else {"service_id": service_id})})
     assert status == 201, made
     await api.request("POST", f"/api/monitors/{made['id']}/pause")
     await set_state(api, made["id"], state)
-    if service_id is not None:
-        join(str(api.db_path), made["id"], service_id)
     return made["id"]
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from catalogkit import add_service, join, lines_of, monitor, shown
+from catalogkit import add_service, lines_of, monitor, shown
 from upstatd.clock import FakeClock
 
 NOW = 1_800_000_000
@@ -20,12 +20,12 @@ async def api(start_api):
 
 
 async def heartbeat(api, name: str, state: str, service_id: str) -> str:
-    status, _, made = await api.request("POST", "/api/heartbeats", json={"name": name, "period_seconds": 3600})
+    status, _, made = await api.request("POST", "/api/heartbeats", json={"name": name, "period_seconds": 3600,
+                                                                      "service_id": service_id})
     assert status == 201, made
     await api.request("POST", f"/api/heartbeats/{made['id']}/pause")
     await api.daemon.writer.run(lambda conn: conn.execute(
         "UPDATE heartbeats SET status = 'active', current_state = ? WHERE id = ?", (state, made["id"])))
-    join(str(api.db_path), made["id"], service_id)
     return made["id"]
 
 

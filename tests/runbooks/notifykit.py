@@ -4,10 +4,9 @@ that belongs to the service postgres (svc_pg), and a runbook linked to that
 service (rbk_pg, five steps), its alerts going to the channels given
 (alertkit's loopback peers: `smtp`, `receiver`).
 
-The monitor's id is the daemon's to make, and the catalog's rows are written
-into the state file while no daemon has it open (catalogrows.join): so a first
-daemon makes the monitor and stops, the rows are written, and a second daemon
-starts on the same file. Import the fixtures from here in a test module
+The service and the runbook are written into the state file before the daemon
+starts on it (catalogrows, runbookrows); the YAML monitor names the service by
+its id (`service: svc_pg`). Import the fixtures from here in a test module
 (`from notifykit import start_api, smtp, receiver  # noqa: F401`)."""
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-from catalogrows import add_service, join
+from catalogrows import add_service
 from runbookrows import add_runbook
 
 _spec = importlib.util.spec_from_file_location(
@@ -53,7 +52,7 @@ def apprise_channel(rx: Receiver) -> str:
 
 @dataclass
 class Postgres:
-    api: object            # tests/api/conftest.py's Api of the second daemon
+    api: object            # tests/api/conftest.py's Api
     port: int              # the monitor's target
     monitor_id: str
     target: asyncio.AbstractServer | None
@@ -87,7 +86,7 @@ async def _listen(port: int) -> asyncio.AbstractServer:
 async def postgres(start_api, tmp_path: Path, channels: dict[str, str], public_url: str | None = PUBLIC,
                    steps: list[str] = STEPS, body: str = BODY, clock=None, interval: str = "1s") -> Postgres:
     """The daemon with the postgres monitor up (its target listening), in svc_pg with rbk_pg,
-    alerting every channel of `channels` (key -> alertkit's channel YAML); `clock`: the second
+    alerting every channel of `channels` (key -> alertkit's channel YAML); `clock`: the
     daemon's (a FakeClock), `interval`: the monitor's."""
     port = closed_port()
     target = await _listen(port)
@@ -103,15 +102,13 @@ async def postgres(start_api, tmp_path: Path, channels: dict[str, str], public_u
                     url: "tcp://127.0.0.1:{port}"
                     interval: {interval}
                     confirmation: {{failures: 1, successes: 1, recheck: 1s}}
+                    service: svc_pg
                 """))
     server = f'public_url: "{public_url}"' if public_url else ""
-    first = await start_api(yaml, server=server)
-    status, _, monitors = await first.request("GET", "/api/monitors")
-    assert status == 200, monitors
-    [monitor_id] = [m["id"] for m in monitors["data"]]
-    await first.daemon.stop()  # the fixture's stop of it later does nothing more
     add_service(str(state), "svc_pg", "postgres")
-    join(str(state), monitor_id, "svc_pg")
     add_runbook(str(state), "rbk_pg", TITLE, steps, linked_to=("svc_pg",), body=body)
     api = await start_api(yaml, server=server, clock=clock)
+    status, _, monitors = await api.request("GET", "/api/monitors")
+    assert status == 200, monitors
+    [monitor_id] = [m["id"] for m in monitors["data"]]
     return Postgres(api, port, monitor_id, target)

@@ -50,12 +50,12 @@ async def stop(api: Any) -> None:
     await api.daemon.stop()
 
 
-async def failing_monitor(api: Any) -> dict:
-    """A TCP monitor made over the API whose target (a closed loopback port) fails at its
-    first probe, which confirms it down."""
+async def failing_monitor(api: Any, service_id: str | None = None) -> dict:
+    """A TCP monitor made over the API (in `service_id`) whose target (a closed loopback port)
+    fails at its first probe, which confirms it down."""
     status, _, made = await api.request("POST", "/api/monitors", json={
         "type": "tcp", "url": f"tcp://127.0.0.1:{closed_port()}", "interval_seconds": 3600,
-        "confirmation": {"failures": 1}})
+        "confirmation": {"failures": 1}, **({"service_id": service_id} if service_id else {})})
     assert status == 201, made
     return made
 

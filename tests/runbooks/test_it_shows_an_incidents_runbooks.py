@@ -1,15 +1,15 @@
 """GET /api/incidents/{id} shows the runbooks of the incident: a real probe of
 an API-made monitor fails (a closed loopback port) and opens its incident; the
-monitor is a member of the api service (catalogrows.join), which needs
+monitor is a member of the api service (made with its service_id), which needs
 postgres: the monitor's own runbook comes first, then postgres's (via its
 svc_ id), each with its steps numbered and none done, and an unrelated runbook
 is not shown. The list of incidents does not carry runbooks."""
 
 from __future__ import annotations
 
-from catalogrows import add_service, join
+from catalogrows import add_service
 import runbookkit
-from runbookkit import failing_monitor, incident_of, make_runbook, stop
+from runbookkit import failing_monitor, incident_of, make_runbook
 from upstatd.clock import FakeClock
 
 start_api = runbookkit.start_api   # the fixture: the in-process daemon
@@ -20,15 +20,11 @@ async def test_a_dependencys_runbook_shows_on_a_members_incident(start_api, tmp_
     path = tmp_path / "state" / "upstatd.db"
     path.parent.mkdir()
     storage = f'storage: {{path: "{path}"}}\n'
-    api = await start_api(storage, clock=FakeClock(wall=NOW))
-    monitor = await failing_monitor(api)
-    await stop(api)
     add_service(str(path), "svc_pg", "postgres")
     add_service(str(path), "svc_api", "api", needs=("svc_pg",))
     add_service(str(path), "svc_mail", "mail")
-    join(str(path), monitor["id"], "svc_api")
-
-    api = await start_api(storage, clock=api.clock)
+    api = await start_api(storage, clock=FakeClock(wall=NOW))
+    monitor = await failing_monitor(api, service_id="svc_api")
     postgres = await make_runbook(api, linked_to=["svc_pg"])
     own = await make_runbook(api, title="API checks fail", steps=["Look at the api logs"], linked_to=[monitor["id"]])
     await make_runbook(api, title="Mail is down", steps=["Restart postfix"], linked_to=["svc_mail"])
