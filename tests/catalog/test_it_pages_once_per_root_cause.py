@@ -39,7 +39,10 @@ async def test_one_outage_pages_once(start_api, receiver, tmp_path):
         await found.probe("postgres")
         await found.probe("api")
         await found.probe("web")
-        assert {incident["status"] for incident in await found.incidents()} == {"resolved"}
+        listed = {incident["id"]: incident for incident in await found.incidents()}
+        assert {incident["status"] for incident in listed.values()} == {"resolved"}
+        assert sorted(listed[postgres["id"]]["caused_incidents"]) == sorted([api["id"], web["id"]])  # as stored
+        assert listed[web["id"]]["caused_by"] == postgres["id"]
         await found.later(60)  # past any hold: nothing is released
         assert await found.sent_settled(2) == [("opened", postgres["id"]), ("resolved", postgres["id"])]
         assert await found.timeline(api["id"], "released") == []
