@@ -13,7 +13,8 @@ thread pool of its own, so probes, pings and other channels go on.
 
 An opened, reminder or escalated message names the incident's runbooks, read
 when it is sent (store/runbook_reads.py, on the read connection: the router
-that made the alert on the probe path reads no database), each with its page's
+that made the alert on the probe path reads no database; one read serves every
+channel sending about the incident within RUNBOOKS_FRESH), each with its page's
 signed link (alerts/runbook_links.py) when server.public_url is set. A failed
 read sends the message without them: a page without its runbook beats none.
 
@@ -56,6 +57,8 @@ BACKOFF_BASE = 1.0
 BACKOFF_MAX = 300.0
 GIVE_UP_AFTER = 24 * 3600.0
 APPRISE_THREADS = 4
+RUNBOOKS_FRESH = 5.0   # seconds an incident's runbooks, once read, serve its other channels' messages
+RUNBOOKS_KEPT = 1000   # incidents whose read is kept before the stale ones are dropped
 
 # (incident id, now, person id) -> (acknowledge url, resolve url): the one-click links of a message;
 # a person's own channel signs the person into its links (the acknowledge names them)
@@ -129,6 +132,7 @@ class AlertDispatcher:
         self.defaults = defaults
         self.links: Links = _no_links
         self.runbook_url: RunbookUrl = _no_runbook_url
+        self._runbooks: dict[str, tuple[float, asyncio.Future]] = {}  # incident id -> (monotonic, its read)
         self.policy = Policy(BACKOFF_BASE, BACKOFF_MAX, disable_after=None, give_up_after=GIVE_UP_AFTER)
         self.timeout = 10.0
         self.router = Router(lookup)
@@ -229,7 +233,7 @@ class AlertDispatcher:
         if facts.reason not in messages.RUNBOOK_REASONS:
             return facts
         try:
-            linked = await self.read_db.call(runbook_reads.for_incident, facts.incident_id)
+            linked = await asyncio.shield(self._read_runbooks(facts.incident_id))
         except Exception as exc:  # a storage problem: the page goes out without its runbooks
             log.warning("alerts.runbooks_unread", incident=facts.incident_id, error=str(exc))
             return facts
@@ -242,6 +246,20 @@ class AlertDispatcher:
                 return None
         return msgspec.structs.replace(facts, runbooks=messages.notes(((r.id, r.title, r.steps) for r in linked),
                                                                       url_of))
+
+    def _read_runbooks(self, incident_id: str) -> asyncio.Future:
+        """The incident's runbooks, read once for every channel sending about it within
+        RUNBOOKS_FRESH seconds (an outage to ten channels is one read, not ten)."""
+        at = self.clock.monotonic()
+        found = self._runbooks.get(incident_id)
+        if found is not None and at - found[0] < RUNBOOKS_FRESH and \
+                not (found[1].done() and found[1].exception() is not None):
+            return found[1]
+        if len(self._runbooks) >= RUNBOOKS_KEPT:  # a storm of incidents: forget the stale reads
+            self._runbooks = {key: entry for key, entry in self._runbooks.items() if at - entry[0] < RUNBOOKS_FRESH}
+        future = asyncio.ensure_future(self.read_db.call(runbook_reads.for_incident, incident_id))
+        self._runbooks[incident_id] = (at, future)
+        return future
 
     def render(self, row: ChannelRow, facts: Facts) -> messages.Message:
         return messages.render(self.with_links(facts, row.person_id), self.public_url(), row.type,
