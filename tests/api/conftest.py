@@ -16,6 +16,10 @@ top-level section but `server:` (e.g. `api:`, `monitors:`, or `storage:` to use 
 without `monitors:` the daemon runs with none, without `storage:` on a fresh
 database in its own directory). `api.clock` is the daemon's clock: pass a FakeClock
 to move time (`api.clock.advance(61)`).
+
+A module whose tests only read (a matrix over every route) shares one daemon: its tests take
+`module_api` and run on the module's event loop (`pytest.mark.asyncio(loop_scope="module")`);
+the module overrides `module_daemon` to start it with options (`start_module_api(clock=...)`).
 """
 
 from __future__ import annotations
