@@ -56,7 +56,7 @@ async def test_it_creates_reads_updates_and_deletes_a_heartbeat(api):
         "period_seconds": None, "cron": "30 2 * * *", "oncalendar": None, "timezone": "Europe/Riga",
         "grace_seconds": 900, "methods": "post", "manual_resume": True, "body_keywords": None, "severity": "major",
         "tags": ["db", "eu"], "alert_channels": None, "reminder_interval_seconds": None,
-        "metadata": {"team": "ops", "env": "prod"}, "group_id": None, "escalation_policy": None, "status": "active", "current_state": "new", "since": NOW, "stats": None, "started": False,
+        "metadata": {"team": "ops", "env": "prod"}, "group_id": None, "escalation_policy": None, "service_id": None, "status": "active", "current_state": "new", "since": NOW, "stats": None, "started": False,
         "ping_url": f"{api.url}/ping/{TOKEN}",  # kept lowercase
         "slug_url": f"{api.url}/ping/{ping_key}/db-backup", "last_ping_at": None, "next_expected_at": None,
         "last_duration_seconds": None, "managed_by": "api", "paused_at": None,
