@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import aiohttp
 
-from catalogrows import join
 from groupingkit import close, outage, receiver, start_api  # noqa: F401  (fixtures)
 
 
@@ -15,9 +14,8 @@ async def test_a_late_heartbeat_holds_its_dependents(start_api, receiver, tmp_pa
     beats = found.api.daemon.heartbeats.by_id
     try:
         status, _, beat = await found.api.request("POST", "/api/heartbeats", json={
-            "name": "backup", "period_seconds": 60, "grace_seconds": 20})
+            "name": "backup", "period_seconds": 60, "grace_seconds": 20, "service_id": "svc_pg"})
         assert status == 201, beat
-        join(str(tmp_path / "state.db"), beat["id"], "svc_pg")
         await found.api.daemon.grouping.refresh()
         async with aiohttp.ClientSession() as session, session.get(beat["ping_url"]) as answer:
             assert answer.status == 200
