@@ -55,7 +55,7 @@ def edges(db_path) -> set[tuple[str, str, str]]:
 async def test_it_replaces_the_files_services_and_keeps_the_apis(start_api, tmp_path):
     api = await start_api(seed(tmp_path) + CATALOG)
     before = await by_key(api)
-    payments = await make(api, "Payments", depends_on=[before["postgres"]["id"], before["api"]["id"]])
+    await make(api, "Payments", depends_on=[before["postgres"]["id"], before["api"]["id"]])
     status, _, _ = await api.request("POST", f"{SERVICES}/{before['web']['id']}/dependencies",
                                      json={"depends_on_id": before["postgres"]["id"]})
     assert status == 201

@@ -48,7 +48,7 @@ async def test_the_link_of_an_alert_opens_the_runbook(start_api, receiver, tmp_p
             assert [htmlmod.unescape(item.split("</li>")[0]) for item in items.split("<li>")[1:]] == [
                 STEPS[0], STEPS[1] + ' <span class="done">(done by ana, 2023-11-14 22:13:20 UTC)</span>',
                 *STEPS[2:]]
-            assert f"For incident postgres is down" in page and incident_id in page
+            assert "For incident postgres is down" in page and incident_id in page
             assert "<h1>When postgres is down</h1>" in page and "<strong>api</strong>" in page
             assert '<a href="https://grafana.example.com/d/pg" rel="nofollow noopener noreferrer">' in page
 

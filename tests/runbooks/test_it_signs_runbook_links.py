@@ -42,7 +42,7 @@ def test_it_reads_back_what_it_made():
 
 @pytest.mark.parametrize("token, now, reason", [
     ("", NOW, "malformed"),
-    ("a" * (runbook_links.MAX_TOKEN + 1), NOW, "malformed"),               # too long: refused before decoding
+    ("a" * (incident_links.MAX_TOKEN + 1), NOW, "malformed"),               # too long: refused before decoding
     (GOOD + "=", NOW, "malformed"),                                         # padding is not in the alphabet
     (GOOD[:-1] + "!", NOW, "malformed"),
     ("abc", NOW, "malformed"),                                              # shorter than a MAC

@@ -74,12 +74,42 @@ def _check_key(key: bytes) -> None:
         raise ValueError(f"a link key is at least {MIN_KEY} bytes")
 
 
-def _mac(key: bytes, payload: bytes) -> bytes:
-    return hmac.new(key, DOMAIN + payload, hashlib.sha256).digest()
-
-
 def _encode(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _mac(key: bytes, domain: bytes, payload: bytes) -> bytes:
+    return hmac.new(key, domain + payload, hashlib.sha256).digest()
+
+
+def sealed(key: bytes, domain: bytes, fields: list[str]) -> str:
+    """base64url(payload || MAC) of the fields joined by NUL (each already checked to hold
+    none): the token format of this module, shared with runbook links (another domain)."""
+    _check_key(key)
+    payload = "\0".join(fields).encode("ascii")
+    return _encode(payload + _mac(key, domain, payload))
+
+
+def opened(key: bytes, domain: bytes, token: str) -> list[str]:
+    """The fields of a token sealed() wrote under `domain`, or LinkRefused: malformed (too
+    long, not base64url, another spelling, not ASCII) or bad_signature (another key, another
+    domain, or changed). The length is bounded before decoding, the MAC checked before parsing."""
+    _check_key(key)
+    if not isinstance(token, str) or len(token) > MAX_TOKEN or not _ALPHABET.fullmatch(token):
+        raise LinkRefused("malformed")
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except binascii.Error:
+        raise LinkRefused("malformed") from None
+    if _encode(raw) != token or len(raw) <= MAC_SIZE:  # one spelling per token; room for a payload
+        raise LinkRefused("malformed")
+    payload, mac = raw[:-MAC_SIZE], raw[-MAC_SIZE:]
+    if not hmac.compare_digest(mac, _mac(key, domain, payload)):
+        raise LinkRefused("bad_signature")
+    try:  # signed by this key, so written by sealed(); parsed strictly all the same
+        return payload.decode("ascii").split("\0")
+    except ValueError:
+        raise LinkRefused("malformed") from None
 
 
 def seal(key: bytes, incident_id: str, action: str, expires_at: int, person_id: str | None = None) -> str:
@@ -94,9 +124,8 @@ def seal(key: bytes, incident_id: str, action: str, expires_at: int, person_id: 
         raise ValueError("expires_at is a non-negative integer of Unix seconds")
     if person_id is not None and (not isinstance(person_id, str) or not _ID.fullmatch(person_id)):
         raise ValueError(f"a person id is 1 to {MAX_ID} characters of A-Z a-z 0-9 _")
-    person = "" if person_id is None else f"\0{person_id}"
-    payload = f"{incident_id}\0{action}\0{expires_at}{person}".encode("ascii")
-    return _encode(payload + _mac(key, payload))
+    person = [] if person_id is None else [person_id]
+    return sealed(key, DOMAIN, [incident_id, action, str(expires_at), *person])
 
 
 def make(key: bytes, incident_id: str, action: str, expires_at: int, person_id: str | None = None) -> str:
@@ -110,23 +139,7 @@ def read(key: bytes, token: str, now: float) -> Link:
     """The link the token holds, or LinkRefused: malformed (not a token this
     module writes), bad_signature (another key, or changed), unknown_action
     (signed, but not an action links do), expired (now >= expires_at)."""
-    _check_key(key)
-    if not isinstance(token, str) or len(token) > MAX_TOKEN or not _ALPHABET.fullmatch(token):
-        raise LinkRefused("malformed")
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-    except binascii.Error:
-        raise LinkRefused("malformed") from None
-    if _encode(raw) != token or len(raw) <= MAC_SIZE:  # one spelling per token; room for a payload
-        raise LinkRefused("malformed")
-    payload, mac = raw[:-MAC_SIZE], raw[-MAC_SIZE:]
-    if not hmac.compare_digest(mac, _mac(key, payload)):
-        raise LinkRefused("bad_signature")
-    # Signed by this key, so written by seal(); parsed strictly all the same.
-    try:
-        parts = payload.decode("ascii").split("\0")
-    except ValueError:
-        raise LinkRefused("malformed") from None
+    parts = opened(key, DOMAIN, token)
     if len(parts) not in (3, 4):
         raise LinkRefused("malformed")
     incident_id, action, expiry = parts[:3]

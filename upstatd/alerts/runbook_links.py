@@ -22,24 +22,19 @@ with the same 404, as it does an unknown runbook: a guessed URL learns nothing.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
 import re
 from typing import NamedTuple
 
+from upstatd.alerts import links
+from upstatd.alerts.links import LinkRefused  # noqa: F401  (the same refusals: malformed, bad_signature, expired)
+
 DOMAIN = b"upstatd-runbook-link\0"
 TTL = 30 * 86400                     # seconds: read-only, and an incident can run for weeks
-MIN_KEY = 16                         # bytes; the installation's key is 32 (store.settings.link_key)
-MAC_SIZE = hashlib.sha256().digest_size
 MAX_ID = 64
-MAX_TOKEN = 256                      # characters; longer is refused before any decoding
 PATH = "/runbooks/"
 
 REASONS = ("malformed", "bad_signature", "expired")
 
-_ALPHABET = re.compile(r"[A-Za-z0-9_-]+")
 _ID = re.compile(r"[A-Za-z0-9_]{1,%d}" % MAX_ID)
 _EXPIRY = re.compile(r"[0-9]{1,12}")
 
@@ -50,59 +45,21 @@ class RunbookLink(NamedTuple):
     expires_at: int                  # Unix seconds
 
 
-class LinkRefused(Exception):
-    """A token that does not stand: `reason` is one of REASONS."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-def _check_key(key: bytes) -> None:
-    if not isinstance(key, bytes) or len(key) < MIN_KEY:
-        raise ValueError(f"a link key is at least {MIN_KEY} bytes")
-
-
-def _mac(key: bytes, payload: bytes) -> bytes:
-    return hmac.new(key, DOMAIN + payload, hashlib.sha256).digest()
-
-
-def _encode(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
-
-
 def make(key: bytes, runbook_id: str, incident_id: str, expires_at: int) -> str:
     """A URL-safe token letting its holder read the runbook, for the incident, until `expires_at`."""
-    _check_key(key)
     for name, value in (("runbook id", runbook_id), ("incident id", incident_id)):
         if not isinstance(value, str) or not _ID.fullmatch(value):
             raise ValueError(f"a {name} is 1 to {MAX_ID} characters of A-Z a-z 0-9 _")
     if isinstance(expires_at, bool) or not isinstance(expires_at, int) or not _EXPIRY.fullmatch(str(expires_at)):
         raise ValueError("expires_at is a non-negative integer of Unix seconds")
-    payload = f"{runbook_id}\0{incident_id}\0{expires_at}".encode("ascii")
-    return _encode(payload + _mac(key, payload))
+    return links.sealed(key, DOMAIN, [runbook_id, incident_id, str(expires_at)])
 
 
 def read(key: bytes, token: str, now: float) -> RunbookLink:
     """The link the token holds, or LinkRefused: malformed (too long, not base64url,
     not a token this module writes), bad_signature (another key, another DOMAIN, or
     changed), expired (now >= expires_at)."""
-    _check_key(key)
-    if not isinstance(token, str) or len(token) > MAX_TOKEN or not _ALPHABET.fullmatch(token):
-        raise LinkRefused("malformed")
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-    except binascii.Error:
-        raise LinkRefused("malformed") from None
-    if _encode(raw) != token or len(raw) <= MAC_SIZE:  # one spelling per token; room for a payload
-        raise LinkRefused("malformed")
-    payload, mac = raw[:-MAC_SIZE], raw[-MAC_SIZE:]
-    if not hmac.compare_digest(mac, _mac(key, payload)):
-        raise LinkRefused("bad_signature")
-    try:  # signed by this key, so written by make(); parsed strictly all the same
-        parts = payload.decode("ascii").split("\0")
-    except ValueError:
-        raise LinkRefused("malformed") from None
+    parts = links.opened(key, DOMAIN, token)
     if len(parts) != 3 or not _ID.fullmatch(parts[0]) or not _ID.fullmatch(parts[1]) or \
             not _EXPIRY.fullmatch(parts[2]):
         raise LinkRefused("malformed")
