@@ -25,7 +25,7 @@ import msgspec
 
 from upstatd.catalog import graph
 from upstatd.config.check import (
-    Invalid, Path, Problems, block, integer, parse_metadata, take, text, text_list, type_name,
+    Invalid, Path, Problems, block, integer, parse_metadata, mapped, take, text, text_list, type_name,
 )
 
 KEY_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}"
@@ -134,27 +134,12 @@ SERVICE_FIELDS = {
     "depends_on": parse_depends_on,
 }
 SERVICE_REF = text(max_len=100)    # a monitor's or heartbeat's `service`: a key or a svc_ id
-_KEY = re.compile(KEY_PATTERN)
 
 
 def parse_services(value: Any, path: Path, problems: Problems) -> tuple[ServiceSpec, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, dict):
-        problems.add(path, f"must be a mapping of service keys to services ({{postgres: {{name: PostgreSQL}}}}), "
-                           f"got {type_name(value)}")
-        return ()
-    out = []
-    for key, item in value.items():
-        at = path + (key,)
-        if not isinstance(key, str) or not _KEY.fullmatch(key):
-            problems.add(at, f"'{key}' is not a valid service key: use letters, digits, '-', '_' and '.'")
-            continue
-        spec = parse_service(key, item, at, problems)
-        if spec is not None:
-            out.append(spec)
-    specs = tuple(out)
-    _check_graph(value, specs, path, problems)
+    specs = mapped(value, path, problems, "service", "{postgres: {name: PostgreSQL}}", parse_service)
+    if specs:
+        _check_graph(value, specs, path, problems)
     return specs
 
 

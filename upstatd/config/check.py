@@ -398,6 +398,30 @@ def keyed(value: Any, path: Path, problems: Problems, noun: str, parse: Callable
     return tuple(out)
 
 
+_MAP_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+
+
+def mapped(value: Any, path: Path, problems: Problems, noun: str, example: str,
+           parse: Callable[[str, Any, Path], Any]) -> tuple:
+    """A section that maps keys to entries (services, runbooks: read as a graph or by name):
+    each parsed by `parse(key, item, path)`; absent is none. `noun` is one entry's name."""
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        problems.add(path, f"must be a mapping of {noun} keys to {noun}s ({example}), got {type_name(value)}")
+        return ()
+    out = []
+    for key, item in value.items():
+        at = path + (key,)
+        if not isinstance(key, str) or not _MAP_KEY.fullmatch(key):
+            problems.add(at, f"'{key}' is not a valid {noun} key: use letters, digits, '-', '_' and '.'")
+            continue
+        spec = parse(key, item, at, problems)
+        if spec is not None:
+            out.append(spec)
+    return tuple(out)
+
+
 def entries(value: Any, path: Path, problems: Problems, noun: str) -> list:
     """A section that is a list of entries (monitors, heartbeats, webhooks): absent is none."""
     if value is None:

@@ -23,13 +23,12 @@ steps or tags writes a new one (author "config").
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import msgspec
 
 from upstatd.config.check import (
-    Invalid, Path, Problems, Rule, block, parse_metadata, take, text, text_list, type_name,
+    Invalid, Path, Problems, Rule, block, parse_metadata, mapped, take, text, text_list, type_name,
 )
 
 KEY_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}"
@@ -37,7 +36,6 @@ MAX_STEPS = 100
 MAX_STEP = 1000          # characters of one step
 MAX_BODY = 100_000       # characters of the markdown body
 MAX_LINKS = 100          # linked targets of one kind
-_KEY = re.compile(KEY_PATTERN)
 # linked_to's kinds: (the section of this file whose keys they name, the id prefix of one made over the API)
 LINK_KINDS = {"services": ("services", "svc_"), "monitors": ("monitors", "mon_"),
               "heartbeats": ("heartbeats", "hbt_"), "escalation_policies": ("escalation_policies", "esc_")}
@@ -54,22 +52,7 @@ class RunbookSpec(msgspec.Struct, frozen=True):
 
 
 def parse_runbooks(value: Any, path: Path, problems: Problems) -> tuple[RunbookSpec, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, dict):
-        problems.add(path, f"must be a mapping of runbook keys to runbooks ({{title, steps, ...}}), "
-                           f"got {type_name(value)}")
-        return ()
-    out = []
-    for key, item in value.items():
-        at = path + (key,)
-        if not isinstance(key, str) or not _KEY.fullmatch(key):
-            problems.add(at, f"'{key}' is not a valid runbook key: use letters, digits, '-', '_' and '.'")
-            continue
-        spec = parse_runbook(key, item, at, problems)
-        if spec is not None:
-            out.append(spec)
-    return tuple(out)
+    return mapped(value, path, problems, "runbook", "{title, steps, ...}", parse_runbook)
 
 
 def parse_runbook(key: str, value: Any, path: Path, problems: Problems) -> RunbookSpec | None:
