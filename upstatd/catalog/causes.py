@@ -86,13 +86,15 @@ def decide(graph: Graph, subject: str, incidents: Mapping[str, Tracked], failing
     service = graph.members.get(subject)
     if service is None:
         return ALONE
-    by_id = _active(incidents)
+    by_id: dict[str, Tracked] | None = None  # read only once a dependency has an open incident (rare)
     own = incidents.get(subject)
     pending = False
     for dependency in graph.dependencies(service):
         for member in graph.members_of(dependency):
             incident = incidents.get(member)
-            if incident is not None and incident.id in by_id and (own is None or incident.id != own.id):
+            if incident is not None and incident.status in ACTIVE and (own is None or incident.id != own.id):
+                if by_id is None:
+                    by_id = _active(incidents)
                 if waiting(incident, by_id):
                     pending = True
                     continue

@@ -119,9 +119,13 @@ class GroupingService:
     # -- in the incident's commit (IncidentService.on_state_change) -----------------------------
 
     def _tracked(self) -> dict[str, causes.Tracked]:
+        """The open incidents of members of services: all causes.py looks at (a resolved one is no
+        cause, a subject in no service none either). Few even in a storm; building every subject's
+        latest took 8 ms per opening at 10,000 (BENCHMARKS.md, bench/grouping.py)."""
+        members = self.graph.members
         return {subject: causes.Tracked(incident.id, incident.status, incident.caused_by,
                                         incident.held_until is not None)
-                for subject, incident in self.incidents.by_subject.items()}
+                for subject, incident in self.incidents.open_by_subject.items() if subject in members}
 
     def before(self, kind: str, incident: Incident, at_ms: int) -> Incident:
         """The incident as it is written: an opening one caused or held; a resolved one held no more."""

@@ -49,12 +49,15 @@ class IncidentService:
         self.bus = bus
         self.settings = settings
         self.by_subject: dict[str, Incident] = {}
+        self.open_by_subject: dict[str, Incident] = {}  # the open or acknowledged ones of by_subject
         self.grouping: Any = None  # catalog.grouping.GroupingService: root-cause grouping, when running
 
     async def load(self, conn: Any) -> None:
         """Read what is open (at start, before any state changes)."""
         self.by_subject = {incident.subject_id: incident for incident in await conn.call(store.tracked)
                            if incident.subject_id}
+        self.open_by_subject = {subject: incident for subject, incident in self.by_subject.items()
+                                if incident.status in ACTIVE}
         log.info("incidents.loaded", tracked=len(self.by_subject),
                  open=sum(incident.status in ACTIVE for incident in self.by_subject.values()))
 
@@ -93,6 +96,7 @@ class IncidentService:
 
     def forget_subject(self, subject_id: str) -> None:
         self.by_subject.pop(subject_id, None)
+        self.open_by_subject.pop(subject_id, None)
 
     def _queue(self, statements: list[tuple[str, tuple]]) -> None:
         for sql, params in statements:
@@ -121,6 +125,11 @@ class IncidentService:
                 self.by_subject.pop(incident.subject_id, None)
         else:
             self.by_subject[incident.subject_id] = incident
+        latest = self.by_subject.get(incident.subject_id)
+        if latest is not None and latest.status in ACTIVE:
+            self.open_by_subject[incident.subject_id] = latest
+        else:
+            self.open_by_subject.pop(incident.subject_id, None)
 
     remember = _remember
 
