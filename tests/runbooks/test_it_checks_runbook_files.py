@@ -73,3 +73,12 @@ def test_it_names_the_line_and_key(tmp_path, more, line, key, words):
 def test_the_section_is_a_mapping(tmp_path):
     found = problems(tmp_path, HEAD.split("runbooks:")[0] + "runbooks:\n  - {title: x, steps: [y]}\n")
     assert found == ["6: runbooks: must be a mapping of runbook keys to runbooks ({title, steps, ...}), got a list"]
+
+
+def test_a_link_mistake_is_named_with_the_files_other_mistakes(tmp_path):
+    # a monitor with a mistake of its own keeps its key: linking to it is no second error
+    text = HEAD.replace('url: "tcp://127.0.0.1:9"}', 'url: "tcp://127.0.0.1:9", interval: soon}') + \
+        "  two:\n    title: Two\n    steps: [x]\n    linked_to: {monitors: [pg-tcp, pg-http]}\n"
+    found = problems(tmp_path, text)
+    assert [message.split(":")[1].strip() for message in found] == ["monitors[0].interval",
+                                                                     "runbooks.two.linked_to.monitors[1]"], found

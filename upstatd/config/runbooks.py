@@ -131,17 +131,25 @@ RUNBOOK_FIELDS = {
 }
 
 
-def file_keys(config: Any) -> dict[str, set[str]]:
-    """The keys each linked kind may name in this file; services only when the file has
-    that section (`config.services`)."""
-    return {kind: {spec.key for spec in getattr(config, section, ()) or ()}
-            for kind, (section, _) in LINK_KINDS.items()}
+def file_keys(top: dict) -> dict[str, set[str]]:
+    """The keys each linked kind may name in this file, as written (an entry with other mistakes
+    still has its key: a link to it is not a second error). `services` is a mapping, the others
+    lists of entries with `key`."""
+    keys: dict[str, set[str]] = {}
+    for kind, (section, _) in LINK_KINDS.items():
+        value = top.get(section)
+        if isinstance(value, dict):
+            keys[kind] = {key for key in value if isinstance(key, str)}
+        else:
+            keys[kind] = {item.get("key") for item in value or () if isinstance(item, dict)} \
+                if isinstance(value, list) else set()
+    return keys
 
 
-def check_runbook_links(config: Any, problems: Problems) -> None:
+def check_runbook_links(top: dict, runbooks: tuple[RunbookSpec, ...], problems: Problems) -> None:
     """Every linked key names an entry of the file (or is an id of one made over the API)."""
-    keys = file_keys(config)
-    for spec in getattr(config, "runbooks", ()):
+    keys = file_keys(top)
+    for spec in runbooks:
         for kind, refs in spec.linked_to.items():
             section, prefix = LINK_KINDS[kind]
             for index, ref in enumerate(refs):

@@ -167,13 +167,12 @@ def parse_config(data: Any, file: str, problems: Problems,
     services = parse_services(top.get("services"), ("services",), problems)
     check_service_refs(top, problems)
     runbooks = parse_runbooks(top.get("runbooks"), ("runbooks",), problems)
+    check_runbook_links(top, runbooks, problems)
     if problems:
         return None
-    config = Config(file, server, storage_path, scheduler, defaults, monitors, rate_limit, heartbeats, pings,
-                    incidents, webhooks, channels, retention, metrics, maintenance, people=people, on_call=on_call,
-                    escalation_policies=policies, services=services, runbooks=runbooks)
-    check_runbook_links(config, problems)  # against the parsed sections (services too, where the file has them)
-    return None if problems else config
+    return Config(file, server, storage_path, scheduler, defaults, monitors, rate_limit, heartbeats, pings,
+                  incidents, webhooks, channels, retention, metrics, maintenance, people=people, on_call=on_call,
+                  escalation_policies=policies, services=services, runbooks=runbooks)
 
 
 def parse_retention(value: Any, path: Path, problems: Problems) -> Retention:
