@@ -155,7 +155,8 @@ def is_public(handler: Any) -> bool:
 
 @web.middleware
 async def api_middleware(request: web.Request, handler) -> web.StreamResponse:
-    if not request.path.startswith("/api/") and request.path != "/api":
+    if not request.path.startswith("/api/") and request.path != "/api" and \
+            errors.dialect_envelope(request.path) is None:
         return await handler(request)
     request_id = new_id("req")
     request[REQUEST_ID] = request_id
@@ -243,7 +244,9 @@ def error_response(request: web.Request, exc: Exception) -> web.Response:
         log.error("api.request_failed", request_id=request_id, method=request.method, path=request.path,
                   remote_addr=request.remote, exc_info=exc)
         failure = errors.internal(request_id)
-    return respond(failure.body(request_id), failure.status, headers=failure.headers)
+    envelope = errors.dialect_envelope(request.path)
+    body = failure.body(request_id) if envelope is None else envelope(failure, request_id)
+    return respond(body, failure.status, headers=failure.headers)
 
 
 def route_error(request: web.Request, exc: web.HTTPException) -> ApiError:
