@@ -346,3 +346,28 @@ async def pause_monitor(request: web.Request) -> web.Response:
     resume_at_ms = future_ms(unix(given.resume_at, "resume_at"), ctx.now_ms(), "resume_at")
     changed = await ctx.monitor_commands.pause(request.match_info["id"], resume_at_ms)
     return respond(ug_monitor(changed.row))
+
+
+# -- its own OpenAPI document -------------------------------------------------------------------------
+
+from upstatd.api.routes.meta import public_route  # noqa: E402  (after the routes: the document lists them)
+
+_document: list[bytes] = []
+
+
+@public_route("GET", f"{PREFIX}/openapi.json", "The OpenAPI 3.1 document of the UptimeGuard dialect (/v1)")
+async def get_openapi(request: web.Request) -> web.Response:
+    if not _document:
+        from upstatd.api import openapi
+        from upstatd.api.routes import ROUTES
+        from upstatd.api.routes.meta import PUBLIC_ROUTES
+        own = [item for item in (*ROUTES, *PUBLIC_ROUTES) if item.path.startswith(PREFIX + "/")]
+        document = openapi.document([item for item in own if item.resource],
+                                    [item for item in own if not item.resource])
+        document["info"]["title"] = "upstatd: the UptimeGuard dialect (/v1)"
+        document["info"]["description"] = (
+            "UptimeGuard's monitors API answered by upstatd (docs/dialect-uptimeguard.md): ISO 8601 "
+            "timestamps, page/per_page lists with total, errors as {error: {code, message, request_id}} "
+            "with UptimeGuard's codes (and upstatd's type and param).")
+        _document.append(msgspec.json.encode(document))
+    return web.Response(body=_document[0], content_type="application/json")

@@ -34,7 +34,8 @@ def public_route(method: str, path: str, summary: str, *, response: Any = None, 
 def openapi_document(version: str | None = None) -> dict:
     """upstatd's own routes: the dialects' (api/dialects/*) answer other products' shapes."""
     own = [item for item in ROUTES if errors.dialect_envelope(item.path) is None]
-    return openapi.document(own, PUBLIC_ROUTES, version)
+    public = [item for item in PUBLIC_ROUTES if errors.dialect_envelope(item.path) is None]
+    return openapi.document(own, public, version)
 
 
 @public_route("GET", "/api/openapi.json", "The OpenAPI 3.1 document of this API")
