@@ -95,7 +95,7 @@ def unix(value: str | None, param: str) -> int | None:
 
 # -- shapes ---------------------------------------------------------------------------------------
 
-TypeIn = Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(TYPES)})]
+TypeIn = Literal["http", "https", "tcp", "icmp"]  # TYPES' keys
 IsoTime = Annotated[str, msgspec.Meta(description="ISO 8601, e.g. 2025-01-14T09:32:17Z")]
 Regions = Annotated[list[str], msgspec.Meta(description="Accepted and ignored: upstatd probes from its host")]
 
