@@ -23,7 +23,6 @@ status with the same schema.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Literal
 
 import msgspec
@@ -128,17 +127,3 @@ def from_domain(exc: domain.DomainError) -> ApiError:
     if isinstance(exc, domain.Malformed):
         return ApiError(400, "invalid_request_error", exc.code, exc.message, exc.param)
     return ApiError(422, "invalid_request_error", exc.code or "parameter_invalid", exc.message, exc.param)
-
-
-# The other products' dialects (api/dialects/*), by path prefix: the middleware serves their
-# prefixes as it serves /api, and writes an error under one in that product's envelope.
-Envelope = Callable[[ApiError, str], dict]  # (failure, request id) -> the body
-DIALECT_ENVELOPES: dict[str, Envelope] = {}
-
-
-def dialect_envelope(path: str) -> Envelope | None:
-    """The envelope of the dialect serving `path`, or None (upstatd's own, or not an API path)."""
-    for prefix, envelope in DIALECT_ENVELOPES.items():
-        if path == prefix or path.startswith(prefix + "/"):
-            return envelope
-    return None

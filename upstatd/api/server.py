@@ -29,7 +29,7 @@ import structlog
 import upstatd
 from aiohttp import web
 
-from upstatd.api import errors, forwarded, idempotency
+from upstatd.api import envelopes, errors, forwarded, idempotency
 from upstatd.api.bodies import BODY_TIMEOUT, MAX_BODY, refuse_unknown_query, respond
 from upstatd.api.errors import ApiError
 from upstatd.errors import DomainError
@@ -156,7 +156,7 @@ def is_public(handler: Any) -> bool:
 @web.middleware
 async def api_middleware(request: web.Request, handler) -> web.StreamResponse:
     if not request.path.startswith("/api/") and request.path != "/api" and \
-            errors.dialect_envelope(request.path) is None:
+            envelopes.renderer_for(request.path) is None:  # a dialect's own prefix (/v1) is the API too
         return await handler(request)
     request_id = new_id("req")
     request[REQUEST_ID] = request_id
@@ -244,9 +244,11 @@ def error_response(request: web.Request, exc: Exception) -> web.Response:
         log.error("api.request_failed", request_id=request_id, method=request.method, path=request.path,
                   remote_addr=request.remote, exc_info=exc)
         failure = errors.internal(request_id)
-    envelope = errors.dialect_envelope(request.path)
-    body = failure.body(request_id) if envelope is None else envelope(failure, request_id)
-    return respond(body, failure.status, headers=failure.headers)
+    render = envelopes.renderer_for(request.path)  # a dialect's path: its own envelope
+    if render is not None:
+        status, body = render(failure, request_id)
+        return respond(body, status, headers=failure.headers)
+    return respond(failure.body(request_id), failure.status, headers=failure.headers)
 
 
 def route_error(request: web.Request, exc: web.HTTPException) -> ApiError:

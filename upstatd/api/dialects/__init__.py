@@ -1,1 +1,1 @@
-"""The other products' API dialects: thin adapters over the same commands and serializers."""
+"""The API's dialects: other products' request and answer shapes over upstatd's own commands."""

@@ -24,7 +24,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from aiohttp import web
 
-from upstatd.api import errors
+from upstatd.api import envelopes
 from upstatd.api.bodies import future_ms, no_content, read_json, read_query, respond
 from upstatd.api.errors import ApiError
 from upstatd.api.routes import context, route
@@ -62,13 +62,13 @@ def _code(failure: ApiError) -> str:
     return failure.code
 
 
-def envelope(failure: ApiError, request_id: str) -> dict:
+def envelope(failure: ApiError, request_id: str) -> tuple[int, dict]:
     """`{"error": {"code", "message", "request_id"}}`, with upstatd's `type` and `param` too."""
-    return {"error": {"code": _code(failure), "message": failure.message, "request_id": request_id,
-                      "type": failure.type, "param": failure.param}}
+    return failure.status, {"error": {"code": _code(failure), "message": failure.message,
+                                      "request_id": request_id, "type": failure.type, "param": failure.param}}
 
 
-errors.DIALECT_ENVELOPES[PREFIX] = envelope
+envelopes.register(PREFIX + "/", envelope)
 
 
 # -- time ---------------------------------------------------------------------------------------

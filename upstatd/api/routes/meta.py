@@ -1,8 +1,7 @@
 """Routes about the API itself, public (no token, not counted by the rate limit):
 
 - GET /api/openapi.json: the OpenAPI 3.1 document of every route, built once
-  from the route table (the same msgspec Structs that validate requests); the
-  dialects' routes (api/dialects/*, other products' shapes) are left out.
+  from the route table (the same msgspec Structs that validate requests).
 
 These are kept apart from ROUTES, whose every entry needs a permission; the
 middleware lets them through without authentication and openapi.py marks them
@@ -16,7 +15,7 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from upstatd.api import errors, openapi
+from upstatd.api import envelopes, openapi
 from upstatd.api.routes import ROUTES, Route
 
 PUBLIC_ROUTES: list[Route] = []
@@ -32,10 +31,9 @@ def public_route(method: str, path: str, summary: str, *, response: Any = None, 
 
 
 def openapi_document(version: str | None = None) -> dict:
-    """upstatd's own routes: the dialects' (api/dialects/*) answer other products' shapes."""
-    own = [item for item in ROUTES if errors.dialect_envelope(item.path) is None]
-    public = [item for item in PUBLIC_ROUTES if errors.dialect_envelope(item.path) is None]
-    return openapi.document(own, public, version)
+    # a dialect's routes answer in another product's shapes: not described here (api/envelopes.py)
+    return openapi.document([item for item in ROUTES if envelopes.in_upstatd_shape(item.path)], PUBLIC_ROUTES,
+                            version)
 
 
 @public_route("GET", "/api/openapi.json", "The OpenAPI 3.1 document of this API")
