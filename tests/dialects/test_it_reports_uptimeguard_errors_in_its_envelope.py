@@ -99,3 +99,21 @@ async def test_it_answers_an_unknown_route_under_v1_in_the_envelope(start_api):
     api = await start_api()
     status, _, body = await api.request("GET", "/v1/alerts")
     assert status == 404 and set(body["error"]) >= {"code", "message", "request_id"}, body
+
+
+async def test_it_refuses_a_token_without_the_permission_and_edits_of_config_monitors(start_api):
+    api = await start_api('monitors:\n  - {key: shop, type: http, url: "http://127.0.0.1:9/", interval: 1h}')
+    reader = await api.make_token("monitors:read")
+    status, _, listed = await api.request("GET", "/v1/monitors", token=reader)
+    assert status == 200 and listed["total"] == 1, listed
+    (shop,) = listed["monitors"]
+    status, _, body = await api.request("POST", "/v1/monitors", token=reader, json=GOOD)
+    assert status == 403, body
+    assert_error(body, "missing_permission")  # UptimeGuard has no code for it: upstatd's
+    assert "monitors:create" in body["error"]["message"]
+    # a monitor of the config file: read and paused here, edited in the file
+    status, _, body = await api.request("PUT", f"/v1/monitors/{shop['id']}", json={"name": "x"})
+    assert status == 409, body
+    assert_error(body, "managed_by_config")
+    status, _, body = await api.request("POST", f"/v1/monitors/{shop['id']}/pause", json={})
+    assert status == 200 and body["status"] == "paused", body
