@@ -2,7 +2,8 @@
 bearer token, not the API's), the ping URLs under `/ping` (upstatd.api.ping),
 the incident links under `/incident-links` (upstatd.api.links), the runbook
 pages of alerts under `/runbooks` (upstatd.api.runbook_page), and the REST
-API under `/api`.
+API under `/api`, and under a dialect's own prefix (`/v1`: UptimeGuard's shapes;
+api/envelopes.py), through the same middleware.
 
 Every `/api` request goes through one middleware, in this order: request id,
 route resolution (404/405), version, authentication, rate limit, permission,
