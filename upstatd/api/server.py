@@ -2,7 +2,8 @@
 bearer token, not the API's), the ping URLs under `/ping` (upstatd.api.ping),
 the incident links under `/incident-links` (upstatd.api.links), the runbook
 pages of alerts under `/runbooks` (upstatd.api.runbook_page), and the REST
-API under `/api`.
+API under `/api`, and under a dialect's own prefix (`/v1`: UptimeGuard's shapes;
+api/envelopes.py), through the same middleware.
 
 Every `/api` request goes through one middleware, in this order: request id,
 route resolution (404/405), version, authentication, rate limit, permission,
@@ -29,7 +30,7 @@ import structlog
 import upstatd
 from aiohttp import web
 
-from upstatd.api import errors, forwarded, idempotency
+from upstatd.api import envelopes, errors, forwarded, idempotency
 from upstatd.api.bodies import BODY_TIMEOUT, MAX_BODY, refuse_unknown_query, respond
 from upstatd.api.errors import ApiError
 from upstatd.errors import DomainError
@@ -155,7 +156,8 @@ def is_public(handler: Any) -> bool:
 
 @web.middleware
 async def api_middleware(request: web.Request, handler) -> web.StreamResponse:
-    if not request.path.startswith("/api/") and request.path != "/api":
+    if not request.path.startswith("/api/") and request.path != "/api" and \
+            envelopes.renderer_for(request.path) is None:  # a dialect's own prefix (/v1) is the API too
         return await handler(request)
     request_id = new_id("req")
     request[REQUEST_ID] = request_id
@@ -243,6 +245,10 @@ def error_response(request: web.Request, exc: Exception) -> web.Response:
         log.error("api.request_failed", request_id=request_id, method=request.method, path=request.path,
                   remote_addr=request.remote, exc_info=exc)
         failure = errors.internal(request_id)
+    render = envelopes.renderer_for(request.path)  # a dialect's path: its own envelope
+    if render is not None:
+        status, body = render(failure, request_id)
+        return respond(body, status, headers=failure.headers)
     return respond(failure.body(request_id), failure.status, headers=failure.headers)
 
 
