@@ -29,7 +29,7 @@ import structlog
 import upstatd
 from aiohttp import web
 
-from upstatd.api import errors, forwarded, idempotency
+from upstatd.api import envelopes, errors, forwarded, idempotency
 from upstatd.api.bodies import BODY_TIMEOUT, MAX_BODY, refuse_unknown_query, respond
 from upstatd.api.errors import ApiError
 from upstatd.errors import DomainError
@@ -243,6 +243,10 @@ def error_response(request: web.Request, exc: Exception) -> web.Response:
         log.error("api.request_failed", request_id=request_id, method=request.method, path=request.path,
                   remote_addr=request.remote, exc_info=exc)
         failure = errors.internal(request_id)
+    render = envelopes.renderer_for(request.path)  # a dialect's path: its own envelope
+    if render is not None:
+        status, body = render(failure, request_id)
+        return respond(body, status, headers=failure.headers)
     return respond(failure.body(request_id), failure.status, headers=failure.headers)
 
 

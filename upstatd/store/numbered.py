@@ -1,0 +1,36 @@
+"""Numbered pages, oldest first, with the total: how the API's dialects that count
+pages (Better Stack's `page`/`per_page`) list, beside the cursor pages of
+store.pages. Filters are store.pages.Where clauses."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from upstatd.store import heartbeats, monitors, pages
+
+
+def page(conn: sqlite3.Connection, table: str, columns: str, number: int, size: int,
+         where: pages.Where) -> tuple[list[Any], int]:
+    """Rows `size * (number - 1)` to `size * number` of `table` matching `where`, by seq, and how many match."""
+    args = tuple(where.args)
+    total = conn.execute(f"SELECT count(*) FROM {table} WHERE {where.sql}", args).fetchone()[0]
+    rows = conn.execute(f"SELECT {columns} FROM {table} WHERE {where.sql} ORDER BY seq LIMIT ? OFFSET ?",
+                        (*args, size, size * (number - 1))).fetchall()
+    return rows, total
+
+
+def monitor_page(conn: sqlite3.Connection, *, number: int, size: int, urls: tuple[str, ...] = (),
+                 name: str | None = None) -> tuple[list[monitors.MonitorRow], int]:
+    """`urls`: the monitor's url is one of them (a dialect's url may stand for several of upstatd's)."""
+    where = pages.Where().equal("name", name)
+    if urls:
+        where.add(f"url IN ({', '.join('?' * len(urls))})", *urls)
+    rows, total = page(conn, monitors.TABLE, monitors.COLUMNS, number, size, where)
+    return [monitors.from_row(row) for row in rows], total
+
+
+def heartbeat_page(conn: sqlite3.Connection, *, number: int, size: int
+                   ) -> tuple[list[heartbeats.HeartbeatRow], int]:
+    rows, total = page(conn, heartbeats.TABLE, heartbeats.COLUMNS, number, size, pages.Where())
+    return [heartbeats.from_row(row) for row in rows], total
