@@ -20,7 +20,7 @@ import msgspec
 
 import upstatd.api.routes.all  # noqa: F401  (registers every route)
 from loopback import closed_port
-from upstatd.api import openapi
+from upstatd.api import envelopes, openapi
 from upstatd import API_VERSIONS as VERSIONS
 from upstatd.api.routes import ROUTES, Route
 from upstatd.api.routes.meta import PUBLIC_ROUTES
@@ -33,6 +33,12 @@ from catalogrows import add_service  # noqa: E402
 MAX_EXAMPLES = 10         # per operation: ~520 requests, 6-10 s for the whole document on 2 cores
 RUN_BUDGET_SECONDS = 90
 POLICY_CHANNEL = "policy-hook"   # the shared alert channel (config key) escalation policies' targets name
+
+
+# The dialects' routes (upstatd/api/dialects/) are left out of the document, skipped here: they
+# answer in another product's shapes and error envelope, not upstatd's ErrorResponse; tests/dialects
+# replay their reference's requests instead (api/envelopes.py).
+DESCRIBED = [item for item in ROUTES if envelopes.in_upstatd_shape(item.path)]
 
 
 def openapi_path(path: str) -> str:
@@ -54,7 +60,7 @@ async def test_it_covers_every_route_with_its_parameters_and_errors(api):
     _, _, document = await api.request("GET", "/api/openapi.json", token=None)
     schemas = document["components"]["schemas"]
     assert {"ErrorResponse", "ErrorDetail"} <= set(schemas)
-    for item in (*ROUTES, *PUBLIC_ROUTES):
+    for item in (*DESCRIBED, *PUBLIC_ROUTES):
         operation = document["paths"][openapi_path(item.path)][item.method.lower()]
         label = f"{item.method} {item.path}"
         assert operation["summary"] == item.summary, label
@@ -471,7 +477,7 @@ async def test_schemathesis_finds_no_server_error_no_undocumented_answer_and_no_
     assert calls >= operations, (calls, operations)
     # the generated bodies reach the validators and pass them: every create made something,
     # every update of a real object changed it
-    for item in ROUTES:
+    for item in DESCRIBED:
         label = f"{item.method} {openapi_path(item.path)}"
         if item.method == "POST" and item.status == 201 and "{" not in item.path:
             assert statuses[label][201] >= MAX_EXAMPLES // 2, (label, statuses[label])
