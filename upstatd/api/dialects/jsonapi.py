@@ -53,8 +53,10 @@ def page(request: web.Request, items: list[dict], query: PageQuery, total: int) 
     request's other parameters kept; prev null on the first page, next null on the last)."""
     last = max(1, math.ceil(total / query.per_page))
 
-    def link(number: int) -> str:
-        return str(request.url.update_query(page=str(number), per_page=str(query.per_page)))
+    kept = [(name, value) for name, value in request.query.items() if name not in ("page", "per_page")]
+
+    def link(number: int) -> str:  # the filters, then page and per_page
+        return str(request.url.with_query([*kept, ("page", str(number)), ("per_page", str(query.per_page))]))
 
     return {"data": items, "pagination": {
         "first": link(1), "last": link(last),
