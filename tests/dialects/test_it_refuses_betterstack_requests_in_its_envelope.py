@@ -71,3 +71,11 @@ async def test_the_rate_limit_in_its_envelope(start_api):
     status, headers, answer = await api.request("GET", "/api/v2/heartbeats")
     assert status == 429 and list(answer) == ["errors"] and isinstance(answer["errors"], str), answer
     assert headers["X-RateLimit-Remaining"] == "0" and "Retry-After" in headers
+
+
+async def test_an_unknown_field_is_named_as_sent(api):
+    """A field Better Stack does not have is named as sent, even where upstatd has one of that name."""
+    for field in ("type", "name", "interval_seconds"):
+        status, _, answer = await api.request("POST", "/api/v2/monitors", json={
+            "monitor_type": "status", "url": "https://example.com", field: "x"})
+        assert (status, list(answer["errors"])) == (422, [field]), answer

@@ -31,7 +31,7 @@ from upstatd import errors as domain
 from upstatd.api import envelopes, explain
 from upstatd.api.bodies import no_content, read_json, read_query, respond
 from upstatd.api.dialects import jsonapi
-from upstatd.api.errors import ApiError, from_domain, unprocessable
+from upstatd.api.errors import from_domain, unprocessable
 from upstatd.api.routes import context as _context
 from upstatd.api.routes import route
 from upstatd.heartbeats.public import HeartbeatCreate, HeartbeatUpdate
@@ -122,7 +122,8 @@ HEARTBEAT_FIELDS = {
 
 
 def speaks(names: dict[str, str]):
-    """A handler whose refusals (upstatd's domain errors and ApiErrors) name Better Stack's fields."""
+    """A handler whose commands' refusals (upstatd's domain errors) name Better Stack's fields.
+    The refusals of Better Stack's own body (read_json on MonitorIn) already do."""
     def wrap(handler):
         @functools.wraps(handler)
         async def wrapped(request: web.Request) -> web.StreamResponse:
@@ -130,18 +131,17 @@ def speaks(names: dict[str, str]):
                 return await handler(request)
             except domain.DomainError as exc:
                 raise jsonapi.renamed(from_domain(exc), names) from None
-            except ApiError as exc:
-                raise jsonapi.renamed(exc, names) from None
         return wrapped
     return wrap
 
 
-def into(body: dict, schema: type) -> Any:
-    """upstatd's body for its command, decoded as /api decodes it (its messages, its bounds)."""
+def into(body: dict, schema: type, names: dict[str, str]) -> Any:
+    """upstatd's body for its command, decoded as /api decodes it (its messages, its bounds),
+    a refusal naming Better Stack's field."""
     try:
         return msgspec.convert(body, schema)
     except msgspec.ValidationError as exc:
-        raise explain.validation_error(exc, schema, body, query=False) from None
+        raise jsonapi.renamed(explain.validation_error(exc, schema, body, query=False), names) from None
 
 
 def given(value: Any) -> bool:
@@ -415,7 +415,7 @@ async def list_monitors(request: web.Request) -> web.Response:
 async def create_monitor(request: web.Request) -> web.Response:
     commands = _context(request).monitor_commands
     sent = await read_json(request, MonitorIn)
-    made = (await commands.create(into(monitor_body(sent, None), MonitorCreate))).row
+    made = (await commands.create(into(monitor_body(sent, None), MonitorCreate, MONITOR_FIELDS))).row
     made = await _pause_or_resume(commands, made, sent.paused, lambda id: commands.pause(id, None))
     return respond(jsonapi.one(monitor_resource(made)), status=201)
 
@@ -436,7 +436,7 @@ async def update_monitor(request: web.Request) -> web.Response:
     sent = await read_json(request, MonitorIn)
     body = monitor_body(sent, _shown(row))
     if body:
-        row = (await commands.update(row.id, into(body, MonitorUpdate))).row
+        row = (await commands.update(row.id, into(body, MonitorUpdate, MONITOR_FIELDS))).row
     row = await _pause_or_resume(commands, row, sent.paused, lambda id: commands.pause(id, None))
     return respond(jsonapi.one(monitor_resource(row)))
 
@@ -467,7 +467,7 @@ async def create_heartbeat(request: web.Request) -> web.Response:
     sent = await read_json(request, HeartbeatIn)
     if not given(sent.period):
         raise unprocessable("period is required: the seconds between the job's pings", "period")
-    made = (await commands.create(into(heartbeat_body(sent), HeartbeatCreate))).row
+    made = (await commands.create(into(heartbeat_body(sent), HeartbeatCreate, HEARTBEAT_FIELDS))).row
     made = await _pause_or_resume(commands, made, sent.paused, commands.pause)
     return respond(jsonapi.one(heartbeat_resource(context, made)), status=201)
 
@@ -490,7 +490,7 @@ async def update_heartbeat(request: web.Request) -> web.Response:
     sent = await read_json(request, HeartbeatIn)
     body = heartbeat_body(sent)
     if body:
-        row = (await commands.update(row.id, into(body, HeartbeatUpdate))).row
+        row = (await commands.update(row.id, into(body, HeartbeatUpdate, HEARTBEAT_FIELDS))).row
     row = await _pause_or_resume(commands, row, sent.paused, commands.pause)
     return respond(jsonapi.one(heartbeat_resource(context, row)))
 
