@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import math
+from datetime import UTC, date, datetime
 from typing import Any
 
 import msgspec
@@ -31,7 +32,7 @@ from upstatd import errors as domain
 from upstatd.api import envelopes, explain
 from upstatd.api.bodies import no_content, read_json, read_query, respond
 from upstatd.api.dialects import jsonapi
-from upstatd.api.errors import from_domain, unprocessable
+from upstatd.api.errors import ApiError, from_domain, unprocessable
 from upstatd.api.routes import context as _context
 from upstatd.api.routes import route
 from upstatd.heartbeats.public import HeartbeatCreate, HeartbeatUpdate
@@ -102,6 +103,11 @@ HeartbeatIn = msgspec.defstruct("HeartbeatIn", [
 class MonitorQuery(jsonapi.PageQuery, forbid_unknown_fields=True):
     url: str | None = None
     pronounceable_name: str | None = None
+
+
+class SlaQuery(msgspec.Struct, forbid_unknown_fields=True):
+    from_: str | None = msgspec.field(default=None, name="from")  # YYYY-MM-DD, UTC, the first day counted
+    to: str | None = None                                          # YYYY-MM-DD, the last day counted
 
 
 # upstatd's parameter (or the start of its path) -> the Better Stack field an error names
@@ -501,3 +507,45 @@ async def update_heartbeat(request: web.Request) -> web.Response:
 async def delete_heartbeat(request: web.Request) -> web.Response:
     await _context(request).heartbeat_commands.delete(request.match_info["id"])
     return no_content()
+
+
+DAY = 86400
+RANGE_INVALID = ("The date range is invalid: from and to are dates (YYYY-MM-DD), from not in the future, "
+                 "to not before from, at most 400 days apart")
+
+
+def _day(text: str | None) -> int | None:
+    """A date's midnight, UTC, in Unix seconds."""
+    if text is None:
+        return None
+    try:
+        return round(datetime.combine(date.fromisoformat(text), datetime.min.time(), UTC).timestamp())
+    except ValueError:
+        raise ApiError(400, "invalid_request_error", jsonapi.RANGE_INVALID, RANGE_INVALID) from None
+
+
+@route("GET", "/api/v2/monitors/{id}/sla", "monitors", "read",
+       "Better Stack: a monitor's availability summary since it was created, or from/to (dates)",
+       query=SlaQuery)
+async def monitor_sla(request: web.Request) -> web.Response:
+    commands = _context(request).monitor_commands
+    query = read_query(request, SlaQuery)
+    try:
+        row = await commands.get(request.match_info["id"])
+        start, last_day = _day(query.from_), _day(query.to)
+        now = _context(request).now_ms() // 1000
+        end = None if last_day is None else min(now, last_day + DAY)
+        if start is None:  # since it was created, as Better Stack (within upstatd's 400 days)
+            start = max(row.created_at // 1000, (end or now) - 400 * DAY)
+        if start > now:
+            raise ApiError(400, "invalid_request_error", jsonapi.RANGE_INVALID, RANGE_INVALID)
+        sla = await commands.sla(row.id, start, end)
+    except (domain.Invalid, domain.Malformed):
+        raise ApiError(400, "invalid_request_error", jsonapi.RANGE_INVALID, RANGE_INVALID) from None
+    return respond(jsonapi.one(jsonapi.resource(row.id, "monitor_sla", {
+        "availability": sla.availability,  # null: nothing counted yet
+        "total_downtime": sla.downtime_duration,
+        "number_of_incidents": sla.number_of_incidents,
+        "longest_incident": sla.longest_incident_duration,
+        "average_incident": sla.average_incident_duration,
+    })))

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from upstatd.api.errors import ApiError
 
+RANGE_INVALID = "range_invalid"  # an ApiError code: answered as Better Stack answers bad SLA dates
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 250
 
@@ -80,6 +81,8 @@ def render(failure: ApiError, request_id: str) -> tuple[int, Any]:
     """Better Stack's error envelope. A request it cannot take (upstatd's 400 malformed, 422
     invalid) is a 422 with `errors: {field: [message]}` (`base` when no field is at fault);
     any other refusal keeps its status with `errors` the message."""
+    if failure.code == RANGE_INVALID:  # the SLA's dates: Better Stack's 400 with a message
+        return 400, {"errors": failure.message}
     if failure.status in (400, 422):
         return 422, {"errors": {failure.param or "base": [failure.message]}}
     return failure.status, {"errors": failure.message}
