@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from upstatd.store import heartbeats, monitors, pages
+from upstatd.store import groups, heartbeats, monitors, pages
 
 
 def page(conn: sqlite3.Connection, table: str, columns: str, number: int, size: int,
@@ -21,16 +21,23 @@ def page(conn: sqlite3.Connection, table: str, columns: str, number: int, size: 
 
 
 def monitor_page(conn: sqlite3.Connection, *, number: int, size: int, urls: tuple[str, ...] = (),
-                 name: str | None = None) -> tuple[list[monitors.MonitorRow], int]:
+                 name: str | None = None, group_id: str | None = None) -> tuple[list[monitors.MonitorRow], int]:
     """`urls`: the monitor's url is one of them (a dialect's url may stand for several of upstatd's)."""
-    where = pages.Where().equal("name", name)
+    where = pages.Where().equal("name", name).equal("group_id", group_id)
     if urls:
         where.add(f"url IN ({', '.join('?' * len(urls))})", *urls)
     rows, total = page(conn, monitors.TABLE, monitors.COLUMNS, number, size, where)
     return [monitors.from_row(row) for row in rows], total
 
 
-def heartbeat_page(conn: sqlite3.Connection, *, number: int, size: int
+def heartbeat_page(conn: sqlite3.Connection, *, number: int, size: int, group_id: str | None = None
                    ) -> tuple[list[heartbeats.HeartbeatRow], int]:
-    rows, total = page(conn, heartbeats.TABLE, heartbeats.COLUMNS, number, size, pages.Where())
+    rows, total = page(conn, heartbeats.TABLE, heartbeats.COLUMNS, number, size,
+                       pages.Where().equal("group_id", group_id))
     return [heartbeats.from_row(row) for row in rows], total
+
+
+def group_page(conn: sqlite3.Connection, kind: str, *, number: int, size: int) -> tuple[list[groups.GroupRow], int]:
+    """The groups of one kind ("monitor", "heartbeat")."""
+    rows, total = page(conn, groups.TABLE, groups.COLUMNS, number, size, pages.Where("kind = ?", kind))
+    return [groups.from_row(row) for row in rows], total
