@@ -1,4 +1,5 @@
-"""Better Stack's Uptime API v2, first slice: monitors and heartbeats under `/api/v2`.
+"""Better Stack's Uptime API v2, first slice, under `/api/v2`: monitors (and their
+availability summary), heartbeats, monitor groups and heartbeat groups.
 
 A thin adapter (docs/dialect-betterstack.md has the mapping table): a request's
 Better Stack fields become the body of upstatd's own command (the monitor and
