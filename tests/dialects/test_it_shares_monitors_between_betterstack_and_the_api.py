@@ -40,3 +40,21 @@ async def test_a_config_monitor_is_read_and_paused_but_not_edited(start_api):
     for method, body in (("PATCH", {"check_frequency": 30}), ("DELETE", None)):
         status, _, answer = await api.request(method, f"/api/v2/monitors/{item['id']}", json=body)
         assert status == 409 and list(answer) == ["errors"] and "config" in answer["errors"], answer
+
+
+async def test_pausing_changes_nothing_else_even_of_a_type_better_stack_lacks(start_api):
+    api = await start_api("""
+        monitors:
+          - {key: shop, name: Shop, type: http, url: "http://127.0.0.1:%d/", http: {keyword: open}}
+          - {key: cert, name: Cert, type: tls, url: "tls://127.0.0.1:%d"}
+        """ % (PORT, PORT))
+    _, _, listed = await api.request("GET", "/api/v2/monitors")
+    assert [item["attributes"]["monitor_type"] for item in listed["data"]] == ["keyword", "tls"]
+    for item in listed["data"]:
+        status, _, paused = await api.request("PATCH", f"/api/v2/monitors/{item['id']}", json={"paused": True})
+        assert status == 200 and paused["data"]["attributes"]["paused"] is True, paused
+
+
+async def test_a_tcp_monitor_needs_a_host(api):
+    status, _, answer = await api.request("POST", "/api/v2/monitors", json={"monitor_type": "tcp", "port": 22})
+    assert (status, list(answer["errors"])) == (422, ["url"]), answer

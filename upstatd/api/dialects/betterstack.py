@@ -203,10 +203,13 @@ def monitor_body(sent: Any, current: Any | None) -> dict:
     if not given(kind):
         raise unprocessable("monitor_type is required: status, expected_status_code, keyword, "
                             "keyword_absence, ping, tcp or dns", "monitor_type")
-    if kind not in UPSTATD_TYPE:
+    if current is not None and not given(sent.monitor_type):
+        upstatd_type = current.type  # unchanged (tls, which Better Stack lacks, too)
+    elif kind not in UPSTATD_TYPE:
         raise unprocessable(f"monitor_type '{kind}' is not supported; use status, expected_status_code, keyword, "
                             f"keyword_absence, ping, tcp or dns", "monitor_type")
-    upstatd_type = UPSTATD_TYPE[kind]
+    else:
+        upstatd_type = UPSTATD_TYPE[kind]
     body: dict[str, Any] = {}
     if current is None or upstatd_type != current.type:
         body["type"] = upstatd_type  # an update refuses a new type itself (upstatd's words)
@@ -221,6 +224,8 @@ def monitor_body(sent: Any, current: Any | None) -> dict:
     elif upstatd_type == "tcp" and (given(sent.url) or given(sent.port)):
         host = sent.url if given(sent.url) else old_host
         port = sent.port if given(sent.port) else old_port
+        if not host:
+            raise unprocessable("url is required: the host to connect to", "url")
         if port in (None, ""):
             raise unprocessable("port is required for a tcp monitor", "port")
         body["url"] = f"tcp://{str(host).removeprefix('tcp://')}:{port}"
@@ -264,6 +269,10 @@ def _http_block(sent: Any, kind: str, current: Any | None, block: dict) -> None:
     keyword = sent.required_keyword if given(sent.required_keyword) else (
         old.get("keyword") or old.get("keyword_absent"))
     updating = current is not None
+    if updating and not (given(sent.monitor_type) or given(sent.required_keyword)
+                         or given(sent.expected_status_codes)):
+        _http_options(sent, updating, block)  # what it checks is unchanged
+        return
     if kind in ("keyword", "keyword_absence"):
         if not keyword:
             raise unprocessable(f"required_keyword is required for monitor_type {kind}", "required_keyword")
@@ -279,6 +288,11 @@ def _http_block(sent: Any, kind: str, current: Any | None, block: dict) -> None:
                             "expected_status_codes")
     elif updating and kind != "expected_status_code" and old.get("expected_status") is not None:
         block["expected_status"] = None
+    _http_options(sent, updating, block)
+
+
+def _http_options(sent: Any, updating: bool, block: dict) -> None:
+    """The http block's fields that do not decide the monitor_type."""
     if given(sent.http_method):
         block["method"] = sent.http_method.upper()
     if given(sent.request_headers):
