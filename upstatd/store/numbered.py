@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from upstatd.store import groups, heartbeats, monitors, pages
+from upstatd.store import groups, heartbeats, incidents, monitors, pages
 
 
 def page(conn: sqlite3.Connection, table: str, columns: str, number: int, size: int,
@@ -41,3 +41,22 @@ def group_page(conn: sqlite3.Connection, kind: str, *, number: int, size: int) -
     """The groups of one kind ("monitor", "heartbeat")."""
     rows, total = page(conn, groups.TABLE, groups.COLUMNS, number, size, pages.Where("kind = ?", kind))
     return [groups.from_row(row) for row in rows], total
+
+
+def incident_page(conn: sqlite3.Connection, *, number: int, size: int, monitor_id: str | None = None,
+                  resolved: bool | None = None, acknowledged: bool | None = None
+                  ) -> tuple[list[incidents.Incident], int]:
+    """Incidents, newest first (as Better Stack lists them); `resolved`: resolved or closed or not,
+    `acknowledged`: acknowledged at some point or not."""
+    where = pages.Where()
+    if monitor_id is not None:
+        where.add(incidents._OF_MONITOR, monitor_id)
+    if resolved is not None:
+        where.add("resolved_at IS NOT NULL" if resolved else "resolved_at IS NULL")
+    if acknowledged is not None:
+        where.add("acknowledged_at IS NOT NULL" if acknowledged else "acknowledged_at IS NULL")
+    args = tuple(where.args)
+    total = conn.execute(f"SELECT count(*) FROM {incidents.TABLE} WHERE {where.sql}", args).fetchone()[0]
+    rows = conn.execute(f"SELECT {incidents.COLUMNS} FROM {incidents.TABLE} WHERE {where.sql} "
+                        f"ORDER BY seq DESC LIMIT ? OFFSET ?", (*args, size, size * (number - 1))).fetchall()
+    return incidents.with_affected(conn, rows), total
