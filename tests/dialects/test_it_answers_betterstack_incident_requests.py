@@ -62,3 +62,33 @@ async def test_an_incident_is_listed_read_acknowledged_and_resolved(api):
     reader = await api.make_token("incidents:read")
     status, _, answer = await api.request("POST", f"/api/v3/incidents/{made[0]}/acknowledge", token=reader, json={})
     assert status == 403 and "incidents:update" in answer["errors"], answer
+
+
+async def test_an_incident_is_created_commented_reopened_and_escalation_refused_without_a_policy(api):
+    status, _, made = await api.request("POST", "/api/v3/incidents", json={
+        "requester_email": "ops@example.com", "summary": "Checkout fails", "description": "500 on /pay",
+        "call": True, "sms": False, "email": True, "push": True, "team_wait": 60})
+    assert status == 201, made
+    incident_id = made["data"]["id"]
+    assert (made["data"]["attributes"]["name"], made["data"]["attributes"]["cause"],
+            made["data"]["attributes"]["status"]) == ("Checkout fails", "500 on /pay", "Started")
+    _, _, ours = await api.request("GET", f"/api/incidents/{incident_id}")
+    assert (ours["title"], ours["source"]) == ("Checkout fails", "manual")
+
+    status, _, comment = await api.request("POST", f"/api/v3/incidents/{incident_id}/comments",
+                                           json={"content": "rolling back"})
+    assert status == 201 and comment["data"]["type"] == "incident_comment", comment
+    assert comment["data"]["attributes"]["content"] == "rolling back"
+    _, _, timeline = await api.request("GET", f"/api/incidents/{incident_id}/updates")
+    assert "rolling back" in [entry["message"] for entry in timeline["data"]]
+
+    await api.request("POST", f"/api/v3/incidents/{incident_id}/resolve", json={})
+    status, _, reopened = await api.request("POST", f"/api/v3/incidents/{incident_id}/reopen", json={})
+    assert status == 200 and reopened["data"]["attributes"]["status"] == "Started", reopened
+    status, _, answer = await api.request("POST", f"/api/v3/incidents/{incident_id}/escalate", json={})
+    assert status == 409 and isinstance(answer["errors"], str), answer  # no policy: nothing to escalate
+
+    status, _, answer = await api.request("POST", "/api/v3/incidents", json={"requester_email": "ops@example.com"})
+    assert (status, list(answer["errors"])) == (422, ["summary"]), answer
+    status, _, answer = await api.request("POST", f"/api/v3/incidents/{incident_id}/comments", json={})
+    assert (status, list(answer["errors"])) == (422, ["content"]), answer
