@@ -1,0 +1,190 @@
+"""Better Stack's Uptime API v3, first slice: incidents under `/api/v3/incidents` (list,
+get, create, acknowledge, resolve, reopen, escalate, comment), over upstatd's incident commands and serializer (the
+errors in Better Stack's envelope: betterstack.py registers `/api/v3/`).
+
+Pages default to 10 incidents and hold at most 50, as Better Stack's; newest first.
+Better Stack's `status` is Started (upstatd's open), Acknowledged, Resolved (resolved
+or closed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from aiohttp import web
+
+from upstatd import errors as domain
+from upstatd.api import explain
+from upstatd.api.bodies import read_json, read_query, respond
+from upstatd.api.dialects import jsonapi
+from upstatd.api.errors import ApiError, from_domain
+from upstatd.api.routes import context as _context
+from upstatd.api.routes import route
+from upstatd.incidents.public import IncidentCreate, incident_object
+from upstatd.store import numbered
+
+STATUS = {"open": "Started", "acknowledged": "Acknowledged", "resolved": "Resolved", "closed": "Resolved"}
+
+
+class IncidentQuery(msgspec.Struct, forbid_unknown_fields=True):
+    page: int = 1
+    per_page: int = 10
+    monitor_id: str | None = None
+    resolved: bool | None = None
+    acknowledged: bool | None = None
+    team_name: str | None = None  # one team: ignored
+
+    def __post_init__(self) -> None:
+        for name in ("page", "per_page"):
+            if getattr(self, name) < 1:
+                raise ApiError(422, "invalid_request_error", "parameter_invalid",
+                               f"{name} must be 1 or more, got {getattr(self, name)}", name)
+        self.per_page = min(self.per_page, 50)
+
+
+class NoBodyIn(msgspec.Struct, forbid_unknown_fields=True):
+    team_name: str | None = None
+
+
+class AcknowledgeIn(msgspec.Struct, forbid_unknown_fields=True):
+    acknowledged_by: str | None = None
+
+
+class ResolveIn(msgspec.Struct, forbid_unknown_fields=True):
+    resolved_by: str | None = None
+
+
+def incident_resource(incident: Any) -> dict:
+    shown = incident_object(incident)
+    monitor = shown.affected_monitor_ids[0] if shown.affected_monitor_ids else None
+    item = jsonapi.resource(shown.id, "incident", {
+        "name": shown.title,
+        "cause": shown.error_message or shown.title,
+        "started_at": jsonapi.iso(shown.started_at),
+        "acknowledged_at": jsonapi.iso(shown.acknowledged_at),
+        "acknowledged_by": shown.acknowledged_by,
+        "resolved_at": jsonapi.iso(shown.resolved_at),
+        "resolved_by": None,
+        "status": STATUS[shown.status],
+        "metadata": shown.metadata,
+        "call": False, "sms": False, "email": False, "push": False,
+    })
+    item["relationships"] = {"monitor": {"data": {"id": monitor, "type": "monitor"} if monitor else None}}
+    return item
+
+
+def _author(request: web.Request, given: str | None) -> str:
+    if given:
+        return given
+    from upstatd.api.server import TOKEN
+    return request[TOKEN].name
+
+
+@route("GET", "/api/v3/incidents", "incidents", "read",
+       "Better Stack: list incidents, newest first, page by page (10 a page, at most 50)", query=IncidentQuery)
+async def list_incidents(request: web.Request) -> web.Response:
+    context = _context(request)
+    query = read_query(request, IncidentQuery)
+    rows, total = await context.read_conn.call(lambda conn: numbered.incident_page(
+        conn, number=query.page, size=query.per_page, monitor_id=query.monitor_id, resolved=query.resolved,
+        acknowledged=query.acknowledged))
+    return respond(jsonapi.page(request, [incident_resource(row) for row in rows], query, total))
+
+
+@route("GET", "/api/v3/incidents/{id}", "incidents", "read", "Better Stack: an incident")
+async def get_incident(request: web.Request) -> web.Response:
+    incident = await _context(request).incident_commands.get(request.match_info["id"])
+    return respond(jsonapi.one(incident_resource(incident)))
+
+
+@route("POST", "/api/v3/incidents/{id}/acknowledge", "incidents", "update",
+       "Better Stack: acknowledge an incident (stops its escalation)")
+async def acknowledge_incident(request: web.Request) -> web.Response:
+    sent = await read_json(request, AcknowledgeIn)
+    incident = await _context(request).incident_commands.move(
+        request.match_info["id"], "acknowledge", _author(request, sent.acknowledged_by), None)
+    return respond(jsonapi.one(incident_resource(incident)))
+
+
+@route("POST", "/api/v3/incidents/{id}/resolve", "incidents", "update", "Better Stack: resolve an incident")
+async def resolve_incident(request: web.Request) -> web.Response:
+    sent = await read_json(request, ResolveIn)
+    incident = await _context(request).incident_commands.move(
+        request.match_info["id"], "resolve", _author(request, sent.resolved_by), None)
+    answer = incident_resource(incident)
+    answer["attributes"]["resolved_by"] = _author(request, sent.resolved_by)
+    return respond(jsonapi.one(answer))
+
+
+# -- create, reopen, escalate, comment ----------------------------------------------------
+
+class IncidentIn(msgspec.Struct, forbid_unknown_fields=True):
+    requester_email: str | None = None   # who opens it: the first timeline entry's author
+    name: str | None = None
+    summary: str | None = None
+    description: str | None = None
+    # how Better Stack pages (upstatd: the escalation policies and alert channels): taken and ignored
+    call: bool | None = None
+    sms: bool | None = None
+    email: bool | None = None
+    push: bool | None = None
+    critical_alert: bool | None = None
+    team_wait: int | None = None
+    policy_id: str | int | None = None
+    team_name: str | None = None
+
+
+class CommentIn(msgspec.Struct, forbid_unknown_fields=True):
+    content: str
+
+
+NAMES = {"title": "summary", "error_message": "description", "author": "requester_email", "message": "content"}
+
+
+@route("POST", "/api/v3/incidents", "incidents", "create",
+       "Better Stack: open an incident by hand; it escalates as upstatd's manual incidents do", status=201)
+async def create_incident(request: web.Request) -> web.Response:
+    sent = await read_json(request, IncidentIn)
+    title = sent.name or sent.summary
+    if not title:
+        raise ApiError(422, "invalid_request_error", "parameter_invalid",
+                       "summary (or name) is required: what is wrong", "summary")
+    body = {"title": title, **({"error_message": sent.description} if sent.description else {})}
+    try:
+        incident = await _context(request).incident_commands.create(
+            msgspec.convert(body, IncidentCreate), _author(request, sent.requester_email))
+    except msgspec.ValidationError as exc:
+        raise jsonapi.renamed(explain.validation_error(exc, IncidentCreate, body, query=False), NAMES) from None
+    except domain.DomainError as exc:
+        raise jsonapi.renamed(from_domain(exc), NAMES) from None
+    return respond(jsonapi.one(incident_resource(incident)), status=201)
+
+
+@route("POST", "/api/v3/incidents/{id}/reopen", "incidents", "update", "Better Stack: reopen a resolved incident")
+async def reopen_incident(request: web.Request) -> web.Response:
+    await read_json(request, NoBodyIn)
+    incident = await _context(request).incident_commands.move(request.match_info["id"], "reopen",
+                                                              _author(request, None), None)
+    return respond(jsonapi.one(incident_resource(incident)))
+
+
+@route("POST", "/api/v3/incidents/{id}/escalate", "incidents", "update",
+       "Better Stack: escalate now: the next step of the incident's escalation policy fires")
+async def escalate_incident(request: web.Request) -> web.Response:
+    await read_json(request, NoBodyIn)
+    incident = await _context(request).incident_commands.escalate(request.match_info["id"], _author(request, None))
+    return respond(jsonapi.one(incident_resource(incident)))
+
+
+@route("POST", "/api/v3/incidents/{id}/comments", "incidents", "update",
+       "Better Stack: comment on an incident (its timeline)", status=201)
+async def comment_incident(request: web.Request) -> web.Response:
+    sent = await read_json(request, CommentIn)
+    try:
+        update = await _context(request).incident_commands.comment(request.match_info["id"], sent.content,
+                                                                   _author(request, None))
+    except domain.DomainError as exc:
+        raise jsonapi.renamed(from_domain(exc), NAMES) from None
+    return respond(jsonapi.one(jsonapi.resource(update.id, "incident_comment", {
+        "content": update.message, "user_email": update.author, "created_at": jsonapi.iso(update.created_at),
+        "updated_at": jsonapi.iso(update.created_at)})), status=201)

@@ -1,0 +1,62 @@
+"""Numbered pages, oldest first, with the total: how the API's dialects that count
+pages (Better Stack's `page`/`per_page`) list, beside the cursor pages of
+store.pages. Filters are store.pages.Where clauses."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from upstatd.store import groups, heartbeats, incidents, monitors, pages
+
+
+def page(conn: sqlite3.Connection, table: str, columns: str, number: int, size: int,
+         where: pages.Where) -> tuple[list[Any], int]:
+    """Rows `size * (number - 1)` to `size * number` of `table` matching `where`, by seq, and how many match."""
+    args = tuple(where.args)
+    total = conn.execute(f"SELECT count(*) FROM {table} WHERE {where.sql}", args).fetchone()[0]
+    rows = conn.execute(f"SELECT {columns} FROM {table} WHERE {where.sql} ORDER BY seq LIMIT ? OFFSET ?",
+                        (*args, size, size * (number - 1))).fetchall()
+    return rows, total
+
+
+def monitor_page(conn: sqlite3.Connection, *, number: int, size: int, urls: tuple[str, ...] = (),
+                 name: str | None = None, group_id: str | None = None) -> tuple[list[monitors.MonitorRow], int]:
+    """`urls`: the monitor's url is one of them (a dialect's url may stand for several of upstatd's)."""
+    where = pages.Where().equal("name", name).equal("group_id", group_id)
+    if urls:
+        where.add(f"url IN ({', '.join('?' * len(urls))})", *urls)
+    rows, total = page(conn, monitors.TABLE, monitors.COLUMNS, number, size, where)
+    return [monitors.from_row(row) for row in rows], total
+
+
+def heartbeat_page(conn: sqlite3.Connection, *, number: int, size: int, group_id: str | None = None
+                   ) -> tuple[list[heartbeats.HeartbeatRow], int]:
+    rows, total = page(conn, heartbeats.TABLE, heartbeats.COLUMNS, number, size,
+                       pages.Where().equal("group_id", group_id))
+    return [heartbeats.from_row(row) for row in rows], total
+
+
+def group_page(conn: sqlite3.Connection, kind: str, *, number: int, size: int) -> tuple[list[groups.GroupRow], int]:
+    """The groups of one kind ("monitor", "heartbeat")."""
+    rows, total = page(conn, groups.TABLE, groups.COLUMNS, number, size, pages.Where("kind = ?", kind))
+    return [groups.from_row(row) for row in rows], total
+
+
+def incident_page(conn: sqlite3.Connection, *, number: int, size: int, monitor_id: str | None = None,
+                  resolved: bool | None = None, acknowledged: bool | None = None
+                  ) -> tuple[list[incidents.Incident], int]:
+    """Incidents, newest first (as Better Stack lists them); `resolved`: resolved or closed or not,
+    `acknowledged`: acknowledged at some point or not."""
+    where = pages.Where()
+    if monitor_id is not None:
+        where.add(incidents._OF_MONITOR, monitor_id)
+    if resolved is not None:
+        where.add("resolved_at IS NOT NULL" if resolved else "resolved_at IS NULL")
+    if acknowledged is not None:
+        where.add("acknowledged_at IS NOT NULL" if acknowledged else "acknowledged_at IS NULL")
+    args = tuple(where.args)
+    total = conn.execute(f"SELECT count(*) FROM {incidents.TABLE} WHERE {where.sql}", args).fetchone()[0]
+    rows = conn.execute(f"SELECT {incidents.COLUMNS} FROM {incidents.TABLE} WHERE {where.sql} "
+                        f"ORDER BY seq DESC LIMIT ? OFFSET ?", (*args, size, size * (number - 1))).fetchall()
+    return incidents.with_affected(conn, rows), total
