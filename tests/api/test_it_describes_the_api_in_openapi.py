@@ -33,6 +33,9 @@ from catalogrows import add_service  # noqa: E402
 MAX_EXAMPLES = 10         # per operation: ~520 requests, 6-10 s for the whole document on 2 cores
 RUN_BUDGET_SECONDS = 90
 POLICY_CHANNEL = "policy-hook"   # the shared alert channel (config key) escalation policies' targets name
+# upstatd's own routes: the dialects' (upstatd/api/dialects/, outside /api/) answer in their own
+# envelopes, so this document, whose every error is ErrorResponse, leaves them out (meta.openapi_document)
+DOCUMENTED = [item for item in ROUTES if item.path.startswith("/api/")]
 
 
 def openapi_path(path: str) -> str:
@@ -54,7 +57,7 @@ async def test_it_covers_every_route_with_its_parameters_and_errors(api):
     _, _, document = await api.request("GET", "/api/openapi.json", token=None)
     schemas = document["components"]["schemas"]
     assert {"ErrorResponse", "ErrorDetail"} <= set(schemas)
-    for item in (*ROUTES, *PUBLIC_ROUTES):
+    for item in (*DOCUMENTED, *PUBLIC_ROUTES):
         operation = document["paths"][openapi_path(item.path)][item.method.lower()]
         label = f"{item.method} {item.path}"
         assert operation["summary"] == item.summary, label
@@ -471,7 +474,7 @@ async def test_schemathesis_finds_no_server_error_no_undocumented_answer_and_no_
     assert calls >= operations, (calls, operations)
     # the generated bodies reach the validators and pass them: every create made something,
     # every update of a real object changed it
-    for item in ROUTES:
+    for item in DOCUMENTED:
         label = f"{item.method} {openapi_path(item.path)}"
         if item.method == "POST" and item.status == 201 and "{" not in item.path:
             assert statuses[label][201] >= MAX_EXAMPLES // 2, (label, statuses[label])

@@ -56,7 +56,8 @@ def build_app(health: Callable[[], dict], context: Any = None, trusted_proxies: 
     """`trusted_proxies`: networks whose X-Forwarded-For and -Proto are believed (api/forwarded.py).
     `metrics`: an upstatd.metrics.Metrics, served at /metrics as `metrics_settings()` (read at each
     request: a reload applies) says."""
-    middlewares = [api_middleware]
+    from upstatd.api.dialects import uptimeio
+    middlewares = [api_middleware, uptimeio.middleware]
     if trusted_proxies:  # none: not even a middleware on the ping path
         networks = [ipaddress.ip_network(network, strict=False) for network in trusted_proxies]
         middlewares.insert(0, forwarded.middleware(networks))
@@ -222,6 +223,13 @@ async def answer(request: web.Request, handler) -> web.StreamResponse:
 
 
 def error_response(request: web.Request, exc: Exception) -> web.Response:
+    failure = api_error(request, exc)
+    return respond(failure.body(request[REQUEST_ID]), failure.status, headers=failure.headers)
+
+
+def api_error(request: web.Request, exc: Exception) -> ApiError:
+    """Any failure as an ApiError (status, type, code, param): the one classification,
+    rendered in upstatd's envelope here and in their own by the dialects (api/dialects/)."""
     request_id = request[REQUEST_ID]
     if isinstance(exc, ApiError):
         failure = exc
@@ -243,7 +251,7 @@ def error_response(request: web.Request, exc: Exception) -> web.Response:
         log.error("api.request_failed", request_id=request_id, method=request.method, path=request.path,
                   remote_addr=request.remote, exc_info=exc)
         failure = errors.internal(request_id)
-    return respond(failure.body(request_id), failure.status, headers=failure.headers)
+    return failure
 
 
 def route_error(request: web.Request, exc: web.HTTPException) -> ApiError:

@@ -9,3 +9,4 @@ from upstatd.api.routes import on_call_calendar  # noqa: F401,E402
 from upstatd.api.routes import escalation_policies  # noqa: F401
 from upstatd.api.routes import catalog  # noqa: F401
 from upstatd.api.routes import runbooks  # noqa: F401
+from upstatd.api.dialects import uptimeio  # noqa: F401,E402  (UptimeIO's incidents API under /uptimeio)

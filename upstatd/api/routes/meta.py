@@ -31,7 +31,8 @@ def public_route(method: str, path: str, summary: str, *, response: Any = None, 
 
 
 def openapi_document(version: str | None = None) -> dict:
-    return openapi.document(ROUTES, PUBLIC_ROUTES, version)
+    # upstatd's own routes: a dialect's (api/dialects/, not under /api/) answers in its own envelope
+    return openapi.document([item for item in ROUTES if item.path.startswith("/api/")], PUBLIC_ROUTES, version)
 
 
 @public_route("GET", "/api/openapi.json", "The OpenAPI 3.1 document of this API")
