@@ -61,6 +61,18 @@ async def test_an_unknown_incident_is_not_found(api):
     status, _, answer = await io(api, "GET", "/uptimeio/api/nothing")
     assert status == 404
     assert_error(answer, "NOT_FOUND")
+    assert "/uptimeio/api/incidents" in answer["error"]["message"]
+
+
+async def test_a_method_or_parameter_a_route_does_not_take_is_refused(api):
+    status, headers, answer = await io(api, "PATCH", BASE, json={})
+    assert status == 405, answer
+    assert_error(answer, "METHOD_NOT_ALLOWED")
+    assert set(headers["Allow"].split(", ")) >= {"GET", "POST"}
+    _, _, made = await io(api, "POST", BASE, json={"title": "Queue backlog"})
+    status, _, answer = await io(api, "GET", f"{BASE}/{made['data']['id']}?verbose=1")
+    assert status == 400, answer
+    assert_error(answer, "VALIDATION_ERROR", "verbose")
 
 
 async def test_a_missing_or_bad_key_is_an_authentication_error(api):

@@ -259,6 +259,10 @@ async def middleware(request: web.Request, handler: Any) -> web.StreamResponse:
     request[server.VERSION] = context.version
     try:
         failure = request.match_info.http_exception
+        if failure is not None and failure.status == 404:  # not /api's words: its routes are elsewhere
+            raise errors.ApiError(404, "invalid_request_error", "route_missing",
+                                  f"no such route: {request.method} {request.path}; the routes of this "
+                                  f"dialect begin with {BASE}")
         if failure is not None:
             raise failure
         token = await authenticate(request, context)
