@@ -222,6 +222,53 @@ async def list_updates(request: web.Request) -> web.Response:
                    pagination=paged(total, query.limit, query.offset))
 
 
+# -- its own OpenAPI document ------------------------------------------------------------
+
+_ERROR = {"type": "object", "required": ["success", "error"], "additionalProperties": False, "properties": {
+    "success": {"const": False},
+    "error": {"type": "object", "required": ["code", "message", "details"], "properties": {
+        "code": {"enum": sorted(set(CODES.values()) | {"INTERNAL_ERROR"})},
+        "message": {"type": "string"},
+        "details": {"type": "object", "description": "`field`: the parameter at fault; `upstatd`: upstatd's own "
+                                                     "type, code, param and request_id"}}}}}
+_SUCCESS = {"type": "object", "required": ["success", "data"], "properties": {
+    "success": {"const": True}, "data": {},
+    "pagination": {"type": "object", "required": ["total", "page", "pageSize", "totalPages", "hasNext",
+                                                  "hasPrevious"]}}}
+
+
+def openapi_document() -> dict:
+    """upstatd's generator (api/openapi.py) over this dialect's routes, in its words: the X-API-Key
+    scheme, the `{success, data}` and error envelopes, no Upstat-Version nor Idempotency-Key."""
+    from upstatd.api import openapi
+    from upstatd.api.routes import ROUTES
+    document = openapi.document([item for item in ROUTES if item.path.startswith(PREFIX + "/")])
+    document["info"].update(title="upstatd: UptimeIO incidents API", description=(
+        "UptimeIO's incidents API over upstatd's incidents (docs/dialect-uptimeio.md): base URL "
+        f"`{PREFIX}`, `X-API-Key: <upstatd token>`, times in Unix milliseconds."))
+    document["security"] = [{"apiKey": []}]
+    components = document["components"]
+    components["securitySchemes"] = {"apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key",
+                                                "description": "An upstatd API token (upst_…)"}}
+    components["schemas"]["ErrorResponse"] = _ERROR
+    components["schemas"].pop("ErrorDetail", None)
+    del components["parameters"]
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            operation["parameters"] = [item for item in operation["parameters"] if "$ref" not in item]
+            operation["responses"].pop("422", None)  # VALIDATION_ERROR is a 400 here
+            for status, response in operation["responses"].items():
+                response["headers"].pop("Idempotent-Replayed", None)
+                if int(status) < 300:
+                    response["content"] = {"application/json": {"schema": _SUCCESS}}
+    return document
+
+
+@route("GET", f"{PREFIX}/openapi.json", "incidents", "read", "UptimeIO: this dialect's OpenAPI 3.1 document")
+async def get_openapi(request: web.Request) -> web.Response:
+    return respond(openapi_document())
+
+
 # -- the middleware: authentication, limits, permission, the error envelope -----------------
 
 async def authenticate(request: web.Request, context: Any) -> Any:
