@@ -30,8 +30,9 @@ from upstatd.api.routes import context as _context
 from upstatd.api.routes import route
 from upstatd.errors import Conflict, Invalid
 from upstatd.ids import new_id
-from upstatd.incidents.public import (UNSET, CommentBody, IncidentCreate, IncidentPatch, StatusBody,
-                                      TransitionBody, Unset, incident_object)
+from upstatd.shapes import across
+from upstatd.incidents.public import (UNSET, CommentBody, IncidentCreate, IncidentPatch, Severity, Source,
+                                      Status, StatusBody, TransitionBody, Unset, incident_object)
 from upstatd.store import incidents as store
 from upstatd.store.incidents import Incident, duration_seconds
 
@@ -49,33 +50,40 @@ TIMES = ("started_at", "acknowledged_at", "resolved_at", "closed_at", "created_a
 
 # -- shapes ---------------------------------------------------------------------------
 
+Order = Annotated[str, msgspec.Meta(extra_json_schema={"enum": ["desc", "asc"]})]
+
 class IncidentQuery(msgspec.Struct, forbid_unknown_fields=True):
     limit: Annotated[int, msgspec.Meta(ge=1, le=100)] = 20
     offset: Annotated[int, msgspec.Meta(ge=0)] = 0
-    sort_by: str = "created_at"
-    sort_order: str = "desc"
-    status: str | None = None
-    severity: str | None = None
-    source: str | None = None
+    sort_by: Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(store.SORTABLE)})] = "created_at"
+    sort_order: Order = "desc"
+    status: Status | None = None
+    severity: Severity | None = None
+    source: Source | None = None
     check_id: str | None = None          # a monitor or heartbeat id
-    since: Annotated[int, msgspec.Meta(ge=0)] | None = None   # Unix ms: changed at or after
+    since: Annotated[int, msgspec.Meta(ge=0, description="Unix ms: changed at or after")] | None = None
 
 
 class UpdatesQuery(msgspec.Struct, forbid_unknown_fields=True):
     limit: Annotated[int, msgspec.Meta(ge=1, le=100)] = 20
     offset: Annotated[int, msgspec.Meta(ge=0)] = 0
-    sort_order: str = "desc"
+    sort_order: Order = "desc"
 
 
 class UptimeIOCreate(IncidentCreate, kw_only=True, forbid_unknown_fields=True):
     """UptimeIO's create body is upstatd's, plus `source` (only manual: system incidents are
     opened by upstatd's own monitors)."""
-    source: str = "manual"
+    source: Annotated[str, msgspec.Meta(extra_json_schema={"enum": ["manual"]})] = "manual"
 
 
 class UptimeIOUpdate(IncidentPatch, kw_only=True, forbid_unknown_fields=True):
     """UptimeIO's update body is upstatd's, plus `regions` (refused: incidents have no regions)."""
-    regions: list[str] | Unset = UNSET
+    regions: Annotated[list[str], msgspec.Meta(extra_json_schema={
+        "not": {}, "description": "Refused: upstatd's incidents are not per probe region"})] | Unset = UNSET
+
+
+# upstatd's rule for its patch, stated for the subclass too (the OpenAPI document reads it)
+across(UptimeIOUpdate, {"not": {"required": ["message", "error_message"]}})
 
 
 # -- answers ----------------------------------------------------------------------------
@@ -253,13 +261,13 @@ def openapi_document() -> dict:
     components["schemas"]["ErrorResponse"] = _ERROR
     components["schemas"].pop("ErrorDetail", None)
     del components["parameters"]
-    for operations in document["paths"].values():
+    for path, operations in document["paths"].items():
         for operation in operations.values():
             operation["parameters"] = [item for item in operation["parameters"] if "$ref" not in item]
             operation["responses"].pop("422", None)  # VALIDATION_ERROR is a 400 here
             for status, response in operation["responses"].items():
                 response["headers"].pop("Idempotent-Replayed", None)
-                if int(status) < 300:
+                if int(status) < 300 and path != f"{PREFIX}/openapi.json":  # the document: as it is
                     response["content"] = {"application/json": {"schema": _SUCCESS}}
     return document
 
