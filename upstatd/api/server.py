@@ -14,7 +14,8 @@ Public routes (the OpenAPI document) skip authentication, rate limit and
 permission. Any failure on the way, and any exception out of a handler, becomes
 the error envelope; every response carries `Request-Id`, `Upstat-Version` and
 `X-RateLimit-*` (answers given before a token is known carry the global window,
-uncounted).
+uncounted). Other products' dialects outside `/api` (api/dialects/) have their own
+middleware, with the same steps and `api_error`'s classification of failures.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ from upstatd.shapes import across
 from upstatd.incidents.public import (UNSET, CommentBody, IncidentCreate, IncidentPatch, Severity, Source,
                                       Status, StatusBody, TransitionBody, Unset, incident_object)
 from upstatd.store import incidents as store
-from upstatd.store.incidents import Incident, duration_seconds
+from upstatd.store.incidents import Incident
 
 PREFIX = "/uptimeio"
 BASE = f"{PREFIX}/api/incidents"
@@ -96,7 +96,7 @@ def shown(incident: Incident) -> dict:
     for name in TIMES:
         data[name] = getattr(incident, name)
     seconds = data.pop("duration_seconds")
-    data["duration_ms"] = None if seconds is None else round(duration_seconds(incident) * 1000)
+    data["duration_ms"] = None if seconds is None else round(seconds * 1000)
     return data
 
 
