@@ -30,9 +30,9 @@ from upstatd.api.routes import context as _context
 from upstatd.api.routes import route
 from upstatd.errors import Conflict, Invalid
 from upstatd.ids import new_id
-from upstatd.shapes import across
 from upstatd.incidents.public import (UNSET, CommentBody, IncidentCreate, IncidentPatch, Severity, Source,
                                       Status, StatusBody, TransitionBody, Unset, incident_object)
+from upstatd.shapes import across
 from upstatd.store import incidents as store
 from upstatd.store.incidents import Incident
 
@@ -51,6 +51,7 @@ TIMES = ("started_at", "acknowledged_at", "resolved_at", "closed_at", "created_a
 # -- shapes ---------------------------------------------------------------------------
 
 Order = Annotated[str, msgspec.Meta(extra_json_schema={"enum": ["desc", "asc"]})]
+
 
 class IncidentQuery(msgspec.Struct, forbid_unknown_fields=True):
     limit: Annotated[int, msgspec.Meta(ge=1, le=100)] = 20
