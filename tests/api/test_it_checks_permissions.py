@@ -48,11 +48,13 @@ def without(resource: str, action: str) -> dict[str, list[str]]:
 def refusal(item: Route, answer: dict, type: str, code: str | None = None) -> str:
     """The message of a refusal in the route's envelope: upstatd's (its type and code checked), or a
     dialect's own (api/envelopes.py: Better Stack's `errors` is the message; tests/dialects check it;
-    UptimeGuard's `error` keeps upstatd's type, and its code where UptimeGuard has none, as here)."""
+    UptimeGuard's `error` keeps upstatd's type, and its code where UptimeGuard has none, as here;
+    UptimeIO's in `error.details.upstatd`)."""
     if not envelopes.in_upstatd_shape(item.path) and "error" not in answer:
         return str(answer["errors"])
-    assert answer["error"]["type"] == type, answer
-    assert code is None or answer["error"]["code"] == code, answer
+    named = (answer["error"].get("details") or {}).get("upstatd") or answer["error"]  # UptimeIO keeps them there
+    assert named["type"] == type, answer
+    assert code is None or named["code"] == code, answer
     return answer["error"]["message"]
 
 

@@ -38,6 +38,10 @@ async def test_an_unknown_parameter_is_a_400_naming_it(module_api, route):
         if not envelopes.in_upstatd_shape(route.path):  # UptimeGuard's: its own code, upstatd's type and param
             assert error["code"] == "VALIDATION_ERROR", error
             error["code"] = "parameter_invalid"
+            upstatd = (error.get("details") or {}).get("upstatd")
+            if upstatd is not None:  # UptimeIO's: upstatd's words in error.details.upstatd
+                assert error["details"]["field"] == "bogus", error
+                error.update(type=upstatd["type"], param=upstatd["param"])
     assert (error["type"], error["code"], error["param"]) == ("invalid_request_error", "parameter_invalid",
                                                               "bogus"), error
     assert error["message"].startswith(f"bogus is not a known parameter of {route.method} {route.path} (")

@@ -87,7 +87,12 @@ class ApiContext:
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             raise errors.unauthenticated("the Authorization header must be 'Bearer <token>'")
-        token = await self.read_conn.call(tokens.find_by_secret, secret.strip())
+        return await self.token_of(secret.strip())
+
+    async def token_of(self, secret: str) -> Token:
+        """The valid token whose secret this is, or a 401 (also for dialects that take the
+        secret from another header: UptimeIO's X-API-Key)."""
+        token = await self.read_conn.call(tokens.find_by_secret, secret)
         if token is None:
             raise errors.unauthenticated("this API token is not valid")
         if token.revoked_at is not None:

@@ -234,3 +234,36 @@ def last_started_for(conn: sqlite3.Connection, monitor_id: str) -> int | None:
         "SELECT max(i.started_at) FROM incident_monitors AS m JOIN incidents AS i ON i.seq = m.incident_seq "
         "WHERE m.monitor_id = ?", (monitor_id,)).fetchall()
     return rows[0][0] if rows else None
+
+
+# the columns an offset page (api/dialects/uptimeio.py) may sort by
+SORTABLE = ("created_at", "updated_at", "started_at", "resolved_at", "severity", "status", "title")
+
+
+def offset_page(conn: sqlite3.Connection, *, status: str | None = None, severity: str | None = None,
+                source: str | None = None, monitor_id: str | None = None, since_ms: int | None = None,
+                sort_by: str = "created_at", descending: bool = True, limit: int, offset: int
+                ) -> tuple[list[Incident], int]:
+    """Incidents by limit and offset, with how many match; `since_ms`: changed at or after it."""
+    from upstatd.store import offset_pages
+    where = (pages.Where()
+             .equal("status", status, "status", STATUSES)
+             .equal("severity", severity, "severity", SEVERITIES)
+             .equal("source", source, "source", SOURCES))
+    if monitor_id is not None:
+        where.add(_OF_MONITOR, monitor_id)
+    if since_ms is not None:
+        where.add("updated_at >= ?", since_ms)
+    pages.one_of("sort_by", sort_by, SORTABLE)
+    rows, total = offset_pages.page(conn, TABLE, COLUMNS, where, sort_by=sort_by, descending=descending,
+                                    limit=limit, offset=offset)
+    return with_affected(conn, rows), total
+
+
+def updates_offset_page(conn: sqlite3.Connection, incident_id: str, *, descending: bool = True, limit: int,
+                        offset: int) -> tuple[list[Any], int]:
+    """An incident's timeline (rows of UPDATE_COLUMNS) by limit and offset, with how many entries it has."""
+    from upstatd.store import offset_pages
+    where = pages.Where("incident_seq = ?", seq_of(conn, incident_id))
+    return offset_pages.page(conn, "incident_updates", UPDATE_COLUMNS, where, sort_by="created_at",
+                             descending=descending, limit=limit, offset=offset)
