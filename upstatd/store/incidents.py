@@ -172,18 +172,24 @@ def tracked(conn: sqlite3.Connection) -> list[Incident]:
     return with_affected(conn, rows)
 
 
-def list_page(conn: sqlite3.Connection, *, status: str | None = None, severity: str | None = None,
-              source: str | None = None, monitor_id: str | None = None, created_gte: int | None = None,
-              created_lte: int | None = None, since: int | None = None, limit: int,
-              starting_after: str | None = None, ending_before: str | None = None
-              ) -> tuple[list[Incident], bool]:
-    """One page of incidents, newest first; `since` (Unix seconds): changed at or after it."""
+def _filtered(status: str | None, severity: str | None, source: str | None, monitor_id: str | None) -> pages.Where:
+    """The filters the incident lists share (cursor and offset pages)."""
     where = (pages.Where()
              .equal("status", status, "status", STATUSES)
              .equal("severity", severity, "severity", SEVERITIES)
              .equal("source", source, "source", SOURCES))
     if monitor_id is not None:
         where.add(_OF_MONITOR, monitor_id)
+    return where
+
+
+def list_page(conn: sqlite3.Connection, *, status: str | None = None, severity: str | None = None,
+              source: str | None = None, monitor_id: str | None = None, created_gte: int | None = None,
+              created_lte: int | None = None, since: int | None = None, limit: int,
+              starting_after: str | None = None, ending_before: str | None = None
+              ) -> tuple[list[Incident], bool]:
+    """One page of incidents, newest first; `since` (Unix seconds): changed at or after it."""
+    where = _filtered(status, severity, source, monitor_id)
     where.created(created_gte, created_lte)
     if since is not None:
         where.add("updated_at >= ?", since * 1000)
@@ -246,12 +252,7 @@ def offset_page(conn: sqlite3.Connection, *, status: str | None = None, severity
                 ) -> tuple[list[Incident], int]:
     """Incidents by limit and offset, with how many match; `since_ms`: changed at or after it."""
     from upstatd.store import offset_pages
-    where = (pages.Where()
-             .equal("status", status, "status", STATUSES)
-             .equal("severity", severity, "severity", SEVERITIES)
-             .equal("source", source, "source", SOURCES))
-    if monitor_id is not None:
-        where.add(_OF_MONITOR, monitor_id)
+    where = _filtered(status, severity, source, monitor_id)
     if since_ms is not None:
         where.add("updated_at >= ?", since_ms)
     pages.one_of("sort_by", sort_by, SORTABLE)

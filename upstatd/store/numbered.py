@@ -1,23 +1,21 @@
 """Numbered pages, oldest first, with the total: how the API's dialects that count
 pages (Better Stack's `page`/`per_page`) list, beside the cursor pages of
-store.pages. Filters are store.pages.Where clauses."""
+store.pages; a numbered page is an offset page (store/offset_pages.py) by seq.
+Filters are store.pages.Where clauses."""
 
 from __future__ import annotations
 
 import sqlite3
 from typing import Any
 
-from upstatd.store import groups, heartbeats, incidents, monitors, pages
+from upstatd.store import groups, heartbeats, incidents, monitors, offset_pages, pages
 
 
 def page(conn: sqlite3.Connection, table: str, columns: str, number: int, size: int,
-         where: pages.Where) -> tuple[list[Any], int]:
+         where: pages.Where, descending: bool = False) -> tuple[list[Any], int]:
     """Rows `size * (number - 1)` to `size * number` of `table` matching `where`, by seq, and how many match."""
-    args = tuple(where.args)
-    total = conn.execute(f"SELECT count(*) FROM {table} WHERE {where.sql}", args).fetchone()[0]
-    rows = conn.execute(f"SELECT {columns} FROM {table} WHERE {where.sql} ORDER BY seq LIMIT ? OFFSET ?",
-                        (*args, size, size * (number - 1))).fetchall()
-    return rows, total
+    return offset_pages.page(conn, table, columns, where, sort_by="seq", descending=descending, limit=size,
+                             offset=size * (number - 1))
 
 
 def monitor_page(conn: sqlite3.Connection, *, number: int, size: int, urls: tuple[str, ...] = (),
@@ -55,8 +53,5 @@ def incident_page(conn: sqlite3.Connection, *, number: int, size: int, monitor_i
         where.add("resolved_at IS NOT NULL" if resolved else "resolved_at IS NULL")
     if acknowledged is not None:
         where.add("acknowledged_at IS NOT NULL" if acknowledged else "acknowledged_at IS NULL")
-    args = tuple(where.args)
-    total = conn.execute(f"SELECT count(*) FROM {incidents.TABLE} WHERE {where.sql}", args).fetchone()[0]
-    rows = conn.execute(f"SELECT {incidents.COLUMNS} FROM {incidents.TABLE} WHERE {where.sql} "
-                        f"ORDER BY seq DESC LIMIT ? OFFSET ?", (*args, size, size * (number - 1))).fetchall()
+    rows, total = page(conn, incidents.TABLE, incidents.COLUMNS, number, size, where, descending=True)
     return incidents.with_affected(conn, rows), total
