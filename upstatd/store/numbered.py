@@ -19,12 +19,15 @@ def page(conn: sqlite3.Connection, table: str, columns: str, number: int, size: 
 
 
 def monitor_page(conn: sqlite3.Connection, *, number: int, size: int, urls: tuple[str, ...] = (),
-                 name: str | None = None, group_id: str | None = None) -> tuple[list[monitors.MonitorRow], int]:
-    """`urls`: the monitor's url is one of them (a dialect's url may stand for several of upstatd's)."""
-    where = pages.Where().equal("name", name).equal("group_id", group_id)
+                 name: str | None = None, group_id: str | None = None, status: str | None = None,
+                 tag: str | None = None, descending: bool = False) -> tuple[list[monitors.MonitorRow], int]:
+    """`urls`: the monitor's url is one of them (a dialect's url may stand for several of upstatd's);
+    `descending`: newest first."""
+    where = (pages.Where().equal("name", name).equal("group_id", group_id)
+             .equal("status", status, "status", monitors.STATUSES).tagged(monitors.TABLE, tag))
     if urls:
         where.add(f"url IN ({', '.join('?' * len(urls))})", *urls)
-    rows, total = page(conn, monitors.TABLE, monitors.COLUMNS, number, size, where)
+    rows, total = page(conn, monitors.TABLE, monitors.COLUMNS, number, size, where, descending)
     return [monitors.from_row(row) for row in rows], total
 
 

@@ -9,7 +9,7 @@ commands'; only what UptimeGuard has and upstatd lacks is decided here:
 - `regions` is accepted and ignored (upstatd probes from its own host): answered `[]`.
 - A second monitor on the same URL made through this dialect is MONITOR_ALREADY_EXISTS
   (monitors made here carry the metadata `made_through: uptimeguard`; /api has no such rule).
-- Lists are `page`/`per_page` with `total`: the store's cursor pages walked to the page asked.
+- Lists are `page`/`per_page` with `total`: numbered pages (store/numbered.py), newest first.
 - Timestamps are ISO 8601 (UTC, `Z`), both ways.
 
 Errors keep upstatd's envelope fields (`type`, `param`) and carry UptimeGuard's codes.
@@ -33,15 +33,14 @@ from upstatd.incidents.public import incident_object
 from upstatd.monitors.public import MonitorCreate, MonitorUpdate, monitor_object
 from upstatd.shapes import UNSET, AlertChannels, Tags, Unset
 from upstatd.store import incidents as incident_store
-from upstatd.store import monitors as store
-from upstatd.store import uptime
+from upstatd.store import numbered, uptime
 
 PREFIX = "/v1"
 MADE_THROUGH = ("made_through", "uptimeguard")  # the metadata of a monitor made here
 TYPES = {"http": "http", "https": "http", "tcp": "tcp", "icmp": "icmp"}  # UptimeGuard's -> upstatd's
 # upstatd's incident severities -> UptimeGuard's two
 SEVERITIES = {"critical": "critical", "major": "critical", "minor": "warning", "warning": "warning"}
-WALK = 100  # rows per store page while walking a list to the page asked
+WALK = 100  # rows per store page while walking a monitor's incidents
 
 
 # -- errors ---------------------------------------------------------------------------------
@@ -220,7 +219,8 @@ def _type_in(given: str) -> str:
 # -- reads ------------------------------------------------------------------------------------------
 
 def _walk(page: Any, **filters: Any) -> Any:
-    """Every row of a store list function, newest first, one store page at a time."""
+    """Every row of a store list function, newest first, one store page at a time (a monitor's
+    incidents: UptimeGuard answers them all, with their count)."""
     after = None
     while True:
         rows, has_more = page(limit=WALK, starting_after=after, **filters)
@@ -235,12 +235,8 @@ def _monitor_page(conn: sqlite3.Connection, query: UgMonitorQuery, now_ms: int,
     """The page asked and the total of the matching monitors (a `deleted` monitor is gone: none)."""
     if query.status == "deleted":
         return [], 0
-    first = (query.page - 1) * query.per_page
-    rows, total = [], 0
-    for row in _walk(lambda **paging: store.list_page(conn, status=query.status, tag=query.tag, **paging)):
-        if first <= total < first + query.per_page:
-            rows.append(row)
-        total += 1
+    rows, total = numbered.monitor_page(conn, number=query.page, size=query.per_page, status=query.status,
+                                        tag=query.tag, descending=True)
     figures = uptime.listed(conn, rows, now_ms, "monitor", timelines)
     return [(row, figures[row.seq]) for row in rows], total
 
@@ -248,10 +244,8 @@ def _monitor_page(conn: sqlite3.Connection, query: UgMonitorQuery, now_ms: int,
 def _made_here_on(conn: sqlite3.Connection, url: str) -> Any:
     """A monitor made through this dialect on `url`, or None."""
     key, value = MADE_THROUGH
-    for row in _walk(lambda **paging: store.list_page(conn, **paging)):
-        if row.url == url and row.metadata.get(key) == value:
-            return row
-    return None
+    rows, _ = numbered.monitor_page(conn, number=1, size=1000, urls=(url,))  # a URL's monitors: a few
+    return next((row for row in rows if row.metadata.get(key) == value), None)
 
 
 # -- routes -------------------------------------------------------------------------------------------
