@@ -227,9 +227,7 @@ class RunbookCommands(Commands):
                     raise Conflict(f"step {step} of runbook {runbook_id} was already marked done on this incident "
                                    f"by {mark['done_by']}", "step_already_done", "step")
             now = self._now_ms()
-            conn.execute("INSERT INTO incident_runbook_steps (incident_id, runbook_id, version, step, done_by, "
-                         "done_at) VALUES (?, ?, ?, ?, ?, ?)", (incident_id, runbook_id, runbook.version, step,
-                                                               author, now))
+            store.mark_step(conn, incident_id, runbook_id, runbook.version, step, author, now)
             changed = on_loop(loop, lambda: bump(now)) or current.replace(updated_at=now)
             conn.execute(*incident_store.save_statement(changed))
             text = runbook.steps[step - 1]

@@ -237,3 +237,10 @@ def reconcile(conn: sqlite3.Connection, specs: tuple[RunbookSpec, ...], now_ms: 
         if changed is not None:
             updated.append(changed)
     return added, updated, removed, missing
+
+
+def mark_step(conn: sqlite3.Connection, incident_id: str, runbook_id: str, version: int, step: int,
+              done_by: str, done_at: int) -> None:
+    """Step `step` of the runbook's `version` done on the incident (read back by store/runbook_reads.py)."""
+    conn.execute("INSERT INTO incident_runbook_steps (incident_id, runbook_id, version, step, done_by, done_at) "
+                 "VALUES (?, ?, ?, ?, ?, ?)", (incident_id, runbook_id, version, step, done_by, done_at))
