@@ -592,7 +592,6 @@ def declare_groups(kind: str, permission: str, commands_of: Any, member_page: An
     """/api/v2/<kind>-groups: the group commands of /api/<kind>-groups; `paused` pauses or
     resumes every member (upstatd's group pause and resume); /{id}/<kind>s lists the members."""
     path = f"/api/v2/{kind}-groups"
-    type_name = f"{kind}_group"
 
     async def pause_or_resume(commands: Any, row: Any, paused: Any) -> Any:
         if not given(paused) or paused == (group_object(row).status == "paused"):
