@@ -12,7 +12,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from upstatd.clock import Clock
 from upstatd.config.check import Problems
-from upstatd.errors import NotFound
+from upstatd.errors import Conflict, NotFound
 from upstatd.store.db import Database
 from upstatd.store.writer import Writer
 from upstatd.subjects import problem
@@ -64,3 +64,13 @@ def no_problems(problems: Problems, names: Mapping[str, str] = {}) -> None:
         found = [(path, message) for _, _, message, path in problems.items]
         path, message = found[0]
         raise problem(found, api_param(path, message, names), message)
+
+
+def refuse_config_managed(row: Any, noun: str, section: str, file: str, verb: str, still: str = "") -> None:
+    """A row from the config file is the file's: a 409 naming its entry and what to do instead
+    (`still`: what does work over the API, e.g. "overrides work over the API")."""
+    if row.managed_by == "config":
+        tail = f"; {still}" if still else ""
+        raise Conflict(f"{noun} {row.id} is managed by the config file {file} ({section} entry with key "
+                       f"'{row.key}'), so it cannot be {verb} over the API: change it in {file} and reload "
+                       f"(systemctl reload upstatd){tail}", "managed_by_config")

@@ -31,7 +31,7 @@ from upstatd.alerts import public
 from upstatd.alerts.dispatcher import AlertDispatcher
 from upstatd.alerts.message import Facts
 from upstatd.clock import Clock
-from upstatd.commands import Changed, Commands, existing, no_problems
+from upstatd.commands import Changed, Commands, existing, no_problems, refuse_config_managed
 from upstatd.config.alert_channels import EMAIL_PORTS, SECRETS, ChannelSpec, parse_channel
 from upstatd.config.check import Problems
 from upstatd.config.schema import Config
@@ -138,12 +138,7 @@ class AlertChannelCommands(Commands):
         return await self.read_db.call(find, channel_id)
 
     def _editable(self, row: ChannelRow, verb: str) -> None:
-        if row.managed_by == "config":
-            file = self.config().file
-            raise Conflict(f"alert channel {row.id} is managed by the config file {file} (alert_channels entry "
-                           f"with key '{row.key}'), so it cannot be {verb} over the API: change it in {file} and "
-                           f"reload (systemctl reload upstatd); enabling and disabling work over the API",
-                           "managed_by_config")
+        refuse_config_managed(row, 'alert channel', 'alert_channels', self.config().file, verb, 'enabling and disabling work over the API')
 
     async def create(self, body: public.ChannelCreate) -> Changed:
         spec = checked(file_form(body))

@@ -24,7 +24,7 @@ from upstatd import metadata
 from upstatd.catalog import graph as catalog_graph
 from upstatd.catalog.public import service_data
 from upstatd.clock import Clock
-from upstatd.commands import Changed, Commands, existing
+from upstatd.commands import Changed, Commands, existing, refuse_config_managed
 from upstatd.config.catalog import Link, ServiceSpec, check_url
 from upstatd.config.check import Invalid as FileInvalid
 from upstatd.config.schema import Config
@@ -127,11 +127,7 @@ class ServiceCommands(Commands):
         return await self.read_db.call(find, service_id)
 
     def _editable(self, row: ServiceRow, verb: str) -> None:
-        if row.managed_by == "config":
-            file = self.config().file
-            raise Conflict(f"service {row.id} is managed by the config file {file} (services entry with key "
-                           f"'{row.key}'), so it cannot be {verb} over the API: change it in {file} and reload "
-                           f"(systemctl reload upstatd)", "managed_by_config")
+        refuse_config_managed(row, 'service', 'services', self.config().file, verb)
 
     def _event(self, conn: sqlite3.Connection, action: str, row: ServiceRow, now_ms: int,
                data: dict | None = None) -> Event:

@@ -21,14 +21,14 @@ from typing import Any, NamedTuple
 
 from upstatd import metadata
 from upstatd.clock import Clock
-from upstatd.commands import Commands
+from upstatd.commands import Commands, refuse_config_managed
 from upstatd.config import check
 from upstatd.config.schema import Config
 from upstatd.config.webhooks import WebhookSpec, parse_events, parse_url
 from upstatd.delivery import public
 from upstatd.delivery.public import MAX_DESCRIPTION, UNSET
 from upstatd.delivery.webhooks import WebhookDispatcher
-from upstatd.errors import Conflict, Invalid, NotFound
+from upstatd.errors import Invalid, NotFound
 from upstatd.events import Event, EventBus, ResourceChanged
 from upstatd.ids import new_id
 from upstatd.store import webhooks as store
@@ -92,12 +92,7 @@ class WebhookEndpointCommands(Commands):
         return event, ResourceChanged("webhook_endpoint", action, row.id, at, reason)
 
     def _editable(self, row: EndpointRow, verb: str) -> None:
-        if row.managed_by == "config":
-            file = self.config().file
-            raise Conflict(f"webhook endpoint {row.id} is managed by the config file {file} (webhooks entry with "
-                           f"key '{row.key}'), so it cannot be {verb} over the API: change it in {file} and "
-                           f"reload (systemctl reload upstatd); enabling and disabling work over the API",
-                           "managed_by_config")
+        refuse_config_managed(row, 'webhook endpoint', 'webhooks', self.config().file, verb, 'enabling and disabling work over the API')
 
     async def get(self, endpoint_id: str) -> EndpointRow:
         return await self.read_db.call(find, endpoint_id)

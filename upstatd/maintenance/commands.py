@@ -23,7 +23,7 @@ import msgspec
 
 from upstatd import metadata
 from upstatd.clock import Clock
-from upstatd.commands import Changed, Commands, existing, no_problems
+from upstatd.commands import Changed, Commands, existing, no_problems, refuse_config_managed
 from upstatd.config.check import Problems
 from upstatd.config.maintenance import RULES, WindowSpec, parse_window
 from upstatd.config.schema import Config
@@ -102,11 +102,7 @@ class MaintenanceCommands(Commands):
         return await self.read_db.call(find, window_id)
 
     def _editable(self, row: WindowRow, verb: str) -> None:
-        if row.managed_by == "config":
-            file = self.config().file
-            raise Conflict(f"maintenance window {row.id} is managed by the config file {file} (maintenance entry "
-                           f"with key '{row.key}'), so it cannot be {verb} over the API: change it in {file} and "
-                           f"reload (systemctl reload upstatd)", "managed_by_config")
+        refuse_config_managed(row, 'maintenance window', 'maintenance', self.config().file, verb)
 
     async def _checked(self, given: dict[str, Any]) -> WindowSpec:
         # off the loop: a rule matching no date is walked far before it is refused (windows.check_rrule)

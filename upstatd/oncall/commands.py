@@ -22,7 +22,7 @@ import structlog
 
 from upstatd import metadata
 from upstatd.clock import Clock
-from upstatd.commands import Changed, Commands, existing
+from upstatd.commands import Changed, Commands, existing, refuse_config_managed
 from upstatd.config.on_call import ScheduleSpec, param_path
 from upstatd.config.schema import Config
 from upstatd.errors import Conflict, Invalid, Malformed, NotFound
@@ -107,11 +107,7 @@ class ScheduleCommands(Commands):
         return result
 
     def _editable(self, row: store.ScheduleRow, verb: str) -> None:
-        if row.managed_by == "config":
-            file = self.config().file
-            raise Conflict(f"on-call schedule {row.id} is managed by the config file {file} (on_call entry with "
-                           f"key '{row.key}'), so it cannot be {verb} over the API: change it in {file} and reload "
-                           "(systemctl reload upstatd); overrides work over the API", "managed_by_config")
+        refuse_config_managed(row, 'on-call schedule', 'on_call', self.config().file, verb, 'overrides work over the API')
 
     async def get(self, schedule_id: str) -> ScheduleView:
         return await self.read_db.call(lambda conn: self._view(conn, find(conn, schedule_id)))

@@ -24,7 +24,7 @@ import structlog
 
 from upstatd import metadata
 from upstatd.clock import Clock
-from upstatd.commands import Commands, existing
+from upstatd.commands import Commands, existing, refuse_config_managed
 from upstatd.config.escalation_policies import PolicySpec, api_param
 from upstatd.config.schema import Config
 from upstatd.errors import Conflict, Invalid
@@ -106,11 +106,7 @@ class PolicyCommands(Commands):
         return await self.read_db.call(find, policy_id)
 
     def _editable(self, row: PolicyRow, verb: str) -> None:
-        if row.managed_by == "config":
-            file = self.config().file
-            raise Conflict(f"escalation policy {row.id} is managed by the config file {file} (escalation_policies "
-                           f"entry with key '{row.key}'), so it cannot be {verb} over the API: change it in {file} "
-                           f"and reload (systemctl reload upstatd)", "managed_by_config")
+        refuse_config_managed(row, 'escalation policy', 'escalation_policies', self.config().file, verb)
 
     def _event(self, conn: sqlite3.Connection, action: str, row: PolicyRow, now_ms: int) -> Event:
         return record(self.bus, conn, "escalation_policy", action, policy_data(row), row.id, now_ms / 1000)[0]

@@ -26,7 +26,7 @@ import msgspec
 import structlog
 
 from upstatd import metadata
-from upstatd.commands import Changed, Commands, existing, no_problems
+from upstatd.commands import Changed, Commands, existing, no_problems, refuse_config_managed
 from upstatd.config.check import Problems
 from upstatd.config.people import PersonSpec, parse_person
 from upstatd.errors import Conflict, Invalid
@@ -99,11 +99,7 @@ class PeopleCommands(Commands):
         return await self.read_db.call(find, person_id)
 
     def _editable(self, row: PersonRow, verb: str) -> None:
-        if row.managed_by == "config":
-            file = self.config().file
-            raise Conflict(f"person {row.id} is managed by the config file {file} (people entry with key "
-                           f"'{row.key}'), so it cannot be {verb} over the API: change it in {file} and reload "
-                           f"(systemctl reload upstatd)", "managed_by_config")
+        refuse_config_managed(row, 'person', 'people', self.config().file, verb)
 
     async def create(self, body: Any) -> Changed:
         spec = checked({k: v for k, v in file_form(body).items() if v is not None})

@@ -27,7 +27,7 @@ import structlog
 
 from upstatd import metadata
 from upstatd.clock import Clock
-from upstatd.commands import Commands, existing
+from upstatd.commands import Commands, existing, refuse_config_managed
 from upstatd.config.runbooks import MAX_BODY, MAX_LINKS, MAX_STEP, MAX_STEPS, RunbookSpec
 from upstatd.config.schema import Config
 from upstatd.errors import Conflict, Invalid, NotFound
@@ -110,11 +110,7 @@ class RunbookCommands(Commands):
         return await self.read_db.call(runbook_reads.for_incident, incident_id)
 
     def _editable(self, row: RunbookRow, verb: str) -> None:
-        if row.managed_by == "config":
-            file = self.config().file
-            raise Conflict(f"runbook {row.id} is managed by the config file {file} (runbooks entry with key "
-                           f"'{row.key}'), so it cannot be {verb} over the API: change it in {file} and reload "
-                           f"(systemctl reload upstatd)", "managed_by_config")
+        refuse_config_managed(row, 'runbook', 'runbooks', self.config().file, verb)
 
     def _event(self, conn: sqlite3.Connection, action: str, row: RunbookRow, now_ms: int) -> Event:
         return record(self.bus, conn, "runbook", action, runbook_data(row), row.id, now_ms / 1000)[0]
