@@ -111,10 +111,8 @@ class GroupingService:
         cause = incident.get("caused_by")
         if cause is None:
             return False
-        for root in list(self.incidents.by_subject.values()):  # a copy: the loop may change the memory
-            if root.id == cause:
-                return root.status in ACTIVE
-        return False
+        # a copy: the loop may change the memory; only open incidents suppress (a resolved cause is history)
+        return any(root.id == cause for root in list(self.incidents.open_by_subject.values()))
 
     # -- in the incident's commit (IncidentService.on_state_change) -----------------------------
 
