@@ -28,10 +28,10 @@ from typing import Any
 
 import structlog
 from aiohttp import web
-from jinja2.sandbox import SandboxedEnvironment
 
 from upstatd.alerts import links
 from upstatd.alerts.message import utc
+from upstatd.api import link_pages
 from upstatd.errors import Conflict, DomainError, Forbidden, Malformed, NotFound
 from upstatd.store.incidents import Incident
 from upstatd.store.writer import Unavailable, patient
@@ -48,41 +48,17 @@ PATIENCE = 4.0  # s, as the API's writes (api/server.py WRITE_PATIENCE): a job n
 ALREADY = {"acknowledge": ("acknowledged", "resolved", "closed"), "resolve": ("resolved", "closed")}
 VERBS = {"acknowledge": "Acknowledge", "resolve": "Resolve"}
 PAST = {"acknowledge": "acknowledged", "resolve": "resolved"}
-HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-                               "frame-ancestors 'none'; base-uri 'none'",
-}
+HEADERS = link_pages.headers(form_action="'self'")
 DOMAIN_STATUS = ((NotFound, 404), (Conflict, 409), (Forbidden, 403), (Malformed, 400), (DomainError, 422))
 
-PAGE = """<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex, nofollow">
-<title>{{ heading }} - upstatd</title>
-<style>
-body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0; background: #f4f5f7;
-       color: #1d2433; }
-main { max-width: 36rem; margin: 3rem auto; padding: 1.5rem 2rem; background: #fff; border-radius: 8px;
-       box-shadow: 0 1px 3px rgba(0, 0, 0, .15); }
-h1 { font-size: 1.35rem; margin: 0 0 1rem; }
+_TEMPLATE = link_pages.template(width="36rem", style="""
 dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; margin: 0 0 1.25rem; }
 dt { color: #5a6275; }
-dd { margin: 0; overflow-wrap: anywhere; }
+dd { margin: 0; }
 button { font: inherit; font-weight: 600; padding: .6rem 1.5rem; border: 0; border-radius: 6px; color: #fff;
          background: #1f6feb; cursor: pointer; }
 button.resolve { background: #1a7f37; }
-.note { color: #5a6275; font-size: .9rem; }
-</style>
-</head>
-<body>
-<main>
-<h1>{{ heading }}</h1>
+""", main="""
 {% for line in text %}<p>{{ line }}</p>
 {% endfor %}
 {%- if incident %}
@@ -106,12 +82,7 @@ button.resolve { background: #1a7f37; }
 {%- if note %}
 <p class="note">{{ note }}</p>
 {%- endif %}
-</main>
-</body>
-</html>
-"""
-
-_TEMPLATE = SandboxedEnvironment(autoescape=True).from_string(PAGE)
+""")
 
 
 def _ms(value: int | None) -> str | None:

@@ -15,7 +15,7 @@ and a runbook the incident no longer shows (deleted, unlinked) or an incident
 that is gone. A guessed or edited URL learns nothing, not even whether the
 runbook exists.
 
-Every answer carries the headers of the incident links' pages (api/links.py:
+Every answer carries the headers of the incident links' pages (api/link_pages.py:
 no cache, no referrer, no frames) and a Content-Security-Policy that allows no
 script and no external resource at all: inline CSS only.
 """
@@ -27,12 +27,11 @@ from typing import Any
 
 import structlog
 from aiohttp import web
-from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from upstatd.alerts import runbook_links
 from upstatd.alerts.message import utc
-from upstatd.api import markdown
+from upstatd.api import link_pages, markdown
 from upstatd.store import incidents as incident_store
 from upstatd.store import runbook_reads
 
@@ -40,39 +39,16 @@ log = structlog.get_logger("upstatd.api")
 
 CONTEXT = web.AppKey("runbook_page", Any)  # the ApiContext: link_key, clock, read_conn
 PATH = "/runbooks/{runbook_id}"
-HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'none'; "
-                               "frame-ancestors 'none'; base-uri 'none'",
-}
+HEADERS = link_pages.headers(form_action="'none'")
 
-PAGE = """<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex, nofollow">
-<title>{{ heading }} - upstatd</title>
-<style>
-body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0; background: #f4f5f7;
-       color: #1d2433; }
-main { max-width: 48rem; margin: 2rem auto; padding: 1.5rem 2rem; background: #fff; border-radius: 8px;
-       box-shadow: 0 1px 3px rgba(0, 0, 0, .15); overflow-wrap: anywhere; }
+_TEMPLATE = link_pages.template(width="48rem", style="""
 h1 { font-size: 1.4rem; margin: 0 0 .5rem; }
 .incident { color: #5a6275; margin: 0 0 1.25rem; }
 ol.steps li { margin: .35rem 0; }
 .done { color: #1a7f37; }
-.note { color: #5a6275; font-size: .9rem; }
 pre { background: #f4f5f7; padding: .75rem; overflow-x: auto; }
 code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
-</style>
-</head>
-<body>
-<main>
-<h1>{{ heading }}</h1>
+""", main="""
 {%- if text %}
 <p>{{ text }}</p>
 {%- endif %}
@@ -98,12 +74,7 @@ Version {{ runbook.version }}.</p>
 {%- endif %}
 <p class="note">A read-only copy for the link in an alert; mark steps done through the API. This link works until {{ expires }}.</p>
 {%- endif %}
-</main>
-</body>
-</html>
-"""
-
-_TEMPLATE = SandboxedEnvironment(autoescape=True).from_string(PAGE)
+""")
 
 
 def page(status: int, heading: str, text: str | None = None, **values: Any) -> web.Response:
