@@ -50,6 +50,7 @@ class IncidentService:
         self.settings = settings
         self.by_subject: dict[str, Incident] = {}
         self.open_by_subject: dict[str, Incident] = {}  # the open or acknowledged ones of by_subject
+        self._subject_of: dict[str, str] = {}  # incident id -> subject id, of by_subject's: tracked() without a scan
         self.grouping: Any = None  # catalog.grouping.GroupingService: root-cause grouping, when running
 
     async def load(self, conn: Any) -> None:
@@ -58,6 +59,7 @@ class IncidentService:
                            if incident.subject_id}
         self.open_by_subject = {subject: incident for subject, incident in self.by_subject.items()
                                 if incident.status in ACTIVE}
+        self._subject_of = {incident.id: subject for subject, incident in self.by_subject.items()}
         log.info("incidents.loaded", tracked=len(self.by_subject),
                  open=sum(incident.status in ACTIVE for incident in self.by_subject.values()))
 
@@ -95,8 +97,13 @@ class IncidentService:
                            insert=decision.insert)[1]
 
     def forget_subject(self, subject_id: str) -> None:
-        self.by_subject.pop(subject_id, None)
+        self._untrack(subject_id)
         self.open_by_subject.pop(subject_id, None)
+
+    def _untrack(self, subject_id: str) -> None:
+        gone = self.by_subject.pop(subject_id, None)
+        if gone is not None:
+            self._subject_of.pop(gone.id, None)
 
     def _queue(self, statements: list[tuple[str, tuple]]) -> None:
         for sql, params in statements:
@@ -122,9 +129,11 @@ class IncidentService:
             return
         if incident.status == "closed":
             if self.by_subject.get(incident.subject_id, incident).id == incident.id:
-                self.by_subject.pop(incident.subject_id, None)
+                self._untrack(incident.subject_id)
         else:
+            self._untrack(incident.subject_id)
             self.by_subject[incident.subject_id] = incident
+            self._subject_of[incident.id] = incident.subject_id
         latest = self.by_subject.get(incident.subject_id)
         if latest is not None and latest.status in ACTIVE:
             self.open_by_subject[incident.subject_id] = latest
@@ -160,7 +169,4 @@ class IncidentService:
 
     def tracked(self, incident_id: str) -> Incident | None:
         """The memory's copy of an incident the probe path may change (a subject's latest)."""
-        for incident in self.by_subject.values():
-            if incident.id == incident_id:
-                return incident
-        return None
+        return self.by_subject.get(self._subject_of.get(incident_id, ""))
