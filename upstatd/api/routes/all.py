@@ -14,3 +14,4 @@ from upstatd.api.dialects import betterstack  # noqa: F401,E402  (the Better Sta
 from upstatd.api.dialects import betterstack_v3  # noqa: F401,E402  (Better Stack's v3 incidents)
 from upstatd.api.dialects import uptimeio  # noqa: F401,E402  (UptimeIO's incidents API under /uptimeio)
 from upstatd.api.dialects import betterstack_oncall  # noqa: F401,E402  (Better Stack's on-call calendars)
+from upstatd.api.dialects import betterstack_policies  # noqa: F401,E402  (Better Stack's v3 policies)
