@@ -15,3 +15,4 @@ from upstatd.api.dialects import betterstack_v3  # noqa: F401,E402  (Better Stac
 from upstatd.api.dialects import uptimeio  # noqa: F401,E402  (UptimeIO's incidents API under /uptimeio)
 from upstatd.api.dialects import betterstack_oncall  # noqa: F401,E402  (Better Stack's on-call calendars)
 from upstatd.api.dialects import betterstack_policies  # noqa: F401,E402  (Better Stack's v3 policies)
+from upstatd.api.dialects import betterstack_metadata  # noqa: F401,E402  (Better Stack's v3 metadata)
