@@ -17,3 +17,4 @@ from upstatd.api.dialects import betterstack_oncall  # noqa: F401,E402  (Better 
 from upstatd.api.dialects import betterstack_policies  # noqa: F401,E402  (Better Stack's v3 policies)
 from upstatd.api.dialects import betterstack_metadata  # noqa: F401,E402  (Better Stack's v3 metadata)
 from upstatd.api.dialects import betterstack_pages  # noqa: F401,E402  (Better Stack's status pages)
+from upstatd.api.dialects import betterstack_reports  # noqa: F401,E402  (Better Stack's status reports)
