@@ -168,14 +168,15 @@ def resource_resource(row: store.ResourceRow, page_id: str, figures: Shown, grou
     })
 
 
-async def read_page(request: web.Request, job: Any, page_id: str | None = None) -> Any:
-    """job(conn, page, figures) on the path's page (or `page_id`), in one read."""
+async def read_page(request: web.Request, job: Any, page_id: str | None = None, figures: bool = True) -> Any:
+    """job(conn, page, figures) on the path's page (or `page_id`), in one read; `figures`
+    False: None for them (rendering the page's state reads every resource's history)."""
     context = _context(request)
     page_id, now_ms = page_id or request.match_info["id"], context.now_ms()
 
     def read(conn: Any) -> Any:
         page = find(conn, page_id)
-        return job(conn, page, shown(conn, page, now_ms))
+        return job(conn, page, shown(conn, page, now_ms) if figures else None)
 
     return await context.read_conn.call(read)
 
@@ -271,9 +272,12 @@ def section_body(sent: SectionIn) -> dict:
        "Better Stack: a status page's sections, oldest first, page by page", query=jsonapi.PageQuery)
 async def list_status_page_sections(request: web.Request) -> web.Response:
     query = read_query(request, jsonapi.PageQuery)
-    items, total = await read_page(request, lambda conn, page, _: (lambda rows, total: (
-        [section_resource(row, page.id) for row in rows], total))(*numbered.section_page(
-            conn, page.seq, number=query.page, size=query.per_page)))
+
+    def job(conn: Any, page: store.PageRow, _: None) -> tuple[list[dict], int]:
+        rows, total = numbered.section_page(conn, page.seq, number=query.page, size=query.per_page)
+        return [section_resource(row, page.id) for row in rows], total
+
+    items, total = await read_page(request, job, figures=False)
     return respond(jsonapi.page(request, items, query, total))
 
 
@@ -388,7 +392,8 @@ async def get_status_page_resource(request: web.Request) -> web.Response:
 async def create_status_page_resource(request: web.Request) -> web.Response:
     context = _context(request)
     sent = await read_json(request, ResourceIn)
-    first = await read_page(request, lambda conn, page, _: next(iter(store.sections_of(conn, page.seq)), None))
+    first = await read_page(request, lambda conn, page, _: next(iter(store.sections_of(conn, page.seq)), None),
+                            figures=False)
     body = resource_body(sent, True, None if first is None else first.id, None)
     made = await context.status_page_commands.create_resource(request.match_info["id"],
                                                               into(body, ResourceCreate, RESOURCE_FIELDS))
