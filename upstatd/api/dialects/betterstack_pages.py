@@ -15,6 +15,7 @@ Permission resource: `status_pages`, as /api/status-pages.
 from __future__ import annotations
 
 from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 import msgspec
 from aiohttp import web
@@ -26,7 +27,7 @@ from upstatd.api.dialects.betterstack import into, speaks
 from upstatd.api.errors import unprocessable
 from upstatd.api.routes import context as _context
 from upstatd.api.routes import route
-from upstatd.pages import view
+from upstatd.pages import bars, view
 from upstatd.status_pages.commands import find
 from upstatd.status_pages.public import (ResourceCreate, ResourceUpdate, SectionCreate, SectionUpdate,
                                          StatusPageCreate, StatusPageUpdate, page_object, resource_object,
@@ -106,6 +107,7 @@ class Shown(NamedTuple):
     """A page's figures as its public page has them."""
     aggregate_state: str
     resources: dict[str, Any]    # spr_ id -> its render.ResourceView
+    day_seconds: dict[str, float]  # a bar's date -> how long its day is (today: until now)
 
 
 def shown(conn: Any, page: store.PageRow, now_ms: int) -> Shown:
@@ -115,7 +117,8 @@ def shown(conn: Any, page: store.PageRow, now_ms: int) -> Shown:
     for section, rendered in zip(found.sections, built.sections):
         for resource, figures in zip(section.resources, rendered.resources):
             resources[resource.id] = figures
-    return Shown(AGGREGATE.get(built.banner, "operational"), resources)
+    days = {date: (end - start) / 1000 for date, start, end in bars.day_bounds(now_ms, ZoneInfo(page.timezone))}
+    return Shown(AGGREGATE.get(built.banner, "operational"), resources, days)
 
 
 def page_resource(row: store.PageRow, figures: Shown) -> dict:
@@ -139,13 +142,14 @@ def section_resource(row: store.SectionRow, page_id: str) -> dict:
         "name": section.name, "position": section.position, "status_page_id": page_id})
 
 
-def _history(bars: list | None) -> list[dict]:
-    """upstatd's daily bars as Better Stack's status_history (downtime from the day's uptime)."""
+def _history(shown_bars: list | None, day_seconds: dict[str, float]) -> list[dict]:
+    """upstatd's daily bars as Better Stack's status_history: downtime is the day's share not up
+    times the day's length (today's: until now)."""
     days = []
-    for bar in bars or ():
+    for bar in shown_bars or ():
         status = ("not_monitored" if bar.uptime is None else "maintenance" if bar.maintenance
                   else "operational" if bar.uptime >= 100 else "downtime")
-        downtime = 0 if bar.uptime is None else round((100 - bar.uptime) / 100 * 86400)
+        downtime = 0 if bar.uptime is None else round((100 - bar.uptime) / 100 * day_seconds.get(bar.date, 86400))
         days.append({"day": bar.date, "status": status, "downtime_duration": downtime, "maintenance_duration": 0})
     return days
 
@@ -164,7 +168,7 @@ def resource_resource(row: store.ResourceRow, page_id: str, figures: Shown, grou
         "mark_as_degraded_metadata_rule": None,
         "availability": None if uptime is None else round(uptime / 100, 6),
         "status": STATUS.get(rendered.state if rendered else "unknown", "not_monitored"),
-        "status_history": _history(rendered.bars if rendered else None),
+        "status_history": _history(rendered.bars if rendered else None, figures.day_seconds),
     })
 
 
