@@ -6,9 +6,10 @@ Filters are store.pages.Where clauses."""
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from typing import Any, NamedTuple
 
-from upstatd.store import groups, heartbeats, incidents, monitors, offset_pages, pages
+from upstatd.store import (escalation_policies, groups, heartbeats, incidents, monitors, offset_pages, pages,
+                           schedules, status_pages)
 
 
 def page(conn: sqlite3.Connection, table: str, columns: str, number: int, size: int,
@@ -58,3 +59,82 @@ def incident_page(conn: sqlite3.Connection, *, number: int, size: int, monitor_i
         where.add("acknowledged_at IS NOT NULL" if acknowledged else "acknowledged_at IS NULL")
     rows, total = page(conn, incidents.TABLE, incidents.COLUMNS, number, size, where, descending=True)
     return incidents.with_affected(conn, rows), total
+
+
+def schedule_page(conn: sqlite3.Connection, *, number: int, size: int) -> tuple[list[schedules.ScheduleRow], int]:
+    """On-call schedules, oldest first (the first one made is the dialects' default calendar)."""
+    rows, total = page(conn, schedules.TABLE, schedules.COLUMNS, number, size, pages.Where())
+    return [schedules.from_row(row) for row in rows], total
+
+
+def first_schedule(conn: sqlite3.Connection) -> schedules.ScheduleRow | None:
+    rows, _ = schedule_page(conn, number=1, size=1)
+    return rows[0] if rows else None
+
+
+def policy_page(conn: sqlite3.Connection, *, number: int, size: int
+                ) -> tuple[list[escalation_policies.PolicyRow], int]:
+    rows, total = page(conn, escalation_policies.TABLE, escalation_policies.COLUMNS, number, size, pages.Where())
+    return [escalation_policies.from_row(row) for row in rows], total
+
+
+def status_page_page(conn: sqlite3.Connection, *, number: int, size: int) -> tuple[list[status_pages.PageRow], int]:
+    rows, total = page(conn, status_pages.PAGES, status_pages.PAGE_COLUMNS, number, size, pages.Where())
+    return [status_pages._page(row) for row in rows], total
+
+
+def section_page(conn: sqlite3.Connection, page_seq: int, *, number: int, size: int
+                 ) -> tuple[list[status_pages.SectionRow], int]:
+    rows, total = page(conn, status_pages.SECTIONS, status_pages.SECTION_COLUMNS, number, size,
+                       pages.Where("page_seq = ?", page_seq))
+    return [status_pages._section(row) for row in rows], total
+
+
+def resource_page(conn: sqlite3.Connection, page_seq: int, *, number: int, size: int
+                  ) -> tuple[list[status_pages.ResourceRow], int]:
+    rows, total = page(conn, status_pages.RESOURCES, status_pages.RESOURCE_COLUMNS, number, size,
+                       pages.Where("page_seq = ?", page_seq))
+    return [status_pages._resource(row) for row in rows], total
+
+
+def report_page(conn: sqlite3.Connection, page_seq: int, *, number: int, size: int
+                ) -> tuple[list[status_pages.ReportRow], int]:
+    seqs, total = page(conn, status_pages.REPORTS, "seq", number, size, pages.Where("page_seq = ?", page_seq))
+    if not seqs:
+        return [], total
+    wanted = [seq for (seq,) in seqs]
+    return status_pages.reports_where(conn, f"seq IN ({', '.join('?' * len(wanted))})", tuple(wanted),
+                                      order="seq"), total
+
+
+# the objects whose `metadata` a metadata page lists: (owner kind, table), in the order listed
+METADATA_OWNERS = (("monitor", monitors.TABLE), ("heartbeat", heartbeats.TABLE), ("incident", incidents.TABLE))
+
+
+class MetadataEntry(NamedTuple):
+    owner_kind: str     # monitor | heartbeat | incident
+    owner_id: str
+    key: str
+    value: str
+
+
+def metadata_page(conn: sqlite3.Connection, *, number: int, size: int, kinds: tuple[str, ...],
+                  owner_id: str | None = None) -> tuple[list[MetadataEntry], int]:
+    """Every (owner, key, value) of the `metadata` of the objects of `kinds`, by kind, then
+    the owner's seq, then key; `owner_id`: of that object only."""
+    parts, args = [], []
+    for rank, (kind, table) in enumerate(METADATA_OWNERS):
+        if kind not in kinds:
+            continue
+        clause = "" if owner_id is None else f" WHERE {table}.id = ?"
+        parts.append(f"SELECT {rank} AS rank, '{kind}' AS kind, {table}.id AS owner, {table}.seq AS seq, "
+                     f"entry.key AS key, entry.value AS value FROM {table}, json_each({table}.metadata) AS entry"
+                     f"{clause}")
+        args += [] if owner_id is None else [owner_id]
+    if not parts:
+        return [], 0
+    union = " UNION ALL ".join(parts)
+    (total,) = conn.execute(f"SELECT count(*) FROM ({union})", args).fetchone()
+    rows = conn.execute(f"SELECT kind, owner, key, value FROM ({union}) ORDER BY rank, seq, key LIMIT ? OFFSET ?",
+                        (*args, size, size * (number - 1))).fetchall()
+    return [MetadataEntry(*row) for row in rows], total

@@ -76,3 +76,20 @@ def policies(conn: sqlite3.Connection) -> dict[str, Policy]:
 def default_policy(conn: sqlite3.Connection) -> str | None:
     found = conn.execute("SELECT id FROM escalation_policies WHERE is_default = 1 ORDER BY seq LIMIT 1").fetchall()
     return found[0][0] if found else None
+
+
+def emails(conn: sqlite3.Connection, user_ids: Iterable[str]) -> dict[str, str]:
+    """usr_ id -> the person's email, for those who have one."""
+    ids = list(dict.fromkeys(user_ids))
+    if not ids:
+        return {}
+    marks = ", ".join("?" * len(ids))
+    return dict(conn.execute(f"SELECT id, email FROM people WHERE id IN ({marks}) AND email IS NOT NULL",
+                             ids).fetchall())
+
+
+def person_by_email(conn: sqlite3.Connection, email: str) -> str | None:
+    """The usr_ id of the person with this email (any case), or None."""
+    found = conn.execute("SELECT id FROM people WHERE email = ? COLLATE NOCASE ORDER BY seq LIMIT 1",
+                         (email,)).fetchall()
+    return found[0][0] if found else None

@@ -13,3 +13,8 @@ from upstatd.api.dialects import uptimeguard  # noqa: F401,E402  (/v1, UptimeGua
 from upstatd.api.dialects import betterstack  # noqa: F401,E402  (the Better Stack dialect's routes)
 from upstatd.api.dialects import betterstack_v3  # noqa: F401,E402  (Better Stack's v3 incidents)
 from upstatd.api.dialects import uptimeio  # noqa: F401,E402  (UptimeIO's incidents API under /uptimeio)
+from upstatd.api.dialects import betterstack_oncall  # noqa: F401,E402  (Better Stack's on-call calendars)
+from upstatd.api.dialects import betterstack_policies  # noqa: F401,E402  (Better Stack's v3 policies)
+from upstatd.api.dialects import betterstack_metadata  # noqa: F401,E402  (Better Stack's v3 metadata)
+from upstatd.api.dialects import betterstack_pages  # noqa: F401,E402  (Better Stack's status pages)
+from upstatd.api.dialects import betterstack_reports  # noqa: F401,E402  (Better Stack's status reports)
