@@ -73,7 +73,8 @@ def record_id(owner_id: str, key: str) -> str:
 def parse_record_id(given: str) -> tuple[str, str]:
     """(owner id, key) of a record id; NotFound for anything else."""
     try:
-        text = base64.urlsafe_b64decode(given.removeprefix(PREFIX) + "=" * (-len(given) % 4)).decode()
+        encoded = given.removeprefix(PREFIX)
+        text = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         text = ""
     owner_id, newline, key = text.partition("\n")
