@@ -23,8 +23,10 @@ from msgspec import UNSET
 
 from upstatd import errors as domain
 from upstatd.api import envelopes, explain
+from upstatd.api.bodies import read_query
 from upstatd.api.dialects import jsonapi
 from upstatd.api.errors import ApiError, from_domain
+from upstatd.api.routes import context as _context
 
 PREFIXES = ("/api/v2/", "/api/v3/")
 for _prefix in PREFIXES:
@@ -95,6 +97,25 @@ def _day(text: str | None) -> int | None:
     except ValueError:
         raise ApiError(400, "invalid_request_error", jsonapi.RANGE_INVALID, RANGE_INVALID) from None
 
+
+
+async def dated_sla(request: web.Request, commands: Any) -> tuple[Any, Any]:
+    """The monitor or heartbeat the path names and its `commands.sla` over SlaQuery's dates:
+    both days counted in full; without `from` since it was made (within upstatd's 400 days),
+    without `to` until now. Dates upstatd refuses are Better Stack's 400 range_invalid."""
+    query = read_query(request, SlaQuery)
+    try:
+        row = await commands.get(request.match_info["id"])
+        start, last_day = _day(query.from_), _day(query.to)
+        now = _context(request).now_ms() // 1000
+        end = None if last_day is None else min(now, last_day + DAY)
+        if start is None:
+            start = max(row.created_at // 1000, (end or now) - 400 * DAY)
+        if start > now:
+            raise ApiError(400, "invalid_request_error", jsonapi.RANGE_INVALID, RANGE_INVALID)
+        return row, await commands.sla(row.id, start, end)
+    except (domain.Invalid, domain.Malformed):
+        raise ApiError(400, "invalid_request_error", jsonapi.RANGE_INVALID, RANGE_INVALID) from None
 
 # Names that moved to the resource modules, still importable from here (`from
 # upstatd.api.dialects.betterstack import monitor_resource`); looked up when asked, since

@@ -1,6 +1,7 @@
 """Better Stack's /api/v2/heartbeats over upstatd's heartbeat commands and serializer
 (HeartbeatCommands.serialize): period and grace are upstatd's period_seconds and
-grace_seconds; `paused` is the pause/resume command, after the create or update."""
+grace_seconds; `paused` is the pause/resume command, after the create or update.
+/{id}/availability is HeartbeatCommands.sla, as a monitor's /sla is MonitorCommands.sla."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from msgspec import UNSET, UnsetType
 
 from upstatd.api.bodies import no_content, read_json, read_query, respond
 from upstatd.api.dialects import jsonapi
-from upstatd.api.dialects.betterstack import _ignored_fields, _pause_or_resume, given, into, speaks
+from upstatd.api.dialects.betterstack import (
+    SlaQuery, _ignored_fields, _pause_or_resume, dated_sla, given, into, speaks,
+)
 from upstatd.api.errors import unprocessable
 from upstatd.api.routes import context as _context
 from upstatd.api.routes import route
@@ -128,3 +131,17 @@ async def update_heartbeat(request: web.Request) -> web.Response:
 async def delete_heartbeat(request: web.Request) -> web.Response:
     await _context(request).heartbeat_commands.delete(request.match_info["id"])
     return no_content()
+
+
+@route("GET", "/api/v2/heartbeats/{id}/availability", "heartbeats", "read",
+       "Better Stack: a heartbeat's availability summary since it was created, or from/to (dates)",
+       query=SlaQuery)
+async def heartbeat_availability(request: web.Request) -> web.Response:
+    row, figures = await dated_sla(request, _context(request).heartbeat_commands)
+    return respond(jsonapi.one(jsonapi.resource(row.id, "heartbeat_availability", {
+        "availability": figures.availability,  # null: nothing counted yet
+        "total_downtime": round(figures.downtime_seconds),
+        "number_of_incidents": figures.incidents,
+        "longest_incident": round(figures.longest_incident_seconds),
+        "average_incident": round(figures.average_incident_seconds),
+    })))

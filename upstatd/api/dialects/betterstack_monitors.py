@@ -18,13 +18,12 @@ import msgspec
 from aiohttp import web
 from msgspec import UNSET, UnsetType
 
-from upstatd import errors as domain
 from upstatd.api.bodies import no_content, read_json, read_query, respond
 from upstatd.api.dialects import jsonapi
 from upstatd.api.dialects.betterstack import (
-    DAY, RANGE_INVALID, SlaQuery, _day, _ignored_fields, _pause_or_resume, given, into, speaks,
+    SlaQuery, _ignored_fields, _pause_or_resume, dated_sla, given, into, speaks,
 )
-from upstatd.api.errors import ApiError, unprocessable
+from upstatd.api.errors import unprocessable
 from upstatd.api.routes import context as _context
 from upstatd.api.routes import route
 from upstatd.monitors.public import MonitorCreate, MonitorUpdate, monitor_object
@@ -352,20 +351,7 @@ async def delete_monitor(request: web.Request) -> web.Response:
        "Better Stack: a monitor's availability summary since it was created, or from/to (dates)",
        query=SlaQuery)
 async def monitor_sla(request: web.Request) -> web.Response:
-    commands = _context(request).monitor_commands
-    query = read_query(request, SlaQuery)
-    try:
-        row = await commands.get(request.match_info["id"])
-        start, last_day = _day(query.from_), _day(query.to)
-        now = _context(request).now_ms() // 1000
-        end = None if last_day is None else min(now, last_day + DAY)
-        if start is None:  # since it was created, as Better Stack (within upstatd's 400 days)
-            start = max(row.created_at // 1000, (end or now) - 400 * DAY)
-        if start > now:
-            raise ApiError(400, "invalid_request_error", jsonapi.RANGE_INVALID, RANGE_INVALID)
-        sla = await commands.sla(row.id, start, end)
-    except (domain.Invalid, domain.Malformed):
-        raise ApiError(400, "invalid_request_error", jsonapi.RANGE_INVALID, RANGE_INVALID) from None
+    row, sla = await dated_sla(request, _context(request).monitor_commands)
     return respond(jsonapi.one(jsonapi.resource(row.id, "monitor_sla", {
         "availability": sla.availability,  # null: nothing counted yet
         "total_downtime": sla.downtime_duration,
