@@ -90,10 +90,10 @@ def declare_groups(kind: str, permission: str, commands_of: Any, member_page: An
     for method, route_path, action, summary, handler, extra in (
             ("GET", path, "read", f"Better Stack: list {kind} groups, oldest first, page by page", list_groups,
              {"query": jsonapi.PageQuery}),
-            ("POST", path, "create", f"Better Stack: create a {kind} group", create_group, {"status": 201}),
+            ("POST", path, "create", f"Better Stack: create a {kind} group", create_group, {"status": 201, "body": GroupIn}),
             ("GET", f"{path}/{{id}}", "read", f"Better Stack: a {kind} group", get_group, {}),
             ("PATCH", f"{path}/{{id}}", "update", f"Better Stack: rename a {kind} group; paused pauses or "
-             f"resumes its {kind}s", update_group, {}),
+             f"resumes its {kind}s", update_group, {"body": GroupIn}),
             ("DELETE", f"{path}/{{id}}", "delete", f"Better Stack: delete a {kind} group that has no members",
              delete_group, {"status": 204}),
             ("GET", f"{path}/{{id}}/{kind}s", "read", f"Better Stack: a {kind} group's {kind}s, page by page",

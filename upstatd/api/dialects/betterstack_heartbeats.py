@@ -89,7 +89,8 @@ async def list_heartbeats(request: web.Request) -> web.Response:
     return respond(jsonapi.page(request, [heartbeat_resource(context, row) for row in rows], query, total))
 
 
-@route("POST", "/api/v2/heartbeats", "heartbeats", "create", "Better Stack: create a heartbeat", status=201)
+@route("POST", "/api/v2/heartbeats", "heartbeats", "create", "Better Stack: create a heartbeat", status=201,
+       body=HeartbeatIn)
 @speaks(HEARTBEAT_FIELDS)
 async def create_heartbeat(request: web.Request) -> web.Response:
     context = _context(request)
@@ -111,7 +112,7 @@ async def get_heartbeat(request: web.Request) -> web.Response:
 
 
 @route("PATCH", "/api/v2/heartbeats/{id}", "heartbeats", "update",
-       "Better Stack: update a heartbeat (only the fields given; paused pauses or resumes it)")
+       "Better Stack: update a heartbeat (only the fields given; paused pauses or resumes it)", body=HeartbeatIn)
 @speaks(HEARTBEAT_FIELDS)
 async def update_heartbeat(request: web.Request) -> web.Response:
     context = _context(request)

@@ -111,10 +111,10 @@ for version in ("v2", "v3"):
             ("GET", base, "read", "Better Stack: an incident's comments, oldest first (no pages)", list_comments,
              {}),
             ("POST", base, "update", "Better Stack: comment on an incident (its timeline)", create_comment,
-             {"status": 201}),
+             {"status": 201, "body": CommentIn}),
             ("GET", f"{base}/{{comment_id}}", "read", "Better Stack: an incident's comment", get_comment, {}),
             ("PATCH", f"{base}/{{comment_id}}", "update", "Better Stack: change a comment (refused: upstatd's "
-             "timeline is append-only)", update_comment, {}),
+             "timeline is append-only)", update_comment, {"body": CommentIn}),
             ("DELETE", f"{base}/{{comment_id}}", "update", "Better Stack: delete a comment (refused: upstatd's "
              "timeline is append-only)", delete_comment, {"status": 204})):
         async def bound(request: web.Request, handler: Any = handler) -> web.StreamResponse:

@@ -309,7 +309,8 @@ async def list_monitors(request: web.Request) -> web.Response:
     return respond(jsonapi.page(request, [monitor_resource(row) for row in rows], query, total))
 
 
-@route("POST", "/api/v2/monitors", "monitors", "create", "Better Stack: create a monitor", status=201)
+@route("POST", "/api/v2/monitors", "monitors", "create", "Better Stack: create a monitor", status=201,
+       body=MonitorIn)
 @speaks(MONITOR_FIELDS)
 async def create_monitor(request: web.Request) -> web.Response:
     commands = _context(request).monitor_commands
@@ -327,7 +328,7 @@ async def get_monitor(request: web.Request) -> web.Response:
 
 
 @route("PATCH", "/api/v2/monitors/{id}", "monitors", "update",
-       "Better Stack: update a monitor (only the fields given; paused pauses or resumes it)")
+       "Better Stack: update a monitor (only the fields given; paused pauses or resumes it)", body=MonitorIn)
 @speaks(MONITOR_FIELDS)
 async def update_monitor(request: web.Request) -> web.Response:
     commands = _context(request).monitor_commands

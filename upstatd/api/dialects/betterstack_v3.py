@@ -153,7 +153,7 @@ async def delete_incident(request: web.Request) -> web.Response:
 
 
 @route("POST", "/api/v3/incidents/{id}/acknowledge", "incidents", "update",
-       "Better Stack: acknowledge an incident (stops its escalation)")
+       "Better Stack: acknowledge an incident (stops its escalation)", body=AcknowledgeIn)
 async def acknowledge_incident(request: web.Request) -> web.Response:
     sent = await read_json(request, AcknowledgeIn)
     incident = await _context(request).incident_commands.move(
@@ -161,7 +161,8 @@ async def acknowledge_incident(request: web.Request) -> web.Response:
     return respond(jsonapi.one(incident_resource(incident)))
 
 
-@route("POST", "/api/v3/incidents/{id}/resolve", "incidents", "update", "Better Stack: resolve an incident")
+@route("POST", "/api/v3/incidents/{id}/resolve", "incidents", "update", "Better Stack: resolve an incident",
+       body=ResolveIn)
 async def resolve_incident(request: web.Request) -> web.Response:
     sent = await read_json(request, ResolveIn)
     incident = await _context(request).incident_commands.move(
@@ -193,7 +194,8 @@ NAMES = {"title": "summary", "error_message": "description", "author": "requeste
 
 
 @route("POST", "/api/v3/incidents", "incidents", "create",
-       "Better Stack: open an incident by hand; it escalates as upstatd's manual incidents do", status=201)
+       "Better Stack: open an incident by hand; it escalates as upstatd's manual incidents do", status=201,
+       body=IncidentIn)
 async def create_incident(request: web.Request) -> web.Response:
     sent = await read_json(request, IncidentIn)
     title = sent.name or sent.summary
@@ -211,7 +213,8 @@ async def create_incident(request: web.Request) -> web.Response:
     return respond(jsonapi.one(incident_resource(incident)), status=201)
 
 
-@route("POST", "/api/v3/incidents/{id}/reopen", "incidents", "update", "Better Stack: reopen a resolved incident")
+@route("POST", "/api/v3/incidents/{id}/reopen", "incidents", "update", "Better Stack: reopen a resolved incident",
+       body=NoBodyIn)
 async def reopen_incident(request: web.Request) -> web.Response:
     await read_json(request, NoBodyIn)
     incident = await _context(request).incident_commands.move(request.match_info["id"], "reopen",
@@ -220,7 +223,7 @@ async def reopen_incident(request: web.Request) -> web.Response:
 
 
 @route("POST", "/api/v3/incidents/{id}/escalate", "incidents", "update",
-       "Better Stack: escalate now: the next step of the incident's escalation policy fires")
+       "Better Stack: escalate now: the next step of the incident's escalation policy fires", body=NoBodyIn)
 async def escalate_incident(request: web.Request) -> web.Response:
     await read_json(request, NoBodyIn)
     incident = await _context(request).incident_commands.escalate(request.match_info["id"], _author(request, None))
