@@ -11,7 +11,6 @@ or closed). `metadata` is upstatd's, each value as Better Stack writes one:
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 import msgspec
@@ -21,6 +20,7 @@ from upstatd import errors as domain
 from upstatd.api import explain
 from upstatd.api.bodies import read_json, read_query, respond
 from upstatd.api.dialects import jsonapi
+from upstatd.api.dialects.betterstack import DAY, _day
 from upstatd.api.errors import ApiError, from_domain
 from upstatd.api.routes import context as _context
 from upstatd.api.routes import route
@@ -109,16 +109,15 @@ def _metadata_filter(request: web.Request) -> dict[str, str]:
     return wanted
 
 
-def _started_on_or_after(text: str | None, name: str, days: int = 0) -> int | None:
-    """A date's midnight (UTC, ms), `days` later; a date that does not parse is a 422 naming it."""
-    if text is None:
-        return None
+def _midnight_ms(text: str | None, name: str, days: int = 0) -> int | None:
+    """A date's midnight (UTC, ms), `days` later; one that does not parse is a 422 naming it
+    (a list's filter, not the SLA's date range)."""
     try:
-        day = date.fromisoformat(text)
-    except ValueError:
+        midnight = _day(text)
+    except ApiError:
         raise ApiError(422, "invalid_request_error", "parameter_invalid",
                        f"{name} must be a date, YYYY-MM-DD (got {text!r})", name) from None
-    return round(datetime.combine(day, datetime.min.time(), UTC).timestamp() + days * 86400) * 1000
+    return None if midnight is None else (midnight + days * DAY) * 1000
 
 
 @route("GET", "/api/v3/incidents", "incidents", "read",
@@ -128,8 +127,8 @@ async def list_incidents(request: web.Request) -> web.Response:
     context = _context(request)
     query = read_query(request, IncidentQuery)
     metadata = _metadata_filter(request)
-    started_from = _started_on_or_after(query.from_, "from")
-    started_before = _started_on_or_after(query.to, "to", days=1)
+    started_from = _midnight_ms(query.from_, "from")
+    started_before = _midnight_ms(query.to, "to", days=1)
     rows, total = await context.read_conn.call(lambda conn: numbered.incident_page(
         conn, number=query.page, size=query.per_page, monitor_id=query.monitor_id, resolved=query.resolved,
         acknowledged=query.acknowledged, heartbeat_id=query.heartbeat_id, started_from=started_from,
