@@ -32,6 +32,9 @@ SCHEMAS = {
         "pagination": {"type": "object", "required": ["first", "last", "prev", "next"], "properties": {
             "first": {"type": "string", "format": "uri"}, "last": {"type": "string", "format": "uri"},
             "prev": LINK, "next": LINK}}}},
+    "Data": {"type": "object", "required": ["data"], "properties": {
+        "data": {"anyOf": [{"$ref": "#/components/schemas/Resource"},
+                           {"type": "array", "items": {"$ref": "#/components/schemas/Resource"}}]}}},
     "Error": {"type": "object", "required": ["errors"], "additionalProperties": False, "properties": {
         "errors": {"type": "string", "description": "What is wrong"}}},
     "ValidationError": {"type": "object", "required": ["errors"], "additionalProperties": False, "properties": {
@@ -40,6 +43,8 @@ SCHEMAS = {
 }
 # answers of a named shape: a list of comments or timeline items has no pages (as Better Stack's)
 UNPAGED = ("/comments", "/timeline")
+KNOWN = ("betterstack_monitors", "betterstack_heartbeats", "betterstack_groups", "betterstack_v3",
+         "betterstack_incident_comments")
 
 _document: list[bytes] = []
 
@@ -49,13 +54,17 @@ def _ours(path: str) -> bool:
 
 
 def _answer(item: Any) -> str | None:
-    """The component the route answers with (None: as the generator has it)."""
+    """The component the route answers with (None: as the generator has it): a page where its
+    query pages (jsonapi.page); else, for the modules whose answers are known here, one
+    resource or (UNPAGED) a list; for any other module's, an object with `data`."""
     if item.response is not None or item.status == 204 or not item.resource:
         return None
-    if item.method == "GET" and item.path.endswith(UNPAGED):
-        return "Many"
     if item.query is not None and "page" in {field.encode_name for field in msgspec.structs.fields(item.query)}:
         return "Page"
+    if item.handler.__module__.rsplit(".", 1)[-1] not in KNOWN:
+        return "Data"
+    if item.method == "GET" and item.path.endswith(UNPAGED):
+        return "Many"
     return "One"
 
 
