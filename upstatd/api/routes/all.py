@@ -16,5 +16,5 @@ from upstatd.api.dialects import betterstack_heartbeats  # noqa: F401,E402  (Bet
 from upstatd.api.dialects import betterstack_groups  # noqa: F401,E402  (Better Stack's monitor/heartbeat groups)
 from upstatd.api.dialects import betterstack_v3  # noqa: F401,E402  (Better Stack's v3 incidents)
 from upstatd.api.dialects import betterstack_incident_comments  # noqa: F401,E402  (their comments, timeline)
-from upstatd.api.dialects import uptimeio  # noqa: F401,E402  (UptimeIO's incidents API under /uptimeio)
 from upstatd.api.dialects import betterstack_openapi  # noqa: F401,E402  (its OpenAPI document)
+from upstatd.api.dialects import uptimeio  # noqa: F401,E402  (UptimeIO's incidents API under /uptimeio)
