@@ -131,11 +131,17 @@ def query_names(schema: Any) -> list[str]:
     return [field.encode_name for field in msgspec.structs.fields(schema)] if schema is not None else []
 
 
+def nested_query(schema: Any, name: str) -> bool:
+    """Whether `name` is one of the nested parameters `schema` takes besides its fields: its
+    `nested_query` names the families (("metadata",) takes metadata[<key>]), which its handler reads."""
+    return name.endswith("]") and name.split("[", 1)[0] in getattr(schema, "nested_query", ())
+
+
 def refuse_unknown_query(request: web.Request, schema: Any) -> None:
     """400 naming the first query parameter that `schema` (None: no parameters) does not take."""
     known = query_names(schema)
     for name in request.query:
-        if name not in known:
+        if name not in known and not nested_query(schema, name):
             resource = request.match_info.route.resource
             path = resource.canonical if resource is not None else request.path  # /api/monitors/{id}
             takes = f"its parameters are: {', '.join(known)}" if known else "it takes no query parameters"
@@ -147,6 +153,8 @@ def read_query(request: web.Request, schema: type[T]) -> T:
     refuse_unknown_query(request, schema)
     raw: dict[str, Any] = {}
     for name in request.query:
+        if nested_query(schema, name):
+            continue
         values = request.query.getall(name)
         if len(values) > 1:  # no query Struct takes a list
             raise invalid(f"{name} was given {len(values)} times; give it once", name)

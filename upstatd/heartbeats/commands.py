@@ -22,7 +22,7 @@ from upstatd.alerts import refs
 from upstatd.oncall.policy_commands import with_policy
 from upstatd.shapes import routing_in
 from upstatd.store import escalation_policies as policies
-from upstatd.store import services
+from upstatd.store import services, sla
 from upstatd.catalog.commands import with_service
 from upstatd.config.heartbeats import HeartbeatSpec, slugify
 from upstatd.config.schema import Config
@@ -146,6 +146,17 @@ class HeartbeatCommands(Commands):
         def read(conn: sqlite3.Connection) -> public.HeartbeatStatus:
             row = find(conn, heartbeat_id)
             return public.status_object(row, store.last_ping(conn, row.seq))
+
+        return await self.read_db.call(read)
+
+    async def sla(self, heartbeat_id: str, from_s: int | None, to_s: int | None) -> sla.Availability:
+        """Availability, downtime and incidents of a window of at most 400 days (default: the last 30)."""
+        now_ms = self._now_ms()
+        start, end = sla.window(now_ms, from_s, to_s)
+
+        def read(conn: sqlite3.Connection) -> sla.Availability:
+            row = find(conn, heartbeat_id)
+            return sla.heartbeat_availability(conn, row.seq, row.id, row.created_at, start, end, now_ms)
 
         return await self.read_db.call(read)
 

@@ -26,7 +26,7 @@ from upstatd.store import escalation_policies as policies
 from upstatd.store import services
 from upstatd.catalog.commands import with_service
 from upstatd.config.schema import Config, Defaults, MonitorSpec
-from upstatd.errors import Invalid, Malformed, NotFound
+from upstatd.errors import Invalid, NotFound
 from upstatd.events import Event, EventBus, ResourceChanged
 from upstatd.groups.commands import check_member_group
 from upstatd.ids import new_id
@@ -41,7 +41,6 @@ from upstatd.store import sla
 from upstatd.store import uptime as figures
 from upstatd.store.db import Database
 from upstatd.store.monitors import MonitorRow
-from upstatd.store.rollups import DAY_MS
 from upstatd.store.writer import Writer
 from upstatd.subjects import Changed
 
@@ -135,12 +134,7 @@ class MonitorCommands(Commands):
         """Availability, downtime and incidents (exact) and response times (rollups) of a window
         of at most 400 days; default: the last 30 days."""
         now_ms = self._now_ms()
-        end = now_ms if to_s is None else to_s * 1000
-        start = end - 30 * DAY_MS if from_s is None else from_s * 1000
-        if end < start:
-            raise Malformed(f"to ({end // 1000}) is before from ({start // 1000})", "to")
-        if end - start > sla.MAX_DAYS * DAY_MS:
-            raise Invalid(f"the window is at most {sla.MAX_DAYS} days, got {(end - start) / DAY_MS:.3f} days", "to")
+        start, end = sla.window(now_ms, from_s, to_s)
 
         def read(conn: sqlite3.Connection) -> public.MonitorSla:
             row = find(conn, monitor_id)

@@ -45,18 +45,43 @@ def group_page(conn: sqlite3.Connection, kind: str, *, number: int, size: int) -
     return [groups.from_row(row) for row in rows], total
 
 
+def incident_timeline(conn: sqlite3.Connection, incident_id: str, *, kind: str | None = None,
+                      limit: int) -> tuple[list[Any], int]:
+    """The newest `limit` entries of an incident's timeline (rows of incidents.UPDATE_COLUMNS),
+    oldest first, and how many it has; `kind`: only those ("comment")."""
+    where = pages.Where("incident_seq = ?", incidents.seq_of(conn, incident_id)).equal("kind", kind)
+    rows, total = offset_pages.page(conn, "incident_updates", incidents.UPDATE_COLUMNS, where, sort_by="seq",
+                                    descending=True, limit=limit, offset=0)
+    return rows[::-1], total
+
+
+def incident_entry(conn: sqlite3.Connection, incident_id: str, seq: int, kind: str) -> Any | None:
+    """One entry of an incident's timeline, of that kind."""
+    return conn.execute(f"SELECT {incidents.UPDATE_COLUMNS} FROM incident_updates WHERE seq = ? AND kind = ? "
+                        "AND incident_seq = ?", (seq, kind, incidents.seq_of(conn, incident_id))).fetchone()
+
+
 def incident_page(conn: sqlite3.Connection, *, number: int, size: int, monitor_id: str | None = None,
-                  resolved: bool | None = None, acknowledged: bool | None = None
-                  ) -> tuple[list[incidents.Incident], int]:
+                  resolved: bool | None = None, acknowledged: bool | None = None, heartbeat_id: str | None = None,
+                  started_from: int | None = None, started_before: int | None = None,
+                  metadata: dict[str, str] | None = None) -> tuple[list[incidents.Incident], int]:
     """Incidents, newest first (as Better Stack lists them); `resolved`: resolved or closed or not,
-    `acknowledged`: acknowledged at some point or not."""
+    `acknowledged`: acknowledged at some point or not; `started_from`/`started_before` (ms): it
+    started in [from, before); `metadata`: every key holds that value."""
     where = pages.Where()
-    if monitor_id is not None:
-        where.add(incidents._OF_MONITOR, monitor_id)
+    for subject_id in (monitor_id, heartbeat_id):  # a heartbeat is an affected subject as a monitor is
+        if subject_id is not None:
+            where.add(incidents._OF_MONITOR, subject_id)
     if resolved is not None:
         where.add("resolved_at IS NOT NULL" if resolved else "resolved_at IS NULL")
     if acknowledged is not None:
         where.add("acknowledged_at IS NOT NULL" if acknowledged else "acknowledged_at IS NULL")
+    if started_from is not None:
+        where.add("started_at >= ?", started_from)
+    if started_before is not None:
+        where.add("started_at < ?", started_before)
+    for key, value in (metadata or {}).items():
+        where.add("EXISTS (SELECT 1 FROM json_each(incidents.metadata) WHERE key = ? AND value = ?)", key, value)
     rows, total = page(conn, incidents.TABLE, incidents.COLUMNS, number, size, where, descending=True)
     return incidents.with_affected(conn, rows), total
 

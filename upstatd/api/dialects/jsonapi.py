@@ -1,4 +1,4 @@
-"""The JSON:API-style pieces of the Better Stack dialect (betterstack.py): resource
+"""The JSON:API-style pieces of the Better Stack dialect (betterstack*.py): resource
 objects, numbered pages with absolute `pagination` links, ISO 8601 times, and the
 error envelope (`errors` keyed by field for a 422, a message otherwise)."""
 
