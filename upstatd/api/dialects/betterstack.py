@@ -1,6 +1,10 @@
 """Better Stack's Uptime API (docs/dialect-betterstack.md has the mapping tables): what its
 modules share. /api/v2 is betterstack_monitors.py (monitors and their SLA),
-betterstack_heartbeats.py, betterstack_groups.py; /api/v3 is betterstack_v3.py (incidents).
+betterstack_heartbeats.py (and their availability), betterstack_groups.py,
+betterstack_oncall.py (on-call calendars), betterstack_pages.py (status pages, sections,
+resources), betterstack_reports.py (status reports); /api/v3 is betterstack_v3.py
+(incidents, their timeline), betterstack_incident_comments.py (under v2 and v3),
+betterstack_policies.py, betterstack_metadata.py. betterstack_openapi.py describes both.
 
 A thin adapter: a request's Better Stack fields become the body of upstatd's own command
 (the commands /api uses, with their validation), and the answer is upstatd's serializer
@@ -116,25 +120,3 @@ async def dated_sla(request: web.Request, commands: Any) -> tuple[Any, Any]:
         return row, await commands.sla(row.id, start, end)
     except (domain.Invalid, domain.Malformed):
         raise ApiError(400, "invalid_request_error", jsonapi.RANGE_INVALID, RANGE_INVALID) from None
-
-# Names that moved to the resource modules, still importable from here (`from
-# upstatd.api.dialects.betterstack import monitor_resource`); looked up when asked, since
-# those modules import this one.
-MOVED = {
-    "betterstack_monitors": ("HTTP_TYPES", "UPSTATD_TYPE", "SECONDS_TIMEOUT", "RequestHeader", "MonitorIn",
-                             "MonitorQuery", "MONITOR_FIELDS", "refuse_unsupported", "monitor_body",
-                             "monitor_status", "monitor_resource", "list_monitors", "create_monitor",
-                             "get_monitor", "update_monitor", "delete_monitor", "monitor_sla"),
-    "betterstack_heartbeats": ("HeartbeatIn", "HEARTBEAT_FIELDS", "heartbeat_status", "heartbeat_resource",
-                               "heartbeat_body", "list_heartbeats", "create_heartbeat", "get_heartbeat",
-                               "update_heartbeat", "delete_heartbeat"),
-    "betterstack_groups": ("GroupIn", "group_resource", "declare_groups"),
-}
-_MOVED_TO = {name: module for module, names in MOVED.items() for name in names}
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _MOVED_TO:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-    return getattr(importlib.import_module(f"{__package__}.{_MOVED_TO[name]}"), name)
