@@ -149,14 +149,15 @@ class HeartbeatCommands(Commands):
 
         return await self.read_db.call(read)
 
-    async def sla(self, heartbeat_id: str, from_s: int | None, to_s: int | None) -> sla.Availability:
+    async def sla(self, heartbeat_id: str, from_s: int | None, to_s: int | None) -> public.HeartbeatSla:
         """Availability, downtime and incidents of a window of at most 400 days (default: the last 30)."""
         now_ms = self._now_ms()
         start, end = sla.window(now_ms, from_s, to_s)
 
-        def read(conn: sqlite3.Connection) -> sla.Availability:
+        def read(conn: sqlite3.Connection) -> public.HeartbeatSla:
             row = find(conn, heartbeat_id)
-            return sla.heartbeat_availability(conn, row.seq, row.id, row.created_at, start, end, now_ms)
+            figures = sla.heartbeat_availability(conn, row.seq, row.id, row.created_at, start, end, now_ms)
+            return public.sla_object(row.id, start, end, figures)
 
         return await self.read_db.call(read)
 

@@ -200,6 +200,29 @@ class HeartbeatStatus(msgspec.Struct):
     last_duration_seconds: float | None
 
 
+class HeartbeatSla(msgspec.Struct, kw_only=True):
+    """A window's figures as a monitor's MonitorSla has them, without checks and response
+    times: a heartbeat's up and down are its pings' deadlines."""
+    object: Literal["heartbeat_sla"]
+    heartbeat_id: str
+    from_: int = msgspec.field(name="from")
+    to: int
+    availability: float | None             # null: nothing counted in the window
+    downtime_duration: int                 # seconds
+    number_of_incidents: int
+    longest_incident_duration: int
+    average_incident_duration: int
+
+
+def sla_object(heartbeat_id: str, start_ms: int, end_ms: int, figures: Any) -> HeartbeatSla:
+    """`figures`: store.sla.Availability."""
+    return HeartbeatSla(
+        object="heartbeat_sla", heartbeat_id=heartbeat_id, from_=start_ms // 1000, to=end_ms // 1000,
+        availability=figures.availability, downtime_duration=round(figures.downtime_seconds),
+        number_of_incidents=figures.incidents, longest_incident_duration=round(figures.longest_incident_seconds),
+        average_incident_duration=round(figures.average_incident_seconds))
+
+
 def status_object(row: HeartbeatRow, last: Any) -> HeartbeatStatus:
     """`last`: the row of its latest ping, or None."""
     state = _state(row)

@@ -141,8 +141,8 @@ async def heartbeat_availability(request: web.Request) -> web.Response:
     row, figures = await dated_sla(request, _context(request).heartbeat_commands)
     return respond(jsonapi.one(jsonapi.resource(row.id, "heartbeat_availability", {
         "availability": figures.availability,  # null: nothing counted yet
-        "total_downtime": round(figures.downtime_seconds),
-        "number_of_incidents": figures.incidents,
-        "longest_incident": round(figures.longest_incident_seconds),
-        "average_incident": round(figures.average_incident_seconds),
+        "total_downtime": figures.downtime_duration,
+        "number_of_incidents": figures.number_of_incidents,
+        "longest_incident": figures.longest_incident_duration,
+        "average_incident": figures.average_incident_duration,
     })))

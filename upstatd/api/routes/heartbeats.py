@@ -17,6 +17,7 @@ import codecs
 from aiohttp import web
 
 from upstatd.api import openapi, pagination
+from upstatd.api.bodies import read_query, respond
 from upstatd.api.errors import invalid, not_found
 from upstatd.api.pagination import ListQuery
 from upstatd.api.routes import context as _context
@@ -24,8 +25,9 @@ from upstatd.api.routes import Resource, route
 from upstatd.heartbeats import commands
 from upstatd.heartbeats.deadlines import KINDS as PING_KINDS
 from upstatd.heartbeats.deadlines import STATES
-from upstatd.heartbeats.public import (MANAGERS, STATUSES, Heartbeat, HeartbeatCreate, HeartbeatStatus,
-                                       HeartbeatUpdate, Ping, _enum, ping_object)
+from upstatd.api.routes.monitors import SlaQuery
+from upstatd.heartbeats.public import (MANAGERS, STATUSES, Heartbeat, HeartbeatCreate, HeartbeatSla,
+                                       HeartbeatStatus, HeartbeatUpdate, Ping, _enum, ping_object)
 from upstatd.heartbeats.schedule import KINDS as SCHEDULE_KINDS
 from upstatd.store import heartbeats as store
 from upstatd.store import uptime
@@ -80,6 +82,15 @@ heartbeats.action("pause", "Pause a heartbeat (config ones too): no alarms until
                   "manual_resume, pinged", commands.HeartbeatCommands.pause, response=Heartbeat)
 heartbeats.action("resume", "Resume a paused heartbeat: it is `new` again until its next ping",
                   commands.HeartbeatCommands.resume, response=Heartbeat)
+
+
+@route("GET", "/api/heartbeats/{id}/sla", "heartbeats", "read",
+       "Availability, downtime and incidents over a window of up to 400 days (default: the last 30), "
+       "counted as a monitor's /sla counts them: late is still up, paused time is left out", query=SlaQuery,
+       response=HeartbeatSla)
+async def sla(request: web.Request) -> web.Response:
+    query = read_query(request, SlaQuery)
+    return respond(await _context(request).heartbeat_commands.sla(request.match_info["id"], query.from_, query.to))
 
 
 PING_NUMBER = {"type": "string", "pattern": "^[0-9]{1,18}$", "description": "The ping's number, n of the ping"}
