@@ -1,0 +1,10 @@
+"""The MCP server (Model Context Protocol, the official `mcp` SDK): upstatd's tools
+for AI agents, an adapter beside upstatd/api.
+
+- tools.py: the tool table, each tool the twin of an API route (its permission,
+  its arguments' Struct, its command and serializer);
+- server.py: the SDK's low-level Server over that table: listing by permission,
+  calling, the `mcp.tool_called` event;
+- http.py: streamable HTTP at /mcp on the daemon's listener (bearer token);
+- stdio.py: `upstatd mcp`, a stdio server that forwards to a daemon's /mcp.
+"""
