@@ -1,4 +1,5 @@
-"""`upstatd run | check-config | status | probe | token | notify-test | mcp | schema | backup | restore | version | init`, and `upstatd --version`."""
+"""`upstatd run | check-config | status | probe | token | notify-test | mcp | schema | backup | restore |
+version | init`, and `upstatd --version`."""
 
 from __future__ import annotations
 
