@@ -8,3 +8,8 @@ for AI agents, an adapter beside upstatd/api.
 - http.py: streamable HTTP at /mcp on the daemon's listener (bearer token);
 - stdio.py: `upstatd mcp`, a stdio server that forwards to a daemon's /mcp.
 """
+
+# what the server tells a client about itself at connection (over HTTP and stdio alike)
+INSTRUCTIONS = ("upstatd monitors websites, servers and cron jobs. Tools read monitors, heartbeats, incidents, "
+                "on-call schedules and status pages, and act on them as far as this token's permissions go. "
+                "Results are the objects of upstatd's REST API; times are Unix seconds.")

@@ -30,6 +30,7 @@ import upstatd
 from upstatd.api import errors, explain
 from upstatd.api.server import WRITE_PATIENCE, failure_of
 from upstatd.ids import new_id
+from upstatd.mcp import INSTRUCTIONS
 from upstatd.mcp.tools import BY_NAME, TOOLS, Call, Tool, input_schema
 from upstatd.store.writer import patient
 
@@ -37,9 +38,6 @@ log = structlog.get_logger("upstatd.mcp")
 
 EVENT = "mcp.tool_called"
 TOKEN = "upstatd_token"  # the key of the authenticated Token in the ASGI scope's state
-INSTRUCTIONS = ("upstatd monitors websites, servers and cron jobs. Tools read monitors, heartbeats, incidents, "
-                "on-call schedules and status pages, and act on them as far as this token's permissions go. "
-                "Results are the objects of upstatd's REST API; times are Unix seconds.")
 _encoder = msgspec.json.Encoder()
 
 

@@ -20,16 +20,10 @@ import stat
 import sys
 from typing import Any
 
-import httpx2
-import mcp_types as types
-from mcp import Client
-from mcp.client.streamable_http import streamable_http_client
-from mcp.server.lowlevel.server import Server
-from mcp.server.stdio import stdio_server
-from mcp.shared.exceptions import MCPError
-
 import upstatd
-from upstatd.mcp.server import INSTRUCTIONS
+from upstatd.mcp import INSTRUCTIONS
+
+# The SDK (about a second of imports) is imported once the token is read: a refusal is at once.
 
 ENV_TOKEN = "UPSTATD_TOKEN"
 
@@ -68,9 +62,13 @@ def endpoint(url: str) -> str:
 
 
 async def serve(url: str, token: str) -> None:
+    import httpx2
+    from mcp import Client
+    from mcp.client.streamable_http import streamable_http_client
+
     refusal: list[str] = []
 
-    async def remember_refusal(response: httpx2.Response) -> None:
+    async def remember_refusal(response: Any) -> None:
         # the SDK turns a 401 into "Server returned an error response": keep the daemon's own words
         if response.status_code in (401, 403, 429) and not refusal:
             await response.aread()
@@ -93,11 +91,15 @@ async def serve(url: str, token: str) -> None:
             await upstream.__aexit__(None, None, None)
 
 
-async def _serve_stdio(upstream: Client) -> None:
-    async def list_tools(ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
+async def _serve_stdio(upstream: Any) -> None:
+    import mcp_types as types
+    from mcp.server.lowlevel.server import Server
+    from mcp.server.stdio import stdio_server
+
+    async def list_tools(ctx: Any, params: Any) -> types.ListToolsResult:
         return await upstream.list_tools(cursor=params.cursor if params is not None else None)
 
-    async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
+    async def call_tool(ctx: Any, params: Any) -> types.CallToolResult:
         return await upstream.call_tool(params.name, params.arguments or {})
 
     server = Server("upstatd", version=upstatd.__version__, instructions=INSTRUCTIONS,
@@ -110,6 +112,8 @@ def describe(exc: BaseException) -> str:
     """The innermost reason of a (grouped) failure: 'Connection refused', not 'unhandled errors in a TaskGroup'."""
     while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
         exc = exc.exceptions[0]
+    from mcp.shared.exceptions import MCPError
+
     if isinstance(exc, MCPError):
         return exc.message
     return str(exc) or type(exc).__name__
