@@ -7,7 +7,8 @@ manager's stateless, JSON-response mode: each POST carries one JSON-RPC message
 and gets its answer as one JSON body. Nothing lives between requests (no
 session ids to keep, expire or steal), and the manager never holds a stream
 open, so the bridge is a buffer, not a proxy. Tools answer at once; none needs
-server-sent events.
+server-sent events, so GET (the optional stream of server-initiated messages)
+and DELETE (ending a session) are a 405, as the transport's spec allows.
 
 Authentication comes first, as on /api: `Authorization: Bearer <token>` is
 looked up by the API's own ApiContext.authenticate (revoked and expired tokens
@@ -26,6 +27,7 @@ from typing import Any
 
 import structlog
 from aiohttp import web
+from mcp_types import INVALID_REQUEST
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 
@@ -93,6 +95,11 @@ class Bridge:
             body = await read_body(request)
         except ApiError as failure:
             return respond(failure.body(request_id), failure.status, headers={**headers, **failure.headers})
+        if request.method != "POST":  # the SDK would hold a GET open as an event stream, for nothing
+            return respond({"jsonrpc": "2.0", "id": None, "error": {
+                "code": INVALID_REQUEST, "message": f"{request.method} is not served at {PATH}: POST each JSON-RPC "
+                                                    f"message (no sessions, no server-sent event stream)"}},
+                           405, headers={**headers, "Allow": "POST"})
         try:
             status, answer_headers, answer = await self._asgi(request, body, token)
         except Exception as exc:  # a bug in the bridge or the SDK: the envelope, details logged

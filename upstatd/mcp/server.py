@@ -108,7 +108,8 @@ def parse(tool: Tool, arguments: dict[str, Any]) -> tuple[tuple[str, ...], Any]:
     for name in tool.ids:
         value = arguments.get(name)
         if not isinstance(value, str) or not value:
-            raise errors.invalid(f"{name} is required: the {name.removesuffix('_id')}'s id, a string", name)
+            raise errors.invalid(f"{name} is required: the {name.removesuffix('_id').replace('_', ' ')}'s id, "
+                                 f"a string", name)
         ids.append(value)
     rest = {name: value for name, value in arguments.items() if name not in tool.ids}
     schema = tool.arguments

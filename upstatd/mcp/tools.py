@@ -249,10 +249,10 @@ def input_schema(tool: Tool) -> dict[str, Any]:
         schema.pop("title", None)
         if components:
             schema["$defs"] = components
-    properties = dict(schema.get("properties", {}))
-    schema["properties"] = {**{name: {"type": "string", "description": f"The {name.removesuffix('_id')}'s id"}
-                               for name in tool.ids}, **properties}
-    required = [*tool.ids, *schema.get("required", [])]
+    ids = {name: {"type": "string", "description": f"The {name.removesuffix('_id').replace('_', ' ')}'s id"}
+           for name in tool.ids}
+    schema["properties"] = {**ids, **schema.get("properties", {})}
+    required = [*tool.ids, *schema.pop("required", [])]
     if required:
         schema["required"] = required
     return schema
