@@ -42,6 +42,7 @@ log = structlog.get_logger("upstatd.mcp")
 
 PATH = "/mcp"
 _FRAMING = (b"content-length", b"transfer-encoding")
+STOP_TIMEOUT = 5.0  # s
 
 
 def add_routes(app: web.Application, context: Any) -> None:
@@ -81,9 +82,19 @@ class Bridge:
             self._task.result()  # it failed to start: say why
 
     async def stop(self) -> None:
+        """The manager's task group ends its calls; one that does not end within STOP_TIMEOUT
+        is cancelled, so that a stuck call never holds the daemon's stop."""
         self._stopping.set()
-        if self._task is not None:
-            await asyncio.gather(self._task, return_exceptions=True)
+        if self._task is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), STOP_TIMEOUT)
+        except TimeoutError:
+            log.warning("mcp.stop_timeout", seconds=STOP_TIMEOUT)
+            self._task.cancel()
+        except Exception as exc:  # it failed: stopping anyway
+            log.warning("mcp.stop_failed", error=str(exc))
+        await asyncio.gather(self._task, return_exceptions=True)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         request_id = new_id("req")
