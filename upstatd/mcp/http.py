@@ -48,7 +48,7 @@ STOP_TIMEOUT = 5.0  # s
 def add_routes(app: web.Application, context: Any) -> None:
     bridge = Bridge(context)
     app.on_startup.append(lambda app: bridge.start())
-    app.on_cleanup.append(lambda app: bridge.stop())
+    app.on_shutdown.append(lambda app: bridge.stop())  # before aiohttp waits for the handlers in flight
     app.router.add_route("*", PATH, bridge.handle)
 
 
@@ -62,6 +62,7 @@ class Bridge:
         self.manager: StreamableHTTPSessionManager | None = None
         self._task: asyncio.Task | None = None
         self._stopping = asyncio.Event()
+        self._calls: set[asyncio.Task] = set()  # the handlers' tasks inside the SDK now
 
     async def start(self) -> None:
         # The manager's run() is an anyio task group: entered and left in one task of its own.
@@ -82,8 +83,14 @@ class Bridge:
             self._task.result()  # it failed to start: say why
 
     async def stop(self) -> None:
-        """The manager's task group ends its calls; one that does not end within STOP_TIMEOUT
-        is cancelled, so that a stuck call never holds the daemon's stop."""
+        """Calls in flight get STOP_TIMEOUT to finish, then are cancelled, and the manager's
+        task group ends: a stuck call never holds the daemon's stop."""
+        if self._calls:
+            _, late = await asyncio.wait(self._calls, timeout=STOP_TIMEOUT)
+            for call in late:
+                log.warning("mcp.call_cancelled_at_stop", seconds=STOP_TIMEOUT)
+                call.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
         self._stopping.set()
         if self._task is None:
             return
@@ -111,12 +118,16 @@ class Bridge:
                 "code": INVALID_REQUEST, "message": f"{request.method} is not served at {PATH}: POST each JSON-RPC "
                                                     f"message (no sessions, no server-sent event stream)"}},
                            405, headers={**headers, "Allow": "POST"})
+        call = asyncio.current_task()
+        self._calls.add(call)
         try:
             status, answer_headers, answer = await self._asgi(request, body, token)
         except Exception as exc:  # a bug in the bridge or the SDK: the envelope, details logged
             log.error("mcp.request_failed", request_id=request_id, exc_info=exc)
             failure = errors.internal(request_id)
             return respond(failure.body(request_id), failure.status, headers=headers)
+        finally:
+            self._calls.discard(call)
         response = web.Response(status=status, body=answer)
         for name, value in answer_headers:
             if name.lower() not in _FRAMING:  # aiohttp frames the body itself
