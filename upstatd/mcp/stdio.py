@@ -66,16 +66,16 @@ async def serve(url: str, token: str) -> None:
     from mcp import Client
     from mcp.client.streamable_http import streamable_http_client
 
-    refusal: list[str] = []
+    refusal: list[str] = []  # the daemon's last refusal of the token, in its own words
 
     async def remember_refusal(response: Any) -> None:
-        # the SDK turns a 401 into "Server returned an error response": keep the daemon's own words
-        if response.status_code in (401, 403, 429) and not refusal:
+        # the SDK turns a 401 into "Server returned an error response": keep what the daemon said
+        if response.status_code in (401, 403, 429):
             await response.aread()
             try:
-                refusal.append(response.json()["error"]["message"])
+                refusal[:] = [response.json()["error"]["message"]]
             except (ValueError, KeyError, TypeError):
-                refusal.append(f"HTTP {response.status_code}")
+                refusal[:] = [f"HTTP {response.status_code}"]
 
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx2.AsyncClient(headers=headers, event_hooks={"response": [remember_refusal]}) as http:
@@ -86,21 +86,33 @@ async def serve(url: str, token: str) -> None:
                 raise Refused(f"the daemon at {url} refused the token: {refusal[0]}") from None
             raise Refused(f"cannot reach the daemon's MCP server at {url}: {describe(exc)}") from None
         try:
-            await _serve_stdio(upstream)
+            await _serve_stdio(upstream, refusal)
         finally:
             await upstream.__aexit__(None, None, None)
 
 
-async def _serve_stdio(upstream: Any) -> None:
+async def _serve_stdio(upstream: Any, refusal: list[str]) -> None:
     import mcp_types as types
     from mcp.server.lowlevel.server import Server
     from mcp.server.stdio import stdio_server
+    from mcp.shared.exceptions import MCPError
+
+    async def forward(request: Any) -> Any:
+        """The daemon's answer; a refusal of the token since start (revoked, expired, rate
+        limited) in the daemon's words rather than the SDK's "Server returned an error response"."""
+        refusal.clear()
+        try:
+            return await request
+        except MCPError as exc:
+            if refusal:
+                raise MCPError(exc.code, f"the daemon refused the token: {refusal[0]}") from None
+            raise
 
     async def list_tools(ctx: Any, params: Any) -> types.ListToolsResult:
-        return await upstream.list_tools(cursor=params.cursor if params is not None else None)
+        return await forward(upstream.list_tools(cursor=params.cursor if params is not None else None))
 
     async def call_tool(ctx: Any, params: Any) -> types.CallToolResult:
-        return await upstream.call_tool(params.name, params.arguments or {})
+        return await forward(upstream.call_tool(params.name, params.arguments or {}))
 
     server = Server("upstatd", version=upstatd.__version__, instructions=INSTRUCTIONS,
                     on_list_tools=list_tools, on_call_tool=call_tool)
