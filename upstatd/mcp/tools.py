@@ -76,6 +76,7 @@ class Tool(NamedTuple):
         return self.method != "GET"
 
 
+@cache  # the table is complete once the route modules imported above have registered theirs
 def route_of(method: str, path: str) -> Route:
     for item in ROUTES:
         if item.method == method and item.path == path:
