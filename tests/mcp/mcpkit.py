@@ -20,7 +20,7 @@ WRITE_TOOLS = {"create_monitor", "pause_monitor", "resume_monitor", "create_inci
 @asynccontextmanager
 async def over_http(api: Any, token: str | None) -> AsyncIterator[Client]:
     headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
-    async with httpx2.AsyncClient(headers=headers) as http:
+    async with httpx2.AsyncClient(headers=headers, timeout=30) as http:  # httpx's 5 s is less than a slow write
         async with Client(streamable_http_client(f"{api.url}/mcp", http_client=http)) as client:
             yield client
 

@@ -132,12 +132,18 @@ def result(body: dict[str, Any], error: bool = False) -> types.CallToolResult:
 
 async def record(context: Any, token: Any, tool: str, arguments: dict[str, Any], error: str | None) -> None:
     """The `mcp.tool_called` event, committed before the answer goes out (an audit trail that
-    a crash cannot lose). A database that cannot take it is logged, not the tool's failure."""
+    a crash cannot lose). A database that cannot take it (refused at once while the writer
+    fails, or not started within an API write's patience) is logged, and the answer goes out:
+    reads go on answering while the disk is full, as over the API."""
+    if error == "storage_unavailable":  # the call's own write just waited out the database: no second wait
+        log.warning("mcp.event_not_recorded", tool=tool, token_id=token.id, error="the database is unavailable")
+        return
     bus = context.bus
     obj = {"id": token.id, "object": "token", "name": token.name}
     extra = {"tool": tool, "ok": error is None, "error": error, "arguments": sorted(arguments)}
     try:
-        event = await context.writer.run(lambda conn: bus.record(conn, EVENT, obj, context.clock.time(), extra))
+        with patient(WRITE_PATIENCE):
+            event = await context.writer.run(lambda conn: bus.record(conn, EVENT, obj, context.clock.time(), extra))
     except Exception as exc:
         log.warning("mcp.event_not_recorded", tool=tool, token_id=token.id, error=str(exc))
         return

@@ -26,6 +26,7 @@ from upstatd.mcp import INSTRUCTIONS
 # The SDK (about a second of imports) is imported once the token is read: a refusal is at once.
 
 ENV_TOKEN = "UPSTATD_TOKEN"
+TIMEOUT = 30.0  # s: for one request to the daemon
 
 
 class Refused(Exception):
@@ -78,7 +79,9 @@ async def serve(url: str, token: str) -> None:
                 refusal[:] = [f"HTTP {response.status_code}"]
 
     headers = {"Authorization": f"Bearer {token}"}
-    async with httpx2.AsyncClient(headers=headers, event_hooks={"response": [remember_refusal]}) as http:
+    # httpx's default 5 s would cut off a write that waits out a busy database (4 s, then 503)
+    async with httpx2.AsyncClient(headers=headers, timeout=TIMEOUT,
+                                  event_hooks={"response": [remember_refusal]}) as http:
         try:
             upstream = await Client(streamable_http_client(url, http_client=http)).__aenter__()
         except Exception as exc:
