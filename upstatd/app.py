@@ -224,7 +224,7 @@ class Daemon:
                               on_call_calendar=CalendarCommands(self.clock, self.writer, self.read_db,
                                                                 lambda: base_url(self.config.server)),
                               policy_commands=self.policy_commands, service_commands=self.service_commands,
-                              runbook_commands=self.runbook_commands)
+                              runbook_commands=self.runbook_commands, bus=self.bus)
         server = config.server
         self.metrics = Metrics(self.health, lambda: self.monitors.monitors.values(),
                                lambda: self.heartbeats.beats.values(), self.read_db)

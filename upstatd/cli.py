@@ -1,4 +1,5 @@
-"""`upstatd run | check-config | status | probe | token | notify-test | schema | backup | restore | version | init`, and `upstatd --version`."""
+"""`upstatd run | check-config | status | probe | token | notify-test | mcp | schema | backup | restore |
+version | init`, and `upstatd --version`."""
 
 from __future__ import annotations
 
@@ -75,6 +76,18 @@ def main(argv: list[str] | None = None) -> int:
     notify.add_argument("channel", metavar="CHANNEL", help="the channel's key in the config file, or its id (ch_...)")
     notify.add_argument("-c", "--config", default=DEFAULT_CONFIG)
 
+    mcp = commands.add_parser(
+        "mcp", help="serve MCP (for AI agents) on stdin/stdout, forwarding to the daemon's /mcp",
+        description="An MCP server on stdin/stdout for clients that launch one, passing every request to the "
+                    "running daemon's /mcp with an API token: the token's permissions decide the tools offered. "
+                    f"The token is read from --token-file (readable by its owner only) or ${{UPSTATD_TOKEN}}. "
+                    "It never opens the database. Exit status: 1 when the token is missing or refused or the "
+                    "daemon cannot be reached (the reason on stderr).")
+    mcp.add_argument("--url", help="the daemon's address, http://127.0.0.1:8080 (default: server.listen of the "
+                                   "config file)")
+    mcp.add_argument("--token-file", metavar="FILE", help="a file holding the API token (mode 0600)")
+    mcp.add_argument("-c", "--config", default=DEFAULT_CONFIG, help="read for the address when --url is not given")
+
     commands.add_parser(
         "schema", help="print the config file's JSON Schema (for editors)",
         description="Print the JSON Schema (draft 2020-12) of the config file, generated from the code that "
@@ -123,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     return {"run": cmd_run, "check-config": cmd_check_config, "status": cmd_status,
             "probe": cmd_probe, "token": cmd_token, "notify-test": cmd_notify_test,
-            "backup": cmd_backup, "restore": cmd_restore,
+            "backup": cmd_backup, "restore": cmd_restore, "mcp": cmd_mcp,
             "version": cmd_version, "schema": cmd_schema, "init": cmd_init}[args.command](args)
 
 
@@ -365,6 +378,23 @@ def cmd_notify_test(args: argparse.Namespace) -> int:
         except sqlite3.Error as exc:
             print(f"upstatd: sent, but not recorded in {config.storage_path}: {exc}", file=sys.stderr)
     return 0 if result.ok else 1
+
+
+# -- upstatd mcp --------------------------------------------------------------------
+
+def cmd_mcp(args: argparse.Namespace) -> int:
+    from upstatd.mcp import stdio
+
+    url = args.url
+    if url is None:
+        config = _load(args.config, prefix="upstatd mcp: ")
+        if config is None:
+            print("upstatd mcp: give --url http://HOST:PORT, or a config file that loads (-c)", file=sys.stderr)
+            return 1
+        host = config.server.host
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)  # listening everywhere
+        url = f"http://[{host}]:{config.server.port}" if ":" in host else f"http://{host}:{config.server.port}"
+    return stdio.main(url, args.token_file)
 
 
 # -- upstatd token ------------------------------------------------------------------

@@ -46,6 +46,7 @@ TYPES = (
     "escalation_policy.created", "escalation_policy.updated", "escalation_policy.deleted",
     "service.created", "service.updated", "service.deleted",
     "runbook.created", "runbook.updated", "runbook.deleted",
+    "mcp.tool_called",
     "ping",
 )
 RESERVED: tuple[str, ...] = ()  # named for a feature to come, not emitted yet

@@ -31,7 +31,7 @@ class ApiContext:
                  heartbeat_group_commands: Any = None, maintenance_commands: Any = None,
                  people_commands: Any = None, schedule_commands: Any = None, on_call_calendar: Any = None,
                  policy_commands: Any = None, service_commands: Any = None,
-                 runbook_commands: Any = None) -> None:
+                 runbook_commands: Any = None, bus: Any = None) -> None:
         self.read_conn = read_conn
         self.writer = writer
         self.clock = clock
@@ -55,6 +55,7 @@ class ApiContext:
         self.runbook_commands = runbook_commands    # RunbookCommands
         self.status_page_commands = status_page_commands  # StatusPageCommands
         self.on_call_calendar = on_call_calendar  # oncall.calendar.CalendarCommands (the .ics feeds)
+        self.bus = bus                             # EventBus: the MCP tools record mcp.tool_called
         self.link_key = link_key                   # signs acknowledge/resolve links (alerts/links.py); a secret
         self._touched: dict[str, int] = {}
         self.timelines = Timelines()               # the lists' uptime histories, kept while unchanged

@@ -89,6 +89,9 @@ def build_app(health: Callable[[], dict], context: Any = None, trusted_proxies: 
         status_pages.add_routes(app, context)
         from upstatd.api.routes import on_call_calendar  # the .ics feeds: the secret in the URL is the credential
         on_call_calendar.add_public_routes(app, context)
+        import upstatd.api.routes.all  # noqa: F401  (the MCP tools mirror routes: the table first)
+        from upstatd.mcp import http as mcp  # /mcp: its own bearer check, then the SDK (not an /api route)
+        mcp.add_routes(app, context)
     if context is not None:
         import upstatd.api.routes.all  # noqa: F401  (registers every route)
         from upstatd.api.routes.meta import PUBLIC_ROUTES
@@ -226,31 +229,36 @@ async def answer(request: web.Request, handler) -> web.StreamResponse:
 
 def error_response(request: web.Request, exc: Exception) -> web.Response:
     request_id = request[REQUEST_ID]
-    if isinstance(exc, ApiError):
-        failure = exc
-    elif isinstance(exc, DomainError):
-        failure = errors.from_domain(exc)
-    elif isinstance(exc, Unavailable):
-        log.warning("api.write_refused", request_id=request_id, method=request.method, path=request.path,
-                    error=str(exc))
-        failure = errors.unavailable(str(exc))
-    elif isinstance(exc, sqlite3.OperationalError):  # the disk or a lock, not a bug: nothing was applied
-        log.warning("api.storage_failed", request_id=request_id, method=request.method, path=request.path,
-                    error=str(exc))
-        failure = errors.unavailable(f"the database refused the change ({exc})")
-    elif isinstance(exc, web.HTTPRequestEntityTooLarge):
-        failure = errors.too_large(MAX_BODY)
-    elif isinstance(exc, web.HTTPException):
-        failure = route_error(request, exc)
-    else:  # a bug: say so without details, log them
-        log.error("api.request_failed", request_id=request_id, method=request.method, path=request.path,
-                  remote_addr=request.remote, exc_info=exc)
-        failure = errors.internal(request_id)
+    failure = failure_of(exc, request_id, method=request.method, path=request.path, remote_addr=request.remote,
+                         route_error=lambda http: route_error(request, http))
     render = envelopes.renderer_for(request.path)  # a dialect's path: its own envelope
     if render is not None:
         status, body = render(failure, request_id)
         return respond(body, status, headers=failure.headers)
     return respond(failure.body(request_id), failure.status, headers=failure.headers)
+
+
+def failure_of(exc: Exception, request_id: str, route_error: Callable[[web.HTTPException], ApiError] | None = None,
+               **where: Any) -> ApiError:
+    """The one mapping of any failure to the API's error (the MCP tools' too); `where` (method,
+    path, ...) goes into the logs."""
+    if isinstance(exc, ApiError):
+        return exc
+    if isinstance(exc, DomainError):
+        return errors.from_domain(exc)
+    if isinstance(exc, Unavailable):
+        log.warning("api.write_refused", request_id=request_id, error=str(exc), **where)
+        return errors.unavailable(str(exc))
+    if isinstance(exc, sqlite3.OperationalError):  # the disk or a lock, not a bug: nothing was applied
+        log.warning("api.storage_failed", request_id=request_id, error=str(exc), **where)
+        return errors.unavailable(f"the database refused the change ({exc})")
+    if isinstance(exc, web.HTTPRequestEntityTooLarge):
+        return errors.too_large(MAX_BODY)
+    if isinstance(exc, web.HTTPException) and route_error is not None:
+        return route_error(exc)
+    # a bug: say so without details, log them
+    log.error("api.request_failed", request_id=request_id, exc_info=exc, **where)
+    return errors.internal(request_id)
 
 
 def route_error(request: web.Request, exc: web.HTTPException) -> ApiError:

@@ -17,7 +17,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 from aiohttp import web
@@ -58,12 +58,14 @@ IncidentUpdateList = pagination.list_of(IncidentUpdate, "IncidentUpdateList")
 # -- helpers -------------------------------------------------------------------------------
 
 
+def author_of(token: Any, given: str | None) -> str:
+    """Who made the change: the `author` given, else the token's name (the MCP tools' too)."""
+    return given or token.name
+
+
 def _author(request: web.Request, given: str | None) -> str:
-    """Who made the change: the `author` given, else the token's name."""
-    if given:
-        return given
     from upstatd.api.server import TOKEN
-    return request[TOKEN].name
+    return author_of(request[TOKEN], given)
 
 
 # -- routes -------------------------------------------------------------------------------
