@@ -66,6 +66,24 @@ def speaks(names: dict[str, str]):
     return wrap
 
 
+def renaming(rename: Any):
+    """A handler whose refusals (domain errors and ApiErrors alike) have their `param` passed
+    through `rename` (upstatd's name -> Better Stack's), for renames a table cannot say."""
+    def wrap(handler):
+        @functools.wraps(handler)
+        async def wrapped(request: web.Request) -> web.StreamResponse:
+            try:
+                return await handler(request)
+            except domain.DomainError as exc:
+                failure = from_domain(exc)
+            except ApiError as exc:
+                failure = exc
+            failure.param = rename(failure.param)
+            raise failure from None
+        return wrapped
+    return wrap
+
+
 def into(body: dict, schema: type, names: dict[str, str]) -> Any:
     """upstatd's body for its command, decoded as /api decodes it (its messages, its bounds),
     a refusal naming Better Stack's field."""

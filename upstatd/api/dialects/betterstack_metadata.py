@@ -17,16 +17,15 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import msgspec
 from aiohttp import web
 
-from upstatd import errors as domain
 from upstatd import metadata
 from upstatd.api import errors as api_errors
 from upstatd.api.bodies import no_content, read_json, read_query, respond
 from upstatd.api.dialects import jsonapi
-from upstatd.api.errors import ApiError, from_domain, unprocessable
+from upstatd.api.dialects.betterstack import renaming
+from upstatd.api.errors import unprocessable
 from upstatd.api.routes import context as _context
 from upstatd.api.routes import route
 from upstatd.errors import NotFound
@@ -112,21 +111,15 @@ def require(request: web.Request, resource: str, action: str) -> None:
         raise api_errors.forbidden(resource, action)
 
 
-def speaks_metadata(handler):
+def their_param(param: str | None) -> str | None:
     """upstatd's metadata refusals (`metadata.<key>`) name Better Stack's key or value."""
-    @functools.wraps(handler)
-    async def wrapped(request: web.Request) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except domain.DomainError as exc:
-            failure = from_domain(exc)
-        except ApiError as exc:
-            failure = exc
-        if failure.param == "metadata" or (failure.param or "").startswith("metadata."):
-            key = (failure.param or "").removeprefix("metadata").removeprefix(".")
-            failure.param = "key" if not key or len(key) > metadata.MAX_KEY_LENGTH else "values.0.value"
-        raise failure from None
-    return wrapped
+    if param == "metadata" or (param or "").startswith("metadata."):
+        key = (param or "").removeprefix("metadata").removeprefix(".")
+        return "key" if not key or len(key) > metadata.MAX_KEY_LENGTH else "values.0.value"
+    return param
+
+
+speaks_metadata = renaming(their_param)
 
 
 async def owner_metadata(request: web.Request, owner_type: str, owner_id: str) -> dict[str, str]:

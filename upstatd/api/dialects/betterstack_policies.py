@@ -16,7 +16,6 @@ Permission resource: `on_call`, as /api/escalation-policies.
 
 from __future__ import annotations
 
-import functools
 import re
 from typing import Any
 
@@ -24,11 +23,10 @@ import msgspec
 from aiohttp import web
 from msgspec import UNSET, UnsetType
 
-from upstatd import errors as domain
 from upstatd.api.bodies import no_content, read_json, read_query, respond
 from upstatd.api.dialects import jsonapi
-from upstatd.api.dialects.betterstack import into
-from upstatd.api.errors import ApiError, from_domain, unprocessable
+from upstatd.api.dialects.betterstack import into, renaming
+from upstatd.api.errors import unprocessable
 from upstatd.api.routes import context as _context
 from upstatd.api.routes import route
 from upstatd.oncall.policy_public import PolicyCreate, PolicyUpdate, policy_object
@@ -77,19 +75,7 @@ def their_param(param: str | None) -> str | None:
     return {"repeat": "repeat_count", "repeat_delay_seconds": "repeat_delay"}.get(param, param)
 
 
-def speaks_policies(handler):
-    """The policy commands' refusals name Better Stack's fields."""
-    @functools.wraps(handler)
-    async def wrapped(request: web.Request) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except domain.DomainError as exc:
-            failure = from_domain(exc)
-        except ApiError as exc:
-            failure = exc
-        failure.param = their_param(failure.param)
-        raise failure from None
-    return wrapped
+speaks_policies = renaming(their_param)  # the policy commands' refusals name Better Stack's fields
 
 
 def policy_resource(row: Any) -> dict:
