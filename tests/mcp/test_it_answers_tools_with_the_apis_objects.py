@@ -40,6 +40,8 @@ async def test_every_tool_answers_as_its_route(start_api):
                                  f"GET /api/monitors/{monitor['id']}/sla?{window}"),
         "list_heartbeats": ({}, "GET /api/heartbeats"),
         "get_heartbeat": ({"heartbeat_id": beat["id"]}, f"GET /api/heartbeats/{beat['id']}"),
+        "heartbeat_availability": ({"heartbeat_id": beat["id"], "from": int(NOW) - 86400, "to": int(NOW)},
+                                   f"GET /api/heartbeats/{beat['id']}/sla?{window}"),
         "list_incidents": ({"status": "open"}, "GET /api/incidents?status=open"),
         "get_incident": ({"incident_id": incident["id"]}, f"GET /api/incidents/{incident['id']}"),
         "who_is_on_call": ({}, "GET /api/on-call"),

@@ -5,7 +5,8 @@ for AI agents, an adapter beside upstatd/api.
   its arguments' Struct, its command and serializer);
 - server.py: the SDK's low-level Server over that table: listing by permission,
   calling, the `mcp.tool_called` event;
-- http.py: streamable HTTP at /mcp on the daemon's listener (bearer token);
+- http.py: streamable HTTP at /mcp on the daemon's listener (bearer token), and
+  bridge.py, the SDK's session manager behind it, loaded by the first request;
 - stdio.py: `upstatd mcp`, a stdio server that forwards to a daemon's /mcp.
 """
 

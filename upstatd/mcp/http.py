@@ -18,90 +18,69 @@ refused at once) and counted by its rate limiter. A missing or bad token is a
 DNS-rebinding protection (the SDK's Host/Origin allow-list) is off: a browser
 page cannot make a request carry the bearer token, and the listener's address
 is the operator's choice, not always loopback.
+
+The SDK is loaded by the first authenticated POST (bridge.py, imported in a
+thread so the loop keeps serving), not at start; requests arriving meanwhile
+wait for the same load.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 from typing import Any
 
 import structlog
 from aiohttp import web
-from mcp_types import INVALID_REQUEST
-from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
-from mcp.server.transport_security import TransportSecuritySettings
 
 from upstatd.api import errors
-from upstatd.api.bodies import MAX_BODY, read_body, respond
+from upstatd.api.bodies import read_body, respond
 from upstatd.api.errors import ApiError
 from upstatd.api.ratelimit import headers as ratelimit_headers
 from upstatd.ids import new_id
-from upstatd.mcp.server import TOKEN, build_server
 
 log = structlog.get_logger("upstatd.mcp")
 
 PATH = "/mcp"
 _FRAMING = (b"content-length", b"transfer-encoding")
-STOP_TIMEOUT = 5.0  # s
+_INVALID_REQUEST = -32600  # JSON-RPC's code, as the SDK's mcp_types names it
 
 
 def add_routes(app: web.Application, context: Any) -> None:
-    bridge = Bridge(context)
-    app.on_startup.append(lambda app: bridge.start())
-    app.on_shutdown.append(lambda app: bridge.stop())  # before aiohttp waits for the handlers in flight
-    app.router.add_route("*", PATH, bridge.handle)
+    endpoint = Endpoint(context)
+    app.on_shutdown.append(lambda app: endpoint.stop())  # before aiohttp waits for the handlers in flight
+    app.router.add_route("*", PATH, endpoint.handle)
 
 
-class Bridge:
-    """The SDK's session manager, running for as long as the listener, and the aiohttp
-    handler that feeds it."""
+class Endpoint:
+    """The aiohttp handler of /mcp, and the bridge to the SDK once a client has come."""
 
     def __init__(self, context: Any) -> None:
         self.context = context
-        self.server = build_server(context)
-        self.manager: StreamableHTTPSessionManager | None = None
-        self._task: asyncio.Task | None = None
-        self._stopping = asyncio.Event()
-        self._calls: set[asyncio.Task] = set()  # the handlers' tasks inside the SDK now
-
-    async def start(self) -> None:
-        # The manager's run() is an anyio task group: entered and left in one task of its own.
-        self.manager = StreamableHTTPSessionManager(
-            self.server, json_response=True, stateless=True, max_request_body_size=MAX_BODY,
-            security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False))
-        running = asyncio.Event()
-
-        async def run() -> None:
-            async with self.manager.run():
-                running.set()
-                await self._stopping.wait()
-
-        self._task = asyncio.create_task(run(), name="mcp")
-        await asyncio.wait([self._task, asyncio.ensure_future(running.wait())],
-                           return_when=asyncio.FIRST_COMPLETED)
-        if self._task.done():
-            self._task.result()  # it failed to start: say why
+        self._loading: asyncio.Future | None = None  # -> a started bridge.Bridge
+        self._stopped = False
 
     async def stop(self) -> None:
-        """Calls in flight get STOP_TIMEOUT to finish, then are cancelled, and the manager's
-        task group ends: a stuck call never holds the daemon's stop."""
-        if self._calls:
-            _, late = await asyncio.wait(self._calls, timeout=STOP_TIMEOUT)
-            for call in late:
-                log.warning("mcp.call_cancelled_at_stop", seconds=STOP_TIMEOUT)
-                call.cancel()
-            await asyncio.gather(*late, return_exceptions=True)
-        self._stopping.set()
-        if self._task is None:
+        self._stopped = True
+        if self._loading is None:
             return
         try:
-            await asyncio.wait_for(asyncio.shield(self._task), STOP_TIMEOUT)
-        except TimeoutError:
-            log.warning("mcp.stop_timeout", seconds=STOP_TIMEOUT)
-            self._task.cancel()
-        except Exception as exc:  # it failed: stopping anyway
-            log.warning("mcp.stop_failed", error=str(exc))
-        await asyncio.gather(self._task, return_exceptions=True)
+            bridge = await self._loading
+        except Exception:  # it never started: nothing to stop
+            return
+        await bridge.stop()
+
+    async def _bridge(self) -> Any:
+        loading = self._loading
+        if loading is None or (loading.done() and (loading.cancelled() or loading.exception() is not None)):
+            self._loading = asyncio.ensure_future(self._load())  # a failed load is tried again
+        return await asyncio.shield(self._loading)  # a request that gives up does not cancel the load
+
+    async def _load(self) -> Any:
+        module = await asyncio.to_thread(importlib.import_module, "upstatd.mcp.bridge")
+        bridge = module.Bridge(self.context)
+        await bridge.start()
+        return bridge
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         request_id = new_id("req")
@@ -115,58 +94,22 @@ class Bridge:
             return respond(failure.body(request_id), failure.status, headers={**headers, **failure.headers})
         if request.method != "POST":  # the SDK would hold a GET open as an event stream, for nothing
             return respond({"jsonrpc": "2.0", "id": None, "error": {
-                "code": INVALID_REQUEST, "message": f"{request.method} is not served at {PATH}: POST each JSON-RPC "
-                                                    f"message (no sessions, no server-sent event stream)"}},
+                "code": _INVALID_REQUEST, "message": f"{request.method} is not served at {PATH}: POST each "
+                                                     f"JSON-RPC message (no sessions, no server-sent event stream)"}},
                            405, headers={**headers, "Allow": "POST"})
-        call = asyncio.current_task()
-        self._calls.add(call)
+        if self._stopped:
+            failure = errors.unavailable("the daemon is stopping")
+            return respond(failure.body(request_id), failure.status, headers=headers)
         try:
-            status, answer_headers, answer = await self._asgi(request, body, token)
+            bridge = await self._bridge()
+            status, answer_headers, answer = await bridge.call(request, body, token)
         except Exception as exc:  # a bug in the bridge or the SDK: the envelope, details logged
             log.error("mcp.request_failed", request_id=request_id, exc_info=exc)
             failure = errors.internal(request_id)
             return respond(failure.body(request_id), failure.status, headers=headers)
-        finally:
-            self._calls.discard(call)
         response = web.Response(status=status, body=answer)
         for name, value in answer_headers:
             if name.lower() not in _FRAMING:  # aiohttp frames the body itself
                 response.headers.add(name.decode("latin-1"), value.decode("latin-1"))
         response.headers.update(headers)
         return response
-
-    async def _asgi(self, request: web.Request, body: bytes, token: Any) -> tuple[int, list, bytes]:
-        """One ASGI call of the manager: -> (status, headers, body)."""
-        assert self.manager is not None, "the MCP bridge is not started"
-        scope = {
-            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": request.method,
-            "scheme": request.scheme, "path": request.path, "raw_path": request.raw_path.encode(),
-            "query_string": request.query_string.encode(), "root_path": "",
-            "headers": [(name.lower(), value) for name, value in request.raw_headers],
-            "client": (request.remote or "", 0), "server": None, "state": {TOKEN: token},
-        }
-        answered = asyncio.Event()
-        delivered = False
-
-        async def receive() -> dict:
-            nonlocal delivered
-            if not delivered:
-                delivered = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            await answered.wait()  # anything listening for a disconnect hears it once the answer is out
-            return {"type": "http.disconnect"}
-
-        status, headers, chunks = 500, [], []
-
-        async def send(message: dict) -> None:
-            nonlocal status, headers
-            if message["type"] == "http.response.start":
-                status, headers = message["status"], list(message.get("headers", []))
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-                if not message.get("more_body", False):
-                    answered.set()
-
-        await self.manager.handle_request(scope, receive, send)
-        answered.set()
-        return status, headers, b"".join(chunks)

@@ -122,6 +122,10 @@ async def _get_heartbeat(call: Call) -> Any:
     return commands.serialize(await commands.get(call.ids[0]))
 
 
+async def _heartbeat_sla(call: Call) -> Any:
+    return await call.context.heartbeat_commands.sla(call.ids[0], call.given.from_, call.given.to)
+
+
 async def _get_incident(call: Call) -> Any:
     context = call.context
     incident = await context.incident_commands.get(call.ids[0])
@@ -201,6 +205,10 @@ TOOLS: tuple[Tool, ...] = (
                   timed=True)),
     Tool("get_heartbeat", "One heartbeat by id (hbt_...): its schedule, grace, state, last ping and ping_url.",
          "GET", "/api/heartbeats/{id}", _get_heartbeat, ("heartbeat_id",)),
+    Tool("heartbeat_availability", "A heartbeat's availability over a window (`from`/`to`, Unix seconds; default "
+         "the last 30 days, at most 400): the share of time it was not down (late counts as up, paused time is "
+         "left out), downtime, number and length of incidents.",
+         "GET", "/api/heartbeats/{id}/sla", _heartbeat_sla, ("heartbeat_id",)),
     Tool("list_incidents", "List incidents with their status (open, acknowledged, resolved, closed), severity, "
          "title, error_message and affected monitors. Filter by status, severity, monitor_id, source. " + _LIST,
          "GET", "/api/incidents",
