@@ -38,3 +38,14 @@ async def test_a_tool_that_does_not_exist_is_refused_alike(api):
     async with over_http(api, api.admin_token) as client:
         with pytest.raises(MCPError, match="unknown tool 'drop_database'"):
             await client.call_tool("drop_database", {})
+
+
+async def test_the_event_keeps_a_bounded_part_of_the_names_a_client_sends(api):
+    arguments = {f"arg{i:03d}" + "x" * 300: i for i in range(80)}
+    async with over_http(api, api.admin_token) as client:
+        with pytest.raises(MCPError, match="unknown tool"):
+            await client.call_tool("t" * 5000, arguments)
+    _, _, events = await api.request("GET", "/api/events?type=mcp.tool_called")
+    (recorded,) = [event["data"] for event in events["data"]]
+    assert recorded["tool"] == "t" * 100
+    assert recorded["arguments"] == [f"arg{i:03d}" + "x" * 94 for i in range(50)]

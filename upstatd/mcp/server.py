@@ -39,6 +39,7 @@ log = structlog.get_logger("upstatd.mcp")
 EVENT = "mcp.tool_called"
 TOKEN = "upstatd_token"  # the key of the authenticated Token in the ASGI scope's state
 _encoder = msgspec.json.Encoder()
+NAME_MAX, NAMES_MAX = 100, 50  # what an event keeps of a client's tool and argument names
 
 
 def build_server(context: Any) -> Server:
@@ -140,7 +141,8 @@ async def record(context: Any, token: Any, tool: str, arguments: dict[str, Any],
         return
     bus = context.bus
     obj = {"id": token.id, "object": "token", "name": token.name}
-    extra = {"tool": tool, "ok": error is None, "error": error, "arguments": sorted(arguments)}
+    extra = {"tool": tool[:NAME_MAX], "ok": error is None, "error": error,  # names are the client's: bounded
+             "arguments": [name[:NAME_MAX] for name in sorted(arguments)[:NAMES_MAX]]}
     try:
         with patient(WRITE_PATIENCE):
             event = await context.writer.run(lambda conn: bus.record(conn, EVENT, obj, context.clock.time(), extra))
