@@ -24,11 +24,7 @@ import msgspec
 from upstatd.api import pagination
 from upstatd.api.bodies import future_ms
 from upstatd.api.routes import ROUTES, Route
-from upstatd.api.routes.heartbeats import HeartbeatListQuery
-from upstatd.api.routes.incidents import IncidentListQuery, author_of
-from upstatd.api.routes.monitors import MonitorListQuery
-from upstatd.api.routes.on_call import ScheduleListQuery
-from upstatd.api.routes.status_pages import PageListQuery, ReportListQuery
+from upstatd.api.routes.incidents import author_of
 from upstatd.incidents.public import incident_object
 from upstatd.monitors.public import monitor_object
 from upstatd.oncall import public as on_call
@@ -39,6 +35,12 @@ from upstatd.store import incidents as incident_store
 from upstatd.store import monitors as monitor_store
 from upstatd.store import status_pages as page_store
 from upstatd.store import uptime
+
+# the route modules whose routes the tools mirror register them when imported
+import upstatd.api.routes.heartbeats  # noqa: E402,F401
+import upstatd.api.routes.monitors  # noqa: E402,F401
+import upstatd.api.routes.on_call  # noqa: E402,F401
+import upstatd.api.routes.status_pages  # noqa: E402,F401
 
 
 class Call(NamedTuple):
