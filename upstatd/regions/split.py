@@ -9,8 +9,11 @@ A move is handed over on the grid, so no slot is probed twice or skipped: each
 monitor has windows of wall time, one per agent, and an agent probes (and may
 report) a grid slot s of the monitor iff since <= s < until (None: open). The
 old owner keeps the slots before now + handoff, the new one takes those from
-then on; a handoff gives both agents time to pull their new assignment. A
-monitor whose agent is gone moves at once: there is no one to hand over.
+then on; the handoff must be long enough for both agents to pull their new
+assignment. A monitor whose agent is gone moves at once: there is no one to
+hand over. A change during a handoff (the move called off, or sent to a third
+agent) gives the slots not yet begun back to the old owner at once: an agent
+that learns of it only after its old `until` misses those slots.
 """
 
 from __future__ import annotations
