@@ -70,6 +70,8 @@ from upstatd.store.monitors import reconcile
 from upstatd.groups.commands import GroupCommands
 from upstatd.store import checks, rollups
 from upstatd.store.checks import CheckLog
+from upstatd.store import agents as agent_store
+from upstatd.regions.service import RegionService
 from upstatd.store.settings import id_key, link_key
 from upstatd.store.writer import Writer
 from upstatd.tokens.admin import bootstrap_admin_token
@@ -131,12 +133,15 @@ class Daemon:
         self._closers.append(("read_db", self.read_db.close))
 
         def first_reconcile(conn):
+            agent_store.reconcile(conn, config.regions, round(self.clock.time() * 1000))
             return (id_key(conn), reconcile(conn, config.monitors, self.clock.time()),
                     heartbeat_store.reconcile(conn, config.heartbeats, self.clock.time()),
-                    heartbeat_store.ping_key(conn, config.pings.key), checks.next_seq(conn), link_key(conn))
+                    heartbeat_store.ping_key(conn, config.pings.key), checks.next_seq(conn), link_key(conn),
+                    agent_store.region_numbers(conn, region_names(config)), agent_store.monitor_regions(conn),
+                    agent_store.all_agents(conn))
         try:
-            key, stored, stored_beats, ping_key, next_check, links_key = await self.write_db.transaction(
-                first_reconcile)
+            (key, stored, stored_beats, ping_key, next_check, links_key, region_numbers, stored_regions,
+             agents) = await self.write_db.transaction(first_reconcile)
             ids.use_key(key)  # before anything gives out a chk_/png_ id
         except HeartbeatConflict as exc:
             raise StartError(f"{config.file}: {exc}") from None
@@ -175,7 +180,13 @@ class Daemon:
                                                         self.bus, lambda: self.config)
         self.people_commands = PeopleCommands(self.clock, self.writer, self.read_db, self.bus, self.alerts,
                                               lambda: self.config)
-        self.monitors = MonitorService(self.clock, self.runner, self.writer, self.checks, self.bus, self.incidents)
+        self.monitors = MonitorService(self.clock, self.runner, self.writer, self.checks, self.bus, self.incidents,
+                                       config.server.region)
+        self.monitors.region_numbers = region_numbers
+        self.monitors.stored_regions = stored_regions  # each region's state as confirmed before the stop
+        self.regions = RegionService(self.clock, self.runner, self.writer, self.bus, self.monitors,
+                                     tuple(region.name for region in config.regions))
+        self.regions.load(agents)
         self.monitor_commands = MonitorCommands(self.clock, self.writer, self.read_db, self.monitors, self.bus,
                                                 self.incidents, lambda: self.config, self._open_probe_type)
         api_monitors = await self.read_db.call(load_api_monitors)
@@ -230,7 +241,7 @@ class Daemon:
                                lambda: self.heartbeats.beats.values(), self.read_db)
         self.listener = HttpListener(
             build_app(self.health, self.api, server.trusted_proxies, server.body_timeout, self.metrics,
-                      lambda: self.config.metrics), server.host, server.port,
+                      lambda: self.config.metrics, regions=self.regions), server.host, server.port,
             header_timeout=server.header_timeout,
             caps=ConnectionCaps(server.max_connections, server.max_connections_per_address,
                                 exempt=trusted_peer(server.trusted_proxies)))
@@ -369,6 +380,7 @@ class Daemon:
                 log.error("config.reload_failed", file=self.config.file, errors=[str(exc)])
                 self.notifier.ready(self._status_line("reload failed, running config kept"))
                 return False
+            await self._reconcile_regions(config)  # before the monitors that name them
             counts = await self.monitor_commands.reconcile(config.monitors)
             try:
                 beats = await self.heartbeat_commands.reconcile(config)
@@ -394,6 +406,17 @@ class Daemon:
             log.info("config.reloaded", file=config.file, **counts, heartbeats=beats)
             self.notifier.ready(self._status_line(""))
             return True
+
+    async def _reconcile_regions(self, config: Config) -> None:
+        now_ms = round(self.clock.time() * 1000)
+
+        def apply(conn):
+            agent_store.reconcile(conn, config.regions, now_ms)
+            return agent_store.region_numbers(conn, region_names(config)), agent_store.all_agents(conn)
+        numbers, agents = await self.writer.run(apply)
+        self.monitors.region_numbers = numbers
+        self.regions.regions = tuple(region.name for region in config.regions)
+        self.regions.load(agents)
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -526,6 +549,11 @@ class Daemon:
             "delivery": {"webhooks": _consumers(self.webhooks.outbox), "alerts": _consumers(self.alerts.outbox)},
             "api": {"connections_open": self.listener.caps.open, "connections_refused": self.listener.caps.refused},
         }
+
+
+def region_names(config: Config) -> list[str]:
+    """Every region a check row may carry the number of: the agents' (the daemon's own is NULL)."""
+    return [region.name for region in config.regions]
 
 
 def _consumers(outbox) -> dict:

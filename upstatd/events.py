@@ -47,9 +47,10 @@ TYPES = (
     "service.created", "service.updated", "service.deleted",
     "runbook.created", "runbook.updated", "runbook.deleted",
     "mcp.tool_called",
+    "agent.created", "agent.deleted", "agent.up", "agent.down",
     "ping",
 )
-RESERVED: tuple[str, ...] = ()  # named for a feature to come, not emitted yet
+RESERVED: tuple[str, ...] = ("agent.created", "agent.deleted")  # named for a feature to come, not emitted yet
 TEST = "ping"                       # sent only by POST /api/webhook-endpoints/{id}/test, never stored
 EMITTED = tuple(kind for kind in TYPES if kind not in RESERVED and kind != TEST)
 RETENTION_DAYS = 30  # pruned by store/retention.py, never one an enabled webhook endpoint still needs
@@ -75,6 +76,7 @@ class StateChanged(msgspec.Struct, frozen=True):
     reason: str | None = None      # heartbeats: ping, fail, deadline, missed, overrun, resumed
     error_kind: str | None = None  # monitors: the check's error kind (probes/result.py)
     error_message: str | None = None
+    regions: tuple[str, ...] = ()  # monitors probed from several regions: those that saw it
 
     @property
     def type(self) -> str:

@@ -53,7 +53,7 @@ VERSION_HEADER = "Upstat-Version"
 
 def build_app(health: Callable[[], dict], context: Any = None, trusted_proxies: Sequence[str] = (),
               body_timeout: float = 30.0, metrics: Any = None,
-              metrics_settings: Callable[[], Any] | None = None) -> web.Application:
+              metrics_settings: Callable[[], Any] | None = None, regions: Any = None) -> web.Application:
     """`trusted_proxies`: networks whose X-Forwarded-For and -Proto are believed (api/forwarded.py).
     `metrics`: an upstatd.metrics.Metrics, served at /metrics as `metrics_settings()` (read at each
     request: a reload applies) says."""
@@ -92,6 +92,9 @@ def build_app(health: Callable[[], dict], context: Any = None, trusted_proxies: 
         import upstatd.api.routes.all  # noqa: F401  (the MCP tools mirror routes: the table first)
         from upstatd.mcp import http as mcp  # /mcp: its own bearer check, then the SDK (not an /api route)
         mcp.add_routes(app, context)
+    if regions is not None:
+        from upstatd.api import agent_endpoints  # /agent/v1: agent tokens, not API tokens
+        agent_endpoints.add_routes(app, regions)
     if context is not None:
         import upstatd.api.routes.all  # noqa: F401  (registers every route)
         from upstatd.api.routes.meta import PUBLIC_ROUTES

@@ -129,6 +129,11 @@ def runbooks_schema() -> dict:
                      "additionalProperties": block_schema(RUNBOOK_FIELDS, ("title", "steps"))})
 
 
+def regions_schema() -> dict:
+    from upstatd.config.regions import regions_schema
+    return regions_schema()
+
+
 def section_schemas() -> dict[str, dict]:
     """The schema of each top-level section, in the order of SECTIONS."""
     from upstatd.config import heartbeats, incidents, people, schema, webhooks
@@ -152,6 +157,7 @@ def section_schemas() -> dict[str, dict]:
         "escalation_policies": entries(policy_schema()),
         "services": services_schema(),
         "runbooks": runbooks_schema(),
+        "regions": regions_schema(),
     }
     if tuple(sections) != schema.SECTIONS:  # pragma: no cover - the tests say which
         raise AssertionError(f"sections {tuple(sections)} != {schema.SECTIONS}")

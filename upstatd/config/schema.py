@@ -28,6 +28,8 @@ from upstatd.config.on_call import ScheduleSpec, check_people_refs, parse_on_cal
 from upstatd.config.catalog import SERVICE_REF, ServiceSpec, check_service_refs, parse_services
 from upstatd.config.webhooks import WebhookSpec, parse_webhooks
 from upstatd.config.runbooks import RunbookSpec, check_runbook_links, parse_runbooks
+from upstatd.config.regions import (LOCAL, RegionSpec, check_region_refs, own_region, parse_regions, region_list)
+from upstatd.regions.quorum import Quorum, parse_quorum
 from upstatd.probes import PROBES
 
 KEY_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}"
@@ -44,6 +46,8 @@ class Defaults(msgspec.Struct, frozen=True):
     timeout: float = 10.0
     confirmation: Confirmation = Confirmation()
     alert_channels: tuple[str, ...] = ()   # channel keys or ids alerted for subjects that name none
+    regions: tuple[str, ...] | None = None  # None: the daemon's own region
+    quorum: Quorum | None = None            # None: majority
 
 
 class MonitorSpec(msgspec.Struct, frozen=True):
@@ -64,6 +68,8 @@ class MonitorSpec(msgspec.Struct, frozen=True):
     group: str | None = None                        # the name of its monitor group (made when first named)
     escalation_policy: str | None = None            # a policy key or esc_ id; None: the default policy
     service: str | None = None                      # the catalog service it belongs to: a key or svc_ id
+    regions: tuple[str, ...] | None = None          # where it is probed from; None: the daemon's own region
+    quorum: Quorum | None = None                    # how many fresh regions make it down; None: majority
 
 
 class Server(msgspec.Struct, frozen=True):
@@ -75,6 +81,7 @@ class Server(msgspec.Struct, frozen=True):
     max_connections: int = 1024           # open at once, in all
     max_connections_per_address: int = 128
     trusted_proxies: tuple[str, ...] = ()   # networks (`10.0.0.0/8`, `192.0.2.7/32`) whose X-Forwarded-* count
+    region: str | None = LOCAL              # the daemon's own region; None: it probes nothing itself
 
 
 class Scheduler(msgspec.Struct, frozen=True):
@@ -124,13 +131,14 @@ class Config(msgspec.Struct, frozen=True):
     escalation_policies: tuple[PolicySpec, ...] = ()
     services: tuple[ServiceSpec, ...] = ()
     runbooks: tuple[RunbookSpec, ...] = ()
+    regions: tuple[RegionSpec, ...] = ()       # the agents' regions (not the daemon's own)
 
 
 # The keys of each section, each with its parser (and so its JSON Schema: config/json_schema.py);
 # a Rule is a key the section's function checks itself.
 SECTIONS = ("server", "storage", "scheduler", "defaults", "monitors", "heartbeats", "pings", "incidents",
             "webhooks", "alert_channels", "retention", "api", "metrics", "maintenance",
-            "people", "on_call", "escalation_policies", "services", "runbooks")
+            "people", "on_call", "escalation_policies", "services", "runbooks", "regions")
 
 
 def parse_config(data: Any, file: str, problems: Problems,
@@ -168,11 +176,13 @@ def parse_config(data: Any, file: str, problems: Problems,
     check_service_refs(top, problems)
     runbooks = parse_runbooks(top.get("runbooks"), ("runbooks",), problems)
     check_runbook_links(top, runbooks, problems)
+    regions = parse_regions(top.get("regions"), ("regions",), problems, file, server.region)
+    check_region_refs(top, server.region, regions, problems)
     if problems:
         return None
     return Config(file, server, storage_path, scheduler, defaults, monitors, rate_limit, heartbeats, pings,
                   incidents, webhooks, channels, retention, metrics, maintenance, people=people, on_call=on_call,
-                  escalation_policies=policies, services=services, runbooks=runbooks)
+                  escalation_policies=policies, services=services, runbooks=runbooks, regions=regions)
 
 
 def parse_retention(value: Any, path: Path, problems: Problems) -> Retention:
@@ -224,7 +234,8 @@ def parse_server(value: Any, path: Path, problems: Problems) -> Server:
     per_address = take(section, "max_connections_per_address", F["max_connections_per_address"], path, problems,
                        128)
     proxies = take(section, "trusted_proxies", F["trusted_proxies"], path, problems, ())
-    return Server(host, port, public_url, header_timeout, body_timeout, total, per_address, proxies)
+    region = take(section, "region", F["region"], path, problems, LOCAL)  # false: None
+    return Server(host, port, public_url, header_timeout, body_timeout, total, per_address, proxies, region)
 
 
 def parse_networks(value: Any) -> tuple[str, ...]:
@@ -278,6 +289,7 @@ SERVER_FIELDS = {
     "max_connections": integer(min=1, max=1_000_000),
     "max_connections_per_address": integer(min=1, max=1_000_000),
     "trusted_proxies": parse_networks,
+    "region": own_region,
 }
 STORAGE_FIELDS = {"path": text()}
 SCHEDULER_FIELDS = {"max_in_flight": integer(1, 100_000)}
@@ -358,7 +370,9 @@ def parse_defaults(value: Any, path: Path, problems: Problems) -> Defaults:
     confirmation = parse_confirmation(section.get("confirmation"), path + ("confirmation",),
                                       problems, base.confirmation)
     channels = take(section, "alert_channels", DEFAULTS_FIELDS["alert_channels"], path, problems, [])
-    return Defaults(interval, timeout, confirmation, tuple(channels))
+    regions = take(section, "regions", DEFAULTS_FIELDS["regions"], path, problems)
+    quorum = take(section, "quorum", DEFAULTS_FIELDS["quorum"], path, problems)
+    return Defaults(interval, timeout, confirmation, tuple(channels), regions, quorum)
 
 
 def parse_confirmation(value: Any, path: Path, problems: Problems, base: Confirmation) -> Confirmation:
@@ -369,11 +383,23 @@ def parse_confirmation(value: Any, path: Path, problems: Problems, base: Confirm
                           for name, parse in CONFIRMATION_FIELDS.items()))
 
 
+def quorum_rule(value: Any) -> Quorum:
+    try:
+        return parse_quorum(value)
+    except ValueError as exc:
+        raise Invalid(str(exc)) from None
+
+
+quorum_rule.schema = {"oneOf": [{"enum": ["majority", "any", "all"]}, {"type": "integer", "minimum": 1}],
+                      "description": "how many fresh regions must see it down: majority (default), any, all "
+                                     "or a number"}
+
 INTERVAL = duration(min=1, max=86400)
 TIMEOUT = duration(min=0.1, max=300)
 CONFIRMATION_FIELDS = {"failures": integer(1, 100), "successes": integer(1, 100), "recheck": duration(min=1, max=3600)}
 CONFIRMATION = Rule(lambda: _block_schema(CONFIRMATION_FIELDS))
-DEFAULTS_FIELDS = {"interval": INTERVAL, "timeout": TIMEOUT, "confirmation": CONFIRMATION, "alert_channels": parse_refs}
+DEFAULTS_FIELDS = {"interval": INTERVAL, "timeout": TIMEOUT, "confirmation": CONFIRMATION, "alert_channels": parse_refs,
+                   "regions": region_list, "quorum": quorum_rule}
 API_FIELDS = {"rate_limit": Rule(lambda: _block_schema(RATE_LIMIT_FIELDS))}
 RETENTION_FIELDS = {name: duration(min=86400, max=3650 * 86400)
                     for name in ("checks", "hourly", "rollups", "deliveries", "alerts")}
@@ -393,6 +419,8 @@ MONITOR_FIELDS = {
     "group": GROUP,
     "escalation_policy": POLICY_REF,
     "service": SERVICE_REF,
+    "regions": region_list,
+    "quorum": quorum_rule,
 }
 MONITOR_KEYS = tuple(MONITOR_FIELDS)  # and a block named after each probe type (`http:`)
 MONITOR_REQUIRED = ("key", "type", "url")
@@ -437,6 +465,8 @@ def parse_monitor(value: Any, path: Path, problems: Problems, defaults: Defaults
     group = take(section, "group", F["group"], path, problems)
     policy = take(section, "escalation_policy", F["escalation_policy"], path, problems)
     service = take(section, "service", F["service"], path, problems)
+    regions = take(section, "regions", F["regions"], path, problems, defaults.regions)
+    quorum = take(section, "quorum", F["quorum"], path, problems, defaults.quorum)
     for other in PROBES:
         if other != kind and other in section and kind:
             problems.add(path + (other,), f"'{other}' options are not allowed on a monitor of type {kind} "
@@ -451,4 +481,4 @@ def parse_monitor(value: Any, path: Path, problems: Problems, defaults: Defaults
     return MonitorSpec(key, name, kind, url, interval, timeout, confirmation, severity,
                        tuple(tags), metadata, section.get(kind) or {}, target,
                        None if alert_channels is None else tuple(alert_channels), reminder_interval, group, policy,
-                       service)
+                       service, regions, quorum)

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import math
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import msgspec
 import structlog
@@ -27,14 +28,16 @@ from upstatd.events import EventBus, StateChanged, Subject
 from upstatd.config.schema import MonitorSpec
 from upstatd.incidents.service import IncidentService
 from upstatd.monitors import public
-from upstatd.monitors.evaluate import (MAINTENANCE, MonitorState, Outcome, enter_maintenance, evaluate,
+from upstatd.monitors.evaluate import (MAINTENANCE, MonitorState, Outcome, Transition, enter_maintenance, evaluate,
                                       leave_maintenance)
 from upstatd.probes import run_probe
 from upstatd.probes.result import ProbeResult
+from upstatd.regions import quorum as quorums
 from upstatd.scheduler.runner import Runner
+from upstatd.store.agents import UPSERT_MONITOR_REGION
 from upstatd.store.monitors import (INSERT_STATE_CHANGE, SET_STATE, MonitorRow, StoredMonitor, resume_statements,
                                     spec_document)
-from upstatd.store.checks import CheckLog
+from upstatd.store.checks import INSERT_IN_REGION, CheckLog
 from upstatd.store.writer import Writer
 
 log = structlog.get_logger("upstatd.monitors")
@@ -44,7 +47,7 @@ class Running:
     """One monitor as the daemon runs it. Replaced, not mutated, when its spec changes."""
 
     __slots__ = ("spec", "seq", "id", "state", "phase", "managed_by", "paused", "resume_at", "stored",
-                 "last_check_at", "last_check", "before_maintenance")
+                 "last_check_at", "last_check", "before_maintenance", "regional", "local")
 
     def __init__(self, spec: MonitorSpec, stored: StoredMonitor, managed_by: str = "config") -> None:
         self.spec = spec
@@ -61,13 +64,36 @@ class Running:
         # details as JSON): what /metrics reads; keeping it costs the probe path one slot assignment
         self.last_check: tuple | None = None
         self.before_maintenance: str | None = None  # the state it went into maintenance with
+        # Probed from more than the daemon's own region (or not from it): each region's own
+        # confirmed state, the monitor's judged by quorum (regions/quorum.py). None: the
+        # daemon's region only, and `state` is that region's, as before regions existed.
+        self.regional: dict[str, Regional] | None = None
+        self.local = True  # the daemon probes it itself
 
     def keep(self, current: Running) -> None:
-        """What a replaced monitor carries over: its confirmed state and latest check."""
+        """What a replaced monitor carries over: its confirmed state and latest check (and
+        the states of the regions it is still probed from)."""
         self.state = current.state
         self.last_check_at = current.last_check_at
         self.last_check = current.last_check
         self.before_maintenance = current.before_maintenance
+        if self.regional is not None and current.regional is not None:
+            for name, regional in current.regional.items():
+                if name in self.regional:
+                    self.regional[name] = regional
+
+
+class Regional:
+    """A monitor in one region: the region's confirmed state and its latest result."""
+
+    __slots__ = ("state", "last_at", "latency_ms", "error_kind", "error_message")
+
+    def __init__(self, state: MonitorState) -> None:
+        self.state = state
+        self.last_at: float | None = None     # wall seconds of its latest result
+        self.latency_ms: float | None = None
+        self.error_kind: str | None = None
+        self.error_message: str | None = None
 
 
 def phase_offset(key: str, interval: float) -> float:
@@ -83,8 +109,15 @@ def next_slot(after: float, phase: float, interval: float) -> float:
 
 class MonitorService:
     def __init__(self, clock: Clock, runner: Runner, writer: Writer, checks: CheckLog, bus: EventBus,
-                 incidents: IncidentService) -> None:
+                 incidents: IncidentService, own_region: str | None = "local") -> None:
         self.clock = clock
+        self.own_region = own_region  # server.region; None: the daemon probes nothing itself
+        # Whether a region's results count now (its agents up: regions/service.py sets it);
+        # the daemon's own region always counts.
+        self.region_up: Callable[[str], bool] = lambda name: True
+        self.region_numbers: dict[str, int] = {}  # name -> the number check rows carry
+        self.stored_regions: dict[int, dict[str, tuple[str, int]]] = {}  # monitor seq -> region -> (state, ms)
+        self.changes = 0  # counts changes to what runs (the regions service rebuilds assignments on it)
         self.runner = runner
         self.slots = runner.timers("monitor.slot", self._on_slot)
         self.rechecks = runner.timers("monitor.recheck", self._on_recheck)
@@ -109,7 +142,7 @@ class MonitorService:
             if current is not None and current.spec == spec:
                 counts["unchanged"] += 1
                 continue
-            running = self._paused_early(Running(spec, stored[key]))
+            running = self._paused_early(self._running(spec, stored[key]))
             if current is not None:
                 running.keep(current)  # a changed spec keeps its confirmed state
                 counts["changed"] += 1
@@ -118,7 +151,27 @@ class MonitorService:
             self.monitors[key] = running
             self.by_id[running.id] = running
             self._arm(running, next_slot(now, running.phase, spec.interval))
+        if counts["added"] or counts["changed"] or counts["removed"]:
+            self.changes += 1
         return counts
+
+    def regions_of(self, spec: MonitorSpec) -> tuple[str, ...]:
+        """Where a monitor is probed from: its `regions`, else the daemon's own."""
+        if spec.regions is not None:
+            return spec.regions
+        return () if self.own_region is None else (self.own_region,)
+
+    def _running(self, spec: MonitorSpec, stored: StoredMonitor, managed_by: str = "config") -> Running:
+        running = Running(spec, stored, managed_by)
+        regions = self.regions_of(spec)
+        running.local = self.own_region in regions
+        if regions != (self.own_region,):
+            known = self.stored_regions.get(running.seq, {})
+            running.regional = {}
+            for name in regions:
+                state, since_ms = known.get(name, ("pending", round(running.state.since * 1000)))
+                running.regional[name] = Regional(MonitorState(state, since_ms / 1000))
+        return running
 
     def retain(self, keys) -> int:
         """Stop every config monitor whose key is not in `keys`; returns how many stopped."""
@@ -136,11 +189,12 @@ class MonitorService:
         With `probe_soon`, the first probe comes within half a second (spread by the
         monitor's phase, so a burst of creations does not probe in one tick)."""
         current = self.monitors.get(spec.key)
-        running = self._paused_early(Running(spec, stored, managed_by))
+        running = self._paused_early(self._running(spec, stored, managed_by))
         if current is not None:
             running.keep(current)
         self.monitors[spec.key] = running
         self.by_id[running.id] = running
+        self.changes += 1
         now = self.clock.monotonic()
         first = now + (running.phase % 1.0) / 2 if probe_soon else next_slot(now, running.phase, spec.interval)
         self._arm(running, first)
@@ -148,6 +202,7 @@ class MonitorService:
 
     def remove(self, key: str) -> bool:
         running = self.monitors.pop(key, None)  # a result still in flight is dropped on arrival
+        self.changes += 1
         if running is not None and self.by_id.get(running.id) is running:
             del self.by_id[running.id]
         for timers in (self.slots, self.rechecks, self.resumes):
@@ -168,6 +223,7 @@ class MonitorService:
             self._early[key] = (paused, resume_at)
             return
         running.stored = stored or running.stored
+        self.changes += 1
         running.paused = paused
         running.resume_at = resume_at
         self._arm(running, None if paused else self.clock.monotonic() + (running.phase % 1.0) / 2)
@@ -219,7 +275,8 @@ class MonitorService:
         key = running.spec.key
         if not running.paused:
             self.resumes.cancel(key)
-            self.slots.schedule(key, first)
+            if running.local:  # else only agents probe it
+                self.slots.schedule(key, first)
             return
         self.slots.cancel(key)
         self.rechecks.cancel(key)
@@ -255,7 +312,8 @@ class MonitorService:
             self.resumes.schedule(key, self._monotonic(running.resume_at))
             return
         self._resume_by_itself(running, wall)
-        self._probe_on_grid(running, now)  # a resume_at passed while stopped is no lateness
+        if running.local:
+            self._probe_on_grid(running, now)  # a resume_at passed while stopped is no lateness
 
     def _probe_on_grid(self, running: Running, now: float) -> None:
         key = running.spec.key
@@ -270,6 +328,7 @@ class MonitorService:
             self.writer.add(sql, params)
         running.paused = False
         running.resume_at = None
+        self.changes += 1
         running.stored = running.stored._replace(status="active", resume_at=None, paused_at=None, updated_at=wall_ms)
         log.info("monitor.resumed", monitor=running.spec.key, id=running.id, reason="resume_at")
         self.bus.emit("monitor.unpaused", msgspec.to_builtins(public.monitor_object(self.snapshot(running))), wall,
@@ -280,15 +339,22 @@ class MonitorService:
         result = await run_probe(spec.type, spec.target, spec.timeout)
         self.record(running, result)
 
-    def record(self, running: Running, result: ProbeResult) -> None:
+    def record(self, running: Running, result: ProbeResult, region: str | None = None,
+               at: float | None = None) -> None:
+        """One result: from the daemon's own probe (`region` None), or pushed by an agent of
+        `region`, probed `at` (wall seconds)."""
         key = running.spec.key
         if self.monitors.get(key) is not running or running.paused:
             return  # removed, replaced or paused while the probe ran
-        now = self.clock.time()
+        now = self.clock.time() if at is None else at
+        recheck = False
         if running.state.state == MAINTENANCE:  # stored, weighing nothing (evaluate.enter_maintenance)
             outcome = Outcome(running.state, None, False)
-        else:
+        elif running.regional is None:
             outcome = evaluate(running.state, result.outcome, now, running.spec.confirmation)
+            recheck = outcome.recheck
+        else:
+            outcome, recheck = self._weigh(running, region or self.own_region, result, now)
         running.state = outcome.state
         now_ms = round(now * 1000)
         phases = result.phases
@@ -297,30 +363,95 @@ class MonitorService:
                result.status_code, result.error_kind, result.error_message,
                _us(phases.get("resolve")), _us(phases.get("connect")), _us(phases.get("tls")),
                _us(phases.get("first_byte")), _us(phases.get("transfer")), details)
-        check_seq = self.checks.add(row)
+        if region is None or region == self.own_region:
+            check_seq = self.checks.add(row)
+        else:
+            check_seq = self.checks.add(row, INSERT_IN_REGION, self.region_numbers[region])
         running.last_check_at = now_ms
         running.last_check = row
         if outcome.transition is not None:
             check_row = (check_seq, *row[1:])  # as the checks list reads it (store/uptime.py CHECK_COLUMNS)
-            before, after = outcome.transition
-            self.writer.add(SET_STATE, (after, now_ms, running.seq))
-            self.writer.add(INSERT_STATE_CHANGE, (running.seq, now_ms, before, after, check_seq,
-                                                  result.error_kind, result.error_message))
-            log.info("monitor.state_changed", monitor=key, from_state=before, to_state=after,
-                     error_kind=result.error_kind, error=result.error_message)
-            change = StateChanged(Subject("monitor", running.id, running.spec.name, running.spec.severity),
-                                  before, after, now, None, result.error_kind, result.error_message)
-            # Queued after the state change, in this order: the same commit.
-            # The Structs themselves: the outbox row encodes them straight to JSON.
-            self.bus.emit(change.type, public.monitor_object(self.snapshot(running)), now,
-                          {"previous_attributes": {"current_state": before},
-                           "check": public.check_object(check_row, running.id)})
-            self.incidents.on_state_change(change)
+            self._change(running, outcome.transition, now, check_seq, check_row, result.error_kind,
+                         result.error_message)
         elif result.error_kind is not None:
-            log.debug("monitor.check_failed", monitor=key, outcome=result.outcome,
+            log.debug("monitor.check_failed", monitor=key, outcome=result.outcome, region=region,
                       error_kind=result.error_kind, error=result.error_message)
-        if outcome.recheck:  # off the grid; a slot that comes first probes instead
+        if recheck:  # off the grid; a slot that comes first probes instead
             self.rechecks.schedule(key, self.clock.monotonic() + running.spec.confirmation.recheck)
+
+    def _change(self, running: Running, transition: Any, now: float, check_seq: int | None,
+                check_row: tuple | None, error_kind: str | None, error_message: str | None) -> None:
+        """A confirmed change of the monitor's state: its row, its event and its incident, queued
+        in this order (one commit)."""
+        before, after = transition
+        now_ms = round(now * 1000)
+        self.writer.add(SET_STATE, (after, now_ms, running.seq))
+        self.writer.add(INSERT_STATE_CHANGE, (running.seq, now_ms, before, after, check_seq, error_kind,
+                                              error_message))
+        regions = self.seen(running, after, now)
+        log.info("monitor.state_changed", monitor=running.spec.key, from_state=before, to_state=after,
+                 error_kind=error_kind, error=error_message, **({"regions": regions} if regions else {}))
+        change = StateChanged(Subject("monitor", running.id, running.spec.name, running.spec.severity),
+                              before, after, now, None, error_kind, error_message, regions)
+        # The Structs themselves: the outbox row encodes them straight to JSON.
+        extra: dict[str, Any] = {"previous_attributes": {"current_state": before}}
+        if check_row is not None:
+            extra["check"] = public.check_object(check_row, running.id)
+        if regions:
+            extra["regions"] = list(regions)
+        self.bus.emit(change.type, public.monitor_object(self.snapshot(running)), now, extra)
+        self.incidents.on_state_change(change)
+
+    # -- regions --------------------------------------------------------------------------
+
+    def _weigh(self, running: Running, region: str, result: ProbeResult, now: float) -> tuple[Outcome, bool]:
+        """A result of one region: that region's confirmation first, then the monitor judged
+        by quorum over its fresh regions. -> (the monitor's outcome, re-check here soon)."""
+        regional = running.regional[region]
+        local = evaluate(regional.state, result.outcome, now, running.spec.confirmation)
+        regional.state = local.state
+        regional.last_at = now
+        regional.latency_ms = result.latency_ms
+        regional.error_kind, regional.error_message = result.error_kind, result.error_message
+        if local.transition is not None:
+            self.writer.add(UPSERT_MONITOR_REGION, (running.seq, region, local.state.state, round(now * 1000)))
+            log.info("monitor.region_state_changed", monitor=running.spec.key, region=region,
+                     from_state=local.transition.from_state, to_state=local.state.state)
+        return self._verdict(running, now), local.recheck and region == self.own_region
+
+    def _verdict(self, running: Running, now: float) -> Outcome:
+        current = running.state
+        verdict = quorums.judge(self.fresh_states(running, now), running.spec.quorum or quorums.MAJORITY)
+        if verdict is None or verdict == current.state:
+            return Outcome(current, None, False)
+        return Outcome(MonitorState(verdict, now), Transition(current.state, verdict), False)
+
+    def fresh_states(self, running: Running, now: float) -> dict[str, str]:
+        """The confirmed state of each region whose results count now (regions/quorum.py)."""
+        spec = running.spec
+        return {name: regional.state.state for name, regional in running.regional.items()
+                if (name == self.own_region or self.region_up(name))
+                and quorums.is_fresh(regional.last_at, now, spec.interval, spec.timeout)}
+
+    def seen(self, running: Running, state: str, now: float) -> tuple[str, ...]:
+        """The regions that see the monitor in `state` (down or degraded) at `now`; () for a
+        monitor probed from one region."""
+        if running.regional is None or state not in ("down", "degraded"):
+            return ()
+        states = self.fresh_states(running, now)
+        return quorums.seen_down(states) if state == "down" else quorums.seen_degraded(states)
+
+    def rejudge(self, region: str) -> None:
+        """A region's agents went or came back: judge again every monitor probed from it."""
+        now = self.clock.time()
+        for running in list(self.monitors.values()):
+            if (running.regional is None or region not in running.regional or running.paused
+                    or running.state.state == MAINTENANCE):
+                continue
+            outcome = self._verdict(running, now)
+            if outcome.transition is not None:
+                running.state = outcome.state
+                self._change(running, outcome.transition, now, None, None, None, None)
 
 
 def _us(ms: float | None) -> int | None:

@@ -45,7 +45,8 @@ def shape(row: MonitorRow) -> dict[str, Any]:
         "tags": list(spec["tags"]),
         "metadata": dict(row.metadata),
     }
-    for name in ("alert_channels", "reminder_interval", "group", "escalation_policy", "service"):
+    for name in ("alert_channels", "reminder_interval", "group", "escalation_policy", "service", "regions",
+                 "quorum"):
         if spec.get(name) is not None:
             out[name] = copy.deepcopy(spec[name])
     options = spec.get(row.type)

@@ -18,6 +18,9 @@ COLUMNS = ("seq", "monitor_seq", "created_at", "ok", "state", "latency_us", "sta
            "error_kind", "error_message", "resolve_us", "connect_us", "tls_us",
            "first_byte_us", "transfer_us", "details")
 INSERT = f"INSERT INTO checks ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"
+# an agent's result: the region's number (agents.region_numbers) as the last column
+INSERT_IN_REGION = (f"INSERT INTO checks ({', '.join(COLUMNS)}, region) "
+                    f"VALUES ({', '.join('?' for _ in COLUMNS)}, ?)")
 MAX_PENDING = 200_000  # checks waiting while the disk is full; older ones are dropped beyond
 
 
@@ -53,9 +56,9 @@ class CheckLog:
         self.writer = writer
         self._next = first_seq
 
-    def add(self, row: tuple) -> int:
-        """Queue a check (every column but seq); returns its seq."""
+    def add(self, row: tuple, sql: str = INSERT, *more: Any) -> int:
+        """Queue a check (every column but seq, then `more` for `sql`'s extra columns); returns its seq."""
         seq = self._next
         self._next += 1
-        self.writer.add_row(INSERT, (seq, *row), cap=MAX_PENDING)
+        self.writer.add_row(sql, (seq, *row, *more), cap=MAX_PENDING)
         return seq

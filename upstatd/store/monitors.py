@@ -49,6 +49,8 @@ def spec_document(spec: MonitorSpec) -> dict:
         **({} if spec.group is None else {"group": spec.group}),
         **({} if spec.escalation_policy is None else {"escalation_policy": spec.escalation_policy}),
         **({} if spec.service is None else {"service": spec.service}),
+        **({} if spec.regions is None else {"regions": list(spec.regions)}),
+        **({} if spec.quorum is None else {"quorum": spec.quorum.value()}),
     }
 
 
@@ -141,6 +143,7 @@ def delete_history(conn: sqlite3.Connection, seqs: list[int]) -> None:
                 "DELETE FROM state_changes WHERE monitor_seq = ?",
                 "DELETE FROM monitor_pauses WHERE monitor_seq = ?",
                 "DELETE FROM monitor_latency WHERE monitor_seq = ?",
+                "DELETE FROM monitor_regions WHERE monitor_seq = ?",
                 "DELETE FROM monitors WHERE seq = ?"):
         conn.executemany(sql, removed)
 
