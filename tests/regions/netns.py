@@ -57,6 +57,8 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
+import pytest
+
 PREFIX = "upst"
 LAB_SPACE = ipaddress.ip_network("198.18.0.0/15")
 ROOT_HOST, FIRST_REGION_HOST, FIRST_TARGET_HOST = 1, 10, 100
@@ -81,6 +83,10 @@ except OSError as error:
     outcome = errno.errorcode.get(error.errno, str(error.errno))
 print(outcome, time.monotonic() - start)
 """
+
+# For test modules under tests/regions (whose conftest holds the fixture): skips them,
+# with the reason, where a lab cannot be built.
+requires_netns = pytest.mark.usefixtures("netns_available")
 
 _counter = itertools.count()
 _unavailable: list[str | None] = []
