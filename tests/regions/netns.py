@@ -336,9 +336,15 @@ class Lab:
 
     # -- processes -------------------------------------------------------------------------
 
+    def prefix(self, role: str) -> list[str]:
+        """What to put before an argv to run it inside the namespace of `role` (for code that
+        starts its own processes, e.g. tests/daemonproc.py's Daemon(prefix=...)). Such
+        processes are not the lab's children: it SIGKILLs them at exit all the same."""
+        return [SETPRIV, "--pdeathsig", "KILL", IP, "netns", "exec", self.ns(role)]
+
     def command(self, role: str, argv: Sequence[str]) -> list[str]:
         """The argv that runs `argv` inside the namespace of `role`."""
-        return [SETPRIV, "--pdeathsig", "KILL", IP, "netns", "exec", self.ns(role), *argv]
+        return [*self.prefix(role), *argv]
 
     async def spawn(self, role: str, argv: Sequence[str], **options) -> asyncio.subprocess.Process:
         """Start `argv` inside the namespace (options: env, stdin, stdout, stderr, cwd, as for
