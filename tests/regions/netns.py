@@ -1,9 +1,11 @@
 """Probe regions as Linux network namespaces on this machine, for the tests of issue 19.
 
-    async with Lab(regions=("local", "eu", "us")) as lab:
-        target = await lab.start_target()                  # http://198.18.K.100/ answers 200
-        daemon = await lab.spawn("local", [sys.executable, "-m", "upstatd", "run", ...])
-        lab.block("eu", lab.target)                        # eu alone cannot reach it
+    async with Lab(regions=("local", "eu", "us")) as lab:   # or the `lab` fixture
+        await lab.start_target()                            # lab.url(lab.target, 80) answers 200
+        daemon = Daemon(config, log, tmp_path, prefix=lab.prefix("local"))  # tests/daemonproc.py
+        agent = await lab.spawn("eu", [sys.executable, "-m", "upstatd", "agent", ...])
+        lab.block("eu", lab.target)                         # eu alone cannot reach it
+        agent.kill()                                        # the pid is the agent's own
 
 One lab is, with names unique per run (`upst-<pid>-<n>-<role>`, so a crashed run's
 leftovers are recognised by their dead pid and removed at the next start):
@@ -37,7 +39,9 @@ signal takes them down with the test process even when it is SIGKILLed (it fires
 the thread that spawned them ends: spawn from the event loop's thread); spawn returns
 once setpriv has exec'd, so a parent killed right after cannot slip past it. On exit the lab
 SIGKILLs what it spawned and any other process left in its namespaces, deletes the
-root-side veth, then the namespaces.
+root-side veth, then the namespaces; also at interpreter exit (atexit) if the context
+manager never closed. A test process killed outright leaves the namespaces: the next lab
+built on the machine removes them.
 """
 
 from __future__ import annotations
@@ -66,7 +70,7 @@ LOCK_FILE = Path("/run/lock" if Path("/run/lock").is_dir() else "/tmp") / "upsta
 TARGET_SERVER = Path(__file__).with_name("target_server.py")
 IP, SETPRIV = shutil.which("ip") or "ip", shutil.which("setpriv") or "setpriv"
 IFNAME_MAX = 15
-RESERVED_ROLES = {"hub", "targets", "root"}
+RESERVED_ROLES = {"hub", "targets", "root", "br0", "lo"}  # roles, or names in the hub
 
 # Run with `python -S -c REACH host port timeout` by Lab.reach.
 REACH = """
