@@ -9,14 +9,18 @@ import os
 import socket
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 READY_TIMEOUT = 15
 
 
 class Daemon:
-    def __init__(self, config: Path, log: Path, tmp_path: Path) -> None:
-        self.config, self.log = config, log
+    def __init__(self, config: Path, log: Path, tmp_path: Path, prefix: Sequence[str] = ()) -> None:
+        """`prefix` runs the daemon through another command: tests/regions/netns.py's
+        `lab.prefix(role)` puts it in a network namespace (the notify socket is a path, so
+        it is reached from there too; the pid is still the daemon's)."""
+        self.config, self.log, self.prefix = config, log, tuple(prefix)
         self.notify_path = str(tmp_path / "notify.sock")
         self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.notify.bind(self.notify_path)
@@ -25,7 +29,7 @@ class Daemon:
 
     async def start(self) -> None:
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "upstatd", "run", "-c", str(self.config),
+            *self.prefix, sys.executable, "-m", "upstatd", "run", "-c", str(self.config),
             stdout=asyncio.subprocess.DEVNULL, stderr=self.log.open("ab"),
             env={**os.environ, "NOTIFY_SOCKET": self.notify_path})
         deadline = time.monotonic() + READY_TIMEOUT
