@@ -28,6 +28,11 @@ class Daemon:
         self.proc: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
+        while True:  # what an earlier run of this daemon said (READY=1 again) is not this run's
+            try:
+                self.notify.recv(4096)
+            except BlockingIOError:
+                break
         self.proc = await asyncio.create_subprocess_exec(
             *self.prefix, sys.executable, "-m", "upstatd", "run", "-c", str(self.config),
             stdout=asyncio.subprocess.DEVNULL, stderr=self.log.open("ab"),
