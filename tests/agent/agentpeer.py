@@ -41,6 +41,7 @@ class AgentPeer:
     max_batch: int = 500
     status: int | None = None                               # answer every request with it (401, 500, 400)
     refuse: set[str] = field(default_factory=set)           # monitor ids whose results are refused
+    lose_answers: int = 0                                   # this many pushes with results: taken, then 503
     version: int = 1
     pulls: list[tuple[str | None, int]] = field(default_factory=list)  # (If-None-Match, status)
     pushes: list[Pushed] = field(default_factory=list)
@@ -126,6 +127,9 @@ class AgentPeer:
             acked = result.seq
         self.acked[push.spool] = acked
         self.duplicates += duplicates
+        if self.lose_answers and push.results:  # committed, but the answer never reaches the agent
+            self.lose_answers -= 1
+            return web.json_response({"error": {"type": "api_error", "message": "answer lost"}}, status=503)
         answer = PushAnswer(acked_seq=acked, accepted=accepted, duplicates=duplicates, refused=tuple(refusals),
                             assignment=self.etag)
         return web.Response(body=msgspec.json.encode(answer), content_type="application/json")
