@@ -39,8 +39,7 @@ async def test_it_delivers_every_result_once_across_an_outage(tmp_path):
         assert peer.duplicates > 0  # the batch whose answer was lost came again
         await agent.stop()
     finally:
-        if "spool" in agent.__dict__:
-            await agent.stop()
+        await agent.stop()
         await peer.stop()
         await target.down()
 

@@ -52,6 +52,6 @@ async def test_it_pulls_conditionally_and_applies_a_changed_assignment(tmp_path)
         assert set(again.monitors.monitors) == {"mon_kept", "mon_changed", "mon_added"}
         await again.stop()
     finally:
-        await agent.stop() if "spool" in agent.__dict__ else None
+        await agent.stop()
         await peer.stop()
         await target.down()

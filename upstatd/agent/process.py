@@ -69,6 +69,7 @@ class Agent:
         self._pull_wanted = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
         self._opened_types: set[str] = set()
+        self._stopped = False
         self.ready = asyncio.Event()        # set with READY=1 (tests wait for it)
 
     # -- lifecycle ---------------------------------------------------------------
@@ -190,6 +191,10 @@ class Agent:
         self._stop.set()
 
     async def stop(self) -> None:
+        """A second call does nothing."""
+        if self._stopped:
+            return
+        self._stopped = True
         self.notifier.stopping()
         log.info("agent.stopping")
         runner = getattr(self, "runner", None)
@@ -209,9 +214,9 @@ class Agent:
                     pass
             if outbox.fresh or outbox.numbered:
                 await outbox.spill()
+        spooled = self.spool.results if "spool" in self.__dict__ else 0
         await self._close()
-        log.info("agent.stopped", probes_cancelled=cancelled, spooled=getattr(getattr(self, "spool", None),
-                                                                              "results", 0))
+        log.info("agent.stopped", probes_cancelled=cancelled, spooled=spooled)
         self.notifier.close()
 
     async def _close(self) -> None:
