@@ -60,6 +60,8 @@ class AgentProcess:
             sys.executable, "-m", "upstatd", "agent", *self.args,
             stdout=asyncio.subprocess.DEVNULL, stderr=self.log.open("ab"),
             env={**env, **self.env, "NOTIFY_SOCKET": self.notify_path})
+        # read as they come: a full socket queue would drop the agent's datagrams
+        asyncio.get_running_loop().add_reader(self.notify.fileno(), self.read_notify)
         if not wait_ready:
             return
         deadline = time.monotonic() + READY_TIMEOUT
@@ -83,6 +85,7 @@ class AgentProcess:
         return await asyncio.wait_for(self.proc.wait(), timeout=20)
 
     async def close(self) -> None:
+        asyncio.get_running_loop().remove_reader(self.notify.fileno())
         if self.proc is not None and self.proc.returncode is None:
             self.proc.kill()
             await self.proc.wait()

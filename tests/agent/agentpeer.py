@@ -41,6 +41,7 @@ class AgentPeer:
     max_batch: int = 500
     status: int | None = None                               # answer every request with it (401, 500, 400)
     refuse: set[str] = field(default_factory=set)           # monitor ids whose results are refused
+    answered_status: int = 0                                # requests answered with `status`
     lose_answers: int = 0                                   # this many pushes with results: taken, then 503
     version: int = 1
     pulls: list[tuple[str | None, int]] = field(default_factory=list)  # (If-None-Match, status)
@@ -88,6 +89,7 @@ class AgentPeer:
 
     def _refused(self, request: web.Request) -> web.Response | None:
         if self.status is not None:
+            self.answered_status += 1
             return web.json_response({"error": {"type": "api_error", "message": f"told to answer {self.status}"}},
                                      status=self.status)
         if request.headers.get("Authorization") != f"Bearer {TOKEN}":

@@ -37,6 +37,10 @@ def write(tmp_path, text: str) -> str:
      token_file: TOKEN_FILE
      """, ":1: server: 'ftp://upstatd.example.com' is not an http:// or https:// URL with a host"),
     ("""\
+     token_file: TOKEN_FILE
+     server: https://ana:secret@upstatd.example.com
+     """, ":2: server: must not carry credentials (user:password@): the agent token is the agent's"),
+    ("""\
      server: https://upstatd.example.com
      token_file: TOKEN_FILE
      regoin: eu-west

@@ -1,7 +1,7 @@
 """The real `python -m upstatd agent`: READY=1 once it has its assignment, then it
 probes its monitors on the daemon's phase grid in the daemon's wall time (the peer's
-clock is 1000 s ahead of ours), pushes the results, and on SIGTERM pushes what is
-left and exits 0. The token never reaches its log."""
+clock is 1000 s ahead of ours), pushes the results, pings the watchdog, and on
+SIGTERM pushes what is left and exits 0. The token never reaches its log."""
 
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ async def test_it_probes_on_the_daemons_grid_and_stops_cleanly(tmp_path):
         {"id": "mon_gone", "monitor": monitor("gone", f"tcp://127.0.0.1:{closed_port()}", kind="tcp")}])
     await peer.start()
     agent = AgentProcess(["--server", peer.url, "--token-file", str(token_file(tmp_path)), "--region", "eu-west",
-                          "--spool", str(tmp_path / "spool.db")], tmp_path / "agent.log", tmp_path)
+                          "--spool", str(tmp_path / "spool.db")], tmp_path / "agent.log", tmp_path,
+                         env={"WATCHDOG_USEC": "400000"})
     try:
         await agent.start()
         await until(lambda: all(len(peer.by_monitor().get(m, [])) >= 3 for m in ("mon_web", "mon_gone")),
@@ -48,6 +49,7 @@ async def test_it_probes_on_the_daemons_grid_and_stops_cleanly(tmp_path):
         agent.read_notify()
         assert any(m.startswith(b"READY=1\nSTATUS=2 monitors") for m in agent.messages), agent.messages
         assert b"STOPPING=1" in agent.messages
+        assert agent.messages.count(b"WATCHDOG=1") >= 5  # every 0.2 s while the wheel ticks
         log = agent.log.read_text()
         assert "agent.started" in log and TOKEN not in log
     finally:

@@ -61,6 +61,8 @@ def server_url(value) -> str:
     parts = urlsplit(value.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise Invalid(f"'{value}' is not an http:// or https:// URL with a host")
+    if parts.username is not None or parts.password is not None:
+        raise Invalid("must not carry credentials (user:password@): the agent token is the agent's")
     if parts.query or parts.fragment:
         raise Invalid(f"'{value}' must not have a query or fragment")
     return value.strip().rstrip("/")

@@ -43,6 +43,7 @@ class Outbox:
         self.numbered: deque[PushedResult] = deque()
         self.unreachable_since: float | None = None   # an episode of failed pushes, for its log lines
         self.dropping = False                         # an episode of the spool's bounds dropping
+        self.rejected: str | None = None              # the daemon's last refusal of a push (logged once)
         self.last_push_at: float | None = None        # our monotonic time of the last answered push
         self.pushes = 0
         self.retry_after = 0.0                         # s: a 429's Retry-After, for the pacing
@@ -82,7 +83,9 @@ class Outbox:
             await self._spill_if_big()
             return None
         except Rejected as exc:
-            log.error("agent.push_rejected", error=str(exc), results=len(batch), detail="the batch is kept")
+            if str(exc) != self.rejected:  # once per refusal, not once a second
+                self.rejected = str(exc)
+                log.error("agent.push_rejected", error=str(exc), results=len(batch), detail="the batch is kept")
             await self._spill_if_big()
             return None
         await self._acked(answer, len(batch))
@@ -92,6 +95,7 @@ class Outbox:
 
     async def _acked(self, answer: PushAnswer, sent: int) -> None:
         acked = answer.acked_seq
+        self.rejected = None
         await self.spool.ack(acked)
         numbered = self.numbered
         while numbered and numbered[0].seq <= acked:
