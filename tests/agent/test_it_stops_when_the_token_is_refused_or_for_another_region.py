@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 
-from agentkit import agent_for, until
+from agentkit import AgentProcess, agent_for, token_file, until
 from agentpeer import AgentPeer, monitor
 from clockdrive import Target
 from upstatd.agent.process import EXIT_REFUSED
@@ -50,3 +50,18 @@ async def test_a_revoked_token_stops_probing_and_keeps_the_unsent(tmp_path):
         await target.down()
     with sqlite3.connect(tmp_path / "spool.db") as conn:
         assert conn.execute("SELECT count(*) FROM results").fetchone()[0] >= 1  # kept for a new token
+
+
+async def test_the_process_exits_78_saying_why(tmp_path):
+    peer = await AgentPeer(region="us-east").start()
+    agent = AgentProcess(["--server", peer.url, "--token-file", str(token_file(tmp_path)), "--region", "eu-west",
+                          "--spool", str(tmp_path / "spool.db")], tmp_path / "agent.log", tmp_path)
+    try:
+        await agent.start(wait_ready=False)
+        assert await agent.wait() == EXIT_REFUSED
+        assert ("upstatd agent: stopped: the agent token is for region us-east (agent us-east-1), but this agent "
+                "is configured for region eu-west") in agent.log.read_text()
+        assert not any(message.startswith(b"READY=1") for message in agent.messages)
+    finally:
+        await agent.close()
+        await peer.stop()

@@ -329,12 +329,13 @@ def main(config_file: str | None, flags: dict, log_level: str = "info") -> int:
         loop_factory = uvloop.new_event_loop
     except ImportError:
         loop_factory = None
+    agent = Agent(config, reread=read)
     try:
         with asyncio.Runner(loop_factory=loop_factory) as runner:
-            status = runner.run(Agent(config, reread=read).serve())
+            status = runner.run(agent.serve())
     except (Busy, OSError) as exc:
         print(f"{error}upstatd agent: cannot start: {exc}", file=sys.stderr)
         return 1
-    if status == EXIT_REFUSED:
-        print(f"{error}upstatd agent: stopped: see agent.refused above", file=sys.stderr)
+    if agent.refusal is not None:
+        print(f"{error}upstatd agent: stopped: {agent.refusal}", file=sys.stderr)
     return status
