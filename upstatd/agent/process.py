@@ -22,6 +22,7 @@ needs a restart.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import signal
 import sys
@@ -57,8 +58,9 @@ class Refusal(Exception):
 
 class Agent:
     def __init__(self, config: AgentConfig, clock: Clock | None = None, notifier: Notifier | None = None,
-                 reread: Callable[[], AgentConfig] | None = None) -> None:
+                 reread: Callable[[], AgentConfig] | None = None, freeze: bool = False) -> None:
         self.config = config
+        self._freeze = freeze               # gc.freeze() once started (the process; not in a test's)
         self.clock = clock or Clock()
         self.notifier = notifier or Notifier.from_env()
         self._reread = reread               # SIGHUP: the config read again, as at start
@@ -92,6 +94,9 @@ class Agent:
             self._tasks.append(asyncio.create_task(run_watchdog(self.notifier, interval, healthy), name="watchdog"))
         if self.notifier.enabled:
             self._tasks.append(asyncio.create_task(run_status(self.notifier, self.status_line), name="status"))
+        if self._freeze:  # what start made lives as long as the process: full GC passes skip it (DESIGN.md)
+            gc.collect()
+            gc.freeze()
         log.info("agent.started", version=upstatd.__version__, server=config.server, region=self.region,
                  monitors=len(self.monitors.monitors), spool=config.spool_path, spooled=self.spool.results)
         self.notifier.ready(self.status_line())
@@ -329,7 +334,7 @@ def main(config_file: str | None, flags: dict, log_level: str = "info") -> int:
         loop_factory = uvloop.new_event_loop
     except ImportError:
         loop_factory = None
-    agent = Agent(config, reread=read)
+    agent = Agent(config, reread=read, freeze=True)
     try:
         with asyncio.Runner(loop_factory=loop_factory) as runner:
             status = runner.run(agent.serve())
