@@ -64,7 +64,8 @@ class Agent:
         self.clock = clock or Clock()
         self.notifier = notifier or Notifier.from_env()
         self._reread = reread               # SIGHUP: the config read again, as at start
-        self.etag: str | None = None
+        self.etag: str | None = None        # the assignment's, as the daemon sent it (quotes included)
+        self.region: str | None = None      # the assignment's
         self.push_interval = 1.0
         self.refusal: str | None = None
         self._stop = asyncio.Event()
@@ -167,6 +168,9 @@ class Agent:
                 self._refused(f"the daemon refused the agent token ({exc}): probing stopped; "
                               "make a new token for this agent")
                 return
+            except Exception as exc:  # the spool's disk (full, gone): results stay in memory, try again
+                log.error("agent.push_failed", error=repr(exc))
+                answer = None
             if answer is not None and answer.assignment != self.etag:
                 self._pull_wanted.set()
             wait = max(self.push_interval, self.outbox.retry_after)
@@ -296,8 +300,6 @@ class Agent:
         return True
 
     # -- what it shows -----------------------------------------------------------
-
-    region: str | None = None
 
     def status_line(self) -> str:
         """`12 monitors, last push 0.4 s ago, spool 0` (STATUS=)."""
