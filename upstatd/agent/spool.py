@@ -19,6 +19,7 @@ thread); `Spool` is the agent's handle over them.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import sqlite3
@@ -198,7 +199,10 @@ class Spool:
             self.bytes -= size
 
     async def save_assignment(self, body: bytes, etag: str | None, offset: float) -> None:
-        await self.database.transaction(save_assignment, body, etag, offset)
+        # shielded: a stop that cancels the caller while the job waits behind another on the
+        # spool's one thread would otherwise cancel the job itself, and a restart would pull
+        # (and apply) an assignment the agent already had
+        await asyncio.shield(self.database.transaction(save_assignment, body, etag, offset))
 
     async def close(self) -> None:
         await self.database.close()
