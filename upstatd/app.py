@@ -59,7 +59,7 @@ from upstatd.oncall.service import OnCallService
 from upstatd.metrics import Metrics
 from upstatd.monitors.service import MonitorService
 from upstatd.monitors.specs import load_api_monitors
-from upstatd.probes import PROBES, ProbeSetupError
+from upstatd.probes import PROBES, ProbeSetupError, open_probe_types
 from upstatd.retention import prune as prune_history
 from upstatd.scheduler.runner import Runner
 from upstatd.store import db
@@ -93,16 +93,6 @@ class AlreadyRunning(Exception):
 
 class StartError(Exception):
     """The stored state and the config disagree in a way only the sysadmin can settle."""
-
-
-async def open_probe_types(kinds: set[str]) -> set[str]:
-    """Open the shared resources of the probe types in use; returns those opened."""
-    opened = set()
-    for kind in sorted(kinds):
-        if PROBES[kind].open is not None:
-            await PROBES[kind].open()
-            opened.add(kind)
-    return opened
 
 
 class Daemon:

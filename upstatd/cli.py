@@ -1,4 +1,4 @@
-"""`upstatd run | check-config | status | probe | token | notify-test | mcp | schema | backup | restore |
+"""`upstatd run | check-config | status | probe | token | notify-test | mcp | agent | schema | backup | restore |
 version | init`, and `upstatd --version`."""
 
 from __future__ import annotations
@@ -88,6 +88,23 @@ def main(argv: list[str] | None = None) -> int:
     mcp.add_argument("--token-file", metavar="FILE", help="a file holding the API token (mode 0600)")
     mcp.add_argument("-c", "--config", default=DEFAULT_CONFIG, help="read for the address when --url is not given")
 
+    agent = commands.add_parser(
+        "agent", help="probe a region's monitors for a daemon and push the results (docs/regions.md)",
+        description="Pull this agent's assignment from the daemon at --server, probe its monitors on the "
+                    "daemon's grid and push the results; while the daemon cannot be reached, keep probing and "
+                    "spool results to a local SQLite file. Settings: flags, then UPSTATD_AGENT_SERVER, "
+                    "UPSTATD_AGENT_TOKEN (the token itself), UPSTATD_AGENT_REGION, then the YAML file (-c). "
+                    "Exit status: 1 when it cannot start, 78 when the daemon refuses the token or the token is "
+                    "for another region.")
+    agent.add_argument("-c", "--config", help="YAML file: server, token_file, region, spool {path, max_size, "
+                                              "max_age}")
+    agent.add_argument("--server", metavar="URL", help="the daemon's URL, https://upstatd.example.com")
+    agent.add_argument("--token-file", metavar="FILE", help="a file holding the agent token (mode 0600)")
+    agent.add_argument("--region", metavar="NAME", help="the region this agent is deployed for (checked)")
+    agent.add_argument("--spool", metavar="PATH", help="the spool's SQLite file "
+                                                       "(default: /var/lib/upstatd-agent/spool.db)")
+    agent.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
+
     commands.add_parser(
         "schema", help="print the config file's JSON Schema (for editors)",
         description="Print the JSON Schema (draft 2020-12) of the config file, generated from the code that "
@@ -136,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     return {"run": cmd_run, "check-config": cmd_check_config, "status": cmd_status,
             "probe": cmd_probe, "token": cmd_token, "notify-test": cmd_notify_test,
-            "backup": cmd_backup, "restore": cmd_restore, "mcp": cmd_mcp,
+            "backup": cmd_backup, "restore": cmd_restore, "mcp": cmd_mcp, "agent": cmd_agent,
             "version": cmd_version, "schema": cmd_schema, "init": cmd_init}[args.command](args)
 
 
@@ -395,6 +412,13 @@ def cmd_mcp(args: argparse.Namespace) -> int:
         host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)  # listening everywhere
         url = f"http://[{host}]:{config.server.port}" if ":" in host else f"http://{host}:{config.server.port}"
     return stdio.main(url, args.token_file)
+
+
+def cmd_agent(args: argparse.Namespace) -> int:
+    from upstatd.agent.process import main as agent_main
+
+    return agent_main(args.config, {"server": args.server, "token_file": args.token_file, "region": args.region,
+                                    "spool": args.spool}, args.log_level)
 
 
 # -- upstatd token ------------------------------------------------------------------

@@ -16,12 +16,12 @@ daemon, ends the process with the reason on stderr before any stdio message.
 from __future__ import annotations
 
 import os
-import stat
 import sys
 from typing import Any
 
 import upstatd
 from upstatd.mcp import INSTRUCTIONS
+from upstatd.token_file import TokenFileError, read_token_file
 
 # The SDK (about a second of imports) is imported once the token is read: a refusal is at once.
 
@@ -36,19 +36,9 @@ class Refused(Exception):
 def read_token(token_file: str | None, environ: dict[str, str]) -> str:
     if token_file is not None:
         try:
-            fd = os.open(token_file, os.O_RDONLY)
-        except OSError as exc:
-            raise Refused(f"--token-file {token_file}: cannot read it: {exc.strerror}") from None
-        with os.fdopen(fd, encoding="utf-8") as handle:
-            mode = os.fstat(handle.fileno()).st_mode
-            if mode & (stat.S_IRWXG | stat.S_IRWXO):
-                raise Refused(f"--token-file {token_file}: group or others may read it (mode "
-                              f"{stat.S_IMODE(mode):04o}); make it readable by its owner only: "
-                              f"chmod 600 {token_file}")
-            token = handle.read().strip()
-        if not token:
-            raise Refused(f"--token-file {token_file} is empty")
-        return token
+            return read_token_file(token_file, f"--token-file {token_file}")
+        except TokenFileError as exc:
+            raise Refused(str(exc)) from None
     token = environ.get(ENV_TOKEN, "").strip()
     if not token:
         raise Refused(f"no API token: give --token-file FILE or set {ENV_TOKEN} (make one with "

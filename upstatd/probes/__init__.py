@@ -59,6 +59,17 @@ PROBES: dict[str, ProbeType] = {
 }
 
 
+async def open_probe_types(kinds: set[str]) -> set[str]:
+    """Open the shared resources of the probe types in use (the daemon's and an agent's);
+    returns those opened."""
+    opened = set()
+    for kind in sorted(kinds):
+        if PROBES[kind].open is not None:
+            await PROBES[kind].open()
+            opened.add(kind)
+    return opened
+
+
 async def run_probe(kind: str, target: Any, timeout: float) -> ProbeResult:
     phases = Phases()
     deadline = asyncio.timeout(timeout)
