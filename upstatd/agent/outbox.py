@@ -7,12 +7,14 @@ is reachable. Order, oldest first, is: the file, then `numbered` (sent at least 
 not acked), then `fresh` (never sent). Seq numbers are given in that order, so they
 increase with it and the daemon's "ignore seq <= what I acked" is exactly once.
 
-One push at a time (`push_once`); the caller (agent/process.py) paces them, at most
-one per push_interval.
+One push at a time (`push_once`); the caller (agent/process.py) paces them: one per
+push_interval, or at once when a whole batch waits (`full`), so an agent's rate is not
+capped at max_batch a second.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from itertools import islice
 
@@ -48,10 +50,13 @@ class Outbox:
         self.pushes = 0
         self.retry_after = 0.0                         # s: a 429's Retry-After, for the pacing
         self.sent = 0                                  # results the daemon acknowledged (accepted or not)
+        self.full = asyncio.Event()                    # a whole batch of fresh results waits
 
     def add(self, monitor_id: str, slot: float | None, at: float, result: ProbeResult) -> None:
         """The probe path: keep the result for the next push."""
         self.fresh.append((monitor_id, slot, at, result))
+        if len(self.fresh) >= self.max_batch:
+            self.full.set()
 
     @property
     def waiting(self) -> int:

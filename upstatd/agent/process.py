@@ -173,9 +173,27 @@ class Agent:
                 answer = None
             if answer is not None and answer.assignment != self.etag:
                 self._pull_wanted.set()
-            wait = max(self.push_interval, self.outbox.retry_after)
-            self.outbox.retry_after = 0.0
-            await self.clock.sleep(max(0.0, started + wait - self.clock.monotonic()))
+            outbox = self.outbox
+            if answer is not None and outbox.waiting >= outbox.max_batch:
+                continue  # "every second, or every max_batch results": the next batch is due now
+            wait = max(self.push_interval, outbox.retry_after)
+            early = answer is not None and not outbox.retry_after  # a full batch may not wait the second
+            outbox.retry_after = 0.0
+            outbox.full.clear()
+            await self._pause(max(0.0, started + wait - self.clock.monotonic()), outbox.full if early else None)
+
+    async def _pause(self, seconds: float, full: asyncio.Event | None) -> None:
+        """Until the next push: `seconds`, or less once `full` is set."""
+        if full is None:
+            await self.clock.sleep(seconds)
+            return
+        sleep = asyncio.ensure_future(self.clock.sleep(seconds))
+        filled = asyncio.ensure_future(full.wait())
+        try:
+            await asyncio.wait((sleep, filled), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in (sleep, filled):
+                waiter.cancel()
 
     async def _pull_loop(self) -> None:
         while True:
