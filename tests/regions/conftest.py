@@ -12,3 +12,7 @@ _api_conftest = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_api_conftest)
 start_api = _api_conftest.start_api
 api = _api_conftest.api
+
+from regionkit import alertkit  # noqa: E402
+
+receiver = alertkit.receiver  # the fixture: a loopback HTTP receiver for alert channels

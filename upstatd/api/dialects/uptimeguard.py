@@ -181,7 +181,8 @@ class UgIncident(msgspec.Struct):
     started_at: str
     resolved_at: str | None
     duration_seconds: float | None
-    region: str | None   # always null: one vantage point
+    # the regions that saw it fail, joined with "," (UptimeGuard names one); null: the daemon alone probed it
+    region: str | None
 
 
 class UgIncidentList(msgspec.Struct):
@@ -209,7 +210,8 @@ def ug_monitor(row: Any, listed: Any = None) -> UgMonitor:
 def ug_incident(incident: Any) -> UgIncident:
     shown = incident_object(incident)
     return UgIncident(shown.id, SEVERITIES.get(shown.severity, shown.severity), iso(shown.started_at),
-                      iso(shown.resolved_at), shown.duration_seconds, None)
+                      iso(shown.resolved_at), shown.duration_seconds,
+                      ",".join(shown.regions) if shown.regions else None)
 
 
 def _type_in(given: str) -> str:
