@@ -96,7 +96,16 @@ class RegionService:
                 self._arm(agent)
         for gone in known.keys() - self.agents.keys():
             self.liveness.cancel(gone)
+            self._resolve_removed(gone, now)
         self._agents_version += 1
+
+    def _resolve_removed(self, agent_id: str, now: float) -> None:
+        """An agent taken out of the config while down: its agent_down incident is resolved
+        (queued: nothing will report it up again)."""
+        decision = self.incidents.decide_deleted(agent_id, "agent", now)
+        if decision is not None:
+            self.incidents.queue_change(decision.incident, decision.kind, decision.note, "system",
+                                        decision.incident.updated_at, decision.event)
 
     def authenticate(self, secret: str) -> Agent | None:
         return self.by_token.get(token_hash(secret))
