@@ -1,5 +1,6 @@
 """An incident of a monitor probed from several regions records the regions that saw it
-fail (incidents.regions): shown as `regions` on upstatd's incident object and UptimeIO's,
+fail (incidents.regions): shown as `regions` on upstatd's incident object, UptimeIO's and
+Better Stack's, as UptimeGuard's `region` (joined with ","),
 stored in SQLite, and kept by a reopening, which adds the regions that saw the new failure;
 null for a monitor the daemon alone probes."""
 
@@ -57,6 +58,10 @@ async def test_the_incident_names_the_regions_that_saw_it(start_api):
     assert incident["regions"] == ["eu", "us"]
     status, _, io = await api.request("GET", f"/uptimeio/api/incidents/{incident['id']}")
     assert status == 200 and io["data"]["regions"] == ["eu", "us"]
+    _, _, better = await api.request("GET", f"/api/v3/incidents/{incident['id']}")
+    assert better["data"]["attributes"]["regions"] == ["eu", "us"]
+    _, _, guarded = await api.request("GET", f"/v1/monitors/{shop}/incidents")
+    assert [item["region"] for item in guarded["incidents"]] == ["eu,us"]
     stored = await api.daemon.read_db.call(lambda conn: conn.execute(
         "SELECT regions FROM incidents WHERE id = ?", (incident["id"],)).fetchone()[0])
     assert stored == '["eu","us"]'
