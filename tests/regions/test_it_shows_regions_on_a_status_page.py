@@ -1,10 +1,11 @@
 """A monitor probed from several regions shows, on its status page entry, each region and
 its public state (small text under the row, no script), and the page's summary.json lists
-them under the resource; a monitor the daemon alone probes shows none."""
+them under the resource; a region whose agents are all down shows no data; a monitor the
+daemon alone probes shows none."""
 
 from __future__ import annotations
 
-from regionkit import monitor, pull, push, result, start_regions
+from regionkit import elapse, monitor, pull, push, result, start_regions
 from upstatd.clock import FakeClock
 
 NOW = 1_800_000_000.0
@@ -47,3 +48,11 @@ async def test_the_page_and_its_summary_show_each_regions_state(start_api):
     assert ('<p class="regions"><span>eu: Operational</span><span>us: Down</span>'
             '<span>ap: Operational</span></p>') in html
     assert html.count('class="regions"') == 1 and "<script" not in html
+
+    # us-1 goes silent while eu and ap keep pushing; the page is made again after its 30 s
+    await elapse(api, 31, ("eu", "ap"))
+    async with api.session.get(f"{api.url}/status/shop/summary.json") as response:
+        summary = await response.json()
+    website = summary["sections"][0]["resources"][0]
+    assert website["regions"] == [{"name": "eu", "state": "operational"}, {"name": "us", "state": "unknown"},
+                                  {"name": "ap", "state": "operational"}]

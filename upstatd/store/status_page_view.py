@@ -23,7 +23,8 @@ reports. Read-only; no HTML here.
                         or None when it has none, its state_since the latest of theirs),
                         regions (a monitor probed from several regions, docs/regions.md: (region,
                         state) of each, in the monitor's order, as last confirmed in monitor_regions;
-                        `pending` before a region's first result; () otherwise)
+                        `pending` before a region's first result, or while all its agents are down;
+                        () otherwise)
       active_reports    [Report] not resolved, newest first
       recent_reports    [Report] resolved within RECENT_DAYS before now_ms, newest resolved first
         Report          id (rpt_…), title, status (investigating | identified | monitoring |
@@ -153,7 +154,11 @@ def _regions(conn: sqlite3.Connection, seqs: list[int]) -> dict[int, tuple[tuple
             f"SELECT monitor_seq, region, state FROM monitor_regions WHERE monitor_seq IN "
             f"({', '.join('?' for _ in listed)})", list(listed)):
         states.setdefault(seq, {})[region] = state
-    return {seq: tuple((name, states.get(seq, {}).get(name, "pending")) for name in names)
+    # a region whose agents are all down tells nothing now (its results count toward no quorum)
+    blind = {region for region, live in conn.execute(
+        "SELECT region, max(state = 'up') FROM agents GROUP BY region") if not live}
+    return {seq: tuple((name, "pending" if name in blind else states.get(seq, {}).get(name, "pending"))
+                       for name in names)
             for seq, names in listed.items()}
 
 
