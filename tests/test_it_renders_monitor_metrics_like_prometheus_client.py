@@ -25,9 +25,14 @@ def row(latency_us: int, phases=(None,) * 5, details: dict | None = None) -> tup
             None if details is None else msgspec.json.encode(details).decode())
 
 
-def monitor(key: str, kind: str, state: str, check: tuple | None, name: str | None = None):
+def monitor(key: str, kind: str, state: str, check: tuple | None, name: str | None = None,
+            regional: dict | None = None):
     return SimpleNamespace(spec=SimpleNamespace(key=key, name=name or key, type=kind),
-                           state=SimpleNamespace(state=state), last_check=check)
+                           state=SimpleNamespace(state=state), last_check=check, regional=regional)
+
+
+def region(state: str, latency_ms: float | None) -> SimpleNamespace:
+    return SimpleNamespace(state=SimpleNamespace(state=state), latency_ms=latency_ms)
 
 
 def samples(text: str) -> list:
@@ -48,7 +53,7 @@ def render(lines: MonitorLines, monitors: list, chunk: int) -> tuple[str, int]:
             next(steps)
             yields += 1
         except StopIteration as done:
-            return b"".join(lines.pieces(done.value, chunk)).decode(), yields
+            return b"".join([*lines.pieces(done.value, chunk), *lines.region_pieces(chunk)]).decode(), yields
 
 
 def test_it_says_what_prometheus_client_says():
@@ -79,6 +84,27 @@ def test_it_says_what_prometheus_client_says():
     assert [s for s in samples(text) if s[:3] != cert] == expected
     assert any(s[:3] == cert for s in samples(text))
     assert 'name="renamed"' in text and 'key="odd"' not in text
+
+
+def test_the_region_lines_say_what_prometheus_client_says():
+    monitors = [
+        monitor("local", "tcp", "up", row(1_000)),  # the daemon's region alone: no region series
+        monitor("shop", "http", "up", row(12_345), regional={
+            "eu": region("up", 12.5), "us": region("down", 3.0), "ap": region("pending", None)}),
+        *(monitor(f"r{i}", "tcp", "down", row(i), regional={"eu": region("down", i / 7)}) for i in range(30)),
+    ]
+    lines = MonitorLines()
+    text, _ = render(lines, monitors, chunk=7)
+    assert samples(text) == samples(reference(monitors))
+    assert 'upstatd_monitor_region_up{key="shop",name="shop",type="http",region="us"} 0' in text
+    assert 'upstatd_monitor_region_probe_duration_seconds{key="shop",name="shop",type="http",region="eu"} 0.0125' \
+        in text
+    assert 'key="local",name="local",type="tcp",region=' not in text
+
+    monitors[1].regional["us"] = region("up", 20.0)  # a new result from us
+    text, _ = render(lines, monitors, chunk=7)
+    assert 'upstatd_monitor_region_up{key="shop",name="shop",type="http",region="us"} 1' in text
+    assert samples(text) == samples(reference(monitors))
 
 
 def test_the_heartbeat_lines_say_what_prometheus_client_says():

@@ -175,7 +175,7 @@ class Daemon:
         self.monitors.region_numbers = region_numbers
         self.monitors.stored_regions = stored_regions  # each region's state as confirmed before the stop
         self.regions = RegionService(self.clock, self.runner, self.writer, self.bus, self.monitors,
-                                     tuple(region.name for region in config.regions))
+                                     tuple(region.name for region in config.regions), self.incidents)
         self.regions.load(agents)
         self.monitor_commands = MonitorCommands(self.clock, self.writer, self.read_db, self.monitors, self.bus,
                                                 self.incidents, lambda: self.config, self._open_probe_type)
@@ -228,7 +228,8 @@ class Daemon:
                               runbook_commands=self.runbook_commands, bus=self.bus)
         server = config.server
         self.metrics = Metrics(self.health, lambda: self.monitors.monitors.values(),
-                               lambda: self.heartbeats.beats.values(), self.read_db)
+                               lambda: self.heartbeats.beats.values(), self.read_db,
+                               agents=lambda: self.regions.agents.values(), now=self.clock.time)
         self.listener = HttpListener(
             build_app(self.health, self.api, server.trusted_proxies, server.body_timeout, self.metrics,
                       lambda: self.config.metrics, regions=self.regions), server.host, server.port,

@@ -61,9 +61,9 @@ _encoder = msgspec.json.Encoder()
 # -- typed domain events ------------------------------------------------------------
 
 class Subject(msgspec.Struct, frozen=True):
-    """What a state change happened to: a monitor or a heartbeat."""
-    kind: str          # "monitor" | "heartbeat"
-    id: str            # mon_… / hbt_…
+    """What a state change happened to: a monitor, a heartbeat or an agent."""
+    kind: str          # "monitor" | "heartbeat" | "agent"
+    id: str            # mon_… / hbt_… / agt_…
     name: str
     severity: str      # as configured
 

@@ -28,6 +28,14 @@ the day spent down, and a change of state never makes a series vanish.
 
 Labels: `key` (the YAML key, or the `mon_…`/`hbt_…` id of one made over the
 API), `name`, `type` (the probe type; for heartbeats the schedule's kind).
+
+Probe regions (docs/regions.md): a monitor probed from several regions also has
+one `upstatd_monitor_region_up` and `upstatd_monitor_region_probe_duration_seconds`
+series per region (label `region`), rendered each scrape from the running
+monitor's per-region state with its cached label text (a monitor of the daemon's
+region alone costs one attribute test); each agent has `upstatd_agent_up`,
+`upstatd_agent_last_contact_age_seconds` and `upstatd_agent_spool_*` (labels
+`agent`, its name, and `region`), from `AgentCollector`.
 Groups do not exist yet: no `group` label until they do. No URL or tag labels.
 """
 
@@ -36,6 +44,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import re
+import time
 import zlib
 from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator
 from typing import Any
@@ -71,6 +80,12 @@ MONITOR_FAMILIES = (
     ("upstatd_monitor_cert_expiry_timestamp_seconds",
      "Expiry (Unix seconds) of the TLS certificate the monitor's checks last saw."),
 )
+REGION_FAMILIES = (
+    ("upstatd_monitor_region_up",
+     "1 when the monitor's confirmed state in the region is up or degraded, else 0 (monitors probed from "
+     "several regions)."),
+    ("upstatd_monitor_region_probe_duration_seconds", "Duration of the monitor's last check from the region."),
+)
 
 
 def escape(value: str) -> str:
@@ -99,12 +114,14 @@ class MonitorLines:
 
     def __init__(self) -> None:
         self._cache: dict[str, list] = {}
+        self.regional: list[tuple[str, dict]] = []  # (label text, Running.regional) as of the last collect
 
     def collect(self, monitors: Iterable[Any], chunk: int = CHUNK) -> Generator[None, None, list]:
         """Yields between chunks; returns the entries, in the running set's order."""
         running = list(monitors)  # a snapshot of the set: the loop may change it between chunks
         old, cache = self._cache, {}
         entries: list[list] = []
+        regional: list[tuple[str, dict]] = []
         keep, new_entry, state_lines, check_lines = entries.append, _entry, _state_lines, _check_lines
         for start in range(0, len(running), chunk):
             if start:
@@ -123,8 +140,29 @@ class MonitorLines:
                 if row is not entry[5]:
                     check_lines(entry, row)
                 keep(entry)
+                if monitor.regional is not None:  # probed from several regions
+                    regional.append((entry[1], monitor.regional))
         self._cache = cache
+        self.regional = regional
         return entries
+
+    def region_pieces(self, chunk: int = PIECE) -> Generator[bytes, None, None]:
+        """The per-region families of the monitors of the last `collect` that have regions,
+        `chunk` monitors a piece: not cached (a region's state and latency change with each
+        of its results)."""
+        (up_name, up_help), (duration_name, duration_help) = REGION_FAMILIES
+        regional = self.regional
+        yield f"# HELP {up_name} {up_help}\n# TYPE {up_name} gauge\n".encode()
+        for start in range(0, len(regional), chunk):
+            yield "".join([f'{up_name}{{{labels},region="{escape(name)}"}} '
+                           f'{1 if region.state.state in UP_STATES else 0}\n'
+                           for labels, regions in regional[start:start + chunk]
+                           for name, region in regions.items()]).encode()
+        yield f"# HELP {duration_name} {duration_help}\n# TYPE {duration_name} gauge\n".encode()
+        for start in range(0, len(regional), chunk):
+            yield "".join([f'{duration_name}{{{labels},region="{escape(name)}"}} {region.latency_ms / 1000!r}\n'
+                           for labels, regions in regional[start:start + chunk]
+                           for name, region in regions.items() if region.latency_ms is not None]).encode()
 
     @staticmethod
     def pieces(entries: list[list], chunk: int = PIECE) -> Generator[bytes, None, None]:
@@ -141,7 +179,7 @@ class MonitorLines:
             try:
                 next(steps)
             except StopIteration as done:
-                return b"".join(self.pieces(done.value))
+                return b"".join([*self.pieces(done.value), *self.region_pieces()])
 
 
 # A cache entry: [0 spec, 1 labels, 2 state, 3 up line, 4 state lines, 5 check row,
@@ -226,6 +264,9 @@ class MonitorCollector(Collector):
         duration = GaugeMetricFamily(names[2], helps[names[2]], labels=labels)
         phase = GaugeMetricFamily(names[3], helps[names[3]], labels=[*labels, "phase"])
         cert = GaugeMetricFamily(names[4], helps[names[4]], labels=labels)
+        (up_name, up_help), (duration_name, duration_help) = REGION_FAMILIES
+        region_up = GaugeMetricFamily(up_name, up_help, labels=[*labels, "region"])
+        region_duration = GaugeMetricFamily(duration_name, duration_help, labels=[*labels, "region"])
         for monitor in list(self.monitors()):
             spec = monitor.spec
             values = [spec.key, spec.name, spec.type]
@@ -242,7 +283,11 @@ class MonitorCollector(Collector):
                 expiry = cert_expiry(row, spec.type)
                 if expiry is not None:
                     cert.add_metric(values, expiry)
-        yield from (up, state, duration, phase, cert)
+            for name, region in (monitor.regional or {}).items():
+                region_up.add_metric([*values, name], 1 if region.state.state in UP_STATES else 0)
+                if region.latency_ms is not None:
+                    region_duration.add_metric([*values, name], region.latency_ms / 1000)
+        yield from (up, state, duration, phase, cert, region_up, region_duration)
 
 
 # -- the heartbeats: fast lines, and their reference -----------------------------------------
@@ -304,6 +349,39 @@ class HeartbeatCollector(Collector):
             if beat.state.last_ping_at is not None:
                 last.add_metric(values, beat.state.last_ping_at)
         yield from (up, state, last)
+
+
+# -- the agents: a few, a prometheus-client collector ------------------------------------------
+
+
+class AgentCollector(Collector):
+    """Each agent of the regions (regions/service.py Agent): up, how long since its last pull
+    or push, and what its spool held at its latest push."""
+
+    def __init__(self, agents: Callable[[], Iterable[Any]], now: Callable[[], float]) -> None:
+        self.agents = agents
+        self.now = now
+
+    def collect(self):
+        labels = ["agent", "region"]
+        up = GaugeMetricFamily("upstatd_agent_up", "1 while the agent reports (its last contact is within three "
+                               "push intervals), else 0.", labels=labels)
+        age = GaugeMetricFamily("upstatd_agent_last_contact_age_seconds",
+                                "Seconds since the agent's last pull or push.", labels=labels)
+        results = GaugeMetricFamily("upstatd_agent_spool_results",
+                                    "Results waiting in the agent's spool at its latest push.", labels=labels)
+        size = GaugeMetricFamily("upstatd_agent_spool_bytes", "Size of the agent's spool at its latest push.",
+                                 labels=labels)
+        now = self.now()
+        for agent in list(self.agents()):
+            row = agent.row
+            values = [row.name, row.region]
+            up.add_metric(values, 1 if agent.state == "up" else 0)
+            if agent.last_contact is not None:
+                age.add_metric(values, round(max(0.0, now - agent.last_contact), 3))
+            results.add_metric(values, row.spool_results)
+            size.add_metric(values, row.spool_bytes)
+        yield from (up, age, results, size)
 
 
 # -- everything else: a prometheus-client collector ----------------------------------------
@@ -403,7 +481,8 @@ class Metrics:
     `health()` the /healthz dict, `read_db` (optional) counts open incidents."""
 
     def __init__(self, health: Callable[[], dict], monitors: Callable[[], Iterable[Any]],
-                 heartbeats: Callable[[], Iterable[Any]], read_db: Any = None) -> None:
+                 heartbeats: Callable[[], Iterable[Any]], read_db: Any = None,
+                 agents: Callable[[], Iterable[Any]] | None = None, now: Callable[[], float] | None = None) -> None:
         self.monitors = monitors
         self.read_db = read_db
         self.heartbeats = heartbeats
@@ -411,6 +490,8 @@ class Metrics:
         self.collector = DaemonCollector(health)
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(self.collector)
+        if agents is not None:
+            self.registry.register(AgentCollector(agents, now or time.time))
 
     async def stream(self, chunk: int = CHUNK) -> AsyncIterator[bytes]:
         """The answer in pieces, the loop given a turn before each (the probes' ticks run there)."""
@@ -424,6 +505,9 @@ class Metrics:
                 break
             await asyncio.sleep(0)
         for piece in self.lines.pieces(entries):
+            await asyncio.sleep(0)
+            yield piece
+        for piece in self.lines.region_pieces():
             await asyncio.sleep(0)
             yield piece
         for piece in heartbeat_pieces(self.heartbeats(), chunk):
@@ -457,6 +541,7 @@ class Metrics:
                 entries = done.value
                 break
         yield from self.lines.pieces(entries)
+        yield from self.lines.region_pieces()
         yield from heartbeat_pieces(self.heartbeats())
         self.collector.incidents_open = incidents or {}
         yield generate_latest(self.registry)

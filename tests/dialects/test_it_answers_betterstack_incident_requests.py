@@ -8,7 +8,7 @@ import re
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 ATTRIBUTES = {"name", "cause", "started_at", "acknowledged_at", "acknowledged_by", "resolved_at", "resolved_by",
-              "status", "metadata", "call", "sms", "email", "push"}
+              "status", "metadata", "regions", "call", "sms", "email", "push"}
 
 
 async def test_an_incident_is_listed_read_acknowledged_and_resolved(api):

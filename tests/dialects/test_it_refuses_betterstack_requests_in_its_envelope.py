@@ -32,7 +32,10 @@ async def test_a_validation_error_names_better_stacks_field(api):
     assert status == 422 and list(answer["errors"]) == ["base"], answer
     _, _, answer = await api.request("POST", "/api/v2/monitors",
                                      json={"monitor_type": "status", "url": "https://example.com", "regions": []})
-    assert "not supported" in answer["errors"]["regions"][0]
+    assert "non-empty list" in answer["errors"]["regions"][0]
+    _, _, answer = await api.request("POST", "/api/v2/monitors",
+                                     json={"monitor_type": "status", "url": "https://example.com", "regions": ["au"]})
+    assert "no region named 'au'" in answer["errors"]["regions"][0]  # the config declares local alone
     _, _, ours = await api.request("GET", "/api/monitors")
     assert ours["data"] == []  # nothing was made
 

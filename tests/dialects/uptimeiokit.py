@@ -12,7 +12,8 @@ ADMIN = object()
 # the fields of an incident as the dialect answers it, in the order it shows them
 INCIDENT_FIELDS = {"id", "status", "severity", "type", "source", "title", "error_message", "affected_monitor_ids",
                    "started_at", "acknowledged_at", "acknowledged_by", "resolved_at", "closed_at", "duration_ms",
-                   "metadata", "created_at", "updated_at", "caused_by", "caused_incidents", "held_until"}
+                   "metadata", "created_at", "updated_at", "caused_by", "caused_incidents", "held_until",
+                   "regions"}
 PAGINATION_FIELDS = {"total", "page", "pageSize", "totalPages", "hasNext", "hasPrevious"}
 
 

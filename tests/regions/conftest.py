@@ -18,6 +18,10 @@ _spec.loader.exec_module(_api_conftest)
 start_api = _api_conftest.start_api
 api = _api_conftest.api
 
+from regionkit import alertkit  # noqa: E402
+
+receiver = alertkit.receiver  # the fixture: a loopback HTTP receiver for alert channels
+
 
 @pytest.fixture
 def netns_available() -> None:

@@ -48,13 +48,13 @@ async def test_a_lost_agent_is_down_and_its_region_stops_counting(start_api):
     # us sees it down now: eu's stale "down" is not counted, so 1 of 2 fresh regions: no incident
     await report(us=False, ap=True)
     assert (await monitor(api, "shop"))["current_state"] == "up"
-    _, _, incidents = await api.request("GET", "/api/incidents")
-    assert incidents["data"] == []
+    _, _, incidents = await api.request("GET", f"/api/incidents?monitor_id={shop}")
+    assert incidents["data"] == []  # (the agent's own agent_down incident is about the agent)
 
     # eu is back and still sees it down: 2 of 3, down
     await report(eu=False)
     (up,) = await events(api, "agent.up")
     assert up["data"]["object"]["name"] == "eu-1"
     assert (await monitor(api, "shop"))["current_state"] == "down"
-    _, _, agents_before = await api.request("GET", "/api/incidents")
+    _, _, agents_before = await api.request("GET", f"/api/incidents?monitor_id={shop}")
     assert len(agents_before["data"]) == 1

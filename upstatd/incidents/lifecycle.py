@@ -26,12 +26,13 @@ ACTIONS = {"acknowledge": "acknowledged", "resolve": "resolved", "reopen": "open
 EVENTS = {"acknowledged": "incident.acknowledged", "resolved": "incident.resolved", "open": "incident.reopened",
           "closed": "incident.closed"}
 
-# A check's error kind -> the incident type; heartbeat flip reasons -> theirs.
+# A check's error kind -> the incident type; heartbeat flip reasons -> theirs; an agent not reporting
+# (regions/service.py) -> agent_down.
 TYPES = {"timeout": "timeout", "status_code": "status_code", "keyword_missing": "keyword_missing",
          "ssl_error": "ssl_error", "dns_error": "dns_error", "connection_error": "connection_error",
          "slow_response": "slow_response", "invalid_response": "invalid_response", "proxy_error": "proxy_error",
          "missed": "heartbeat_missed", "overrun": "heartbeat_missed", "deadline": "heartbeat_missed",
-         "fail": "heartbeat_failed"}
+         "fail": "heartbeat_failed", "agent_down": "agent_down"}
 
 
 class Refused(Exception):

@@ -60,6 +60,8 @@ class IncidentObject(msgspec.Struct):
     caused_by: str | None
     caused_incidents: list[str]
     held_until: int | None
+    # a monitor probed from several regions (docs/regions.md): the regions that saw it fail; null otherwise
+    regions: list[str] | None
 
 
 class IncidentUpdate(msgspec.Struct):
@@ -140,7 +142,8 @@ def incident_object(incident: Incident) -> IncidentObject:
         seconds(incident.acknowledged_at), incident.acknowledged_by, seconds(incident.resolved_at),
         seconds(incident.closed_at), duration_seconds(incident), dict(incident.metadata),
         seconds(incident.created_at), seconds(incident.updated_at), incident.caused_by,
-        list(incident.caused_incidents), seconds(incident.held_until))
+        list(incident.caused_incidents), seconds(incident.held_until),
+        None if incident.regions is None else list(incident.regions))
 
 
 def update_object(row: Any, incident_id: str) -> IncidentUpdate:

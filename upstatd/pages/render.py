@@ -33,6 +33,7 @@ class ResourceView(NamedTuple):
     bars: list[Bar] | None       # None: the page hides its uptime
     uptime: float | None         # over the bars' span
     affected_by: tuple[Cause, ...] = ()  # the down services it needs, as it shows them (pages/affected.py)
+    regions: tuple[tuple[str, str], ...] = ()  # a monitor probed from several regions: (region, public state)
 
     @property
     def note(self) -> str | None:

@@ -31,7 +31,8 @@ def summary(view: PageView) -> dict:
                     "affected": cause.affected, "description": affected.line(cause)} for cause in view.causes],
         "sections": [{"name": section.name, "resources": [
             {"name": resource.name, "state": resource.state, "uptime_90d": resource.uptime,
-             "affected_by": [{"name": cause.name, "state": cause.state} for cause in resource.affected_by]}
+             "affected_by": [{"name": cause.name, "state": cause.state} for cause in resource.affected_by],
+             "regions": [{"name": name, "state": state} for name, state in resource.regions]}
             for resource in section.resources]} for section in view.sections],
         "incidents": [_report(report) for report in view.active],
         "maintenance": [_maintenance(window) for window in view.maintenance],

@@ -128,6 +128,11 @@ def _maintenance(found: PageView, now_ms: int, zone: ZoneInfo) -> Maintenance:
     return Maintenance(shown, spans, on)
 
 
+def region_states(resource: Resource) -> tuple[tuple[str, str], ...]:
+    """Each region's public state, as the resource's own (a paused monitor tells nothing)."""
+    return tuple((name, public_state("monitor", state, resource.status)) for name, state in resource.regions)
+
+
 def _state(resource: Resource, on: set[str]) -> str:
     """A paused resource tells nothing (unknown), in a window or not."""
     if resource.id in on and resource.status != "paused":
@@ -178,7 +183,8 @@ def build(conn: sqlite3.Connection, found: PageView, now_ms: int, url: str,
             states.append("degraded" if cause and state == "operational" else state)
             causes.append((resource.public_name, [catalog.graph.members[s] for s in own if s in catalog.graph.members],
                            cause))
-            shown.append(render.ResourceView(resource.public_name, state, bars, uptime, tuple(cause)))
+            shown.append(render.ResourceView(resource.public_name, state, bars, uptime, tuple(cause),
+                                             region_states(resource)))
         sections.append(render.SectionView(section.name, shown))
     return render.PageView(
         name=page.name, url=url, logo_url=logo_url(page, url), accent_color=page.accent_color or ACCENT,

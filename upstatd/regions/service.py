@@ -20,7 +20,8 @@ import structlog
 
 from upstatd.clock import Clock
 from upstatd.config.regions import token_hash
-from upstatd.events import EventBus
+from upstatd.events import EventBus, StateChanged, Subject
+from upstatd.incidents.service import IncidentService
 from upstatd.monitors.service import MonitorService, Running
 from upstatd.regions import liveness, protocol, split
 from upstatd.regions.public import agent_object
@@ -32,6 +33,7 @@ from upstatd.store.writer import Writer
 log = structlog.get_logger("upstatd.regions")
 
 HANDOFF = 3 * protocol.PUSH_INTERVAL  # s: both agents of a move have pulled the new windows by then
+AGENT_SEVERITY = "major"  # an agent down blinds one vantage point: people should know, nothing is down yet
 
 
 class Agent:
@@ -56,8 +58,9 @@ class Agent:
 
 class RegionService:
     def __init__(self, clock: Clock, runner: Runner, writer: Writer, bus: EventBus, monitors: MonitorService,
-                 regions: tuple[str, ...] = ()) -> None:
+                 regions: tuple[str, ...] = (), incidents: IncidentService | None = None) -> None:
         self.clock = clock
+        self.incidents = incidents if incidents is not None else monitors.incidents  # agent_down incidents
         self.writer = writer
         self.bus = bus
         self.monitors = monitors
@@ -93,7 +96,16 @@ class RegionService:
                 self._arm(agent)
         for gone in known.keys() - self.agents.keys():
             self.liveness.cancel(gone)
+            self._resolve_removed(gone, now)
         self._agents_version += 1
+
+    def _resolve_removed(self, agent_id: str, now: float) -> None:
+        """An agent taken out of the config while down: its agent_down incident is resolved
+        (queued: nothing will report it up again)."""
+        decision = self.incidents.decide_deleted(agent_id, "agent", now)
+        if decision is not None:
+            self.incidents.queue_change(decision.incident, decision.kind, decision.note, "system",
+                                        decision.incident.updated_at, decision.event)
 
     def authenticate(self, secret: str) -> Agent | None:
         return self.by_token.get(token_hash(secret))
@@ -138,6 +150,7 @@ class RegionService:
         log.info(f"agent.{state}", agent=agent.row.name, id=agent.id, region=agent.row.region, was=before)
         if state == "down" or before == "down":  # a new agent's first contact is no news
             self.bus.emit(f"agent.{state}", agent_object(agent.row, self.clock.time()), now, {})
+            self.incidents.on_state_change(agent_change(agent, before, state, now))  # queued behind the event
         if region_was_up != self.region_up(agent.row.region):
             self.monitors.rejudge(agent.row.region)
 
@@ -238,6 +251,18 @@ class RegionService:
         if owner is not None and owner != agent.id:
             return f"monitor {result.monitor_id}'s slot {result.slot} is another agent's (it moved)"
         return None
+
+
+def agent_change(agent: Agent, before: str, state: str, now: float) -> StateChanged:
+    """An agent's up/down as the incident policy reads it: an alert for people (agent_down)."""
+    row = agent.row
+    subject = Subject("agent", agent.id, f"Agent {row.name} (region {row.region})", AGENT_SEVERITY)
+    message = None
+    if state == "down":
+        heard = "never" if agent.last_contact is None else f"{max(0.0, now - agent.last_contact):.1f} s ago"
+        message = (f"no pull or push from agent {row.name} for three push intervals (last contact: {heard}); "
+                   f"region {row.region}'s results stop counting toward quorums while it has no agent up")
+    return StateChanged(subject, before, state, now, None, "agent_down" if state == "down" else None, message)
 
 
 def agent_form(running: Running) -> dict[str, Any]:

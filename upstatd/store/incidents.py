@@ -24,7 +24,7 @@ from upstatd.store import pages
 TABLE = "incidents"
 COLUMNS = ("seq, id, status, severity, type, source, title, error_message, subject_id, started_at, "
            "acknowledged_at, acknowledged_by, resolved_at, closed_at, metadata, created_at, updated_at, caused_by, "
-           "held_until")
+           "held_until, regions")
 UPDATE_COLUMNS = "seq, incident_seq, created_at, kind, status, message, author"
 SOURCES = ("system", "manual")
 UPDATE_KINDS = ("created", "comment", "acknowledged", "resolved", "reopened", "closed", "updated", "escalated",
@@ -32,12 +32,12 @@ UPDATE_KINDS = ("created", "comment", "acknowledged", "resolved", "reopened", "c
 
 INSERT = ("INSERT INTO incidents (id, status, severity, type, source, title, error_message, subject_id, "
           "started_at, acknowledged_at, acknowledged_by, resolved_at, closed_at, metadata, created_at, updated_at, "
-          "caused_by, held_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+          "caused_by, held_until, regions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 INSERT_AFFECTED = ("INSERT OR IGNORE INTO incident_monitors (incident_seq, monitor_id) "
                    "SELECT seq, ? FROM incidents WHERE id = ?")
 SAVE = ("UPDATE incidents SET status = ?, severity = ?, type = ?, title = ?, error_message = ?, "
         "acknowledged_at = ?, acknowledged_by = ?, resolved_at = ?, closed_at = ?, metadata = ?, updated_at = ?, "
-        "caused_by = ?, held_until = ? WHERE id = ?")
+        "caused_by = ?, held_until = ?, regions = ? WHERE id = ?")
 INSERT_UPDATE = ("INSERT INTO incident_updates (incident_seq, created_at, kind, status, message, author) "
                  "SELECT seq, ?, ?, ?, ?, ? FROM incidents WHERE id = ?")
 
@@ -70,6 +70,9 @@ class Incident:
     caused_by: str | None = None
     held_until: int | None = None
     caused_incidents: list[str] = field(default_factory=list)
+    # monitors probed from several regions (docs/regions.md): the regions that saw it fail, in the
+    # order they first did; None for every other incident
+    regions: list[str] | None = None
 
     def replace(self, **changes: Any) -> Incident:
         return dataclasses.replace(self, **changes)
@@ -89,7 +92,7 @@ def insert_statements(incident: Incident) -> list[tuple[str, tuple]]:
                      incident.title, incident.error_message, incident.subject_id, incident.started_at,
                      incident.acknowledged_at, incident.acknowledged_by, incident.resolved_at, incident.closed_at,
                      _encoder.encode(incident.metadata).decode(), incident.created_at, incident.updated_at,
-                     incident.caused_by, incident.held_until))]
+                     incident.caused_by, incident.held_until, _regions_json(incident.regions)))]
     out += [(INSERT_AFFECTED, (monitor_id, incident.id)) for monitor_id in incident.affected]
     return out
 
@@ -98,7 +101,11 @@ def save_statement(incident: Incident) -> tuple[str, tuple]:
     return (SAVE, (incident.status, incident.severity, incident.type, incident.title, incident.error_message,
                    incident.acknowledged_at, incident.acknowledged_by, incident.resolved_at, incident.closed_at,
                    _encoder.encode(incident.metadata).decode(), incident.updated_at, incident.caused_by,
-                   incident.held_until, incident.id))
+                   incident.held_until, _regions_json(incident.regions), incident.id))
+
+
+def _regions_json(regions: list[str] | None) -> str | None:
+    return None if regions is None else _encoder.encode(regions).decode()
 
 
 def update_statement(incident_id: str, at_ms: int, kind: str, status: str, message: str | None,
@@ -117,11 +124,11 @@ def execute(conn: sqlite3.Connection, statements: list[tuple[str, tuple]]) -> No
 def from_row(row: Any, affected: list[str] | None = None, caused: list[str] | None = None) -> Incident:
     (seq, incident_id, status, severity, kind, source, title, error_message, subject_id, started_at,
      acknowledged_at, acknowledged_by, resolved_at, closed_at, metadata, created_at, updated_at, caused_by,
-     held_until) = row
+     held_until, regions) = row
     return Incident(incident_id, status, severity, kind, source, title, error_message, subject_id, started_at,
                     created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, closed_at,
                     msgspec.json.decode(metadata), list(affected or []), seq, caused_by, held_until,
-                    list(caused or []))
+                    list(caused or []), None if regions is None else msgspec.json.decode(regions))
 
 
 def affected_of(conn: sqlite3.Connection, seqs: list[int]) -> dict[int, list[str]]:

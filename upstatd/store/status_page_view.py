@@ -20,7 +20,11 @@ reports. Read-only; no HTML here.
                         ([Resource] of a group: its monitors or heartbeats now, oldest first, each
                         with the group resource's id and public_name; a group's own status is
                         "active", its state the worst of its active members' (groups/states.py)
-                        or None when it has none, its state_since the latest of theirs)
+                        or None when it has none, its state_since the latest of theirs),
+                        regions (a monitor probed from several regions, docs/regions.md: (region,
+                        state) of each, in the monitor's order, as last confirmed in monitor_regions;
+                        `pending` before a region's first result, or while all its agents are down;
+                        () otherwise)
       active_reports    [Report] not resolved, newest first
       recent_reports    [Report] resolved within RECENT_DAYS before now_ms, newest resolved first
         Report          id (rpt_…), title, status (investigating | identified | monitoring |
@@ -42,6 +46,8 @@ from __future__ import annotations
 
 import sqlite3
 from typing import NamedTuple
+
+import msgspec
 
 from upstatd.groups.states import worst
 from upstatd.ids import seq_id
@@ -66,6 +72,7 @@ class Resource(NamedTuple):
     state_since: int | None
     members: tuple[Resource, ...] = ()
     group_id: str | None = None     # a monitor's or heartbeat's group (grp_…), if any
+    regions: tuple[tuple[str, str], ...] = ()  # (region, its confirmed state): monitors of several regions
 
 
 class Section(NamedTuple):
@@ -132,6 +139,29 @@ def _subjects(conn: sqlite3.Connection, kind: str, seqs: list[int]) -> dict[int,
     return {row[0]: tuple(row[1:]) for row in rows}
 
 
+def _regions(conn: sqlite3.Connection, seqs: list[int]) -> dict[int, tuple[tuple[str, str], ...]]:
+    """seq -> ((region, state), ...) of these monitors probed from more than one region."""
+    if not seqs:
+        return {}
+    marks = ", ".join("?" for _ in seqs)
+    listed = {seq: msgspec.json.decode(regions) for seq, regions in conn.execute(
+        f"SELECT seq, json_extract(spec, '$.regions') FROM monitors WHERE seq IN ({marks}) "
+        f"AND json_array_length(spec, '$.regions') > 1", seqs)}
+    if not listed:
+        return {}
+    states: dict[int, dict[str, str]] = {}
+    for seq, region, state in conn.execute(
+            f"SELECT monitor_seq, region, state FROM monitor_regions WHERE monitor_seq IN "
+            f"({', '.join('?' for _ in listed)})", list(listed)):
+        states.setdefault(seq, {})[region] = state
+    # a region whose agents are all down tells nothing now (its results count toward no quorum)
+    blind = {region for region, live in conn.execute(
+        "SELECT region, max(state = 'up') FROM agents GROUP BY region") if not live}
+    return {seq: tuple((name, "pending" if name in blind else states.get(seq, {}).get(name, "pending"))
+                       for name in names)
+            for seq, names in listed.items()}
+
+
 def _groups(conn: sqlite3.Connection, seqs: list[int]) -> dict[int, tuple[int, str, list[tuple]]]:
     """seq -> (created_at, kind, [(seq, id, created_at, status, current_state, state_since) of each
     member, oldest first]) of these groups."""
@@ -160,6 +190,7 @@ def _sections(conn: sqlite3.Connection, page_seq: int) -> list[Section]:
     rows = store.resources_of(conn, page_seq)
     found = {kind: _subjects(conn, kind, [row.subject_seq for row in rows if row.kind == kind]) for kind in _TABLES}
     groups = _groups(conn, [row.subject_seq for row in rows if row.kind == "group"])
+    regions = _regions(conn, [row.subject_seq for row in rows if row.kind == "monitor"])
     by_section: dict[int | None, list[Resource]] = {}
     for row in rows:
         if row.kind == "group":
@@ -173,7 +204,7 @@ def _sections(conn: sqlite3.Connection, page_seq: int) -> list[Section]:
         *shown, group_id = subject
         by_section.setdefault(row.section_seq, []).append(Resource(
             row.id, row.kind, row.subject_seq, row.subject_id, row.public_name, row.show_uptime, *shown,
-            group_id=group_id))
+            group_id=group_id, regions=regions.get(row.subject_seq, ()) if row.kind == "monitor" else ()))
     out = [Section(None, None, -1, by_section[None])] if None in by_section else []
     out += [Section(section.id, section.name, section.position, by_section.get(section.seq, []))
             for section in store.sections_of(conn, page_seq)]

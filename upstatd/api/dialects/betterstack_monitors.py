@@ -6,7 +6,7 @@ upstatd's monitor commands and serializer (monitor_object).
   keyword_absent), ping is icmp, tcp is tcp (url host + port), dns is dns (url
   the nameserver, request_body the name to look up). Other types are a 422.
 - `paused` is the pause/resume command, after the create or update.
-- `regions` is refused until probe regions exist.
+- `regions`: upstatd's region names as given, each declared in the config (api/dialects/regions.py).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from msgspec import UNSET, UnsetType
 
 from upstatd.api.bodies import no_content, read_json, read_query, respond
 from upstatd.api.dialects import jsonapi
+from upstatd.api.dialects import regions as regions_in
 from upstatd.api.dialects.betterstack import (
     SlaQuery, _ignored_fields, _pause_or_resume, dated_sla, given, into, speaks,
 )
@@ -84,12 +85,6 @@ MONITOR_FIELDS = {
 }
 
 
-def refuse_unsupported(body: Any) -> None:
-    if given(body.regions):
-        raise unprocessable("regions are not supported yet: upstatd probes from the host it runs on "
-                            "(leave regions out)", "regions")
-
-
 # -- monitors: Better Stack -> upstatd ----------------------------------------------------------
 
 def _shown(row: Any) -> Any:
@@ -123,10 +118,10 @@ def _host_and_port(shown: Any) -> tuple[str, str | None]:
     return url, None
 
 
-def monitor_body(sent: Any, current: Any | None) -> dict:
+def monitor_body(sent: Any, current: Any | None, known: tuple[str, ...] = ()) -> dict:
     """upstatd's MonitorCreate (current None) or MonitorUpdate body for Better Stack's fields;
-    `current`: the monitor as upstatd shows it, for an update."""
-    refuse_unsupported(sent)
+    `current`: the monitor as upstatd shows it, for an update; `known`: the declared regions."""
+    regions = regions_in.checked(sent.regions, known) if given(sent.regions) else UNSET
     kind = sent.monitor_type if given(sent.monitor_type) else (_kind(current) if current else UNSET)
     if not given(kind):
         raise unprocessable("monitor_type is required: status, expected_status_code, keyword, "
@@ -189,6 +184,8 @@ def monitor_body(sent: Any, current: Any | None) -> dict:
         body["group_id"] = None if sent.monitor_group_id is None else str(sent.monitor_group_id)
     if given(sent.policy_id):
         body["escalation_policy"] = None if sent.policy_id is None else str(sent.policy_id)
+    if given(regions):
+        body["regions"] = regions
     return body
 
 
@@ -285,7 +282,7 @@ def monitor_resource(row: Any) -> dict:
         "updated_at": jsonapi.iso(shown.updated_at),
         "ssl_expiration": (block.get("tls_expiry_days") or None) if http else None,
         "domain_expiration": None,
-        "regions": [],
+        "regions": regions_in.shown(row),
         "expected_status_codes": (expected if isinstance(expected, list) else [expected]) if expected else [],
         "port": port,
         "confirmation_period": 0 if confirmation.failures <= 1 else round(
@@ -315,7 +312,8 @@ async def list_monitors(request: web.Request) -> web.Response:
 async def create_monitor(request: web.Request) -> web.Response:
     commands = _context(request).monitor_commands
     sent = await read_json(request, MonitorIn)
-    made = (await commands.create(into(monitor_body(sent, None), MonitorCreate, MONITOR_FIELDS))).row
+    known = regions_in.declared(_context(request).config)
+    made = (await commands.create(into(monitor_body(sent, None, known), MonitorCreate, MONITOR_FIELDS))).row
     made = await _pause_or_resume(commands, made, sent.paused, lambda id: commands.pause(id, None))
     return respond(jsonapi.one(monitor_resource(made)), status=201)
 
@@ -334,7 +332,7 @@ async def update_monitor(request: web.Request) -> web.Response:
     commands = _context(request).monitor_commands
     row = await commands.get(request.match_info["id"])
     sent = await read_json(request, MonitorIn)
-    body = monitor_body(sent, _shown(row))
+    body = monitor_body(sent, _shown(row), regions_in.declared(_context(request).config))
     if body:
         row = (await commands.update(row.id, into(body, MonitorUpdate, MONITOR_FIELDS))).row
     row = await _pause_or_resume(commands, row, sent.paused, lambda id: commands.pause(id, None))

@@ -75,6 +75,7 @@ def incident_resource(incident: Any) -> dict:
         "resolved_by": None,
         "status": STATUS[shown.status],
         "metadata": {key: [{"type": "String", "value": value}] for key, value in (shown.metadata or {}).items()},
+        "regions": list(shown.regions or ()),  # the probe regions that saw it fail (docs/regions.md)
         "call": False, "sms": False, "email": False, "push": False,
     })
     item["relationships"] = {"monitor": {"data": {"id": monitor, "type": "monitor"} if monitor else None}}

@@ -6,7 +6,9 @@ maps upstatd's public shapes onto UptimeGuard's answer fields. Validation is the
 commands'; only what UptimeGuard has and upstatd lacks is decided here:
 
 - `type: "https"` is an http monitor; the answer says "https" again for an https URL.
-- `regions` is accepted and ignored (upstatd probes from its own host): answered `[]`.
+- `regions`: upstatd's region names, each declared (api/dialects/regions.py), once upstatd's monitor
+  body takes them; until then accepted and ignored. A monitor shows the regions it names (`[]`: the
+  daemon's own region only).
 - A second monitor on the same URL made through this dialect is MONITOR_ALREADY_EXISTS
   (monitors made here carry the metadata `made_through: uptimeguard`; /api has no such rule).
 - Lists are `page`/`per_page` with `total`: numbered pages (store/numbered.py), newest first.
@@ -25,6 +27,7 @@ import msgspec
 from aiohttp import web
 
 from upstatd.api import envelopes
+from upstatd.api.dialects import regions as regions_in
 from upstatd.api.bodies import future_ms, no_content, read_json, read_query, respond
 from upstatd.api.errors import ApiError
 from upstatd.api.routes import context, route
@@ -96,7 +99,9 @@ def unix(value: str | None, param: str) -> int | None:
 
 TypeIn = Literal["http", "https", "tcp", "icmp"]  # TYPES' keys
 IsoTime = Annotated[str, msgspec.Meta(description="ISO 8601, e.g. 2025-01-14T09:32:17Z")]
-Regions = Annotated[list[str], msgspec.Meta(description="Accepted and ignored: upstatd probes from its host")]
+Regions = Annotated[list[str], msgspec.Meta(description=(
+    "upstatd's region names (docs/regions.md), each declared in the config; ignored while upstatd's monitor "
+    "body has no regions field"))]
 
 
 class UgMonitorCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -181,7 +186,8 @@ class UgIncident(msgspec.Struct):
     started_at: str
     resolved_at: str | None
     duration_seconds: float | None
-    region: str | None   # always null: one vantage point
+    # the regions that saw it fail, joined with "," (UptimeGuard names one); null: the daemon alone probed it
+    region: str | None
 
 
 class UgIncidentList(msgspec.Struct):
@@ -200,7 +206,7 @@ def ug_monitor(row: Any, listed: Any = None) -> UgMonitor:
     shown = monitor_object(row)
     return UgMonitor(
         id=shown.id, name=shown.name, url=shown.url, type=ug_type(shown), status=shown.status,
-        current_state=shown.current_state, interval_seconds=shown.interval_seconds, regions=[],
+        current_state=shown.current_state, interval_seconds=shown.interval_seconds, regions=regions_in.shown(row),
         tags=shown.tags, alert_channels=[UgChannel(item["id"], item["type"]) for item in shown.alert_channels or ()],
         last_check_at=iso(shown.last_check_at), created_at=iso(shown.created_at), updated_at=iso(shown.updated_at),
         uptime_24h=UNSET if listed is None else listed.uptime["24h"])
@@ -209,7 +215,8 @@ def ug_monitor(row: Any, listed: Any = None) -> UgMonitor:
 def ug_incident(incident: Any) -> UgIncident:
     shown = incident_object(incident)
     return UgIncident(shown.id, SEVERITIES.get(shown.severity, shown.severity), iso(shown.started_at),
-                      iso(shown.resolved_at), shown.duration_seconds, None)
+                      iso(shown.resolved_at), shown.duration_seconds,
+                      ",".join(shown.regions) if shown.regions else None)
 
 
 def _type_in(given: str) -> str:
@@ -255,7 +262,7 @@ ONE = f"{MONITORS}/{{id}}"
 
 
 @route("POST", MONITORS, "monitors", "create",
-       "UptimeGuard: create a monitor (type https is an http monitor; regions are ignored)",
+       "UptimeGuard: create a monitor (type https is an http monitor)",
        body=UgMonitorCreate, response=UgMonitor, status=201)
 async def create_monitor(request: web.Request) -> web.Response:
     ctx = context(request)
@@ -266,7 +273,8 @@ async def create_monitor(request: web.Request) -> web.Response:
                        "monitor_already_exists", "url")
     body = MonitorCreate(type=_type_in(given.type), url=given.url, name=given.name,
                          interval_seconds=given.interval_seconds, tags=given.tags,
-                         alert_channels=given.alert_channels, metadata=dict([MADE_THROUGH]))
+                         alert_channels=given.alert_channels, metadata=dict([MADE_THROUGH]),
+                         **regions_in.passed(given.regions, regions_in.declared(ctx.config)))
     changed = await ctx.monitor_commands.create(body)
     return respond(ug_monitor(changed.row), status=201)
 
@@ -293,7 +301,8 @@ async def update_monitor(request: web.Request) -> web.Response:
     given = await read_json(request, UgMonitorUpdate)
     body = MonitorUpdate(type=UNSET if given.type is UNSET else _type_in(given.type), url=given.url,
                          name=given.name, interval_seconds=given.interval_seconds, tags=given.tags,
-                         alert_channels=given.alert_channels)
+                         alert_channels=given.alert_channels,
+                         **regions_in.passed(given.regions, regions_in.declared(context(request).config)))
     changed = await context(request).monitor_commands.update(request.match_info["id"], body)
     return respond(ug_monitor(changed.row))
 

@@ -76,9 +76,9 @@ class UptimeIOCreate(IncidentCreate, kw_only=True, forbid_unknown_fields=True):
 
 
 class UptimeIOUpdate(IncidentPatch, kw_only=True, forbid_unknown_fields=True):
-    """UptimeIO's update body is upstatd's, plus `regions` (refused: incidents have no regions)."""
+    """UptimeIO's update body is upstatd's, plus `regions` (refused: the probes record them)."""
     regions: Annotated[list[str], msgspec.Meta(extra_json_schema={
-        "not": {}, "description": "Refused: upstatd's incidents are not per probe region"})] | Unset = UNSET
+        "not": {}, "description": "Refused: an incident's regions are those whose probes saw it fail"})] | Unset = UNSET
 
 
 # upstatd's rule for its patch, stated for the subclass too (the OpenAPI document reads it)
@@ -165,7 +165,8 @@ async def get_incident(request: web.Request) -> web.Response:
 async def update_incident(request: web.Request) -> web.Response:
     body = await read_json(request, UptimeIOUpdate)
     if body.regions is not UNSET:
-        raise Invalid("regions cannot be set: upstatd's incidents are not per probe region", "regions")
+        raise Invalid("regions cannot be set: they are the probe regions that saw the failure, recorded as "
+                      "the incident opened", "regions")
     incident = await _context(request).incident_commands.update(request.match_info["id"], body,
                                                                 _author(request, body.author))
     return success(shown(incident))

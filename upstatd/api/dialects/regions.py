@@ -1,0 +1,55 @@
+"""`regions` on the dialects' monitors (Better Stack, UptimeGuard): pure.
+
+Their region names are taken as upstatd's region names, as given (Better Stack's
+"us", "eu", "as", "au" are regions when the config declares them so); a name the
+config does not declare is a 422 naming `regions`. A monitor shows the regions it
+names (`[]`: the daemon's own region only, docs/regions.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from msgspec import UNSET
+
+from upstatd.errors import Invalid
+from upstatd.monitors.public import MonitorCreate, MonitorUpdate
+
+# Until upstatd's monitor body has `regions` (the monitor API's own change), a dialect
+# cannot pass them on: refused with that said, rather than dropped.
+PASSES = "regions" in MonitorCreate.__struct_fields__ and "regions" in MonitorUpdate.__struct_fields__
+
+
+def declared(config: Any) -> tuple[str, ...]:
+    """Every region a monitor may name: the daemon's own (unless turned off) and the agents'."""
+    own = () if config.server.region is None else (config.server.region,)
+    return (*own, *(region.name for region in config.regions))
+
+
+def checked(names: Any, known: tuple[str, ...]) -> list[str]:
+    """A dialect's `regions` as upstatd's: a non-empty list of declared names, each once."""
+    if not isinstance(names, list) or not names or not all(isinstance(name, str) for name in names):
+        raise Invalid("regions must be a non-empty list of region names", "regions")
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise Invalid(f"no region named {', '.join(repr(name[:40]) for name in unknown)}; the regions are "
+                      f"{', '.join(known) or 'none'} (server.region and regions: in the config)", "regions")
+    if not PASSES:
+        raise Invalid("regions cannot be set through this API in this build (upstatd's monitor API has no "
+                      "regions field yet); set them in the config file", "regions")
+    return list(dict.fromkeys(names))
+
+
+def passed(names: Any, known: tuple[str, ...]) -> dict[str, list[str]]:
+    """UptimeGuard's `regions` as the monitor body's field: {"regions": [...]}, once upstatd's
+    monitor body takes them (checked as above); until then {} (accepted and ignored, as the
+    dialect did before regions existed: its seed's example names regions on every monitor)."""
+    if names is UNSET or not PASSES:
+        return {}
+    return {"regions": checked(names, known)}
+
+
+def shown(row: Any) -> list[str]:
+    """The regions a stored monitor names; [] for one probed from the daemon's own region only
+    (as these dialects answered before regions existed)."""
+    return list(row.spec.get("regions") or ())
