@@ -83,6 +83,28 @@ def apply_fields(shape: dict, body: Any) -> None:
                 confirmation[key] = value
         shape["confirmation"] = confirmation
     routing_in(shape, body)
+    for name in ("regions", "quorum"):
+        value = getattr(body, name)
+        if value is None:
+            shape.pop(name, None)  # the defaults' (or the daemon's own region, majority)
+        elif value is not UNSET:
+            shape[name] = value
+
+
+def check_regions(spec: MonitorSpec, config: Config) -> None:
+    """Its regions are the daemon's own and those the config declares (as the file's
+    monitors: config/regions.py check_region_refs), and there is at least one."""
+    own = config.server.region
+    known = ([own] if own else []) + [region.name for region in config.regions]
+    shown = ", ".join(known) or "none: server.region is false and regions: declares none"
+    if spec.regions is None:
+        if own is None:
+            raise Invalid("regions: probed from no region: server.region is false, so give regions "
+                          f"(regions: {shown})", "regions")
+        return
+    for index, name in enumerate(spec.regions):
+        if name not in known:
+            raise Invalid(f"regions.{index}: no region '{name}' (regions: {shown})", f"regions.{index}")
 
 
 class MonitorCommands(Commands):
@@ -156,6 +178,7 @@ class MonitorCommands(Commands):
             if block is not UNSET:
                 shape[kind] = block
         spec = build(shape, self.config().defaults)
+        check_regions(spec, self.config())
         await self._open_type(spec.type)
         now_ms = self._now_ms()
 
@@ -177,7 +200,8 @@ class MonitorCommands(Commands):
     async def update(self, monitor_id: str, body: public.MonitorUpdate) -> Changed:
         """PATCH and PUT (a partial update). A change that changes nothing writes nothing."""
         patch = None if body.metadata is UNSET else metadata.validate(body.metadata)
-        defaults = self.config().defaults
+        config = self.config()
+        defaults = config.defaults
         now_ms = self._now_ms()
 
         def change(conn: sqlite3.Connection) -> tuple[MonitorRow, MonitorSpec | None, Event | None, Any]:
@@ -206,6 +230,8 @@ class MonitorCommands(Commands):
                 merged = {key: value for key, value in merged.items() if value is not None}
                 shape[kind] = specs.keep_secrets(kind, merged, old)
             spec = build(shape, defaults)
+            if body.regions is not UNSET:
+                check_regions(spec, config)
             group_id = row.group_id if body.group_id is UNSET else body.group_id
             if store.same_spec(row, spec) and group_id == row.group_id:
                 return row, None, None, None

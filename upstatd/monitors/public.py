@@ -18,6 +18,7 @@ from upstatd.api.bodies import MAX_TIMESTAMP
 from upstatd.monitors import specs
 from upstatd.probes import PROBES
 from upstatd.groups.public import GroupId
+from upstatd.config.regions import MAX_REGIONS, REGION_PATTERN
 from upstatd.store.monitors import CURRENT_STATES, MANAGERS, STATUSES, MonitorRow  # noqa: F401  (the routes' filters)
 
 
@@ -45,6 +46,14 @@ Url = Annotated[str, rule(minLength=1, maxLength=2000,
                           description="The target, in the form of the type: https://host/path, tcp://host:port, "
                                       "icmp://host, a host name (dns), tls://host:port")]
 Name = Annotated[str, rule(minLength=1, maxLength=200)]
+# regions: the config chain checks them (config/regions.py region_list), the command that
+# each is declared (422 naming regions.N); docs/regions.md
+RegionNames = Annotated[list[Annotated[str, rule(pattern=f"^{REGION_PATTERN}$")]], rule(
+    minItems=1, maxItems=MAX_REGIONS, uniqueItems=True,
+    description="The regions it is probed from: the daemon's own (server.region) and those the config "
+                "declares under regions:; null: defaults.regions, else the daemon's own")]
+QuorumIn = (Annotated[str, rule(enum=["majority", "any", "all"])] | Annotated[int, rule(minimum=1)])
+QUORUM_DOC = "How many fresh regions must see it down: majority, any, all or a number; null: majority"
 
 class MonitorConfirmation(msgspec.Struct):
     failures: int
@@ -87,6 +96,8 @@ Monitor = msgspec.defstruct("Monitor", [
     ("group_id", str | None),        # grp_…: its monitor group
     ("escalation_policy", str | None),  # esc_…: its incidents' policy; null: the default
     ("service_id", str | None),         # svc_…: the catalog service it belongs to
+    ("regions", list[str] | None),      # where it is probed from; null: the daemon's own region
+    ("quorum", str | int | None),       # majority, any, all or a number; null: majority
     ("status", Literal["active", "paused"]),
     ("current_state", Literal[CURRENT_STATES]),
     ("since", int),                  # when it entered current_state
@@ -119,6 +130,8 @@ _FIELDS = [
     ("confirmation", MonitorConfirmationIn | Unset, UNSET),
     *LABEL_FIELDS,
     ("group_id", GroupId | None | Unset, UNSET),
+    ("regions", RegionNames | None | Unset, UNSET),
+    ("quorum", Annotated[QuorumIn, msgspec.Meta(description=QUORUM_DOC)] | None | Unset, UNSET),
 ]
 # openapi.py adds what one field cannot say: the type's block and url form go with the type
 MonitorCreate = msgspec.defstruct("MonitorCreate", [
@@ -208,7 +221,7 @@ def monitor_object(row: MonitorRow, listed: Any = None) -> Any:
                                   number(confirmation["recheck"])),
         severity=row.spec["severity"], tags=list(row.spec["tags"]), metadata=row.metadata, **block,
         **routing_shown(row.spec), group_id=row.group_id, escalation_policy=row.escalation_policy,
-        service_id=row.service_id,
+        service_id=row.service_id, regions=row.spec.get("regions"), quorum=row.spec.get("quorum"),
         status=row.status, current_state=row.current_state, since=row.state_since // 1000,
         stats=None if listed is None else MonitorStats(
             listed.uptime["24h"], listed.uptime["7d"], listed.uptime["30d"],

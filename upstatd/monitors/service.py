@@ -277,6 +277,9 @@ class MonitorService:
             self.resumes.cancel(key)
             if running.local:  # else only agents probe it
                 self.slots.schedule(key, first)
+            else:  # no longer probed here (its regions changed): no slot or re-check of the old grid
+                self.slots.cancel(key)
+                self.rechecks.cancel(key)
             return
         self.slots.cancel(key)
         self.rechecks.cancel(key)
