@@ -220,7 +220,7 @@ class Daemon:
                               Limits(*msgspec.structs.astuple(config.rate_limit)), lambda: self.config,
                               self.monitor_commands, self.heartbeat_commands,
                               IncidentCommands(self.clock, self.writer, self.read_db, self.incidents, self.bus,
-                                               self.escalations),
+                                               self.escalations, own_region=self.monitors.own_region),
                               TokenCommands(self.clock, self.writer, self.read_db), self.webhook_commands,
                               self.alert_commands,
                               StatusPageCommands(self.clock, self.writer, self.read_db, self.bus),

@@ -35,6 +35,7 @@ from upstatd.monitors import public, specs
 from upstatd.monitors.public import UNSET
 from upstatd.monitors.service import MonitorService
 from upstatd.probes import PROBES, ProbeSetupError
+from upstatd.regions import quorum as quorums
 from upstatd.store import incidents as incident_store
 from upstatd.store import monitors as store
 from upstatd.store import sla
@@ -142,15 +143,23 @@ class MonitorCommands(Commands):
         return await self.read_db.call(find, monitor_id)
 
     async def status(self, monitor_id: str) -> public.MonitorStatus:
-        """Current state, last check, uptime over 24 h / 7 d / 30 d, latency over 24 h: one read."""
+        """Current state, last check, uptime over 24 h / 7 d / 30 d, latency over 24 h: one read;
+        each region's state as the running monitor has it, for one probed from several."""
         now_ms = self._now_ms()
 
-        def read(conn: sqlite3.Connection) -> public.MonitorStatus:
+        def read(conn: sqlite3.Connection) -> tuple[MonitorRow, Any, int | None]:
             row = find(conn, monitor_id)
             numbers = figures.monitor_figures(conn, row.seq, row.created_at, now_ms)
-            return public.status_object(row, numbers, incident_store.last_started_for(conn, row.id))
+            return row, numbers, incident_store.last_started_for(conn, row.id)
 
-        return await self.read_db.call(read)
+        row, numbers, last_incident = await self.read_db.call(read)
+        running = self.service.monitors.get(row.key or row.id)
+        regions = quorum = None
+        if running is not None and running.regional is not None:
+            fresh = self.service.fresh_states(running, now_ms / 1000)
+            regions = public.region_statuses(running.regional, fresh)
+            quorum = (running.spec.quorum or quorums.MAJORITY).value()
+        return public.status_object(row, numbers, last_incident, regions, quorum, self.service.own_region)
 
     async def sla(self, monitor_id: str, from_s: int | None, to_s: int | None) -> public.MonitorSla:
         """Availability, downtime and incidents (exact) and response times (rollups) of a window

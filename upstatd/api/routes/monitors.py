@@ -55,6 +55,8 @@ class MonitorListQuery(ListQuery, forbid_unknown_fields=True):
 
 class CheckListQuery(ListQuery, forbid_unknown_fields=True):
     ok: bool | None = None
+    region: Annotated[str, msgspec.Meta(min_length=1, description=(
+        "Only the checks probed from this region (the daemon's own: server.region)"))] | None = None
     created_gte: Timestamp | None = None
     created_lte: Timestamp | None = None
 
@@ -86,13 +88,28 @@ monitors.retrieve("Retrieve a monitor", response=Monitor)
 monitors.update("Update a monitor: only the fields given change; type blocks and metadata merge",
                 body=MonitorUpdate, response=Monitor)
 monitors.delete("Delete a monitor and its history")
-monitors.children("checks", "List a monitor's checks, newest first", query=CheckListQuery, response=CheckList,
-                  page=checks.list_page, show=check_object)
+
+
+@route("GET", "/api/monitors/{id}/checks", "monitors", "read",
+       "List a monitor's checks, newest first, each with the region it was probed from",
+       query=CheckListQuery, response=CheckList)
+async def list_checks(request: web.Request) -> web.Response:
+    context = _context(request)
+    monitor = await context.monitor_commands.get(request.match_info["id"])
+    own = context.monitor_commands.service.own_region  # the checks that name no region are its
+    filters = pagination.values(read_query(request, CheckListQuery))
+    found, has_more = await context.read_conn.call(
+        lambda conn: checks.list_page(conn, monitor.seq, own_region=own, **filters))
+    return respond(pagination.envelope([check_object(row, monitor.id, own) for row in found], has_more,
+                                       f"/api/monitors/{monitor.id}/checks"))
+
+
 monitors.children("incidents", "A monitor's incidents, newest first; from/to: those that overlap the window",
                   query=MonitorIncidentsQuery, response=IncidentList, page=incident_store.monitor_page,
                   show=lambda incident, monitor_id: incident_object(incident), owner=lambda row: row.id,
                   resource="incidents")
-monitors.view("status", "Current state, last check, uptime over 24 h / 7 d / 30 d and latency over 24 h",
+monitors.view("status", "Current state, last check, uptime over 24 h / 7 d / 30 d and latency over 24 h; for a "
+              "monitor probed from several regions, each region's state and the quorum",
               commands.MonitorCommands.status, response=MonitorStatus)
 monitors.action("resume", "Resume a paused monitor: probed within a second, then on its interval",
                 commands.MonitorCommands.resume, response=Monitor)
