@@ -38,7 +38,7 @@ from upstatd.probes import PROBES, ProbeSetupError
 from upstatd.regions import quorum as quorums
 from upstatd.store import incidents as incident_store
 from upstatd.store import monitors as store
-from upstatd.store import sla
+from upstatd.store import checks, sla
 from upstatd.store import uptime as figures
 from upstatd.store.db import Database
 from upstatd.store.monitors import MonitorRow
@@ -160,6 +160,18 @@ class MonitorCommands(Commands):
             regions = public.region_statuses(running.regional, fresh)
             quorum = (running.spec.quorum or quorums.MAJORITY).value()
         return public.status_object(row, numbers, last_incident, regions, quorum, self.service.own_region)
+
+    async def checks(self, monitor_id: str, filters: dict[str, Any]) -> tuple[str, list[public.Check], bool]:
+        """One page of its checks (filters and paging of GET …/checks): (its id, checks, has_more).
+        The checks that name no region are the daemon's own region's."""
+        own = self.service.own_region
+
+        def read(conn: sqlite3.Connection) -> tuple[str, list[Any], bool]:
+            row = find(conn, monitor_id)
+            return (row.id, *checks.list_page(conn, row.seq, own_region=own, **filters))
+
+        found_id, rows, has_more = await self.read_db.call(read)
+        return found_id, [public.check_object(row, found_id, own) for row in rows], has_more
 
     async def sla(self, monitor_id: str, from_s: int | None, to_s: int | None) -> public.MonitorSla:
         """Availability, downtime and incidents (exact) and response times (rollups) of a window

@@ -30,8 +30,7 @@ from upstatd.incidents.public import IncidentObject, incident_object
 from upstatd.monitors import commands
 from upstatd.monitors.public import (CURRENT_STATES, MANAGERS, STATUSES, Check, Monitor, MonitorCreate,
                                      MonitorSla, MonitorStatus, MonitorUpdate, PauseBody, TypeName,
-                                     check_object, monitor_object)
-from upstatd.store import checks
+                                     monitor_object)
 from upstatd.store import incidents as incident_store
 from upstatd.store import monitors as store
 from upstatd.store import uptime
@@ -94,14 +93,10 @@ monitors.delete("Delete a monitor and its history")
        "List a monitor's checks, newest first, each with the region it was probed from",
        query=CheckListQuery, response=CheckList)
 async def list_checks(request: web.Request) -> web.Response:
-    context = _context(request)
-    monitor = await context.monitor_commands.get(request.match_info["id"])
-    own = context.monitor_commands.service.own_region  # the checks that name no region are its
     filters = pagination.values(read_query(request, CheckListQuery))
-    found, has_more = await context.read_conn.call(
-        lambda conn: checks.list_page(conn, monitor.seq, own_region=own, **filters))
-    return respond(pagination.envelope([check_object(row, monitor.id, own) for row in found], has_more,
-                                       f"/api/monitors/{monitor.id}/checks"))
+    monitor_id, found, has_more = await _context(request).monitor_commands.checks(request.match_info["id"],
+                                                                                filters)
+    return respond(pagination.envelope(found, has_more, f"/api/monitors/{monitor_id}/checks"))
 
 
 monitors.children("incidents", "A monitor's incidents, newest first; from/to: those that overlap the window",
