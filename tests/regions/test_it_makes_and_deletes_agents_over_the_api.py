@@ -64,6 +64,20 @@ async def test_an_agent_made_over_the_api_pulls_until_it_is_deleted(start_api):
     assert ("agent.created", made["id"]) in kinds and ("agent.deleted", made["id"]) in kinds
 
 
+async def test_a_replay_has_no_secret(start_api):
+    api = await start_regions(start_api, MONITORS, clock=FakeClock(wall=NOW))
+    body, headers = {"name": "us-2", "region": "us"}, {"Idempotency-Key": "agent-us-2"}
+    status, _, first = await api.request("POST", "/api/agents", json=body, headers=headers)
+    assert status == 201 and first["secret"].startswith("upsa_"), first
+    status, sent, again = await api.request("POST", "/api/agents", json=body, headers=headers)
+    assert (status, sent.get("Idempotent-Replayed")) == (201, "true"), again
+    assert (again["id"], again["secret"]) == (first["id"], None)
+    stored = await api.daemon.read_db.call(lambda conn: tuple(conn.execute(
+        "SELECT count(*), sum(instr(CAST(body AS TEXT), ?)) FROM idempotency_keys",
+        (first["secret"],)).fetchone()))
+    assert stored == (1, 0)  # the answer kept for replays, without the secret
+
+
 async def test_a_region_must_be_declared_and_config_agents_stay(start_api):
     api = await start_regions(start_api, MONITORS, clock=FakeClock(wall=NOW))
     for region in ("local", "mars"):  # the daemon's own is probed by the daemon, not by agents
