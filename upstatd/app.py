@@ -72,6 +72,7 @@ from upstatd.store import checks, rollups
 from upstatd.store.checks import CheckLog
 from upstatd.store import agents as agent_store
 from upstatd.regions.service import RegionService
+from upstatd.regions.commands import AgentCommands
 from upstatd.store.settings import id_key, link_key
 from upstatd.store.writer import Writer
 from upstatd.tokens.admin import bootstrap_admin_token
@@ -203,11 +204,13 @@ class Daemon:
         self.service_commands = ServiceCommands(self.clock, self.writer, self.read_db, self.bus, lambda: self.config)
         self.runbook_commands = RunbookCommands(self.clock, self.writer, self.read_db, self.bus, self.incidents,
                                                 lambda: self.config)
+        self.agent_commands = AgentCommands(self.clock, self.writer, self.read_db, self.bus, self.regions,
+                                            lambda: self.config)
         self.api = ApiContext(self.read_db, self.writer, self.clock, await self.read_db.call(api_version),
                               Limits(*msgspec.structs.astuple(config.rate_limit)), lambda: self.config,
                               self.monitor_commands, self.heartbeat_commands,
                               IncidentCommands(self.clock, self.writer, self.read_db, self.incidents, self.bus,
-                                               self.escalations),
+                                               self.escalations, own_region=self.monitors.own_region),
                               TokenCommands(self.clock, self.writer, self.read_db), self.webhook_commands,
                               self.alert_commands,
                               StatusPageCommands(self.clock, self.writer, self.read_db, self.bus),
@@ -225,7 +228,8 @@ class Daemon:
                               on_call_calendar=CalendarCommands(self.clock, self.writer, self.read_db,
                                                                 lambda: base_url(self.config.server)),
                               policy_commands=self.policy_commands, service_commands=self.service_commands,
-                              runbook_commands=self.runbook_commands, bus=self.bus)
+                              runbook_commands=self.runbook_commands, agent_commands=self.agent_commands,
+                              bus=self.bus)
         server = config.server
         self.metrics = Metrics(self.health, lambda: self.monitors.monitors.values(),
                                lambda: self.heartbeats.beats.values(), self.read_db,

@@ -150,7 +150,16 @@ def main(argv: list[str] | None = None) -> int:
     restore.add_argument("file", metavar="FILE", help="a file written by upstatd backup")
     restore.add_argument("-c", "--config", default=DEFAULT_CONFIG)
 
+    agent_token = commands.add_parser(
+        "agent-token", help="print a fresh agent token (upsa_...) for a config's regions: token_file",
+        description="Print a new random agent token: put it in the agent's token_file (mode 0600) on the "
+                    "daemon's host and in the agent's own configuration. Nothing is written anywhere.")
+    agent_token.add_argument("--file", metavar="PATH",
+                             help="write it to PATH (created with mode 0600, never overwritten) instead")
+
     args = parser.parse_args(argv)
+    if args.command == "agent-token":
+        return cmd_agent_token(args)
     return {"run": cmd_run, "check-config": cmd_check_config, "status": cmd_status,
             "probe": cmd_probe, "token": cmd_token, "notify-test": cmd_notify_test,
             "backup": cmd_backup, "restore": cmd_restore, "mcp": cmd_mcp, "agent": cmd_agent,
@@ -546,3 +555,23 @@ def _utc(ms: int | None, none: str = "-") -> str:
     if ms is None:
         return none
     return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(ms / 1000))
+
+
+# -- upstatd agent-token -------------------------------------------------------------
+
+def cmd_agent_token(args: argparse.Namespace) -> int:
+    from upstatd.regions.commands import new_secret
+
+    secret = new_secret()
+    if args.file is None:
+        print(secret)
+        return 0
+    try:
+        fd = os.open(args.file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:
+        print(f"upstatd: cannot create {args.file}: {exc.strerror}", file=sys.stderr)
+        return 1
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(secret + "\n")
+    print(f"upstatd: wrote a new agent token to {args.file}", file=sys.stderr)
+    return 0

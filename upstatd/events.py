@@ -50,7 +50,7 @@ TYPES = (
     "agent.created", "agent.deleted", "agent.up", "agent.down",
     "ping",
 )
-RESERVED: tuple[str, ...] = ("agent.created", "agent.deleted")  # named for a feature to come, not emitted yet
+RESERVED: tuple[str, ...] = ()  # named for a feature to come, not emitted yet
 TEST = "ping"                       # sent only by POST /api/webhook-endpoints/{id}/test, never stored
 EMITTED = tuple(kind for kind in TYPES if kind not in RESERVED and kind != TEST)
 RETENTION_DAYS = 30  # pruned by store/retention.py, never one an enabled webhook endpoint still needs

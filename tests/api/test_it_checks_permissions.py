@@ -22,7 +22,7 @@ from upstatd.store.tokens import hash_secret
 NOW = 1_800_000_000
 PREFIXES = {"monitor": "mon", "incident": "inc", "heartbeat": "hbt", "token": "tok", "webhook": "we",
             "check": "chk", "event": "evt", "runbook": "rbk", "status_page": "stp", "section": "sps", "resource": "spr", "report": "rpt", "maintenance": "mnt",
-            "on_call": "onc", "catalog": "cat", "alert_channel": "ch", "alert": "alt"}
+            "on_call": "onc", "catalog": "cat", "alert_channel": "ch", "alert": "alt", "agent": "agt"}
 pytestmark = pytest.mark.xdist_group("permissions")  # make test: one worker, one module daemon
 EVERY_HEADER = {"Request-Id", "Upstat-Version", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"}
 

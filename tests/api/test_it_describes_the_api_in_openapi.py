@@ -298,6 +298,11 @@ def within_the_documented_gaps(case, now: int) -> None:
                 block["ca_file"] = CA_FILE
             else:
                 del block["ca_file"]
+    # a region must be one the config declares (the daemon's own, or under regions:)
+    if isinstance(body, dict) and case.path.startswith("/api/agents") and isinstance(body.get("region"), str):
+        body["region"] = REGION
+    if isinstance(body, dict) and case.path.startswith("/api/monitors") and isinstance(body.get("regions"), list):
+        body["regions"] = ["local", REGION][:len(body["regions"])]
     # a runbook's linked_to must name existing services, monitors, heartbeats or escalation policies
     if isinstance(body, dict) and body.get("linked_to") and case.path.startswith("/api/runbooks"):
         body["linked_to"] = []
@@ -340,6 +345,7 @@ FRESH = {
         {"wait_seconds": 0, "targets": [{"type": "channel", "id": POLICY_CHANNEL}]}]}),
     "/api/catalog/services": ("/api/catalog/services", {"name": "made for schemathesis"}),
     "/api/runbooks": ("/api/runbooks", {"title": "made for schemathesis", "steps": ["look"]}),
+    "/api/agents": ("/api/agents", {"name": "made for schemathesis", "region": "schemathesis"}),
 }
 # and a child of that new thing for /api/<things>/{id}/<children>/{<child>_id}: path, body
 FRESH_CHILDREN = {
@@ -348,6 +354,7 @@ FRESH_CHILDREN = {
     "report_id": ("reports", {"title": "made for schemathesis", "message": "made"}),
     "override_id": ("overrides", {"user_id": "usr_schemathesis", "starts_at": 1_800_000_000, "ends_at": 1_800_003_600}),
 }
+REGION = "schemathesis"  # the agents' region the run's daemon declares
 PERSON = "usr_schemathesis"  # seeded (rowskit.add_person) in the state file the run's daemon starts on
 SERVICE = "svc_schemathesis"  # seeded (catalogrows.add_service) there too: what new dependencies name
 
@@ -466,7 +473,8 @@ async def test_schemathesis_finds_no_server_error_no_undocumented_answer_and_no_
     api = await start_api(f'storage: {{path: "{state}"}}\n'
                           "api: {rate_limit: {per_token_minute: 100000, per_token_hour: 100000, "
                           "global_minute: 100000}}\nalert_channels:\n"
-                          f"  - {{key: {POLICY_CHANNEL}, type: webhook, webhook: {{url: 'http://127.0.0.1:9/'}}}}\n")
+                          f"  - {{key: {POLICY_CHANNEL}, type: webhook, webhook: {{url: 'http://127.0.0.1:9/'}}}}\n"
+                          f"regions: {{{REGION}: {{agents: []}}}}\n")
     _, _, document = await api.request("GET", "/api/openapi.json", token=None)
     started = time.monotonic()
     statuses: dict = {}

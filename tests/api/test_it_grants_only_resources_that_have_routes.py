@@ -1,7 +1,6 @@
 """Token permissions name the resources the route table declares, and only
-those: a resource DESIGN.md lists for later (agents, ...) has
-no route yet, so it cannot be granted (422 naming permissions.<resource>); a
-permissions object of the wrong shape is a 400. The admin token made at first
+those: a resource without a route (widgets, or one DESIGN.md lists for later)
+cannot be granted (422 naming permissions.<resource>); a permissions object of the wrong shape is a 400. The admin token made at first
 start holds every action on exactly the route table's resources."""
 
 from __future__ import annotations
@@ -16,12 +15,12 @@ ROUTED = sorted({route.resource for route in ROUTES})
 
 # permissions sent, status, param, words in the message
 REFUSED = [
-    ({"agents": ["read"], "monitors": ["read"]}, 422, "permissions.agents", "unknown resource"),
+    ({"widgets": ["read"], "monitors": ["read"]}, 422, "permissions.widgets", "unknown resource"),
     ({"monitors": ["frobnicate"]}, 422, "permissions.monitors", "unknown action 'frobnicate'"),
     ({}, 422, "permissions", "at least one permission"),
     ({"monitors": "read"}, 400, "permissions.monitors", "must be a list of actions"),
     ({"monitors": [1]}, 400, "permissions.monitors", "must be a list of actions"),
-    ({"agents": "read"}, 400, "permissions.agents", "must be a list of actions"),
+    ({"widgets": "read"}, 400, "permissions.widgets", "must be a list of actions"),
     (["monitors"], 400, "permissions", "permissions must be an object, got a list"),
 ]
 
@@ -56,6 +55,6 @@ async def test_the_admin_token_holds_exactly_the_route_tables_resources(api):
 
 
 def test_the_cli_text_form_refuses_them_too():
-    with pytest.raises(permissions.PermissionSyntaxError, match="unknown resource 'agents'"):
-        permissions.parse("monitors:read,agents:*")
+    with pytest.raises(permissions.PermissionSyntaxError, match="unknown resource 'widgets'"):
+        permissions.parse("monitors:read,widgets:*")
     assert permissions.parse("*") == permissions.everything()

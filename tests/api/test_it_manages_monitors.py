@@ -47,7 +47,7 @@ async def test_it_creates_reads_updates_and_deletes_a_monitor(api):
         "severity": "major", "tags": ["web", "eu"], "metadata": {"team": "ops"},
         "http": {"method": "HEAD", "expected_status": [200, "3xx"]},
         "alert_channels": None, "reminder_interval_seconds": None, "group_id": None, "escalation_policy": None,
-        "service_id": None,
+        "service_id": None, "regions": None, "quorum": None,
         "status": "active", "current_state": "pending", "since": NOW, "stats": None, "managed_by": "api",
         "paused_at": None, "resume_at": None, "last_check_at": None,
         "created_at": NOW, "updated_at": NOW,

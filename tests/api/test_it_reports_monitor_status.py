@@ -49,7 +49,7 @@ async def test_it_reports_no_uptime_before_a_first_result(api):
         "object": "monitor_status", "monitor_id": monitor_id, "status": "active",
         "current_state": "pending", "since": NOW, "last_check": None,
         "uptime_24h": None, "uptime_7d": None, "uptime_30d": None, "last_incident_at": None,
-        "latency_24h": {"p50_ms": None, "p95_ms": None, "checks": 0},
+        "latency_24h": {"p50_ms": None, "p95_ms": None, "checks": 0}, "regions": None, "quorum": None,
     }
 
 
@@ -70,7 +70,7 @@ async def test_it_reports_latency_percentiles_and_the_last_check(api):
                         enumerate([37, 5, 99, 64, 12, 81, 50, 23, 95, 70] * 10)] + [12.5])
     assert body["latency_24h"] == {"p50_ms": latencies[50], "p95_ms": latencies[95], "checks": 101}
     assert body["last_check"] == {
-        "id": seq_id("chk", last), "object": "check", "monitor_id": monitor_id, "created_at": NOW - 30,
+        "id": seq_id("chk", last), "object": "check", "monitor_id": monitor_id, "region": "local", "created_at": NOW - 30,
         "ok": True, "state": "up", "latency_ms": 12.5, "status_code": 200, "error_kind": None,
         "error_message": None,
         "phases": {"resolve_ms": 0.15, "connect_ms": 0.42, "tls_ms": None, "first_byte_ms": None,

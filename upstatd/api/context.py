@@ -31,7 +31,7 @@ class ApiContext:
                  heartbeat_group_commands: Any = None, maintenance_commands: Any = None,
                  people_commands: Any = None, schedule_commands: Any = None, on_call_calendar: Any = None,
                  policy_commands: Any = None, service_commands: Any = None,
-                 runbook_commands: Any = None, bus: Any = None) -> None:
+                 runbook_commands: Any = None, agent_commands: Any = None, bus: Any = None) -> None:
         self.read_conn = read_conn
         self.writer = writer
         self.clock = clock
@@ -53,6 +53,7 @@ class ApiContext:
         self.policy_commands = policy_commands      # PolicyCommands (escalation policies)
         self.service_commands = service_commands    # ServiceCommands (catalog services)
         self.runbook_commands = runbook_commands    # RunbookCommands
+        self.agent_commands = agent_commands        # AgentCommands (regions)
         self.status_page_commands = status_page_commands  # StatusPageCommands
         self.on_call_calendar = on_call_calendar  # oncall.calendar.CalendarCommands (the .ics feeds)
         self.bus = bus                             # EventBus: the MCP tools record mcp.tool_called

@@ -103,7 +103,7 @@ def read_token_file(file: str) -> str:
 def check_token(secret: str) -> str:
     if len(secret) < TOKEN_MIN or any(char.isspace() for char in secret):
         raise Invalid(f"an agent token must be at least {TOKEN_MIN} characters without blanks "
-                      f"(make one with: upstatd agent new-token)")
+                      f"(make one with: upstatd agent-token)")
     return secret
 
 

@@ -113,11 +113,12 @@ def _lead(monitor: Any) -> int:
 
 class IncidentCommands(Commands):
     def __init__(self, clock: Clock, writer: Writer, read_db: Database, service: IncidentService,
-                 bus: EventBus, escalations: Any = None) -> None:
+                 bus: EventBus, escalations: Any = None, own_region: str | None = "local") -> None:
         super().__init__(clock, writer, read_db)
         self.service = service
         self.bus = bus
         self.escalations = escalations  # oncall.escalations.EscalationService
+        self.own_region = own_region    # server.region: the region of checks that name none
 
     async def escalate(self, incident_id: str, author: str) -> Incident:
         """Escalate now: the next step of its policy fires at once (409 nothing_to_escalate when
@@ -157,7 +158,7 @@ class IncidentCommands(Commands):
                 rows = checks.failed_between(conn, monitor.seq, incident.started_at - _lead(monitor), until,
                                              public.FAILED_CHECKS)
                 data.append(public.AffectedCheck("affected_check", subject, "monitor", monitor.name,
-                                                 monitor.current_state, [check_object(row, subject) for row in rows]))
+                                                 monitor.current_state, [check_object(row, subject, self.own_region) for row in rows]))
             return data
 
         return public.AffectedChecks("list", await self.read_db.call(read),

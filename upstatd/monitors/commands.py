@@ -35,9 +35,10 @@ from upstatd.monitors import public, specs
 from upstatd.monitors.public import UNSET
 from upstatd.monitors.service import MonitorService
 from upstatd.probes import PROBES, ProbeSetupError
+from upstatd.regions import quorum as quorums
 from upstatd.store import incidents as incident_store
 from upstatd.store import monitors as store
-from upstatd.store import sla
+from upstatd.store import checks, sla
 from upstatd.store import uptime as figures
 from upstatd.store.db import Database
 from upstatd.store.monitors import MonitorRow
@@ -83,6 +84,28 @@ def apply_fields(shape: dict, body: Any) -> None:
                 confirmation[key] = value
         shape["confirmation"] = confirmation
     routing_in(shape, body)
+    for name in ("regions", "quorum"):
+        value = getattr(body, name)
+        if value is None:
+            shape.pop(name, None)  # the defaults' (or the daemon's own region, majority)
+        elif value is not UNSET:
+            shape[name] = value
+
+
+def check_regions(spec: MonitorSpec, config: Config) -> None:
+    """Its regions are the daemon's own and those the config declares (as the file's
+    monitors: config/regions.py check_region_refs), and there is at least one."""
+    own = config.server.region
+    known = ([own] if own else []) + [region.name for region in config.regions]
+    shown = ", ".join(known) or "none: server.region is false and regions: declares none"
+    if spec.regions is None:
+        if own is None:
+            raise Invalid("regions: probed from no region: server.region is false, so give regions "
+                          f"(regions: {shown})", "regions")
+        return
+    for index, name in enumerate(spec.regions):
+        if name not in known:
+            raise Invalid(f"regions.{index}: no region '{name}' (regions: {shown})", f"regions.{index}")
 
 
 class MonitorCommands(Commands):
@@ -120,15 +143,35 @@ class MonitorCommands(Commands):
         return await self.read_db.call(find, monitor_id)
 
     async def status(self, monitor_id: str) -> public.MonitorStatus:
-        """Current state, last check, uptime over 24 h / 7 d / 30 d, latency over 24 h: one read."""
+        """Current state, last check, uptime over 24 h / 7 d / 30 d, latency over 24 h: one read;
+        each region's state as the running monitor has it, for one probed from several."""
         now_ms = self._now_ms()
 
-        def read(conn: sqlite3.Connection) -> public.MonitorStatus:
+        def read(conn: sqlite3.Connection) -> tuple[MonitorRow, Any, int | None]:
             row = find(conn, monitor_id)
             numbers = figures.monitor_figures(conn, row.seq, row.created_at, now_ms)
-            return public.status_object(row, numbers, incident_store.last_started_for(conn, row.id))
+            return row, numbers, incident_store.last_started_for(conn, row.id)
 
-        return await self.read_db.call(read)
+        row, numbers, last_incident = await self.read_db.call(read)
+        running = self.service.monitors.get(row.key or row.id)
+        regions = quorum = None
+        if running is not None and running.regional is not None:
+            fresh = self.service.fresh_states(running, now_ms / 1000)
+            regions = public.region_statuses(running.regional, fresh)
+            quorum = (running.spec.quorum or quorums.MAJORITY).value()
+        return public.status_object(row, numbers, last_incident, regions, quorum, self.service.own_region)
+
+    async def checks(self, monitor_id: str, filters: dict[str, Any]) -> tuple[str, list[public.Check], bool]:
+        """One page of its checks (filters and paging of GET …/checks): (its id, checks, has_more).
+        The checks that name no region are the daemon's own region's."""
+        own = self.service.own_region
+
+        def read(conn: sqlite3.Connection) -> tuple[str, list[Any], bool]:
+            row = find(conn, monitor_id)
+            return (row.id, *checks.list_page(conn, row.seq, own_region=own, **filters))
+
+        found_id, rows, has_more = await self.read_db.call(read)
+        return found_id, [public.check_object(row, found_id, own) for row in rows], has_more
 
     async def sla(self, monitor_id: str, from_s: int | None, to_s: int | None) -> public.MonitorSla:
         """Availability, downtime and incidents (exact) and response times (rollups) of a window
@@ -156,6 +199,7 @@ class MonitorCommands(Commands):
             if block is not UNSET:
                 shape[kind] = block
         spec = build(shape, self.config().defaults)
+        check_regions(spec, self.config())
         await self._open_type(spec.type)
         now_ms = self._now_ms()
 
@@ -177,7 +221,8 @@ class MonitorCommands(Commands):
     async def update(self, monitor_id: str, body: public.MonitorUpdate) -> Changed:
         """PATCH and PUT (a partial update). A change that changes nothing writes nothing."""
         patch = None if body.metadata is UNSET else metadata.validate(body.metadata)
-        defaults = self.config().defaults
+        config = self.config()
+        defaults = config.defaults
         now_ms = self._now_ms()
 
         def change(conn: sqlite3.Connection) -> tuple[MonitorRow, MonitorSpec | None, Event | None, Any]:
@@ -206,6 +251,8 @@ class MonitorCommands(Commands):
                 merged = {key: value for key, value in merged.items() if value is not None}
                 shape[kind] = specs.keep_secrets(kind, merged, old)
             spec = build(shape, defaults)
+            if body.regions is not UNSET:
+                check_regions(spec, config)
             group_id = row.group_id if body.group_id is UNSET else body.group_id
             if store.same_spec(row, spec) and group_id == row.group_id:
                 return row, None, None, None

@@ -18,6 +18,7 @@ from upstatd.api.bodies import MAX_TIMESTAMP
 from upstatd.monitors import specs
 from upstatd.probes import PROBES
 from upstatd.groups.public import GroupId
+from upstatd.config.regions import MAX_REGIONS, REGION_PATTERN
 from upstatd.store.monitors import CURRENT_STATES, MANAGERS, STATUSES, MonitorRow  # noqa: F401  (the routes' filters)
 
 
@@ -45,6 +46,14 @@ Url = Annotated[str, rule(minLength=1, maxLength=2000,
                           description="The target, in the form of the type: https://host/path, tcp://host:port, "
                                       "icmp://host, a host name (dns), tls://host:port")]
 Name = Annotated[str, rule(minLength=1, maxLength=200)]
+# regions: the config chain checks them (config/regions.py region_list), the command that
+# each is declared (422 naming regions.N); docs/regions.md
+RegionNames = Annotated[list[Annotated[str, rule(pattern=f"^{REGION_PATTERN}$")]], rule(
+    minItems=1, maxItems=MAX_REGIONS, uniqueItems=True,
+    description="The regions it is probed from: the daemon's own (server.region) and those the config "
+                "declares under regions:; null: defaults.regions, else the daemon's own")]
+QuorumIn = (Annotated[str, rule(enum=["majority", "any", "all"])] | Annotated[int, rule(minimum=1)])
+QUORUM_DOC = "How many fresh regions must see it down: majority, any, all or a number; null: majority"
 
 class MonitorConfirmation(msgspec.Struct):
     failures: int
@@ -87,6 +96,8 @@ Monitor = msgspec.defstruct("Monitor", [
     ("group_id", str | None),        # grp_…: its monitor group
     ("escalation_policy", str | None),  # esc_…: its incidents' policy; null: the default
     ("service_id", str | None),         # svc_…: the catalog service it belongs to
+    ("regions", list[str] | None),      # where it is probed from; null: the daemon's own region
+    ("quorum", str | int | None),       # majority, any, all or a number; null: majority
     ("status", Literal["active", "paused"]),
     ("current_state", Literal[CURRENT_STATES]),
     ("since", int),                  # when it entered current_state
@@ -119,6 +130,8 @@ _FIELDS = [
     ("confirmation", MonitorConfirmationIn | Unset, UNSET),
     *LABEL_FIELDS,
     ("group_id", GroupId | None | Unset, UNSET),
+    ("regions", RegionNames | None | Unset, UNSET),
+    ("quorum", Annotated[QuorumIn, msgspec.Meta(description=QUORUM_DOC)] | None | Unset, UNSET),
 ]
 # openapi.py adds what one field cannot say: the type's block and url form go with the type
 MonitorCreate = msgspec.defstruct("MonitorCreate", [
@@ -170,6 +183,7 @@ class Check(msgspec.Struct):
     id: str
     object: Literal["check"]
     monitor_id: str
+    region: str | None          # where it was probed from (null: server.region is false now)
     created_at: int
     ok: bool
     state: str
@@ -181,7 +195,19 @@ class Check(msgspec.Struct):
     details: dict[str, Any] | None
 
 
-class MonitorStatus(msgspec.Struct):
+class RegionStatus(msgspec.Struct):
+    """A monitor in one of its regions: that region's confirmed state and latest result."""
+    name: str
+    state: str                  # pending, up, degraded, down
+    since: int
+    fresh: bool                 # counts in the quorum now (its agents up, its latest result recent)
+    last_check_at: int | None
+    latency_ms: float | None
+    error_kind: str | None
+    error_message: str | None
+
+
+class MonitorStatus(msgspec.Struct, kw_only=True):
     object: Literal["monitor_status"]
     monitor_id: str
     status: str
@@ -193,6 +219,8 @@ class MonitorStatus(msgspec.Struct):
     uptime_30d: float | None
     last_incident_at: int | None  # when the newest incident affecting it started
     latency_24h: MonitorLatency
+    regions: list[RegionStatus] | None = None  # probed from more than the daemon's own region: each one
+    quorum: str | int | None = None            # and the quorum it is judged by; both null otherwise
 
 
 # -- conversions -------------------------------------------------------------------------
@@ -208,7 +236,7 @@ def monitor_object(row: MonitorRow, listed: Any = None) -> Any:
                                   number(confirmation["recheck"])),
         severity=row.spec["severity"], tags=list(row.spec["tags"]), metadata=row.metadata, **block,
         **routing_shown(row.spec), group_id=row.group_id, escalation_policy=row.escalation_policy,
-        service_id=row.service_id,
+        service_id=row.service_id, regions=row.spec.get("regions"), quorum=row.spec.get("quorum"),
         status=row.status, current_state=row.current_state, since=row.state_since // 1000,
         stats=None if listed is None else MonitorStats(
             listed.uptime["24h"], listed.uptime["7d"], listed.uptime["30d"],
@@ -223,20 +251,37 @@ def _ms(us: int | None) -> float | None:
     return None if us is None else us / 1000
 
 
-def status_object(row: MonitorRow, numbers: Any, last_incident_ms: int | None) -> MonitorStatus:
-    """`numbers`: store.uptime.monitor_figures of the monitor."""
+def status_object(row: MonitorRow, numbers: Any, last_incident_ms: int | None,
+                  regions: list[RegionStatus] | None = None, quorum: str | int | None = None,
+                  own_region: str | None = None) -> MonitorStatus:
+    """`numbers`: store.uptime.monitor_figures of the monitor; `regions`: region_statuses of
+    the running monitor (None: probed from the daemon's region only)."""
     last = numbers.last_check
     return MonitorStatus(
-        "monitor_status", row.id, row.status, row.current_state, row.state_since // 1000,
-        None if last is None else check_object(last, row.id),
-        numbers.uptime["24h"], numbers.uptime["7d"], numbers.uptime["30d"], seconds(last_incident_ms),
-        MonitorLatency(numbers.p50_ms, numbers.p95_ms, numbers.latency_checks))
+        object="monitor_status", monitor_id=row.id, status=row.status, current_state=row.current_state,
+        since=row.state_since // 1000, last_check=None if last is None else check_object(last, row.id, own_region),
+        uptime_24h=numbers.uptime["24h"], uptime_7d=numbers.uptime["7d"], uptime_30d=numbers.uptime["30d"],
+        last_incident_at=seconds(last_incident_ms),
+        latency_24h=MonitorLatency(numbers.p50_ms, numbers.p95_ms, numbers.latency_checks),
+        regions=regions, quorum=quorum)
 
 
-def check_object(row: Any, monitor_id: str) -> Check:
+def region_statuses(regional: Any, fresh: Any) -> list[RegionStatus]:
+    """`regional`: a running monitor's {region: monitors.service.Regional}; `fresh`: the
+    names of those that count now."""
+    return [RegionStatus(name, item.state.state, int(item.state.since), name in fresh,
+                         None if item.last_at is None else int(item.last_at), item.latency_ms, item.error_kind,
+                         item.error_message)
+            for name, item in regional.items()]
+
+
+def check_object(row: Any, monitor_id: str, own_region: str | None = None) -> Check:
+    """`row`: of store.uptime.CHECK_COLUMNS, its last the region's name (None: the daemon's
+    own region, `own_region`)."""
     (seq, created_at, ok, state, latency_us, status_code, error_kind, error_message,
-     resolve_us, connect_us, tls_us, first_byte_us, transfer_us, details) = row
-    return Check(seq_id("chk", seq), "check", monitor_id, created_at // 1000, bool(ok), state,
+     resolve_us, connect_us, tls_us, first_byte_us, transfer_us, details, region) = row
+    return Check(seq_id("chk", seq), "check", monitor_id, own_region if region is None else region,
+                 created_at // 1000, bool(ok), state,
                  latency_us / 1000, status_code, error_kind, error_message,
                  CheckPhases(_ms(resolve_us), _ms(connect_us), _ms(tls_us), _ms(first_byte_us), _ms(transfer_us)),
                  None if details is None else msgspec.json.decode(details))

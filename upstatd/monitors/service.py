@@ -277,6 +277,9 @@ class MonitorService:
             self.resumes.cancel(key)
             if running.local:  # else only agents probe it
                 self.slots.schedule(key, first)
+            else:  # no longer probed here (its regions changed): no slot or re-check of the old grid
+                self.slots.cancel(key)
+                self.rechecks.cancel(key)
             return
         self.slots.cancel(key)
         self.rechecks.cancel(key)
@@ -370,7 +373,8 @@ class MonitorService:
         running.last_check_at = now_ms
         running.last_check = row
         if outcome.transition is not None:
-            check_row = (check_seq, *row[1:])  # as the checks list reads it (store/uptime.py CHECK_COLUMNS)
+            # as the checks list reads it (store/uptime.py CHECK_COLUMNS), the region's name last
+            check_row = (check_seq, *row[1:], None if region == self.own_region else region)
             self._change(running, outcome.transition, now, check_seq, check_row, result.error_kind,
                          result.error_message)
         elif result.error_kind is not None:
@@ -396,7 +400,7 @@ class MonitorService:
         # The Structs themselves: the outbox row encodes them straight to JSON.
         extra: dict[str, Any] = {"previous_attributes": {"current_state": before}}
         if check_row is not None:
-            extra["check"] = public.check_object(check_row, running.id)
+            extra["check"] = public.check_object(check_row, running.id, self.own_region)
         if regions:
             extra["regions"] = list(regions)
         self.bus.emit(change.type, public.monitor_object(self.snapshot(running)), now, extra)

@@ -15,6 +15,9 @@ COLUMNS = ("seq, id, key, managed_by, name, region, token_hash, state, state_sin
            "spool, acked_seq, spool_results, spool_bytes, spool_dropped, created_at, updated_at")
 
 
+STATES = ("new", "up", "down")
+
+
 class AgentRow(NamedTuple):
     seq: int
     id: str
@@ -47,7 +50,7 @@ def find(conn: sqlite3.Connection, agent_id: str) -> AgentRow | None:
 
 def list_page(conn: sqlite3.Connection, *, region: str | None = None, state: str | None = None, limit: int,
               starting_after: str | None = None, ending_before: str | None = None) -> tuple[list[AgentRow], bool]:
-    where = pages.Where().equal("region", region).equal("state", state)
+    where = pages.Where().equal("region", region).equal("state", state, options=STATES)
     rows, more = pages.page(conn, "agents", COLUMNS, limit, starting_after, ending_before, where)
     return [AgentRow(*row) for row in rows], more
 

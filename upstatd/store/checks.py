@@ -30,12 +30,18 @@ def next_seq(conn: sqlite3.Connection) -> int:
 
 
 def list_page(conn: sqlite3.Connection, monitor_seq: int, *, ok: bool | None = None,
+              region: str | None = None, own_region: str | None = None,
               created_gte: int | None = None, created_lte: int | None = None, limit: int,
               starting_after: str | None = None, ending_before: str | None = None) -> tuple[list[Any], bool]:
-    """One page of a monitor's checks (rows of CHECK_COLUMNS), newest first; cursors are chk_ ids."""
+    """One page of a monitor's checks (rows of CHECK_COLUMNS), newest first; cursors are chk_ ids.
+    `region`: those probed from it (`own_region`, the daemon's, is the rows that name none)."""
     where = (pages.Where("monitor_seq = ?", monitor_seq)
              .equal("ok", None if ok is None else int(ok))
              .created(created_gte, created_lte))
+    if region is not None and region == own_region:
+        where.add("region IS NULL")
+    elif region is not None:
+        where.add("region = (SELECT seq FROM regions WHERE name = ?)", region)
     return pages.page(conn, "checks", CHECK_COLUMNS, limit, starting_after, ending_before, where,
                       cursor_seq=pages.child_cursor("chk", "checks", "monitor_seq", monitor_seq))
 

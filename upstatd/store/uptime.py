@@ -16,8 +16,10 @@ from upstatd.store.rollups import HOUR_MS
 
 DAY_MS = 86_400_000
 WINDOWS = {"24h": DAY_MS, "7d": 7 * DAY_MS, "30d": 30 * DAY_MS}
+# the region's name last (NULL: the daemon's own), read back from the number the row carries
 CHECK_COLUMNS = ("seq, created_at, ok, state, latency_us, status_code, error_kind, error_message, "
-                 "resolve_us, connect_us, tls_us, first_byte_us, transfer_us, details")
+                 "resolve_us, connect_us, tls_us, first_byte_us, transfer_us, details, "
+                 "(SELECT name FROM regions WHERE regions.seq = checks.region)")
 
 
 class Figures(NamedTuple):

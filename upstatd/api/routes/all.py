@@ -9,6 +9,7 @@ from upstatd.api.routes import on_call_calendar  # noqa: F401,E402
 from upstatd.api.routes import escalation_policies  # noqa: F401
 from upstatd.api.routes import catalog  # noqa: F401
 from upstatd.api.routes import runbooks  # noqa: F401
+from upstatd.api.routes import agents  # noqa: F401
 from upstatd.api.dialects import uptimeguard  # noqa: F401,E402  (/v1, UptimeGuard's shapes)
 from upstatd.api.dialects import betterstack  # noqa: F401,E402  (the Better Stack dialect's envelope)
 from upstatd.api.dialects import betterstack_monitors  # noqa: F401,E402  (Better Stack's monitors and SLA)

@@ -30,8 +30,7 @@ from upstatd.incidents.public import IncidentObject, incident_object
 from upstatd.monitors import commands
 from upstatd.monitors.public import (CURRENT_STATES, MANAGERS, STATUSES, Check, Monitor, MonitorCreate,
                                      MonitorSla, MonitorStatus, MonitorUpdate, PauseBody, TypeName,
-                                     check_object, monitor_object)
-from upstatd.store import checks
+                                     monitor_object)
 from upstatd.store import incidents as incident_store
 from upstatd.store import monitors as store
 from upstatd.store import uptime
@@ -55,6 +54,8 @@ class MonitorListQuery(ListQuery, forbid_unknown_fields=True):
 
 class CheckListQuery(ListQuery, forbid_unknown_fields=True):
     ok: bool | None = None
+    region: Annotated[str, msgspec.Meta(min_length=1, description=(
+        "Only the checks probed from this region (the daemon's own: server.region)"))] | None = None
     created_gte: Timestamp | None = None
     created_lte: Timestamp | None = None
 
@@ -86,13 +87,24 @@ monitors.retrieve("Retrieve a monitor", response=Monitor)
 monitors.update("Update a monitor: only the fields given change; type blocks and metadata merge",
                 body=MonitorUpdate, response=Monitor)
 monitors.delete("Delete a monitor and its history")
-monitors.children("checks", "List a monitor's checks, newest first", query=CheckListQuery, response=CheckList,
-                  page=checks.list_page, show=check_object)
+
+
+@route("GET", "/api/monitors/{id}/checks", "monitors", "read",
+       "List a monitor's checks, newest first, each with the region it was probed from",
+       query=CheckListQuery, response=CheckList)
+async def list_checks(request: web.Request) -> web.Response:
+    filters = pagination.values(read_query(request, CheckListQuery))
+    monitor_id, found, has_more = await _context(request).monitor_commands.checks(request.match_info["id"],
+                                                                                filters)
+    return respond(pagination.envelope(found, has_more, f"/api/monitors/{monitor_id}/checks"))
+
+
 monitors.children("incidents", "A monitor's incidents, newest first; from/to: those that overlap the window",
                   query=MonitorIncidentsQuery, response=IncidentList, page=incident_store.monitor_page,
                   show=lambda incident, monitor_id: incident_object(incident), owner=lambda row: row.id,
                   resource="incidents")
-monitors.view("status", "Current state, last check, uptime over 24 h / 7 d / 30 d and latency over 24 h",
+monitors.view("status", "Current state, last check, uptime over 24 h / 7 d / 30 d and latency over 24 h; for a "
+              "monitor probed from several regions, each region's state and the quorum",
               commands.MonitorCommands.status, response=MonitorStatus)
 monitors.action("resume", "Resume a paused monitor: probed within a second, then on its interval",
                 commands.MonitorCommands.resume, response=Monitor)
