@@ -14,7 +14,7 @@ async def test_it_creates_a_monitor_as_the_seed_does(start_api):
     assert (made["name"], made["url"], made["type"], made["status"], made["interval_seconds"]) == (
         CREATE["name"], CREATE["url"], "https", "active", 60)
     assert made["tags"] == ["production", "ecommerce"]
-    assert made["regions"] == []  # ignored while upstatd's monitor body has no regions (api/dialects/regions.py)
+    assert made["regions"] == ["us-east-1", "eu-west-1", "ap-southeast-1"]  # declared in the kit's config
     assert [channel["type"] for channel in made["alert_channels"]] == ["webhook", "webhook"]
     assert all(channel["id"].startswith("ch_") for channel in made["alert_channels"])
     assert made["created_at"] == made["updated_at"]

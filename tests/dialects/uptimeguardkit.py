@@ -21,6 +21,8 @@ CHANNELS_YAML = """
 alert_channels:
   - {key: ch_slack_9x2k4m, type: webhook, webhook: {url: "http://127.0.0.1:9/slack"}}
   - {key: ch_email_ops.acmecorp.io, type: webhook, webhook: {url: "http://127.0.0.1:9/email"}}
+# and its regions, declared (no agent probes them here)
+regions: {us-east-1: {}, eu-west-1: {}, ap-southeast-1: {}}
 """
 
 # the seed's "Create an HTTP Monitor" body (the URL pointed at a closed loopback port: nothing is probed)

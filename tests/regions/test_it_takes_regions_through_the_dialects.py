@@ -1,7 +1,6 @@
 """`regions` on the dialects' monitors (api/dialects/regions.py): names as given, each one
-the config declares (else a 422 naming regions); Better Stack shows a config monitor's
-regions as upstatd runs them, UptimeGuard too (which, until upstatd's monitor body takes
-regions, ignores them in a body, as its seed's example names regions on every monitor)."""
+the config declares (else a 422 naming regions), set on the monitor; Better Stack and
+UptimeGuard show a monitor's regions as upstatd runs them."""
 
 from __future__ import annotations
 
@@ -18,8 +17,7 @@ KNOWN = ("local", "eu", "us")
     (["eu"], ["eu"]),
     (["eu", "local", "eu"], ["eu", "local"]),  # each once, in the order given
 ])
-def test_declared_names_pass_when_the_monitor_body_takes_them(names, expected, monkeypatch):
-    monkeypatch.setattr(regions, "PASSES", True)
+def test_declared_names_pass(names, expected):
     assert regions.checked(names, KNOWN) == expected
 
 
@@ -36,10 +34,7 @@ def test_other_names_are_refused_naming_regions(names, words):
     assert words in str(refused.value) and refused.value.param == "regions"
 
 
-def test_uptimeguard_passes_them_on_only_when_the_monitor_body_takes_them(monkeypatch):
-    monkeypatch.setattr(regions, "PASSES", False)
-    assert regions.passed(["us-east-1"], KNOWN) == {}  # accepted and ignored, as before
-    monkeypatch.setattr(regions, "PASSES", True)
+def test_uptimeguard_passes_them_on_as_the_monitor_bodys_field():
     assert regions.passed(["eu", "us"], KNOWN) == {"regions": ["eu", "us"]}
     assert regions.passed(regions.UNSET, KNOWN) == {}
     with pytest.raises(Invalid):
@@ -62,3 +57,14 @@ monitors:
     status, _, refused = await api.request("POST", "/api/v2/monitors", json={
         "monitor_type": "status", "url": "https://example.com", "regions": ["eu", "as"]})
     assert status == 422 and list(refused["errors"]) == ["regions"], refused
+
+    status, _, made = await api.request("POST", "/api/v2/monitors", json={
+        "monitor_type": "status", "url": "https://example.com", "regions": ["eu", "us"]})
+    assert status == 201, made
+    _, _, ours = await api.request("GET", f"/api/monitors/{made['data']['id']}")
+    assert ours["regions"] == ["eu", "us"]
+    status, _, made = await api.request("POST", "/v1/monitors", json={
+        "name": "api", "url": "https://example.org", "type": "https", "interval_seconds": 60, "regions": ["us"]})
+    assert status == 201, made
+    _, _, ours = await api.request("GET", f"/api/monitors/{made['id']}")
+    assert ours["regions"] == ["us"]

@@ -170,7 +170,12 @@ class MonitorService:
             running.regional = {}
             for name in regions:
                 state, since_ms = known.get(name, ("pending", round(running.state.since * 1000)))
-                running.regional[name] = Regional(MonitorState(state, since_ms / 1000))
+                regional = running.regional[name] = Regional(MonitorState(state, since_ms / 1000))
+                if name in known:
+                    # As confirmed before a stop, it counts for one freshness window from now, as
+                    # an agent heard from before the stop counts as up (regions/service.load):
+                    # else the first region to push its spool after a restart is judged alone.
+                    regional.last_at = self.clock.time()
         return running
 
     def retain(self, keys) -> int:

@@ -13,11 +13,6 @@ from typing import Any
 from msgspec import UNSET
 
 from upstatd.errors import Invalid
-from upstatd.monitors.public import MonitorCreate, MonitorUpdate
-
-# Until upstatd's monitor body has `regions` (the monitor API's own change), a dialect
-# cannot pass them on: refused with that said, rather than dropped.
-PASSES = "regions" in MonitorCreate.__struct_fields__ and "regions" in MonitorUpdate.__struct_fields__
 
 
 def declared(config: Any) -> tuple[str, ...]:
@@ -34,17 +29,13 @@ def checked(names: Any, known: tuple[str, ...]) -> list[str]:
     if unknown:
         raise Invalid(f"no region named {', '.join(repr(name[:40]) for name in unknown)}; the regions are "
                       f"{', '.join(known) or 'none'} (server.region and regions: in the config)", "regions")
-    if not PASSES:
-        raise Invalid("regions cannot be set through this API in this build (upstatd's monitor API has no "
-                      "regions field yet); set them in the config file", "regions")
     return list(dict.fromkeys(names))
 
 
 def passed(names: Any, known: tuple[str, ...]) -> dict[str, list[str]]:
-    """UptimeGuard's `regions` as the monitor body's field: {"regions": [...]}, once upstatd's
-    monitor body takes them (checked as above); until then {} (accepted and ignored, as the
-    dialect did before regions existed: its seed's example names regions on every monitor)."""
-    if names is UNSET or not PASSES:
+    """UptimeGuard's `regions` as the monitor body's field: {"regions": [...]} (checked as
+    above); {} when not given."""
+    if names is UNSET:
         return {}
     return {"regions": checked(names, known)}
 

@@ -6,9 +6,8 @@ maps upstatd's public shapes onto UptimeGuard's answer fields. Validation is the
 commands'; only what UptimeGuard has and upstatd lacks is decided here:
 
 - `type: "https"` is an http monitor; the answer says "https" again for an https URL.
-- `regions`: upstatd's region names, each declared (api/dialects/regions.py), once upstatd's monitor
-  body takes them; until then accepted and ignored. A monitor shows the regions it names (`[]`: the
-  daemon's own region only).
+- `regions`: upstatd's region names, each declared (api/dialects/regions.py). A monitor shows the
+  regions it names (`[]`: the daemon's own region only).
 - A second monitor on the same URL made through this dialect is MONITOR_ALREADY_EXISTS
   (monitors made here carry the metadata `made_through: uptimeguard`; /api has no such rule).
 - Lists are `page`/`per_page` with `total`: numbered pages (store/numbered.py), newest first.
