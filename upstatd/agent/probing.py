@@ -28,6 +28,7 @@ from upstatd.monitors.service import next_slot, phase_offset
 from upstatd.monitors.specs import build
 from upstatd.probes import run_probe
 from upstatd.probes.result import ProbeResult
+from upstatd.regions import split
 from upstatd.regions.protocol import AssignedMonitor
 from upstatd.scheduler.runner import Runner
 
@@ -35,8 +36,8 @@ log = structlog.get_logger("upstatd.agent")
 
 
 def owns(since: float | None, until: float | None, slot: float) -> bool:
-    """since <= slot < until; None is open on that side. (The lead swaps in regions/split.owns.)"""
-    return (since is None or since <= slot) and (until is None or slot < until)
+    """since <= slot < until; None is open on that side: the daemon's rule (regions/split.py)."""
+    return split.covers(split.Window("", since, until), slot)
 
 
 def first_owned_slot(after: float, phase: float, interval: float, since: float | None,

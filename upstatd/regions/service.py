@@ -114,12 +114,14 @@ class RegionService:
         """Whether any agent of the region is up: its results count toward quorums."""
         return any(agent.state == "up" and agent.row.region == region for agent in self.agents.values())
 
-    def contact(self, agent: Agent, now: float, version: str | None = None) -> None:
+    def contact(self, agent: Agent, now: float, version: str | None = None, stored: bool = True) -> None:
+        """A pull or a push: the agent is up until three push intervals from now. `stored`:
+        write the contact's time (a push writes it with its own row)."""
         agent.last_contact = now
         self._arm(agent)
         if agent.state != "up":
             self._set_state(agent, "up", now)
-        else:
+        elif stored:
             self.writer.add(store.CONTACT, (round(now * 1000), version, agent.id))
 
     def _arm(self, agent: Agent) -> None:
@@ -207,7 +209,7 @@ class RegionService:
         """Take a batch in order: a repeat (seq already taken from this spool) is skipped, a
         result the agent may not report refused; the answer waits for the commit."""
         now = self.clock.time()
-        self.contact(agent, now, batch.version)
+        self.contact(agent, now, stored=False)  # PUSHED below writes it
         self._plan()
         if batch.spool != agent.spool:  # a new spool numbers from 1 again
             agent.spool, agent.acked_seq = batch.spool, 0
