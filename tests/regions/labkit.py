@@ -22,6 +22,12 @@ from daemonproc import Daemon
 
 PORT = 8080
 AGENTS = ("eu", "us")
+# a monitor of the target probed from all three regions, every second, confirmed by two results
+SHOP_EVERYWHERE = """
+monitors:
+  - {{key: shop, type: http, url: "{target}", regions: [local, eu, us], interval: 1s, timeout: 1s,
+     confirmation: {{failures: 2, successes: 1, recheck: 1s}}}}
+"""
 
 
 class Regions:

@@ -6,16 +6,10 @@ from __future__ import annotations
 
 import asyncio
 
-from labkit import Regions
+from labkit import SHOP_EVERYWHERE as MONITORS, Regions
 from netns import requires_netns
 
 pytestmark = requires_netns
-
-MONITORS = """
-monitors:
-  - {{key: shop, type: http, url: "{target}", regions: [local, eu, us], interval: 1s, timeout: 1s,
-     confirmation: {{failures: 2, successes: 1, recheck: 1s}}}}
-"""
 
 
 async def test_one_blocked_region_is_outvoted_and_two_open_an_incident(lab, tmp_path):

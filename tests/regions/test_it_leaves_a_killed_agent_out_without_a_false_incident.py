@@ -6,16 +6,10 @@ from __future__ import annotations
 
 import time
 
-from labkit import Regions
+from labkit import SHOP_EVERYWHERE as MONITORS, Regions
 from netns import requires_netns
 
 pytestmark = requires_netns
-
-MONITORS = """
-monitors:
-  - {{key: shop, type: http, url: "{target}", regions: [local, eu, us], interval: 1s, timeout: 1s,
-     confirmation: {{failures: 2, successes: 1, recheck: 1s}}}}
-"""
 
 
 async def test_a_killed_agent_is_down_at_once_and_back_when_restarted(lab, tmp_path):

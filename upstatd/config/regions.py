@@ -8,14 +8,13 @@ SHA-256 is kept: the Config never holds an agent's secret (docs/regions.md).
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import stat
 from pathlib import Path as FilePath
 from typing import Any
 
 import msgspec
 
+from upstatd import token_file
 from upstatd.config.check import Invalid, Path, Problems, Rule, block, mapped, take, text, type_name
 
 REGION_PATTERN = r"[a-z0-9][a-z0-9-]{0,31}"
@@ -87,17 +86,11 @@ def token_hash(secret: str) -> str:
 
 
 def read_token_file(file: str) -> str:
-    """The secret in a file only its owner may read (as ssh treats a private key)."""
+    """The secret in a file only its owner may read (upstatd/token_file.py)."""
     try:
-        fd = os.open(file, os.O_RDONLY)
-    except OSError as exc:
-        raise Invalid(f"cannot read {file}: {exc.strerror}") from None
-    with os.fdopen(fd, encoding="utf-8") as handle:
-        mode = os.fstat(handle.fileno()).st_mode
-        if mode & (stat.S_IRWXG | stat.S_IRWXO):
-            raise Invalid(f"{file} may be read by group or others (mode {stat.S_IMODE(mode):04o}): "
-                          f"chmod 600 {file}")
-        return handle.read().strip()
+        return token_file.read_token_file(file, file)
+    except token_file.TokenFileError as exc:
+        raise Invalid(str(exc)) from None
 
 
 def check_token(secret: str) -> str:
