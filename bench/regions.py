@@ -129,18 +129,6 @@ class AgentProcess:
         if status not in (0, None):
             raise BenchError(f"agent {self.name} exited with {status} on SIGTERM:\n{self.log_tail()}")
 
-    def monitors(self) -> int:
-        """How many monitors it holds now, from its `agent.assignment_applied` log lines."""
-        held = 0
-        for line in self.log.read_text(errors="replace").splitlines():
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue
-            if entry.get("event") == "agent.assignment_applied":
-                held += entry.get("added", 0) - entry.get("removed", 0)
-        return held
-
     def log_tail(self, lines: int = 20) -> str:
         try:
             return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
@@ -155,10 +143,9 @@ def regions(ctx) -> dict:
     monitors = [monitor(f"regions-{i}", "http", ctx.targets, f"{s.regions_interval}s", f"{s.regions_interval}s")
                 for i in range(s.regions_monitors)]
     alone = _side(ctx, monitors, agents=False)
-    ctx.log(f"  alone: {alone['rate']:,.0f} probes/s, {alone['cpu_us_per_probe']} µs/probe")
+    ctx.log(f"  alone: {json.dumps(alone)}")
     split = _side(ctx, monitors, agents=True)
-    ctx.log(f"  agents: {split['rate']:,.0f} probes/s, {split['cpu_us_per_probe']} µs/probe "
-            f"(daemon {split['daemon_cpu_percent']} %, agents {split['agents_cpu_percent']} %)")
+    ctx.log(f"  agents: {json.dumps(split)}")
     return {"monitors": s.regions_monitors, "interval_s": s.regions_interval,
             "offered_per_s": round(s.regions_monitors / s.regions_interval), "window_s": s.regions_window,
             "alone": alone, "agents": split,
@@ -211,7 +198,6 @@ def _side(ctx, monitors: list[dict], agents: bool) -> dict:
             h1 = daemon.health()
             cpu1 = {name: proc.cpu_seconds(pid) for name, pid in processes.items()}
             targets1, busy1, t1, w1 = cpu_of(targets_pids), machine_busy(), time.monotonic(), time.time()
-            held = {agent.name: agent.monitors() for agent in started}
             for agent in started:  # their last push first: the daemon stores what they probed
                 agent.stop()
             started = []
@@ -239,7 +225,7 @@ def _side(ctx, monitors: list[dict], agents: bool) -> dict:
         "cpu_s": round(side_cpu, 3), "cpu_us_per_probe": round(side_cpu * 1e6 / stored, 1),
         "cpu_percent": round(side_cpu * 100 / seconds, 1),
         "daemon_cpu_percent": round(cpu["daemon"] * 100 / seconds, 1),
-        "agents_cpu_percent": round(sum(cpu[agent] for agent in held) * 100 / seconds, 1),
+        "agents_cpu_percent": round(sum(value for name, value in cpu.items() if name != "daemon") * 100 / seconds, 1),
         "processes": {name: {"cpu_percent": round(value * 100 / seconds, 1),
                              "cpu_us_per_probe": round(value * 1e6 / stored, 1)} for name, value in cpu.items()},
         "targets_cpu_percent": round(targets_cpu * 100 / seconds, 1),
@@ -248,9 +234,7 @@ def _side(ctx, monitors: list[dict], agents: bool) -> dict:
         "others_cpu_percent": round((busy - side_cpu - targets_cpu) * 100 / seconds, 1),
         "window_s": round(seconds, 1),
     }
-    if agents:
-        result["agent_monitors"] = held
-    else:  # the daemon's own scheduler: the agents have no /healthz to read theirs from
+    if not agents:  # the daemon's own scheduler: the agents have no /healthz to read theirs from
         result.update({"skipped_late": b["skipped_late"] - a["skipped_late"],
                        "skipped_busy": b["skipped_busy"] - a["skipped_busy"],
                        "skipped_capacity": b["skipped_capacity"] - a["skipped_capacity"],
