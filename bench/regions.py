@@ -156,7 +156,17 @@ def regions(ctx) -> dict:
             "offered_per_s": round(s.regions_monitors / s.regions_interval), "window_s": s.regions_window,
             "first": next(iter(sides)), "alone": alone, "agents": split,
             "rate_ratio": round(split["rate"] / alone["rate"], 3),
-            "cpu_per_probe_ratio": round(split["cpu_us_per_probe"] / alone["cpu_us_per_probe"], 3)}
+            "cpu_per_probe_ratio": round(split["cpu_us_per_probe"] / alone["cpu_us_per_probe"], 3),
+            "cpu_bound_ratio": cpu_bound_ratio(alone, split)}
+
+
+def cpu_bound_ratio(alone: dict, split: dict, cores: int | None = None) -> float:
+    """B ÷ A as this run's CPU per probe allows on a machine doing nothing else: A bound by
+    one core, B by every core, less what the targets spend per probe (on the same cores)."""
+    cores = cores or len(os.sched_getaffinity(0))
+    a = 1e6 / alone["cpu_us_per_probe"]
+    b = cores * 1e6 / (split["cpu_us_per_probe"] + split["targets_cpu_us_per_probe"])
+    return round(b / a, 3)
 
 
 def _side(ctx, monitors: list[dict], agents: bool) -> dict:

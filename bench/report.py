@@ -320,5 +320,7 @@ def _regions_table(s: dict) -> list[str]:
                      "targets CPU (µs/probe)", "other CPU", "machine busy", "failed"], rows)
     ratios = [run["rate_ratio"] for run in s["runs"]]
     lines += ["", f"B ÷ A probes/s: {m['rate_ratio']:.2f} (runs {', '.join(f'{r:.2f}' for r in ratios)}); "
-              f"B ÷ A CPU per probe: {m['cpu_per_probe_ratio']:.2f}", ""]
+              f"B ÷ A CPU per probe: {m['cpu_per_probe_ratio']:.2f}; B ÷ A as the CPU per probe allows on "
+              f"a machine doing nothing else (A one core, B every core less the targets'): "
+              f"{m['cpu_bound_ratio']:.2f}", ""]
     return lines
