@@ -35,14 +35,18 @@ def monitor(key: str, kind: str, targets, interval: str, timeout: str = "5s") ->
 
 def write_config(path: Path, monitors: list[dict], port: int, database: Path,
                  max_in_flight: int = 1000, heartbeats: list[dict] = (), pings: dict | None = None,
-                 webhooks: list[dict] = ()) -> None:
-    """YAML in flow style, one monitor (heartbeat, webhook endpoint) per line (JSON is YAML): fast to load."""
+                 webhooks: list[dict] = (), server: dict | None = None, sections: dict | None = None) -> None:
+    """YAML in flow style, one monitor (heartbeat, webhook endpoint) per line (JSON is YAML): fast to load.
+
+    `server` adds keys to `server:` (`region: false`); `sections` adds top-level ones (`regions`, `defaults`)."""
     with open(path, "w") as f:
-        f.write(f'server: {{listen: "127.0.0.1:{port}"}}\n')
+        f.write(f"server: {json.dumps({'listen': f'127.0.0.1:{port}', **(server or {})})}\n")
         f.write(f"storage: {{path: {json.dumps(str(database))}}}\n")
         f.write(f"scheduler: {{max_in_flight: {max_in_flight}}}\n")
         if pings:
             f.write(f"pings: {json.dumps(pings)}\n")
+        for section, value in (sections or {}).items():
+            f.write(f"{section}: {json.dumps(value)}\n")
         for section, items in (("monitors", monitors), ("heartbeats", heartbeats), ("webhooks", webhooks)):
             if section == "monitors" or items:
                 f.write(f"{section}:\n")
@@ -54,7 +58,8 @@ class Daemon:
     """`with Daemon(workdir, monitors) as daemon:` runs `upstatd run` until the block ends."""
 
     def __init__(self, workdir: Path, monitors: list[dict], max_in_flight: int = 1000,
-                 heartbeats: list[dict] = (), pings: dict | None = None, webhooks: list[dict] = ()) -> None:
+                 heartbeats: list[dict] = (), pings: dict | None = None, webhooks: list[dict] = (),
+                 server: dict | None = None, sections: dict | None = None) -> None:
         self.workdir = workdir
         workdir.mkdir(parents=True, exist_ok=True)
         self.port = proc.free_port()
@@ -62,7 +67,7 @@ class Daemon:
         self.config = workdir / "upstatd.yaml"
         self.log = workdir / "upstatd.log"
         write_config(self.config, monitors, self.port, self.database, max_in_flight, heartbeats, pings,
-                     webhooks)
+                     webhooks, server, sections)
         self.proc: subprocess.Popen | None = None
         self.pid = 0
         self.ready_seconds = 0.0

@@ -44,6 +44,7 @@ TARGETS = [
     ("pages", "rps", ">=", 500, "pages: requests/s from 8 keep-alive connections"),
     ("pages", "lateness_p99_delta_ms", "<=", 5.0, "pages: probe lateness p99 under that load − idle, ms"),
     ("pages", "cold_p99_ms", "<=", 250, "pages: first GET after a change (a cold render), p99 ms"),
+    ("regions", "rate_ratio", ">=", 1.7, "regions: probes/s of a daemon and two agents ÷ one daemon's, same run"),
 ]
 
 
@@ -277,6 +278,9 @@ def markdown(summaries: dict[str, dict], machine_info: dict, runs: int, smoke: b
                           f"{m['load_lateness_p99_ms']:.1f} ms", f"{m['lateness_p99_delta_ms']:.1f} ms"]])
         lines.append("")
 
+    if (s := summaries.get("regions")) and s["median"]:
+        lines += _regions_table(s)
+
     target_rows = []
     for s in summaries.values():
         for t in s["targets"]:
@@ -294,3 +298,29 @@ def markdown(summaries: dict[str, dict], machine_info: dict, runs: int, smoke: b
     if errors:
         lines += ["**Errors**", "", *errors, ""]
     return "\n".join(lines)
+
+
+def _regions_table(s: dict) -> list[str]:
+    m = s["median"]
+    lines = [f"**Regions, the scale-out on one host** ({_num(m['monitors'], 0)} HTTP monitors at "
+             f"{_num(m['interval_s'], 0)} s: {_num(m['offered_per_s'], 0)} probes/s offered, above either side's "
+             f"ceiling in a full run; {_num(m['window_s'], 0)} s window after warm-up; CPU in % of one core, µs per probe "
+             f"stored)", ""]
+    rows = []
+    for side, label in (("alone", "A: one daemon"), ("agents", "B: daemon + 2 agents")):
+        parts = ", ".join(f"{name} {_num(m.get(f'{side}.processes.{name}.cpu_percent'), 0)} %"
+                          for name in ("daemon", "agent-1", "agent-2")
+                          if f"{side}.processes.{name}.cpu_percent" in m)
+        rows.append([label, _num(m[f"{side}.rate"], 0), f"{m[f'{side}.executed_pct']:.1f} %",
+                     _num(m[f"{side}.cpu_us_per_probe"]), f"{m[f'{side}.cpu_percent']:.0f} % ({parts})",
+                     f"{m[f'{side}.targets_cpu_percent']:.0f} % ({_num(m[f'{side}.targets_cpu_us_per_probe'])} µs)",
+                     f"{m[f'{side}.others_cpu_percent']:.0f} %", f"{m[f'{side}.machine_busy_percent']:.0f} %",
+                     _num(m[f"{side}.failed"], 0)])
+    lines += _table(["side", "probes/s", "of offered", "CPU µs/probe (side)", "side CPU (per process)",
+                     "targets CPU (µs/probe)", "other CPU", "machine busy", "failed"], rows)
+    ratios = [run["rate_ratio"] for run in s["runs"]]
+    lines += ["", f"B ÷ A probes/s: {m['rate_ratio']:.2f} (runs {', '.join(f'{r:.2f}' for r in ratios)}); "
+              f"B ÷ A CPU per probe: {m['cpu_per_probe_ratio']:.2f}; B ÷ A as the CPU per probe allows on "
+              f"a machine doing nothing else (A one core, B every core less the targets'): "
+              f"{m['cpu_bound_ratio']:.2f}", ""]
+    return lines

@@ -1,5 +1,5 @@
 """The scenarios (the fifth, pings, is in bench.pings; the sixth, webhooks, in bench.webhooks; the eighth,
-metrics, in bench.metrics). Each is one function
+metrics, in bench.metrics; the eleventh, regions, in bench.regions). Each is one function
 taking the Context and returning a dict of measurements for one run;
 bench.report takes medians over runs.
 
@@ -100,6 +100,12 @@ class Settings:
     pages_cold: int = 30              # first renders after a change
     pages_connections: int = 8
     pages_window: float = 30.0        # s: idle, then as long under load (the cache's 30 s: one render in it)
+    # 11. regions (bench.regions): one daemon probing vs a daemon and two agents, at each one's ceiling
+    regions_monitors: int = 10_000
+    regions_interval: int = 2         # s: 5,000 probes/s offered, more than either side can do here
+    regions_max_in_flight: int = 1000  # the daemon's; each agent's is the Runner's default, also 1000
+    regions_warmup: float = 15.0
+    regions_window: float = 30.0
 
 
 FULL = Settings()
@@ -113,7 +119,8 @@ SMOKE = Settings(smoke=True, cost_rate=100, cost_warmup=1.5, cost_window=2.0,
                  metrics_monitors=5000, metrics_window=2.0,
                  fleet_monitors=100, fleet_long_days=30, fleet_walks=5, fleet_status_reads=200,
                  pages_monitors=100, pages_resources=20, pages_sections=2, pages_days=10, pages_interval=5,
-                 pages_reads=100, pages_cold=5, pages_window=2.0)
+                 pages_reads=100, pages_cold=5, pages_window=2.0,
+                 regions_monitors=300, regions_warmup=3.0, regions_window=4.0)
 
 
 @dataclass
@@ -565,6 +572,11 @@ def status_pages(ctx: Context) -> dict:
     return run(ctx)
 
 
+def scale_out(ctx: Context) -> dict:
+    from bench.regions import regions as run
+    return run(ctx)
+
+
 SCENARIOS = {"probe-cost": probe_cost, "scale": scale, "size": size, "storage": storage, "pings": pings,
              "webhooks": webhooks, "retention": retention, "metrics": metrics,
-             "fleet": fleet, "pages": status_pages}
+             "fleet": fleet, "pages": status_pages, "regions": scale_out}
