@@ -426,11 +426,20 @@ class MonitorService:
             self.writer.add(UPSERT_MONITOR_REGION, (running.seq, region, local.state.state, round(now * 1000)))
             log.info("monitor.region_state_changed", monitor=running.spec.key, region=region,
                      from_state=local.transition.from_state, to_state=local.state.state)
-        return self._verdict(running, now), local.recheck and region == self.own_region
+        recheck = local.recheck and region == self.own_region
+        if len(running.regional) == 1:  # one region, which just reported (fresh, its agent up): judge() of
+            return self._outcome(running, local.state.state, now), recheck  # one state, without the dict
+        return self._verdict(running, now), recheck
 
     def _verdict(self, running: Running, now: float) -> Outcome:
-        current = running.state
         verdict = quorums.judge(self.fresh_states(running, now), running.spec.quorum or quorums.MAJORITY)
+        return self._outcome(running, verdict, now)
+
+    @staticmethod
+    def _outcome(running: Running, verdict: str | None, now: float) -> Outcome:
+        current = running.state
+        if verdict == "pending":  # as judge() says of one pending region: undecided
+            verdict = None
         if verdict is None or verdict == current.state:
             return Outcome(current, None, False)
         return Outcome(MonitorState(verdict, now), Transition(current.state, verdict), False)

@@ -12,6 +12,7 @@ regions/split.py's, recomputed when the monitors or the live agents change.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -70,6 +71,7 @@ class RegionService:
         self.by_token: dict[str, Agent] = {}       # sha256 hex -> agent
         self.windows: dict[str, dict[str, tuple[split.Window, ...]]] = {}  # region -> monitor key -> windows
         self._planned = (-1, -1)                   # (monitors.changes, agents version) the windows are for
+        self._expires = math.inf                   # the first hand-over's end in them (then plan again)
         self._agents_version = 0
         self.plan_version = 0
         monitors.region_up = self.region_up
@@ -160,9 +162,9 @@ class RegionService:
 
     def _plan(self) -> None:
         version = (self.monitors.changes, self._agents_version)
-        if version == self._planned:
-            return
         now = self.clock.time()
+        if version == self._planned and now < self._expires:
+            return
         keys: dict[str, list[str]] = {region: [] for region in self.regions}
         for running in self.monitors.monitors.values():
             if running.paused:
@@ -175,6 +177,9 @@ class RegionService:
                           if agent.state == "up" and agent.row.region == region)
             self.windows[region] = split.replan(self.windows.get(region, {}), region_keys, live, now, HANDOFF)
         self._planned = version
+        # a hand-over's end: the old owner's window is dropped then, so its assignment changes
+        self._expires = min((window.until for windows in self.windows.values() for monitor in windows.values()
+                             for window in monitor if window.until is not None), default=math.inf)
         self.plan_version += 1
 
     def assignment(self, agent: Agent) -> tuple[str, tuple[protocol.AssignedMonitor, ...]]:
