@@ -54,6 +54,17 @@ def write_config(path: Path, monitors: list[dict], port: int, database: Path,
                 f.write(f"  - {json.dumps(spec, separators=(', ', ': '))}\n")
 
 
+def notify_socket(path: Path) -> tuple[socket.socket, dict[str, str]]:
+    """A fresh sd_notify socket at `path` and the environment that points a process at it
+    (without the watchdog the harness's own environment may name)."""
+    path.unlink(missing_ok=True)
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(str(path))
+    notify.settimeout(0.2)
+    env = dict(os.environ, NOTIFY_SOCKET=str(path))
+    env.pop("WATCHDOG_USEC", None)
+    return notify, env
+
 class Daemon:
     """`with Daemon(workdir, monitors) as daemon:` runs `upstatd run` until the block ends."""
 
@@ -82,13 +93,7 @@ class Daemon:
 
     def start(self, ready_timeout: float = 60.0) -> float:
         """Start and wait for READY=1; returns seconds from spawning to READY."""
-        notify_path = self.workdir / "notify.sock"
-        notify_path.unlink(missing_ok=True)
-        notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        notify.bind(str(notify_path))
-        notify.settimeout(0.2)
-        env = dict(os.environ, NOTIFY_SOCKET=str(notify_path))
-        env.pop("WATCHDOG_USEC", None)
+        notify, env = notify_socket(self.workdir / "notify.sock")
         with notify, open(self.log, "wb") as log:
             began = time.monotonic()
             self.proc = proc.spawn([str(UPSTATD), "run", "-c", str(self.config)], env=env,

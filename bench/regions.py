@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 from bench import proc
-from bench.daemon import UPSTATD, Daemon, monitor
+from bench.daemon import UPSTATD, Daemon, monitor, notify_socket
 from bench.proc import BenchError
 
 REGION = "bench"
@@ -94,13 +94,7 @@ class AgentProcess:
 
     def spawn(self) -> socket.socket:
         """Start it; the notify socket to wait on (ready())."""
-        notify_path = self.workdir / f"{self.name}.notify"
-        notify_path.unlink(missing_ok=True)
-        notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        notify.bind(str(notify_path))
-        notify.settimeout(0.2)
-        env = dict(os.environ, NOTIFY_SOCKET=str(notify_path))
-        env.pop("WATCHDOG_USEC", None)
+        notify, env = notify_socket(self.workdir / f"{self.name}.notify")
         with open(self.log, "wb") as log:
             self.proc = proc.spawn([str(UPSTATD), "agent", "--server", f"http://127.0.0.1:{self.port}",
                                     "--token-file", str(self.token_file), "--region", REGION,

@@ -8,17 +8,16 @@ real agents (`python -m upstatd agent`) in "eu" and "us", the target in the targ
 
 from __future__ import annotations
 
-import asyncio
 import os
 import secrets
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
 from daemonproc import Daemon
+from loopback import eventually
 
 PORT = 8080
 AGENTS = ("eu", "us")
@@ -106,14 +105,9 @@ class Regions:
         return (await self.get(f"/api/incidents?limit=100&monitor_id={monitor_id}"))["data"]
 
     async def until(self, check: Any, timeout: float = 20.0, what: str = "") -> Any:
-        deadline = time.monotonic() + timeout
-        while True:
-            seen = check()
-            if asyncio.iscoroutine(seen):
-                seen = await seen
-            if seen:
-                return seen
-            if time.monotonic() > deadline:
-                raise AssertionError(f"not true within {timeout} s: {what}\n--- daemon:\n{self.log('daemon.log')}"
-                                     + "".join(f"\n--- agent {r}:\n{self.log(f'agent-{r}.log')}" for r in AGENTS))
-            await asyncio.sleep(0.1)
+        """loopback.eventually, saying what it waited for and the processes' last log lines."""
+        try:
+            return await eventually(check, timeout=timeout, interval=0.1)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}: {what}\n--- daemon:\n{self.log('daemon.log')}"
+                                 + "".join(f"\n--- agent {r}:\n{self.log(f'agent-{r}.log')}" for r in AGENTS)) from None
