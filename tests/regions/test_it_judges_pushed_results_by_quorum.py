@@ -81,3 +81,15 @@ async def test_results_for_a_monitor_outside_the_region_are_refused(start_api):
         f"monitor {eu_only} is not probed from region us", "no monitor mon_nothere (deleted?)"]
     _, _, checks = await api.request("GET", f"/api/monitors/{eu_only}/checks")
     assert checks["data"] == []
+
+
+async def test_a_result_out_of_bounds_is_refused_and_changes_nothing(start_api):
+    api = await start_regions(start_api, MONITORS, clock=FakeClock(wall=NOW))
+    shop = (await monitor(api, "shop"))["id"]
+    for bad in ({"latency_ms": 1e400}, {"at": -1}, {"phases": {"connect": 1e400}}, {"seq": 0}):
+        answer = await push(api, "eu", [{**result(1, shop, True, NOW), **bad}], expect=400)
+        assert answer["error"]["type"] == "invalid_request_error", bad
+    answer = await push(api, "eu", [result(1, shop, False, NOW, error_kind="made_up")])
+    assert answer["accepted"] == 0 and "error_kind 'made_up' is not one of timeout" in answer["refused"][0]["reason"]
+    _, _, checks = await api.request("GET", f"/api/monitors/{shop}/checks")
+    assert checks["data"] == []

@@ -7,7 +7,7 @@ seconds of the daemon's clock (`server_time` lets an agent measure its offset).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -44,17 +44,23 @@ class Assignment(msgspec.Struct, frozen=True, kw_only=True):
     monitors: tuple[AssignedMonitor, ...] = ()
 
 
+# Bounds a pushed result is decoded within (a 400 beyond): what a probe can say, and no
+# value the daemon's arithmetic cannot take (an infinite time or latency).
+Seconds = Annotated[float, msgspec.Meta(ge=0, le=1e11)]          # wall seconds, before the year 5000
+Milliseconds = Annotated[float, msgspec.Meta(ge=0, le=86_400_000)]  # a day
+
+
 class PushedResult(msgspec.Struct, frozen=True, kw_only=True):
-    seq: int                         # the spool's number of this result: the daemon ignores a repeat
-    monitor_id: str
-    slot: float | None               # the grid slot probed; None: a re-check off the grid
-    at: float                        # when the probe ended
+    seq: Annotated[int, msgspec.Meta(ge=1)]  # the spool's number of this result: the daemon ignores a repeat
+    monitor_id: Annotated[str, msgspec.Meta(max_length=100)]
+    slot: Seconds | None             # the grid slot probed; None: a re-check off the grid
+    at: Seconds                      # when the probe ended
     ok: bool
-    latency_ms: float
-    status_code: int | None = None
-    error_kind: str | None = None
+    latency_ms: Milliseconds
+    status_code: Annotated[int, msgspec.Meta(ge=0, le=999)] | None = None
+    error_kind: str | None = None    # probes/result.ERROR_KINDS (another is refused, see regions/service.py)
     error_message: str | None = None
-    phases: dict[str, float] = {}
+    phases: dict[str, Milliseconds] = {}
     details: dict[str, Any] | None = None
 
     def probe_result(self) -> ProbeResult:

@@ -24,6 +24,7 @@ from upstatd.config.regions import token_hash
 from upstatd.events import EventBus, StateChanged, Subject
 from upstatd.incidents.service import IncidentService
 from upstatd.monitors.service import MonitorService, Running
+from upstatd.probes.result import ERROR_KINDS
 from upstatd.regions import liveness, protocol, split
 from upstatd.regions.public import agent_object
 from upstatd.scheduler.runner import Runner
@@ -249,6 +250,8 @@ class RegionService:
         region = agent.row.region
         if running is None:
             return f"no monitor {result.monitor_id} (deleted?)"
+        if result.error_kind is not None and result.error_kind not in ERROR_KINDS:
+            return f"error_kind {result.error_kind[:40]!r} is not one of {', '.join(ERROR_KINDS)}"
         if region not in self.monitors.regions_of(running.spec):
             return f"monitor {result.monitor_id} is not probed from region {region}"
         # Refused only when another agent owns that slot (or, for a re-check, the monitor now):
