@@ -49,7 +49,8 @@ def write(tmp_path, text: str) -> str:
      server: https://upstatd.example.com
      token_file: TOKEN_FILE
      region: eu west
-     """, ":3: region: 'eu west' is not valid: use letters, digits, '-', '_' and '.'"),
+     """, ":3: region: a region name is 1-32 lowercase letters, digits and '-', starting with a letter or digit, "
+         "got 'eu west'"),
     ("""\
      server: https://upstatd.example.com
      token_file: /nonexistent/agent.token
@@ -107,3 +108,10 @@ def test_flags_beat_the_environment_which_beats_the_file(tmp_path):
     assert (from_flags.server, from_flags.token, from_flags.region, from_flags.spool_path) == (
         "http://127.0.0.1:1", "upsa_from_flag", "flag-region", str(tmp_path / "flag.db"))
     assert "upsa_" not in repr(from_flags)  # a config in a log line or traceback
+
+
+def test_a_relative_token_file_is_read_beside_the_file(tmp_path, monkeypatch):
+    made = token_file(tmp_path)
+    monkeypatch.chdir("/")  # not where the file is
+    path = write(tmp_path, f"server: https://upstatd.example.com\ntoken_file: {made.name}\n")
+    assert load_agent_config(path, environ={}).token == TOKEN

@@ -23,8 +23,8 @@ from urllib.parse import urlsplit
 import msgspec
 
 from upstatd.config.check import Invalid, Problems, block, byte_size, duration, take, text
-from upstatd.config.load import ConfigError
-from upstatd.config.source import read_yaml
+from upstatd.config.load import ConfigError, read_file
+from upstatd.config.regions import region_name
 from upstatd.token_file import TokenFileError, read_token_file
 
 ENV_SERVER = "UPSTATD_AGENT_SERVER"
@@ -36,7 +36,6 @@ DEFAULT_MAX_AGE = 86400.0
 
 KEYS = ("server", "token_file", "region", "spool")
 SPOOL_KEYS = ("path", "max_size", "max_age")
-REGION = text(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}", 100, "use letters, digits, '-', '_' and '.'")
 MAX_SIZE = byte_size(min=64 * 1024)
 MAX_AGE = duration(min=60)
 
@@ -75,12 +74,7 @@ def load_agent_config(file: str | None = None, *, server: str | None = None, tok
     problems = Problems(file or "agent")
     section: dict = {}
     if file is not None:
-        try:
-            with open(file, encoding="utf-8") as handle:
-                data = read_yaml(handle.read(), problems, environ)
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError([f"{file}: cannot read: {getattr(exc, 'strerror', None) or exc}"]) from None
-        section = block(data, (), problems, KEYS) or {}
+        section = block(read_file(file, problems, environ), (), problems, KEYS) or {}
     spool_section = block(section.get("spool"), ("spool",), problems, SPOOL_KEYS) or {}
     messages: list[str] = []
 
@@ -97,8 +91,8 @@ def load_agent_config(file: str | None = None, *, server: str | None = None, tok
         return take(section, key, parse, (), problems)
 
     url = pick(server, "--server", ENV_SERVER, "server", server_url)
-    wanted = pick(region, "--region", ENV_REGION, "region", REGION)
-    token = _token(token_file, section, problems, messages, environ)
+    wanted = pick(region, "--region", ENV_REGION, "region", region_name)
+    token = _token(token_file, section, problems, messages, environ, file)
     max_size = take(spool_section, "max_size", MAX_SIZE, ("spool",), problems, DEFAULT_MAX_SIZE)
     max_age = take(spool_section, "max_age", MAX_AGE, ("spool",), problems, DEFAULT_MAX_AGE)
     path = spool or take(spool_section, "path", text(max_len=4096), ("spool",), problems, DEFAULT_SPOOL)
@@ -114,7 +108,7 @@ def load_agent_config(file: str | None = None, *, server: str | None = None, tok
 
 
 def _token(flag: str | None, section: dict, problems: Problems, messages: list[str],
-           environ: Mapping[str, str]) -> str | None:
+           environ: Mapping[str, str], file: str | None) -> str | None:
     if flag is not None:
         try:
             return read_token_file(flag, f"--token-file {flag}")
@@ -130,6 +124,8 @@ def _token(flag: str | None, section: dict, problems: Problems, messages: list[s
     if not isinstance(path, str) or not path:
         problems.add(("token_file",), "must be the path of a file holding the agent token")
         return None
+    if file is not None:  # relative to the file, as the daemon reads its config's paths
+        path = os.path.join(os.path.dirname(os.path.abspath(file)), path)
     try:
         return read_token_file(path, path)
     except TokenFileError as exc:

@@ -38,13 +38,19 @@ def load_storage_path(path: str, environ: Mapping[str, str] = os.environ) -> str
     return storage_path
 
 
-def _read(path: str, problems: Problems, environ: Mapping[str, str]):
+def read_file(path: str, problems: Problems, environ: Mapping[str, str]):
+    """The YAML of a file, `${VAR}` expanded and its lines known to `problems` (the daemon's
+    config, the agent's); a file that cannot be read is a ConfigError."""
     try:
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}"]) from None
-    data = read_yaml(text, problems, environ)
+    return read_yaml(text, problems, environ)
+
+
+def _read(path: str, problems: Problems, environ: Mapping[str, str]):
+    data = read_file(path, problems, environ)
     # Errors in a readable file (an unset ${VAR}, a repeated key) do not stop
     # validation: the caller reports them together with the rest.
     if data is None and problems:

@@ -201,10 +201,15 @@ def _no_shared_agents(regions: tuple[RegionSpec, ...], path: Path, problems: Pro
             tokens.setdefault(agent.token_hash, agent.key)
 
 
+def declared_regions(own: str | None, regions: tuple[RegionSpec, ...]) -> tuple[str, ...]:
+    """Every region a monitor may name: the daemon's own (unless it is off) and the agents'."""
+    return (*(() if own is None else (own,)), *(region.name for region in regions))
+
+
 def check_region_refs(top: dict, own: str | None, regions: tuple[RegionSpec, ...], problems: Problems) -> None:
     """Every `regions` entry of defaults and monitors is a region this file declares (or the
     daemon's own); a monitor with none left to default to is an error."""
-    known = ([own] if own else []) + [region.name for region in regions]
+    known = declared_regions(own, regions)
     shown = ", ".join(known) or "none: server.region is false and regions: declares none"
     defaults = top.get("defaults") if isinstance(top.get("defaults"), dict) else {}
     places: list[tuple[Path, Any]] = [(("defaults", "regions"), defaults.get("regions"))]

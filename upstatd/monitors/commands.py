@@ -17,6 +17,7 @@ import msgspec
 import structlog
 
 from upstatd import metadata, subjects
+from upstatd.config.regions import declared_regions
 from upstatd.clock import Clock
 from upstatd.commands import Commands
 from upstatd.alerts import refs
@@ -96,7 +97,7 @@ def check_regions(spec: MonitorSpec, config: Config) -> None:
     """Its regions are the daemon's own and those the config declares (as the file's
     monitors: config/regions.py check_region_refs), and there is at least one."""
     own = config.server.region
-    known = ([own] if own else []) + [region.name for region in config.regions]
+    known = declared_regions(own, config.regions)
     shown = ", ".join(known) or "none: server.region is false and regions: declares none"
     if spec.regions is None:
         if own is None:

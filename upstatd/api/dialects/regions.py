@@ -12,13 +12,13 @@ from typing import Any
 
 from msgspec import UNSET
 
+from upstatd.config.regions import declared_regions
 from upstatd.errors import Invalid
 
 
 def declared(config: Any) -> tuple[str, ...]:
-    """Every region a monitor may name: the daemon's own (unless turned off) and the agents'."""
-    own = () if config.server.region is None else (config.server.region,)
-    return (*own, *(region.name for region in config.regions))
+    """Every region a monitor may name (config/regions.declared_regions)."""
+    return declared_regions(config.server.region, config.regions)
 
 
 def checked(names: Any, known: tuple[str, ...]) -> list[str]:
