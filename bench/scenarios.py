@@ -102,7 +102,7 @@ class Settings:
     pages_window: float = 30.0        # s: idle, then as long under load (the cache's 30 s: one render in it)
     # 11. regions (bench.regions): one daemon probing vs a daemon and two agents, at each one's ceiling
     regions_monitors: int = 10_000
-    regions_interval: int = 2         # s: 5,000 probes/s offered, more than either side can do here
+    regions_interval: int = 1         # s: 10,000 probes/s offered, more than either side can do here
     regions_max_in_flight: int = 1000  # the daemon's; each agent's is the Runner's default, also 1000
     regions_warmup: float = 15.0
     regions_window: float = 30.0
