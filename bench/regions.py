@@ -16,9 +16,20 @@ every process of the side (daemon, agents); the targets' CPU (nginx and its work
 the asyncio target processes) and the whole machine's busy time (/proc/stat: the rest
 is the harness and whatever else shares the machine) are reported apart.
 
-Per run: `rate_ratio` = B's probes/s ÷ A's (the target), `cpu_per_probe_ratio` = B's
-CPU per probe (daemon + agents) ÷ A's (the agents must not win by doing less per probe;
-above 1, B spends more per probe: the push and the ingest).
+A is measured twice, one window after the other on the same process:
+
+- `alone`: free, as one daemon runs on this machine. Its targets then run on the core
+  the daemon leaves idle, while B pays for its targets from the two cores it uses: that
+  ratio is bound by 2 ÷ (1 + the targets' CPU per probe ÷ A's), about 1.7 here, and
+  the cheaper upstatd's probes become, the lower it is.
+- `alone_one_core`: the daemon (every thread) and the targets pinned to one CPU
+  (sched_setaffinity), so A has one core for all the work its probes cause, as B has
+  two: the comparison of one core with two the target (issue 19) is about.
+
+Per run: `rate_ratio` = B's probes/s ÷ A's one-core (the target) and `free_rate_ratio`
+= ÷ A's free; `cpu_per_probe_ratio` = B's CPU per probe (daemon + agents) ÷ A's free
+(the agents must not win by doing less per probe; above 1, B spends more per probe:
+the push and the ingest).
 """
 
 from __future__ import annotations
@@ -76,6 +87,23 @@ def machine_busy() -> float:
         fields = [int(value) for value in f.readline().split()[1:9]]
     user, nice, system, idle, iowait, irq, softirq, steal = fields
     return (user + nice + system + irq + softirq + steal) / proc.CLK_TCK
+
+
+def threads(pid: int) -> list[int]:
+    try:
+        return [int(task) for task in os.listdir(f"/proc/{pid}/task")]
+    except OSError:
+        return []
+
+
+def pin(pids: list[int], cpus: set[int]) -> None:
+    """Every thread of the processes onto `cpus` (threads started later inherit it)."""
+    for pid in pids:
+        for tid in threads(pid):
+            try:
+                os.sched_setaffinity(tid, cpus)
+            except OSError:  # gone meanwhile
+                pass
 
 
 # -- an agent process ---------------------------------------------------------------------
@@ -146,10 +174,12 @@ def regions(ctx) -> dict:
         sides[name] = _side(ctx, monitors, agents)
         ctx.log(f"  {name}: {json.dumps(sides[name])}")
     alone, split = sides["alone"], sides["agents"]
+    one_core = alone.pop("one_core")
     return {"monitors": s.regions_monitors, "interval_s": s.regions_interval,
             "offered_per_s": round(s.regions_monitors / s.regions_interval), "window_s": s.regions_window,
-            "first": next(iter(sides)), "alone": alone, "agents": split,
-            "rate_ratio": round(split["rate"] / alone["rate"], 3),
+            "first": next(iter(sides)), "alone": alone, "alone_one_core": one_core, "agents": split,
+            "rate_ratio": round(split["rate"] / one_core["rate"], 3),
+            "free_rate_ratio": round(split["rate"] / alone["rate"], 3),
             "cpu_per_probe_ratio": round(split["cpu_us_per_probe"] / alone["cpu_us_per_probe"], 3),
             "cpu_bound_ratio": cpu_bound_ratio(alone, split)}
 
@@ -164,6 +194,7 @@ def cpu_bound_ratio(alone: dict, split: dict, cores: int | None = None) -> float
 
 
 def _side(ctx, monitors: list[dict], agents: bool) -> dict:
+    """B's figures, or A's free ones with A's one-core figures under "one_core" (module docstring)."""
     s = ctx.settings
     workdir = ctx.daemon_dir("regions-agents" if agents else "regions-alone")
     if agents:
@@ -181,6 +212,7 @@ def _side(ctx, monitors: list[dict], agents: bool) -> dict:
     else:
         tokens, server, sections = [], None, None
     targets_pids = [pid for p in ctx.targets.http._procs for pid in tree(p.pid)]
+    every_cpu = os.sched_getaffinity(0)
     started: list[AgentProcess] = []
     try:
         with Daemon(workdir, monitors, max_in_flight=s.regions_max_in_flight, server=server,
@@ -199,39 +231,58 @@ def _side(ctx, monitors: list[dict], agents: bool) -> dict:
 
             time.sleep(s.regions_warmup)
             alive()
-            h0 = daemon.health()
-            cpu0 = {name: proc.cpu_seconds(pid) for name, pid in processes.items()}
-            targets0, busy0, t0, w0 = cpu_of(targets_pids), machine_busy(), time.monotonic(), time.time()
-            while (left := t0 + s.regions_window - time.monotonic()) > 0:
-                time.sleep(min(1.0, left))
-                alive()
-            h1 = daemon.health()
-            cpu1 = {name: proc.cpu_seconds(pid) for name, pid in processes.items()}
-            targets1, busy1, t1, w1 = cpu_of(targets_pids), machine_busy(), time.monotonic(), time.time()
+            windows = [_window(daemon, processes, targets_pids, s.regions_window, alive)]
+            if not agents and len(every_cpu) > 1:
+                pin([daemon.pid, *targets_pids], {min(every_cpu)})
+                time.sleep(s.regions_pin_settle)
+                windows.append(_window(daemon, processes, targets_pids, s.regions_window, alive))
+                pin(targets_pids, every_cpu)
             for agent in started:  # their last push first: the daemon stores what they probed
                 agent.stop()
             started = []
             daemon.stop()
-            stored, failed = daemon.checks(w0, w1)
+            counts = [daemon.checks(window["w0"], window["w1"]) for window in windows]
             failures = daemon.failures()
     finally:
+        pin(targets_pids, every_cpu)  # the targets serve every scenario after this one
         for agent in started:
             proc.stop(agent.proc, timeout=5.0)
         shutil.rmtree(workdir, ignore_errors=True)
+    figures = [_figures(window, stored, failed, len(monitors) / s.regions_interval, agents, failures)
+               for window, (stored, failed) in zip(windows, counts)]
+    if agents:
+        return figures[0]
+    return {**figures[0], "one_core": figures[-1]}  # one CPU only: the free window is the one-core one
 
-    seconds = t1 - t0
+
+def _window(daemon, processes: dict[str, int], targets_pids: list[int], length: float, alive) -> dict:
+    """CPU and scheduler counters at both ends of one window (its checks are counted later)."""
+    h0 = daemon.health()
+    cpu0 = {name: proc.cpu_seconds(pid) for name, pid in processes.items()}
+    targets0, busy0, t0, w0 = cpu_of(targets_pids), machine_busy(), time.monotonic(), time.time()
+    while (left := t0 + length - time.monotonic()) > 0:
+        time.sleep(min(1.0, left))
+        alive()
+    h1 = daemon.health()
+    cpu1 = {name: proc.cpu_seconds(pid) for name, pid in processes.items()}
+    targets1, busy1, t1, w1 = cpu_of(targets_pids), machine_busy(), time.monotonic(), time.time()
+    return {"seconds": t1 - t0, "w0": w0, "w1": w1, "h0": h0, "h1": h1,
+            "cpu": {name: cpu1[name] - cpu0[name] for name in processes},
+            "targets_cpu": targets1 - targets0, "busy": busy1 - busy0}
+
+
+def _figures(window: dict, stored: int, failed: int, offered: float, agents: bool, failures: list[str]) -> dict:
+    side = "agents" if agents else "alone"
     if stored <= 0:
-        raise BenchError(f"regions ({'agents' if agents else 'alone'}): no check stored in the window")
+        raise BenchError(f"regions ({side}): no check stored in the window")
     if failed > MAX_FAILED * stored:
-        raise BenchError(f"regions ({'agents' if agents else 'alone'}): {failed} of {stored} checks failed: "
-                         f"{'; '.join(failures)}")
-    cpu = {name: cpu1[name] - cpu0[name] for name in processes}
+        raise BenchError(f"regions ({side}): {failed} of {stored} checks failed: {'; '.join(failures)}")
+    seconds, cpu = window["seconds"], window["cpu"]
     side_cpu = sum(cpu.values())
-    targets_cpu, busy = targets1 - targets0, busy1 - busy0
-    a, b = h0["scheduler"], h1["scheduler"]
+    targets_cpu, busy = window["targets_cpu"], window["busy"]
     result = {
         "probes": stored, "failed": failed, "rate": round(stored / seconds, 1),
-        "executed_pct": round(stored * 100 / (len(monitors) * seconds / s.regions_interval), 2),
+        "executed_pct": round(stored * 100 / (offered * seconds), 2),
         "cpu_s": round(side_cpu, 3), "cpu_us_per_probe": round(side_cpu * 1e6 / stored, 1),
         "cpu_percent": round(side_cpu * 100 / seconds, 1),
         "daemon_cpu_percent": round(cpu["daemon"] * 100 / seconds, 1),
@@ -245,6 +296,7 @@ def _side(ctx, monitors: list[dict], agents: bool) -> dict:
         "window_s": round(seconds, 1),
     }
     if not agents:  # the daemon's own scheduler: the agents have no /healthz to read theirs from
+        a, b = window["h0"]["scheduler"], window["h1"]["scheduler"]
         result.update({"skipped_late": b["skipped_late"] - a["skipped_late"],
                        "skipped_busy": b["skipped_busy"] - a["skipped_busy"],
                        "skipped_capacity": b["skipped_capacity"] - a["skipped_capacity"],

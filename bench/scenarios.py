@@ -106,6 +106,7 @@ class Settings:
     regions_max_in_flight: int = 1000  # the daemon's; each agent's is the Runner's default, also 1000
     regions_warmup: float = 15.0
     regions_window: float = 30.0
+    regions_pin_settle: float = 5.0   # s between pinning A (and the targets) to one CPU and that window
 
 
 FULL = Settings()
@@ -120,7 +121,7 @@ SMOKE = Settings(smoke=True, cost_rate=100, cost_warmup=1.5, cost_window=2.0,
                  fleet_monitors=100, fleet_long_days=30, fleet_walks=5, fleet_status_reads=200,
                  pages_monitors=100, pages_resources=20, pages_sections=2, pages_days=10, pages_interval=5,
                  pages_reads=100, pages_cold=5, pages_window=2.0,
-                 regions_monitors=300, regions_warmup=3.0, regions_window=4.0)
+                 regions_monitors=300, regions_warmup=3.0, regions_window=4.0, regions_pin_settle=1.0)
 
 
 @dataclass
