@@ -40,7 +40,8 @@ async def test_a_revoked_token_stops_probing_and_keeps_the_unsent(tmp_path):
         await asyncio.wait_for(agent.ready.wait(), 10)
         await until(lambda: len(peer.results) >= 1, what="a result")
         peer.status = 401
-        agent.outbox.add("mon_a", None, 1_796_286_000.0, Phases().success())  # one not sent yet
+        # one not sent yet, probed now (a fixed time would age out of the spool's 1-day bound)
+        agent.outbox.add("mon_a", None, agent.monitors.daemon_time(), Phases().success())
         assert await asyncio.wait_for(serving, 10) == EXIT_REFUSED
         assert agent.refusal.startswith("the daemon refused the agent token (POST /agent/v1/results: HTTP 401")
         assert agent.runner.launch("x", None) is False  # probing stopped
