@@ -133,7 +133,7 @@ class AgentPeer:
             self.lose_answers -= 1
             return web.json_response({"error": {"type": "api_error", "message": "answer lost"}}, status=503)
         answer = PushAnswer(acked_seq=acked, accepted=accepted, duplicates=duplicates, refused=tuple(refusals),
-                            assignment=self.etag)
+                            assignment=self.etag, server_time=time.time() + self.skew)
         return web.Response(body=msgspec.json.encode(answer), content_type="application/json")
 
     def by_monitor(self) -> dict[str, list[PushedResult]]:

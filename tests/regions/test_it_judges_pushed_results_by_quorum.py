@@ -56,11 +56,13 @@ async def test_one_region_down_of_three_is_no_incident_two_are(start_api):
 
 
 async def test_a_repeated_result_is_taken_once(start_api):
-    api = await start_regions(start_api, MONITORS, clock=FakeClock(wall=NOW))
+    clock = FakeClock(wall=NOW)
+    api = await start_regions(start_api, MONITORS, clock=clock)
     shop = (await monitor(api, "shop"))["id"]
     batch = [result(seq, shop, True, NOW + seq) for seq in (1, 2, 3)]
     answer = await push(api, "eu", batch)
     assert (answer["acked_seq"], answer["accepted"], answer["duplicates"]) == (3, 3, 0)
+    assert answer["server_time"] == clock.time()  # the agent checks its clock offset by it
     answer = await push(api, "eu", batch + [result(4, shop, True, NOW + 4)])
     assert (answer["acked_seq"], answer["accepted"], answer["duplicates"]) == (4, 1, 3)
     # a new spool (the agent's file was lost) numbers from 1 again

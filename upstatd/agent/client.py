@@ -62,6 +62,9 @@ class DaemonClient:
         self._headers = {"Authorization": f"Bearer {token}", "User-Agent": f"upstatd-agent/{upstatd.__version__}",
                          "Content-Type": "application/json"}
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout))
+        # (lowest, highest) offset the last push answer allows: the daemon read its clock
+        # between our send and our receipt
+        self.offset_bounds: tuple[float, float] | None = None
 
     def configure(self, server: str, token: str) -> None:
         """A re-read config (SIGHUP): the next request goes there, with that token."""
@@ -91,11 +94,17 @@ class DaemonClient:
         return Pulled(assignment, body, answer_headers.get("ETag"), assignment.server_time - (sent + received) / 2)
 
     async def push(self, push: Push) -> PushAnswer:
+        """The daemon's answer; `offset_bounds` is then what its `server_time` says of the offset."""
+        sent = self._time()
         _, body, _ = await self._request("POST", RESULTS_PATH, self._headers, _ENCODE(push))
+        received = self._time()
         try:
-            return _ANSWER.decode(body)
+            answer = _ANSWER.decode(body)
         except msgspec.ValidationError as exc:
             raise Rejected(f"the daemon's answer to a push does not decode: {exc}") from None
+        if answer.server_time is not None:
+            self.offset_bounds = (answer.server_time - received, answer.server_time - sent)
+        return answer
 
     async def _request(self, method: str, path: str, headers: dict, data: bytes | None):
         url = self.server + path
@@ -116,6 +125,14 @@ class DaemonClient:
         if status == 429:
             raise Throttled(message, _retry_after(answer_headers.get("Retry-After")))
         raise Rejected(message)
+
+
+def refine_offset(offset: float, bounds: tuple[float, float]) -> float:
+    """The offset kept while a push answer's bounds allow it (a pull's midpoint is the
+    better measure: a push answer waits for the daemon's commit), else the nearest bound:
+    a clock stepped or drifted on either side is followed within one push."""
+    lowest, highest = bounds
+    return min(max(offset, lowest), highest)
 
 
 def _reason(exc: BaseException) -> str:

@@ -5,7 +5,8 @@ its phase grid (monitors/service.phase_offset, next_slot), in the daemon's wall 
 Slots are wall seconds of the daemon's clock, `phase + k * interval`: the daemon judges
 ownership (`since <= slot < until`) and splits a region's monitors between agents by
 them, so every agent must name a slot as the daemon does, whatever its own clock says.
-`daemon_time()` is our clock plus the offset measured at the last pull.
+`daemon_time()` is our clock plus the offset measured at the last pull, kept within
+what each push answer's `server_time` allows (agent/client.py refine_offset).
 
 Two kinds of timer on the shared Runner, keyed by the monitor's id: `agent.slot` (the
 grid, armed only at slots this agent owns) and `agent.recheck` (off the grid, while
@@ -75,7 +76,7 @@ class AgentMonitors:
         self.clock = clock
         self.runner = runner
         self.add = add                   # Outbox.add(monitor_id, slot, at, result)
-        self.offset = offset             # the daemon's wall time minus ours, at the last pull
+        self.offset = offset             # the daemon's wall time minus ours
         self.slots = runner.timers("agent.slot", self._on_slot)
         self.rechecks = runner.timers("agent.recheck", self._on_recheck)
         self.monitors: dict[str, Assigned] = {}

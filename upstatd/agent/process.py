@@ -31,7 +31,8 @@ from collections.abc import Callable
 import structlog
 
 import upstatd
-from upstatd.agent.client import DaemonClient, Pulled, Rejected, TokenRefused, Unreachable, decode_assignment
+from upstatd.agent.client import (DaemonClient, Pulled, Rejected, TokenRefused, Unreachable, decode_assignment,
+                                  refine_offset)
 from upstatd.agent.config import AgentConfig
 from upstatd.agent.outbox import Outbox
 from upstatd.agent.probing import AgentMonitors
@@ -49,6 +50,7 @@ EXIT_REFUSED = 78          # EX_CONFIG: token refused, wrong region (RestartPrev
 FORCED_EXIT = 130
 DRAIN_TIMEOUT = 15.0       # s: in-flight probes end by their own deadline well before this
 LAST_PUSH_TIMEOUT = 5.0    # s: the last push at stop
+CLOCK_STEP = 0.5          # s: an offset moved this much by a push answer is logged
 PULL_BACKOFF = (1.0, 30.0)  # s: first and longest wait between pulls while there is no assignment
 
 
@@ -159,6 +161,13 @@ class Agent:
         if pulled is not None:
             await self.spool.save_assignment(pulled.body, etag, pulled.offset)
 
+    def _follow_clock(self, bounds: tuple[float, float]) -> None:
+        before = self.monitors.offset
+        self.monitors.offset = refine_offset(before, bounds)
+        if abs(self.monitors.offset - before) >= CLOCK_STEP:  # a step, not the ms of drift
+            log.warning("agent.clock_offset_changed", offset=round(self.monitors.offset, 3),
+                        was=round(before, 3), detail="this host's clock or the daemon's moved")
+
     async def _push_loop(self) -> None:
         while True:
             started = self.clock.monotonic()
@@ -173,6 +182,8 @@ class Agent:
                 answer = None
             if answer is not None and answer.assignment != self.etag:
                 self._pull_wanted.set()
+            if answer is not None and self.client.offset_bounds is not None:
+                self._follow_clock(self.client.offset_bounds)
             outbox = self.outbox
             if answer is not None and outbox.waiting >= outbox.max_batch:
                 continue  # "every second, or every max_batch results": the next batch is due now

@@ -2,7 +2,8 @@
 the assignment an agent pulls and the batches of results it pushes.
 
 Both sides decode with these Structs, so a field is named once. Times are wall
-seconds of the daemon's clock (`server_time` lets an agent measure its offset).
+seconds of the daemon's clock (`server_time`, in an assignment and in each push
+answer, lets an agent measure its offset: agent/client.py `refine_offset`).
 """
 
 from __future__ import annotations
@@ -100,3 +101,4 @@ class PushAnswer(msgspec.Struct, frozen=True, kw_only=True):
     duplicates: int
     refused: tuple[Refusal, ...] = ()
     assignment: str                  # the current assignment's ETag: pull again when it differs
+    server_time: float | None = None  # the daemon's clock as it answers: the agent checks its offset by it

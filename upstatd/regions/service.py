@@ -243,7 +243,7 @@ class RegionService:
         await self.writer.flush()
         etag, _ = self.assignment(agent)
         return protocol.PushAnswer(acked_seq=agent.acked_seq, accepted=accepted, duplicates=duplicates,
-                                   refused=tuple(refused), assignment=etag)
+                                   refused=tuple(refused), assignment=etag, server_time=self.clock.time())
 
     def _refusal(self, agent: Agent, running: Running | None, result: protocol.PushedResult,
                  now: float) -> str | None:
