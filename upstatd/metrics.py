@@ -372,6 +372,14 @@ class AgentCollector(Collector):
                                     "Results waiting in the agent's spool at its latest push.", labels=labels)
         size = GaugeMetricFamily("upstatd_agent_spool_bytes", "Size of the agent's spool at its latest push.",
                                  labels=labels)
+        launched = CounterMetricFamily("upstatd_agent_probes_launched", "Probes the agent started, since it "
+                                       "started (its latest push).", labels=labels)
+        skipped = CounterMetricFamily("upstatd_agent_probes_skipped", "Grid slots the agent did not probe, since "
+                                      "it started (its latest push): late (its loop was behind), busy (the "
+                                      "previous probe still ran), capacity (max_in_flight reached).",
+                                      labels=[*labels, "reason"])
+        in_flight = GaugeMetricFamily("upstatd_agent_probes_in_flight", "Probes running in the agent at its "
+                                      "latest push.", labels=labels)
         now = self.now()
         for agent in list(self.agents()):
             row = agent.row
@@ -381,7 +389,13 @@ class AgentCollector(Collector):
                 age.add_metric(values, round(max(0.0, now - agent.last_contact), 3))
             results.add_metric(values, row.spool_results)
             size.add_metric(values, row.spool_bytes)
-        yield from (up, age, results, size)
+            scheduler = agent.scheduler
+            if scheduler is not None:
+                launched.add_metric(values, scheduler.launched)
+                for reason in ("late", "busy", "capacity"):
+                    skipped.add_metric([*values, reason], getattr(scheduler, f"skipped_{reason}"))
+                in_flight.add_metric(values, scheduler.in_flight)
+        yield from (up, age, results, size, launched, skipped, in_flight)
 
 
 # -- everything else: a prometheus-client collector ----------------------------------------

@@ -38,6 +38,8 @@ async def test_it_probes_on_the_daemons_grid_and_stops_cleanly(tmp_path):
                 assert 0 <= result.at - result.slot < 1.0, result  # in the daemon's time, after its slot
         web_slots = [r.slot for r in peer.by_monitor()["mon_web"] if r.slot is not None]
         assert web_slots == sorted(set(web_slots))  # every slot once, in order
+        scheduler = peer.pushes[-1].push.scheduler  # the agent's scheduler, for GET /api/agents
+        assert scheduler.monitors == 2 and scheduler.launched >= 6 and scheduler.max_in_flight == 1000
         seqs = [r.seq for r in peer.results]
         assert seqs == sorted(set(seqs))
         gaps = [b.at - a.at for a, b in zip(peer.pushes, peer.pushes[1:])]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 from itertools import islice
 
 import msgspec
@@ -25,7 +26,7 @@ import upstatd
 from upstatd.agent.client import DaemonClient, Rejected, Throttled, Unreachable
 from upstatd.agent.spool import RESERVE, Spool
 from upstatd.probes.result import ProbeResult
-from upstatd.regions.protocol import MAX_BATCH, Push, PushAnswer, PushedResult, pushed
+from upstatd.regions.protocol import MAX_BATCH, AgentScheduler, Push, PushAnswer, PushedResult, pushed
 
 log = structlog.get_logger("upstatd.agent")
 
@@ -51,6 +52,7 @@ class Outbox:
         self.retry_after = 0.0                         # s: a 429's Retry-After, for the pacing
         self.sent = 0                                  # results the daemon acknowledged (accepted or not)
         self.full = asyncio.Event()                    # a whole batch of fresh results waits
+        self.scheduler: Callable[[], AgentScheduler | None] = lambda: None  # sent with each push
 
     def add(self, monitor_id: str, slot: float | None, at: float, result: ProbeResult) -> None:
         """The probe path: keep the result for the next push."""
@@ -73,7 +75,8 @@ class Outbox:
             self._number(self.max_batch - len(self.numbered))
             batch = list(islice(self.numbered, self.max_batch))
         push = Push(spool=self.spool.id, version=upstatd.__version__, spool_results=self.waiting - len(batch),
-                    spool_bytes=self.spool.bytes, spool_dropped=self.spool.dropped, results=tuple(batch))
+                    spool_bytes=self.spool.bytes, spool_dropped=self.spool.dropped, scheduler=self.scheduler(),
+                    results=tuple(batch))
         try:
             answer = await self.client.push(push)
         except Unreachable as exc:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import math
 import os
 import signal
 import sys
@@ -40,7 +41,7 @@ from upstatd.agent.spool import Spool
 from upstatd.clock import Clock
 from upstatd.config.load import ConfigError
 from upstatd.probes import PROBES, ProbeSetupError, open_probe_types
-from upstatd.regions.protocol import Assignment
+from upstatd.regions.protocol import AgentScheduler, Assignment
 from upstatd.scheduler.runner import Runner
 from upstatd.systemd import Notifier, run_status, run_watchdog, watchdog_interval
 
@@ -50,6 +51,7 @@ EXIT_REFUSED = 78          # EX_CONFIG: token refused, wrong region (RestartPrev
 FORCED_EXIT = 130
 DRAIN_TIMEOUT = 15.0       # s: in-flight probes end by their own deadline well before this
 LAST_PUSH_TIMEOUT = 5.0    # s: the last push at stop
+LATENESS_EVERY = 10.0     # s: how often a push's lateness p99 is computed again
 CLOCK_STEP = 0.5          # s: an offset moved this much by a push answer is logged
 PULL_BACKOFF = (1.0, 30.0)  # s: first and longest wait between pulls while there is no assignment
 
@@ -86,6 +88,8 @@ class Agent:
         self.runner = Runner(self.clock)
         self.monitors = AgentMonitors(self.clock, self.runner, None, self.spool.opened.offset)
         self.outbox = Outbox(self.spool, self.client, self.monitors.daemon_time)
+        self.outbox.scheduler = self._scheduler
+        self._lateness: tuple[float, float] = (-math.inf, 0.0)  # (when taken, p99 ms)
         self.monitors.add = self.outbox.add
         await self._first_assignment()
         self._tasks.append(asyncio.create_task(self.runner.run(), name="scheduler"))
@@ -160,6 +164,18 @@ class Agent:
                  offset=round(self.monitors.offset, 3), source="daemon" if pulled else "spool", **counts)
         if pulled is not None:
             await self.spool.save_assignment(pulled.body, etag, pulled.offset)
+
+    def _scheduler(self) -> AgentScheduler:
+        """The scheduler's counters for a push; the lateness p99 (a sort of the recent
+        firings) at most every LATENESS_EVERY seconds."""
+        runner, now = self.runner, self.clock.monotonic()
+        stats = runner.stats
+        if now - self._lateness[0] >= LATENESS_EVERY:
+            self._lateness = (now, min(86_400_000.0, stats.snapshot()["lateness_ms"]["p99"]))
+        return AgentScheduler(monitors=len(self.monitors.monitors), in_flight=runner.in_flight,
+                              max_in_flight=runner.max_in_flight, launched=stats.launched,
+                              skipped_late=stats.skipped_late, skipped_busy=stats.skipped_busy,
+                              skipped_capacity=stats.skipped_capacity, lateness_p99_ms=self._lateness[1])
 
     def _follow_clock(self, bounds: tuple[float, float]) -> None:
         before = self.monitors.offset

@@ -83,7 +83,9 @@ class AgentCommands(Commands):
         """The public agent: the running one's current row when it runs (always, but
         for a row read in the instant between a commit and the load)."""
         agent = self.regions.agents.get(row.id)
-        return agent_object(row if agent is None else current_row(agent), self.clock.time())
+        if agent is None:
+            return agent_object(row, self.clock.time())
+        return agent_object(current_row(agent), self.clock.time(), agent.scheduler)
 
     async def get(self, agent_id: str) -> AgentRow:
         agent = self.regions.agents.get(agent_id)

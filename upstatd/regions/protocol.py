@@ -79,12 +79,29 @@ def pushed(seq: int, monitor_id: str, slot: float | None, at: float, result: Pro
                         phases=result.phases, details=result.details or None)
 
 
+Count = Annotated[int, msgspec.Meta(ge=0, le=2**62)]
+
+
+class AgentScheduler(msgspec.Struct, frozen=True, kw_only=True):
+    """The agent's scheduler at its latest push (counters since the agent started), as the
+    daemon's /healthz shows its own: an agent at its ceiling skips slots."""
+    monitors: Count                  # assigned and armed
+    in_flight: Count
+    max_in_flight: Count
+    launched: Count                  # probes started
+    skipped_late: Count              # slots passed over: the agent's loop was behind
+    skipped_busy: Count              # the monitor's previous probe still ran
+    skipped_capacity: Count          # max_in_flight reached
+    lateness_p99_ms: Milliseconds    # of the recent timer firings
+
+
 class Push(msgspec.Struct, frozen=True, kw_only=True):
     spool: str                       # the agent spool's random id: `seq` counts within it
     version: str
     spool_results: int = 0           # results waiting in the agent beyond this batch
     spool_bytes: int = 0
     spool_dropped: int = 0           # results dropped by the spool's bounds since the agent started
+    scheduler: AgentScheduler | None = None
     results: tuple[PushedResult, ...] = ()
 
 

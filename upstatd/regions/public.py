@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from upstatd.config.regions import REGION_PATTERN
+from upstatd.regions.protocol import AgentScheduler
 from upstatd.store.agents import AgentRow
 
 
@@ -18,6 +19,8 @@ class AgentSpool(msgspec.Struct, kw_only=True):
 
 
 class Agent(msgspec.Struct, kw_only=True):
+    # scheduler: the agent's, as its latest push said (kept in memory: null until the
+    # agent's first push since the daemon started)
     id: str
     object: Literal["agent"]
     key: str | None
@@ -30,11 +33,12 @@ class Agent(msgspec.Struct, kw_only=True):
     lag_seconds: float | None       # how long ago that was
     version: str | None
     spool: AgentSpool
+    scheduler: AgentScheduler | None
     created_at: int
     updated_at: int
 
 
-def agent_object(row: AgentRow, now: float) -> Agent:
+def agent_object(row: AgentRow, now: float, scheduler: AgentScheduler | None = None) -> Agent:
     last = row.last_contact_at
     return Agent(
         id=row.id, object="agent", key=row.key, name=row.name, region=row.region, managed_by=row.managed_by,
@@ -42,7 +46,7 @@ def agent_object(row: AgentRow, now: float) -> Agent:
         last_contact_at=None if last is None else last // 1000,
         lag_seconds=None if last is None else round(max(0.0, now - last / 1000), 3), version=row.version,
         spool=AgentSpool(results=row.spool_results, bytes=row.spool_bytes, dropped=row.spool_dropped),
-        created_at=row.created_at // 1000, updated_at=row.updated_at // 1000)
+        scheduler=scheduler, created_at=row.created_at // 1000, updated_at=row.updated_at // 1000)
 
 
 class CreatedAgent(Agent, kw_only=True):

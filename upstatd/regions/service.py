@@ -41,7 +41,7 @@ AGENT_SEVERITY = "major"  # an agent down blinds one vantage point: people shoul
 class Agent:
     """One agent as the daemon runs it: its row, and what changes with each contact."""
 
-    __slots__ = ("row", "state", "last_contact", "spool", "acked_seq", "etag", "assigned", "built_at")
+    __slots__ = ("row", "state", "last_contact", "spool", "acked_seq", "etag", "assigned", "built_at", "scheduler")
 
     def __init__(self, row: AgentRow) -> None:
         self.row = row
@@ -52,6 +52,7 @@ class Agent:
         self.etag = ""
         self.assigned: tuple[protocol.AssignedMonitor, ...] = ()
         self.built_at = -1  # the version of the plan its assignment was built from
+        self.scheduler: protocol.AgentScheduler | None = None  # at its latest push, in memory only
 
     @property
     def id(self) -> str:
@@ -154,7 +155,7 @@ class RegionService:
         self._agents_version += 1
         log.info(f"agent.{state}", agent=agent.row.name, id=agent.id, region=agent.row.region, was=before)
         if state == "down" or before == "down":  # a new agent's first contact is no news
-            self.bus.emit(f"agent.{state}", agent_object(agent.row, self.clock.time()), now, {})
+            self.bus.emit(f"agent.{state}", agent_object(agent.row, self.clock.time(), agent.scheduler), now, {})
             self.incidents.on_state_change(agent_change(agent, before, state, now))  # queued behind the event
         if region_was_up != self.region_up(agent.row.region):
             self.monitors.rejudge(agent.row.region)
@@ -217,6 +218,8 @@ class RegionService:
         now = self.clock.time()
         self.contact(agent, now, stored=False)  # PUSHED below writes it
         self._plan()
+        if batch.scheduler is not None:
+            agent.scheduler = batch.scheduler
         if batch.spool != agent.spool:  # a new spool numbers from 1 again
             agent.spool, agent.acked_seq = batch.spool, 0
         accepted = duplicates = 0
