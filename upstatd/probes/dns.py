@@ -451,7 +451,9 @@ async def _ask_udp(target: DnsTarget, address: str, port: int) -> tuple[str, lis
 # -- the lean reading of an answer ---------------------------------------------------
 
 _RCODE_TEXT = tuple(dns.rcode.to_text(code) for code in range(16))
-_LEAN_TYPES = {"A": (1, 4), "AAAA": (28, 16)}  # record type -> (type code, rdata length)
+# record type -> (type code, rdata length read here; 0: dnspython reads the records)
+_LEAN_TYPES = {name: (int(dns.rdatatype.from_text(name)), {"A": 4, "AAAA": 16}.get(name, 0))
+               for name in RECORD_TYPES}
 _OPT = 41
 
 
@@ -477,7 +479,7 @@ def _lean_answers(wire: bytes, record_type: str) -> tuple[str, list[str]] | None
     anything else (another type's records, an extended rcode, anything odd), which goes to
     dnspython. Walks every section, so a cut or overlong message is not taken as good."""
     try:
-        asked, size = _LEAN_TYPES.get(record_type, (dns.rdatatype.from_text(record_type), 0))
+        asked, size = _LEAN_TYPES[record_type]
         counts = wire[4:12]
         qdcount = (counts[0] << 8) | counts[1]
         records = ((counts[2] << 8) | counts[3], (counts[4] << 8) | counts[5], (counts[6] << 8) | counts[7])

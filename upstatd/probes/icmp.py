@@ -42,7 +42,7 @@ import msgspec
 from upstatd.config.check import (
     Invalid, Path, Problems, block, duration, format_duration, integer, take, type_name,
 )
-from upstatd.probes.icmp_socket import _Packet, _ensure_open, _socket_for, _sockets, close, open
+from upstatd.probes.icmp_socket import _Packet, _ensure_open, _opened_on, _socket_for, _sockets, close, open
 from upstatd.probes.resolve import ip_literal, resolve
 from upstatd.probes.result import ProbeError, ProbeResult, Phases
 from upstatd.probes.tcp import split_host_port
@@ -153,7 +153,8 @@ async def probe(target: IcmpTarget, phases: Phases) -> ProbeResult:
         if not addresses:
             raise ProbeError("dns_error", f"could not resolve '{target.host}': "
                                           f"no IPv{target.ip_version} address")
-    await _ensure_open()
+    if _opened_on() is not asyncio.get_running_loop():
+        await _ensure_open()
     # auto: the first address (IPv4 first) of a family with a socket
     family, sockaddr = next((address for address in addresses if address[0] in _sockets), addresses[0])
     icmp_socket = _socket_for(family)
@@ -171,15 +172,26 @@ async def probe(target: IcmpTarget, phases: Phases) -> ProbeResult:
             details["packets_sent"] = len(packets)
             details["packets_received"] = _received(packets)
         for packet in packets:
-            if not packet.waiter.done():
+            waiter = packet.waiter
+            if not waiter.done():
                 left = packet.sent + REPLY_TIMEOUT - time.perf_counter()
                 if left > 0:
-                    await asyncio.wait((packet.waiter,), timeout=left)
+                    # a timer that ends the wait, cheaper than asyncio.wait's machinery per packet
+                    expiry = waiter.get_loop().call_later(left, _give_up, waiter)
+                    try:
+                        await waiter
+                    finally:
+                        expiry.cancel()
             details["packets_received"] = _received(packets)
     finally:
         for packet in packets:
             icmp_socket.forget(packet)
     return _outcome(target, phases, packets)
+
+
+def _give_up(waiter: asyncio.Future) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 def _answered(packet: _Packet) -> bool:
@@ -202,8 +214,8 @@ def _outcome(target: IcmpTarget, phases: Phases, packets: list[_Packet]) -> Prob
     if rtts:
         details.update(rtt_min_ms=round(min(rtts), 3), rtt_avg_ms=round(average, 3),
                        rtt_max_ms=round(max(rtts), 3))
-    loss_text = f"{details['packet_loss']:g}% packet loss ({sent} sent, {received} received)"
     if lost == sent or lost * 100 > target.max_loss * sent:
+        loss_text = f"{details['packet_loss']:g}% packet loss ({sent} sent, {received} received)"
         message = loss_text if lost == sent else f"{loss_text}, max {target.max_loss:g}%"
         errors = [packet.error for packet in packets if packet.error]
         if errors:
