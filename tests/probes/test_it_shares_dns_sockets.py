@@ -129,3 +129,27 @@ async def test_probes_waiting_when_the_sockets_close_end_as_connection_errors(se
     assert (result.error_kind, result.error_message) == (
         "connection_error", f"could not reach {server.address}: the DNS socket was closed")
     assert dns_sockets.sockets() == {}
+
+
+async def test_sockets_of_many_nameservers_are_closed_when_idle(server, monkeypatch):
+    monkeypatch.setattr(dns_sockets, "MAX_IDLE_SOCKETS", 3)
+    server.records[("example.com", "A")] = ["192.0.2.1"]
+    busy = await start_dns()
+    busy.silent = True
+    try:
+        waiting = asyncio.ensure_future(run_probe("dns", target("example.com", busy.address), 2))
+        while not busy.queries["udp"]:
+            await asyncio.sleep(0.001)
+        # two more nameservers (other loopback addresses, this port: nothing answers, a timeout)
+        for host in ("127.0.0.2", "127.0.0.3"):
+            await run_probe("dns", target("example.com", f"{host}:{server.port}"), 0.05)
+        assert set(dns_sockets.sockets()) == {("127.0.0.1", busy.port), ("127.0.0.2", server.port),
+                                              ("127.0.0.3", server.port)}
+        result = await run_probe("dns", target("example.com", server.address), 2)
+        assert result.ok, result
+        # the idle ones went; the one with a query in flight stayed, its query still waiting
+        assert set(dns_sockets.sockets()) == {("127.0.0.1", busy.port), ("127.0.0.1", server.port)}
+        assert not waiting.done()
+        waiting.cancel()
+    finally:
+        await busy.close()

@@ -8,7 +8,9 @@ same way, see icmp_socket).
 
 Sockets. A nameserver's socket is opened on its first query and kept until
 `close()` at stop (or until the loop it was opened on is gone: a test, a
-one-off run). It is not connected, so every datagram sent to its port is
+one-off run); past MAX_IDLE_SOCKETS nameservers, opening one more closes
+the sockets with no query in flight, so descriptors follow the nameservers
+in use, not all those ever asked. It is not connected, so every datagram sent to its port is
 read, and those that do not come from the nameserver's address and port are
 counted as ignored, as are the others that match no query.
 
@@ -39,6 +41,7 @@ import os
 import socket
 from typing import Any
 
+MAX_IDLE_SOCKETS = 256       # past this many sockets, one opening closes those with nothing in flight
 READ_BATCH = 256              # datagrams read per readiness callback, to stay fair to the loop
 RECV_SIZE = 65535             # the largest UDP payload; one buffer per socket
 RECV_BUFFER = 1024 * 1024     # bursts of answers; the kernel caps it at net.core.rmem_max
@@ -219,6 +222,12 @@ def socket_for(address: str, port: int) -> DnsSocket:
             old.close()
         _sockets.clear()
         _loop = loop
+    elif len(_sockets) >= MAX_IDLE_SOCKETS:
+        # monitors of many nameservers (made and dropped over the API): one descriptor per
+        # nameserver in use, not per nameserver ever asked
+        for key, idle in [(key, idle) for key, idle in _sockets.items() if not idle.pending]:
+            idle.close()
+            del _sockets[key]
     dns_socket = _sockets[(address, port)] = DnsSocket(address, port, loop)
     return dns_socket
 
