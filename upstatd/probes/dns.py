@@ -150,6 +150,7 @@ class DnsTarget(msgspec.Struct, frozen=True):
     # stay equal)
     query: bytes = b""
     question: bytes = b""
+    server: str = ""  # the nameserver as messages and details show it ("" for the system resolver)
 
     def __post_init__(self) -> None:
         wire = dns.message.make_query(self.name + ".", self.record_type, use_edns=0,
@@ -157,6 +158,8 @@ class DnsTarget(msgspec.Struct, frozen=True):
         end = _skip_name(wire, 12) + 4  # the name, then type and class
         force_setattr(self, "query", wire[2:])
         force_setattr(self, "question", wire[12:end - 4].lower() + wire[end - 4:end])
+        if self.nameserver is not None:
+            force_setattr(self, "server", format_address((self.nameserver, self.port)))
 
 
 # -- config ----------------------------------------------------------------------
@@ -382,15 +385,15 @@ class _Failed(Exception):
 async def probe(target: DnsTarget, phases: Phases) -> ProbeResult:
     phases.enter("resolve")
     details = phases.details
-    try:
-        if target.nameserver is None:
+    if target.nameserver is None:
+        try:
             address, port = system_nameserver()
-        else:
-            address, port = target.nameserver, target.port
-    except _Failed as exc:
-        details["dns_failure"] = exc.failure
-        return phases.failure("dns_error", exc.message)
-    server = format_address((address, port))
+        except _Failed as exc:
+            details["dns_failure"] = exc.failure
+            return phases.failure("dns_error", exc.message)
+        server = format_address((address, port))
+    else:
+        address, port, server = target.nameserver, target.port, target.server
     details["nameserver"] = server
     try:
         if target.transport == "udp":
