@@ -7,6 +7,7 @@ import dns.message
 import pytest
 
 from dns_server import DnsServer, a_answer, start_dns, start_udp
+from loopback import has_ipv6_loopback
 from upstatd.config.check import Problems
 from upstatd.probes import dns as dns_probe
 from upstatd.probes import dns_socket as dns_sockets
@@ -153,3 +154,16 @@ async def test_sockets_of_many_nameservers_are_closed_when_idle(server, monkeypa
         waiting.cancel()
     finally:
         await busy.close()
+
+
+async def test_a_nameserver_with_an_ipv6_scope_is_answered():
+    if not has_ipv6_loopback():
+        pytest.skip("no IPv6 loopback (::1) on this host")
+    server = await start_dns("::1")
+    try:
+        server.records[("example.com", "AAAA")] = ["2001:db8::1"]
+        result = await run_probe("dns", target("example.com", f"[::1%lo]:{server.port}", record_type="AAAA"), 2)
+        assert result.ok, result
+        assert result.details["transport"] == "udp"
+    finally:
+        await server.close()

@@ -74,10 +74,17 @@ class DnsSocket:
             except OSError:
                 pass
             self.sock.bind(("::" if family == socket.AF_INET6 else "0.0.0.0", 0))
-            # the canonical text recvfrom reports the nameserver's address in
-            self.address = socket.inet_ntop(family, socket.inet_pton(family, address))
+            # the canonical text recvfrom reports the nameserver's address in; a scope
+            # (fe80::1%eth0) is compared without, as recvfrom may name it another way
+            unscoped, _, scope = address.partition("%")
+            self.address = socket.inet_ntop(family, socket.inet_pton(family, unscoped))
+            self._scoped = bool(scope)
             self.port = port
-            self.sockaddr = (address, port)
+            if scope:
+                index = int(scope) if scope.isdigit() else socket.if_nametoindex(scope)
+                self.sockaddr: tuple = (unscoped, port, 0, index)
+            else:
+                self.sockaddr = (address, port)
             self.loop = loop
             self.pending: dict[int, Query] = {}
             self._buffer = bytearray(RECV_SIZE)
@@ -131,8 +138,9 @@ class DnsSocket:
                 return
             except OSError:
                 continue  # a pending error reported once (a port unreachable seen on this socket)
-            if size < 12 or addr[1] != self.port or addr[0] != self.address:
-                if size >= 2 and addr[1] == self.port and addr[0] == self.address:
+            source = addr[0].partition("%")[0] if self._scoped else addr[0]
+            if size < 12 or addr[1] != self.port or source != self.address:
+                if size >= 2 and addr[1] == self.port and source == self.address:
                     self._on_short(view, size)
                 else:
                     self.ignored += 1
