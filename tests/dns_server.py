@@ -200,3 +200,37 @@ def _rrset(name: str, type_text: str, values: list[str]) -> dns.rrset.RRset:
 async def start_dns(host: str = "127.0.0.1",
                     records: dict[tuple[str, str], list[str]] | None = None) -> DnsServer:
     return await DnsServer(records).start(host)
+
+
+# -- a scripted UDP nameserver ------------------------------------------------------------
+
+class _Scripted(asyncio.DatagramProtocol):
+    def __init__(self, handler) -> None:
+        self.handler = handler
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+
+    def datagram_received(self, data: bytes, addr) -> None:
+        self.handler(data, addr, self.transport)
+
+
+async def start_udp(handler, host: str = "127.0.0.1") -> tuple[asyncio.DatagramTransport, int]:
+    """A bare UDP endpoint on loopback: `handler(data, addr, transport)` answers each datagram as
+    the test wants (several datagrams, wrong ones, none). Returns (transport, port)."""
+    transport, _ = await asyncio.get_running_loop().create_datagram_endpoint(
+        lambda: _Scripted(handler), local_addr=(host, 0))
+    return transport, transport.get_extra_info("sockname")[1]
+
+
+def a_answer(query: dns.message.Message, *addresses: str, name: str | None = None) -> dns.message.Message:
+    """The answer to an A query with these addresses (for `name`, the query's by default)."""
+    response = dns.message.make_response(query)
+    owner = dns.name.from_text(name) if name else query.question[0].name
+    if name:
+        response.question = [dns.rrset.RRset(owner, dns.rdataclass.IN, dns.rdatatype.A)]
+    if addresses:
+        response.answer.append(dns.rrset.from_text_list(owner, TTL, dns.rdataclass.IN, dns.rdatatype.A,
+                                                        list(addresses)))
+    return response

@@ -243,12 +243,32 @@ async def test_a_packet_the_kernel_drops_is_really_lost(sockets, monkeypatch, sh
     """A wrong checksum makes the kernel discard the request: 127.0.0.1 stays silent."""
     if sockets[V4].kind != "raw":
         pytest.skip("only raw IPv4 sockets checksum in Python")
-    real = icmp_socket.checksum
-    monkeypatch.setattr(icmp_socket, "checksum", lambda data: real(data) ^ 0x5555)
+    real = IcmpSocket._transmit
+
+    def wrong_checksum(self, data, sockaddr):
+        assert icmp_socket.checksum(data) == 0, "the request's own checksum is right"
+        real(self, data[:2] + bytes((data[2] ^ 0x55, data[3] ^ 0x55)) + data[4:], sockaddr)
+
+    monkeypatch.setattr(IcmpSocket, "_transmit", wrong_checksum)
     result = await run_probe("icmp", IcmpTarget("127.0.0.1", packets=2, packet_interval=0.01), 5)
     assert (result.error_kind, result.error_message) == ("connection_error", "100% packet loss (2 sent, 0 received)")
-    monkeypatch.setattr(icmp_socket, "checksum", real)
+    monkeypatch.setattr(IcmpSocket, "_transmit", real)
     assert (await run_probe("icmp", IcmpTarget("127.0.0.1", packets=1), 5)).ok
+
+
+async def test_the_checksum_summed_ahead_is_the_checksum_of_each_request(sockets, monkeypatch):
+    """send() sums the words that never change once; each request still checks out as RFC 1071
+    says (the sum over the whole message, its checksum field included, folds to 0)."""
+    if sockets[V4].kind != "raw":
+        pytest.skip("only raw IPv4 sockets checksum in Python")
+    sent = []
+    monkeypatch.setattr(IcmpSocket, "_transmit", lambda self, data, sockaddr: sent.append(data))
+    raw = sockets[V4]
+    for count in (0, 1, 0xFFFE, 0xFFFF, 0x10000, 0xFFFF_FFFF, 2**63 - 2):
+        raw._count = count
+        raw.forget(raw.send(("127.0.0.1", 0), bytes((127, 0, 0, 1))))
+        assert icmp_socket.checksum(sent[-1]) == 0, count
+    assert len(sent) == 7
 
 
 async def test_slower_than_max_rtt_is_degraded(sockets, monkeypatch):

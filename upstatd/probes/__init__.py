@@ -35,7 +35,7 @@ from upstatd.config.check import format_duration
 class ProbeType(NamedTuple):
     prepare: Callable[..., Any]
     run: Callable[[Any, Phases], Awaitable[ProbeResult]]
-    # Shared resources (ICMP sockets): opened at start when a monitor of the
+    # Shared resources (ICMP sockets, DNS sockets): opened at start when a monitor of the
     # type exists, closed at stop. `open` raises ProbeSetupError with the fix.
     open: Callable[[], Awaitable[None]] | None = None
     close: Callable[[], Awaitable[None]] | None = None
@@ -52,7 +52,8 @@ PROBES: dict[str, ProbeType] = {
     "http": ProbeType(http.prepare, http.probe, url_schema=http.URL_SCHEMA, options_schema=http.options_schema,
                       environ=True),
     "tcp": ProbeType(tcp.prepare, tcp.probe, url_schema=tcp.URL_SCHEMA, options_schema=tcp.options_schema),
-    "dns": ProbeType(dns.prepare, dns.probe, url_schema=dns.URL_SCHEMA, options_schema=dns.options_schema),
+    "dns": ProbeType(dns.prepare, dns.probe, dns.open, dns.close, url_schema=dns.URL_SCHEMA,
+                     options_schema=dns.options_schema),
     "icmp": ProbeType(icmp.prepare, icmp.probe, icmp.open, icmp.close, url_schema=icmp.URL_SCHEMA,
                       options_schema=icmp.options_schema),
     "tls": ProbeType(tls.prepare, tls.probe, url_schema=tls.URL_SCHEMA, options_schema=tls.options_schema),

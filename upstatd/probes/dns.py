@@ -68,13 +68,24 @@ The time goes to the "resolve" phase (DNS has no connect phase).
 phases.details: rcode, answers (sorted, addresses by value; the first 20), transport (the one that carried
 the answer: "tcp" after a truncated UDP answer), nameserver, and dns_failure.
 
+Transport. Over UDP every monitor asking one nameserver shares that
+nameserver's socket (dns_socket: one per address and port, opened on first
+use, closed at stop), and the query is built once, at prepare time, each
+probe sending it under a fresh random id. The answer is read as far as the
+monitor needs (_lean_answers: the rcode and A / AAAA addresses straight from
+the wire); dnspython parses what that reading does not say exactly (other
+record types, extended rcodes, anything malformed) and carries TCP, for
+`transport: tcp` and for a truncated UDP answer, on a connection per query.
+
 No timeout of its own is given to dnspython: run_probe's deadline cancels the
-query, and dnspython's socket context managers close the socket on cancellation.
+query (its UDP query leaves the shared table, a TCP socket is closed by
+dnspython's context managers).
 """
 
 from __future__ import annotations
 
 import ipaddress
+import socket
 from typing import Any
 
 import dns.asyncquery
@@ -89,8 +100,11 @@ import dns.rdatatype
 import dns.resolver
 import dns.reversename
 import msgspec
+from msgspec.structs import force_setattr
 
 from upstatd.config.check import Invalid, Path, Problems, block, integer, take, type_name
+from upstatd.probes import dns_socket as dns_sockets
+from upstatd.probes.dns_socket import close, open  # noqa: F401  (the registry's open/close)
 from upstatd.probes.resolve import ip_literal
 from upstatd.probes.result import ProbeResult, Phases
 from upstatd.probes.tcp import format_address, normalize_host
@@ -131,6 +145,21 @@ class DnsTarget(msgspec.Struct, frozen=True):
     contains: tuple[str, ...]       # normalized answers that must all be present
     equals: tuple[str, ...] | None  # normalized answer set, as written (order kept for messages)
     min_answers: int
+    # the UDP query's wire form after its 16-bit id, and its question section: built once here,
+    # each probe sends them under a fresh id (derived from the fields above, so equal targets
+    # stay equal)
+    query: bytes = b""
+    question: bytes = b""
+    server: str = ""  # the nameserver as messages and details show it ("" for the system resolver)
+
+    def __post_init__(self) -> None:
+        wire = dns.message.make_query(self.name + ".", self.record_type, use_edns=0,
+                                      payload=EDNS_PAYLOAD).to_wire()
+        end = _skip_name(wire, 12) + 4  # the name, then type and class
+        force_setattr(self, "query", wire[2:])
+        force_setattr(self, "question", wire[12:end - 4].lower() + wire[end - 4:end])
+        if self.nameserver is not None:
+            force_setattr(self, "server", format_address((self.nameserver, self.port)))
 
 
 # -- config ----------------------------------------------------------------------
@@ -356,24 +385,25 @@ class _Failed(Exception):
 async def probe(target: DnsTarget, phases: Phases) -> ProbeResult:
     phases.enter("resolve")
     details = phases.details
-    try:
-        if target.nameserver is None:
+    if target.nameserver is None:
+        try:
             address, port = system_nameserver()
-        else:
-            address, port = target.nameserver, target.port
-    except _Failed as exc:
-        details["dns_failure"] = exc.failure
-        return phases.failure("dns_error", exc.message)
-    server = format_address((address, port))
+        except _Failed as exc:
+            details["dns_failure"] = exc.failure
+            return phases.failure("dns_error", exc.message)
+        server = format_address((address, port))
+    else:
+        address, port, server = target.nameserver, target.port, target.server
     details["nameserver"] = server
-    query = dns.message.make_query(target.name + ".", target.record_type, use_edns=0, payload=EDNS_PAYLOAD)
     try:
-        if target.transport == "tcp":
+        if target.transport == "udp":
+            response = await _ask_udp(target, address, port)
+            used_tcp = response is None
+        if target.transport == "tcp" or response is None:  # TCP only, or a truncated UDP answer
+            query = dns.message.make_query(target.name + ".", target.record_type, use_edns=0,
+                                           payload=EDNS_PAYLOAD)
             response = await dns.asyncquery.tcp(query, address, timeout=None, port=port)
             used_tcp = True
-        else:
-            response, used_tcp = await dns.asyncquery.udp_with_fallback(
-                query, address, timeout=None, port=port, ignore_unexpected=True)
     except EOFError:
         return phases.failure("connection_error", f"connection closed by {server} before an answer")
     except ConnectionRefusedError:
@@ -386,9 +416,12 @@ async def probe(target: DnsTarget, phases: Phases) -> ProbeResult:
         reason = str(exc).rstrip(".") or type(exc).__name__
         return phases.failure("invalid_response", f"malformed answer from {server}: {reason[0].lower()}{reason[1:]}")
     details["transport"] = "tcp" if used_tcp else "udp"
-    rcode = dns.rcode.to_text(response.rcode())
+    if isinstance(response, tuple):  # the lean reading of a UDP answer
+        rcode, answers = response
+    else:
+        rcode = dns.rcode.to_text(response.rcode())
+        answers = _answers_of(response, target.record_type)
     details["rcode"] = rcode
-    answers = _answers_of(response, target.record_type)
     details["answers"] = answers[:MAX_SHOWN]
     if rcode != target.expected_rcode:
         return _rcode_failure(phases, target, rcode, server)
@@ -397,6 +430,98 @@ async def probe(target: DnsTarget, phases: Phases) -> ProbeResult:
         details["dns_failure"] = "wrong_answer"
         return phases.failure("dns_error", f"wrong answer: {problem}")
     return phases.success()
+
+
+async def _ask_udp(target: DnsTarget, address: str, port: int) -> tuple[str, list[str]] | dns.message.Message | None:
+    """The answer over the nameserver's shared UDP socket: (rcode, answers) where the lean
+    reading can say them exactly, else dnspython's message; None when it is truncated.
+    Raises OSError (not sent) or DNSException (the answer does not parse)."""
+    dns_socket = dns_sockets.socket_for(address, port)
+    qid, query = dns_socket.send(target.query, target.question)
+    try:
+        wire = await query.waiter
+    finally:
+        dns_socket.forget(qid, query)
+    if len(wire) >= 12 and wire[2] & 0x02:  # TC: ask again over TCP
+        return None
+    lean = _lean_answers(wire, target.record_type)
+    if lean is not None:
+        return lean
+    # everything the lean reading does not say exactly, malformed answers included
+    return dns.message.from_wire(wire, raise_on_truncation=True)
+
+
+# -- the lean reading of an answer ---------------------------------------------------
+
+_RCODE_TEXT = tuple(dns.rcode.to_text(code) for code in range(16))
+# record type -> (type code, rdata length read here; 0: dnspython reads the records)
+_LEAN_TYPES = {name: (int(dns.rdatatype.from_text(name)), {"A": 4, "AAAA": 16}.get(name, 0))
+               for name in RECORD_TYPES}
+_OPT = 41
+
+
+def _skip_name(wire: bytes, pos: int) -> int:
+    """Where the (possibly compressed) name at pos ends; IndexError or ValueError when it is cut
+    short or not plain labels."""
+    while True:
+        length = wire[pos]
+        if length == 0:
+            return pos + 1
+        if length >= 0xC0:  # a pointer ends the name
+            if pos + 2 > len(wire):
+                raise IndexError(pos)
+            return pos + 2
+        if length > 63:
+            raise ValueError(length)  # an extended label type: for dnspython to judge
+        pos += 1 + length
+
+
+def _lean_answers(wire: bytes, record_type: str) -> tuple[str, list[str]] | None:
+    """(rcode, answers as normalized text) read from the wire without building a message,
+    for A and AAAA answers and for answers without records of the asked type; None for
+    anything else (another type's records, an extended rcode, anything odd), which goes to
+    dnspython. Walks every section, so a cut or overlong message is not taken as good."""
+    try:
+        asked, size = _LEAN_TYPES[record_type]
+        counts = wire[4:12]
+        qdcount = (counts[0] << 8) | counts[1]
+        records = ((counts[2] << 8) | counts[3], (counts[4] << 8) | counts[5], (counts[6] << 8) | counts[7])
+        pos = 12
+        for _ in range(qdcount):
+            pos = _skip_name(wire, pos) + 4
+        found: list[bytes] = []
+        opt_seen = False
+        for section, count in enumerate(records):
+            for _ in range(count):
+                pos = _skip_name(wire, pos)
+                header = wire[pos:pos + 10]
+                if len(header) < 10:
+                    return None
+                rdtype, rdclass = (header[0] << 8) | header[1], (header[2] << 8) | header[3]
+                end = pos + 10 + ((header[8] << 8) | header[9])
+                if end > len(wire):
+                    return None
+                if section == 0 and rdtype == asked and rdclass == 1:
+                    if not size or end - pos - 10 != size:
+                        return None  # another type's records, or a broken one: dnspython's to read
+                    rdata = wire[pos + 10:end]
+                    if rdata not in found:
+                        found.append(rdata)
+                elif section == 2 and rdtype == _OPT:
+                    if opt_seen or header[4]:  # two OPTs, or an extended rcode
+                        return None
+                    opt_seen = True
+                pos = end
+        if pos != len(wire) or qdcount > 1:
+            return None
+    except (IndexError, ValueError):
+        return None
+    found.sort()  # by value, as the addresses' order (servers rotate it)
+    if record_type == "A":
+        answers = [socket.inet_ntop(socket.AF_INET, rdata) for rdata in found]
+    else:
+        answers = [str(ipaddress.IPv6Address(rdata)) for rdata in found]
+    return _RCODE_TEXT[wire[3] & 0x0F], answers
 
 
 def _answers_of(response: dns.message.Message, record_type: str) -> list[str]:

@@ -38,11 +38,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import msgspec
+from msgspec.structs import force_setattr
 
 from upstatd.config.check import (
     Invalid, Path, Problems, block, duration, format_duration, integer, take, type_name,
 )
-from upstatd.probes.icmp_socket import _Packet, _ensure_open, _socket_for, _sockets, close, open
+from upstatd.probes.icmp_socket import _Packet, _ensure_open, _opened_on, _socket_for, _sockets, close, open
 from upstatd.probes.resolve import ip_literal, resolve
 from upstatd.probes.result import ProbeError, ProbeResult, Phases
 from upstatd.probes.tcp import split_host_port
@@ -70,6 +71,19 @@ class IcmpTarget(msgspec.Struct, frozen=True):
     max_loss: float = 100.0    # percent; down when the loss is above it (or total)
     max_rtt: float | None = None  # seconds; a higher average round trip is degraded
     ip_version: int = 0        # 0 (auto), 4 or 6
+    # an IP literal's (family, sockaddr, packed address), made once here; None: a name (or a
+    # scoped IPv6 literal), resolved by each probe
+    literal: tuple | None = None
+
+    def __post_init__(self) -> None:
+        ip = ip_literal(self.host)
+        if ip is None or getattr(ip, "scope_id", None):
+            return
+        if ip.version == 4:
+            literal = (socket.AF_INET, (str(ip), 0), ip.packed)
+        else:
+            literal = (socket.AF_INET6, (str(ip), 0, 0, 0), ip.packed)
+        force_setattr(self, "literal", literal)
 
 
 # -- config ----------------------------------------------------------------------
@@ -146,18 +160,25 @@ def ip_version(value: Any) -> int:
 
 async def probe(target: IcmpTarget, phases: Phases) -> ProbeResult:
     phases.enter("resolve")
-    addresses = await resolve(target.host, 0)
-    if target.ip_version:
-        wanted = socket.AF_INET if target.ip_version == 4 else socket.AF_INET6
-        addresses = [address for address in addresses if address[0] == wanted]
-        if not addresses:
-            raise ProbeError("dns_error", f"could not resolve '{target.host}': "
-                                          f"no IPv{target.ip_version} address")
-    await _ensure_open()
-    # auto: the first address (IPv4 first) of a family with a socket
-    family, sockaddr = next((address for address in addresses if address[0] in _sockets), addresses[0])
+    literal = target.literal
+    if literal is not None and target.ip_version in (0, 4 if literal[0] == socket.AF_INET else 6):
+        family, sockaddr, address = literal
+        if _opened_on() is not asyncio.get_running_loop():
+            await _ensure_open()
+    else:
+        addresses = await resolve(target.host, 0)
+        if target.ip_version:
+            wanted = socket.AF_INET if target.ip_version == 4 else socket.AF_INET6
+            addresses = [address for address in addresses if address[0] == wanted]
+            if not addresses:
+                raise ProbeError("dns_error", f"could not resolve '{target.host}': "
+                                              f"no IPv{target.ip_version} address")
+        if _opened_on() is not asyncio.get_running_loop():
+            await _ensure_open()
+        # auto: the first address (IPv4 first) of a family with a socket
+        family, sockaddr = next((address for address in addresses if address[0] in _sockets), addresses[0])
+        address = socket.inet_pton(family, sockaddr[0].partition("%")[0])
     icmp_socket = _socket_for(family)
-    address = socket.inet_pton(family, sockaddr[0].partition("%")[0])
     phases.details["address"] = sockaddr[0]
     phases.enter("echo")
     details = phases.details
@@ -171,15 +192,26 @@ async def probe(target: IcmpTarget, phases: Phases) -> ProbeResult:
             details["packets_sent"] = len(packets)
             details["packets_received"] = _received(packets)
         for packet in packets:
-            if not packet.waiter.done():
+            waiter = packet.waiter
+            if not waiter.done():
                 left = packet.sent + REPLY_TIMEOUT - time.perf_counter()
                 if left > 0:
-                    await asyncio.wait((packet.waiter,), timeout=left)
+                    # a timer that ends the wait, cheaper than asyncio.wait's machinery per packet
+                    expiry = waiter.get_loop().call_later(left, _give_up, waiter)
+                    try:
+                        await waiter
+                    finally:
+                        expiry.cancel()
             details["packets_received"] = _received(packets)
     finally:
         for packet in packets:
             icmp_socket.forget(packet)
     return _outcome(target, phases, packets)
+
+
+def _give_up(waiter: asyncio.Future) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 def _answered(packet: _Packet) -> bool:
@@ -202,8 +234,8 @@ def _outcome(target: IcmpTarget, phases: Phases, packets: list[_Packet]) -> Prob
     if rtts:
         details.update(rtt_min_ms=round(min(rtts), 3), rtt_avg_ms=round(average, 3),
                        rtt_max_ms=round(max(rtts), 3))
-    loss_text = f"{details['packet_loss']:g}% packet loss ({sent} sent, {received} received)"
     if lost == sent or lost * 100 > target.max_loss * sent:
+        loss_text = f"{details['packet_loss']:g}% packet loss ({sent} sent, {received} received)"
         message = loss_text if lost == sent else f"{loss_text}, max {target.max_loss:g}%"
         errors = [packet.error for packet in packets if packet.error]
         if errors:

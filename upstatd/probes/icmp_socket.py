@@ -136,6 +136,9 @@ class IcmpSocket:
         self.pending: dict[int, _Packet] = {}
         self._next_seq = int.from_bytes(os.urandom(2), "big")
         self._nonce = os.urandom(8)
+        # the checksum's sum over the type, the identifier, the nonce and the padding
+        fixed = struct.pack("!BBH", _ECHO_REQUEST[family], 0, ident) + self._nonce + _PAD
+        self._fixed_sum = sum(struct.unpack(f"!{len(fixed) // 2}H", fixed))
         self._count = 0
         self._recverr = kind == "dgram"
         self._raw_v4 = kind == "raw" and family == socket.AF_INET
@@ -152,10 +155,16 @@ class IcmpSocket:
         """Send one echo request; raises ProbeError when the kernel refuses it outright."""
         seq = self.allocate_seq()
         self._count += 1
-        token = self._nonce + self._count.to_bytes(8, "big")
-        data = struct.pack("!BBHHH", _ECHO_REQUEST[self.family], 0, 0, self.ident, seq) + token + _PAD
+        count = self._count
+        token = self._nonce + count.to_bytes(8, "big")
+        sum_ = 0
         if self._raw_v4:  # datagram sockets and IPv6 get the checksum from the kernel
-            data = data[:2] + checksum(data).to_bytes(2, "big") + data[4:]
+            # the words that do not change were summed once; add the sequence and the counter's
+            sum_ = (self._fixed_sum + seq + (count >> 48) + ((count >> 32) & 0xFFFF)
+                    + ((count >> 16) & 0xFFFF) + (count & 0xFFFF))
+            sum_ = (sum_ >> 16) + (sum_ & 0xFFFF)
+            sum_ = ~(sum_ + (sum_ >> 16)) & 0xFFFF
+        data = struct.pack("!BBHHH", _ECHO_REQUEST[self.family], 0, sum_, self.ident, seq) + token + _PAD
         packet = _Packet(seq, token, address, self.loop.create_future())
         self.pending[seq] = packet
         for attempt in (1, 2):
@@ -450,6 +459,11 @@ def sockets() -> dict[int, IcmpSocket]:
 def _reason(exc: OSError) -> str:
     text = os.strerror(exc.errno) if exc.errno else (str(exc) or type(exc).__name__)
     return text[0].lower() + text[1:]
+
+
+def _opened_on() -> asyncio.AbstractEventLoop | None:
+    """The loop the sockets are open on (a probe checks it before awaiting _ensure_open)."""
+    return _loop
 
 
 async def _ensure_open() -> None:
