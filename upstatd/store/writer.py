@@ -137,10 +137,15 @@ class Writer:
 
     async def flush(self) -> None:
         """Return once everything queued before this call is committed."""
+        await self.flushed()
+
+    def flushed(self) -> asyncio.Future:
+        """flush() as a future, for a caller that adds a done callback rather than a task
+        (the ping server: one per ping). Its exception is the batch's sqlite3.Error."""
         future = asyncio.get_running_loop().create_future()
         self._flushes.append(future)
         self._wake.set()
-        await future
+        return future
 
     async def stop(self) -> None:
         if self._task is None:
