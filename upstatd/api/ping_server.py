@@ -154,6 +154,7 @@ class PingConnection(asyncio.Protocol):
         self.fresh = False                   # the next request begins at the start of this read
         self.waiting_hand_off = False        # handed over once the queue is written
         self.closing = False                 # close once the queue is written
+        self.unread = False                  # bytes of the client's left unread: close gently
         self.read_paused = False
         self.write_paused = False
         self.deadline = 0.0
@@ -202,7 +203,7 @@ class PingConnection(asyncio.Protocol):
         except httptools.HttpParserError as exc:
             cause = exc.__context__
             if isinstance(cause, Stop):
-                self.closing = True
+                self.closing = self.unread = True
             elif isinstance(cause, HandOff) or self.raw is not None:
                 self._not_mine()  # aiohttp's request, or aiohttp's refusal of what does not parse
                 return
@@ -430,7 +431,7 @@ class PingConnection(asyncio.Protocol):
                     self._set_deadline(LINGER, force=True)
         if wrote and not queue:
             if self.closing:
-                transport.close()
+                self._close()
                 return
             if self.request is None or not self.request.early:
                 self._set_deadline(self.serving.header_timeout)
@@ -439,7 +440,7 @@ class PingConnection(asyncio.Protocol):
             self._hand_off(raw)
             return
         if self.closing and not queue:
-            transport.close()
+            self._close()
             return
         pause = self.write_paused or len(queue) >= MAX_QUEUED or self.closing
         if pause != self.read_paused:
@@ -448,6 +449,21 @@ class PingConnection(asyncio.Protocol):
                 transport.pause_reading()
             else:
                 transport.resume_reading()
+
+    def _close(self) -> None:
+        """Close; after a body left unread (a flood, a 408), first end our side and read
+        and drop for LINGER: a close with bytes unread would reset the connection, and the
+        client could lose the answer."""
+        transport = self.transport
+        if not self.unread or not transport.can_write_eof():
+            transport.close()
+            return
+        self.unread = False
+        transport.write_eof()
+        if self.read_paused:
+            self.read_paused = False
+            transport.resume_reading()
+        self._set_deadline(LINGER)
 
     def _not_mine(self) -> None:
         """The current request is aiohttp's: hand over from its first byte, once every
@@ -510,7 +526,7 @@ class PingConnection(asyncio.Protocol):
                 self._set_deadline(self.serving.body_timeout)
                 return
             self.request = None
-            self.closing = True
+            self.closing = self.unread = True
             self._answer(request, 408, f"the body did not arrive within {self.serving.body_timeout:g} s")
             return
         if any(queued.answer is None for queued in self.queue):  # answers waiting for their commit
