@@ -31,6 +31,9 @@ from upstatd.api.ping_server import PingConnection, Serving
 
 log = structlog.get_logger("upstatd.api")
 LINGER = 1.0  # s
+# Connections waiting to be accepted (asyncio's default is 100): cron jobs that ping at the
+# same second each open one, and a full queue drops their SYNs (a 1 s retry for each).
+BACKLOG = 1024
 
 
 class ConnectionCaps:
@@ -93,7 +96,8 @@ class HttpListener:
             serving = Serving(app[ping.HEARTBEATS], app.get(ping.CREATOR), app[forwarded.TRUSTED],
                               self.header_timeout, app[BODY_TIMEOUT])
         self._server = await asyncio.get_running_loop().create_server(
-            lambda: PingConnection(self.caps, handlers, serving), self.host, self.port, reuse_address=True)
+            lambda: PingConnection(self.caps, handlers, serving), self.host, self.port, reuse_address=True,
+            backlog=BACKLOG)
 
     async def stop(self) -> None:
         if self._server is not None:
