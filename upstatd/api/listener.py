@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
 
 import structlog
 from aiohttp import web
