@@ -2,7 +2,7 @@
 from a Python client (asyncio on uvloop, one protocol per keep-alive
 connection, no HTTP library), in its own process.
 
-    python -m bench.pingload --port P --tokens FILE --connections C --seconds S [--seed N]
+    python -m bench.pingload --port P --tokens FILE --connections C --seconds S [--seed N] [--close]
 
 Each connection pings, waits for the whole answer, and pings again until S
 seconds have passed; then it closes, so nothing is in flight at the end. It
@@ -30,10 +30,11 @@ CONNECT_TIMEOUT = 5.0
 ANSWER_TIMEOUT = 10.0  # a ping not answered by then is an error (wrk's --timeout)
 
 
-def make_pool(tokens: list[str], port: int, seed: int) -> list[bytes]:
-    """The mix of bench/pings.lua: 1 in 20 /start, 1 in 20 /fail, 1 in 4 a POST with a body."""
+def make_pool(tokens: list[str], port: int, seed: int, close: bool = False) -> list[bytes]:
+    """The mix of bench/pings.lua: 1 in 20 /start, 1 in 20 /fail, 1 in 4 a POST with a body;
+    `close`: each with `Connection: close` (a new connection per ping, as curl from cron)."""
     rng = random.Random(seed)
-    host = f"127.0.0.1:{port}"
+    host = f"127.0.0.1:{port}" + ("\r\nConnection: close" if close else "")
     pool = []
     for _ in range(POOL):
         path = "/ping/" + rng.choice(tokens)
@@ -58,8 +59,9 @@ class Pinger(asyncio.Protocol):
     """One keep-alive connection: a request, its whole answer, the next request."""
 
     def __init__(self, pool: list[bytes], offset: int, stats: Stats, deadline: float,
-                 finished: asyncio.Future) -> None:
+                 finished: asyncio.Future, once: bool = False) -> None:
         self.pool, self.i, self.stats, self.deadline, self.finished = pool, offset, stats, deadline, finished
+        self.once = once  # one ping, then the connection ends (the daemon closes it)
         self.buffer = b""
         self.started = 0.0
         self.transport = None
@@ -99,20 +101,33 @@ class Pinger(asyncio.Protocol):
             self.stats.other += 1
             if status > 399:
                 self.stats.errors["status"] += 1
-        self.send()
+        if not self.once:
+            self.send()
 
     def connection_lost(self, exc) -> None:
         if not self.finished.done():
             self.finished.set_result(exc)
 
 
-async def connection(port: int, pool: list[bytes], offset: int, stats: Stats, deadline: float) -> None:
+async def connection(port: int, pool: list[bytes], offset: int, stats: Stats, deadline: float,
+                     close: bool = False) -> None:
+    """One keep-alive connection; `close`: one connection after another, a ping on each."""
+    if not close:
+        await _connection(port, pool, offset, stats, deadline, False)
+        return
+    while time.monotonic() < deadline:
+        await _connection(port, pool, offset, stats, deadline, True)
+        offset += 1
+
+
+async def _connection(port: int, pool: list[bytes], offset: int, stats: Stats, deadline: float,
+                      once: bool) -> None:
     loop = asyncio.get_running_loop()
     finished = loop.create_future()
     try:
         transport, protocol = await asyncio.wait_for(
-            loop.create_connection(lambda: Pinger(pool, offset, stats, deadline, finished), "127.0.0.1", port),
-            CONNECT_TIMEOUT)
+            loop.create_connection(lambda: Pinger(pool, offset, stats, deadline, finished, once), "127.0.0.1",
+                                   port), CONNECT_TIMEOUT)
     except (OSError, TimeoutError):
         stats.errors["connect"] += 1
         return
@@ -128,11 +143,11 @@ async def connection(port: int, pool: list[bytes], offset: int, stats: Stats, de
 
 async def main(args: argparse.Namespace) -> dict:
     tokens = [line.strip() for line in open(args.tokens) if line.strip()]
-    pool = make_pool(tokens, args.port, args.seed)
+    pool = make_pool(tokens, args.port, args.seed, args.close)
     stats = Stats()
     began = time.monotonic()
     deadline = began + args.seconds
-    await asyncio.gather(*(connection(args.port, pool, i * (POOL // args.connections), stats, deadline)
+    await asyncio.gather(*(connection(args.port, pool, i * (POOL // args.connections), stats, deadline, args.close)
                            for i in range(args.connections)))
     seconds = time.monotonic() - began
     lat = sorted(stats.latency_us) or [0]
@@ -153,6 +168,7 @@ if __name__ == "__main__":
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--seconds", type=float, required=True)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--close", action="store_true", help="a new connection per ping (Connection: close)")
     result = uvloop.run(main(parser.parse_args()))
     print("BENCH-JSON " + json.dumps(result), flush=True)
     sys.exit(0)

@@ -1,11 +1,14 @@
 -- wrk script for the `pings` scenario (bench/pings.py):
 --
---   wrk -t T -c C -d SECONDS+TAIL -s bench/pings.lua http://127.0.0.1:PORT -- TOKENS SECONDS SEED
+--   wrk -t T -c C -d SECONDS+TAIL -s bench/pings.lua http://127.0.0.1:PORT -- TOKENS SECONDS SEED [close]
 --
 -- Every request is a ping of one of the heartbeats whose UUIDs are in the file
 -- TOKENS (one a line), chosen at random per request (seeded: SEED + thread):
 -- 1 in 20 /start, 1 in 20 /fail, the rest plain success; 1 in 4 a POST with a
--- small text body, the rest GET.
+-- small text body, the rest GET. With `close`, every request says
+-- `Connection: close`: the daemon closes the connection after its answer and
+-- wrk opens a new one for the next ping (a ping per connection, as curl from
+-- cron makes them; connect and teardown are in the measured time).
 --
 -- Each connection pings for SECONDS from its thread's start, then idles (a
 -- long delay() before its next request) until wrk stops at SECONDS+TAIL. So
@@ -46,8 +49,10 @@ sent, ok, other = 0, 0, 0
 
 function init(args)
   local file, seconds, seed = args[1], tonumber(args[2]), tonumber(args[3] or "1")
+  local headers = {}
+  if args[4] == "close" then headers["Connection"] = "close" end
   if file == nil or seconds == nil then
-    error("usage: wrk ... -s pings.lua URL -- TOKENS_FILE SECONDS [SEED]")
+    error("usage: wrk ... -s pings.lua URL -- TOKENS_FILE SECONDS [SEED [close]]")
   end
   local tokens = {}
   for line in io.lines(file) do
@@ -63,9 +68,11 @@ function init(args)
       path = path .. "/fail"
     end
     if math.random(4) == 1 then
-      pool[i] = wrk.format("POST", path, { ["Content-Type"] = "text/plain" }, BODY)
+      local post = { ["Content-Type"] = "text/plain" }
+      for name, value in pairs(headers) do post[name] = value end
+      pool[i] = wrk.format("POST", path, post, BODY)
     else
-      pool[i] = wrk.format("GET", path)
+      pool[i] = wrk.format("GET", path, headers)
     end
   end
   deadline = now() + seconds

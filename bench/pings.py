@@ -10,8 +10,14 @@ wrk's latency percentiles, the daemon's CPU (all threads) per 1,000 pings and
 pings per commit (from /healthz). Any non-2xx answer, socket error, timeout
 or ping left unanswered is an error.
 
+Then the cron-style window: the same mix, each ping on a new connection, as
+curl from cron makes them (`Connection: close` in every request: the daemon
+closes after its answer, and wrk connects again for the next ping), with the
+same connections at a time and the same checks; its rate, latency and CPU are
+reported as `cron_*`.
+
 Durability: after SIGTERM, the rows in the `pings` table must equal the 2xx
-answers of both wrk runs, one for one (the daemon answers only after the
+answers of all three wrk runs, one for one (the daemon answers only after the
 commit, and nothing else pings it).
 
 Without wrk (and not root, or a smoke run, so it is not installed) the same
@@ -74,16 +80,17 @@ def heartbeats(ping_tokens: list[str]) -> list[dict]:
 
 
 def drive(wrk: str | None, port: int, tokens_file: Path, seconds: float, connections: int, threads: int,
-          seed: int) -> dict:
-    """One client run: pings for `seconds`, then waits for the answers; returns its BENCH-JSON."""
+          seed: int, close: bool = False) -> dict:
+    """One client run: pings for `seconds`, then waits for the answers; returns its BENCH-JSON.
+    `close`: a new connection per ping."""
     if wrk is not None:
         cmd = [wrk, "-t", str(threads), "-c", str(connections), "-d", f"{math.ceil(seconds) + TAIL}s",
                "--timeout", TIMEOUT, "-s", str(SCRIPT), f"http://127.0.0.1:{port}",
-               "--", str(tokens_file), f"{seconds:g}", str(seed)]
+               "--", str(tokens_file), f"{seconds:g}", str(seed)] + (["close"] if close else [])
     else:
         cmd = proc.python_module("bench.pingload", "--port", str(port), "--tokens", str(tokens_file),
                                  "--connections", str(connections), "--seconds", f"{seconds:g}",
-                                 "--seed", str(seed))
+                                 "--seed", str(seed), *(["--close"] if close else []))
     child = proc.spawn(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         out, err = child.communicate(timeout=seconds + TAIL + 30)
@@ -145,6 +152,11 @@ def pings(ctx) -> dict:
             daemon.alive()
             h1 = daemon.health()
             check(got, "window")
+            cron_cpu0, cron_t0 = daemon.cpu(), time.monotonic()
+            cron = drive(**load, seconds=s.pings_cron_window, seed=3, close=True)
+            cron_cpu1, cron_t1 = daemon.cpu(), time.monotonic()
+            daemon.alive()
+            check(cron, "cron-style window")
             stopped = daemon.stop()
         with sqlite3.connect(f"file:{daemon.database}?mode=ro", uri=True) as conn:
             (stored,) = conn.execute("SELECT count(*) FROM pings").fetchone()
@@ -153,15 +165,21 @@ def pings(ctx) -> dict:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
-    answered = warm["ok"] + got["ok"]
+    answered = warm["ok"] + got["ok"] + cron["ok"]
     if stored != answered:
         raise BenchError(f"pings: {stored} rows in the pings table after SIGTERM, but {answered} pings were "
-                         f"answered 2xx ({warm['ok']} in the warm-up, {got['ok']} in the window)")
+                         f"answered 2xx ({warm['ok']} in the warm-up, {got['ok']} in the window, "
+                         f"{cron['ok']} in the cron-style window)")
     if kinds.get("ignored"):
         raise BenchError(f"pings: {kinds['ignored']} pings stored as ignored")
     rate = got["ok"] / s.pings_window
     if rate < s.pings_min_rate:
         raise BenchError(f"pings: {rate:.0f} pings/s is below {s.pings_min_rate:g}/s: ingest looks broken")
+    cron_rate = cron["ok"] / s.pings_cron_window
+    if cron_rate < s.pings_min_rate / 2:
+        raise BenchError(f"pings: {cron_rate:.0f} pings/s on new connections is below {s.pings_min_rate / 2:g}/s: "
+                         f"ingest looks broken")
+    cron_cpu, cron_lat = cron_cpu1 - cron_cpu0, cron["latency_us"]
     cpu, client_cpu = cpu1 - cpu0, client1 - client0
     # What else ran meanwhile (other people's work on a shared machine): noise to report.
     others = max(0.0, (all1 - all0) - cpu - client_cpu)
@@ -183,4 +201,10 @@ def pings(ctx) -> dict:
         "commits": commits, "pings_per_commit": round(got["ok"] / commits, 1) if commits else None,
         "stored": stored, "answered": answered, "stored_minus_answered": stored - answered,
         "kinds": kinds, "flips": flips, "stop_s": round(stopped, 2),
+        "cron_window_s": s.pings_cron_window,
+        ("cron_pings_per_s" if ctx.wrk else "python_cron_pings_per_s"): round(cron_rate, 1),
+        "cron_pings": cron["ok"],
+        "cron_latency_p50_ms": cron_lat["p50"] / 1000, "cron_latency_p99_ms": cron_lat["p99"] / 1000,
+        "cron_cpu_percent": round(cron_cpu * 100 / (cron_t1 - cron_t0), 1),
+        "cron_cpu_s_per_1000_pings": round(cron_cpu * 1000 / cron["ok"], 3),
     }

@@ -60,12 +60,13 @@ class Settings:
     writer_window: float = 10.0
     writer_monitors: int = 10_000
     day_monitors: int = 200
-    # 5. pings (bench.pings): heartbeats pinged by wrk over keep-alive connections
+    # 5. pings (bench.pings): heartbeats pinged by wrk over keep-alive connections, then a connection per ping
     pings_heartbeats: int = 1000
     pings_connections: int = 128
     pings_threads: int = 2
     pings_warmup: float = 5.0
     pings_window: float = 30.0
+    pings_cron_window: float = 30.0  # then a new connection per ping (Connection: close), as curl from cron
     pings_min_rate: float = 0.0  # below this many pings/s a run is an error (smoke: broken, not slow)
     # 6. webhooks (bench.webhooks): flipping heartbeats' events POSTed to endpoints answering in ~1 ms
     hooks_endpoints: int = 1
@@ -114,7 +115,7 @@ SMOKE = Settings(smoke=True, cost_rate=100, cost_warmup=1.5, cost_window=2.0,
                  scale_monitors=1000, scale_warmup=3.0, scale_window=6.0,
                  size_monitors=5000, size_settle=1.0, size_window=5.0,
                  writer_warmup=0.5, writer_window=2.0, writer_monitors=1000, day_monitors=20,
-                 pings_warmup=1.0, pings_window=3.0, pings_min_rate=250.0,
+                 pings_warmup=1.0, pings_window=3.0, pings_cron_window=3.0, pings_min_rate=250.0,
                  hooks_heartbeats=50, hooks_monitors=100, hooks_monitor_interval=1, hooks_flips_per_s=100.0, hooks_warmup=1.0, hooks_window=3.0,
                  hooks_drain=10.0, hooks_min_rate=20.0, retention_monitors=20, retention_days=4, retention_keep=1,
                  metrics_monitors=5000, metrics_window=2.0,

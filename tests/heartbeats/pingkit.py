@@ -113,3 +113,53 @@ class SlowPost:
         finally:
             self.writer.close()
         return int(raw.split(b" ", 2)[1]), raw
+
+
+class Raw:
+    """One loopback connection spoken to byte for byte: what a ping server's tests send
+    (pipelined, malformed, slow) and the answers read back one at a time."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str) -> None:
+        self.reader, self.writer, self.host = reader, writer, host
+
+    @classmethod
+    async def open(cls, url: str) -> Raw:
+        host, port = url.removeprefix("http://").rsplit(":", 1)
+        reader, writer = await asyncio.open_connection(host, int(port))
+        return cls(reader, writer, host)
+
+    def ping(self, path: str, method: str = "GET", body: bytes = b"", headers: str = "") -> bytes:
+        """The bytes of a ping request for /ping/<path>."""
+        length = f"Content-Length: {len(body)}\r\n" if body else ""
+        return f"{method} /ping/{path} HTTP/1.1\r\nHost: {self.host}\r\n{length}{headers}\r\n".encode() + body
+
+    async def send(self, data: bytes) -> None:
+        self.writer.write(data)
+        await self.writer.drain()
+
+    async def answer(self, head_only: bool = False, timeout: float = 10) -> tuple[int, dict[str, str], bytes]:
+        """The next answer: (status, headers by lower-case name, body)."""
+        head = await asyncio.wait_for(self.reader.readuntil(b"\r\n\r\n"), timeout)
+        lines = head.decode("latin-1").split("\r\n")
+        headers = {}
+        for line in lines[1:]:
+            if line:
+                name, _, value = line.partition(":")
+                headers[name.strip().lower()] = value.strip()
+        length = 0 if head_only else int(headers.get("content-length", "0"))
+        body = await asyncio.wait_for(self.reader.readexactly(length), timeout) if length else b""
+        return int(lines[0].split(" ", 2)[1]), headers, body
+
+    async def rest(self, timeout: float = 10) -> bytes:
+        """Everything until the server closes the connection, or resets it (a close with
+        bytes of ours unread); a TimeoutError if it does neither."""
+        got = b""
+        try:
+            while chunk := await asyncio.wait_for(self.reader.read(65536), timeout):
+                got += chunk
+        except (ConnectionResetError, BrokenPipeError):  # reset, or found so by a write of ours
+            pass
+        return got
+
+    def close(self) -> None:
+        self.writer.close()

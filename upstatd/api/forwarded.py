@@ -25,6 +25,7 @@ from typing import Union
 
 from aiohttp import web
 
+TRUSTED = web.AppKey("trusted_proxies", tuple)  # the networks, for the ping server (api/ping_server.py)
 Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 Address = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 SCHEMES = ("http", "https")

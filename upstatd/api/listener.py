@@ -1,4 +1,6 @@
 """The HTTP listener, bounded against clients that hold connections open.
+Each connection is read first by the ping URLs' own server (api/ping_server.py),
+which answers pings and hands every other request's connection to aiohttp.
 
 - A request's head (request line and headers) must arrive within
   `header_timeout` of the connection opening or of the previous answer on it;
@@ -18,51 +20,19 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
 
 import structlog
 from aiohttp import web
 
+from upstatd.api import forwarded, ping
+from upstatd.api.bodies import BODY_TIMEOUT
+from upstatd.api.ping_server import PingConnection, Serving
+
 log = structlog.get_logger("upstatd.api")
 LINGER = 1.0  # s
-
-
-class Capped(asyncio.Protocol):
-    """One connection: counted against the caps, then handed to aiohttp's handler."""
-
-    def __init__(self, caps: ConnectionCaps, handler: Any) -> None:
-        self.caps = caps
-        self.handler = handler
-        self.address: str | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        peer = transport.get_extra_info("peername")
-        address = peer[0] if peer else ""
-        if not self.caps.admit(address):
-            transport.abort()
-            return
-        self.address = address
-        self.handler.connection_made(transport)
-
-    def data_received(self, data: bytes) -> None:
-        if self.address is not None:
-            self.handler.data_received(data)
-
-    def eof_received(self) -> bool | None:
-        return self.handler.eof_received() if self.address is not None else None
-
-    def pause_writing(self) -> None:
-        self.handler.pause_writing()
-
-    def resume_writing(self) -> None:
-        self.handler.resume_writing()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if self.address is None:
-            return
-        self.caps.release(self.address)
-        self.address = None
-        self.handler.connection_lost(exc)
+# Connections waiting to be accepted (asyncio's default is 100): cron jobs that ping at the
+# same second each open one, and a full queue drops their SYNs (a 1 s retry for each).
+BACKLOG = 1024
 
 
 class ConnectionCaps:
@@ -112,14 +82,21 @@ class HttpListener:
         self.host = host
         self.port = port
         self.caps = caps
+        self.header_timeout = header_timeout
         self._server: asyncio.Server | None = None
 
     async def start(self) -> None:
         await self.runner.setup()
         handlers = self.runner.server
         assert handlers is not None
+        app = self.runner.app
+        serving = None
+        if ping.HEARTBEATS in app:  # the ping URLs' own server, in front of aiohttp (api/ping_server.py)
+            serving = Serving(app[ping.HEARTBEATS], app.get(ping.CREATOR), app[forwarded.TRUSTED],
+                              self.header_timeout, app[BODY_TIMEOUT])
         self._server = await asyncio.get_running_loop().create_server(
-            lambda: Capped(self.caps, handlers()), self.host, self.port, reuse_address=True)
+            lambda: PingConnection(self.caps, handlers, serving), self.host, self.port, reuse_address=True,
+            backlog=BACKLOG)
 
     async def stop(self) -> None:
         if self._server is not None:

@@ -56,15 +56,19 @@ class PingError(Exception):
         self.text = text
 
 
-def answer(text: str, status: int = 200, limit: int | None = None) -> web.Response:
+def answer_headers(status: int, limit: int | None) -> dict[str, str]:
+    """The headers of every ping answer, in the order they are sent (both servers)."""
     headers = {"Cache-Control": "no-store", "Access-Control-Allow-Origin": "*"}
     if limit is not None:
         headers["Ping-Body-Limit"] = str(limit)
         headers["Access-Control-Expose-Headers"] = "Ping-Body-Limit"
     if status == 503:
         headers["Retry-After"] = "5"
-    return web.Response(text=text, status=status, headers=headers)
+    return headers
 
+
+def answer(text: str, status: int = 200, limit: int | None = None) -> web.Response:
+    return web.Response(text=text, status=status, headers=answer_headers(status, limit))
 
 
 def parse_action(action: str | None) -> tuple[str, int | None]:
@@ -133,49 +137,86 @@ async def _read_body(request: web.Request, limit: int) -> tuple[bytes, int]:
             return bytes(kept), size
 
 
+class Ping:
+    """One ping request as both servers see it: what its URL names, decided before
+    its body is read (`prepare`), then recorded once the body came (`record`)."""
+    __slots__ = ("form", "name", "kind", "exit_status", "rid", "created")
+
+    def __init__(self, form: str, name: str, kind: str, exit_status: int | None, rid: str | None) -> None:
+        self.form, self.name, self.kind, self.exit_status, self.rid = form, name, kind, exit_status, rid
+        self.created = False
+
+
+def prepare(service: HeartbeatService, method: str, tail: str, rid: str | None) -> tuple[Ping, Beat | None]:
+    """(the ping, its running heartbeat: None for a slug that ?create=1 may make). A
+    PingError for what is answered before the body is read."""
+    if method not in METHODS:
+        raise PingError(405, f"{method} is not allowed: ping with HEAD, GET or POST")
+    form, name, action = parse_path(tail, service.ping_key)
+    kind, exit_status = parse_action(action)
+    if rid is not None:
+        if not UUID.fullmatch(rid):
+            raise PingError(400, f"rid must be a UUID like 5bf66975-d4c7-4bf5-bcc8-b8d8a82ea278, got "
+                                 f"'{rid[:100]}'")
+        rid = rid.lower()
+    beat = running(service, form, name)
+    if beat is None and form == "token":
+        raise PingError(404, "not found")
+    return Ping(form, name, kind, exit_status, rid), beat
+
+
+def refuse_while_failing(service: HeartbeatService) -> None:
+    if service.writer.failing:  # never a 200 that the disk did not take
+        raise PingError(503, "storage unavailable, retry later")
+
+
+def record(service: HeartbeatService, ping: Ping, method: str, body: bytes, size: int, remote: str | None,
+           agent: str | None, scheme: str) -> Beat:
+    """Queue the ping's row; the caller answers once the writer's next flush is done."""
+    # Looked up again: while the body came (as slowly as the client likes), the
+    # heartbeat may have been deleted (its rows are gone: a ping now would be an
+    # orphan row answered 200) or replaced by a reload or an API change (a new
+    # Beat: a ping on the old one reuses a ping number, and the batch holding the
+    # duplicate is rejected after its 200).
+    beat = running(service, ping.form, ping.name)
+    if beat is None:
+        raise PingError(404, "not found")
+    service.ping(beat, ping.kind, method, exit_status=ping.exit_status, rid=ping.rid, body=body, body_size=size,
+                 remote_addr=remote, user_agent=agent[:200] if agent else None, scheme=scheme)
+    return beat
+
+
+def not_stored(beat: Beat, exc: sqlite3.Error) -> PingError:
+    """The answer when the batch holding this ping was refused."""
+    log.error("ping.not_stored", heartbeat=beat.spec.key, error=str(exc))
+    return PingError(503, "the ping could not be stored, retry later")
+
+
+def done(ping: Ping) -> tuple[int, str]:
+    return (201, "Created") if ping.created else (200, "OK")
+
+
 async def handle(request: web.Request) -> web.Response:
+    """The ping URLs through aiohttp: requests the lean server (api/ping_server.py)
+    hands over, and the app alone (tests, tools)."""
     service: HeartbeatService = request.app[HEARTBEATS]
     limit = service.settings.body_limit
     try:
-        if request.method not in METHODS:
-            raise PingError(405, f"{request.method} is not allowed: ping with HEAD, GET or POST")
-        form, name, action = parse_path(request.match_info["tail"], service.ping_key)
-        kind, exit_status = parse_action(action)
-        rid = request.query.get("rid")
-        if rid is not None:
-            if not UUID.fullmatch(rid):
-                raise PingError(400, f"rid must be a UUID like 5bf66975-d4c7-4bf5-bcc8-b8d8a82ea278, got "
-                                     f"'{rid[:100]}'")
-            rid = rid.lower()
-        created = False
-        beat = running(service, form, name)
+        ping, beat = prepare(service, request.method, request.match_info["tail"], request.query.get("rid"))
         if beat is None:
-            if form == "token":
-                raise PingError(404, "not found")
-            beat, created = await create(request, name)
-        if service.writer.failing:  # never a 200 that the disk did not take
-            raise PingError(503, "storage unavailable, retry later")
+            beat, ping.created = await create(request.query.get("create"), request.app.get(CREATOR), ping.name)
+        refuse_while_failing(service)
         body, size = await read_body(request, limit)
-        # Looked up again: while the body came (as slowly as the client likes), the
-        # heartbeat may have been deleted (its rows are gone: a ping now would be an
-        # orphan row answered 200) or replaced by a reload or an API change (a new
-        # Beat: a ping on the old one reuses a ping number, and the batch holding the
-        # duplicate is rejected after its 200).
-        beat = running(service, form, name)
-        if beat is None:
-            raise PingError(404, "not found")
-        agent = request.headers.get("User-Agent")
-        service.ping(beat, kind, request.method, exit_status=exit_status, rid=rid, body=body, body_size=size,
-                     remote_addr=request.remote, user_agent=agent[:200] if agent else None,
-                     scheme=request.scheme)
+        beat = record(service, ping, request.method, body, size, request.remote, request.headers.get("User-Agent"),
+                      request.scheme)
         try:
             await service.writer.flush()
-        except sqlite3.Error as exc:  # the batch holding this ping was refused
-            log.error("ping.not_stored", heartbeat=beat.spec.key, error=str(exc))
-            raise PingError(503, "the ping could not be stored, retry later") from None
+        except sqlite3.Error as exc:
+            raise not_stored(beat, exc) from None
     except PingError as exc:
         return answer(exc.text, exc.status, limit)
-    return answer("Created" if created else "OK", 201 if created else 200, limit)
+    status, text = done(ping)
+    return answer(text, status, limit)
 
 
 def running(service: HeartbeatService, form: str, name: str) -> Beat | None:
@@ -189,12 +230,10 @@ def running(service: HeartbeatService, form: str, name: str) -> Beat | None:
     return found[0] if found else None
 
 
-async def create(request: web.Request, slug: str) -> tuple[Beat, bool]:
-    """The heartbeat of a missing slug with ?create=1: (beat, whether this request made it)."""
-    if request.query.get("create") not in ("1", "true"):
-        raise PingError(404, "not found")
-    creator = request.app.get(CREATOR)
-    if creator is None:
+async def create(asked: str | None, creator: Any, slug: str) -> tuple[Beat, bool]:
+    """The heartbeat of a missing slug with ?create=1 (`asked`: the query's `create`):
+    (beat, whether this request made it)."""
+    if asked not in ("1", "true") or creator is None:
         raise PingError(404, "not found")
     try:
         return await creator(slug)

@@ -62,6 +62,7 @@ def build_app(health: Callable[[], dict], context: Any = None, trusted_proxies: 
         networks = [ipaddress.ip_network(network, strict=False) for network in trusted_proxies]
         middlewares.insert(0, forwarded.middleware(networks))
     app = web.Application(client_max_size=MAX_BODY, middlewares=middlewares)
+    app[forwarded.TRUSTED] = tuple(ipaddress.ip_network(network, strict=False) for network in trusted_proxies)
     app[CONTEXT] = context
     app[BODY_TIMEOUT] = body_timeout
     app[STARTED_MS] = context.now_ms() if context is not None else 0

@@ -63,6 +63,7 @@ class Writer:
         self._jobs: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future]] = []
         self._started: set[asyncio.Future] = set()  # the jobs running now
         self._flushes: list[asyncio.Future] = []
+        self._shared: asyncio.Future | None = None  # flushed()'s, until the loop takes it
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self.rows_written = 0
@@ -137,10 +138,18 @@ class Writer:
 
     async def flush(self) -> None:
         """Return once everything queued before this call is committed."""
-        future = asyncio.get_running_loop().create_future()
-        self._flushes.append(future)
-        self._wake.set()
-        await future
+        await self.flushed()
+
+    def flushed(self) -> asyncio.Future:
+        """flush() as a future, for a caller that adds a done callback rather than a task
+        (the ping server: one per ping). Its exception is the batch's sqlite3.Error.
+        Callers until the loop takes its next batch share one future (that batch holds
+        everything each of them queued); never flush()'s, which its awaiter may cancel."""
+        if self._shared is None:
+            self._shared = asyncio.get_running_loop().create_future()
+            self._flushes.append(self._shared)
+            self._wake.set()
+        return self._shared
 
     async def stop(self) -> None:
         if self._task is None:
@@ -166,6 +175,7 @@ class Writer:
             # Taken with the batch: a flush or job that arrives while this batch
             # commits waits for the next one, which holds what was queued meanwhile.
             flushes, self._flushes = self._flushes, []
+            self._shared = None
             jobs, self._jobs = self._jobs, []
             if not await self._commit_batch():
                 live = [job for job in jobs if not job[1].done()]  # a cancelled one is dropped here
