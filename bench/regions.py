@@ -111,11 +111,12 @@ def pin(pids: list[int], cpus: set[int]) -> None:
 class AgentProcess:
     """`upstatd agent` for one of the region's agents, READY over NOTIFY_SOCKET."""
 
-    def __init__(self, workdir: Path, name: str, token_file: Path, server_port: int) -> None:
+    def __init__(self, workdir: Path, name: str, token_file: Path, server_port: int, max_in_flight: int) -> None:
         self.workdir = workdir
         self.name = name
         self.token_file = token_file
         self.port = server_port
+        self.max_in_flight = max_in_flight
         self.log = workdir / f"{name}.log"
         self.proc: subprocess.Popen | None = None
         self.pid = 0
@@ -126,7 +127,8 @@ class AgentProcess:
         with open(self.log, "wb") as log:
             self.proc = proc.spawn([str(UPSTATD), "agent", "--server", f"http://127.0.0.1:{self.port}",
                                     "--token-file", str(self.token_file), "--region", REGION,
-                                    "--spool", str(self.workdir / f"{self.name}.spool.db")],
+                                    "--spool", str(self.workdir / f"{self.name}.spool.db"),
+                                    "--max-in-flight", str(self.max_in_flight)],
                                    env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
         self.pid = self.proc.pid
         return notify
@@ -218,7 +220,8 @@ def _side(ctx, monitors: list[dict], agents: bool) -> dict:
         with Daemon(workdir, monitors, max_in_flight=s.regions_max_in_flight, server=server,
                     sections=sections) as daemon:
             daemon.start(ready_timeout=120.0)
-            started = [AgentProcess(workdir, f"agent-{i}", file, daemon.port) for i, file in enumerate(tokens, 1)]
+            started = [AgentProcess(workdir, f"agent-{i}", file, daemon.port, s.regions_max_in_flight)
+                       for i, file in enumerate(tokens, 1)]
             notifies = [agent.spawn() for agent in started]
             for agent, notify in zip(started, notifies):
                 agent.ready(notify)

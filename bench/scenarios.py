@@ -104,7 +104,7 @@ class Settings:
     # 11. regions (bench.regions): one daemon probing vs a daemon and two agents, at each one's ceiling
     regions_monitors: int = 10_000
     regions_interval: int = 1         # s: 10,000 probes/s offered, more than either side can do here
-    regions_max_in_flight: int = 1000  # the daemon's; each agent's is the Runner's default, also 1000
+    regions_max_in_flight: int = 500   # the daemon's and each agent's: at the ceiling, more only waits longer
     regions_warmup: float = 15.0
     regions_window: float = 30.0
     regions_pin_settle: float = 5.0   # s between pinning A (and the targets) to one CPU and that window

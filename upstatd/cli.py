@@ -93,14 +93,16 @@ def main(argv: list[str] | None = None) -> int:
         description="Pull this agent's assignment from the daemon at --server, probe its monitors on the "
                     "daemon's grid and push the results; while the daemon cannot be reached, keep probing and "
                     "spool results to a local SQLite file. Settings: flags, then UPSTATD_AGENT_SERVER, "
-                    "UPSTATD_AGENT_TOKEN (the token itself), UPSTATD_AGENT_REGION, then the YAML file (-c). "
+                    "UPSTATD_AGENT_TOKEN (the token itself), UPSTATD_AGENT_REGION, UPSTATD_AGENT_MAX_IN_FLIGHT, then the "
+                    "YAML file (-c). "
                     "Exit status: 1 when it cannot start, 78 when the daemon refuses the token or the token is "
                     "for another region.")
-    agent.add_argument("-c", "--config", help="YAML file: server, token_file, region, spool {path, max_size, "
-                                              "max_age}")
+    agent.add_argument("-c", "--config", help="YAML file: server, token_file, region, max_in_flight, "
+                                              "spool {path, max_size, max_age}")
     agent.add_argument("--server", metavar="URL", help="the daemon's URL, https://upstatd.example.com")
     agent.add_argument("--token-file", metavar="FILE", help="a file holding the agent token (mode 0600)")
     agent.add_argument("--region", metavar="NAME", help="the region this agent is deployed for (checked)")
+    agent.add_argument("--max-in-flight", metavar="N", help="probes running at once, at most (default 1000)")
     agent.add_argument("--spool", metavar="PATH", help="the spool's SQLite file "
                                                        "(default: /var/lib/upstatd-agent/spool.db)")
     agent.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
@@ -427,7 +429,7 @@ def cmd_agent(args: argparse.Namespace) -> int:
     from upstatd.agent.process import main as agent_main
 
     return agent_main(args.config, {"server": args.server, "token_file": args.token_file, "region": args.region,
-                                    "spool": args.spool}, args.log_level)
+                                    "spool": args.spool, "max_in_flight": args.max_in_flight}, args.log_level)
 
 
 # -- upstatd token ------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """SIGHUP re-reads the agent's config: a new server (and token) takes effect at the
-next request, without a restart; a file that no longer loads changes nothing."""
+next request and a new max_in_flight at once, without a restart; a file that no longer
+loads changes nothing."""
 
 from __future__ import annotations
 
@@ -31,10 +32,12 @@ async def test_it_rereads_its_config_on_sighup(tmp_path):
         await asyncio.sleep(0.3)
         assert agent.client.server == first.url  # a file with errors: nothing changed
 
-        path.write_text(f"server: {second.url}\n{settings}")
+        assert agent.runner.max_in_flight == 1000
+        path.write_text(f"server: {second.url}\nmax_in_flight: 20\n{settings}")
         os.kill(os.getpid(), signal.SIGHUP)
         await until(lambda: len(second.pushes) >= 2, what="pushes to the new server")
         assert agent.config.server == second.url
+        assert agent.runner.max_in_flight == 20
         pushed_to_first = len(first.pushes)
         await asyncio.sleep(0.5)
         assert len(first.pushes) == pushed_to_first

@@ -4,6 +4,7 @@ flags first, then the environment, then the file.
     server: https://upstatd.example.com        # --server, UPSTATD_AGENT_SERVER
     token_file: /etc/upstatd-agent/token        # --token-file, UPSTATD_AGENT_TOKEN (the token itself)
     region: eu-west                              # --region, UPSTATD_AGENT_REGION; optional
+    max_in_flight: 1000                          # --max-in-flight: probes running at once, at most
     spool:
       path: /var/lib/upstatd-agent/spool.db      # --spool
       max_size: 64MiB                            # bytes of spooled results (config.check.byte_size)
@@ -25,25 +26,40 @@ import msgspec
 from upstatd.config.check import Invalid, Problems, block, byte_size, duration, take, text
 from upstatd.config.load import ConfigError, read_file
 from upstatd.config.regions import region_name
+from upstatd.config.schema import SCHEDULER_FIELDS
 from upstatd.token_file import TokenFileError, read_token_file
 
 ENV_SERVER = "UPSTATD_AGENT_SERVER"
 ENV_TOKEN = "UPSTATD_AGENT_TOKEN"
 ENV_REGION = "UPSTATD_AGENT_REGION"
+ENV_MAX_IN_FLIGHT = "UPSTATD_AGENT_MAX_IN_FLIGHT"
 DEFAULT_SPOOL = "/var/lib/upstatd-agent/spool.db"
 DEFAULT_MAX_SIZE = 64 * 1024 * 1024
 DEFAULT_MAX_AGE = 86400.0
 
-KEYS = ("server", "token_file", "region", "spool")
+KEYS = ("server", "token_file", "region", "max_in_flight", "spool")
 SPOOL_KEYS = ("path", "max_size", "max_age")
 MAX_SIZE = byte_size(min=64 * 1024)
 MAX_AGE = duration(min=60)
+IN_FLIGHT = SCHEDULER_FIELDS["max_in_flight"]  # the daemon's rule for its own
+DEFAULT_IN_FLIGHT = 1000
+
+
+def in_flight(value) -> int:
+    """A flag's text or the file's number."""
+    if isinstance(value, str):
+        try:
+            value = int(value.strip())
+        except ValueError:
+            raise Invalid(f"must be a whole number, got '{value}'") from None
+    return IN_FLIGHT(value)
 
 
 class AgentConfig(msgspec.Struct, frozen=True, kw_only=True):
     server: str                      # the daemon's base URL: http(s)://host:port
     token: str = msgspec.field(default="")  # never logged: see __repr__
     region: str | None = None        # when given, the assignment's region must be it
+    max_in_flight: int = DEFAULT_IN_FLIGHT  # the Runner's cap, as the daemon's server.max_in_flight
     spool_path: str = DEFAULT_SPOOL
     spool_max_size: int = DEFAULT_MAX_SIZE   # bytes
     spool_max_age: float = DEFAULT_MAX_AGE   # seconds
@@ -68,7 +84,7 @@ def server_url(value) -> str:
 
 
 def load_agent_config(file: str | None = None, *, server: str | None = None, token_file: str | None = None,
-                      region: str | None = None, spool: str | None = None,
+                      region: str | None = None, spool: str | None = None, max_in_flight: str | None = None,
                       environ: Mapping[str, str] = os.environ) -> AgentConfig:
     """The settings, or ConfigError with every problem (`file:line: key: message`)."""
     problems = Problems(file or "agent")
@@ -92,6 +108,7 @@ def load_agent_config(file: str | None = None, *, server: str | None = None, tok
 
     url = pick(server, "--server", ENV_SERVER, "server", server_url)
     wanted = pick(region, "--region", ENV_REGION, "region", region_name)
+    cap = pick(max_in_flight, "--max-in-flight", ENV_MAX_IN_FLIGHT, "max_in_flight", in_flight)
     token = _token(token_file, section, problems, messages, environ, file)
     max_size = take(spool_section, "max_size", MAX_SIZE, ("spool",), problems, DEFAULT_MAX_SIZE)
     max_age = take(spool_section, "max_age", MAX_AGE, ("spool",), problems, DEFAULT_MAX_AGE)
@@ -103,7 +120,8 @@ def load_agent_config(file: str | None = None, *, server: str | None = None, tok
                         "in the config file")
     if problems or messages:
         raise ConfigError(problems.messages() + messages)
-    return AgentConfig(server=url, token=token, region=wanted, spool_path=os.path.abspath(path),
+    return AgentConfig(server=url, token=token, region=wanted, max_in_flight=DEFAULT_IN_FLIGHT if cap is None else cap,
+                       spool_path=os.path.abspath(path),
                        spool_max_size=max_size, spool_max_age=max_age, file=file)
 
 

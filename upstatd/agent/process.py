@@ -85,7 +85,7 @@ class Agent:
         config = self.config
         self.spool = await Spool.open(config.spool_path, config.spool_max_size, config.spool_max_age)
         self.client = DaemonClient(config.server, config.token, self.clock.time)
-        self.runner = Runner(self.clock)
+        self.runner = Runner(self.clock, max_in_flight=config.max_in_flight)
         self.monitors = AgentMonitors(self.clock, self.runner, None, self.spool.opened.offset)
         self.outbox = Outbox(self.spool, self.client, self.monitors.daemon_time)
         self.outbox.scheduler = self._scheduler
@@ -338,6 +338,7 @@ class Agent:
             log.warning("config.restart_needed", section="spool.path", detail="takes effect at the next restart")
         self.client.configure(config.server, config.token)
         self.spool.max_size, self.spool.max_age = config.spool_max_size, config.spool_max_age
+        self.runner.max_in_flight = config.max_in_flight  # probes in flight beyond a lowered cap end as they do
         self.config = config
         self._pull_wanted.set()  # a new region or server is checked at once
         log.info("config.reloaded", file=config.file, server=config.server, region=config.region)
