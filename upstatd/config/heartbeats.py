@@ -63,7 +63,7 @@ class PingSettings(msgspec.Struct, frozen=True):
 def parse_heartbeats(value: Any, path: Path, problems: Problems) -> tuple[HeartbeatSpec, ...]:
     value = entries(value, path, problems, "heartbeats")
     out = []
-    first: dict[tuple[str, str], int] = {}  # (field, value) -> line first used on
+    first: dict[tuple[str, str], Path] = {}  # (field, value) -> where first used (its line looked up when repeated)
     for index, item in enumerate(value):
         spec = parse_heartbeat(item, path + (index,), problems)
         if not isinstance(item, dict):
@@ -79,10 +79,10 @@ def parse_heartbeats(value: Any, path: Path, problems: Problems) -> tuple[Heartb
             if seen in first:
                 if not (implied and repeated):  # a repeated key's slug is the same mistake: said once
                     hint = "; the slug defaults to the key: give this one a slug" if implied else ""
-                    problems.add(where, f"duplicate {field} '{given}' (first used on line {first[seen]}){hint}")
+                    problems.add(where, f"duplicate {field} '{given}' (first used on line {problems.line(first[seen])}){hint}")
                 repeated = True
             else:
-                first[seen] = problems.line(where)
+                first[seen] = where
         if spec is not None and not repeated:
             out.append(spec)
     return tuple(out)

@@ -38,15 +38,16 @@ _HINTS = (  # (text in PyYAML's problem, advice)
 )
 
 
-def read_yaml(text: str, problems: Problems, environ: Mapping[str, str]) -> Any:
-    """Parse `text`; fills problems.lines and files every error in problems.
+def read_yaml(text: str, problems: Problems, environ: Mapping[str, str], lines: bool = True) -> Any:
+    """Parse `text`; fills problems.lines (unless `lines` is false: a pass whose
+    messages are not shown) and files every error in problems.
 
     Returns None when nothing could be read (empty file or a syntax error);
     otherwise the data, with every readable part in place even if some
     errors were filed, so that validation can report the rest at once.
     """
     before = len(problems.items)
-    builder = _Builder(problems, environ)
+    builder = _Builder(problems, environ, lines)
     try:
         return builder.document(yaml.parse(text, Loader=_PARSER))
     except yaml.YAMLError as exc:
@@ -120,7 +121,7 @@ class _Builder:
     """Builds values straight from the parser's events: no node tree, so a file
     of 100,000 monitors is read in seconds and without a memory peak."""
 
-    def __init__(self, problems: Problems, environ: Mapping[str, str]) -> None:
+    def __init__(self, problems: Problems, environ: Mapping[str, str], lines: bool = True) -> None:
         self.problems = problems
         self.environ = environ
         self.constructor = yaml.SafeLoader("")  # constructor + resolver, no stream
@@ -131,6 +132,8 @@ class _Builder:
         self.building: list[str] = []                   # anchors still open, innermost last
         self.log: list[tuple[Path, int]] = []           # lines set while an anchor is open
         self.events: Iterator[yaml.Event] = iter(())
+        if not lines:
+            self.set_line = _no_line  # type: ignore[method-assign]
 
     def document(self, events: Iterator[yaml.Event]) -> Any:
         self.events = events
@@ -361,6 +364,10 @@ class _Builder:
         not be read as written, so later errors at or under it follow from this
         one and are not reported."""
         self.problems.add_at(self.problems.line(path) if line is None else line, path, message, settle)
+
+
+def _no_line(path: Path, line: int, replace: bool = False) -> None:
+    pass
 
 
 def _shown_tag(tag: str) -> str:
