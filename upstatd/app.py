@@ -261,6 +261,7 @@ class Daemon:
         # before the first slots are computed, so the pass does not make them late.
         gc.collect()
         gc.freeze()
+        gc.enable()  # `upstatd run` loads and starts with collection off
         self.monitors.apply(config.monitors, stored)
         await self.maintenance_commands.reconcile(config.maintenance)  # after every monitor and heartbeat runs
         await self.schedule_commands.reconcile(config.on_call)

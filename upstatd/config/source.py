@@ -11,6 +11,7 @@ an anchor keep the anchor's lines; keys written beside `<<` override them.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -132,6 +133,7 @@ class _Builder:
         self.building: list[str] = []                   # anchors still open, innermost last
         self.log: list[tuple[Path, int]] = []           # lines set while an anchor is open
         self.events: Iterator[yaml.Event] = iter(())
+        self.texts: dict[str, str] = {}  # each distinct string value read, once
         if not lines:
             self.set_line = _no_line  # type: ignore[method-assign]
 
@@ -238,7 +240,7 @@ class _Builder:
                     self.value(key_event, path + ("?",))  # read past it
                 self.value(next(self.events), path + ("?",))
                 continue
-            key = key_event.value
+            key = sys.intern(key_event.value)  # the same few names in every entry
             if key == "<<" and key_event.tag is None and key_event.implicit[0]:
                 self.merge(next(self.events), path, line, merged)
                 continue
@@ -313,7 +315,9 @@ class _Builder:
         if tag is None or tag == "!":
             tag = self.constructor.resolve(ScalarNode, written, event.implicit)
         if tag == _YAML + "str" and "$" not in written:
-            return written  # the common case, without the constructor's overhead
+            # the common case, without the constructor's overhead; one object per distinct
+            # text: 100,000 monitors share a few types and URLs, and the specs keep them
+            return self.texts.setdefault(written, written)
         value = written
         if "$" in written and tag in _IMPLICIT_TAGS:
             expanded = self.expand(written, path)
