@@ -132,10 +132,11 @@ def block(value: Any, path: Path, problems: Problems, known: Iterable[str],
     if not isinstance(value, dict):
         problems.add(path, f"must be a mapping, got {type_name(value)}")
         return None
-    known = tuple(known)
+    if not isinstance(known, (tuple, frozenset)):
+        known = tuple(known)
     for key in value:
         if key not in known:
-            problems.add(path + (key,), f"unknown key ({unknown_hint(key, known)})")
+            problems.add(path + (key,), f"unknown key ({unknown_hint(key, tuple(known))})")
     for key in required:
         if value.get(key) is None:
             problems.add(path, f"missing required key '{key}'")

@@ -155,6 +155,10 @@ _keywords.schema = {"type": "array", "maxItems": MAX_KEYWORDS,
                     "items": {"type": "string", "minLength": 1, "maxLength": MAX_KEYWORD_LEN, "pattern": r"\S"}}
 
 
+_PERIODS: dict[tuple[float, str], Schedule] = {}
+_PERIODS_KEPT = 1024
+
+
 def parse_schedule(section: dict, path: Path, problems: Problems) -> Schedule | None:
     """Exactly one of period, cron, oncalendar; timezone for the two calendars."""
     given = [kind for kind in SCHEDULES if section.get(kind) is not None]
@@ -166,7 +170,15 @@ def parse_schedule(section: dict, path: Path, problems: Problems) -> Schedule | 
     timezone = take(section, "timezone", HEARTBEAT_FIELDS["timezone"], path, problems, "UTC")
     if kind == "period":
         period = take(section, "period", HEARTBEAT_FIELDS["period"], path, problems)
-        return None if period is None else Schedule("period", period=period, timezone=timezone)
+        if period is None:
+            return None
+        # one object per distinct period (Schedule is frozen): 100,000 heartbeats share a few
+        schedule = _PERIODS.get((period, timezone))
+        if schedule is None:
+            schedule = Schedule("period", period=period, timezone=timezone)
+            if len(_PERIODS) < _PERIODS_KEPT:
+                _PERIODS[(period, timezone)] = schedule
+        return schedule
     if timezone is None:
         return None
     expression = take(section, kind, _expression(kind, timezone), path, problems)

@@ -312,6 +312,8 @@ class _Builder:
     def scalar(self, event: yaml.ScalarEvent, path: Path, line: int) -> Any:
         written = event.value
         tag = event.tag
+        if tag is None and not event.implicit[0] and "$" not in written:
+            return self.texts.setdefault(written, written)  # quoted: a string, as resolve() would say
         if tag is None or tag == "!":
             tag = self.constructor.resolve(ScalarNode, written, event.implicit)
         if tag == _YAML + "str" and "$" not in written:
