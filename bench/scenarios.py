@@ -28,7 +28,7 @@ from bench import proc
 from bench.daemon import Daemon, monitor
 from bench.peer import Blackbox, targets_for
 from bench.metrics import metrics
-from bench.pings import pings
+from bench.pings import pings, tokens
 from bench.webhooks import webhooks
 from bench.proc import BenchError, Helper
 from bench.targets import Targets
@@ -55,6 +55,7 @@ class Settings:
     size_interval: int = 300
     size_settle: float = 5.0
     size_window: float = 30.0
+    size_heartbeats: int = 100_000   # 3b. size-heartbeats: as many heartbeats, settle and window as size's
     # 4. storage
     writer_warmup: float = 2.0
     writer_window: float = 10.0
@@ -113,7 +114,7 @@ class Settings:
 FULL = Settings()
 SMOKE = Settings(smoke=True, cost_rate=100, cost_warmup=1.5, cost_window=2.0,
                  scale_monitors=1000, scale_warmup=3.0, scale_window=6.0,
-                 size_monitors=5000, size_settle=1.0, size_window=5.0,
+                 size_monitors=5000, size_heartbeats=5000, size_settle=1.0, size_window=5.0,
                  writer_warmup=0.5, writer_window=2.0, writer_monitors=1000, day_monitors=20,
                  pings_warmup=1.0, pings_window=3.0, pings_cron_window=3.0, pings_min_rate=250.0,
                  hooks_heartbeats=50, hooks_monitors=100, hooks_monitor_interval=1, hooks_flips_per_s=100.0, hooks_warmup=1.0, hooks_window=3.0,
@@ -380,6 +381,41 @@ def size(ctx: Context) -> dict:
     }
 
 
+def size_heartbeats(ctx: Context) -> dict:
+    """`size_heartbeats` period heartbeats (1 h, grace 1 h, fixed tokens, as bench.pings writes them),
+    no monitor: READY, RSS and idle CPU as size measures them. No ping and no deadline falls in
+    the window: every one is `new` and waits for its first ping."""
+    s = ctx.settings
+    beats = [{"key": f"beat-{i}", "period": "1h", "grace": "1h", "token": token}
+             for i, token in enumerate(tokens(s.size_heartbeats))]
+    workdir = ctx.daemon_dir("size-heartbeats")
+    try:
+        daemon = Daemon(workdir, [], heartbeats=beats)
+        config_mib = daemon.config.stat().st_size / 2**20
+        with daemon:
+            ready = daemon.start(ready_timeout=150.0)
+            time.sleep(s.size_settle)
+            daemon.alive()
+            h0, cpu0, t0 = daemon.health(), daemon.cpu(), time.monotonic()
+            rss = []
+            while (left := t0 + s.size_window - time.monotonic()) > 0:
+                time.sleep(min(1.0, left))
+                daemon.alive()
+                rss.append(daemon.rss_mib())
+            h1, cpu1, t1 = daemon.health(), daemon.cpu(), time.monotonic()
+            peak = daemon.peak_rss_mib()
+            stopped = daemon.stop()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return {
+        "heartbeats": s.size_heartbeats, "config_mib": round(config_mib, 1),
+        "ready_s": round(ready, 2), "rss_mib": round(max(rss), 1), "peak_rss_mib": round(peak, 1),
+        "idle_cpu_percent": round((cpu1 - cpu0) * 100 / (t1 - t0), 2),
+        "timers_fired_in_window": h1["scheduler"]["due"] - h0["scheduler"]["due"],
+        "stop_s": round(stopped, 2),
+    }
+
+
 # -- 4. storage ----------------------------------------------------------------------------
 
 def storage(ctx: Context) -> dict:
@@ -579,6 +615,7 @@ def scale_out(ctx: Context) -> dict:
     return run(ctx)
 
 
-SCENARIOS = {"probe-cost": probe_cost, "scale": scale, "size": size, "storage": storage, "pings": pings,
+SCENARIOS = {"probe-cost": probe_cost, "scale": scale, "size": size, "size-heartbeats": size_heartbeats,
+             "storage": storage, "pings": pings,
              "webhooks": webhooks, "retention": retention, "metrics": metrics,
              "fleet": fleet, "pages": status_pages, "regions": scale_out}

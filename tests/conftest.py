@@ -25,7 +25,8 @@ def young_collection_at_daemon_start():
     only; what is older was alive at the last freeze and the interpreter's own passes see it."""
     import upstatd.app
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(upstatd.app, "gc", SimpleNamespace(collect=lambda: gc.collect(1), freeze=gc.freeze))
+        patch.setattr(upstatd.app, "gc", SimpleNamespace(collect=lambda: gc.collect(1), freeze=gc.freeze,
+                                                       enable=gc.enable))
         yield
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import sqlite3
@@ -224,6 +225,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from upstatd.probes import ProbeSetupError
     from upstatd.store.db import MigrationError
 
+    # No collections while a large config is loaded and started: everything built lives until
+    # exit, and each full pass over it would only find nothing to free. Daemon.start freezes
+    # what it built and turns collection back on.
+    gc.disable()
     log.setup(args.log_level)
     # Errors printed before (or instead of) logging: <3> too, or `journalctl -p err` misses why it never started.
     error = "<3>" if log.to_journal(sys.stderr) else ""

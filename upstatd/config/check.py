@@ -132,10 +132,11 @@ def block(value: Any, path: Path, problems: Problems, known: Iterable[str],
     if not isinstance(value, dict):
         problems.add(path, f"must be a mapping, got {type_name(value)}")
         return None
-    known = tuple(known)
+    if not isinstance(known, (tuple, frozenset)):
+        known = tuple(known)
     for key in value:
         if key not in known:
-            problems.add(path + (key,), f"unknown key ({unknown_hint(key, known)})")
+            problems.add(path + (key,), f"unknown key ({unknown_hint(key, tuple(known))})")
     for key in required:
         if value.get(key) is None:
             problems.add(path, f"missing required key '{key}'")
@@ -172,7 +173,24 @@ _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _DURATION_HINT = "must be a duration like 30s, 5m or 1h30m"
 
 
+# text -> seconds of every duration text read so far: a file of 100,000 monitors
+# writes the same few ("300s", "10s") again and again. Bounded, as a file is not.
+_DURATIONS: dict[str, float] = {}
+_DURATIONS_KEPT = 4096
+
+
 def parse_duration(value: Any) -> float:
+    if type(value) is str:
+        seconds = _DURATIONS.get(value)
+        if seconds is None:
+            seconds = _parse_duration(value)
+            if len(_DURATIONS) < _DURATIONS_KEPT:
+                _DURATIONS[value] = seconds
+        return seconds
+    return _parse_duration(value)
+
+
+def _parse_duration(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise Invalid(f"{_DURATION_HINT}, got {type_name(value)}")
     if isinstance(value, (int, float)):
@@ -384,15 +402,16 @@ def keyed(value: Any, path: Path, problems: Problems, noun: str, parse: Callable
     channels): each parsed by `parse(item, path)`; a repeated key is reported on its line
     even when either entry has other errors."""
     out = []
-    first: dict[str, int] = {}
+    first: dict[str, int] = {}  # key -> index of the entry first using it (its line looked up when repeated)
     for index, item in enumerate(entries(value, path, problems, noun)):
         spec = parse(item, path + (index,))
         key = item.get("key") if isinstance(item, dict) else None
         if isinstance(key, str) and key:
             if key in first:
-                problems.add(path + (index, "key"), f"duplicate key '{key}' (first used on line {first[key]})")
+                problems.add(path + (index, "key"), f"duplicate key '{key}' "
+                                                    f"(first used on line {problems.line(path + (first[key], 'key'))})")
                 continue
-            first[key] = problems.line(path + (index, "key"))
+            first[key] = index
         if spec is not None:
             out.append(spec)
     return tuple(out)

@@ -63,7 +63,7 @@ class PingSettings(msgspec.Struct, frozen=True):
 def parse_heartbeats(value: Any, path: Path, problems: Problems) -> tuple[HeartbeatSpec, ...]:
     value = entries(value, path, problems, "heartbeats")
     out = []
-    first: dict[tuple[str, str], int] = {}  # (field, value) -> line first used on
+    first: dict[tuple[str, str], Path] = {}  # (field, value) -> where first used (its line looked up when repeated)
     for index, item in enumerate(value):
         spec = parse_heartbeat(item, path + (index,), problems)
         if not isinstance(item, dict):
@@ -79,10 +79,10 @@ def parse_heartbeats(value: Any, path: Path, problems: Problems) -> tuple[Heartb
             if seen in first:
                 if not (implied and repeated):  # a repeated key's slug is the same mistake: said once
                     hint = "; the slug defaults to the key: give this one a slug" if implied else ""
-                    problems.add(where, f"duplicate {field} '{given}' (first used on line {first[seen]}){hint}")
+                    problems.add(where, f"duplicate {field} '{given}' (first used on line {problems.line(first[seen])}){hint}")
                 repeated = True
             else:
-                first[seen] = problems.line(where)
+                first[seen] = where
         if spec is not None and not repeated:
             out.append(spec)
     return tuple(out)
@@ -155,6 +155,10 @@ _keywords.schema = {"type": "array", "maxItems": MAX_KEYWORDS,
                     "items": {"type": "string", "minLength": 1, "maxLength": MAX_KEYWORD_LEN, "pattern": r"\S"}}
 
 
+_PERIODS: dict[tuple[float, str], Schedule] = {}
+_PERIODS_KEPT = 1024
+
+
 def parse_schedule(section: dict, path: Path, problems: Problems) -> Schedule | None:
     """Exactly one of period, cron, oncalendar; timezone for the two calendars."""
     given = [kind for kind in SCHEDULES if section.get(kind) is not None]
@@ -166,7 +170,15 @@ def parse_schedule(section: dict, path: Path, problems: Problems) -> Schedule | 
     timezone = take(section, "timezone", HEARTBEAT_FIELDS["timezone"], path, problems, "UTC")
     if kind == "period":
         period = take(section, "period", HEARTBEAT_FIELDS["period"], path, problems)
-        return None if period is None else Schedule("period", period=period, timezone=timezone)
+        if period is None:
+            return None
+        # one object per distinct period (Schedule is frozen): 100,000 heartbeats share a few
+        schedule = _PERIODS.get((period, timezone))
+        if schedule is None:
+            schedule = Schedule("period", period=period, timezone=timezone)
+            if len(_PERIODS) < _PERIODS_KEPT:
+                _PERIODS[(period, timezone)] = schedule
+        return schedule
     if timezone is None:
         return None
     expression = take(section, kind, _expression(kind, timezone), path, problems)

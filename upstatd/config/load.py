@@ -18,12 +18,22 @@ class ConfigError(Exception):
 
 
 def load_config(path: str, environ: Mapping[str, str] = os.environ) -> Config:
+    text = _text(path)
+    # A file that loads needs no line numbers: the first pass keeps none (100,000
+    # monitors have ~800,000 key paths). A file with a problem is read again with
+    # them, so every message still names its line.
+    try:
+        problems = Problems(path)
+        config = parse_config(_data(path, text, problems, environ, lines=False), path, problems, environ)
+        if not problems and config is not None:
+            return config
+    except ConfigError:
+        pass
     problems = Problems(path)
-    data = _read(path, problems, environ)
-    config = parse_config(data, path, problems, environ)
+    config = parse_config(_data(path, text, problems, environ), path, problems, environ)
     if problems or config is None:
         raise ConfigError(problems.messages())
-    return config
+    return config  # pragma: no cover - the same text and environment gave a problem just before
 
 
 def load_storage_path(path: str, environ: Mapping[str, str] = os.environ) -> str:
@@ -41,16 +51,23 @@ def load_storage_path(path: str, environ: Mapping[str, str] = os.environ) -> str
 def read_file(path: str, problems: Problems, environ: Mapping[str, str]):
     """The YAML of a file, `${VAR}` expanded and its lines known to `problems` (the daemon's
     config, the agent's); a file that cannot be read is a ConfigError."""
+    return read_yaml(_text(path), problems, environ)
+
+
+def _text(path: str) -> str:
     try:
         with open(path, encoding="utf-8") as handle:
-            text = handle.read()
+            return handle.read()
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}"]) from None
-    return read_yaml(text, problems, environ)
 
 
 def _read(path: str, problems: Problems, environ: Mapping[str, str]):
-    data = read_file(path, problems, environ)
+    return _data(path, _text(path), problems, environ)
+
+
+def _data(path: str, text: str, problems: Problems, environ: Mapping[str, str], lines: bool = True):
+    data = read_yaml(text, problems, environ, lines)
     # Errors in a readable file (an unset ${VAR}, a repeated key) do not stop
     # validation: the caller reports them together with the rest.
     if data is None and problems:

@@ -424,6 +424,7 @@ MONITOR_FIELDS = {
 }
 MONITOR_KEYS = tuple(MONITOR_FIELDS)  # and a block named after each probe type (`http:`)
 MONITOR_REQUIRED = ("key", "type", "url")
+_MONITOR_KNOWN = frozenset(MONITOR_KEYS + tuple(PROBES))  # looked up once per key of 100,000 monitors
 
 
 def _block_schema(fields: dict) -> dict:
@@ -440,7 +441,7 @@ def parse_monitors(value: Any, path: Path, problems: Problems, defaults: Default
 def parse_monitor(value: Any, path: Path, problems: Problems, defaults: Defaults,
                   environ: Mapping[str, str] = os.environ) -> MonitorSpec | None:
     """`environ`: what `http.proxy: env` reads (the daemon's own environment unless a test says)."""
-    section = block(value, path, problems, MONITOR_KEYS + tuple(PROBES), required=MONITOR_REQUIRED)
+    section = block(value, path, problems, _MONITOR_KNOWN, required=MONITOR_REQUIRED)
     if section is None:
         return None
     F = MONITOR_FIELDS

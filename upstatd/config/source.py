@@ -11,6 +11,7 @@ an anchor keep the anchor's lines; keys written beside `<<` override them.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -38,15 +39,16 @@ _HINTS = (  # (text in PyYAML's problem, advice)
 )
 
 
-def read_yaml(text: str, problems: Problems, environ: Mapping[str, str]) -> Any:
-    """Parse `text`; fills problems.lines and files every error in problems.
+def read_yaml(text: str, problems: Problems, environ: Mapping[str, str], lines: bool = True) -> Any:
+    """Parse `text`; fills problems.lines (unless `lines` is false: a pass whose
+    messages are not shown) and files every error in problems.
 
     Returns None when nothing could be read (empty file or a syntax error);
     otherwise the data, with every readable part in place even if some
     errors were filed, so that validation can report the rest at once.
     """
     before = len(problems.items)
-    builder = _Builder(problems, environ)
+    builder = _Builder(problems, environ, lines)
     try:
         return builder.document(yaml.parse(text, Loader=_PARSER))
     except yaml.YAMLError as exc:
@@ -120,7 +122,7 @@ class _Builder:
     """Builds values straight from the parser's events: no node tree, so a file
     of 100,000 monitors is read in seconds and without a memory peak."""
 
-    def __init__(self, problems: Problems, environ: Mapping[str, str]) -> None:
+    def __init__(self, problems: Problems, environ: Mapping[str, str], lines: bool = True) -> None:
         self.problems = problems
         self.environ = environ
         self.constructor = yaml.SafeLoader("")  # constructor + resolver, no stream
@@ -131,6 +133,9 @@ class _Builder:
         self.building: list[str] = []                   # anchors still open, innermost last
         self.log: list[tuple[Path, int]] = []           # lines set while an anchor is open
         self.events: Iterator[yaml.Event] = iter(())
+        self.texts: dict[str, str] = {}  # each distinct string value read, once
+        if not lines:
+            self.set_line = _no_line  # type: ignore[method-assign]
 
     def document(self, events: Iterator[yaml.Event]) -> Any:
         self.events = events
@@ -235,7 +240,7 @@ class _Builder:
                     self.value(key_event, path + ("?",))  # read past it
                 self.value(next(self.events), path + ("?",))
                 continue
-            key = key_event.value
+            key = sys.intern(key_event.value)  # the same few names in every entry
             if key == "<<" and key_event.tag is None and key_event.implicit[0]:
                 self.merge(next(self.events), path, line, merged)
                 continue
@@ -307,10 +312,14 @@ class _Builder:
     def scalar(self, event: yaml.ScalarEvent, path: Path, line: int) -> Any:
         written = event.value
         tag = event.tag
+        if tag is None and not event.implicit[0] and "$" not in written:
+            return self.texts.setdefault(written, written)  # quoted: a string, as resolve() would say
         if tag is None or tag == "!":
             tag = self.constructor.resolve(ScalarNode, written, event.implicit)
         if tag == _YAML + "str" and "$" not in written:
-            return written  # the common case, without the constructor's overhead
+            # the common case, without the constructor's overhead; one object per distinct
+            # text: 100,000 monitors share a few types and URLs, and the specs keep them
+            return self.texts.setdefault(written, written)
         value = written
         if "$" in written and tag in _IMPLICIT_TAGS:
             expanded = self.expand(written, path)
@@ -361,6 +370,10 @@ class _Builder:
         not be read as written, so later errors at or under it follow from this
         one and are not reported."""
         self.problems.add_at(self.problems.line(path) if line is None else line, path, message, settle)
+
+
+def _no_line(path: Path, line: int, replace: bool = False) -> None:
+    pass
 
 
 def _shown_tag(tag: str) -> str:

@@ -76,12 +76,29 @@ PING_COLUMNS = ("seq, n, created_at, kind, exit_status, rid, duration_ms, method
                 "body_size, scheme")
 
 
-def from_row(row) -> HeartbeatRow:
+def from_row(row, decoded: dict[str, Any] | None = None) -> HeartbeatRow:
+    """`decoded`: JSON text -> its value, shared by the rows read together (100,000 heartbeats
+    hold a few distinct specs); rows are values, never changed in place."""
     values = list(row)
-    values[7] = msgspec.json.decode(values[7])
-    values[8] = msgspec.json.decode(values[8])
+    if decoded is None:
+        values[7] = msgspec.json.decode(values[7])
+        values[8] = msgspec.json.decode(values[8])
+    else:
+        for index in (7, 8):
+            text = values[index]
+            value = decoded.get(text)
+            if value is None:
+                value = decoded[text] = msgspec.json.decode(text)
+            values[index] = value
     values[21] = decode_runs(values[21])
     return HeartbeatRow(*values)
+
+
+def config_rows(conn: sqlite3.Connection) -> dict[str, HeartbeatRow]:
+    """key -> row of every config-managed heartbeat."""
+    decoded: dict[str, Any] = {}
+    return {row.key: row for row in (from_row(values, decoded) for values in conn.execute(
+        f"SELECT {COLUMNS} FROM heartbeats WHERE managed_by = 'config'").fetchall())}
 
 
 def decode_runs(stored: str | None) -> tuple:
@@ -148,8 +165,7 @@ def reconcile(conn: sqlite3.Connection, specs: tuple[HeartbeatSpec, ...],
     now_ms = round(now * 1000)
     names = {spec.group for spec in specs if spec.group is not None}
     group_ids = groups.ensure_config(conn, "heartbeat", names, now_ms)
-    stored = {row.key: row for row in map(from_row, conn.execute(
-        f"SELECT {COLUMNS} FROM heartbeats WHERE managed_by = 'config'").fetchall())}
+    stored = config_rows(conn)
     tokens = {row[0]: row[1] for row in conn.execute(
         "SELECT token, coalesce(key, id) FROM heartbeats").fetchall()}
     wanted = {spec.key for spec in specs}
@@ -158,6 +174,8 @@ def reconcile(conn: sqlite3.Connection, specs: tuple[HeartbeatSpec, ...],
         tokens.pop(row.token, None)
     next_seq = new_seq(conn)
     inserts, updates = [], []
+    made: dict[str, HeartbeatRow] = {}  # the inserted rows as they read back, without reading them
+    decoded: dict[str, Any] = {}
     for spec in specs:
         row = stored.get(spec.key)
         token = spec.token or (row.token if row is not None else new_token())
@@ -169,8 +187,16 @@ def reconcile(conn: sqlite3.Connection, specs: tuple[HeartbeatSpec, ...],
         name, slug, spec_json, metadata = spec_columns(spec)
         group_id = None if spec.group is None else group_ids[spec.group]
         if row is None:
-            inserts.append((next_seq, new_id("hbt"), spec.key, name, slug, token, spec_json, metadata, group_id,
+            heartbeat_id = new_id("hbt")
+            inserts.append((next_seq, heartbeat_id, spec.key, name, slug, token, spec_json, metadata, group_id,
                             now_ms, now_ms, now_ms))
+            document = decoded.get(spec_json)
+            if document is None:
+                document = decoded[spec_json] = msgspec.json.decode(spec_json)
+            # a new seq has no pings (new_seq), so last_n is 0; the rest are the columns' defaults
+            made[spec.key] = HeartbeatRow(next_seq, heartbeat_id, spec.key, "config", name, slug, token, document,
+                                          spec.metadata, "active", "new", now_ms, None, None, None, None, None,
+                                          None, now_ms, now_ms, 0, (), group_id)
             next_seq += 1
         elif (row.name, row.slug, row.token, row.spec, row.metadata, row.group_id) != \
                 (name, slug, token, msgspec.json.decode(spec_json), spec.metadata, group_id):
@@ -185,10 +211,9 @@ def reconcile(conn: sqlite3.Connection, specs: tuple[HeartbeatSpec, ...],
         "current_state, state_since, created_at, updated_at) "
         "VALUES (?, ?, ?, 'config', ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?)", inserts)
     groups.prune_config(conn, "heartbeat", names)
-    if not (inserts or updates):
-        return {key: row for key, row in stored.items() if key in wanted}
-    return {row.key: row for row in map(from_row, conn.execute(
-        f"SELECT {COLUMNS} FROM heartbeats WHERE managed_by = 'config'").fetchall())}
+    if updates:  # read back as stored
+        return config_rows(conn)
+    return {**{key: row for key, row in stored.items() if key in wanted}, **made}
 
 
 def delete_history(conn: sqlite3.Connection, seqs: list[int]) -> None:
