@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
 import stat
@@ -167,3 +168,22 @@ async def test_the_latest_statement_per_key_wins_and_rows_go_in_one_call(conn):
     assert (await conn.execute_fetchall("SELECT count(*) FROM settings"))[0][0] == 101
     assert writer.rows_written == 101  # one put, a hundred rows
     await writer.stop()
+
+
+async def test_a_cancelled_flush_cancels_no_other_wait(conn):
+    """Many flush() and flushed() callers wait on one batch; one of them cancelled (a
+    request gone) leaves the others' waits, and the writer's stop, as they were."""
+    writer = Writer(conn, linger=0.05)
+    writer.start()
+    log = await check_log(writer, conn)
+    log.add(check_row(1, 1))
+    gone = asyncio.ensure_future(writer.flush())
+    kept = asyncio.ensure_future(writer.flush())
+    shared = writer.flushed()  # the ping server's: a done callback, no task
+    await asyncio.sleep(0)
+    gone.cancel()
+    await kept
+    await shared
+    assert gone.cancelled() and not shared.cancelled()
+    await writer.stop()
+    assert await one(conn, "SELECT count(*) FROM checks") == (1,)

@@ -137,8 +137,12 @@ class Writer:
         return future
 
     async def flush(self) -> None:
-        """Return once everything queued before this call is committed."""
-        await self.flushed()
+        """Return once everything queued before this call is committed. Its own future: an
+        awaiter cancelled (a request gone, a wait_for timed out) cancels only its own wait."""
+        future = asyncio.get_running_loop().create_future()
+        self._flushes.append(future)
+        self._wake.set()
+        await future
 
     def flushed(self) -> asyncio.Future:
         """flush() as a future, for a caller that adds a done callback rather than a task
