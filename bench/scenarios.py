@@ -352,12 +352,33 @@ def size(ctx: Context) -> dict:
     monitors = [monitor(key, kinds[i % len(kinds)], ctx.targets, f"{interval}s", "10s")
                 for i, key in enumerate(keys)]
     workdir = ctx.daemon_dir("size")
+    daemon = Daemon(workdir, monitors, max_in_flight=5000)
+    idle = _started_and_idle(daemon, workdir, s, began)
+    return {"monitors": s.size_monitors, "interval_s": interval, **idle["figures"],
+            "probes_in_window": idle["after"]["scheduler"]["launched"] - idle["before"]["scheduler"]["launched"]}
+
+
+def size_heartbeats(ctx: Context) -> dict:
+    """`size_heartbeats` period heartbeats (1 h, grace 1 h, fixed tokens, as bench.pings writes them),
+    no monitor: READY, RSS and idle CPU as size measures them. No ping and no deadline falls in
+    the window: every one is `new` and waits for its first ping."""
+    s = ctx.settings
+    beats = [{"key": f"beat-{i}", "period": "1h", "grace": "1h", "token": token}
+             for i, token in enumerate(tokens(s.size_heartbeats))]
+    workdir = ctx.daemon_dir("size-heartbeats")
+    idle = _started_and_idle(Daemon(workdir, [], heartbeats=beats), workdir, s)
+    return {"heartbeats": s.size_heartbeats, **idle["figures"],
+            "timers_fired_in_window": idle["after"]["scheduler"]["due"] - idle["before"]["scheduler"]["due"]}
+
+
+def _started_and_idle(daemon: Daemon, workdir: Path, s: Settings, began: float | None = None) -> dict:
+    """Start the daemon, then its RSS every second and its CPU over an idle window
+    (size_window after size_settle); /healthz at both ends ("before", "after")."""
+    config_mib = daemon.config.stat().st_size / 2**20
     try:
-        daemon = Daemon(workdir, monitors, max_in_flight=5000)
-        config_mib = daemon.config.stat().st_size / 2**20
         with daemon:
             ready = daemon.start(ready_timeout=150.0)
-            if time.monotonic() - began + s.size_settle + s.size_window > 200:
+            if began is not None and time.monotonic() - began + s.size_settle + s.size_window > 200:
                 raise BenchError(f"size: READY took {ready:.0f}s, the idle window would run into the probes")
             time.sleep(s.size_settle)
             daemon.alive()
@@ -372,48 +393,10 @@ def size(ctx: Context) -> dict:
             stopped = daemon.stop()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    return {
-        "monitors": s.size_monitors, "interval_s": interval, "config_mib": round(config_mib, 1),
-        "ready_s": round(ready, 2), "rss_mib": round(max(rss), 1), "peak_rss_mib": round(peak, 1),
-        "idle_cpu_percent": round((cpu1 - cpu0) * 100 / (t1 - t0), 2),
-        "probes_in_window": h1["scheduler"]["launched"] - h0["scheduler"]["launched"],
-        "stop_s": round(stopped, 2),
-    }
-
-
-def size_heartbeats(ctx: Context) -> dict:
-    """`size_heartbeats` period heartbeats (1 h, grace 1 h, fixed tokens, as bench.pings writes them),
-    no monitor: READY, RSS and idle CPU as size measures them. No ping and no deadline falls in
-    the window: every one is `new` and waits for its first ping."""
-    s = ctx.settings
-    beats = [{"key": f"beat-{i}", "period": "1h", "grace": "1h", "token": token}
-             for i, token in enumerate(tokens(s.size_heartbeats))]
-    workdir = ctx.daemon_dir("size-heartbeats")
-    try:
-        daemon = Daemon(workdir, [], heartbeats=beats)
-        config_mib = daemon.config.stat().st_size / 2**20
-        with daemon:
-            ready = daemon.start(ready_timeout=150.0)
-            time.sleep(s.size_settle)
-            daemon.alive()
-            h0, cpu0, t0 = daemon.health(), daemon.cpu(), time.monotonic()
-            rss = []
-            while (left := t0 + s.size_window - time.monotonic()) > 0:
-                time.sleep(min(1.0, left))
-                daemon.alive()
-                rss.append(daemon.rss_mib())
-            h1, cpu1, t1 = daemon.health(), daemon.cpu(), time.monotonic()
-            peak = daemon.peak_rss_mib()
-            stopped = daemon.stop()
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    return {
-        "heartbeats": s.size_heartbeats, "config_mib": round(config_mib, 1),
-        "ready_s": round(ready, 2), "rss_mib": round(max(rss), 1), "peak_rss_mib": round(peak, 1),
-        "idle_cpu_percent": round((cpu1 - cpu0) * 100 / (t1 - t0), 2),
-        "timers_fired_in_window": h1["scheduler"]["due"] - h0["scheduler"]["due"],
-        "stop_s": round(stopped, 2),
-    }
+    figures = {"config_mib": round(config_mib, 1), "ready_s": round(ready, 2), "rss_mib": round(max(rss), 1),
+               "peak_rss_mib": round(peak, 1), "idle_cpu_percent": round((cpu1 - cpu0) * 100 / (t1 - t0), 2),
+               "stop_s": round(stopped, 2)}
+    return {"figures": figures, "before": h0, "after": h1}
 
 
 # -- 4. storage ----------------------------------------------------------------------------
