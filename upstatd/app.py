@@ -261,6 +261,7 @@ class Daemon:
         # Everything built so far lives until exit: keep it out of GC passes. Done
         # before the first slots are computed, so the pass does not make them late.
         gc.collect()
+        _trim_heap()  # here, not after: the first slots are computed next, and the trim takes time
         gc.freeze()
         gc.enable()  # `upstatd run` loads and starts with collection off
         self.monitors.apply(config.monitors, stored)
@@ -286,7 +287,6 @@ class Daemon:
         log.info("daemon.started", version=upstatd.__version__, monitors=len(config.monitors),
                  heartbeats=len(self.heartbeats.beats),
                  listen=f"{config.server.host}:{config.server.port}", database=config.storage_path)
-        _trim_heap()
         self.notifier.ready(self._status_line())
 
     async def stop(self) -> None:
