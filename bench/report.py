@@ -16,16 +16,16 @@ from bench.proc import REPO
 # (scenario, metric, operator, limit, what it means). Metrics are medians over the runs;
 # a metric that is missing (the peer was not available) is n/a, never a miss.
 TARGETS = [
-    ("probe-cost", "http.x_floor", "<=", 2.5, "HTTP CPU/probe ÷ raw-socket floor"),
-    ("probe-cost", "http.peer_x", ">=", 2.5, "HTTP probes per CPU-second ÷ blackbox_exporter's"),
-    ("probe-cost", "tcp.x_floor", "<=", 2.0, "TCP CPU/probe ÷ connect-only floor"),
+    ("probe-cost", "http.x_floor", "<=", 1.6, "HTTP CPU/probe ÷ raw-socket floor"),
+    ("probe-cost", "http.peer_x", ">=", 6.0, "HTTP probes per CPU-second ÷ blackbox_exporter's"),
+    ("probe-cost", "tcp.x_floor", "<=", 1.6, "TCP CPU/probe ÷ connect-only floor"),
     ("probe-cost", "icmp.x_floor", "<=", 2.5, "ICMP CPU/probe ÷ one-raw-socket floor"),
     ("probe-cost", "dns.x_floor", "<=", 3.0, "DNS CPU/probe ÷ one-UDP-socket floor"),
     ("probe-cost", "dns.peer_x", ">=", 5.0, "DNS probes per CPU-second ÷ blackbox_exporter's"),
     ("scale", "executed_ratio_pct", ">=", 99.9, "scale: executed ÷ scheduled, %"),
     ("scale", "lateness_p99_ms", "<=", 50, "scale: lateness p99, ms"),
     ("scale", "lateness_max_ms", "<=", 250, "scale: lateness max (since start), ms"),
-    ("scale", "cpu_percent", "<=", 50, "scale: daemon CPU, % of one core"),
+    ("scale", "cpu_percent", "<=", 12, "scale: daemon CPU, % of one core"),
     ("scale", "rss_mib", "<=", 150, "scale: RSS, MiB"),
     ("size", "rss_mib", "<=", 200, "size: RSS after READY, MiB"),
     ("size", "ready_s", "<=", 5, "size: process start to READY, s"),

@@ -161,7 +161,7 @@ class AgentMonitors:
 
     async def _probe(self, running: Assigned, slot: float | None) -> None:
         spec = running.spec
-        result = await run_probe(spec.type, spec.target, spec.timeout)
+        result = await run_probe(spec.type, spec.target, spec.timeout, self.runner.deadlines)
         self.record(running, slot, result)
 
     def record(self, running: Assigned, slot: float | None, result: ProbeResult) -> None:

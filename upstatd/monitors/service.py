@@ -344,7 +344,7 @@ class MonitorService:
 
     async def _probe(self, running: Running) -> None:
         spec = running.spec
-        result = await run_probe(spec.type, spec.target, spec.timeout)
+        result = await run_probe(spec.type, spec.target, spec.timeout, self.runner.deadlines)
         self.record(running, result)
 
     def record(self, running: Running, result: ProbeResult, region: str | None = None,

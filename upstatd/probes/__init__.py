@@ -17,7 +17,9 @@ Each probe module provides
         as far as JSON Schema can say what prepare() checks (the OpenAPI document)
 
 `run_probe` puts the one deadline around every phase and reports a timeout
-or an unexpected failure the same way for every type.
+or an unexpected failure the same way for every type. Probes the scheduler
+launches have it on the scheduler's wheel (`deadlines`: no loop timer per
+probe); a probe run alone (`upstatd probe`) under asyncio.timeout.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from typing import Any, NamedTuple
 from upstatd.probes import dns, http, icmp, tcp, tls
 from upstatd.probes.result import ProbeError, ProbeResult, Phases
 from upstatd.config.check import format_duration
+from upstatd.scheduler.runner import Deadlines
 
 
 class ProbeType(NamedTuple):
@@ -71,17 +74,38 @@ async def open_probe_types(kinds: set[str]) -> set[str]:
     return opened
 
 
-async def run_probe(kind: str, target: Any, timeout: float) -> ProbeResult:
+async def run_probe(kind: str, target: Any, timeout: float, deadlines: Deadlines | None = None) -> ProbeResult:
     phases = Phases()
-    deadline = asyncio.timeout(timeout)
+    if deadlines is None:
+        deadline = asyncio.timeout(timeout)
+        try:
+            async with deadline:
+                return await _run(kind, target, phases)
+        except TimeoutError:
+            if deadline.expired():
+                return _timed_out(phases, timeout)
+            raise
+    armed = deadlines.arm(timeout)
     try:
-        async with deadline:
-            return await PROBES[kind].run(target, phases)
-    except TimeoutError as exc:
-        if deadline.expired():
-            return phases.failure(
-                "timeout", f"no answer within {format_duration(timeout)} (during {phases.current})")
-        return phases.failure("connection_error", describe_os_error(exc))  # the kernel's ETIMEDOUT
+        return await _run(kind, target, phases)
+    except asyncio.CancelledError:
+        # ours only if the deadline fired and nothing else cancels the task too (a stop)
+        if not deadlines.disarm(armed) and asyncio.current_task().uncancel() == 0:
+            return _timed_out(phases, timeout)
+        raise
+    finally:
+        deadlines.disarm(armed)
+
+
+def _timed_out(phases: Phases, timeout: float) -> ProbeResult:
+    return phases.failure("timeout", f"no answer within {format_duration(timeout)} (during {phases.current})")
+
+
+async def _run(kind: str, target: Any, phases: Phases) -> ProbeResult:
+    try:
+        return await PROBES[kind].run(target, phases)
+    except TimeoutError as exc:  # the kernel's ETIMEDOUT (the deadline's is run_probe's)
+        return phases.failure("connection_error", describe_os_error(exc))
     except ProbeError as exc:
         return phases.failure(exc.kind, exc.message, exc.status_code)
     except ssl.SSLError as exc:

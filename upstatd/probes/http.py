@@ -541,7 +541,9 @@ class Response(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         if self.headers_done.done() and not self.framed and not self.complete.done():
             self.complete.set_result(None)  # the body was delimited by the close
-        self._fail(ProbeError("connection_error", "connection closed before the response was complete"))
+        self.stopped = True
+        if not self.complete.done():  # else the answer is in: no error to make (every probe closes)
+            self._fail(ProbeError("connection_error", "connection closed before the response was complete"))
 
     # httptools callbacks
 

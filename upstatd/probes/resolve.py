@@ -172,25 +172,28 @@ def shared_resolver() -> Resolver:
 
 
 @functools.lru_cache(maxsize=65_536)
-def _literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """ip_literal, remembered: most targets are the same few hosts probe after probe."""
-    return ip_literal(host)
+def _literal(host: str) -> tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, str] | None:
+    """ip_literal and its text, remembered: most targets are the same few hosts probe after
+    probe, and str() of an address costs more than the rest of resolving a literal."""
+    ip = ip_literal(host)
+    return None if ip is None else (ip, str(ip))
 
 
 async def resolve(host: str, port: int, family: int = 0) -> list[Address]:
     """Addresses to connect to: IPv4 first when family is 0 (AF_UNSPEC)."""
-    ip = _literal(host)
-    if ip is not None:
+    literal = _literal(host)
+    if literal is not None:
+        ip, text = literal
         if getattr(ip, "scope_id", None):
             # A scoped IPv6 literal (fe80::1%eth0) needs its scope id turned into
             # an interface index, which getaddrinfo does without the network.
-            infos = await asyncio.get_running_loop().getaddrinfo(str(ip), port, type=socket.SOCK_STREAM)
+            infos = await asyncio.get_running_loop().getaddrinfo(text, port, type=socket.SOCK_STREAM)
             return [(info[0], info[4]) for info in infos[:1]]
         literal_family = socket.AF_INET if ip.version == 4 else socket.AF_INET6
         if family and family != literal_family:
             raise ProbeError("dns_error", f"'{host}' is an IPv{ip.version} address, but ip_version "
                                           f"asks for IPv{4 if family == socket.AF_INET else 6}")
-        return [_sockaddr(str(ip), port)]
+        return [_sockaddr(text, port)]
     try:
         addresses = await _shared.addresses(host, family)
     except UnicodeError:

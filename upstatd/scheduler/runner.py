@@ -10,6 +10,11 @@ One task ticks the wheel every `tick` seconds and hands each due timer to its
 handler. `launch` starts a job under two rules: a key is never run twice at
 once, and no more than `max_in_flight` jobs run in total. What cannot start is
 skipped and counted, never queued: a loop that fell behind must not burst.
+
+`deadlines` puts a job's deadline on the same wheel (run_probe's, for every
+probe the runner launches): arming and disarming one are a few dict writes,
+where a loop timer per probe was made and cancelled again for nearly every
+probe. A deadline fires within one tick after its time.
 """
 
 from __future__ import annotations
@@ -74,6 +79,38 @@ class Timers:
         return self._wheel.when((self.kind, key))
 
 
+class Deadlines:
+    """Deadlines of running tasks on the runner's wheel: `arm` one for the current task,
+    `disarm` it when the work ends; one that comes first cancels the task."""
+
+    __slots__ = ("_clock", "_timers", "_tasks", "_next")
+
+    def __init__(self, runner: Runner) -> None:
+        self._clock = runner.clock
+        self._timers = runner.timers("task.deadline", self._expire)
+        self._tasks: dict[int, asyncio.Task] = {}
+        self._next = 0
+
+    def arm(self, seconds: float) -> int:
+        """Cancel the current task `seconds` from now, unless disarmed before; returns its key."""
+        key = self._next = self._next + 1
+        self._tasks[key] = asyncio.current_task()
+        self._timers.schedule(key, self._clock.monotonic() + seconds)
+        return key
+
+    def disarm(self, key: int) -> bool:
+        """Take the deadline out; False if it had already passed (and cancelled the task)."""
+        if self._tasks.pop(key, None) is None:
+            return False
+        self._timers.cancel(key)
+        return True
+
+    def _expire(self, key: int, when: float, now: float) -> None:
+        task = self._tasks.pop(key, None)
+        if task is not None:
+            task.cancel()
+
+
 class Runner:
     def __init__(self, clock: Clock, *, max_in_flight: int = 1000, tick: float = 0.01) -> None:
         self.clock = clock
@@ -85,6 +122,7 @@ class Runner:
         self._accepting = True
         self._capacity_warned_at = -math.inf
         self._handlers: dict[str, Handler] = {}
+        self.deadlines = Deadlines(self)
 
     def timers(self, kind: str, handler: Handler) -> Timers:
         """Register a kind of timer; `handler(key, when, now)` gets its due keys."""
@@ -114,17 +152,19 @@ class Runner:
                 log.warning("scheduler.at_capacity", max_in_flight=self.max_in_flight,
                             skipped_total=self.stats.skipped_capacity)
             return False
-        task = asyncio.get_running_loop().create_task(job())
-        self._in_flight[key] = task
-        task.add_done_callback(lambda _task, key=key: self._done(key, _task))
+        self._in_flight[key] = asyncio.get_running_loop().create_task(self._run(key, job()))
         self.stats.launched += 1
         return True
 
-    def _done(self, key: Hashable, task: asyncio.Task) -> None:
-        if self._in_flight.get(key) is task:
-            del self._in_flight[key]
-        if not task.cancelled() and task.exception() is not None:
-            log.error("scheduler.job_failed", key=str(key), error=repr(task.exception()))
+    async def _run(self, key: Hashable, job: Coroutine) -> None:
+        # The job's own end takes it out of the map: no done callback (and the loop
+        # iteration that runs it) per job.
+        try:
+            await job
+        except Exception as exc:
+            log.error("scheduler.job_failed", key=str(key), error=repr(exc))
+        finally:
+            self._in_flight.pop(key, None)
 
     def fire(self, now: float) -> int:
         """Hand every timer due by `now` to its kind's handler; returns how many fired."""
