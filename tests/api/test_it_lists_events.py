@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 
 from loopback import closed_port
@@ -36,6 +37,11 @@ async def test_monitor_changes_over_the_api_are_events_newest_first(api):
     assert (status, one) == (200, first)
 
 
+async def drained(runner) -> None:
+    while runner.in_flight:
+        await asyncio.sleep(0.005)
+
+
 async def test_a_state_change_and_its_event_are_committed_together(start_api):
     clock = FakeClock()
     api = await start_api(f"""
@@ -49,6 +55,9 @@ async def test_a_state_change_and_its_event_are_committed_together(start_api):
     for _ in range(30):  # bounded: the probe of a closed port fails at once
         clock.advance(1)
         daemon.runner.fire(clock.monotonic())
+        # the probe's I/O takes real loop turns: the next jump of the fake clock would pass
+        # its deadline (on the runner's wheel) while the refused connect is still in flight
+        await asyncio.wait_for(drained(daemon.runner), 5)
         await daemon.writer.flush()
         if daemon.monitors.monitors["dead"].state.state == "down":
             break
