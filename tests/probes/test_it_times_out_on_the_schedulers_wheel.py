@@ -1,13 +1,14 @@
 """Launched by the scheduler, a probe's deadline is on the scheduler's wheel: it ends
 the probe as a timeout once the (injected) clock passes it, a probe that ends in time
-leaves nothing on the wheel, and a stop is a stop, not a timeout."""
+leaves nothing on the wheel, a probe running when a stop drains ends at its deadline,
+and a stop is a stop, not a timeout."""
 
 import asyncio
 
 import pytest
 
 from loopback import eventually, silent
-from upstatd.clock import FakeClock
+from upstatd.clock import Clock, FakeClock
 from upstatd.probes import run_probe
 from upstatd.scheduler.runner import Runner
 
@@ -57,3 +58,20 @@ async def test_a_stop_during_a_probe_is_not_a_timeout(raw_server, http_target):
     assert await runner.drain(0.01) == 1
     assert task.cancelled() and results == []  # cancelled as it was, no result made up
     await server.peer_closes()
+
+
+async def test_a_probe_running_at_a_stop_ends_at_its_deadline(raw_server, http_target):
+    """stop_launching then drain, as the daemon and the agent stop: the wheel still ticks, so
+    the probe's result is its timeout within its 0.3 s, not a cancel at the drain's limit."""
+    server = await raw_server(silent)
+    runner, results = Runner(Clock()), []
+    ticking = asyncio.create_task(runner.run())
+    try:
+        launch(runner, "http", http_target(server.url("/")), 0.3, results)
+        await eventually(lambda: len(server.requests) == 1)
+        runner.stop_launching()
+        assert await runner.drain(10.0) == 0
+        assert (results[0].ok, results[0].error_kind) == (False, "timeout")
+    finally:
+        ticking.cancel()
+        await asyncio.gather(ticking, return_exceptions=True)

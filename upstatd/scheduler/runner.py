@@ -182,8 +182,10 @@ class Runner:
         return len(due)
 
     async def run(self) -> None:
+        """Tick until cancelled (after drain): while a stop drains, nothing is launched, but
+        the running probes' deadlines (task.deadline) still fire and end them as timeouts."""
         tick = self.wheel.tick
-        while self._accepting:
+        while True:
             now = self.clock.monotonic()
             self.fire(now)
             # A plain tick: the wheel works from absolute times, so drift costs nothing,
