@@ -428,7 +428,7 @@ class PingConnection(asyncio.Protocol):
                 if not request.early or not request.keep_alive:
                     self.closing = True
                 else:
-                    self._set_deadline(LINGER, force=True)
+                    self._set_deadline(LINGER)
         if wrote and not queue:
             if self.closing:
                 self._close()
@@ -501,7 +501,7 @@ class PingConnection(asyncio.Protocol):
 
     # -- the deadline ------------------------------------------------------------------------
 
-    def _set_deadline(self, seconds: float, force: bool = False) -> None:
+    def _set_deadline(self, seconds: float) -> None:
         """One timer per connection, moved only when a deadline comes sooner than it."""
         loop = self.loop
         self.deadline = loop.time() + seconds
