@@ -213,8 +213,8 @@ async def _lateness(m: Metrics, monitors: list[Running], window: float) -> dict:
         durations.append(time.perf_counter() - began)
         scrapes += 1
     busy = take()
-    runner.stop_launching()
-    await task
+    task.cancel()  # the wheel ticks until its task is cancelled (scheduler/runner.py run)
+    await asyncio.gather(task, return_exceptions=True)
 
     def pct(values: list[float], p: float) -> float:
         ordered = sorted(values)
