@@ -12,8 +12,10 @@ import pytest
 from loopback import (
     RawServer, WebServer, has_ipv6_loopback, self_signed_cert, server_tls_context, start_raw, start_web,
 )
+from dns_server import DnsServer, start_dns
 from proxy_server import LoopbackProxy, start_proxy
 from upstatd.config.check import Problems
+from upstatd.probes import dns as dns_probe
 from upstatd.probes.http import prepare
 
 
@@ -32,6 +34,21 @@ def cert(tmp_path_factory) -> tuple[Path, Path]:
     if shutil.which("openssl") is None:
         pytest.skip("the openssl CLI is needed to make a test certificate")
     return self_signed_cert(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture
+async def closes_dns_sockets():
+    """The nameservers' shared UDP sockets (probes/dns_socket.py), closed after the test:
+    they belong to its loop. A DNS test file uses it for every test (pytestmark)."""
+    yield
+    await dns_probe.close()
+
+
+@pytest.fixture
+async def dns_server() -> DnsServer:
+    server = await start_dns()
+    yield server
+    await server.close()
 
 
 @pytest.fixture

@@ -10,16 +10,12 @@ import pytest
 
 from dns_server import a_answer, start_udp
 from upstatd.config.check import Problems
-from upstatd.probes import dns as dns_probe
 from upstatd.probes import dns_socket as dns_sockets
 from upstatd.probes import run_probe
 from upstatd.probes.dns import prepare
 
 
-@pytest.fixture(autouse=True)
-async def shared_sockets():
-    yield
-    await dns_probe.close()
+pytestmark = pytest.mark.usefixtures("closes_dns_sockets")
 
 
 def target(port: int, **options):

@@ -17,18 +17,12 @@ from upstatd.probes import run_probe
 from upstatd.probes.dns import DnsTarget, prepare
 
 
-@pytest.fixture(autouse=True)
-async def shared_sockets():
-    """The nameservers' shared UDP sockets, closed after each test (they belong to its loop)."""
-    yield
-    await dns_probe.close()
+pytestmark = pytest.mark.usefixtures("closes_dns_sockets")
 
 
 @pytest.fixture
-async def server() -> DnsServer:
-    server = await start_dns()
-    yield server
-    await server.close()
+def server(dns_server: DnsServer) -> DnsServer:
+    return dns_server
 
 
 def target(url: str, **options) -> DnsTarget:

@@ -15,17 +15,12 @@ from upstatd.probes import run_probe
 from upstatd.probes.dns import prepare
 
 
-@pytest.fixture(autouse=True)
-async def shared_sockets():
-    yield
-    await dns_probe.close()
+pytestmark = pytest.mark.usefixtures("closes_dns_sockets")
 
 
 @pytest.fixture
-async def server() -> DnsServer:
-    server = await start_dns()
-    yield server
-    await server.close()
+def server(dns_server: DnsServer) -> DnsServer:
+    return dns_server
 
 
 def target(url: str, nameserver: str, **options):

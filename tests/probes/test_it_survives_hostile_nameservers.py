@@ -10,7 +10,6 @@ import pytest
 
 from dns_server import a_answer, start_udp
 from upstatd.config.check import Problems
-from upstatd.probes import dns as dns_probe
 from upstatd.probes import dns_socket as dns_sockets
 from upstatd.probes import run_probe
 from upstatd.probes.dns import prepare
@@ -20,10 +19,7 @@ HUGE = 65000             # bytes each
 BURSTS = 30
 
 
-@pytest.fixture(autouse=True)
-async def shared_sockets():
-    yield
-    await dns_probe.close()
+pytestmark = pytest.mark.usefixtures("closes_dns_sockets")
 
 
 async def test_a_flood_of_huge_datagrams_neither_stalls_the_loop_nor_grows_memory():
