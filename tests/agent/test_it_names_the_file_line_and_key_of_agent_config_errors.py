@@ -54,6 +54,11 @@ def write(tmp_path, text: str) -> str:
     ("""\
      server: https://upstatd.example.com
      token_file: TOKEN_FILE
+     max_in_flight: "300"
+     """, ":3: max_in_flight: must be a whole number, got a string"),  # as the daemon's own file
+    ("""\
+     server: https://upstatd.example.com
+     token_file: TOKEN_FILE
      region: eu west
      """, ":3: region: a region name is 1-32 lowercase letters, digits and '-', starting with a letter or digit, "
          "got 'eu west'"),

@@ -45,14 +45,13 @@ IN_FLIGHT = SCHEDULER_FIELDS["max_in_flight"]  # the daemon's rule for its own
 DEFAULT_IN_FLIGHT = 1000
 
 
-def in_flight(value) -> int:
-    """A flag's text or the file's number."""
-    if isinstance(value, str):
-        try:
-            value = int(value.strip())
-        except ValueError:
-            raise Invalid(f"must be a whole number, got '{value}'") from None
-    return IN_FLIGHT(value)
+def in_flight(value: str) -> int:
+    """A flag's or the environment's text, by the daemon's rule once it is a number."""
+    try:
+        number = int(value.strip())
+    except ValueError:
+        raise Invalid(f"must be a whole number, got '{value}'") from None
+    return IN_FLIGHT(number)
 
 
 class AgentConfig(msgspec.Struct, frozen=True, kw_only=True):
@@ -94,9 +93,10 @@ def load_agent_config(file: str | None = None, *, server: str | None = None, tok
     spool_section = block(section.get("spool"), ("spool",), problems, SPOOL_KEYS) or {}
     messages: list[str] = []
 
-    def pick(flag, flag_name: str, env_name: str, key: str, parse):
+    def pick(flag, flag_name: str, env_name: str, key: str, parse, parse_file=None):
         """The flag's value, else the environment's, else the file's (errors of a flag or
-        the environment name it; of the file, its line)."""
+        the environment name it; of the file, its line). A flag and the environment are text;
+        `parse_file`, when given, is the file's own rule (a YAML number, not a quoted one)."""
         for value, where in ((flag, flag_name), (environ.get(env_name) or None, env_name)):
             if value is not None:
                 try:
@@ -104,11 +104,11 @@ def load_agent_config(file: str | None = None, *, server: str | None = None, tok
                 except Invalid as exc:
                     messages.append(f"{where}: {exc}")
                     return None
-        return take(section, key, parse, (), problems)
+        return take(section, key, parse_file or parse, (), problems)
 
     url = pick(server, "--server", ENV_SERVER, "server", server_url)
     wanted = pick(region, "--region", ENV_REGION, "region", region_name)
-    cap = pick(max_in_flight, "--max-in-flight", ENV_MAX_IN_FLIGHT, "max_in_flight", in_flight)
+    cap = pick(max_in_flight, "--max-in-flight", ENV_MAX_IN_FLIGHT, "max_in_flight", in_flight, IN_FLIGHT)
     token = _token(token_file, section, problems, messages, environ, file)
     max_size = take(spool_section, "max_size", MAX_SIZE, ("spool",), problems, DEFAULT_MAX_SIZE)
     max_age = take(spool_section, "max_age", MAX_AGE, ("spool",), problems, DEFAULT_MAX_AGE)
