@@ -12,7 +12,8 @@ from upstatd.probes.resolve import resolve
 
 @pytest.fixture
 def families(monkeypatch):
-    """Records the family of every resolve() the http probe makes; answers 127.0.0.1 whatever was asked."""
+    """Records the family of every resolve() the http probe makes; answers 127.0.0.1 whatever was asked.
+    (The literals' fast path is off, so every hop asks resolve().)"""
     asked = []
 
     async def spy(host, port, family=0):
@@ -20,6 +21,7 @@ def families(monkeypatch):
         return [(socket.AF_INET, ("127.0.0.1", port))]
 
     monkeypatch.setattr(http, "resolve", spy)
+    monkeypatch.setattr(http, "literal_addresses", lambda host, port, family=0: None)
     return asked
 
 

@@ -87,12 +87,15 @@ async def run_probe(kind: str, target: Any, timeout: float, deadlines: Deadlines
             raise
     armed = deadlines.arm(timeout)
     try:
-        return await _run(kind, target, phases)
+        # the probe awaited here, not through _run: one coroutine less per probe
+        return await PROBES[kind].run(target, phases)
     except asyncio.CancelledError:
         # ours only if the deadline fired and nothing else cancels the task too (a stop)
         if not deadlines.disarm(armed) and asyncio.current_task().uncancel() == 0:
             return _timed_out(phases, timeout)
         raise
+    except _EXPECTED as exc:
+        return _failed(phases, exc)
     finally:
         deadlines.disarm(armed)
 
@@ -104,15 +107,22 @@ def _timed_out(phases: Phases, timeout: float) -> ProbeResult:
 async def _run(kind: str, target: Any, phases: Phases) -> ProbeResult:
     try:
         return await PROBES[kind].run(target, phases)
-    except TimeoutError as exc:  # the kernel's ETIMEDOUT (the deadline's is run_probe's)
-        return phases.failure("connection_error", describe_os_error(exc))
-    except ProbeError as exc:
+    except _EXPECTED as exc:
+        return _failed(phases, exc)
+
+
+_EXPECTED = (ProbeError, ssl.SSLError, OSError)  # what ends a probe as a failure of its own kind
+
+
+def _failed(phases: Phases, exc: Exception) -> ProbeResult:
+    if isinstance(exc, ProbeError):
         return phases.failure(exc.kind, exc.message, exc.status_code)
-    except ssl.SSLError as exc:
+    if isinstance(exc, TimeoutError):  # the kernel's ETIMEDOUT (the deadline's is run_probe's)
+        return phases.failure("connection_error", describe_os_error(exc))
+    if isinstance(exc, ssl.SSLError):
         detail = getattr(exc, "verify_message", None) or exc.reason or str(exc)
         return phases.failure("ssl_error", f"TLS failed: {detail}")
-    except OSError as exc:
-        return phases.failure("connection_error", describe_os_error(exc))
+    return phases.failure("connection_error", describe_os_error(exc))
 
 
 def describe_os_error(exc: OSError) -> str:

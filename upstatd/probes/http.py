@@ -30,7 +30,7 @@ from upstatd.config.check import (
 )
 from upstatd.probes.http_body import BODY_CHECKS, MAX_BODY, BodyChecks, _body_checks, judge_body
 from upstatd.probes.proxy import Proxy, ProxySetting, Tunnel, connect_request, parse_proxy, route
-from upstatd.probes.resolve import resolve
+from upstatd.probes.resolve import literal_addresses, resolve
 from upstatd.probes.result import ProbeError, ProbeResult, Phases
 from upstatd.probes.tcp import connect, split_host_port
 from upstatd.probes.tls import (
@@ -434,7 +434,11 @@ async def exchange(hop: HttpTarget, phases: Phases) -> Response:
     the CONNECT exchange of an https hop: after it the way to the target is open."""
     via = hop.via
     phases.enter("resolve")
-    addresses = await (resolve(hop.host, hop.port, family=hop.family) if via is None else _resolve_proxy(via))
+    if via is not None:
+        addresses = await _resolve_proxy(via)
+    else:
+        addresses = (literal_addresses(hop.host, hop.port, hop.family)
+                     or await resolve(hop.host, hop.port, family=hop.family))
     phases.enter("connect")
     loop = asyncio.get_running_loop()
     response = Response(loop, head=hop.method == "HEAD", keep_body=hop.checks is not None)
@@ -490,6 +494,11 @@ class Response(asyncio.Protocol):
     body bytes (and MAX_BODY decoded bytes), MAX_WIRE in all. The body is kept
     only with `keep_body`, gzip/deflate decoded on the way in.
     """
+
+    # one per probe: slots make it and its attribute writes cheaper than a __dict__
+    __slots__ = ("parser", "transport", "headers_done", "complete", "head", "keep_body", "status", "location",
+                 "content_type", "content_encoding", "framed", "interim", "stopped", "body", "received", "wire",
+                 "truncated", "decoder", "pending", "body_error", "cert_warning", "__weakref__")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, head: bool, keep_body: bool = False) -> None:
         self.parser = httptools.HttpResponseParser(self)

@@ -179,6 +179,19 @@ def _literal(host: str) -> tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, 
     return None if ip is None else (ip, str(ip))
 
 
+def literal_addresses(host: str, port: int, family: int = 0) -> list[Address] | None:
+    """What resolve() answers for a plain IP literal of `family` (or any), without a
+    coroutine; None for everything else (names, scoped IPv6, a family mismatch), which
+    resolve() answers (or refuses with its message)."""
+    literal = _literal(host)
+    if literal is None or (family and family != (socket.AF_INET if literal[0].version == 4 else socket.AF_INET6)):
+        return None
+    ip, text = literal
+    if ip.version == 6 and ip.scope_id:
+        return None
+    return [_sockaddr(text, port)]
+
+
 async def resolve(host: str, port: int, family: int = 0) -> list[Address]:
     """Addresses to connect to: IPv4 first when family is 0 (AF_UNSPEC)."""
     literal = _literal(host)

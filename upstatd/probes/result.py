@@ -86,22 +86,31 @@ class Phases:
     def elapsed_ms(self) -> float:
         return (time.perf_counter() - self.started) * 1000
 
+    def _end(self) -> float:
+        """Close the running phase (as enter("done")) and return the elapsed ms: one clock
+        read for both, where enter() and elapsed_ms() took one each (every probe ends here)."""
+        now = time.perf_counter()
+        current = self.current
+        if current in PHASES:
+            self.ms[current] = self.ms.get(current, 0.0) + (now - self._mark) * 1000
+        self.current = "done"
+        self._mark = now
+        return (now - self.started) * 1000
+
     def success(self, status_code: int | None = None) -> ProbeResult:
-        self.enter("done")
-        return ProbeResult(True, self.elapsed_ms(), status_code, None, None, self.rounded(), self.details)
+        return ProbeResult(True, self._end(), status_code, None, None, self.rounded(), self.details)
 
     def degraded(self, kind: str, message: str, status_code: int | None = None) -> ProbeResult:
         """A correct answer with a warning: slow, or a certificate close to expiry."""
         assert kind in ERROR_KINDS, kind
-        self.enter("done")
-        return ProbeResult(True, self.elapsed_ms(), status_code, kind, message, self.rounded(), self.details)
+        return ProbeResult(True, self._end(), status_code, kind, message, self.rounded(), self.details)
 
     def failure(self, kind: str, message: str, status_code: int | None = None) -> ProbeResult:
         assert kind in ERROR_KINDS, kind
         interrupted = self.current
-        self.enter("done")
+        elapsed = self._end()
         self.current = interrupted
-        return ProbeResult(False, self.elapsed_ms(), status_code, kind, message, self.rounded(), self.details)
+        return ProbeResult(False, elapsed, status_code, kind, message, self.rounded(), self.details)
 
     def rounded(self) -> dict[str, float]:
         return {name: round(value, 3) for name, value in self.ms.items()}

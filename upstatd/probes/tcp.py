@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import msgspec
 
 from upstatd.config.check import Invalid, Path, Problems, block, type_name
-from upstatd.probes.resolve import Address, ip_literal, resolve
+from upstatd.probes.resolve import Address, ip_literal, literal_addresses, resolve
 from upstatd.probes.result import ProbeError, ProbeResult, Phases
 
 _HOST_NAME = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?")
@@ -56,7 +56,7 @@ def prepare(url: Any, options: Any, path: Path, problems: Problems) -> TcpTarget
 
 async def probe(target: TcpTarget, phases: Phases) -> ProbeResult:
     phases.enter("resolve")
-    addresses = await resolve(target.host, target.port)
+    addresses = literal_addresses(target.host, target.port) or await resolve(target.host, target.port)
     phases.enter("connect")
     transport, _ = await connect(addresses, asyncio.Protocol)
     transport.close()
