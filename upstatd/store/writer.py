@@ -2,7 +2,11 @@
 
 Rows and small statements are queued without waiting and committed many per
 transaction (group commit: 1 row per transaction ~8k rows/s, 100+ ~180k
-rows/s). Work that must know it is durable (`await writer.run(fn)`,
+rows/s), after a linger of LINGER seconds that anyone waiting for a commit
+(`run`, `submit`, `flush`, `flushed`) or BATCH_ROWS rows of one statement cut
+short: a commit costs about a page write per index page it touches, so the
+check rows of 10,000 monitors cost the writer's thread half as much in one
+commit per 500 ms as in one per 50 ms (BENCHMARKS.md). Work that must know it is durable (`await writer.run(fn)`,
 `await writer.flush()`) waits for its commit. If a commit fails (disk full),
 the batch is kept and retried; rows queued with a `cap` (checks) beyond it
 are dropped and counted rather than growing memory without bound.
@@ -32,6 +36,8 @@ from upstatd.store.db import Database
 log = structlog.get_logger("upstatd.store")
 
 RETRY_DELAY = 1.0
+LINGER = 0.5          # s: queued rows wait this long for more before a commit nobody waits for
+BATCH_ROWS = 10_000   # rows of one statement that commit without lingering (a burst, the storage bench)
 # (the task, seconds its jobs may wait to start): set by patient(). Only that task's jobs are held
 # to it; a task started meanwhile (a consumer a request created) is the daemon's own work.
 _PATIENCE: contextvars.ContextVar[tuple[asyncio.Task | None, float] | None] = contextvars.ContextVar(
@@ -53,9 +59,10 @@ class Unavailable(Exception):
 
 
 class Writer:
-    def __init__(self, db: Database, linger: float = 0.05) -> None:
+    def __init__(self, db: Database, linger: float = LINGER) -> None:
         self.db = db
         self.linger = linger  # wait this long for more rows before committing
+        self._hurry: asyncio.Future | None = None  # while lingering: done ends the linger
         self._ops: list[tuple[str, tuple]] = []
         self._rows: dict[str, list[tuple]] = {}          # INSERT -> rows, run with executemany
         self._caps: dict[str, int] = {}                   # INSERT -> how many rows may wait
@@ -95,6 +102,8 @@ class Writer:
             self.dropped += 1
         rows.append(row)
         self._wake.set()
+        if len(rows) >= BATCH_ROWS:
+            self._hurry_up()
 
     def put(self, key: Any, sql: str, params: tuple) -> None:
         """Queue a statement that supersedes any queued under the same key (a row's
@@ -113,6 +122,7 @@ class Writer:
         future = loop.create_future()
         self._jobs.append((fn, future))
         self._wake.set()
+        self._hurry_up()
         if patience is None:
             return await future
 
@@ -134,6 +144,7 @@ class Writer:
         future = asyncio.get_running_loop().create_future()
         self._jobs.append((fn, future))
         self._wake.set()
+        self._hurry_up()
         return future
 
     async def flush(self) -> None:
@@ -142,6 +153,7 @@ class Writer:
         future = asyncio.get_running_loop().create_future()
         self._flushes.append(future)
         self._wake.set()
+        self._hurry_up()
         await future
 
     def flushed(self) -> asyncio.Future:
@@ -153,6 +165,7 @@ class Writer:
             self._shared = asyncio.get_running_loop().create_future()
             self._flushes.append(self._shared)
             self._wake.set()
+            self._hurry_up()
         return self._shared
 
     async def stop(self) -> None:
@@ -173,8 +186,8 @@ class Writer:
     async def _loop(self) -> None:
         while True:
             await self._wake.wait()
-            if self.linger and not (self._jobs or self._flushes):
-                await asyncio.sleep(self.linger)
+            if self.linger and not (self._jobs or self._flushes or self._full()):
+                await self._linger()
             self._wake.clear()
             # Taken with the batch: a flush or job that arrives while this batch
             # commits waits for the next one, which holds what was queued meanwhile.
@@ -197,6 +210,25 @@ class Writer:
                     future.set_result(None)
                 else:  # never report rows as committed that were not (a ping answered 200)
                     future.set_exception(rejected)
+
+    async def _linger(self) -> None:
+        """Wait `linger` seconds, or less if someone waits for a commit meanwhile (_hurry_up)."""
+        loop = asyncio.get_running_loop()
+        self._hurry = hurry = loop.create_future()
+        timer = loop.call_later(self.linger, _resolve, hurry)
+        try:
+            await hurry
+        finally:
+            timer.cancel()
+            self._hurry = None
+
+    def _hurry_up(self) -> None:
+        hurry = self._hurry
+        if hurry is not None and not hurry.done():
+            hurry.set_result(None)
+
+    def _full(self) -> bool:
+        return any(len(rows) >= BATCH_ROWS for rows in self._rows.values())
 
     async def _commit_batch(self) -> bool:
         ops, rows, latest = self._ops, self._rows, self._latest
@@ -251,6 +283,11 @@ class Writer:
             self._started.discard(future)
         if not future.done():
             future.set_result(result)
+
+
+def _resolve(future: asyncio.Future) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 def _runs(statements: list[tuple[str, tuple]]) -> list[tuple[str, list[tuple]]]:
