@@ -16,7 +16,7 @@ once for the process at start (`use_key`) instead of being passed to each call.
 
 from __future__ import annotations
 
-import secrets
+import os
 from hashlib import blake2b, blake2s
 
 MAX_SEQ = 2 ** 63 - 1       # SQLite's largest INTEGER PRIMARY KEY
@@ -43,9 +43,40 @@ def _base62(number: int) -> str:
             return "".join(reversed(digits))
 
 
+RANDOM_POOL = 256  # 128-bit values read from the kernel at once (os.urandom, as secrets does)
+
+
+def _fill() -> list[int]:
+    pool = os.urandom(16 * RANDOM_POOL)
+    return [int.from_bytes(pool[at:at + 16]) for at in range(0, len(pool), 16)]
+
+
+# One getrandom() per RANDOM_POOL ids, not per id: on the daemon's loop each of those
+# calls gave up the GIL to the writer's thread (a flip makes two or three ids). next()
+# on a list iterator is atomic under the GIL, so no two threads ever take the same value;
+# a fork's child starts a pool of its own.
+_randoms = iter(())
+os.register_at_fork(after_in_child=lambda: globals().update(_randoms=iter(())))
+
+
 def new_id(prefix: str) -> str:
     """prefix_ and 22 base62 characters: 128 random bits."""
-    return prefix + "_" + _base62(secrets.randbits(128)).rjust(22, "0")
+    global _randoms
+    number = next(_randoms, None)
+    if number is None:
+        fresh = iter(_fill())
+        number = next(fresh)
+        _randoms = fresh
+    # 22 digits (62**22 > 2**128), two per lookup: the top pair, then five chunks of four.
+    number, e = divmod(number, _FOUR)
+    number, d = divmod(number, _FOUR)
+    number, c = divmod(number, _FOUR)
+    number, b = divmod(number, _FOUR)
+    top, a = divmod(number, _FOUR)
+    pairs = _PAIRS
+    return (f"{prefix}_{pairs[top]}{pairs[a // 3844]}{pairs[a % 3844]}{pairs[b // 3844]}{pairs[b % 3844]}"
+            f"{pairs[c // 3844]}{pairs[c % 3844]}{pairs[d // 3844]}{pairs[d % 3844]}"
+            f"{pairs[e // 3844]}{pairs[e % 3844]}")
 
 
 def use_key(key: bytes) -> None:

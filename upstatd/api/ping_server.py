@@ -26,7 +26,7 @@ the connection closes), a URL or header line of at most 8190 bytes and 128
 headers (past that aiohttp answers), at most MAX_QUEUED pipelined pings
 waiting for their commit before the connection stops being read, and no
 reading while the client does not read its answers. No task per ping: its
-answer is written from a done callback of the writer's flush.
+answer is written from the one done callback of the writer's flush that holds it.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ import sqlite3
 import time
 from collections import deque
 from email.utils import formatdate
+from functools import partial
 from http import HTTPStatus
 from typing import Any
 
@@ -76,6 +77,17 @@ class Serving:
         self._heads: dict[tuple, bytes] = {}
         self._date_second = -1
         self._date = b""
+        self._flush: Any = None       # the writer's flush future the pings recorded now wait for
+        self._waiting: list[tuple] = []  # its (connection, request, beat)s, answered by one callback
+
+    def after_commit(self, connection: PingConnection, request: Request, beat: Any) -> None:
+        """Answer the request when the writer's next flush is done: one done callback per
+        flush for all the pings it holds (64 a commit under load), not one per ping."""
+        future = self.service.writer.flushed()
+        if future is not self._flush:
+            self._flush, self._waiting = future, []
+            future.add_done_callback(partial(_committed, self._waiting))
+        self._waiting.append((connection, request, beat))
 
     def render(self, status: int, text: str, version: str, keep_alive: bool, head_only: bool) -> bytes:
         """The whole answer, byte for byte as aiohttp's web.Response(text=...) with ping.answer_headers."""
@@ -101,6 +113,11 @@ class Serving:
 
 
 SERVER_LINE = f"\r\nServer: {SERVER_SOFTWARE}".encode()
+
+
+def _committed(waiting: list[tuple], future: asyncio.Future) -> None:
+    for connection, request, beat in waiting:
+        connection._committed(request, beat, future)
 
 
 class Request:
@@ -383,7 +400,7 @@ class PingConnection(asyncio.Protocol):
             self._answer(request, exc.status, exc.text)
             return
         request.body = b""
-        service.writer.flushed().add_done_callback(lambda future: self._committed(request, beat, future))
+        serving.after_commit(self, request, beat)
 
     def _committed(self, request: Request, beat: Any, future: asyncio.Future) -> None:
         if future.cancelled():

@@ -222,11 +222,12 @@ class HeartbeatService:
         self.writer.add_row(store.INSERT_PING, (
             beat.seq, beat.last_n, now_ms, kind, exit_status, rid, _ms(outcome.duration), method,
             remote_addr, user_agent, body_size, body or None, scheme))
-        if outcome.state is not beat.state:
+        if outcome.flip is not None:
+            beat.state = outcome.state
+            self._record_flip(beat, outcome.flip, beat.last_n)  # saves the state with the flip
+        elif outcome.state is not beat.state:
             beat.state = outcome.state
             self._save_state(beat)
-        if outcome.flip is not None:
-            self._record_flip(beat, outcome.flip, beat.last_n)
         if kind != "log" and kind != "ignored":
             self._arm(beat)
         return kind
