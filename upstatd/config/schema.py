@@ -434,13 +434,30 @@ def _block_schema(fields: dict) -> dict:
 
 def parse_monitors(value: Any, path: Path, problems: Problems, defaults: Defaults,
                    environ: Mapping[str, str] = os.environ) -> tuple[MonitorSpec, ...]:
+    targets: dict = {}  # one load's prepared targets, shared by the monitors written alike
     return keyed(value, path, problems, "monitors",
-                 lambda item, at: parse_monitor(item, at, problems, defaults, environ))
+                 lambda item, at: parse_monitor(item, at, problems, defaults, environ, targets))
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable stand-in for a YAML value, equal only for equal values of the same types
+    (1, 1.0 and true are three keys)."""
+    kind = type(value)
+    if kind is dict:
+        return (dict, tuple((key, _frozen(item)) for key, item in value.items()))
+    if kind is list:
+        return (list, tuple(_frozen(item) for item in value))
+    if kind in (str, int, float, bool, type(None)):
+        return (kind, value)
+    return (kind, id(value))  # anything else YAML builds: only itself (no sharing, never wrong)
 
 
 def parse_monitor(value: Any, path: Path, problems: Problems, defaults: Defaults,
-                  environ: Mapping[str, str] = os.environ) -> MonitorSpec | None:
-    """`environ`: what `http.proxy: env` reads (the daemon's own environment unless a test says)."""
+                  environ: Mapping[str, str] = os.environ, targets: dict | None = None) -> MonitorSpec | None:
+    """`environ`: what `http.proxy: env` reads (the daemon's own environment unless a test says).
+    `targets`: (type, url, options) -> the probe's target prepared from them without a problem, for
+    the monitors of one load: 100,000 monitors name a few targets, and a target depends on those
+    three alone (its path only names its problems)."""
     section = block(value, path, problems, _MONITOR_KNOWN, required=MONITOR_REQUIRED)
     if section is None:
         return None
@@ -474,8 +491,15 @@ def parse_monitor(value: Any, path: Path, problems: Problems, defaults: Defaults
                                           f"(its options go in '{kind}')")
     target = None
     if kind and url:
-        probe = PROBES[kind]
-        target = probe.prepare(url, section.get(kind), path, problems, *((environ,) if probe.environ else ()))
+        options = section.get(kind)
+        known = None if targets is None or type(url) is not str else (kind, url, _frozen(options))
+        target = None if known is None else targets.get(known)
+        if target is None:
+            errors = len(problems.items)
+            probe = PROBES[kind]
+            target = probe.prepare(url, options, path, problems, *((environ,) if probe.environ else ()))
+            if known is not None and target is not None and len(problems.items) == errors:
+                targets[known] = target
     if len(problems.items) > before:
         return None
     timeout = min(timeout, interval)  # a default timeout never outlasts a short interval
