@@ -27,6 +27,9 @@ def test_monitors_written_alike_share_their_target(write_config):
     assert target["a"] is target["b"] and target["d"] is target["e"]
     assert target["c"] is not target["a"] and target["c"].port == 5354
     assert target["g"] is not target["f"] and (target["f"].packets, target["g"].packets) == (1, 2)
+    options = {spec.key: spec.options for spec in config.monitors}  # kept once too, and as written
+    assert options["a"] is options["b"] and options["a"] == {"nameserver": "127.0.0.1:5353"}
+    assert options["c"] == {"nameserver": "127.0.0.1:5354"} and options["d"] == {} == options["e"]
 
 
 def test_an_option_equal_in_value_but_not_in_type_is_still_a_mistake(config_errors):
