@@ -91,6 +91,9 @@ def parse_heartbeats(value: Any, path: Path, problems: Problems) -> tuple[Heartb
     return tuple(out)
 
 
+_NO_METADATA: dict = {}  # what heartbeats without metadata share (specs are values: never changed in place)
+
+
 def parse_heartbeat(value: Any, path: Path, problems: Problems) -> HeartbeatSpec | None:
     section = block(value, path, problems, HEARTBEAT_KEYS, required=HEARTBEAT_REQUIRED)
     if section is None:
@@ -117,7 +120,7 @@ def parse_heartbeat(value: Any, path: Path, problems: Problems) -> HeartbeatSpec
     if len(problems.items) > before or schedule is None:
         return None
     return HeartbeatSpec(key, name, slug, schedule, grace, token, methods, manual_resume, severity,
-                         tuple(tags), metadata, body_keywords,
+                         tuple(tags), metadata or _NO_METADATA, body_keywords,
                          None if alert_channels is None else tuple(alert_channels), reminder_interval, group, policy,
                          service)
 
