@@ -9,7 +9,7 @@ import re
 import pytest
 
 from upstatd import ids
-from upstatd.ids import MAX_SEQ, new_id, parse_seq_id, seq_id
+from upstatd.ids import MAX_SEQ, new_id, new_ids, parse_seq_id, seq_id
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 OTHER_KEY = bytes(range(100, 132))
@@ -44,6 +44,17 @@ def test_it_makes_unique_prefixed_random_ids():
     made = {new_id("mon") for _ in range(10_000)}
     assert len(made) == 10_000
     assert all(re.fullmatch(r"mon_[0-9A-Za-z]{22}", value) for value in made)
+
+
+def test_it_makes_random_ids_in_bulk_like_one_at_a_time():
+    made = new_ids("mon", 10_000)
+    assert len(set(made)) == 10_000 and made == sorted(made)
+    assert all(re.fullmatch(r"mon_[0-9A-Za-z]{22}", value) for value in made)
+    # the digits spell a number in base 62 below 2**128, as new_id's do
+    values = [sum(ALPHABET.index(ch) * 62 ** power for power, ch in enumerate(reversed(value[4:])))
+              for value in made]
+    assert max(values) < 2 ** 128 and max(values) > 2 ** 127  # 10,000 draws reach the top half
+    assert new_ids("hbt", 0) == []
 
 
 @pytest.mark.parametrize("seqs", [range(1, 20_001), EDGES, LARGE], ids=["1..20000", "edges", "random large"])

@@ -87,6 +87,7 @@ SHUTDOWN_TIMEOUT = 30.0  # in-flight probes end by their own deadline well befor
 FORCED_EXIT = 130      # the exit status of a second SIGTERM/SIGINT (as a shell's for SIGINT)
 PRUNE_EVERY = 600.0      # seconds between passes deleting old pings
 ROLL_UP_EVERY = 60.0     # seconds between looks for complete hours to roll up (and history to prune)
+RECONCILE_CACHE_SIZE = -65536  # KiB of page cache for the start's reconcile (PRAGMA cache_size)
 
 
 class AlreadyRunning(Exception):
@@ -131,12 +132,18 @@ class Daemon:
                     heartbeat_store.ping_key(conn, config.pings.key), checks.next_seq(conn), link_key(conn),
                     agent_store.region_numbers(conn, region_names(config)), agent_store.monitor_regions(conn),
                     agent_store.all_agents(conn))
+        # 100,000 new rows and their unique indexes fit in this page cache: no page is spilled
+        # to the WAL and written again within the transaction (a fifth less time). Set back
+        # after the commit, when its pages are clean and the smaller cache frees them.
+        cache_size = await self.write_db.call(_cache_size, RECONCILE_CACHE_SIZE)
         try:
             (key, stored, stored_beats, ping_key, next_check, links_key, region_numbers, stored_regions,
              agents) = await self.write_db.transaction(first_reconcile)
             ids.use_key(key)  # before anything gives out a chk_/png_ id
         except HeartbeatConflict as exc:
             raise StartError(f"{config.file}: {exc}") from None
+        finally:
+            await self.write_db.call(_cache_size, cache_size)
 
         self.writer = Writer(self.write_db)
         self.writer.start()
@@ -547,6 +554,13 @@ class Daemon:
             "delivery": {"webhooks": _consumers(self.webhooks.outbox), "alerts": _consumers(self.alerts.outbox)},
             "api": {"connections_open": self.listener.caps.open, "connections_refused": self.listener.caps.refused},
         }
+
+
+def _cache_size(conn, size: int) -> int:
+    """Set the connection's PRAGMA cache_size; returns the one it had."""
+    ((before,),) = conn.execute("PRAGMA cache_size").fetchall()
+    conn.execute(f"PRAGMA cache_size = {int(size)}")
+    return before
 
 
 def _trim_heap() -> None:

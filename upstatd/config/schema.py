@@ -434,13 +434,36 @@ def _block_schema(fields: dict) -> dict:
 
 def parse_monitors(value: Any, path: Path, problems: Problems, defaults: Defaults,
                    environ: Mapping[str, str] = os.environ) -> tuple[MonitorSpec, ...]:
+    targets: dict = {}  # one load's prepared targets, shared by the monitors written alike
     return keyed(value, path, problems, "monitors",
-                 lambda item, at: parse_monitor(item, at, problems, defaults, environ))
+                 lambda item, at: parse_monitor(item, at, problems, defaults, environ, targets))
+
+
+# what monitors without metadata or options hold: one empty mapping each, not one per monitor
+# (specs are values: nothing changes them in place)
+_NO_METADATA: dict = {}
+_NO_OPTIONS: dict = {}
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable stand-in for a YAML value, equal only for equal values of the same types
+    (1, 1.0 and true are three keys)."""
+    kind = type(value)
+    if kind is dict:
+        return (dict, tuple((key, _frozen(item)) for key, item in value.items()))
+    if kind is list:
+        return (list, tuple(_frozen(item) for item in value))
+    if kind in (str, int, float, bool, type(None)):
+        return (kind, value)
+    return (kind, id(value))  # anything else YAML builds: only itself (no sharing, never wrong)
 
 
 def parse_monitor(value: Any, path: Path, problems: Problems, defaults: Defaults,
-                  environ: Mapping[str, str] = os.environ) -> MonitorSpec | None:
-    """`environ`: what `http.proxy: env` reads (the daemon's own environment unless a test says)."""
+                  environ: Mapping[str, str] = os.environ, targets: dict | None = None) -> MonitorSpec | None:
+    """`environ`: what `http.proxy: env` reads (the daemon's own environment unless a test says).
+    `targets`: (type, url, options) -> (the probe's target prepared from them without a problem, the
+    options), for the monitors of one load: 100,000 monitors name a few targets, and a target
+    depends on those three alone (its path only names its problems)."""
     section = block(value, path, problems, _MONITOR_KNOWN, required=MONITOR_REQUIRED)
     if section is None:
         return None
@@ -473,13 +496,22 @@ def parse_monitor(value: Any, path: Path, problems: Problems, defaults: Defaults
             problems.add(path + (other,), f"'{other}' options are not allowed on a monitor of type {kind} "
                                           f"(its options go in '{kind}')")
     target = None
+    options = section.get(kind)
     if kind and url:
-        probe = PROBES[kind]
-        target = probe.prepare(url, section.get(kind), path, problems, *((environ,) if probe.environ else ()))
+        known = None if targets is None or type(url) is not str else (kind, url, _frozen(options))
+        shared = None if known is None else targets.get(known)
+        if shared is None:
+            errors = len(problems.items)
+            probe = PROBES[kind]
+            target = probe.prepare(url, options, path, problems, *((environ,) if probe.environ else ()))
+            if known is not None and target is not None and len(problems.items) == errors:
+                targets[known] = (target, options)
+        else:
+            target, options = shared  # and the options as first read: equal, kept once
     if len(problems.items) > before:
         return None
     timeout = min(timeout, interval)  # a default timeout never outlasts a short interval
     return MonitorSpec(key, name, kind, url, interval, timeout, confirmation, severity,
-                       tuple(tags), metadata, section.get(kind) or {}, target,
+                       tuple(tags), metadata or _NO_METADATA, options or _NO_OPTIONS, target,
                        None if alert_channels is None else tuple(alert_channels), reminder_interval, group, policy,
                        service, regions, quorum)

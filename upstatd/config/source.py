@@ -16,6 +16,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import yaml
+from yaml.events import ScalarEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from upstatd.config.check import Path, Problems, dotted
@@ -134,6 +135,7 @@ class _Builder:
         self.log: list[tuple[Path, int]] = []           # lines set while an anchor is open
         self.events: Iterator[yaml.Event] = iter(())
         self.texts: dict[str, str] = {}  # each distinct string value read, once
+        self.with_lines = lines
         if not lines:
             self.set_line = _no_line  # type: ignore[method-assign]
 
@@ -228,6 +230,8 @@ class _Builder:
         written: dict[str, Any] = {}
         written_at: dict[str, int] = {}
         merged: dict[str, Any] = {}
+        fast = not self.with_lines
+        texts = self.texts
         for key_event in self.events:
             if isinstance(key_event, yaml.MappingEndEvent):
                 break
@@ -250,8 +254,19 @@ class _Builder:
                 self.value(next(self.events), path + ("?",))
                 continue
             written_at[key] = line
-            self.set_line(path + (key,), line, replace=True)  # the key's line names the entry
-            written[key] = self.value(next(self.events), path + (key,))
+            event = next(self.events)
+            if fast and type(event) is ScalarEvent and event.tag is None and event.anchor is None \
+                    and not event.implicit[0] and "$" not in event.value:
+                # a quoted text, read without lines: what value() and scalar() would give, without
+                # their calls (most of a large file's values)
+                self.values += 1
+                if self.values > MAX_VALUES:
+                    raise _TooBig
+                written[key] = texts.setdefault(event.value, event.value)
+                continue
+            if not fast:
+                self.set_line(path + (key,), line, replace=True)  # the key's line names the entry
+            written[key] = self.value(event, path + (key,))
         return {**merged, **written} if merged else written
 
     def merge(self, event: yaml.Event, path: Path, line: int, merged: dict[str, Any]) -> None:

@@ -16,7 +16,7 @@ from upstatd.config.heartbeats import HeartbeatSpec
 from upstatd.heartbeats.deadlines import KINDS as PING_KINDS
 from upstatd.heartbeats.deadlines import STATES
 from upstatd.heartbeats.schedule import KINDS as SCHEDULE_KINDS
-from upstatd.ids import new_id
+from upstatd.ids import new_ids
 from upstatd.store import groups, pages, status_pages
 
 # The vocabularies of the filterable columns (the public shapes use them too).
@@ -173,6 +173,7 @@ def reconcile(conn: sqlite3.Connection, specs: tuple[HeartbeatSpec, ...],
     for row in gone:  # their tokens are free for the heartbeats that stay
         tokens.pop(row.token, None)
     next_seq = new_seq(conn)
+    fresh_ids = iter(new_ids("hbt", sum(spec.key not in stored for spec in specs)))
     inserts, updates = [], []
     made: dict[str, HeartbeatRow] = {}  # the inserted rows as they read back, without reading them
     decoded: dict[str, Any] = {}
@@ -187,7 +188,7 @@ def reconcile(conn: sqlite3.Connection, specs: tuple[HeartbeatSpec, ...],
         name, slug, spec_json, metadata = spec_columns(spec)
         group_id = None if spec.group is None else group_ids[spec.group]
         if row is None:
-            heartbeat_id = new_id("hbt")
+            heartbeat_id = next(fresh_ids)
             inserts.append((next_seq, heartbeat_id, spec.key, name, slug, token, spec_json, metadata, group_id,
                             now_ms, now_ms, now_ms))
             document = decoded.get(spec_json)

@@ -11,7 +11,7 @@ from typing import NamedTuple
 import msgspec
 
 from upstatd.config.schema import MonitorSpec
-from upstatd.ids import new_id
+from upstatd.ids import new_ids
 from upstatd.monitors.evaluate import STATES
 from upstatd.probes import PROBES
 from upstatd.store import groups, pages, status_pages
@@ -87,6 +87,7 @@ def reconcile(conn: sqlite3.Connection, specs: tuple[MonitorSpec, ...] | list[Mo
         "name, type, url, interval_ms, timeout_ms, spec, group_id "
         "FROM monitors WHERE managed_by = 'config'").fetchall()}
     next_seq = new_seq(conn)
+    fresh_ids = iter(new_ids("mon", sum(spec.key not in stored for spec in specs)))
     out: dict[str, StoredMonitor] = {}
     inserts, updates = [], []
     for spec in specs:
@@ -94,7 +95,7 @@ def reconcile(conn: sqlite3.Connection, specs: tuple[MonitorSpec, ...] | list[Mo
         columns = (*spec_columns(spec), group_id)
         row = stored.pop(spec.key, None)
         if row is None:
-            monitor_id = new_id("mon")
+            monitor_id = next(fresh_ids)
             inserts.append((next_seq, monitor_id, spec.key, *columns, _metadata(spec), now_ms, now_ms, now_ms))
             out[spec.key] = StoredMonitor(next_seq, monitor_id, "pending", now, created_at=now_ms, updated_at=now_ms,
                                           group_id=group_id)
