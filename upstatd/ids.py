@@ -86,7 +86,7 @@ def new_ids(prefix: str, count: int) -> list[str]:
     head = prefix + "_"
     pairs = _PAIRS
     out = []
-    randomness = secrets.token_bytes(16 * count)
+    randomness = os.urandom(16 * count)
     for start in range(0, 16 * count, 16):
         # 22 digits, written two at a time from the lowest: 62**22 > 2**128
         number = int.from_bytes(randomness[start:start + 16])
