@@ -40,20 +40,28 @@ def id_key():
 
 
 @pytest.fixture
-async def store(tmp_path):
-    """A migrated SQLite file with its writer running: (Database, writer, path)."""
+async def migrated_db(tmp_path):
+    """A migrated SQLite file, open: (Database, path)."""
     from upstatd.store import db
-    from upstatd.store.writer import Writer
 
     path = str(tmp_path / "upstatd.db")
     db.prepare_file(path)
     database = await db.Database.open(path)
     await database.call(db.migrate)
+    yield database, path
+    await database.close()
+
+
+@pytest.fixture
+async def store(migrated_db):
+    """A migrated SQLite file with its writer running: (Database, writer, path)."""
+    from upstatd.store.writer import Writer
+
+    database, path = migrated_db
     writer = Writer(database, linger=0)
     writer.start()
     yield database, writer, path
     await writer.stop()
-    await database.close()
 
 
 @pytest.fixture

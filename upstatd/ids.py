@@ -67,37 +67,30 @@ def new_id(prefix: str) -> str:
         fresh = iter(_fill())
         number = next(fresh)
         _randoms = fresh
-    # 22 digits (62**22 > 2**128), two per lookup: the top pair, then five chunks of four.
-    number, e = divmod(number, _FOUR)
-    number, d = divmod(number, _FOUR)
-    number, c = divmod(number, _FOUR)
-    number, b = divmod(number, _FOUR)
-    top, a = divmod(number, _FOUR)
-    pairs = _PAIRS
-    return (f"{prefix}_{pairs[top]}{pairs[a // 3844]}{pairs[a % 3844]}{pairs[b // 3844]}{pairs[b % 3844]}"
-            f"{pairs[c // 3844]}{pairs[c % 3844]}{pairs[d // 3844]}{pairs[d % 3844]}"
-            f"{pairs[e // 3844]}{pairs[e % 3844]}")
+    return f"{prefix}_{_digits(number)}"
 
 
 def new_ids(prefix: str, count: int) -> list[str]:
     """`count` new_id(prefix)s from one read of the system's randomness (a reconcile of
     100,000 new monitors: one system call, not 100,000), sorted: rows made together are
     inserted in their id index's order, a third less time for the INSERT."""
-    head = prefix + "_"
-    pairs = _PAIRS
-    out = []
     randomness = os.urandom(16 * count)
-    for start in range(0, 16 * count, 16):
-        # 22 digits, written two at a time from the lowest: 62**22 > 2**128
-        number = int.from_bytes(randomness[start:start + 16])
-        digits = []
-        for _ in range(11):
-            number, pair = divmod(number, 3844)
-            digits.append(pairs[pair])
-        digits.append(head)
-        out.append("".join(reversed(digits)))
-    out.sort()
-    return out
+    return sorted(f"{prefix}_{_digits(int.from_bytes(randomness[at:at + 16]))}"
+                  for at in range(0, 16 * count, 16))
+
+
+def _digits(number: int) -> str:
+    """A 128-bit number's 22 base62 digits (62**22 > 2**128), two per lookup: the top
+    pair, then five chunks of four."""
+    number, e = divmod(number, _FOUR)
+    number, d = divmod(number, _FOUR)
+    number, c = divmod(number, _FOUR)
+    number, b = divmod(number, _FOUR)
+    top, a = divmod(number, _FOUR)
+    pairs = _PAIRS
+    return (f"{pairs[top]}{pairs[a // 3844]}{pairs[a % 3844]}{pairs[b // 3844]}{pairs[b % 3844]}"
+            f"{pairs[c // 3844]}{pairs[c % 3844]}{pairs[d // 3844]}{pairs[d % 3844]}"
+            f"{pairs[e // 3844]}{pairs[e % 3844]}")
 
 
 def use_key(key: bytes) -> None:

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from upstatd.store import checks, db
+from upstatd.store import checks
 from upstatd.store.checks import CheckLog
 from upstatd.store.writer import BATCH_ROWS, Writer
 
@@ -15,13 +15,8 @@ LONG = 60.0  # a linger no test waits out: whatever commits, something cut it sh
 
 
 @pytest.fixture
-async def conn(tmp_path):
-    path = str(tmp_path / "upstatd.db")
-    db.prepare_file(path)
-    database = await db.Database.open(path)
-    await database.call(db.migrate)
-    yield database
-    await database.close()
+def conn(migrated_db):
+    return migrated_db[0]
 
 
 @pytest.fixture

@@ -194,19 +194,19 @@ def literal_addresses(host: str, port: int, family: int = 0) -> list[Address] | 
 
 async def resolve(host: str, port: int, family: int = 0) -> list[Address]:
     """Addresses to connect to: IPv4 first when family is 0 (AF_UNSPEC)."""
+    plain = literal_addresses(host, port, family)
+    if plain is not None:
+        return plain
     literal = _literal(host)
-    if literal is not None:
+    if literal is not None:  # scoped, or of the other family
         ip, text = literal
         if getattr(ip, "scope_id", None):
             # A scoped IPv6 literal (fe80::1%eth0) needs its scope id turned into
             # an interface index, which getaddrinfo does without the network.
             infos = await asyncio.get_running_loop().getaddrinfo(text, port, type=socket.SOCK_STREAM)
             return [(info[0], info[4]) for info in infos[:1]]
-        literal_family = socket.AF_INET if ip.version == 4 else socket.AF_INET6
-        if family and family != literal_family:
-            raise ProbeError("dns_error", f"'{host}' is an IPv{ip.version} address, but ip_version "
-                                          f"asks for IPv{4 if family == socket.AF_INET else 6}")
-        return [_sockaddr(text, port)]
+        raise ProbeError("dns_error", f"'{host}' is an IPv{ip.version} address, but ip_version "
+                                      f"asks for IPv{4 if family == socket.AF_INET else 6}")
     try:
         addresses = await _shared.addresses(host, family)
     except UnicodeError:
